@@ -1,0 +1,455 @@
+"""The Store: one DuckDB file, its schema version, batches, and the scoped reads.
+
+This package is the only place that imports duckdb or holds SQL. Every read takes a
+:class:`~metrics.scope.Scope`; values are always bound parameters; table and column names come
+from this package's constants, never from user input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pandas as pd
+
+from metrics.errors import SchemaVersionError, StoreError, StoreLockedError
+from metrics.scope import Scope
+from metrics.store.schema import DATA_TABLES, LATEST_VERSION, MIGRATIONS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SCOPED_READS: list[str] = []
+"""Names of the Store methods that read data; each takes a Scope (tests walk this list)."""
+
+
+def scoped_read(fn: F) -> F:
+    """Mark a Store method as a data read that must honour its ``scope`` argument."""
+    SCOPED_READS.append(fn.__name__)
+    return fn
+
+
+DATASET_LABELS: dict[str, str] = {
+    "territory": "Territorios",
+    "school": "Establecimientos",
+    "community": "Comunidades de práctica",
+    "teacher": "Docentes",
+    "teacher_year": "Dotación docente anual",
+    "community_member": "Integrantes de comunidades",
+    "activity": "Cronograma (actividades)",
+    "session_attendance": "Asistencia a sesiones",
+    "survey_response": "Respuestas de encuestas",
+    "teacher_evaluation": "Evaluaciones docentes",
+    "student_result": "Resultados finales de estudiantes",
+    "student_attendance": "Asistencia mensual de estudiantes",
+    "standardized_test": "Pruebas estandarizadas (SIMCE)",
+    "teaching_assignment": "Asignación docente a cursos",
+    "target": "Metas",
+}
+"""Spanish names of the datasets, as users read them."""
+
+# How each table's rows reach a school (RBD), so that every read can be scoped. A table either
+# has the school in a column of its own, or reaches schools through a link table (a teacher
+# through the yearly roster, a territory through school_territory): then a row is visible when
+# any of its schools is.
+_DIRECT_RBD: dict[str, str] = {
+    "school": "rbd",
+    "school_territory": "rbd",
+    "community": "rbd",
+    "teacher_year": "rbd",
+    "survey_response": "rbd",
+    "teacher_evaluation": "rbd",
+    "student_result": "rbd",
+    "student_attendance": "rbd",
+    "standardized_test": "rbd",
+    "teaching_assignment": "rbd",
+}
+# table -> (link table and alias, join condition with {a} for the row's alias, school column)
+_LINKED_RBD: dict[str, tuple[str, str, str]] = {
+    "territory": ("school_territory l", "l.territory_id = {a}.id", "l.rbd"),
+    "teacher": ("teacher_year l", "l.teacher_id = {a}.id", "l.rbd"),
+    "community_member": ("community l", "l.id = {a}.community_id", "l.rbd"),
+    "activity": ("community l", "l.id = {a}.community_id", "l.rbd"),
+    "session_attendance": ("community l", "l.id = {a}.community_id", "l.rbd"),
+}
+# Targets name their scope: a school, a community (of one school) or a territory (visible only
+# to a user who sees all of it is a later decision; for now, when any of its schools is).
+_TARGET_RBD = (
+    "(CASE {a}.scope_kind WHEN 'establecimiento' THEN TRY_CAST({a}.scope_id AS INTEGER) "
+    "WHEN 'comunidad' THEN (SELECT c.rbd FROM community c WHERE c.id = {a}.scope_id) END)"
+)
+_TARGET_TERRITORY = (
+    "({a}.scope_kind = 'territorio' AND EXISTS (SELECT 1 FROM school_territory l "
+    "WHERE l.territory_id = {a}.scope_id AND l.rbd IN (SELECT UNNEST(?::INTEGER[]))))"
+)
+
+
+def scope_clause(scope: Scope, table: str, alias: str = "t") -> tuple[str, list[Any]]:
+    """SQL condition (and its parameters) keeping only the rows of ``table`` in ``scope``.
+
+    Example:
+        >>> scope_clause(Scope.schools([5]), "student_result")
+        ('t.rbd IN (SELECT UNNEST(?::INTEGER[]))', [[5]])
+    """
+    if scope.is_all:
+        return "TRUE", []
+    rbds = sorted(scope.rbds or ())
+    visible = "IN (SELECT UNNEST(?::INTEGER[]))"
+    if table in _DIRECT_RBD:
+        return f"{alias}.{_DIRECT_RBD[table]} {visible}", [rbds]
+    if table in _LINKED_RBD:
+        link, on, col = _LINKED_RBD[table]
+        return (
+            f"EXISTS (SELECT 1 FROM {link} WHERE {on.format(a=alias)} AND {col} {visible})",
+            [rbds],
+        )
+    if table == "target":
+        return (
+            f"({_TARGET_RBD.format(a=alias)} {visible} OR {_TARGET_TERRITORY.format(a=alias)})",
+            [rbds, rbds],
+        )
+    raise StoreError(f"Tabla sin alcance definido: {table}")
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What the store holds inside one scope."""
+
+    rows: dict[str, int]
+    schools: int
+    years: list[int]
+    batches: int
+    last_import: datetime | None
+    schema_version: int = LATEST_VERSION
+    labels: dict[str, str] = field(default_factory=lambda: dict(DATASET_LABELS))
+
+
+class Store:
+    """One DuckDB file. Open it with :func:`open_store`.
+
+    One connection per Store; each call takes its own cursor, so the app's threads can share a
+    cached Store (DuckDB connections are not thread-safe, cursors are independent).
+
+    Example:
+        >>> store = open_store(":memory:")
+        >>> store.info(Scope.all()).schools
+        0
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()
+        self._con = _connect(self.path)
+        try:
+            _migrate(self._con, self.path)
+        except BaseException:
+            self._con.close()
+            raise
+
+    # -- plumbing -------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on the shared connection (one per call, one per thread)."""
+        with self._lock:
+            return self._con.cursor()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one transaction: everything it writes lands, or nothing does."""
+        cur = self.cursor()
+        cur.begin()
+        try:
+            yield cur
+        except BaseException:
+            cur.rollback()
+            raise
+        else:
+            try:
+                cur.commit()
+            except duckdb.Error as exc:  # pragma: no cover - disk full, conflicts
+                raise StoreError(f"No se pudo guardar en la base de datos: {exc}") from exc
+        finally:
+            cur.close()
+
+    def query_df(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run one SELECT of this package and return a DataFrame."""
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params or []).df()
+        except duckdb.Error as exc:
+            raise StoreError(f"No se pudo leer la base de datos: {exc}") from exc
+        finally:
+            cur.close()
+
+    # -- batches --------------------------------------------------------------------------
+    @staticmethod
+    def new_batch(
+        cur: duckdb.DuckDBPyConnection,
+        *,
+        kind: str,
+        file_name: str,
+        file_hash: str,
+        actor: str,
+    ) -> int:
+        """Register an import batch inside the caller's transaction and return its id."""
+        row = cur.execute(
+            "INSERT INTO import_batch (kind, file_name, file_hash, actor) VALUES (?, ?, ?, ?) "
+            "RETURNING id",
+            [kind, file_name, file_hash, actor],
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    @staticmethod
+    def insert_frame(
+        cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, batch_id: int
+    ) -> int:
+        """Append ``frame``'s rows to ``table`` (columns matched by name) under ``batch_id``."""
+        if table not in DATA_TABLES:
+            raise StoreError(f"Tabla desconocida: {table}")
+        cur.register("_incoming", frame)
+        try:
+            cur.execute(
+                f"INSERT INTO {table} BY NAME SELECT *, ?::INTEGER AS batch_id FROM _incoming",
+                [batch_id],
+            )
+        finally:
+            cur.unregister("_incoming")
+        cur.execute(
+            "UPDATE import_batch SET row_count = row_count + ? WHERE id = ?",
+            [len(frame), batch_id],
+        )
+        return len(frame)
+
+    # -- whole-store facts (not user data) -------------------------------------------------
+    def schema_version(self) -> int:
+        return _read_version(self._con)
+
+    def fingerprint(self) -> str:
+        """A digest of every data row and batch: equal fingerprints, equal stores.
+
+        Independent of row order and of batch timestamps, so a store rebuilt from the same
+        seed has the same fingerprint.
+        """
+        digest = hashlib.sha256()
+        cur = self.cursor()
+        try:
+            for table in (*DATA_TABLES, "import_batch", "setting"):
+                cols = "* EXCLUDE (created_at, undone_at), undone_at IS NULL AS active"
+                source = f"(SELECT {cols} FROM {table})" if table == "import_batch" else table
+                row = cur.execute(
+                    f"SELECT count(*), coalesce(sum(hash(x)::HUGEINT), 0) FROM {source} x"
+                ).fetchone()
+                digest.update(f"{table}:{row}\n".encode())
+        finally:
+            cur.close()
+        return digest.hexdigest()
+
+    # -- scoped reads ---------------------------------------------------------------------
+    @scoped_read
+    def info(self, scope: Scope) -> StoreInfo:
+        """Rows per dataset, schools, years and batches visible in ``scope``."""
+        cur = self.cursor()
+        try:
+            rows: dict[str, int] = {}
+            for table in DATASET_LABELS:
+                cond, params = scope_clause(scope, table)
+                res = cur.execute(f"SELECT count(*) FROM {table} t WHERE {cond}", params)
+                rows[table] = int(res.fetchone()[0])  # type: ignore[index]
+            cond, params = scope_clause(scope, "student_result")
+            years = [
+                int(r[0])
+                for r in cur.execute(
+                    "SELECT DISTINCT year FROM ("
+                    f" SELECT year FROM student_result t WHERE {cond}"
+                    " UNION SELECT year FROM teacher_year t WHERE "
+                    + scope_clause(scope, "teacher_year")[0]
+                    + ") ORDER BY year",
+                    params + scope_clause(scope, "teacher_year")[1],
+                ).fetchall()
+            ]
+            batch_ids = self._batch_ids_in_scope(cur, scope)
+            if batch_ids is None:
+                brow = cur.execute(
+                    "SELECT count(*), max(created_at) FROM import_batch WHERE undone_at IS NULL"
+                ).fetchone()
+            else:
+                brow = cur.execute(
+                    "SELECT count(*), max(created_at) FROM import_batch "
+                    "WHERE undone_at IS NULL AND id IN (SELECT UNNEST(?::INTEGER[]))",
+                    [batch_ids],
+                ).fetchone()
+            assert brow is not None
+            return StoreInfo(
+                rows=rows,
+                schools=rows["school"],
+                years=years,
+                batches=int(brow[0]),
+                last_import=brow[1],
+                schema_version=_read_version(cur),
+            )
+        finally:
+            cur.close()
+
+    def _batch_ids_in_scope(
+        self, cur: duckdb.DuckDBPyConnection, scope: Scope
+    ) -> list[int] | None:
+        """Ids of the batches that brought any row visible in ``scope`` (None: all)."""
+        if scope.is_all:
+            return None
+        parts, params = [], []
+        for table in DATASET_LABELS:
+            cond, p = scope_clause(scope, table)
+            parts.append(f"SELECT DISTINCT batch_id FROM {table} t WHERE {cond}")
+            params += p
+        return [int(r[0]) for r in cur.execute(" UNION ".join(parts), params).fetchall()]
+
+    @scoped_read
+    def batches(self, scope: Scope, limit: int = 20) -> pd.DataFrame:
+        """The latest import batches that brought rows visible in ``scope``."""
+        cur = self.cursor()
+        try:
+            ids = self._batch_ids_in_scope(cur, scope)
+            cond, params = ("TRUE", []) if ids is None else (
+                "id IN (SELECT UNNEST(?::INTEGER[]))", [ids])
+            return cur.execute(
+                "SELECT id, kind, file_name, row_count, actor, created_at, undone_at "
+                f"FROM import_batch WHERE {cond} ORDER BY id DESC LIMIT ?",
+                [*params, limit],
+            ).df()
+        finally:
+            cur.close()
+
+    @scoped_read
+    def territories(self, scope: Scope) -> pd.DataFrame:
+        """Territories with at least one visible school: id, name, kind."""
+        cond, params = scope_clause(scope, "territory")
+        return self.query_df(
+            f"SELECT t.id, t.name, t.kind FROM territory t WHERE {cond} "
+            "AND EXISTS (SELECT 1 FROM school_territory st WHERE st.territory_id = t.id) "
+            "ORDER BY t.kind, t.name",
+            params,
+        )
+
+    @scoped_read
+    def schools(self, scope: Scope, territory_id: str | None = None) -> pd.DataFrame:
+        """Visible schools (optionally of one territory): rbd, name, comuna, region."""
+        cond, params = scope_clause(scope, "school")
+        sql = f"SELECT t.rbd, t.name, t.comuna, t.region FROM school t WHERE {cond}"
+        if territory_id is not None:
+            sql += " AND t.rbd IN (SELECT rbd FROM school_territory WHERE territory_id = ?)"
+            params.append(territory_id)
+        return self.query_df(sql + " ORDER BY t.name", params)
+
+    @scoped_read
+    def communities(self, scope: Scope, rbd: int | None = None) -> pd.DataFrame:
+        """Visible communities of practice (optionally of one school)."""
+        cond, params = scope_clause(scope, "community")
+        sql = (
+            "SELECT t.id, t.rbd, t.name, t.kind, t.focus, t.start_date FROM community t "
+            f"WHERE {cond}"
+        )
+        if rbd is not None:
+            sql += " AND t.rbd = ?"
+            params.append(int(rbd))
+        return self.query_df(sql + " ORDER BY t.name", params)
+
+    @scoped_read
+    def years(self, scope: Scope) -> list[int]:
+        """School years with any student result, roster or activity in ``scope``."""
+        c1, p1 = scope_clause(scope, "student_result")
+        c2, p2 = scope_clause(scope, "teacher_year")
+        c3, p3 = scope_clause(scope, "activity")
+        df = self.query_df(
+            f"SELECT DISTINCT year FROM student_result t WHERE {c1} "
+            f"UNION SELECT year FROM teacher_year t WHERE {c2} "
+            f"UNION SELECT year(planned_date) FROM activity t WHERE {c3} ORDER BY 1",
+            p1 + p2 + p3,
+        )
+        return [int(y) for y in df.iloc[:, 0]] if len(df) else []
+
+
+def open_store(path: str | os.PathLike[str]) -> Store:
+    """Open (creating or upgrading) the store at ``path``; ``":memory:"`` for a scratch one."""
+    return Store(path)
+
+
+def _connect(path: str) -> duckdb.DuckDBPyConnection:
+    if path != ":memory:":
+        p = Path(path)
+        if p.exists() and p.is_dir():
+            raise StoreError(f"La ruta {path} es una carpeta, no un archivo de base de datos.")
+        created = not p.exists()
+        p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(path)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreLockedError(
+                f"La base de datos {path} está abierta por otro proceso (por ejemplo, el tablero "
+                "en ejecución o una carga en curso). Ciérrelo o espere a que termine e intente "
+                "de nuevo."
+            ) from exc
+        raise StoreError(f"No se pudo abrir la base de datos {path}: {text}") from exc
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"El archivo {path} no es una base de datos de Tablero DPD o está dañado ({exc})."
+        ) from exc
+    if path != ":memory:" and created:
+        # Students' data: the file is readable by its owner only.
+        os.chmod(path, 0o600)
+    # External file access is switched on only by the importer, for the time it reads a file.
+    return con
+
+
+def _read_version(con: duckdb.DuckDBPyConnection) -> int:
+    has_table = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_name = 'schema_version' AND table_schema = 'main'"
+    ).fetchone()
+    if not has_table or not has_table[0]:
+        return 0
+    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: str, target: int = LATEST_VERSION) -> None:
+    """Upgrade the database to ``target``, one migration per transaction."""
+    version = _read_version(con)
+    if version > LATEST_VERSION:
+        raise SchemaVersionError(
+            f"La base de datos {path} fue creada por una versión más nueva de Tablero DPD "
+            f"(esquema {version}; esta versión conoce hasta el {LATEST_VERSION}). Actualice "
+            "Tablero DPD para abrirla; no se modificó el archivo."
+        )
+    while version < target:
+        con.begin()
+        try:
+            con.execute(MIGRATIONS[version])
+            if version == 0:
+                con.execute("INSERT INTO schema_version VALUES (1)")
+            else:
+                con.execute("UPDATE schema_version SET version = ?", [version + 1])
+            con.commit()
+        except duckdb.Error as exc:
+            con.rollback()
+            raise StoreError(
+                f"No se pudo actualizar la base de datos {path} al esquema {version + 1}: {exc}"
+            ) from exc
+        version += 1

@@ -1,0 +1,242 @@
+"""The store's tables, one migration per schema version.
+
+``MIGRATIONS[i]`` upgrades a database from version ``i`` to ``i + 1``. Never edit a migration
+that has shipped: add a new one. Every data table carries ``batch_id``, the import batch
+(``import_batch.id``) that brought the row.
+
+Big tables (student results, monthly attendance) have no primary key on purpose: an ART index
+over millions of rows costs memory on every import, and natural keys are enforced by the
+importer, which replaces rows by (dataset, school, period).
+"""
+
+from __future__ import annotations
+
+DATA_TABLES: tuple[str, ...] = (
+    "territory",
+    "school",
+    "school_territory",
+    "community",
+    "teacher",
+    "teacher_year",
+    "community_member",
+    "activity",
+    "session_attendance",
+    "survey_response",
+    "teacher_evaluation",
+    "student_result",
+    "student_attendance",
+    "standardized_test",
+    "teaching_assignment",
+    "target",
+)
+"""Tables that hold imported data, in an order that respects their references."""
+
+_V1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+
+CREATE SEQUENCE import_batch_seq START 1;
+CREATE TABLE import_batch (
+    id          INTEGER PRIMARY KEY DEFAULT nextval('import_batch_seq'),
+    kind        VARCHAR NOT NULL,      -- dataset kind: 'establecimientos', 'rendimiento', 'demo'...
+    file_name   VARCHAR NOT NULL,
+    file_hash   VARCHAR NOT NULL,      -- sha256 of the file's bytes
+    row_count   BIGINT  NOT NULL DEFAULT 0,
+    actor       VARCHAR NOT NULL,      -- who imported it
+    created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    undone_at   TIMESTAMP              -- set when the batch is undone
+);
+
+-- Territories: SLEP, DEPROV or comuna. A school belongs to several (school_territory).
+CREATE TABLE territory (
+    id        VARCHAR PRIMARY KEY,     -- 'slep:1', 'deprov:151', 'comuna:15101'
+    name      VARCHAR NOT NULL,
+    kind      VARCHAR NOT NULL CHECK (kind IN ('slep', 'deprov', 'comuna')),
+    batch_id  INTEGER NOT NULL
+);
+
+CREATE TABLE school (
+    rbd            INTEGER PRIMARY KEY,
+    check_digit    VARCHAR,
+    name           VARCHAR NOT NULL,
+    comuna_code    INTEGER,
+    comuna         VARCHAR,
+    region_code    INTEGER,
+    region         VARCHAR,
+    baseline_year  INTEGER,             -- NULL: the year before its first community started
+    batch_id       INTEGER NOT NULL
+);
+
+CREATE TABLE school_territory (
+    rbd           INTEGER NOT NULL,
+    territory_id  VARCHAR NOT NULL,
+    batch_id      INTEGER NOT NULL,
+    PRIMARY KEY (rbd, territory_id)
+);
+
+CREATE TABLE community (
+    id          VARCHAR PRIMARY KEY,
+    rbd         INTEGER NOT NULL,
+    name        VARCHAR NOT NULL,
+    kind        VARCHAR NOT NULL CHECK (kind IN (
+        'comunidad de práctica', 'grupo de estudio de casos', 'observación entre pares',
+        'comunidad profesional de aprendizaje', 'acompañamiento entre pares',
+        'coaching entre pares')),
+    focus       VARCHAR,                -- the common challenge (desafío)
+    start_date  DATE,
+    batch_id    INTEGER NOT NULL
+);
+
+-- Teachers: id chosen by the school (a RUT is pseudonymised before it gets here).
+CREATE TABLE teacher (
+    id        VARCHAR PRIMARY KEY,
+    name      VARCHAR,                  -- shown to leadership only
+    batch_id  INTEGER NOT NULL
+);
+
+-- The yearly roster: teacher retention is computed from it.
+CREATE TABLE teacher_year (
+    year              INTEGER NOT NULL,
+    teacher_id        VARCHAR NOT NULL,
+    rbd               INTEGER NOT NULL,
+    years_experience  INTEGER,
+    tramo             VARCHAR CHECK (tramo IN
+        ('inicial', 'temprano', 'avanzado', 'experto I', 'experto II')),
+    batch_id          INTEGER NOT NULL,
+    PRIMARY KEY (year, teacher_id, rbd)
+);
+
+CREATE TABLE community_member (
+    year          INTEGER NOT NULL,
+    community_id  VARCHAR NOT NULL,
+    teacher_id    VARCHAR NOT NULL,
+    batch_id      INTEGER NOT NULL,
+    PRIMARY KEY (year, community_id, teacher_id)
+);
+
+-- The schedule (cronograma).
+CREATE TABLE activity (
+    id            VARCHAR PRIMARY KEY,
+    community_id  VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL CHECK (kind IN
+        ('reunión', 'taller', 'observación de aula', 'retroalimentación', 'curso', 'otro')),
+    responsible   VARCHAR,
+    planned_date  DATE NOT NULL,
+    done_date     DATE,
+    status        VARCHAR NOT NULL CHECK (status IN
+        ('planificada', 'realizada', 'reprogramada', 'cancelada')),
+    batch_id      INTEGER NOT NULL
+);
+
+-- One row per teacher and session; strategies_shared is what that teacher shared there.
+CREATE TABLE session_attendance (
+    community_id       VARCHAR NOT NULL,
+    session_date       DATE NOT NULL,
+    teacher_id         VARCHAR NOT NULL,
+    attended           BOOLEAN NOT NULL,
+    strategies_shared  INTEGER NOT NULL DEFAULT 0 CHECK (strategies_shared >= 0),
+    batch_id           INTEGER NOT NULL
+);
+
+CREATE TABLE survey_response (
+    instrument       VARCHAR NOT NULL,
+    wave             VARCHAR NOT NULL,  -- 'línea base', 'intermedia', 'final' or a date
+    response_date    DATE,
+    respondent_kind  VARCHAR NOT NULL CHECK (respondent_kind IN
+        ('docente', 'estudiante', 'apoderado', 'directivo')),
+    respondent_id    VARCHAR,           -- pseudonymous; groups the answers of one person
+    rbd              INTEGER NOT NULL,
+    community_id     VARCHAR,
+    item             VARCHAR NOT NULL,
+    dimension        VARCHAR NOT NULL,  -- 'colaboracion', 'apoyo', 'satisfaccion', 'aprendizaje'...
+    reverse_coded    BOOLEAN NOT NULL DEFAULT false,
+    answer           TINYINT CHECK (answer BETWEEN 1 AND 5), -- as answered, before reversal
+    batch_id         INTEGER NOT NULL
+);
+
+CREATE TABLE teacher_evaluation (
+    teacher_id  VARCHAR NOT NULL,
+    rbd         INTEGER NOT NULL,
+    eval_date   DATE NOT NULL,
+    instrument  VARCHAR NOT NULL CHECK (instrument IN ('observación de aula', 'autoevaluación',
+        'retroalimentación de pares', 'evaluación docente')),
+    domain      VARCHAR NOT NULL CHECK (domain IN ('A', 'B', 'C', 'D')),  -- MBE domain
+    score       TINYINT NOT NULL CHECK (score BETWEEN 1 AND 4),
+    batch_id    INTEGER NOT NULL
+);
+
+-- Final results (Mineduc "Rendimiento por estudiante"). curso = rbd + cod_ense + grade + letter.
+CREATE TABLE student_result (
+    year             SMALLINT NOT NULL,
+    rbd              INTEGER NOT NULL,
+    cod_ense         SMALLINT NOT NULL,
+    grade            TINYINT NOT NULL,
+    letter           VARCHAR NOT NULL,
+    student_id       VARCHAR NOT NULL,  -- keyed-hash pseudonym of the MRUN/RUN
+    final_average    DECIMAL(2, 1),     -- 1.0-7.0; 0 for withdrawn students in Mineduc files
+    final_situation  VARCHAR NOT NULL CHECK (final_situation IN ('P', 'R', 'Y', 'T')),
+    attendance_pct   DECIMAL(4, 1),     -- 0-100
+    batch_id         INTEGER NOT NULL
+);
+
+-- Monthly attendance (Mineduc "Asistencia declarada mensual").
+CREATE TABLE student_attendance (
+    year           SMALLINT NOT NULL,
+    month          TINYINT NOT NULL CHECK (month BETWEEN 1 AND 12),
+    rbd            INTEGER NOT NULL,
+    cod_ense       SMALLINT NOT NULL,
+    grade          TINYINT NOT NULL,
+    letter         VARCHAR NOT NULL,
+    student_id     VARCHAR NOT NULL,
+    days_attended  TINYINT NOT NULL,
+    days_worked    TINYINT NOT NULL,
+    batch_id       INTEGER NOT NULL
+);
+
+CREATE TABLE standardized_test (
+    year               SMALLINT NOT NULL,
+    rbd                INTEGER NOT NULL,
+    test               VARCHAR NOT NULL,  -- 'SIMCE', 'DIA', 'otra'
+    grade_level        VARCHAR NOT NULL,  -- '4b', '6b', '8b', '2m'...
+    subject            VARCHAR NOT NULL,  -- 'lectura', 'matemática'...
+    mean_score         DOUBLE,            -- NULL when the test's own mark hides it
+    students_assessed  INTEGER,
+    batch_id           INTEGER NOT NULL
+);
+
+CREATE TABLE teaching_assignment (
+    year        SMALLINT NOT NULL,
+    teacher_id  VARCHAR NOT NULL,
+    rbd         INTEGER NOT NULL,
+    cod_ense    SMALLINT NOT NULL,
+    grade       TINYINT NOT NULL,
+    letter      VARCHAR NOT NULL,
+    subject     VARCHAR,
+    batch_id    INTEGER NOT NULL
+);
+
+-- Targets (metas): one per indicator, scope and deadline year.
+CREATE TABLE target (
+    indicator      VARCHAR NOT NULL,
+    scope_kind     VARCHAR NOT NULL CHECK (scope_kind IN
+        ('comunidad', 'establecimiento', 'territorio')),
+    scope_id       VARCHAR NOT NULL,  -- community id, RBD or territory id
+    target_value   DOUBLE NOT NULL,
+    deadline_year  INTEGER NOT NULL,
+    reason         VARCHAR,
+    batch_id       INTEGER NOT NULL,
+    PRIMARY KEY (indicator, scope_kind, scope_id, deadline_year)
+);
+"""
+
+_V2 = """
+-- Settings of one deployment (for example the minimum group size), editable in the app.
+CREATE TABLE setting (
+    key    VARCHAR PRIMARY KEY,
+    value  VARCHAR NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+"""``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
+
+LATEST_VERSION = len(MIGRATIONS)
