@@ -11,7 +11,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +54,21 @@ DATASET_LABELS: dict[str, str] = {
     "target": "Metas",
 }
 """Spanish names of the datasets, as users read them."""
+
+# The school year of each dataset's rows (the calendar year, March to December).
+_YEAR_EXPR: dict[str, str] = {
+    "teacher_year": "t.year",
+    "community_member": "t.year",
+    "activity": "year(t.planned_date)",
+    "session_attendance": "year(t.session_date)",
+    "survey_response": "year(t.response_date)",
+    "teacher_evaluation": "year(t.eval_date)",
+    "student_result": "t.year",
+    "student_attendance": "t.year",
+    "standardized_test": "t.year",
+    "teaching_assignment": "t.year",
+    "target": "t.deadline_year",
+}
 
 # How each table's rows reach a school (RBD), so that every read can be scoped. A table either
 # has the school in a column of its own, or reaches schools through a link table (a teacher
@@ -128,6 +143,7 @@ class StoreInfo:
     batches: int
     last_import: datetime | None
     schema_version: int = LATEST_VERSION
+    years_by_dataset: dict[str, list[int]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=lambda: dict(DATASET_LABELS))
 
 
@@ -229,7 +245,8 @@ class Store:
                 [batch_id],
             )
         finally:
-            cur.unregister("_incoming")
+            with suppress(duckdb.Error):  # the transaction may be aborted already
+                cur.unregister("_incoming")
         cur.execute(
             "UPDATE import_batch SET row_count = row_count + ? WHERE id = ?",
             [len(frame), batch_id],
@@ -267,22 +284,23 @@ class Store:
         cur = self.cursor()
         try:
             rows: dict[str, int] = {}
+            years_by_dataset: dict[str, list[int]] = {}
             for table in DATASET_LABELS:
                 cond, params = scope_clause(scope, table)
-                res = cur.execute(f"SELECT count(*) FROM {table} t WHERE {cond}", params)
-                rows[table] = int(res.fetchone()[0])  # type: ignore[index]
-            cond, params = scope_clause(scope, "student_result")
-            years = [
-                int(r[0])
-                for r in cur.execute(
-                    "SELECT DISTINCT year FROM ("
-                    f" SELECT year FROM student_result t WHERE {cond}"
-                    " UNION SELECT year FROM teacher_year t WHERE "
-                    + scope_clause(scope, "teacher_year")[0]
-                    + ") ORDER BY year",
-                    params + scope_clause(scope, "teacher_year")[1],
-                ).fetchall()
-            ]
+                year = _YEAR_EXPR.get(table)
+                years_sql = (
+                    f"list(DISTINCT {year} ORDER BY {year}) FILTER (WHERE {year} IS NOT NULL)"
+                    if year
+                    else "[]"
+                )
+                res = cur.execute(
+                    f"SELECT count(*), {years_sql} FROM {table} t WHERE {cond}", params
+                ).fetchone()
+                assert res is not None
+                rows[table] = int(res[0])
+                years_by_dataset[table] = [int(y) for y in (res[1] or [])]
+            # Years with data; a target's deadline year is not data of that year.
+            years = sorted({y for t, ys in years_by_dataset.items() if t != "target" for y in ys})
             batch_ids = self._batch_ids_in_scope(cur, scope)
             if batch_ids is None:
                 brow = cur.execute(
@@ -302,13 +320,12 @@ class Store:
                 batches=int(brow[0]),
                 last_import=brow[1],
                 schema_version=_read_version(cur),
+                years_by_dataset=years_by_dataset,
             )
         finally:
             cur.close()
 
-    def _batch_ids_in_scope(
-        self, cur: duckdb.DuckDBPyConnection, scope: Scope
-    ) -> list[int] | None:
+    def _batch_ids_in_scope(self, cur: duckdb.DuckDBPyConnection, scope: Scope) -> list[int] | None:
         """Ids of the batches that brought any row visible in ``scope`` (None: all)."""
         if scope.is_all:
             return None
@@ -325,8 +342,9 @@ class Store:
         cur = self.cursor()
         try:
             ids = self._batch_ids_in_scope(cur, scope)
-            cond, params = ("TRUE", []) if ids is None else (
-                "id IN (SELECT UNNEST(?::INTEGER[]))", [ids])
+            cond, params = (
+                ("TRUE", []) if ids is None else ("id IN (SELECT UNNEST(?::INTEGER[]))", [ids])
+            )
             return cur.execute(
                 "SELECT id, kind, file_name, row_count, actor, created_at, undone_at "
                 f"FROM import_batch WHERE {cond} ORDER BY id DESC LIMIT ?",
@@ -370,6 +388,37 @@ class Store:
         return self.query_df(sql + " ORDER BY t.name", params)
 
     @scoped_read
+    def headline_counts(self, scope: Scope, year: int | None) -> dict[str, int]:
+        """Schools, communities, teachers, novices and students visible in ``scope``.
+
+        Teachers, novices and students are those of ``year`` (all years when None); a student
+        with several records in the year counts once.
+        """
+        c_school, p_school = scope_clause(scope, "school")
+        c_comm, p_comm = scope_clause(scope, "community")
+        c_ty, p_ty = scope_clause(scope, "teacher_year")
+        c_sr, p_sr = scope_clause(scope, "student_result")
+        year_ty = "AND t.year = ?" if year is not None else ""
+        year_params = [year] if year is not None else []
+        row = (
+            self.cursor()
+            .execute(
+                f"SELECT (SELECT count(*) FROM school t WHERE {c_school}),"
+                f" (SELECT count(*) FROM community t WHERE {c_comm}),"
+                f" (SELECT count(DISTINCT teacher_id) FROM teacher_year t WHERE {c_ty} {year_ty}),"
+                f" (SELECT count(DISTINCT teacher_id) FROM teacher_year t WHERE {c_ty} {year_ty}"
+                "   AND t.years_experience < 3),"
+                " (SELECT count(DISTINCT student_id) FROM student_result t"
+                f"  WHERE {c_sr} {year_ty})",
+                p_school + p_comm + p_ty + year_params + p_ty + year_params + p_sr + year_params,
+            )
+            .fetchone()
+        )
+        assert row is not None
+        keys = ("schools", "communities", "teachers", "novices", "students")
+        return {k: int(v) for k, v in zip(keys, row, strict=True)}
+
+    @scoped_read
     def years(self, scope: Scope) -> list[int]:
         """School years with any student result, roster or activity in ``scope``."""
         c1, p1 = scope_clause(scope, "student_result")
@@ -400,6 +449,11 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(path)
     except duckdb.IOException as exc:
         text = str(exc)
+        if "not a valid DuckDB database" in text:
+            raise StoreError(
+                f"El archivo {path} no es una base de datos de Tablero DPD (ni de DuckDB). "
+                "Revise la ruta indicada en --db o TABLERO_DB."
+            ) from exc
         if "lock" in text.lower():
             raise StoreLockedError(
                 f"La base de datos {path} está abierta por otro proceso (por ejemplo, el tablero "

@@ -1,0 +1,72 @@
+"""Tablero DPD: the entry point. Declares the pages, draws the shared sidebar, runs the page.
+
+The home page ("Inicio") lives here: what the store holds for the selection, and where to go
+next. Pages only compose helpers from ``metrics.ui`` and functions from ``metrics``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from metrics import ui
+from metrics.formatting import format_number
+
+st.set_page_config(
+    page_title="Tablero DPD",
+    page_icon=":material/groups:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+
+def home() -> None:
+    """Inicio: what the store holds for the chosen filters."""
+    store = ui.get_store()
+    filters = ui.current_filters()
+    scope = ui.filtered_scope(store, filters)
+    info = ui.load_info(store, store.path, scope)
+    batches = ui.load_batches(store, store.path, scope)
+
+    st.title(f"Tablero DPD — {filters.label()}")
+    ui.demo_badge(batches)
+    if info.batches == 0:
+        ui.empty_store_notice()
+        return
+
+    counts = ui.load_counts(store, store.path, scope, filters.year)
+    period = f"en {filters.year}" if filters.year else "en todos los años"
+    st.markdown(
+        f"La base de datos reúne **{format_number(counts['schools'])} establecimientos**, "
+        f"**{format_number(counts['communities'])} comunidades de práctica** y "
+        f"**{format_number(counts['students'])} estudiantes** {period}."
+    )
+    cols = st.columns(5)
+    cols[0].metric("Establecimientos", format_number(counts["schools"]), border=True)
+    cols[1].metric("Comunidades de práctica", format_number(counts["communities"]), border=True)
+    cols[2].metric("Docentes", format_number(counts["teachers"]), border=True)
+    cols[3].metric(
+        "Docentes principiantes",
+        format_number(counts["novices"]),
+        border=True,
+        help="Docentes con menos de 3 años de experiencia.",
+    )
+    cols[4].metric("Estudiantes", format_number(counts["students"]), border=True)
+
+    left, right = st.columns([3, 2])
+    with left, st.container(border=True):
+        st.subheader("¿Qué datos hay?")
+        st.dataframe(ui.datasets_table(info), hide_index=True, width="stretch")
+        st.caption(f"Años con datos: {', '.join(map(str, info.years)) or 'ninguno'}.")
+    with right, st.container(border=True):
+        st.subheader("Últimas cargas")
+        st.dataframe(ui.batches_table(batches), hide_index=True, width="stretch")
+        st.caption(f"{format_number(info.batches)} cargas vigentes.")
+
+
+pages = {
+    "": [st.Page(home, title="Inicio", icon=":material/home:", default=True)],
+}
+page = st.navigation(pages)
+store = ui.get_store()
+ui.remember_filters(ui.sidebar_filters(store, ui.current_scope()))
+page.run()

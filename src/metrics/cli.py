@@ -1,0 +1,133 @@
+"""The `tablero` command: Spanish subcommands over the store.
+
+Commands live in :mod:`metrics.commands`; this module parses arguments (with Spanish help and
+errors), resolves ``--db``, opens the store and turns every :class:`TableroError` into a Spanish
+message and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from metrics.commands import COMMAND_MODULES
+from metrics.config import resolve_db_path
+from metrics.errors import TableroError
+from metrics.scope import Scope
+from metrics.store import open_store
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+
+# argparse writes its own words through gettext; these are the ones a user meets.
+_ARGPARSE_ES = {
+    "usage: ": "uso: ",
+    "positional arguments": "argumentos",
+    "options": "opciones",
+    "show this help message and exit": "muestra esta ayuda y termina",
+    "the following arguments are required: %s": "faltan estos argumentos: %s",
+    "unrecognized arguments: %s": "argumentos no reconocidos: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "opción no válida: %(value)r (elija entre %(choices)s)"
+    ),
+    "argument %(argument_name)s: %(message)s": "argumento %(argument_name)s: %(message)s",
+    "expected one argument": "se esperaba un valor",
+    "invalid %(type)s value: %(value)r": "valor no válido: %(value)r",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: error: %(message)s\n",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "opción ambigua: %(option)s puede ser %(matches)s"
+    ),
+}
+
+
+def _translate(text: str) -> str:
+    return _ARGPARSE_ES.get(text, text)
+
+
+argparse._ = _translate  # type: ignore[attr-defined]
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser with Spanish help flag and errors that exit with code 2."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.add_argument(
+            "-h",
+            "--ayuda",
+            action="help",
+            default=argparse.SUPPRESS,
+            help="muestra esta ayuda y termina",
+        )
+
+
+def _load_commands() -> list[ModuleType]:
+    return [importlib.import_module(f"metrics.commands.{name}") for name in COMMAND_MODULES]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser: global options and one subparser per command module."""
+    parser = _Parser(
+        prog="tablero",
+        description=(
+            "Tablero DPD: evaluación del Modelo de trabajo colaborativo "
+            "(comunidades de práctica docente)."
+        ),
+    )
+    sub = parser.add_subparsers(dest="comando", metavar="COMANDO", title="comandos")
+    sub.required = True
+    for module in _load_commands():
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        p.add_argument(
+            "--db",
+            metavar="RUTA",
+            help="archivo de base de datos (por omisión $TABLERO_DB o data/tablero.duckdb)",
+        )
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `tablero` with ``argv`` (default: the process arguments) and return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # help or a usage error: argparse already printed it
+        return int(exc.code or 0)
+    module: ModuleType = args._module
+    path = resolve_db_path(args.db)
+    try:
+        opener = getattr(module, "open_for_command", None)
+        store = opener(path, args) if opener else open_store(path)
+        try:
+            # Access control arrives with user accounts; until then the CLI sees every school.
+            return int(module.run(args, store, Scope.all()))
+        finally:
+            store.close()
+    except TableroError as exc:
+        print(f"Error: {exc.title}. {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("Interrumpido por el usuario.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        print(
+            f"Error inesperado ({type(exc).__name__}): {exc}. No se modificaron los datos que "
+            "no se alcanzaron a guardar; informe este mensaje al equipo de soporte.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

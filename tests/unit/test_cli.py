@@ -1,0 +1,72 @@
+"""The `tablero` command: Spanish help and errors, --db, info, demo refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from metrics.cli import main
+from metrics.config import resolve_db_path
+from metrics.store import Store, open_store
+from tests.conftest import SCHOOL_A, fill_school
+
+
+def test_help_is_spanish(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--ayuda"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("uso: tablero")
+    assert "comandos" in out and "muestra esta ayuda" in out
+    assert "usage" not in out and "show this help" not in out
+
+
+def test_unknown_command_fails_in_spanish(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nada"]) == 2
+    err = capsys.readouterr().err
+    assert "opción no válida: 'nada'" in err
+
+
+def test_info_counts_rows(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with open_store(store_path) as store:
+        fill_school(store, SCHOOL_A, "a")
+    assert main(["info", "--db", str(store_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Establecimientos: 1" in out
+    assert "Años con datos: 2024" in out
+    assert "Cargas: 1" in out
+    line = next(x for x in out.splitlines() if x.startswith("Resultados finales de estudiantes"))
+    assert line.split()[-1] == "2"
+
+
+def test_db_option_overrides_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TABLERO_DB", str(tmp_path / "env.duckdb"))
+    assert resolve_db_path(None) == tmp_path / "env.duckdb"
+    assert resolve_db_path(str(tmp_path / "cli.duckdb")) == tmp_path / "cli.duckdb"
+    monkeypatch.delenv("TABLERO_DB")
+    assert resolve_db_path(None) == Path("data/tablero.duckdb")
+    assert main(["info", "--db", str(tmp_path / "cli.duckdb")]) == 0
+    assert (tmp_path / "cli.duckdb").exists()
+    assert not (tmp_path / "env.duckdb").exists()
+
+
+def test_demo_refuses_a_store_with_data(
+    store_path: Path, capsys: pytest.CaptureFixture[str], two_schools: Store
+) -> None:
+    before = two_schools.fingerprint()
+    two_schools.close()
+    assert main(["demo", "--db", str(store_path)]) == 2
+    err = capsys.readouterr().err
+    assert "ya contiene datos" in err and "--reemplazar" in err
+    with open_store(store_path) as store:
+        assert store.fingerprint() == before
+
+
+def test_a_broken_database_is_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bogus = tmp_path / "x.duckdb"
+    bogus.write_text("no soy una base de datos")
+    assert main(["info", "--db", str(bogus)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: Error en la base de datos.")
+    assert "Traceback" not in err
