@@ -178,3 +178,14 @@ def two_schools(empty_store: Store) -> Store:
     fill_school(empty_store, SCHOOL_A, "a")
     fill_school(empty_store, SCHOOL_B, "b")
     return empty_store
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled demo store, built once per test session (closed: open it yourself)."""
+    from metrics.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with open_store(path) as store:
+        build_demo(store)
+    return path

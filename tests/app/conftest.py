@@ -1,0 +1,30 @@
+"""AppTest fixtures: a clean Streamlit cache per test and a store chosen through TABLERO_DB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches() -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def run_app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """Run the app's entry point against the store at ``db``."""
+    monkeypatch.setenv("TABLERO_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    return at

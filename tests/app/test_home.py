@@ -1,0 +1,86 @@
+"""Inicio: what the store holds, for the sidebar's selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from metrics.store import Store
+from tests.app.conftest import run_app
+from tests.conftest import SCHOOL_A
+
+
+def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {m.label: m.value for m in at.metric}
+
+
+def test_empty_store_says_how_to_get_data(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = run_app(store_path, monkeypatch)
+    assert not at.exception
+    assert at.title[0].value == "Tablero DPD — Todos los establecimientos"
+    assert "todavía no tiene datos" in at.info[0].value
+    assert "tablero demo" in at.info[0].value
+    assert len(at.metric) == 0
+
+
+def test_home_counts_every_school(
+    two_schools: Store, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_schools.close()
+    at = run_app(store_path, monkeypatch)
+    assert not at.exception
+    assert _metrics(at) == {
+        "Establecimientos": "2",
+        "Comunidades de práctica": "2",
+        "Docentes": "2",
+        "Docentes principiantes": "2",
+        "Estudiantes": "4",
+    }
+    datasets = at.dataframe[0].value
+    row = datasets[datasets["Conjunto de datos"] == "Resultados finales de estudiantes"]
+    assert row["Filas"].item() == "4"
+    assert row["Años"].item() == "2024"
+    assert [s.label for s in at.sidebar.selectbox] == [
+        "Territorio", "Establecimiento", "Comunidad de práctica", "Año"]
+
+
+def test_choosing_a_school_narrows_every_figure(
+    two_schools: Store, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_schools.close()
+    at = run_app(store_path, monkeypatch)
+    at.sidebar.selectbox(key="f_school").select(SCHOOL_A).run()
+    assert not at.exception
+    assert at.title[0].value == "Tablero DPD — Escuela a, 2024"
+    assert _metrics(at)["Establecimientos"] == "1"
+    assert _metrics(at)["Estudiantes"] == "2"
+    batches = at.dataframe[1].value
+    assert batches["Archivo"].tolist() == ["a.csv"]
+    # Only the chosen school's community is offered.
+    assert at.sidebar.selectbox(key="f_community").options == [
+        "Todas las comunidades", "Comunidad a"]
+
+
+def test_a_territory_limits_the_schools_offered(
+    two_schools: Store, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_schools.close()
+    at = run_app(store_path, monkeypatch)
+    at.sidebar.selectbox(key="f_territory").select(f"comuna:{SCHOOL_A}").run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="f_school").options == [
+        "Todos los establecimientos", "Escuela a (RBD 101)"]
+    assert _metrics(at)["Establecimientos"] == "1"
+
+
+def test_a_broken_store_is_a_spanish_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "roto.duckdb"
+    bogus.write_text("no es una base de datos")
+    at = run_app(bogus, monkeypatch)
+    assert not at.exception
+    assert "no es una base de datos de Tablero DPD" in at.error[0].value

@@ -1,0 +1,39 @@
+"""The home page in real Chromium, on the demo store: it runs, shows figures, no errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import screenshot, start_server, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: Path) -> Iterator[str]:
+    proc, url = start_server(demo_db)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
+def test_home_page_renders(browser: object, server: str, width: int, height: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
+    try:
+        page.goto(server)
+        wait_for_app(page)
+        title = page.get_by_role("heading", level=1).first.inner_text()
+        assert title.startswith("Tablero DPD — ")
+        values = page.get_by_test_id("stMetricValue").all_inner_texts()
+        assert len(values) == 5
+        assert int(values[0].replace(".", "")) >= 10  # establecimientos of the demo
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert page.get_by_text("Datos de demostración").count() == 1
+        shot = screenshot(page, f"inicio_{width}x{height}")
+        assert shot.stat().st_size > 10_000
+    finally:
+        page.close()
