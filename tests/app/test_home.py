@@ -44,7 +44,11 @@ def test_home_counts_every_school(
     assert row["Filas"].item() == "4"
     assert row["Años"].item() == "2024"
     assert [s.label for s in at.sidebar.selectbox] == [
-        "Territorio", "Establecimiento", "Comunidad de práctica", "Año"]
+        "Territorio",
+        "Establecimiento",
+        "Comunidad de práctica",
+        "Año",
+    ]
 
 
 def test_choosing_a_school_narrows_every_figure(
@@ -61,7 +65,9 @@ def test_choosing_a_school_narrows_every_figure(
     assert batches["Archivo"].tolist() == ["a.csv"]
     # Only the chosen school's community is offered.
     assert at.sidebar.selectbox(key="f_community").options == [
-        "Todas las comunidades", "Comunidad a"]
+        "Todas las comunidades",
+        "Comunidad a",
+    ]
 
 
 def test_a_territory_limits_the_schools_offered(
@@ -72,7 +78,9 @@ def test_a_territory_limits_the_schools_offered(
     at.sidebar.selectbox(key="f_territory").select(f"comuna:{SCHOOL_A}").run()
     assert not at.exception
     assert at.sidebar.selectbox(key="f_school").options == [
-        "Todos los establecimientos", "Escuela a (RBD 101)"]
+        "Todos los establecimientos",
+        "Escuela a (RBD 101)",
+    ]
     assert _metrics(at)["Establecimientos"] == "1"
 
 
