@@ -1,0 +1,342 @@
+"""Altair builders with one visual language: data in, ``alt.Chart`` out.
+
+Conventions (../shared/DESIGN.md): baseline as a dashed grey rule labelled "Línea base AAAA";
+target as a light band labelled "Meta AAAA"; colour by the good/bad direction of a change
+(blue-teal better, orange worse, grey not conclusive — never red/green alone); suppressed
+groups are never drawn as a mark but as the text "n < 10"; numbers in es-CL (decimal comma,
+thousands point) through Vega expressions, so the same spec reads right in the browser and in
+PNGs rendered by vl-convert; text at least 14 px for projectors; rate axes start at 0.
+
+No Streamlit and no SQL here: builders take DataFrames shaped by ``metrics`` and return charts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import altair as alt
+import pandas as pd
+
+Direction = Literal["higher_is_better", "lower_is_better"]
+
+BETTER = "#0F7C8C"  # blue-teal
+WORSE = "#D55E00"  # orange (Okabe–Ito vermillion)
+NEUTRAL = "#8A8F98"  # grey: no conclusive change
+SERIES = "#0B5C8C"
+BASELINE = "#5B616B"
+TARGET_FILL = "#9AD1D4"
+FONT_SIZE = 15
+TITLE_SIZE = 20
+
+LIKERT_COLOURS = ["#B35806", "#F1A340", "#D9D9D9", "#67A9CF", "#2166AC"]
+"""Diverging palette for answers 1–5 (orange for disagreement, blue for agreement)."""
+
+
+def es_number(expr: str, decimals: int = 1, suffix: str = "") -> str:
+    """A Vega expression that formats ``expr`` with a decimal comma and thousands point.
+
+    Vega formats ``1234.5`` as ``1,234.5``; the three replacements swap the separators, so
+    the chart shows ``1.234,5``.
+    """
+    fmt = f"',.{decimals}f'"
+    base = f"replace(replace(replace(format({expr}, {fmt}), /,/g, '_'), /\\./g, ','), /_/g, '.')"
+    return base + (f" + '{suffix}'" if suffix else "")
+
+
+def _theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return (
+        chart.configure_axis(
+            labelFontSize=FONT_SIZE,
+            titleFontSize=FONT_SIZE,
+            labelColor="#111827",
+            titleColor="#111827",
+            gridColor="#E5E7EB",
+        )
+        .configure_legend(
+            labelFontSize=FONT_SIZE,
+            titleFontSize=FONT_SIZE,
+            orient="bottom",
+            labelLimit=360,
+        )
+        .configure_title(fontSize=TITLE_SIZE, anchor="start")
+        .configure_view(strokeWidth=0)
+    )
+
+
+def unit_suffix(unit: str) -> str:
+    """The text that follows a number of ``unit`` on a chart ("%" → " %")."""
+    return " %" if unit == "%" else ""
+
+
+def build_trend_chart(
+    data: pd.DataFrame,
+    *,
+    title: str,
+    unit: str,
+    baseline: float | None,
+    baseline_label: str | None,
+    target: float | None,
+    target_label: str | None,
+    decimals: int = 1,
+    zero_based: bool = True,
+    width: int | str = "container",
+) -> alt.TopLevelMixin:
+    """Yearly series against its baseline (dashed rule) and target (band).
+
+    ``data`` columns: ``periodo`` (str), ``valor`` (NaN when suppressed or missing), ``n``,
+    ``suprimido`` (bool), optional ``ic_inferior``/``ic_superior`` (bounds of the value).
+    """
+    df = data.copy()
+    df["periodo"] = df["periodo"].astype(str)
+    suffix = unit_suffix(unit)
+    shown = df[~df["suprimido"] & df["valor"].notna()]
+    hidden = df[df["suprimido"]]
+    x = alt.X("periodo:O", title="Año", axis=alt.Axis(labelAngle=0))
+    y_scale = alt.Scale(zero=zero_based, nice=True)
+    y = alt.Y(
+        "valor:Q",
+        title=title,
+        scale=y_scale,
+        axis=alt.Axis(labelExpr=es_number("datum.value", 0 if unit == "%" else decimals)),
+    )
+    tooltip = [
+        alt.Tooltip("periodo:N", title="Período"),
+        alt.Tooltip("valor_txt:N", title="Valor"),
+        alt.Tooltip("n_txt:N", title="n"),
+    ]
+    base = alt.Chart(shown).transform_calculate(
+        valor_txt=es_number("datum.valor", decimals, suffix),
+        n_txt=es_number("datum.n", 0),
+    )
+    layers: list[alt.Chart] = []
+    if target is not None:
+        band = pd.DataFrame({"y": [target], "label": [target_label or "Meta"]})
+        layers.append(
+            alt.Chart(band)
+            .mark_rule(color=TARGET_FILL, strokeWidth=14, opacity=0.8)
+            .encode(y="y:Q")
+        )
+        layers.append(
+            alt.Chart(band)
+            .mark_text(align="right", dx=-4, dy=-12, fontSize=FONT_SIZE, color="#0F5257", x="width")
+            .encode(y="y:Q", text="label:N")
+        )
+    if baseline is not None:
+        rule = pd.DataFrame({"y": [baseline], "label": [baseline_label or "Línea base"]})
+        layers.append(
+            alt.Chart(rule)
+            .mark_rule(color=BASELINE, strokeDash=[6, 4], strokeWidth=2)
+            .encode(y="y:Q")
+        )
+        layers.append(
+            alt.Chart(rule)
+            .mark_text(align="right", dx=-4, dy=14, fontSize=FONT_SIZE, color=BASELINE, x="width")
+            .encode(y="y:Q", text="label:N")
+        )
+    if {"ic_inferior", "ic_superior"} <= set(shown.columns) and shown["ic_inferior"].notna().any():
+        layers.append(
+            alt.Chart(shown)
+            .mark_rule(color=SERIES, strokeWidth=2, opacity=0.5)
+            .encode(x=x, y="ic_inferior:Q", y2="ic_superior:Q")
+        )
+    layers.append(base.mark_line(color=SERIES, strokeWidth=3).encode(x=x, y=y))
+    layers.append(
+        base.mark_point(color=SERIES, filled=True, size=140).encode(x=x, y=y, tooltip=tooltip)
+    )
+    layers.append(
+        base.mark_text(
+            align="left", dx=12, dy=-12, fontSize=FONT_SIZE, fontWeight="bold", color="#111827"
+        ).encode(x=x, y=y, text="valor_txt:N")
+    )
+    if len(hidden):
+        layers.append(
+            alt.Chart(hidden.assign(etiqueta="n < 10"))
+            .mark_text(fontSize=FONT_SIZE, color=NEUTRAL, fontStyle="italic", y="height", dy=-12)
+            .encode(x=x, text="etiqueta:N")
+        )
+    chart = alt.layer(*layers).properties(height=320, width=width)
+    return _theme(chart)
+
+
+def build_bullet_chart(
+    data: pd.DataFrame, *, decimals: int = 1, width: int | str = "container"
+) -> alt.TopLevelMixin:
+    """One bullet per indicator: the value as a bar, the baseline as a dashed tick, the target
+    as a thick tick; each indicator on its own scale.
+
+    ``data`` columns: ``nombre``, ``unidad``, ``valor``, ``linea_base``, ``meta``,
+    ``suprimido`` (bool), ``mejor`` (bool or None: whether the change is in the good direction).
+    """
+    rows = []
+    for rec in data.to_dict("records"):
+        suffix = unit_suffix(str(rec["unidad"]))
+        one = pd.DataFrame([rec])
+        colour = NEUTRAL if rec.get("mejor") is None else (BETTER if rec["mejor"] else WORSE)
+        top = max(
+            v
+            for v in (rec["valor"], rec["linea_base"], rec["meta"], 0)
+            if v is not None and not pd.isna(v)
+        )
+        scale = alt.Scale(domain=[0, (100 if suffix else top * 1.15) or 1])
+        x_axis = alt.Axis(labelExpr=es_number("datum.value", 0), title=None, tickCount=5)
+        base = alt.Chart(one).transform_calculate(
+            valor_txt=es_number("datum.valor", decimals, suffix),
+            base_txt=es_number("datum.linea_base", decimals, suffix),
+            meta_txt=es_number("datum.meta", decimals, suffix),
+        )
+        tooltip = [
+            alt.Tooltip("nombre:N", title="Indicador"),
+            alt.Tooltip("valor_txt:N", title="Valor"),
+            alt.Tooltip("base_txt:N", title="Línea base"),
+            alt.Tooltip("meta_txt:N", title="Meta"),
+        ]
+        layers = []
+        if rec["suprimido"]:
+            layers.append(
+                base.mark_text(fontSize=FONT_SIZE, color=NEUTRAL, align="left", x=5).encode(
+                    text=alt.value("n < 10: grupo pequeño, no se muestra")
+                )
+            )
+        elif rec["valor"] is not None and not pd.isna(rec["valor"]):
+            layers.append(
+                base.mark_bar(color=colour, height=18).encode(
+                    x=alt.X("valor:Q", scale=scale, axis=x_axis), tooltip=tooltip
+                )
+            )
+            layers.append(
+                base.mark_text(
+                    align="left", dx=6, fontSize=FONT_SIZE, fontWeight="bold", color="#111827"
+                ).encode(x=alt.X("valor:Q", scale=scale, axis=x_axis), text="valor_txt:N")
+            )
+        if rec["suprimido"]:
+            pass  # a suppressed value shows no baseline or target either: they frame nothing
+        elif rec["linea_base"] is not None and not pd.isna(rec["linea_base"]):
+            layers.append(
+                base.mark_tick(color=BASELINE, thickness=3, size=34, strokeDash=[4, 3]).encode(
+                    x=alt.X("linea_base:Q", scale=scale, axis=x_axis), tooltip=tooltip
+                )
+            )
+        if not rec["suprimido"] and rec["meta"] is not None and not pd.isna(rec["meta"]):
+            layers.append(
+                base.mark_tick(color="#111827", thickness=5, size=34).encode(
+                    x=alt.X("meta:Q", scale=scale, axis=x_axis), tooltip=tooltip
+                )
+            )
+        if not layers:
+            layers.append(
+                base.mark_text(fontSize=FONT_SIZE, color=NEUTRAL, align="left", x=5).encode(
+                    text=alt.value("sin datos")
+                )
+            )
+        rows.append(
+            alt.layer(*layers).properties(
+                title=alt.Title(str(rec["nombre"]), fontSize=FONT_SIZE, fontWeight="normal"),
+                height=40,
+                width=width,
+            )
+        )
+    return _theme(alt.vconcat(*rows, spacing=18))
+
+
+def build_likert_chart(
+    data: pd.DataFrame, *, label_title: str = "", width: int | str = "container"
+) -> alt.TopLevelMixin:
+    """Diverging stacked bars centred on the neutral answer, sorted by % favourable.
+
+    ``data`` columns: ``etiqueta`` (dimension or item), ``respuesta`` (1–5),
+    ``respuesta_txt`` (the answer's words), ``n`` (answers). The neutral answer (3) is split
+    across the centre.
+    """
+    df = data.copy()
+    totals = df.groupby("etiqueta")["n"].transform("sum")
+    df["pct"] = 100 * df["n"] / totals
+    fav = df[df["respuesta"] >= 4].groupby("etiqueta")["pct"].sum().rename("favorable")
+    order = fav.sort_values(ascending=False).index.tolist()
+    parts = []
+    for label, grp in df.groupby("etiqueta", sort=False):
+        g = grp.set_index("respuesta")["pct"].reindex([1, 2, 3, 4, 5], fill_value=0.0)
+        left = -(g[1] + g[2] + g[3] / 2)
+        for answer in (1, 2, 3, 4, 5):
+            start = left
+            left += g[answer]
+            parts.append(
+                {"etiqueta": label, "respuesta": answer, "x0": start, "x1": left, "pct": g[answer]}
+            )
+    seg = pd.DataFrame(parts).merge(
+        df[["respuesta", "respuesta_txt"]].drop_duplicates("respuesta"),
+        on="respuesta",
+        how="left",
+    )
+    colour = alt.Color(
+        "respuesta_txt:N",
+        title=None,
+        scale=alt.Scale(
+            domain=[
+                t
+                for _, t in sorted(
+                    seg[["respuesta", "respuesta_txt"]].drop_duplicates().itertuples(index=False)
+                )
+            ],
+            range=LIKERT_COLOURS,
+        ),
+        sort=alt.SortField("respuesta"),
+    )
+    bars = (
+        alt.Chart(seg)
+        .transform_calculate(pct_txt=es_number("datum.pct", 1, " %"))
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "etiqueta:N", sort=order, title=label_title or None, axis=alt.Axis(labelLimit=420)
+            ),
+            x=alt.X(
+                "x0:Q",
+                title="% de respuestas (izquierda: en desacuerdo; derecha: de acuerdo)",
+                scale=alt.Scale(domain=[-100, 100]),
+                axis=alt.Axis(labelExpr=es_number("abs(datum.value)", 0, " %")),
+            ),
+            x2="x1:Q",
+            color=colour,
+            tooltip=[
+                alt.Tooltip("etiqueta:N", title="Pregunta"),
+                alt.Tooltip("respuesta_txt:N", title="Respuesta"),
+                alt.Tooltip("pct_txt:N", title="Porcentaje"),
+            ],
+        )
+    )
+    centre = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#111827").encode(x="x:Q")
+    chart = alt.layer(bars, centre).properties(height=alt.Step(34), width=width)
+    return _theme(chart)
+
+
+def build_heatmap(
+    data: pd.DataFrame, *, value_title: str = "Participación", width: int | str = "container"
+) -> alt.TopLevelMixin:
+    """Community × month heatmap of a 0–100 value; suppressed or empty cells stay blank.
+
+    ``data`` columns: ``fila`` (community name), ``mes`` (``AAAA-MM``), ``mes_txt`` (month name),
+    ``valor``.
+    """
+    df = data.copy()
+    base = alt.Chart(df).transform_calculate(valor_txt=es_number("datum.valor", 0, " %"))
+    x = alt.X("mes_txt:O", title=None, sort=alt.SortField("mes"), axis=alt.Axis(labelAngle=-45))
+    y = alt.Y("fila:N", title=None, axis=alt.Axis(labelLimit=320))
+    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        x=x,
+        y=y,
+        color=alt.Color(
+            "valor:Q", title=value_title + " (%)", scale=alt.Scale(scheme="blues", domain=[0, 100])
+        ),
+        tooltip=[
+            alt.Tooltip("fila:N", title="Comunidad"),
+            alt.Tooltip("mes_txt:N", title="Mes"),
+            alt.Tooltip("valor_txt:N", title=value_title),
+        ],
+    )
+    text = base.mark_text(fontSize=13).encode(
+        x=x,
+        y=y,
+        text="valor_txt:N",
+        color=alt.condition("datum.valor > 60", alt.value("white"), alt.value("#111827")),
+    )
+    return _theme(alt.layer(rect, text).properties(height=alt.Step(34), width=width))
