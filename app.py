@@ -42,25 +42,28 @@ def home() -> None:
     )
     cols = st.columns(5)
     cols[0].metric("Establecimientos", format_number(counts["schools"]), border=True)
-    cols[1].metric("Comunidades de práctica", format_number(counts["communities"]), border=True)
+    cols[1].metric(
+        "Comunidades",
+        format_number(counts["communities"]),
+        border=True,
+        help="Comunidades de práctica y otras modalidades de trabajo colaborativo.",
+    )
     cols[2].metric("Docentes", format_number(counts["teachers"]), border=True)
     cols[3].metric(
-        "Docentes principiantes",
+        "Principiantes",
         format_number(counts["novices"]),
         border=True,
         help="Docentes con menos de 3 años de experiencia.",
     )
     cols[4].metric("Estudiantes", format_number(counts["students"]), border=True)
 
-    left, right = st.columns([3, 2])
-    with left, st.container(border=True):
+    with st.container(border=True):
         st.subheader("¿Qué datos hay?")
-        st.dataframe(ui.datasets_table(info), hide_index=True, width="stretch")
+        table = ui.datasets_table(info)
+        st.dataframe(table, hide_index=True, width="stretch", height=ui.table_height(len(table)))
         st.caption(f"Años con datos: {', '.join(map(str, info.years)) or 'ninguno'}.")
-    with right, st.container(border=True):
-        st.subheader("Últimas cargas")
+    with st.expander(f"Últimas cargas ({format_number(info.batches)} vigentes)"):
         st.dataframe(ui.batches_table(batches), hide_index=True, width="stretch")
-        st.caption(f"{format_number(info.batches)} cargas vigentes.")
 
 
 pages = {

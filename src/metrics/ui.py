@@ -72,6 +72,7 @@ def _load_options(_store: Store, store_path: str, scope: Scope) -> dict[str, Any
         "schools": _store.schools(scope),
         "communities": _store.communities(scope),
         "years": _store.years(scope),
+        "default_year": _store.latest_results_year(scope),
     }
 
 
@@ -152,6 +153,9 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
         community_id = None if community == ALL else str(community)
         y_options: list[Any] = sorted(years, reverse=True) or [ALL]
         _keep_valid("f_year", y_options)
+        if "f_year" not in st.session_state and opts["default_year"] in y_options:
+            # The latest year with students' final results, not a year with only a schedule.
+            st.session_state["f_year"] = opts["default_year"]
         year = st.selectbox(
             "Año",
             y_options,
@@ -188,6 +192,11 @@ def filtered_scope(store: Store, filters: Filters) -> Scope:
         else None
     )
     return filters.scope(base, territory_rbds)
+
+
+def table_height(rows: int) -> int:
+    """Pixel height that shows ``rows`` rows of an ``st.dataframe`` without scrolling."""
+    return 38 + 35 * rows
 
 
 def datasets_table(info: StoreInfo) -> pd.DataFrame:

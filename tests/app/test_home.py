@@ -34,9 +34,9 @@ def test_home_counts_every_school(
     assert not at.exception
     assert _metrics(at) == {
         "Establecimientos": "2",
-        "Comunidades de práctica": "2",
+        "Comunidades": "2",
         "Docentes": "2",
-        "Docentes principiantes": "2",
+        "Principiantes": "2",
         "Estudiantes": "4",
     }
     datasets = at.dataframe[0].value
@@ -61,7 +61,7 @@ def test_choosing_a_school_narrows_every_figure(
     assert at.title[0].value == "Tablero DPD — Escuela a, 2024"
     assert _metrics(at)["Establecimientos"] == "1"
     assert _metrics(at)["Estudiantes"] == "2"
-    batches = at.dataframe[1].value
+    batches = at.expander[0].dataframe[0].value
     assert batches["Archivo"].tolist() == ["a.csv"]
     # Only the chosen school's community is offered.
     assert at.sidebar.selectbox(key="f_community").options == [

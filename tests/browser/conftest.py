@@ -95,6 +95,8 @@ def browser(chromium_path: str) -> Iterator[object]:
 
 def wait_for_app(page: object) -> None:
     """Wait until Streamlit has finished running the script."""
+    # Before the first run starts the state is already "notRunning": wait for a title too.
+    page.wait_for_selector("h1", timeout=60_000)  # type: ignore[attr-defined]
     page.wait_for_selector(  # type: ignore[attr-defined]
         "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, start_server, wait_for_app
 
@@ -26,11 +28,13 @@ def test_home_page_renders(browser: object, server: str, width: int, height: int
     try:
         page.goto(server)
         wait_for_app(page)
-        title = page.get_by_role("heading", level=1).first.inner_text()
-        assert title.startswith("Tablero DPD — ")
-        values = page.get_by_test_id("stMetricValue").all_inner_texts()
-        assert len(values) == 5
-        assert int(values[0].replace(".", "")) >= 10  # establecimientos of the demo
+        expect(page.get_by_role("heading", level=1).first).to_have_text(
+            "Tablero DPD — Todos los establecimientos, 2025"
+        )
+        metric_values = page.get_by_test_id("stMetricValue")
+        expect(metric_values).to_have_count(5)
+        expect(metric_values.first).to_have_text("12")  # the demo's schools
+        expect(metric_values.last).to_have_text(re.compile(r"^\d\.\d{3}$"))  # ~5.800 students
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.get_by_text("Datos de demostración").count() == 1
         shot = screenshot(page, f"inicio_{width}x{height}")

@@ -130,6 +130,10 @@ def _call_read(store: Store, name: str, scope: Scope) -> object:
 
 
 def _size(result: object) -> int:
+    if result is None:
+        return 0
+    if isinstance(result, int):
+        return 1
     if isinstance(result, pd.DataFrame | list):
         return len(result)
     if isinstance(result, dict):

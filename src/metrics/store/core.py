@@ -39,6 +39,7 @@ def scoped_read(fn: F) -> F:
 DATASET_LABELS: dict[str, str] = {
     "territory": "Territorios",
     "school": "Establecimientos",
+    "school_territory": "Establecimientos por territorio",
     "community": "Comunidades de práctica",
     "teacher": "Docentes",
     "teacher_year": "Dotación docente anual",
@@ -417,6 +418,14 @@ class Store:
         assert row is not None
         keys = ("schools", "communities", "teachers", "novices", "students")
         return {k: int(v) for k, v in zip(keys, row, strict=True)}
+
+    @scoped_read
+    def latest_results_year(self, scope: Scope) -> int | None:
+        """The latest year with students' final results in ``scope`` (None: no results)."""
+        cond, params = scope_clause(scope, "student_result")
+        df = self.query_df(f"SELECT max(year) AS y FROM student_result t WHERE {cond}", params)
+        value = df["y"].iloc[0]
+        return None if pd.isna(value) else int(value)
 
     @scoped_read
     def years(self, scope: Scope) -> list[int]:
