@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from metrics import ui
+from metrics.errors import TableroError
 from metrics.formatting import format_number
 
 st.set_page_config(
@@ -68,8 +69,19 @@ def home() -> None:
 
 pages = {
     "": [st.Page(home, title="Inicio", icon=":material/home:", default=True)],
+    "Evaluación": [
+        st.Page(
+            "pages/impacto.py",
+            title="Impacto — estudiantes",
+            icon=":material/school:",
+            url_path="impacto-estudiantes",
+        ),
+    ],
 }
 page = st.navigation(pages)
-store = ui.get_store()
-ui.remember_filters(ui.sidebar_filters(store, ui.current_scope()))
-page.run()
+try:
+    store = ui.get_store()
+    ui.remember_filters(ui.sidebar_filters(store, ui.current_scope()))
+    page.run()
+except TableroError as exc:  # a Spanish message, never a traceback
+    ui.show_error(exc)

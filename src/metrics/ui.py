@@ -264,3 +264,260 @@ def demo_badge(batches: pd.DataFrame) -> None:
             ":material/science: Datos de demostración: establecimientos, docentes y "
             "estudiantes ficticios."
         )
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="Calculando indicadores…", ttl=600)
+def load_indicators(_store: Store, store_path: str, scope: Scope, corte: date) -> pd.DataFrame:
+    """Every indicator for the user's whole scope (suppression needs it whole), cached."""
+    from metrics.indicators import compute_indicators
+
+    return compute_indicators(_store, scope, corte=corte)
+
+
+def default_territory(store: Store, scope: Scope) -> str | None:
+    """The territory that stands for "all schools": the one holding the most visible schools."""
+    territories: pd.DataFrame = _load_options(store, store.path, scope)["territories"]
+    if territories.empty:
+        return None
+    return str(territories.sort_values("schools", ascending=False, kind="stable")["id"].iloc[0])
+
+
+def page_title(moment: str, filters: Filters) -> None:
+    """ "Impacto — Escuela Los Aromos, 2024"."""
+    st.title(f"{moment} — {filters.label()}")
+
+
+def indicator_metrics(rows: pd.DataFrame, codes: list[str]) -> None:
+    """A row of bordered key figures: value, change against the baseline as the delta."""
+    from metrics.catalog import INDICATORS
+    from metrics.presentation import SHORT_NAMES, format_indicator_value, metric_delta
+
+    chosen = [c for c in codes if c in set(rows["indicador"])]
+    if not chosen:
+        return
+    cols = st.columns(len(chosen))
+    by_code = rows.set_index("indicador")
+    for col, code in zip(cols, chosen, strict=True):
+        ind = INDICATORS[code]
+        rec = by_code.loc[code]
+        label = SHORT_NAMES.get(code, ind.name)
+        if rec["estado"] == "suprimido":
+            col.metric(label, "n < 10", border=True, help="Grupo pequeño: no se muestra.")
+            continue
+        base = rec["linea_base"]
+        col.metric(
+            label,
+            format_indicator_value(ind, rec["valor"]),
+            delta=metric_delta(ind, rec["cambio"]),
+            delta_color="inverse" if ind.direction == "lower_is_better" else "normal",
+            border=True,
+            help=f"**{ind.name}.** {ind.definition} Cambio respecto de la línea base"
+            + (f" {rec['periodo_base']}." if pd.notna(base) else " (sin línea base)."),
+        )
+
+
+def _png(chart: Any) -> bytes:
+    from metrics.export import chart_png
+
+    return chart_png(chart)
+
+
+def chart_card(
+    headline: str,
+    chart: Any,
+    *,
+    caption: str,
+    data: pd.DataFrame,
+    file_stem: str,
+    png_chart: Any = None,
+) -> None:
+    """A bordered card: headline, chart, source and n, and its downloads (PNG, CSV, XLSX)."""
+    from metrics.export import frame_csv, frame_xlsx
+
+    with st.container(border=True):
+        st.markdown(f"**{headline}**")
+        st.altair_chart(chart, width="stretch")
+        st.caption(caption)
+        c1, c2, c3, _ = st.columns([1, 1, 1, 2])
+        c1.download_button(
+            "PNG",
+            data=lambda: _png(png_chart or chart),
+            file_name=f"{file_stem}.png",
+            mime="image/png",
+            on_click="ignore",
+            key=f"png_{file_stem}",
+            icon=":material/image:",
+            help="El gráfico como imagen, para presentaciones.",
+        )
+        c2.download_button(
+            "CSV",
+            data=lambda: frame_csv(data),
+            file_name=f"{file_stem}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=f"csv_{file_stem}",
+            icon=":material/table:",
+            help="Los datos del gráfico (separados por punto y coma, para Excel).",
+        )
+        c3.download_button(
+            "Excel",
+            data=lambda: frame_xlsx(data),
+            file_name=f"{file_stem}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            on_click="ignore",
+            key=f"xlsx_{file_stem}",
+            icon=":material/grid_on:",
+            help="Los datos del gráfico como planilla Excel.",
+        )
+
+
+def empty_state(missing: str) -> None:
+    """Say which data is missing and how to load it — never a blank chart."""
+    st.info(
+        f"**Faltan datos:** {missing} Cárguelos con `tablero importar` (o cree la "
+        "demostración con `tablero demo`) y vuelva a esta página.",
+        icon=":material/info:",
+    )
+
+
+def suppressed_notice() -> None:
+    from metrics.presentation import SUPPRESSED_TEXT
+
+    st.caption(f":material/lock: {SUPPRESSED_TEXT}.")
+
+
+def page_setup() -> tuple[Store, Filters, Scope]:
+    """What every page starts with: the store, the sidebar selection and the user's scope.
+
+    A page reached before the entry point ran (Streamlit's first request to a file-derived
+    URL) still gets the shared sidebar.
+    """
+    store = get_store()
+    scope = current_scope()
+    if not isinstance(st.session_state.get("filters"), Filters):
+        remember_filters(sidebar_filters(store, scope))
+    return store, current_filters(), scope
+
+
+def selection(store: Store, filters: Filters, scope: Scope) -> tuple[str, str] | None:
+    """(alcance, alcance_id) of the sidebar's selection; "all" means the widest territory."""
+    from metrics.presentation import selection_scope
+
+    return selection_scope(filters, default_territory(store, scope))
+
+
+SOURCE_LABELS = {
+    "student_result": "Rendimiento por estudiante (Mineduc)",
+    "student_attendance": "Asistencia declarada mensual (Mineduc)",
+    "standardized_test": "SIMCE por establecimiento (Agencia de Calidad)",
+    "teacher_year": "dotación docente anual",
+    "teaching_assignment": "asignación docente a cursos",
+    "community_member": "integrantes de comunidades",
+    "activity": "cronograma de actividades",
+    "session_attendance": "asistencia a sesiones",
+    "survey_response": "encuestas de percepción",
+    "teacher_evaluation": "observaciones de aula",
+}
+
+_N_WORDS = {
+    "student_result": "estudiantes",
+    "student_attendance": "estudiantes",
+    "standardized_test": "estudiantes evaluados",
+    "teacher_year": "docentes",
+    "activity": "actividades",
+    "session_attendance": "registros de asistencia",
+    "survey_response": "respuestas",
+    "teacher_evaluation": "observaciones",
+}
+
+
+def trend_card(
+    results: pd.DataFrame, code: str, alcance: str, alcance_id: str, year: int | None
+) -> None:
+    """One indicator's yearly series against its baseline and target, in a chart card."""
+    from metrics import charts
+    from metrics.catalog import INDICATORS
+    from metrics.narrative import headline
+    from metrics.presentation import first_present, series_for, trend_frame
+
+    ind = INDICATORS[code]
+    series = series_for(results, code, alcance, alcance_id)
+    if series.empty or (series["valor"].isna().all() and (series["estado"] != "suprimido").all()):
+        with st.container(border=True):
+            st.markdown(f"**{ind.name}**")
+            empty_state(f"no hay datos de {ind.name.lower()} para esta selección.")
+        return
+    shown = series if year is None else series[series["periodo"].astype(int) <= year]
+    current = (shown if not shown.empty else series).iloc[-1]
+    base_period = first_present(series["periodo_base"])
+    meta_year = first_present(series["anio_meta"])
+    text = headline(
+        name=ind.name,
+        unit=ind.unit,
+        direction=ind.direction,
+        valor=None if pd.isna(current["valor"]) else float(current["valor"]),
+        periodo=str(current["periodo"]),
+        linea_base=None if pd.isna(current["linea_base"]) else float(current["linea_base"]),
+        periodo_base=None if base_period is None else str(base_period),
+        meta=None if pd.isna(current["meta"]) else float(current["meta"]),
+        estado=str(current["estado"]),
+        decimals=ind.decimals,
+    )
+    baseline = first_present(series["linea_base"])
+    target = first_present(series["meta"])
+    frame = trend_frame(series)
+    title = ind.name + (" (%)" if ind.unit == "%" else "")
+    options: dict[str, Any] = dict(
+        title=title,
+        unit=ind.unit,
+        decimals=ind.decimals,
+        baseline=None if baseline is None else float(baseline),
+        baseline_label=f"Línea base {base_period}" if base_period else None,
+        target=None if target is None else float(target),
+        target_label=f"Meta {int(meta_year)}" if meta_year else None,
+        zero_based=ind.unit == "%",
+    )
+    source = ind.sources[0]
+    n_now = current["n"]
+    n_text = (
+        f", {format_number(n_now)} {_N_WORDS.get(source, 'registros')} en {current['periodo']}"
+        if pd.notna(n_now) and current["estado"] != "suprimido"
+        else ""
+    )
+    caption = (
+        f"Fuente: {SOURCE_LABELS.get(source, source)}{n_text}. La barra vertical es el "
+        "intervalo de confianza del 95 % del cambio respecto de la línea base: si cruza la "
+        "línea base, el cambio no es concluyente."
+    )
+    download = frame.rename(
+        columns={
+            "periodo": "Período",
+            "valor": "Valor",
+            "n": "n",
+            "suprimido": "Suprimido",
+            "ic_inferior": "IC 95 % inferior",
+            "ic_superior": "IC 95 % superior",
+        }
+    )
+    download.loc[download["Suprimido"], ["Valor", "n", "IC 95 % inferior", "IC 95 % superior"]] = (
+        None
+    )
+    chart_card(
+        text,
+        charts.build_trend_chart(frame, **options),
+        caption=caption,
+        data=download,
+        file_stem=f"{code}_{alcance_id}".replace(":", "-"),
+        png_chart=charts.build_trend_chart(frame, **options, width=900),
+    )
+
+
+def scorecard_table(rows: pd.DataFrame) -> None:
+    """The indicators of ``rows`` as a table (value, baseline, target, change, status)."""
+    from metrics.presentation import scorecard
+
+    table = scorecard(rows)
+    st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))

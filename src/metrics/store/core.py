@@ -356,13 +356,15 @@ class Store:
 
     @scoped_read
     def territories(self, scope: Scope) -> pd.DataFrame:
-        """Territories with at least one visible school: id, name, kind."""
+        """Territories with at least one visible school: id, name, kind, schools (visible)."""
         cond, params = scope_clause(scope, "territory")
+        c_st, p_st = scope_clause(scope, "school_territory", alias="st")
         return self.query_df(
-            f"SELECT t.id, t.name, t.kind FROM territory t WHERE {cond} "
-            "AND EXISTS (SELECT 1 FROM school_territory st WHERE st.territory_id = t.id) "
-            "ORDER BY t.kind, t.name",
-            params,
+            "SELECT t.id, t.name, t.kind, count(st.rbd) AS schools FROM territory t"
+            f" JOIN school_territory st ON st.territory_id = t.id AND {c_st}"
+            f" WHERE {cond} GROUP BY t.id, t.name, t.kind"
+            " ORDER BY CASE t.kind WHEN 'slep' THEN 0 WHEN 'deprov' THEN 1 ELSE 2 END, t.name",
+            p_st + params,
         )
 
     @scoped_read

@@ -1,0 +1,201 @@
+"""How indicator results read on screen: values with units, changes, statuses, selections.
+
+Pure functions over the engine's output (:data:`metrics.indicators.OUTPUT_COLUMNS`), shared by
+pages and exports. No Streamlit, no SQL.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from metrics.catalog import INDICATORS, Indicator
+from metrics.filters import Filters
+from metrics.formatting import format_number, format_percent
+
+STATUS_LABELS: dict[str, str] = {
+    "logrado": "✓ Logrado",
+    "en_camino": "→ En camino",
+    "en_riesgo": "! En riesgo",
+    "sin_datos": "– Sin datos",
+    "suprimido": "n < 10",
+}
+"""Status as people read it: always a word with its symbol, never a colour alone."""
+
+SHORT_NAMES: dict[str, str] = {
+    "cumplimiento_cronograma": "Cronograma",
+    "percepcion_colaboracion": "Colaboración",
+    "percepcion_apoyo": "Apoyo",
+    "percepcion_satisfaccion": "Satisfacción",
+    "percepcion_aprendizaje": "Aprendizaje",
+    "frecuencia_reuniones": "Reuniones",
+    "participacion_activa": "Participación",
+    "intercambio_estrategias": "Estrategias",
+    "desempeno_docente": "Desempeño",
+    "promedio_notas": "Promedio",
+    "tasa_aprobacion": "Aprobación",
+    "tasa_reprobacion": "Reprobación",
+    "tasa_retiro": "Retiro",
+    "tasa_repitencia": "Repitencia",
+    "asistencia_promedio": "Asistencia",
+    "inasistencia_cronica": "Inasist. crónica",
+    "puntaje_estandarizado": "SIMCE",
+    "permanencia_docente": "Permanencia",
+}
+"""Labels for key figures, short enough for five in a row on a school laptop."""
+
+SUPPRESSED_TEXT = "Grupo pequeño (n < 10): no se muestra para proteger la privacidad"
+
+_UNIT_SUFFIX = {
+    "%": "",
+    "nota": "",
+    "puntos": "",
+    "puntaje": " puntos",
+    "sesiones/mes": " sesiones/mes",
+    "estrategias/sesión": " por sesión",
+}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def format_indicator_value(indicator: Indicator, value: Any) -> str:
+    """A value of ``indicator`` with its unit, es-CL.
+
+    >>> format_indicator_value(INDICATORS["tasa_reprobacion"], 6.0)
+    '6,0 %'
+    >>> format_indicator_value(INDICATORS["frecuencia_reuniones"], 2.74)
+    '2,7 sesiones/mes'
+    """
+    if _missing(value):
+        return "–"
+    if indicator.unit == "%":
+        return format_percent(float(value), indicator.decimals)
+    suffix = _UNIT_SUFFIX.get(indicator.unit, f" {indicator.unit}")
+    return format_number(float(value), indicator.decimals) + suffix
+
+
+def format_indicator_change(indicator: Indicator, change: Any) -> str | None:
+    """A change against the baseline with its sign: percentage points for rates.
+
+    >>> format_indicator_change(INDICATORS["tasa_reprobacion"], -4.0)
+    '−4,0 pp'
+    >>> format_indicator_change(INDICATORS["promedio_notas"], 0.227)
+    '+0,23'
+    """
+    if _missing(change):
+        return None
+    change = float(change)
+    sign = "+" if round(change, indicator.decimals) > 0 else ""
+    text = sign + format_number(change, indicator.decimals)
+    return text + (" pp" if indicator.unit == "%" else "")
+
+
+def metric_delta(indicator: Indicator, change: Any) -> str | None:
+    """The change as ``st.metric`` needs it: an ASCII minus, so the arrow points right.
+
+    >>> metric_delta(INDICATORS["tasa_reprobacion"], -4.0)
+    '-4,0 pp'
+    """
+    text = format_indicator_change(indicator, change)
+    return None if text is None else text.replace("−", "-")
+
+
+def is_better(indicator: Indicator, change: Any) -> bool | None:
+    """Whether a change goes in the indicator's good direction (None: no change or unknown)."""
+    if _missing(change) or float(change) == 0:
+        return None
+    return (float(change) > 0) == (indicator.direction == "higher_is_better")
+
+
+def selection_scope(filters: Filters, default_territory: str | None) -> tuple[str, str] | None:
+    """The (alcance, alcance_id) whose rows describe the sidebar's selection.
+
+    >>> selection_scope(Filters(rbd=90001), "slep:90")
+    ('establecimiento', '90001')
+    >>> selection_scope(Filters(), "slep:90")
+    ('territorio', 'slep:90')
+    """
+    if filters.community_id is not None:
+        return ("comunidad", filters.community_id)
+    if filters.rbd is not None:
+        return ("establecimiento", str(filters.rbd))
+    if filters.territory_id is not None:
+        return ("territorio", filters.territory_id)
+    if default_territory is not None:
+        return ("territorio", default_territory)
+    return None
+
+
+def rows_for(
+    results: pd.DataFrame,
+    alcance: str,
+    alcance_id: str,
+    *,
+    periodo: str | None = None,
+    codes: list[str] | None = None,
+) -> pd.DataFrame:
+    """The engine's rows of one scope (and one period), in catalogue order."""
+    mask = (results["alcance"] == alcance) & (results["alcance_id"] == alcance_id)
+    if periodo is not None:
+        mask &= results["periodo"] == periodo
+    if codes is not None:
+        mask &= results["indicador"].isin(codes)
+    return results[mask]
+
+
+def series_for(results: pd.DataFrame, code: str, alcance: str, alcance_id: str) -> pd.DataFrame:
+    """Yearly rows of one indicator in one scope, oldest first (months left out)."""
+    rows = rows_for(results, alcance, alcance_id, codes=[code])
+    rows = rows[~rows["periodo"].astype(str).str.contains("-")]
+    return rows.sort_values("periodo")
+
+
+def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
+    """One line per indicator for display: name, value, baseline, target, change, status."""
+    out = []
+    for rec in rows.to_dict("records"):
+        ind = INDICATORS[rec["indicador"]]
+        suppressed = rec["estado"] == "suprimido"
+        out.append(
+            {
+                "Indicador": ind.name,
+                "Valor": "n < 10" if suppressed else format_indicator_value(ind, rec["valor"]),
+                "Línea base": format_indicator_value(ind, rec["linea_base"])
+                + (f" ({rec['periodo_base']})" if not _missing(rec["linea_base"]) else ""),
+                "Meta": format_indicator_value(ind, rec["meta"])
+                + (f" ({int(rec['anio_meta'])})" if not _missing(rec["meta"]) else ""),
+                "Cambio": format_indicator_change(ind, rec["cambio"]) or "–",
+                "Estado": STATUS_LABELS.get(str(rec["estado"]), str(rec["estado"])),
+                "n": "–" if suppressed or _missing(rec["n"]) else format_number(rec["n"]),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def trend_frame(series: pd.DataFrame) -> pd.DataFrame:
+    """Engine rows of one indicator → the frame :func:`metrics.charts.build_trend_chart` takes.
+
+    Confidence bounds of the *value* are the baseline plus the interval of the change.
+    """
+    df = pd.DataFrame(
+        {
+            "periodo": series["periodo"].astype(str).to_numpy(),
+            "valor": pd.to_numeric(series["valor"], errors="coerce").to_numpy(),
+            "n": pd.to_numeric(series["n"], errors="coerce").to_numpy(),
+            "suprimido": (series["estado"] == "suprimido").to_numpy(),
+        }
+    )
+    base = pd.to_numeric(series["linea_base"], errors="coerce").to_numpy()
+    df["ic_inferior"] = base + pd.to_numeric(series["ic_inferior"], errors="coerce").to_numpy()
+    df["ic_superior"] = base + pd.to_numeric(series["ic_superior"], errors="coerce").to_numpy()
+    return df
+
+
+def first_present(series: pd.Series) -> Any:
+    """The first non-missing value of a column (None when every value is missing)."""
+    present = series.dropna()
+    return None if present.empty else present.iloc[0]
