@@ -11,6 +11,8 @@ import streamlit as st
 from metrics import ui
 from metrics.errors import TableroError
 from metrics.formatting import format_number
+from metrics.presentation import readiness_checks, rows_for
+from metrics.ui import sections
 
 st.set_page_config(
     page_title="Tablero DPD",
@@ -21,12 +23,13 @@ st.set_page_config(
 
 
 def home() -> None:
-    """Inicio: what the store holds for the chosen filters."""
+    """Inicio: the evaluation at a glance for the chosen filters, and what the store holds."""
     store = ui.get_store()
     filters = ui.current_filters()
-    scope = ui.filtered_scope(store, filters)
-    info = ui.load_info(store, store.path, scope)
-    batches = ui.load_batches(store, store.path, scope)
+    scope = ui.current_scope()
+    selected = ui.filtered_scope(store, filters)
+    info = ui.load_info(store, store.path, selected)
+    batches = ui.load_batches(store, store.path, selected)
 
     st.title(f"Tablero DPD — {filters.label()}")
     ui.demo_badge(batches)
@@ -34,32 +37,50 @@ def home() -> None:
         ui.empty_store_notice()
         return
 
-    counts = ui.load_counts(store, store.path, scope, filters.year)
+    counts = ui.load_counts(store, store.path, selected, filters.year)
+    results = ui.load_indicators(store, store.path, scope, filters.cutoff)
+    chosen = ui.selection(store, filters, scope)
+    rows = rows_for(results, *chosen, periodo=str(filters.year)) if chosen else results[:0]
     period = f"en {filters.year}" if filters.year else "en todos los años"
     st.markdown(
-        f"La base de datos reúne **{format_number(counts['schools'])} establecimientos**, "
-        f"**{format_number(counts['communities'])} comunidades de práctica** y "
-        f"**{format_number(counts['students'])} estudiantes** {period}."
+        f"{format_number(counts['schools'])} establecimientos, "
+        f"{format_number(counts['communities'])} comunidades de práctica, "
+        f"{format_number(counts['teachers'])} docentes y "
+        f"{format_number(counts['students'])} estudiantes {period}. "
+        + (sections.status_summary(rows) if len(rows) else "")
     )
     cols = st.columns(5)
-    cols[0].metric("Establecimientos", format_number(counts["schools"]), border=True)
-    cols[1].metric(
-        "Comunidades",
-        format_number(counts["communities"]),
-        border=True,
-        help="Comunidades de práctica y otras modalidades de trabajo colaborativo.",
-    )
-    cols[2].metric("Docentes", format_number(counts["teachers"]), border=True)
-    cols[3].metric(
-        "Principiantes",
-        format_number(counts["novices"]),
-        border=True,
-        help="Docentes con menos de 3 años de experiencia.",
-    )
-    cols[4].metric("Estudiantes", format_number(counts["students"]), border=True)
+    for col, (label, key, hint) in zip(cols, HEADLINE_COUNTS, strict=True):
+        col.metric(label, format_number(counts[key]), border=True, help=hint)
 
     with st.container(border=True):
-        st.subheader("¿Qué datos hay?")
+        st.subheader("¿Está lista la evaluación?")
+        waves = ui.load_view(
+            store,
+            store.path,
+            scope,
+            "likert_counts",
+            rbd=filters.rbd,
+            community_id=filters.community_id,
+        )
+        sections.readiness_checklist(
+            readiness_checks(
+                rows,
+                year=filters.year,
+                years_with_results=info.years_by_dataset.get("student_result", []),
+                waves=sorted(set(waves["wave"])) if len(waves) else [],
+                activities=info.rows["activity"],
+            )
+        )
+    with st.container(border=True):
+        st.subheader("Indicadores frente a la línea base y la meta")
+        if len(rows):
+            sections.moment_scorecards(rows)
+            ui.suppressed_notice()
+        else:
+            ui.empty_state("no hay indicadores calculados para esta selección y año.")
+
+    with st.expander("¿Qué datos hay?"):
         table = ui.datasets_table(info)
         st.dataframe(table, hide_index=True, width="stretch", height=ui.table_height(len(table)))
         st.caption(f"Años con datos: {', '.join(map(str, info.years)) or 'ninguno'}.")
@@ -67,14 +88,50 @@ def home() -> None:
         st.dataframe(ui.batches_table(batches), hide_index=True, width="stretch")
 
 
+HEADLINE_COUNTS = (
+    ("Establecimientos", "schools", None),
+    (
+        "Comunidades",
+        "communities",
+        "Comunidades de práctica y otras modalidades de trabajo colaborativo.",
+    ),
+    ("Docentes", "teachers", None),
+    ("Principiantes", "novices", "Docentes con menos de 3 años de experiencia."),
+    ("Estudiantes", "students", None),
+)
+
 pages = {
     "": [st.Page(home, title="Inicio", icon=":material/home:", default=True)],
     "Evaluación": [
+        st.Page(
+            "pages/antes.py",
+            title="Antes — línea base y metas",
+            icon=":material/flag:",
+            url_path="linea-base",
+        ),
+        st.Page(
+            "pages/durante.py",
+            title="Durante — implementación",
+            icon=":material/event_available:",
+            url_path="implementacion",
+        ),
+        st.Page(
+            "pages/resultados.py",
+            title="Resultados — comunidades",
+            icon=":material/groups:",
+            url_path="resultados-comunidades",
+        ),
         st.Page(
             "pages/impacto.py",
             title="Impacto — estudiantes",
             icon=":material/school:",
             url_path="impacto-estudiantes",
+        ),
+        st.Page(
+            "pages/comunidades.py",
+            title="Comunidades",
+            icon=":material/diversity_3:",
+            url_path="ficha-comunidad",
         ),
     ],
 }

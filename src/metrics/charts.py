@@ -12,12 +12,14 @@ No Streamlit and no SQL here: builders take DataFrames shaped by ``metrics`` and
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
 
 Direction = Literal["higher_is_better", "lower_is_better"]
+AltairChart = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.FacetChart
+"""What the builders return: anything ``st.altair_chart`` and vl-convert take."""
 
 BETTER = "#0F7C8C"  # blue-teal
 WORSE = "#D55E00"  # orange (Okabe–Ito vermillion)
@@ -43,7 +45,7 @@ def es_number(expr: str, decimals: int = 1, suffix: str = "") -> str:
     return base + (f" + '{suffix}'" if suffix else "")
 
 
-def _theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+def _theme(chart: Any) -> AltairChart:
     return (
         chart.configure_axis(
             labelFontSize=FONT_SIZE,
@@ -80,7 +82,7 @@ def build_trend_chart(
     decimals: int = 1,
     zero_based: bool = True,
     width: int | str = "container",
-) -> alt.TopLevelMixin:
+) -> AltairChart:
     """Yearly series against its baseline (dashed rule) and target (band).
 
     ``data`` columns: ``periodo`` (str), ``valor`` (NaN when suppressed or missing), ``n``,
@@ -158,79 +160,83 @@ def build_trend_chart(
     return _theme(chart)
 
 
+def _fmt(value: Any, decimals: int, suffix: str) -> str:
+    """es-CL text of a number for a chart title ("–" when missing)."""
+    if value is None or pd.isna(value):
+        return "–"
+    text = f"{float(value):,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return text.replace("-", "−") + suffix
+
+
 def build_bullet_chart(
     data: pd.DataFrame, *, decimals: int = 1, width: int | str = "container"
-) -> alt.TopLevelMixin:
+) -> AltairChart:
     """One bullet per indicator: the value as a bar, the baseline as a dashed tick, the target
-    as a thick tick; each indicator on its own scale.
+    as a thick tick; each indicator on its own scale, its numbers in its title.
 
     ``data`` columns: ``nombre``, ``unidad``, ``valor``, ``linea_base``, ``meta``,
-    ``suprimido`` (bool), ``mejor`` (bool or None: whether the change is in the good direction).
+    ``suprimido`` (bool), ``mejor`` (bool or None: whether the change is in the good direction);
+    optional ``decimales`` and ``sufijo`` (the unit as the title writes it).
     """
     rows = []
     for rec in data.to_dict("records"):
         suffix = unit_suffix(str(rec["unidad"]))
+        text_suffix = str(rec.get("sufijo", suffix))
+        digits = int(rec.get("decimales", decimals))
         one = pd.DataFrame([rec])
         colour = NEUTRAL if rec.get("mejor") is None else (BETTER if rec["mejor"] else WORSE)
-        top = max(
+        values = [
             v
-            for v in (rec["valor"], rec["linea_base"], rec["meta"], 0)
+            for v in (rec["valor"], rec["linea_base"], rec["meta"])
             if v is not None and not pd.isna(v)
-        )
-        scale = alt.Scale(domain=[0, (100 if suffix else top * 1.15) or 1])
-        x_axis = alt.Axis(labelExpr=es_number("datum.value", 0), title=None, tickCount=5)
-        base = alt.Chart(one).transform_calculate(
-            valor_txt=es_number("datum.valor", decimals, suffix),
-            base_txt=es_number("datum.linea_base", decimals, suffix),
-            meta_txt=es_number("datum.meta", decimals, suffix),
-        )
-        tooltip = [
-            alt.Tooltip("nombre:N", title="Indicador"),
-            alt.Tooltip("valor_txt:N", title="Valor"),
-            alt.Tooltip("base_txt:N", title="Línea base"),
-            alt.Tooltip("meta_txt:N", title="Meta"),
         ]
-        layers = []
+        top = 100.0 if suffix else (max(values) * 1.15 if values else 1.0) or 1.0
+        scale = alt.Scale(domain=[0, top], nice=False)
+        x_axis = alt.Axis(
+            labelExpr=es_number("datum.value", 0), title=None, tickCount=5, tickMinStep=1
+        )
+        base = alt.Chart(one)
         if rec["suprimido"]:
-            layers.append(
-                base.mark_text(fontSize=FONT_SIZE, color=NEUTRAL, align="left", x=5).encode(
-                    text=alt.value("n < 10: grupo pequeño, no se muestra")
-                )
+            title = f"{rec['nombre']}: n < 10, grupo pequeño (no se muestra)"
+        else:
+            title = (
+                f"{rec['nombre']}: {_fmt(rec['valor'], digits, text_suffix)} · línea base "
+                f"{_fmt(rec['linea_base'], digits, text_suffix)} · meta "
+                f"{_fmt(rec['meta'], digits, text_suffix)}"
             )
-        elif rec["valor"] is not None and not pd.isna(rec["valor"]):
+        layers = []
+        has_value = rec["valor"] is not None and not pd.isna(rec["valor"])
+        if not rec["suprimido"] and has_value:
             layers.append(
                 base.mark_bar(color=colour, height=18).encode(
-                    x=alt.X("valor:Q", scale=scale, axis=x_axis), tooltip=tooltip
+                    x=alt.X("valor:Q", scale=scale, axis=x_axis)
                 )
             )
-            layers.append(
-                base.mark_text(
-                    align="left", dx=6, fontSize=FONT_SIZE, fontWeight="bold", color="#111827"
-                ).encode(x=alt.X("valor:Q", scale=scale, axis=x_axis), text="valor_txt:N")
-            )
-        if rec["suprimido"]:
-            pass  # a suppressed value shows no baseline or target either: they frame nothing
-        elif rec["linea_base"] is not None and not pd.isna(rec["linea_base"]):
+        if (
+            not rec["suprimido"]
+            and rec["linea_base"] is not None
+            and not pd.isna(rec["linea_base"])
+        ):
             layers.append(
                 base.mark_tick(color=BASELINE, thickness=3, size=34, strokeDash=[4, 3]).encode(
-                    x=alt.X("linea_base:Q", scale=scale, axis=x_axis), tooltip=tooltip
+                    x=alt.X("linea_base:Q", scale=scale, axis=x_axis)
                 )
             )
         if not rec["suprimido"] and rec["meta"] is not None and not pd.isna(rec["meta"]):
             layers.append(
                 base.mark_tick(color="#111827", thickness=5, size=34).encode(
-                    x=alt.X("meta:Q", scale=scale, axis=x_axis), tooltip=tooltip
+                    x=alt.X("meta:Q", scale=scale, axis=x_axis)
                 )
             )
         if not layers:
             layers.append(
                 base.mark_text(fontSize=FONT_SIZE, color=NEUTRAL, align="left", x=5).encode(
-                    text=alt.value("sin datos")
+                    text=alt.value("")
                 )
             )
         rows.append(
             alt.layer(*layers).properties(
-                title=alt.Title(str(rec["nombre"]), fontSize=FONT_SIZE, fontWeight="normal"),
+                title=alt.Title(title, fontSize=FONT_SIZE, fontWeight="normal"),
                 height=40,
                 width=width,
             )
@@ -240,7 +246,7 @@ def build_bullet_chart(
 
 def build_likert_chart(
     data: pd.DataFrame, *, label_title: str = "", width: int | str = "container"
-) -> alt.TopLevelMixin:
+) -> AltairChart:
     """Diverging stacked bars centred on the neutral answer, sorted by % favourable.
 
     ``data`` columns: ``etiqueta`` (dimension or item), ``respuesta`` (1–5),
@@ -311,7 +317,7 @@ def build_likert_chart(
 
 def build_heatmap(
     data: pd.DataFrame, *, value_title: str = "Participación", width: int | str = "container"
-) -> alt.TopLevelMixin:
+) -> AltairChart:
     """Community × month heatmap of a 0–100 value; suppressed or empty cells stay blank.
 
     ``data`` columns: ``fila`` (community name), ``mes`` (``AAAA-MM``), ``mes_txt`` (month name),
@@ -340,3 +346,200 @@ def build_heatmap(
         color=alt.condition("datum.valor > 60", alt.value("white"), alt.value("#111827")),
     )
     return _theme(alt.layer(rect, text).properties(height=alt.Step(34), width=width))
+
+
+def build_bar_chart(
+    data: pd.DataFrame,
+    *,
+    value_title: str,
+    unit: str,
+    decimals: int = 1,
+    target: float | None = None,
+    target_label: str | None = None,
+    width: int | str = "container",
+) -> AltairChart:
+    """Horizontal bars to compare groups (communities, people), sorted by value.
+
+    ``data`` columns: ``etiqueta``, ``valor``, ``n``, ``suprimido`` (bool), optional ``mejor``
+    (bool or None: colour by direction of the change). Suppressed groups get no bar, only the
+    text "n < 10".
+    """
+    df = data.copy()
+    suffix = unit_suffix(unit)
+    df["color"] = [
+        NEUTRAL if m is None or pd.isna(m) else (BETTER if m else WORSE)
+        for m in (df["mejor"] if "mejor" in df else [None] * len(df))
+    ]
+    if "mejor" not in df:
+        df["color"] = SERIES
+    order = df.sort_values("valor", ascending=False)["etiqueta"].tolist()
+    y = alt.Y("etiqueta:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    top = float(df["valor"].max()) if df["valor"].notna().any() else 1.0
+    domain_top = 100.0 if unit == "%" else max(top, target or 0) * 1.15 or 1.0
+    x = alt.X(
+        "valor:Q",
+        title=value_title,
+        scale=alt.Scale(domain=[0, domain_top]),
+        axis=alt.Axis(labelExpr=es_number("datum.value", 0)),
+    )
+    shown = df[~df["suprimido"] & df["valor"].notna()]
+    hidden = df[df["suprimido"]].assign(etiqueta_n="n < 10")
+    base = alt.Chart(shown).transform_calculate(
+        valor_txt=es_number("datum.valor", decimals, suffix), n_txt=es_number("datum.n", 0)
+    )
+    layers = [
+        base.mark_bar(height=22).encode(
+            x=x,
+            y=y,
+            color=alt.Color("color:N", scale=None, legend=None),
+            tooltip=[
+                alt.Tooltip("etiqueta:N", title="Grupo"),
+                alt.Tooltip("valor_txt:N", title="Valor"),
+                alt.Tooltip("n_txt:N", title="n"),
+            ],
+        ),
+        base.mark_text(align="left", dx=6, fontSize=FONT_SIZE, color="#111827").encode(
+            x=x, y=y, text="valor_txt:N"
+        ),
+    ]
+    if len(hidden):
+        layers.append(
+            alt.Chart(hidden)
+            .mark_text(align="left", x=6, fontSize=FONT_SIZE, color=NEUTRAL, fontStyle="italic")
+            .encode(y=y, text="etiqueta_n:N")
+        )
+    if target is not None:
+        rule = pd.DataFrame({"x": [target], "label": [target_label or "Meta"]})
+        layers.append(alt.Chart(rule).mark_rule(color="#111827", strokeWidth=3).encode(x="x:Q"))
+        layers.append(
+            alt.Chart(rule)
+            .mark_text(align="left", dx=4, y=-8, fontSize=FONT_SIZE, color="#111827")
+            .encode(x="x:Q", text="label:N")
+        )
+    return _theme(alt.layer(*layers).properties(height=alt.Step(34), width=width))
+
+
+def build_planned_done_chart(
+    data: pd.DataFrame,
+    *,
+    cutoff_label: str,
+    cutoff_month: str | None,
+    width: int | str = "container",
+) -> AltairChart:
+    """Cumulative activities planned and done per month, with the cut-off date marked.
+
+    ``data`` columns: ``mes`` (``AAAA-MM-01`` date), ``mes_txt``, ``planificadas``,
+    ``realizadas`` (cumulative counts).
+    """
+    long = data.melt(
+        id_vars=["mes", "mes_txt"],
+        value_vars=["planificadas", "realizadas"],
+        var_name="serie",
+        value_name="actividades",
+    )
+    long["serie"] = long["serie"].map(
+        {"planificadas": "Planificadas (acumulado)", "realizadas": "Realizadas (acumulado)"}
+    )
+    colour = alt.Color(
+        "serie:N",
+        title=None,
+        scale=alt.Scale(
+            domain=["Planificadas (acumulado)", "Realizadas (acumulado)"], range=[NEUTRAL, SERIES]
+        ),
+    )
+    x = alt.X(
+        "mes:T",
+        title=None,
+        axis=alt.Axis(
+            format="%m-%Y", labelAngle=0, tickCount=alt.TimeIntervalStep(interval="month", step=3)
+        ),
+    )
+    y = alt.Y(
+        "actividades:Q", title="Actividades", axis=alt.Axis(labelExpr=es_number("datum.value", 0))
+    )
+    lines = (
+        alt.Chart(long)
+        .mark_line(strokeWidth=3, point=True)
+        .encode(
+            x=x,
+            y=y,
+            color=colour,
+            strokeDash=alt.StrokeDash(
+                "serie:N", legend=None, scale=alt.Scale(range=[[6, 4], [1, 0]])
+            ),
+            tooltip=[
+                alt.Tooltip("mes_txt:N", title="Mes"),
+                alt.Tooltip("serie:N", title="Serie"),
+                alt.Tooltip("actividades:Q", title="Actividades", format=",d"),
+            ],
+        )
+    )
+    layers: list[Any] = [lines]
+    if cutoff_month is not None:
+        cut = pd.DataFrame({"mes": [cutoff_month], "label": [cutoff_label]})
+        layers.append(
+            alt.Chart(cut).mark_rule(color="#111827", strokeDash=[2, 2]).encode(x="mes:T")
+        )
+        layers.append(
+            alt.Chart(cut)
+            .mark_text(align="left", dx=4, y=8, fontSize=FONT_SIZE, color="#111827")
+            .encode(x="mes:T", text="label:N")
+        )
+    return _theme(alt.layer(*layers).properties(height=320, width=width))
+
+
+def build_small_multiples(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    decimals: int = 1,
+    columns: int = 3,
+    width: int = 260,
+) -> AltairChart:
+    """One small yearly chart per group, on a shared scale, with each group's baseline dashed.
+
+    ``data`` columns: ``grupo``, ``periodo``, ``valor``, ``suprimido`` (bool), ``linea_base``.
+    """
+    df = data.copy()
+    df["periodo"] = df["periodo"].astype(str)
+    df["etiqueta_n"] = "n < 10"
+    suffix = unit_suffix(unit)
+    y_scale = alt.Scale(domain=[0, 100]) if unit == "%" else alt.Scale(zero=False, nice=True)
+    base = alt.Chart().transform_calculate(valor_txt=es_number("datum.valor", decimals, suffix))
+    visible = base.transform_filter("!datum.suprimido && isValid(datum.valor)")
+    x = alt.X("periodo:O", title=None, axis=alt.Axis(labelAngle=0))
+    y = alt.Y(
+        "valor:Q",
+        title=None,
+        scale=y_scale,
+        axis=alt.Axis(labelExpr=es_number("datum.value", 0), tickCount=4),
+    )
+    layers = [
+        visible.mark_rule(color=BASELINE, strokeDash=[6, 4]).encode(y="mean(linea_base):Q"),
+        visible.mark_line(color=SERIES, strokeWidth=3, point=alt.OverlayMarkDef(size=80)).encode(
+            x=x,
+            y=y,
+            tooltip=[
+                alt.Tooltip("periodo:N", title="Año"),
+                alt.Tooltip("valor_txt:N", title="Valor"),
+            ],
+        ),
+        visible.mark_text(dy=-12, fontSize=13, color="#111827").encode(
+            x=x, y=y, text="valor_txt:N"
+        ),
+        base.transform_filter("datum.suprimido")
+        .mark_text(fontSize=13, color=NEUTRAL, fontStyle="italic", y=120)
+        .encode(x=x, text="etiqueta_n:N"),
+    ]
+    chart = (
+        alt.layer(*layers, data=df)
+        .properties(width=width, height=150)
+        .facet(
+            facet=alt.Facet(
+                "grupo:N", title=None, header=alt.Header(labelFontSize=FONT_SIZE, labelLimit=width)
+            ),
+            columns=columns,
+        )
+        .resolve_scale(y="shared")
+    )
+    return _theme(chart)

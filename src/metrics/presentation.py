@@ -46,6 +46,20 @@ SHORT_NAMES: dict[str, str] = {
 }
 """Labels for key figures, short enough for five in a row on a school laptop."""
 
+MOMENT_NAMES = {
+    "antes": "Antes",
+    "durante": "Durante",
+    "resultados": "Resultados",
+    "impacto": "Impacto",
+}
+
+STATUS_COLOURS = {
+    "✓ Logrado": "#D6EEF0",
+    "→ En camino": "#E8F1F8",
+    "! En riesgo": "#FBE3D2",
+}
+"""Light backgrounds for the status column (the word and symbol carry the meaning)."""
+
 SUPPRESSED_TEXT = "Grupo pequeño (n < 10): no se muestra para proteger la privacidad"
 
 _UNIT_SUFFIX = {
@@ -60,6 +74,13 @@ _UNIT_SUFFIX = {
 
 def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def unit_text(indicator: Indicator) -> str:
+    """What follows a value of ``indicator`` in text (" %", " sesiones/mes", "")."""
+    if indicator.unit == "%":
+        return " %"
+    return _UNIT_SUFFIX.get(indicator.unit, f" {indicator.unit}")
 
 
 def format_indicator_value(indicator: Indicator, value: Any) -> str:
@@ -162,14 +183,15 @@ def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
         suppressed = rec["estado"] == "suprimido"
         out.append(
             {
+                "Momento": MOMENT_NAMES[ind.moment],
                 "Indicador": ind.name,
+                "Estado": STATUS_LABELS.get(str(rec["estado"]), str(rec["estado"])),
                 "Valor": "n < 10" if suppressed else format_indicator_value(ind, rec["valor"]),
                 "Línea base": format_indicator_value(ind, rec["linea_base"])
                 + (f" ({rec['periodo_base']})" if not _missing(rec["linea_base"]) else ""),
                 "Meta": format_indicator_value(ind, rec["meta"])
                 + (f" ({int(rec['anio_meta'])})" if not _missing(rec["meta"]) else ""),
                 "Cambio": format_indicator_change(ind, rec["cambio"]) or "–",
-                "Estado": STATUS_LABELS.get(str(rec["estado"]), str(rec["estado"])),
                 "n": "–" if suppressed or _missing(rec["n"]) else format_number(rec["n"]),
             }
         )
@@ -199,3 +221,58 @@ def first_present(series: pd.Series) -> Any:
     """The first non-missing value of a column (None when every value is missing)."""
     present = series.dropna()
     return None if present.empty else present.iloc[0]
+
+
+def readiness_checks(
+    rows: pd.DataFrame,
+    *,
+    year: int | None,
+    years_with_results: list[int],
+    waves: list[str],
+    activities: int,
+) -> list[tuple[str, bool, str, str | None]]:
+    """What the evaluation needs at each moment, for one selection.
+
+    Returns (label, done, detail, page to fix it) tuples, in the guide's order.
+    """
+    base = rows["linea_base"].notna().sum() if len(rows) else 0
+    targets = rows["meta"].notna().sum() if len(rows) else 0
+    total = len(rows)
+    expected_waves = ["línea base", "intermedia", "final"]
+    have = [w for w in expected_waves if w in waves]
+    missing = [w for w in expected_waves if w not in waves]
+    return [
+        (
+            "Antes: línea base",
+            total > 0 and base > 0,
+            f"{base} de {total} indicadores tienen línea base.",
+            "pages/antes.py",
+        ),
+        (
+            "Antes: metas",
+            total > 0 and targets == total,
+            f"{targets} de {total} indicadores tienen meta.",
+            "pages/antes.py",
+        ),
+        (
+            "Durante: cronograma",
+            activities > 0,
+            f"{format_number(activities)} actividades registradas.",
+            "pages/durante.py",
+        ),
+        (
+            "Durante: encuestas de percepción",
+            not missing,
+            ("olas cargadas: " + ", ".join(have) if have else "ninguna ola cargada")
+            + (f"; faltan: {', '.join(missing)}." if missing else "."),
+            "pages/durante.py",
+        ),
+        (
+            "Impacto: resultados del año",
+            year is not None and year in years_with_results,
+            f"resultados de estudiantes de {year} cargados."
+            if year in years_with_results
+            else f"faltan los resultados de estudiantes de {year}.",
+            "pages/impacto.py",
+        ),
+    ]

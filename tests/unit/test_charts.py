@@ -92,9 +92,9 @@ def test_bullet_shows_value_and_hides_suppressed() -> None:
         }
     )
     texts = _texts(_svg(charts.build_bullet_chart(df, width=500)))
-    assert "93,4 %" in texts
-    assert "n < 10: grupo pequeño, no se muestra" in texts
-    assert not any("4,4" in t for t in texts)
+    assert "Tasa de aprobación: 93,4 % · línea base 90,0 % · meta 95,0 %" in texts
+    assert "Tasa de repitencia: n < 10, grupo pequeño (no se muestra)" in texts
+    assert not any("4,4" in t or "3,0 %" in t for t in texts)
 
 
 def test_likert_neutral_straddles_the_centre() -> None:

@@ -1,7 +1,8 @@
-"""Shared Streamlit pieces: the cached store, the sidebar filters, guards and empty states.
+"""Shared Streamlit pieces: the cached store, the sidebar filters, guards, cards, empty states.
 
-The only module under ``src/`` that imports Streamlit. Pages call these helpers and
-``metrics.*`` functions; they hold no SQL and no business rules.
+The only package under ``src/`` that imports Streamlit; :mod:`metrics.ui.sections` holds the
+sections pages are made of. Pages call these helpers and ``metrics.*`` functions; they hold no
+SQL and no business rules.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def filtered_scope(store: Store, filters: Filters) -> Scope:
 
 def table_height(rows: int) -> int:
     """Pixel height that shows ``rows`` rows of an ``st.dataframe`` without scrolling."""
-    return 38 + 35 * rows
+    return 44 + 38 * rows
 
 
 def datasets_table(info: StoreInfo) -> pd.DataFrame:
@@ -520,4 +521,37 @@ def scorecard_table(rows: pd.DataFrame) -> None:
     from metrics.presentation import scorecard
 
     table = scorecard(rows)
-    st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+    st.dataframe(
+        style_status(table), hide_index=True, width="stretch", height=table_height(len(table))
+    )
+
+
+def style_status(table: pd.DataFrame) -> Any:
+    """The scorecard with its status column on a light background by status."""
+    from metrics.presentation import STATUS_COLOURS
+
+    return table.style.map(
+        lambda v: f"background-color: {STATUS_COLOURS[v]}" if v in STATUS_COLOURS else "",
+        subset=["Estado"],
+    )
+
+
+@st.cache_data(show_spinner="Calculando desgloses…", ttl=600)
+def load_breakdowns(_store: Store, store_path: str, scope: Scope, corte: date) -> pd.DataFrame:
+    """The engine's breakdowns (by person responsible, respondent kind, test series), cached."""
+    from metrics.indicators import compute_breakdowns
+
+    return compute_breakdowns(_store, scope, corte=corte)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def load_view(_store: Store, store_path: str, scope: Scope, view: str, **kwargs: Any) -> Any:
+    """One of :mod:`metrics.store.views`, cached by its arguments."""
+    from metrics.store import views
+
+    return getattr(views, view)(_store, scope, **kwargs)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def load_communities(_store: Store, store_path: str, scope: Scope, rbd: int | None) -> pd.DataFrame:
+    return _store.communities(scope, rbd)
