@@ -236,7 +236,42 @@ CREATE TABLE setting (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_V3 = (
+    """
+-- Import bookkeeping (issue 3): counts and period of each batch, who undid it.
+ALTER TABLE import_batch ADD COLUMN rows_new BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE import_batch ADD COLUMN rows_replaced BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE import_batch ADD COLUMN rows_skipped BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE import_batch ADD COLUMN source_format VARCHAR;   -- 'mineduc_rendimiento'...
+ALTER TABLE import_batch ADD COLUMN period VARCHAR;          -- '2024' or '2023–2024'
+ALTER TABLE import_batch ADD COLUMN schools INTEGER;         -- distinct RBDs in the file
+ALTER TABLE import_batch ADD COLUMN options VARCHAR;         -- JSON: --rbd, --ola, sheet...
+ALTER TABLE import_batch ADD COLUMN undone_by VARCHAR;
+CREATE INDEX import_batch_hash ON import_batch (file_hash);
+
+-- Forms exports: the question -> dimension mapping confirmed for each instrument, reused.
+CREATE TABLE survey_mapping (
+    instrument     VARCHAR NOT NULL,
+    question       VARCHAR NOT NULL,   -- header text as in the export
+    dimension      VARCHAR NOT NULL,   -- a dimension code, or a role: establecimiento, comunidad...
+    reverse_coded  BOOLEAN NOT NULL DEFAULT false,
+    actor          VARCHAR,
+    updated_at     TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (instrument, question)
+);
+"""
+    # Shadow of every data table: rows a later batch replaced, tagged with that batch, so that
+    # undoing it restores them exactly. Same columns (no constraints; batch_id renamed
+    # origin_batch, so that only data tables have a batch_id) plus replaced_by.
+    + "".join(
+        f"CREATE TABLE replaced_{t} AS SELECT * RENAME (batch_id AS origin_batch) FROM {t} "
+        "WITH NO DATA;\n"
+        f"ALTER TABLE replaced_{t} ADD COLUMN replaced_by INTEGER;\n"
+        for t in DATA_TABLES
+    )
+)
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
 LATEST_VERSION = len(MIGRATIONS)

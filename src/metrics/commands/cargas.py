@@ -1,0 +1,57 @@
+"""`tablero cargas`: the import history; `--deshacer N` undoes batch N exactly."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from metrics.commands.importar import _actor
+from metrics.formatting import format_datetime, format_number
+from metrics.ingest import KIND_LABELS, list_batches, undo_batch
+from metrics.scope import Scope
+from metrics.store import DATASET_LABELS, Store
+
+NAME = "cargas"
+HELP = "lista las cargas de archivos; --deshacer N deja los datos como estaban antes de la carga N"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--deshacer", type=int, metavar="N", help="número de la carga a deshacer")
+    parser.add_argument("--actor", help="quién deshace (por omisión el usuario del sistema)")
+    parser.add_argument("--limite", type=int, default=50, help="cuántas cargas mostrar (50)")
+
+
+def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
+    del scope
+    if args.deshacer is not None:
+        counts = undo_batch(store, args.deshacer, _actor(args))
+        print(f"Carga {args.deshacer} deshecha.")
+        for table, rows in counts.items():
+            if table.endswith(":restauradas"):
+                if rows:
+                    label = DATASET_LABELS.get(table.split(":")[0], table)
+                    print(f"  {label}: {format_number(rows)} filas anteriores restauradas")
+            else:
+                print(f"  {DATASET_LABELS.get(table, table)}: {format_number(rows)} filas quitadas")
+        return 0
+    df = list_batches(store, args.limite)
+    if df.empty:
+        print("No hay cargas registradas.")
+        return 0
+    print(
+        f"{'N°':>4}  {'fecha':16}  {'tipo':26}  {'período':9}  {'filas':>9}  "
+        f"{'nuevas':>9}  {'reempl.':>8}  {'quién':10}  archivo"
+    )
+    for r in df.to_dict("records"):
+        undone = r["undone_at"]
+        state = f"  (deshecha {format_datetime(undone)})" if pd.notna(undone) else ""
+        kind = KIND_LABELS.get(str(r["kind"]), str(r["kind"]))
+        period = str(r["period"] or "")[:9]
+        print(
+            f"{r['id']:>4}  {format_datetime(r['created_at']):16}  {kind[:26]:26}  "
+            f"{period:9}  {format_number(r['row_count']):>9}  "
+            f"{format_number(r['rows_new']):>9}  {format_number(r['rows_replaced']):>8}  "
+            f"{str(r['actor'])[:10]:10}  {r['file_name']}{state}"
+        )
+    return 0

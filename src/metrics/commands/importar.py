@@ -1,0 +1,128 @@
+"""`tablero importar`: import CSV/XLSX files (templates, Mineduc, Agencia, Forms), one batch each.
+
+Exit 0 when every file was imported (or was already imported); 2 when any was refused, with
+every problem printed (file, row, column, how to fix it). A refused file changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from metrics.errors import TableroError
+from metrics.ingest import DATASETS, RefusedFileError, import_file, read_mapping
+from metrics.scope import Scope
+from metrics.store import Store
+
+NAME = "importar"
+HELP = (
+    "importa archivos CSV o XLSX: plantillas, archivos de Mineduc y la Agencia, respuestas de "
+    "Google Forms o Microsoft Forms"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("archivos", nargs="+", metavar="ARCHIVO", help="archivos .csv o .xlsx")
+    parser.add_argument(
+        "--tipo",
+        choices=sorted(DATASETS),
+        help="tipo de datos (por omisión se reconoce por los encabezados)",
+    )
+    parser.add_argument(
+        "--mapeo",
+        metavar="M",
+        help="CSV pregunta,dimension[,invertida] para respuestas de formularios (se guarda y se "
+        "reutiliza en las próximas cargas del mismo instrumento)",
+    )
+    parser.add_argument("--rbd", type=int, help="RBD cuando el archivo no trae la columna rbd")
+    parser.add_argument(
+        "--actor", help="quién carga (por omisión el usuario del sistema)", default=None
+    )
+    parser.add_argument(
+        "--ola", metavar="O", help="ola de una encuesta: línea base, intermedia, final o una fecha"
+    )
+    parser.add_argument("--hoja", help="hoja del libro Excel (por omisión la primera o «datos»)")
+    parser.add_argument("--instrumento", help="nombre del instrumento de una encuesta")
+    parser.add_argument(
+        "--respondentes",
+        choices=("docente", "estudiante", "apoderado", "directivo"),
+        help="quiénes respondieron un formulario (por omisión docente)",
+    )
+    parser.add_argument(
+        "--simular",
+        action="store_true",
+        help="valida y muestra qué pasaría, sin guardar nada",
+    )
+    parser.add_argument(
+        "--informe",
+        metavar="CARPETA",
+        help="guarda un informe Excel de cada archivo rechazado en esta carpeta",
+    )
+
+
+def _actor(args: argparse.Namespace) -> str:
+    if args.actor:
+        return str(args.actor)
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return os.environ.get("USER", "cli")
+
+
+def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
+    del scope  # importing is not a read; access control will restrict who may import
+    mapping = read_mapping(args.mapeo) if args.mapeo else None
+    actor = _actor(args)
+    refused = 0
+    for path in args.archivos:
+        name = Path(path).name
+        try:
+            result = import_file(
+                store,
+                path,
+                kind=args.tipo,
+                mapping=mapping,
+                rbd=args.rbd,
+                actor=actor,
+                wave=args.ola,
+                sheet=args.hoja,
+                instrument=args.instrumento,
+                respondent_kind=args.respondentes,
+                dry_run=args.simular,
+            )
+        except RefusedFileError as exc:
+            refused += 1
+            report = exc.report
+            print(f"RECHAZADO: {report.summary()}", file=sys.stderr)
+            for note in report.notes:
+                print(f"  {note}", file=sys.stderr)
+            for line in report.lines():
+                print(f"  {line}", file=sys.stderr)
+            if args.informe:
+                out = Path(args.informe)
+                out.mkdir(parents=True, exist_ok=True)
+                target = out / f"{Path(name).stem}_errores.xlsx"
+                target.write_bytes(report.to_xlsx())
+                print(f"  Informe: {target}", file=sys.stderr)
+            continue
+        except TableroError as exc:
+            refused += 1
+            print(f"RECHAZADO: {exc.message}", file=sys.stderr)
+            continue
+        print(result.summary())
+        for note in result.report.notes:
+            print(f"  {note}")
+        warnings = [line for line in result.report.lines(limit=10)]
+        for line in warnings:
+            print(f"  {line}")
+    if refused:
+        print(
+            f"{refused} de {len(args.archivos)} archivo(s) rechazado(s); no se guardó nada de "
+            "ellos.",
+            file=sys.stderr,
+        )
+        return 2
+    return 0

@@ -1,0 +1,528 @@
+"""The import pipeline: one file → detect → stage → validate → one batch in one transaction.
+
+Guarantees (issue 3): a file lands whole or not at all; a refused file changes no table; the
+same file again (same kind and SHA-256) changes nothing; a corrected file replaces the earlier
+rows with the same natural key (moved to a shadow table so that undo restores them); personal
+ids are pseudonymised before they reach a table.
+
+This module orchestrates; SQL lives in :mod:`metrics.store.imports`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from metrics.errors import UploadError
+from metrics.formatting import format_number
+from metrics.ingest.datasets import DATASETS
+from metrics.ingest.formats import (
+    Binding,
+    Col,
+    Const,
+    FirstOf,
+    MappingRow,
+    Plan,
+    RowId,
+    build_plan,
+    detect_format,
+)
+from metrics.ingest.readers import SEPARATOR_NAMES, Table, head_rows, open_table
+from metrics.ingest.report import PREVIEW_DATA_LIMIT, Issue, Report
+from metrics.ingest.text import normalize_label
+from metrics.pseudonym import load_key
+from metrics.store import Store
+from metrics.store import imports as sql
+
+Progress = Callable[[float, str], None]
+Source = str | os.PathLike[str] | bytes
+
+
+class RefusedFileError(UploadError):
+    """A file with errors: nothing was written. ``report`` has every problem."""
+
+    title = "El archivo tiene errores y no se cargó"
+
+    def __init__(self, report: Report) -> None:
+        lines = report.lines(limit=20)
+        super().__init__(report.summary() + "\n" + "\n".join(lines))
+        self.report = report
+
+
+@dataclass
+class Detection:
+    """What a file looks like before importing it (for the page's preview)."""
+
+    file: str
+    kind: str | None
+    kind_label: str
+    format: str
+    format_label: str
+    encoding: str
+    delimiter: str
+    sheet: str | None
+    sheets: list[str]
+    headers: list[str]
+    unknown_columns: list[str]
+    preview: pd.DataFrame
+    """First rows mapped to the canonical columns (Spanish template names)."""
+    needs_mapping: bool = False
+    proposed_mapping: list[MappingRow] = field(default_factory=list)
+    instrument: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    """The outcome of importing one file."""
+
+    file: str
+    kind: str
+    format: str
+    batch_id: int | None
+    rows: int
+    rows_new: int
+    rows_replaced: int
+    rows_skipped: int
+    schools_registered: int
+    period: str
+    report: Report
+    duplicate_of: int | None = None
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        """One Spanish paragraph for the CLI and the page."""
+        label = DATASETS[self.kind].label if self.kind in DATASETS else self.kind
+        if self.duplicate_of is not None:
+            return (
+                f"{self.file}: este mismo archivo ya se cargó (carga {self.duplicate_of}); "
+                "no se cambió nada."
+            )
+        verb = "se cargaría" if self.dry_run else "cargado"
+        text = (
+            f"{self.file}: {label} {verb} — {format_number(self.rows)} filas "
+            f"({format_number(self.rows_new)} nuevas, {format_number(self.rows_replaced)} "
+            "reemplazadas)"
+        )
+        if self.period:
+            text += f", período {self.period}"
+        if self.schools_registered:
+            text += (
+                f"; {format_number(self.schools_registered)} establecimientos nuevos registrados"
+            )
+        if self.rows_skipped:
+            text += f"; {format_number(self.rows_skipped)} filas omitidas (ver avisos)"
+        if self.batch_id is not None and not self.dry_run:
+            text += f". Carga número {self.batch_id}."
+        elif self.dry_run:
+            text += ". Simulación: no se guardó nada."
+        return text
+
+
+def _notify(progress: Progress | None, fraction: float, message: str) -> None:
+    if progress is not None:
+        progress(fraction, message)
+
+
+def _saved_mapping(store: Store, headers: list[str]) -> tuple[str, list[MappingRow]] | None:
+    """The saved instrument whose questions match this file's headers best."""
+    cur = store.cursor()
+    try:
+        saved = sql.load_mappings(cur)
+    finally:
+        cur.close()
+    wanted = {normalize_label(h) for h in headers}
+    best: tuple[int, str] | None = None
+    for instrument, rows in saved.items():
+        hits = sum(1 for q, _, _ in rows if normalize_label(q) in wanted)
+        if hits and (best is None or hits > best[0]):
+            best = (hits, instrument)
+    if best is None:
+        return None
+    rows = saved[best[1]]
+    return best[1], [MappingRow(question=q, dimension=d, reverse=r) for q, d, r in rows]
+
+
+def _plan(
+    table: Table,
+    store: Store | None,
+    kind: str | None,
+    mapping: list[MappingRow] | None,
+    rbd: int | None,
+    wave: str | None,
+    instrument: str | None,
+    respondent_kind: str | None = None,
+) -> Plan:
+    if kind is not None and kind not in DATASETS:
+        raise UploadError(
+            f"{table.name}, fila 1, columna A: tipo de datos «{kind}» desconocido. Tipos "
+            f"válidos: {', '.join(DATASETS)}."
+        )
+    fmt = detect_format(table.headers)
+    if mapping is None and store is not None and fmt in ("google_forms", "microsoft_forms"):
+        found = _saved_mapping(store, table.headers)
+        if found is not None:
+            instrument = instrument or found[0]
+            mapping = found[1]
+    return build_plan(
+        table.name,
+        table.headers,
+        kind=kind,
+        rbd=rbd,
+        wave=wave,
+        mapping=mapping,
+        instrument=instrument,
+        respondent_kind=respondent_kind,
+    )
+
+
+def _start_report(table: Table, plan: Plan) -> Report:
+    report = Report(table.name)
+    where = f", hoja «{table.sheet}»" if table.sheet else ""
+    sep = (
+        f", separador {SEPARATOR_NAMES.get(table.delimiter, table.delimiter)}"
+        if table.container == "csv"
+        else ""
+    )
+    report.notes.append(
+        f"Formato: {plan.format_label} → {plan.dataset.label}; codificación "
+        f"{table.encoding}{sep}{where}."
+    )
+    report.notes += plan.notes
+    for row, column, value, message in table.issues:
+        report.add(Issue(table.name, row, column, value, message))
+    for issue in plan.issues:
+        report.add(issue)
+    return report
+
+
+def _attach_data(report: Report, table: Table) -> None:
+    """Keep small files' rows so the XLSX report can highlight the bad cells."""
+    rows = head_rows(table, PREVIEW_DATA_LIMIT + 1)
+    if len(rows) > PREVIEW_DATA_LIMIT:
+        return
+    report.data_header = [table.column_label(i) for i in range(len(table.headers))]
+    # Rows are numbered as the user sees them: XLSX keeps its own numbers (skipping blanks).
+    if table.row_column:
+        numbered = []
+        with table.path.open(encoding="utf-8", newline="") as fh:
+            import csv
+
+            reader = csv.reader(fh)
+            next(reader, None)
+            for r in reader:
+                numbered.append((int(r[0]), r[1:]))
+        report.data_rows = numbered
+    else:
+        report.data_rows = [(n, r) for n, r in enumerate(rows, start=2)]
+
+
+def _check_staged(stage: sql.Stage, report: Report, table: Table) -> None:
+    for line, column, text, message in sql.rejected_rows(stage):
+        report.add(Issue(table.name, line, column, text, message))
+    if stage.rows == 0 and not report.error_count:
+        report.add(
+            Issue(
+                table.name,
+                2,
+                table.column_label(0),
+                "",
+                "el archivo solo tiene encabezados, sin filas de datos. Agregue los datos "
+                "debajo de la fila de encabezados.",
+            )
+        )
+        return
+    found = sql.validate(stage)
+    issues = [Issue(table.name, r, c, v, m, s) for r, c, v, m, s in found.rows]  # type: ignore[arg-type]
+    report.extend(issues, errors=found.errors, warnings=found.warnings)
+    if found.skipped:
+        report.add(
+            Issue(
+                table.name,
+                found.first_skipped or 2,
+                stage.plan.parts[0].labels.get(stage.plan.skip_blank or "", ""),
+                "",
+                f"{format_number(found.skipped)} fila(s) sin situación final (en blanco) se "
+                "omiten: no cuentan en los indicadores.",
+                "aviso",
+            )
+        )
+    report.rows = stage.rows - found.skipped
+
+
+def validate(
+    source: Source,
+    name: str | None = None,
+    *,
+    kind: str | None = None,
+    mapping: list[MappingRow] | None = None,
+    rbd: int | None = None,
+    wave: str | None = None,
+    sheet: str | None = None,
+    store: Store | None = None,
+) -> Report:
+    """Every problem of a file, without writing anything (a scratch in-memory DuckDB).
+
+    Example:
+        >>> r = validate(b"rbd;nombre\\n12;Escuela\\n", "e.csv")
+        >>> r.ok, r.rows
+        (True, 1)
+    """
+    with open_table(source, name, sheet=sheet) as table:
+        plan = _plan(table, store, kind, mapping, rbd, wave, None)
+        report = _start_report(table, plan)
+        if report.error_count:
+            return report
+        cur = sql.scratch_cursor()
+        try:
+            stage = sql.stage_file(cur, table, plan)
+            _check_staged(stage, report, table)
+            if not report.ok:
+                _attach_data(report, table)
+        finally:
+            cur.close()
+    return report
+
+
+def _preview(table: Table, plan: Plan, limit: int = 10) -> pd.DataFrame:
+    rows = head_rows(table, limit)
+    part = plan.parts[0] if plan.parts else None
+    columns = [c.name for c in plan.dataset.columns]
+    data: list[list[Any]] = []
+    for n, row in enumerate(rows, start=2):
+        values = []
+        for col in plan.dataset.columns:
+            b: Binding | None = part.bindings.get(col.target) if part else None
+            values.append(_preview_value(b, row, n))
+        data.append(values)
+    return pd.DataFrame(data, columns=columns)
+
+
+def _preview_value(b: Binding | None, row: list[str], n: int) -> str | None:
+    if isinstance(b, Col):
+        return row[b.index].strip() if b.index < len(row) else None
+    if isinstance(b, FirstOf):
+        return next((row[i].strip() for i in b.indexes if i < len(row) and row[i].strip()), None)
+    if isinstance(b, Const):
+        return b.value
+    if isinstance(b, RowId):
+        return f"{b.prefix}{n}"
+    return None
+
+
+def detect(
+    source: Source,
+    name: str | None = None,
+    *,
+    sheet: str | None = None,
+    kind: str | None = None,
+    mapping: list[MappingRow] | None = None,
+    rbd: int | None = None,
+    wave: str | None = None,
+    store: Store | None = None,
+) -> Detection:
+    """Recognise a file: its kind, format, sheets, unknown columns, and a mapped preview.
+
+    For a Forms export without a mapping (none given, none saved in ``store``),
+    ``needs_mapping`` is True and ``proposed_mapping`` is a first guess to confirm.
+
+    Example:
+        >>> d = detect(b"AGNO;RBD;MRUN;PROM_GRAL;SIT_FIN\\n2024;1;5;6,1;P\\n", "r.csv")
+        >>> d.kind, d.format
+        ('resultados', 'mineduc_rendimiento')
+    """
+    with open_table(source, name, sheet=sheet) as table:
+        plan = _plan(table, store, kind, mapping, rbd, wave, None)
+        preview = _preview(table, plan)
+        recognised = not any(i.message.startswith("no se reconoce") for i in plan.issues)
+        return Detection(
+            file=table.name,
+            kind=plan.dataset.kind if recognised else None,
+            kind_label=plan.dataset.label if recognised else "desconocido",
+            format=plan.format,
+            format_label=plan.format_label,
+            encoding=table.encoding,
+            delimiter=table.delimiter,
+            sheet=table.sheet,
+            sheets=table.sheets,
+            headers=table.headers,
+            unknown_columns=plan.unknown,
+            preview=preview,
+            needs_mapping=plan.needs_mapping,
+            proposed_mapping=plan.proposed_mapping,
+            instrument=plan.instrument,
+            issues=plan.issues,
+            notes=plan.notes,
+        )
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a simulation back."""
+
+
+def import_file(
+    store: Store,
+    source: Source,
+    name: str | None = None,
+    *,
+    kind: str | None = None,
+    mapping: list[MappingRow] | None = None,
+    rbd: int | None = None,
+    actor: str,
+    wave: str | None = None,
+    sheet: str | None = None,
+    instrument: str | None = None,
+    respondent_kind: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import one file as one batch; raise :class:`RefusedFileError` (nothing written) if bad.
+
+    Example:
+        >>> from metrics.store import open_store
+        >>> s = open_store(":memory:")
+        >>> r = import_file(s, b"rbd;nombre\\n12;Escuela\\n", "e.csv", actor="doc")
+        >>> (r.kind, r.rows_new, r.batch_id)
+        ('establecimientos', 1, 1)
+        >>> import_file(s, b"rbd;nombre\\n12;Escuela\\n", "e.csv", actor="doc").duplicate_of
+        1
+    """
+    _notify(progress, 0.02, "Leyendo el archivo…")
+    with open_table(source, name, sheet=sheet) as table:
+        plan = _plan(table, store, kind, mapping, rbd, wave, instrument, respondent_kind)
+        report = _start_report(table, plan)
+        if report.error_count:
+            raise RefusedFileError(report)
+        cur = store.cursor()
+        try:
+            duplicate = sql.find_duplicate(cur, plan.dataset.kind, table.file_hash)
+        finally:
+            cur.close()
+        if duplicate is not None:
+            report.notes.append(f"Este archivo ya se cargó en la carga {duplicate}.")
+            return ImportResult(
+                table.name,
+                plan.dataset.kind,
+                plan.format,
+                None,
+                0,
+                0,
+                0,
+                0,
+                0,
+                "",
+                report,
+                duplicate_of=duplicate,
+                dry_run=dry_run,
+            )
+        key = load_key(store.path)
+        result: ImportResult | None = None
+        # Staging and validation happen before the write transaction (temporary tables only);
+        # the transaction holds nothing but the writes.
+        cur = store.cursor()
+        stage: sql.Stage | None = None
+        try:
+            _notify(progress, 0.1, "Cargando las filas en el área de trabajo…")
+            stage = sql.stage_file(cur, table, plan, key)
+            _notify(progress, 0.5, "Validando cada celda…")
+            _check_staged(stage, report, table)
+            if not report.ok:
+                _attach_data(report, table)
+                raise RefusedFileError(report)
+            _notify(progress, 0.7, "Guardando…")
+            try:
+                with sql.transaction(cur):
+                    batch = store.new_batch(
+                        cur,
+                        kind=plan.dataset.kind,
+                        file_name=table.name,
+                        file_hash=table.file_hash,
+                        actor=actor,
+                    )
+                    written = sql.write(stage, key, batch)
+                    written.skipped = stage.skipped
+                    options = {
+                        k: v
+                        for k, v in {
+                            "rbd": rbd,
+                            "ola": wave,
+                            "hoja": table.sheet,
+                            "instrumento": plan.instrument,
+                        }.items()
+                        if v is not None
+                    }
+                    sql.finish_batch(cur, batch, written, plan.format, options)
+                    if mapping is not None:
+                        _save_mapping(cur, plan, mapping, actor)
+                    result = ImportResult(
+                        table.name,
+                        plan.dataset.kind,
+                        plan.format,
+                        batch,
+                        written.rows,
+                        written.new,
+                        written.replaced,
+                        written.skipped,
+                        written.schools_registered,
+                        written.period,
+                        report,
+                        dry_run=dry_run,
+                    )
+                    if dry_run:
+                        raise _DryRun
+            except _DryRun:
+                pass
+        finally:
+            if stage is not None:
+                stage.drop()
+            cur.close()
+    _notify(progress, 1.0, "Listo.")
+    assert result is not None
+    if dry_run:
+        result.batch_id = None
+    return result
+
+
+def _save_mapping(cur: Any, plan: Plan, mapping: list[MappingRow] | None, actor: str) -> None:
+    if mapping is None or plan.instrument is None:
+        return
+    sql.save_mapping(
+        cur, plan.instrument, [(m.question, m.dimension, m.reverse) for m in mapping], actor
+    )
+
+
+def undo_batch(store: Store, batch_id: int, actor: str) -> dict[str, int]:
+    """Undo a batch: its rows go, the rows it replaced come back. Returns rows per table."""
+    with store.transaction() as cur:
+        return sql.undo(cur, int(batch_id), actor)
+
+
+def list_batches(store: Store, limit: int = 100) -> pd.DataFrame:
+    """The batch history, newest first (ids, kind, file, period, counts, who, when, undone)."""
+    cur = store.cursor()
+    try:
+        return sql.batch_history(cur, limit)
+    finally:
+        cur.close()
+
+
+def saved_mappings(store: Store) -> dict[str, list[MappingRow]]:
+    """Saved Forms mappings by instrument."""
+    cur = store.cursor()
+    try:
+        return {
+            k: [MappingRow(question=q, dimension=d, reverse=r) for q, d, r in rows]
+            for k, rows in sql.load_mappings(cur).items()
+        }
+    finally:
+        cur.close()
+
+
+def file_label(source: Source, name: str | None) -> str:
+    return name or (Path(source).name if not isinstance(source, bytes) else "archivo")

@@ -1,0 +1,473 @@
+"""Readers: turn an uploaded CSV or XLSX into a UTF-8 CSV on disk that DuckDB can stream.
+
+What a reader decides, from the bytes and never from the extension alone:
+
+* the container: text (CSV) or an XLSX workbook; a file whose content does not match its
+  extension is refused, and so are old ``.xls``, binary files and empty ones;
+* the encoding: UTF-8 (with or without BOM) is read in place; Windows-1252 / Latin-1 and
+  UTF-16 are transcoded, streaming, to a temporary UTF-8 file (DuckDB has no Windows-1252
+  reader without an extension, and ``latin-1`` maps 0x80-0x9F differently);
+* the separator (``;`` ``,`` or tab), counted outside quotes on the header line;
+* for XLSX: the uncompressed size first (zip bombs), then the sheet, read with openpyxl in
+  read-only mode (defusedxml installed) and written row by row to a temporary CSV whose first
+  column is the Excel row number.
+
+A reader never holds a whole file in memory, and never parses rows: DuckDB does
+(:mod:`metrics.store.imports`). Everything a user sees is a Spanish :class:`FormatError`
+naming the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Literal
+
+from metrics.errors import FormatError, UploadError
+from metrics.formatting import format_number
+from metrics.ingest.text import column_letter
+
+ENV_MAX_UPLOAD_MB = "TABLERO_MAX_UPLOAD_MB"
+ENV_MAX_XLSX_MB = "TABLERO_MAX_XLSX_MB"
+DEFAULT_MAX_UPLOAD_MB = 2048
+"""The national Rendimiento file is ~700 MB; anything much larger is a mistake."""
+DEFAULT_MAX_XLSX_MB = 400
+"""Uncompressed size limit of an XLSX (the SIMCE files are ~8 MB uncompressed)."""
+MAX_ZIP_RATIO = 150
+"""An XLSX part that compresses better than this is treated as a zip bomb."""
+
+TEXT_EXTENSIONS = {".csv", ".txt", ".tsv"}
+XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
+SEPARATORS = (";", ",", "\t")
+SEPARATOR_NAMES = {";": "punto y coma", ",": "coma", "\t": "tabulación"}
+_CHUNK = 1 << 20
+
+
+def max_upload_bytes() -> int:
+    return int(float(os.environ.get(ENV_MAX_UPLOAD_MB, DEFAULT_MAX_UPLOAD_MB)) * 1_048_576)
+
+
+def max_xlsx_bytes() -> int:
+    return int(float(os.environ.get(ENV_MAX_XLSX_MB, DEFAULT_MAX_XLSX_MB)) * 1_048_576)
+
+
+@dataclass
+class Table:
+    """A file ready for DuckDB: a UTF-8 CSV on disk with known separator and headers."""
+
+    name: str
+    """The file's name as the user knows it (used in every message)."""
+    path: Path
+    """UTF-8 CSV that DuckDB reads (the upload itself when it already was one)."""
+    delimiter: str
+    headers: list[str]
+    container: Literal["csv", "xlsx"]
+    encoding: str
+    """Encoding of the original file, in words for the report."""
+    file_hash: str
+    size: int
+    row_column: bool = False
+    """True when the CSV's first column is the Excel row number (converted XLSX)."""
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    header_row: int = 1
+    issues: list[tuple[int, str, str, str]] = field(default_factory=list)
+    """Problems found while converting (row, column, value, message)."""
+
+    def column_label(self, index: int) -> str:
+        """How a user finds column ``index``: its header and its letter."""
+        header = self.headers[index] if index < len(self.headers) else ""
+        letter = column_letter(index)
+        return f"{header} ({letter})" if header else letter
+
+
+def refuse(name: str, message: str, row: int = 1, column: str = "A") -> FormatError:
+    """A FormatError whose message names file, row and column."""
+    return FormatError(f"{name}, fila {row}, columna {column}: {message}")
+
+
+@contextmanager
+def open_table(
+    source: str | os.PathLike[str] | bytes,
+    name: str | None = None,
+    *,
+    sheet: str | None = None,
+) -> Iterator[Table]:
+    """Open an upload (a path or its bytes) as a :class:`Table`; temporary files are removed.
+
+    Example:
+        >>> with open_table(b"rbd;nombre\\r\\n1;Escuela\\r\\n", "e.csv") as t:
+        ...     (t.delimiter, t.headers, t.encoding)
+        (';', ['rbd', 'nombre'], 'UTF-8')
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="tablero-import-"))
+    try:
+        if isinstance(source, bytes | bytearray):
+            if name is None:
+                raise UploadError("Falta el nombre del archivo cargado.")
+            path = workdir / ("upload" + Path(name).suffix.lower())
+            path.write_bytes(source)
+        else:
+            path = Path(source)
+            name = name or path.name
+            if not path.is_file():
+                raise UploadError(f"{name}: no existe el archivo o no es un archivo.")
+        assert name is not None
+        yield _open(path, name, workdir, sheet)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _open(path: Path, name: str, workdir: Path, sheet: str | None) -> Table:
+    size = path.stat().st_size
+    limit = max_upload_bytes()
+    if size > limit:
+        raise refuse(
+            name,
+            f"el archivo pesa {format_number(size / 1_048_576)} MB y el límite es "
+            f"{format_number(limit / 1_048_576)} MB. Divídalo (por ejemplo, por región) o pida "
+            f"que se aumente el límite ({ENV_MAX_UPLOAD_MB}).",
+        )
+    if size == 0:
+        raise refuse(name, "el archivo está vacío. Exporte de nuevo los datos con encabezados.")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    ext = Path(name).suffix.lower()
+    is_zip = head.startswith(b"PK\x03\x04")
+    is_ole = head.startswith(bytes.fromhex("D0CF11E0A1B11AE1"))
+    if ext not in TEXT_EXTENSIONS | XLSX_EXTENSIONS:
+        raise refuse(
+            name,
+            f"la extensión «{ext or '(ninguna)'}» no se admite. Suba un archivo .csv o .xlsx.",
+        )
+    if is_ole:
+        raise refuse(
+            name,
+            "es un libro de Excel antiguo (.xls) u otro documento de Office. Ábralo en Excel y "
+            "guárdelo como «Libro de Excel (.xlsx)» o como CSV.",
+        )
+    if ext in XLSX_EXTENSIONS:
+        if not is_zip:
+            raise refuse(
+                name,
+                f"tiene extensión {ext} pero no es un libro de Excel (su contenido parece "
+                "texto u otro formato). Si es un CSV, cambie la extensión a .csv.",
+            )
+        return _open_xlsx(path, name, workdir, sheet, size)
+    if is_zip:
+        raise refuse(
+            name,
+            f"tiene extensión {ext} pero es un archivo comprimido (probablemente un libro de "
+            "Excel). Cambie la extensión a .xlsx o expórtelo como CSV.",
+        )
+    return _open_text(path, name, workdir, size)
+
+
+# -- text ---------------------------------------------------------------------------------
+
+
+def _looks_binary(sample: bytes) -> bool:
+    if b"\0" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
+    return controls > max(8, len(sample) // 50)
+
+
+def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
+    # The five bytes Windows-1252 leaves undefined decode as Latin-1 (their C1 control).
+    assert isinstance(err, UnicodeDecodeError)
+    return err.object[err.start : err.end].decode("latin-1"), err.end
+
+
+codecs.register_error("tablero-cp1252", _cp1252_fallback)
+
+
+def _open_text(path: Path, name: str, workdir: Path, size: int) -> Table:
+    with path.open("rb") as fh:
+        sample = fh.read(65536)
+    encoding = "UTF-8"
+    source_codec: str | None = None
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, source_codec = "UTF-16", "utf-16"
+    elif _looks_binary(sample):
+        raise refuse(
+            name,
+            "no es un archivo de texto (contiene datos binarios). Suba el CSV exportado desde "
+            "su planilla, o el .xlsx con la extensión correcta.",
+        )
+    digest = hashlib.sha256()
+    valid_utf8 = source_codec is None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            if valid_utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    valid_utf8 = False
+        if valid_utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid_utf8 = False
+    if sample.startswith(codecs.BOM_UTF8):
+        encoding = "UTF-8 con BOM"
+    if source_codec is None and not valid_utf8:
+        encoding, source_codec = "Windows-1252 (Latin-1)", "cp1252"
+    csv_path = path
+    if source_codec is not None:
+        csv_path = workdir / "transcoded.csv"
+        _transcode(path, csv_path, source_codec)
+    header_line = _first_line(csv_path)
+    if not header_line.strip():
+        raise refuse(name, "la primera fila está vacía: debe tener los nombres de las columnas.")
+    delimiter = sniff_delimiter(header_line)
+    headers = next(csv.reader([header_line], delimiter=delimiter, quotechar='"'), [])
+    headers = [h.strip().lstrip("\ufeff") for h in headers]
+    return Table(
+        name=name,
+        path=csv_path,
+        delimiter=delimiter,
+        headers=headers,
+        container="csv",
+        encoding=encoding,
+        file_hash=digest.hexdigest(),
+        size=size,
+    )
+
+
+def _transcode(source: Path, target: Path, codec: str) -> None:
+    decoder = codecs.getincrementaldecoder(codec)(
+        errors="tablero-cp1252" if codec == "cp1252" else "replace"
+    )
+    with source.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(_CHUNK):
+            dst.write(decoder.decode(chunk))
+        dst.write(decoder.decode(b"", final=True))
+
+
+def _first_line(path: Path) -> str:
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        line = fh.readline(1 << 20)
+    return line.lstrip("\ufeff").rstrip("\r\n")
+
+
+def sniff_delimiter(line: str) -> str:
+    """The separator used most on a header line, counting only outside quotes.
+
+    >>> sniff_delimiter('"Marca temporal","¿Colaboro, a menudo?";x')
+    ','
+    >>> sniff_delimiter("AGNO;RBD;NOM_RBD")
+    ';'
+    """
+    counts = dict.fromkeys(SEPARATORS, 0)
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(SEPARATORS, key=lambda s: counts[s])
+    return best if counts[best] else ";"
+
+
+# -- xlsx ---------------------------------------------------------------------------------
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_xlsx_container(path: Path, name: str) -> None:
+    """Refuse a corrupt workbook or a zip bomb before openpyxl touches it."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise refuse(
+            name,
+            "el libro de Excel está dañado o incompleto (no se puede abrir). Ábralo en Excel, "
+            "guárdelo de nuevo como .xlsx y vuelva a subirlo.",
+        ) from exc
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        raise refuse(
+            name,
+            "el archivo comprimido no es un libro de Excel (.xlsx). Si es una planilla de "
+            "LibreOffice u otro programa, guárdela como «Libro de Excel (.xlsx)».",
+        )
+    total = sum(i.file_size for i in infos)
+    limit = max_xlsx_bytes()
+    if total > limit:
+        raise refuse(
+            name,
+            f"el libro ocupa {format_number(total / 1_048_576)} MB al descomprimirlo y el límite "
+            f"es {format_number(limit / 1_048_576)} MB. Expórtelo como CSV (no tiene ese límite).",
+        )
+    for info in infos:
+        if info.file_size > 10_000_000 and info.file_size > MAX_ZIP_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise refuse(
+                name,
+                "el libro tiene una parte que se descomprime de forma anómala (posible «bomba "
+                "zip»); no se abrió. Expórtelo de nuevo desde Excel o como CSV.",
+            )
+
+
+def list_sheets(path: Path, name: str) -> list[str]:
+    """Sheet names of a workbook (after the container checks)."""
+    check_xlsx_container(path, name)
+    wb = _load_workbook(path, name)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _load_workbook(path: Path, name: str) -> Any:
+    import openpyxl
+
+    try:
+        # A file object: openpyxl would otherwise judge the file by its extension.
+        return openpyxl.load_workbook(
+            io.BytesIO(path.read_bytes()) if path.suffix.lower() not in XLSX_EXTENSIONS else path,
+            read_only=True,
+            data_only=True,
+        )
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise refuse(
+            name,
+            "no se pudo leer el libro de Excel (está dañado o no es un .xlsx válido: "
+            f"{type(exc).__name__}). Ábralo en Excel, guárdelo de nuevo y vuelva a subirlo.",
+        ) from exc
+
+
+def cell_text(value: object) -> str:
+    """A cell value as the text a user would have typed (dates ISO, integers without .0).
+
+    >>> cell_text(5.0), cell_text(6.25), cell_text(datetime(2024, 3, 5)), cell_text(None)
+    ('5', '6.25', '2024-03-05', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "sí" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _open_xlsx(path: Path, name: str, workdir: Path, sheet: str | None, size: int) -> Table:
+    check_xlsx_container(path, name)
+    wb = _load_workbook(path, name)
+    try:
+        sheets = list(wb.sheetnames)
+        if sheet is None:
+            lowered = {s.lower(): s for s in sheets}
+            sheet = lowered.get("datos", sheets[0] if sheets else None)
+        if sheet not in sheets:
+            raise refuse(
+                name,
+                f"no existe la hoja «{sheet}». Hojas del libro: {', '.join(sheets)}.",
+            )
+        assert sheet is not None
+        ws = wb[sheet]
+        out_path = workdir / "sheet.csv"
+        headers: list[str] = []
+        header_row = 0
+        issues: list[tuple[int, str, str, str]] = []
+        try:
+            with out_path.open("w", encoding="utf-8", newline="") as out:
+                writer = csv.writer(out, delimiter=",", quotechar='"', lineterminator="\n")
+                for excel_row, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                    texts = [cell_text(v).strip() for v in values]
+                    if not any(texts):
+                        continue
+                    if not headers:
+                        while texts and not texts[-1]:
+                            texts.pop()
+                        headers, header_row = texts, excel_row
+                        writer.writerow(["__fila", *(f"c{i}" for i in range(len(headers)))])
+                        continue
+                    extra = [(i, t) for i, t in enumerate(texts[len(headers) :], len(headers)) if t]
+                    for i, t in extra[:3]:
+                        if len(issues) < 1000:
+                            issues.append(
+                                (
+                                    excel_row,
+                                    column_letter(i),
+                                    t,
+                                    "hay un valor en una columna sin encabezado. Agregue el "
+                                    "nombre de la columna en la fila de encabezados o borre "
+                                    "el valor.",
+                                )
+                            )
+                    texts = (texts + [""] * len(headers))[: len(headers)]
+                    writer.writerow([excel_row, *texts])
+        except FormatError:
+            raise
+        except Exception as exc:  # a damaged sheet part surfaces while iterating
+            raise refuse(
+                name,
+                f"la hoja «{sheet}» está dañada y no se pudo leer completa "
+                f"({type(exc).__name__}). Guárdela de nuevo desde Excel.",
+            ) from exc
+    finally:
+        wb.close()
+    if not headers:
+        raise refuse(name, f"la hoja «{sheet}» está vacía: no tiene encabezados ni datos.")
+    return Table(
+        name=name,
+        path=out_path,
+        delimiter=",",
+        headers=headers,
+        container="xlsx",
+        encoding="XLSX",
+        file_hash=_hash_file(path),
+        size=size,
+        row_column=True,
+        sheet=sheet,
+        sheets=sheets,
+        header_row=header_row,
+        issues=issues,
+    )
+
+
+def head_rows(table: Table, limit: int = 20) -> list[list[str]]:
+    """The first ``limit`` data rows as text (for previews), read with the csv module."""
+    rows: list[list[str]] = []
+    with table.path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=table.delimiter, quotechar='"')
+        next(reader, None)
+        for row in reader:
+            if table.row_column:
+                row = row[1:]
+            rows.append(row)
+            if len(rows) >= limit:
+                break
+    return rows

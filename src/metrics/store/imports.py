@@ -1,0 +1,1012 @@
+"""All import SQL: staging, the validation query, replacement by natural key, undo, history.
+
+The importer (:mod:`metrics.ingest`) decides *what* a file holds (a :class:`~metrics.ingest.
+formats.Plan`); this module decides *how* DuckDB reads, checks and stores it:
+
+1. **Stage**: ``read_csv`` (all VARCHAR, explicit separator/quote/header, rejects stored) streams
+   the file into a temporary table holding only the canonical columns the plan binds; raw
+   columns are addressed by position (``c0``, ``c1``...), never by a header from the file.
+2. **Validate**: ONE query (``UNION ALL`` of vectorised checks) returns every bad cell as
+   (Excel row, column, value, Spanish message, severity), errors and warnings.
+3. **Write**, inside the caller's transaction: typed rows (personal ids pseudonymised with
+   HMAC-SHA256 computed in SQL) go to a temporary table; rows of the store with the same natural
+   key are moved to the table's shadow ``replaced_<table>`` tagged with the new batch, deleted,
+   and the new rows inserted. Undo deletes the batch's rows and moves its shadow rows back, so
+   the data tables are exactly as before the batch.
+
+Values are bound parameters; identifiers come from this package's and ``metrics.ingest``'s
+constants only.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+
+from metrics.errors import StoreError, UploadError
+from metrics.store.schema import DATA_TABLES
+
+if TYPE_CHECKING:
+    from metrics.ingest.datasets import Column, ColumnType, Dataset
+    from metrics.ingest.formats import Binding, Part, Plan
+    from metrics.ingest.readers import Table
+    from metrics.pseudonym import PseudonymKey
+
+REPLACED_PREFIX = "replaced_"
+ISSUE_CAP = 100_000
+
+DATE_FORMATS = ["%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%Y/%m/%d", "%d-%m-%y", "%d/%m/%y", "%d.%m.%Y"]
+
+# Targets of a dataset that are not columns of its main table.
+_EXTRA_TARGETS: dict[str, set[str]] = {
+    "establecimientos": {"deprov_code", "deprov", "slep"},
+    "docentes": {"name", "communities"},
+}
+_SCHOOL_PREFIX = "s_"
+
+
+class _Q:
+    """Collects bound parameters in the order their ``?`` appear in the SQL text."""
+
+    def __init__(self) -> None:
+        self.params: list[Any] = []
+
+    def p(self, value: Any) -> str:
+        self.params.append(value)
+        return "?"
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise StoreError(f"Nombre de columna interno no válido: {name}")
+    return f'"{name}"'
+
+
+# -- expressions ---------------------------------------------------------------------------
+
+
+def _norm_sql(x: str, numbering: bool = False) -> str:
+    """SQL twin of :func:`metrics.ingest.text.normalize_label`."""
+    v = f"lower(strip_accents({x}))"
+    if numbering:
+        v = (
+            f"(CASE WHEN regexp_matches({v}, '^\\(?[0-9]{{1,2}}\\s*[.)=:-]\\s*[a-z]') "
+            f"THEN regexp_replace({v}, '^\\(?[0-9]{{1,2}}\\s*[.)=:-]\\s*', '') ELSE {v} END)"
+        )
+    return f"trim(regexp_replace(regexp_replace({v}, '[^a-z0-9_ ]', ' ', 'g'), '\\s+', ' ', 'g'))"
+
+
+def _run_parts(x: str) -> tuple[str, str, str]:
+    """(normalised text, body, check digit) of a RUT written any way."""
+    n = f"upper(regexp_replace({x}, '[.\\s-]', '', 'g'))"
+    return n, f"ltrim(left({n}, -1), '0')", f"right({n}, 1)"
+
+
+def _dv_sql(body: str) -> str:
+    """Módulo 11 check digit of a string of digits (RUT/RUN and RBD use the same rule)."""
+    total = (
+        f"list_sum(list_transform(range(length({body})), lambda i: "
+        f"(ascii({body}[length({body}) - i]) - 48) * (2 + i % 6)))"
+    )
+    return (
+        f"(CASE 11 - ({total}) % 11 WHEN 11 THEN '0' WHEN 10 THEN 'K' "
+        f"ELSE (11 - ({total}) % 11)::VARCHAR END)"
+    )
+
+
+_RUN_PATTERN = "^[0-9]{1,9}[0-9K]$"
+_PERSON_RUT = "^[0-9.]{6,12}-?[0-9kK]$"
+
+
+def hmac_sql(q: _Q, key: PseudonymKey, message: str) -> str:
+    """HMAC-SHA256(key, message) in SQL, truncated like :meth:`PseudonymKey.pseudonym`."""
+    from metrics.pseudonym import PSEUDONYM_HEX
+
+    # Parameters are bound in the order their "?" appear: outer pad first.
+    outer = q.p(key.outer_pad)
+    inner = f"unhex(sha256({q.p(key.inner_pad)}::BLOB || encode({message})))"
+    return f"('p' || left(sha256({outer}::BLOB || {inner}), {PSEUDONYM_HEX}))"
+
+
+def _pseudonym_input(type_: ColumnType, x: str) -> str:
+    """The canonical text whose HMAC is the pseudonym (``NULL``: keep the value as is)."""
+    if type_ == "mrun":
+        return f"('mrun:' || ltrim({x}, '0'))"
+    n, body, dv = _run_parts(x)
+    run = f"(CASE WHEN {dv} = {_dv_sql(body)} THEN 'run:' || {body} ELSE 'ipe:' || {n} END)"
+    if type_ == "run":
+        return run
+    # person: a RUT-looking id or an e-mail address is personal data; a school code is not.
+    return (
+        f"(CASE WHEN regexp_full_match({x}, '{_PERSON_RUT}') THEN {run} "
+        f"WHEN contains({x}, '@') THEN 'email:' || lower({x}) END)"
+    )
+
+
+def _codes_lookup(q: _Q, col: Column, x: str, numbering: bool = False) -> str:
+    codes = col.normalized_codes()
+    labels, values = list(codes), list(codes.values())
+    return (
+        f"list_extract({q.p(values)}::VARCHAR[], "
+        f"list_position({q.p(labels)}::VARCHAR[], {_norm_sql(x, numbering)}))"
+    )
+
+
+def typed_sql(q: _Q, col: Column, type_: ColumnType, x: str, key: PseudonymKey | None) -> str:
+    """The typed value of VARCHAR expression ``x`` (NULL when blank or unreadable)."""
+    if type_ in ("int", "rbd"):
+        return f"TRY_CAST({x} AS BIGINT)"
+    if type_ == "decimal":
+        return f"TRY_CAST(replace({x}, ',', '.') AS DOUBLE)"
+    if type_ == "date":
+        fmts = q.p(DATE_FORMATS)
+        return (
+            f"TRY_CAST(try_strptime(CASE WHEN contains({x}, ' ') THEN split_part({x}, ' ', 1) "
+            f"ELSE {x} END, {fmts}::VARCHAR[]) AS DATE)"
+        )
+    if type_ == "code":
+        return _codes_lookup(q, col, x)
+    if type_ == "likert":
+        return (
+            f"coalesce(CASE WHEN TRY_CAST({x} AS INTEGER) BETWEEN 1 AND 5 "
+            f"THEN TRY_CAST({x} AS INTEGER) END, "
+            f"TRY_CAST({_codes_lookup(q, col, x, numbering=True)} AS INTEGER))"
+        )
+    if type_ in ("run", "mrun", "person"):
+        if key is None:
+            return x
+        source = _pseudonym_input(type_, x)
+        mac = hmac_sql(q, key, source)
+        if type_ == "person":
+            return f"(CASE WHEN {source} IS NULL THEN {x} ELSE {mac} END)"
+        return mac
+    return x
+
+
+def _valid_sql(type_: ColumnType, x: str) -> str | None:
+    """Condition that a non-blank value is well formed (None: any text is)."""
+    if type_ == "run":
+        n, _, _ = _run_parts(x)
+        return f"regexp_full_match({n}, '{_RUN_PATTERN}')"
+    if type_ == "mrun":
+        return f"regexp_full_match({x}, '^[0-9]{{1,12}}$')"
+    return None
+
+
+# -- staging -------------------------------------------------------------------------------
+
+
+@dataclass
+class Stage:
+    """Temporary tables of one file inside one cursor."""
+
+    cur: duckdb.DuckDBPyConnection
+    tag: str
+    plan: Plan
+    table: Table
+    view: str
+    rows: int = 0
+    skipped: int = 0
+    temp: list[str] = field(default_factory=list)
+
+    def drop(self) -> None:
+        for name in reversed(self.temp):
+            try:
+                self.cur.execute(f"DROP VIEW IF EXISTS {name}")
+                self.cur.execute(f"DROP TABLE IF EXISTS {name}")
+            except duckdb.Error:
+                pass
+
+
+def _binding_sql(q: _Q, b: Binding | None) -> str:
+    from metrics.ingest.formats import Col, Const, FirstOf, RowId
+
+    if b is None:
+        return "NULL::VARCHAR"
+    if isinstance(b, Col):
+        return f"nullif(trim(c{b.index}), '')"
+    if isinstance(b, FirstOf):
+        if not b.indexes:
+            return "NULL::VARCHAR"
+        return "coalesce(" + ", ".join(f"nullif(trim(c{i}), '')" for i in b.indexes) + ")"
+    if isinstance(b, Const):
+        return "NULL::VARCHAR" if b.value is None else f"{q.p(b.value)}::VARCHAR"
+    if isinstance(b, RowId):
+        return f"({q.p(b.prefix)} || __row::VARCHAR)"
+    raise StoreError(f"Origen de columna desconocido: {b!r}")
+
+
+def _select_part(q: _Q, plan: Plan, part: Part, number: int, row_sql: str) -> str:
+    cols = [f"{row_sql} AS __row", f"{number} AS __part"]
+    for col in plan.dataset.columns:
+        cols.append(f"{_binding_sql(q, part.bindings.get(col.target))} AS {_ident(col.target)}")
+    if plan.schools is not None:
+        for name in _school_fields():
+            b = plan.schools.bindings.get(name)
+            cols.append(f"{_binding_sql(q, b)} AS {_ident(_SCHOOL_PREFIX + name)}")
+    return ", ".join(cols)
+
+
+def _school_fields() -> tuple[str, ...]:
+    from metrics.ingest.formats import SCHOOL_FIELDS
+
+    return SCHOOL_FIELDS
+
+
+def _read_csv_sql(q: _Q, table: Table, ncols: int) -> str:
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols))
+    if table.row_column:
+        columns = "'rn': 'VARCHAR', " + columns
+    return (
+        f"read_csv({q.p(str(table.path))}, delim={q.p(table.delimiter)}, quote='\"', "
+        f"escape='\"', header=false, skip=1, auto_detect=false, columns={{{columns}}}, "
+        "null_padding=false, store_rejects=true, rejects_table=?, rejects_scan=?)"
+    )
+
+
+def _derived_select(q: _Q, plan: Plan, key: PseudonymKey | None) -> str:
+    """Typed (``__typed_<t>``) and pseudonymised (``__pseudo_<t>``) columns, computed once."""
+    cols = ["*"]
+    bound = {t for p in plan.parts for t in p.bindings}
+    for col in plan.dataset.columns:
+        if col.target not in bound:
+            continue
+        type_ = _type_of(plan, col)
+        x = _ident(col.target)
+        if type_ in ("run", "mrun", "person"):
+            if key is not None:
+                cols.append(f"{typed_sql(q, col, type_, x, key)} AS __pseudo_{col.target}")
+        elif type_ != "text":
+            cols.append(f"{typed_sql(q, col, type_, x, None)} AS __typed_{col.target}")
+    return ", ".join(cols)
+
+
+def stage_file(
+    cur: duckdb.DuckDBPyConnection, table: Table, plan: Plan, key: PseudonymKey | None = None
+) -> Stage:
+    """Read ``table`` into temporary tables shaped by ``plan`` (see the module docstring).
+
+    Each staged row has the raw text of every canonical column, its typed value and, when a
+    ``key`` is given, the pseudonym of personal ids: the whole file is read and converted in
+    one pass, and validation and writing only look at columns.
+    """
+    tag = uuid.uuid4().hex[:10]
+    stage = Stage(cur, tag, plan, table, view=f"v_{tag}")
+    rejects, scans = f"rej_{tag}", f"rejscan_{tag}"
+    stage.temp += [scans, rejects]
+    ncols = len(table.headers)
+    mapped = f"m_{tag}"
+    try:
+        if len(plan.parts) == 1 and not table.row_column:
+            # The common (big) case: one statement reads, projects and converts; rowid keeps
+            # the file's order (the table is created outside any transaction).
+            qd, qs, qr = _Q(), _Q(), _Q()
+            derived = _derived_select(qd, plan, key)
+            select = _select_part(qs, plan, plan.parts[0], 0, "NULL::INTEGER")
+            source = _read_csv_sql(qr, table, ncols)
+            qr.params += [rejects, scans]
+            stage.temp.append(mapped)
+            cur.execute(
+                f"CREATE TEMP TABLE {mapped} AS SELECT {derived} FROM "
+                f"(SELECT {select} FROM {source})",
+                qd.params + qs.params + qr.params,
+            )
+            stage.temp.append(stage.view)
+            cur.execute(
+                f"CREATE TEMP VIEW {stage.view} AS SELECT (rowid + 2)::INTEGER AS __row, "
+                f"* EXCLUDE (__row) FROM {mapped}"
+            )
+        else:
+            q = _Q()
+            raw = f"raw_{tag}"
+            stage.temp.append(raw)
+            source = _read_csv_sql(q, table, ncols)
+            q.params += [rejects, scans]
+            row_sql = "TRY_CAST(rn AS INTEGER)" if table.row_column else "(__rid + 2)::INTEGER"
+            cur.execute(f"CREATE TEMP TABLE {raw} AS SELECT * FROM {source}", q.params)
+            stage.temp.append(mapped)
+            for n, part in enumerate(plan.parts):
+                qd, qs = _Q(), _Q()
+                derived = _derived_select(qd, plan, key)
+                select = _select_part(qs, plan, part, n, row_sql)
+                body = (
+                    f"SELECT {derived} FROM (SELECT {select} FROM "
+                    f"(SELECT rowid AS __rid, * FROM {raw}))"
+                )
+                verb = f"CREATE TEMP TABLE {mapped} AS" if n == 0 else f"INSERT INTO {mapped}"
+                cur.execute(f"{verb} {body}", qd.params + qs.params)
+            if not plan.parts:  # a Forms file without mapped questions
+                cur.execute(
+                    f"CREATE TEMP TABLE {mapped} AS SELECT 0 AS __row, 0 AS __part WHERE false"
+                )
+            stage.temp.append(stage.view)
+            cur.execute(f"CREATE TEMP VIEW {stage.view} AS SELECT * FROM {mapped}")
+        row = cur.execute(f"SELECT count(*) FROM {mapped}").fetchone()
+        stage.rows = int(row[0]) if row else 0
+        if len(plan.parts) > 1:
+            stage.rows //= len(plan.parts)
+    except duckdb.Error as exc:
+        stage.drop()
+        raise UploadError(
+            f"{table.name}, fila 1, columna A: no se pudo leer el archivo ({exc}). Revise que "
+            "sea un CSV con el mismo número de columnas en todas las filas."
+        ) from exc
+    return stage
+
+
+_REJECT_MESSAGES = {
+    "MISSING COLUMNS": "la fila tiene menos columnas que el encabezado ({found}); puede estar "
+    "cortada o tener un separador de menos. Complete la fila o bórrela.",
+    "TOO MANY COLUMNS": "la fila tiene más columnas que el encabezado ({found}); probablemente un "
+    "valor contiene el separador sin comillas. Encierre ese valor entre comillas dobles.",
+    "UNQUOTED VALUE": "hay comillas mal cerradas en esta fila. Revise las comillas dobles.",
+    "INVALID UNICODE": "la fila tiene caracteres no válidos. Guarde el archivo como CSV UTF-8.",
+    "LINE SIZE OVER MAXIMUM": "la fila es demasiado larga (más de 2 MB).",
+}
+
+
+def rejected_rows(stage: Stage) -> list[tuple[int, str, str, str]]:
+    """Structural problems DuckDB found while reading: (line, column, text, message)."""
+    try:
+        rows = stage.cur.execute(
+            f"SELECT line, column_idx, error_type::VARCHAR, csv_line, error_message "
+            f"FROM rej_{stage.tag} ORDER BY line LIMIT {ISSUE_CAP}"
+        ).fetchall()
+    except duckdb.Error:
+        return []
+    out = []
+    offset = 1 if stage.table.row_column else 0
+    for line, col_idx, kind, text, message in rows:
+        col = max(int(col_idx or 1) - 1 - offset, 0)
+        found = message.split("Found:")[-1].strip() if "Found:" in (message or "") else "?"
+        template = _REJECT_MESSAGES.get(
+            kind, "la fila no se pudo leer ({found}). Revise separadores y comillas."
+        )
+        detail = (
+            f"tiene {found} columna(s) y el encabezado {len(stage.table.headers)}"
+            if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS")
+            else message
+        )
+        out.append(
+            (int(line), stage.table.column_label(col), text or "", template.format(found=detail))
+        )
+    return out
+
+
+# -- validation ----------------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    """One vectorised check: rows of the staged view where ``condition`` holds are issues."""
+
+    target: str
+    condition: str
+    message: str
+    severity: str = "error"
+    value: str | None = None
+    source: str | None = None
+    """A query over the staged view (``{view}``) to check instead of every row."""
+
+
+def _label_sql(q: _Q, plan: Plan, target: str) -> str:
+    labels = [p.labels.get(target, target) for p in plan.parts] or [target]
+    if len(set(labels)) == 1:
+        return f"{q.p(labels[0])}::VARCHAR"
+    return f"list_extract({q.p(labels)}::VARCHAR[], __part + 1)"
+
+
+def _is_const(plan: Plan, target: str) -> bool:
+    from metrics.ingest.formats import Const
+
+    bindings = [p.bindings.get(target) for p in plan.parts]
+    return bool(bindings) and all(b is None or isinstance(b, Const) for b in bindings)
+
+
+def _type_of(plan: Plan, col: Column) -> ColumnType:
+    for p in plan.parts:
+        if col.target in p.types:
+            return p.types[col.target]
+    return col.type
+
+
+def _fmt(v: float) -> str:
+    from metrics.formatting import format_number
+
+    return format_number(v, 0 if float(v).is_integer() else 1)
+
+
+def _checks(plan: Plan) -> list[Check]:
+    """Every check of a plan's dataset (see DOMAIN.md and the dataset declarations)."""
+    from metrics.ingest.datasets import LIKERT
+
+    ds = plan.dataset
+    out: list[Check] = []
+    bound = {t for p in plan.parts for t in p.bindings}
+    for col in ds.columns:
+        if col.target not in bound:
+            continue
+        x = _ident(col.target)
+        type_ = _type_of(plan, col)
+        if col.required and plan.skip_blank != col.target:
+            if col.target == "wave":
+                hint = "indique la ola con --ola (línea base, intermedia, final o una fecha)"
+            elif col.target == "rbd":
+                hint = "escriba el RBD o indíquelo con --rbd"
+            else:
+                hint = "complete la celda"
+            out.append(Check(col.target, f"{x} IS NULL", f"falta el valor obligatorio; {hint}."))
+        if type_ in ("int", "rbd", "decimal", "date", "code", "likert", "run", "mrun"):
+            valid = _valid_sql(type_, x)
+            if type_ in ("run", "mrun"):
+                cond = f"{x} IS NOT NULL AND NOT {valid}"
+            else:
+                cond = f"{x} IS NOT NULL AND __typed_{col.target} IS NULL"
+            out.append(Check(col.target, cond, _type_message(col, type_)))
+        if type_ in ("int", "rbd", "decimal") and (col.min is not None or col.max is not None):
+            lo = col.min if col.min is not None else float("-inf")
+            hi = col.max if col.max is not None else float("inf")
+            t = f"__typed_{col.target}"
+            cond = f"{t} IS NOT NULL AND ({t} < {lo!r} OR {t} > {hi!r})"
+            if col.allow_zero:
+                cond += f" AND {t} <> 0"
+            extra = " (o 0 para estudiantes retirados)" if col.allow_zero else ""
+            out.append(
+                Check(
+                    col.target,
+                    cond,
+                    f"el valor está fuera de rango: debe estar entre {_fmt(lo)} y {_fmt(hi)}"
+                    f"{extra}. Corrija la celda.",
+                )
+            )
+        if type_ == "run":
+            n, body, dv = _run_parts(x)
+            out.append(
+                Check(
+                    col.target,
+                    f"{x} IS NOT NULL AND regexp_full_match({n}, '{_RUN_PATTERN}') "
+                    f"AND {dv} <> {_dv_sql(body)}",
+                    "el dígito verificador no corresponde (módulo 11). Si es un identificador "
+                    "provisorio (IPE) de un estudiante extranjero se carga igual; si no, "
+                    "corrija el RUT.",
+                    severity="aviso",
+                )
+            )
+    del LIKERT
+    # Cross-column rules.
+    if ds.kind == "asistencia_mensual":
+        out.append(
+            Check(
+                "days_attended",
+                "__typed_days_attended > __typed_days_worked",
+                "los días asistidos superan a los días trabajados del mes. Corrija uno de los dos.",
+            )
+        )
+    if ds.kind == "resultados":
+        out.append(
+            Check(
+                "final_average",
+                "__typed_final_average = 0 AND __typed_final_situation IN ('P', 'R')",
+                "promedio 0 en un estudiante promovido o reprobado (0 se usa solo para "
+                "retirados); no contará en el promedio de notas.",
+                severity="aviso",
+            )
+        )
+    school_dv = None
+    if ds.kind == "establecimientos" and "check_digit" in bound:
+        school_dv = ("rbd", "check_digit")
+    elif plan.schools is not None and "check_digit" in plan.schools.bindings:
+        school_dv = ("rbd", _SCHOOL_PREFIX + "check_digit")
+    if school_dv is not None:
+        rbd, dv = (_ident(c) for c in school_dv)
+        out.append(
+            Check(
+                school_dv[1] if school_dv[1] in bound else "rbd",
+                f"regexp_full_match({rbd}, '^[0-9]+$') "
+                f"AND upper({dv}) <> {_dv_sql(f'ltrim({rbd}, {chr(39)}0{chr(39)})')}",
+                "el dígito verificador del RBD no corresponde (módulo 11). Revise el RBD; la "
+                "fila se carga igual.",
+                severity="aviso",
+                # One check per school, not per student row.
+                source=f"SELECT min(__row) AS __row, 0 AS __part, {rbd}, {dv} FROM {{view}} "
+                f"WHERE __part = 0 AND {rbd} IS NOT NULL AND {dv} IS NOT NULL GROUP BY ALL",
+            )
+        )
+    return out
+
+
+def _type_message(col: Column, type_: ColumnType) -> str:
+    if type_ in ("int", "rbd"):
+        return "debe ser un número entero (sin puntos ni decimales)."
+    if type_ == "decimal":
+        return "debe ser un número; use coma decimal (por ejemplo 5,8)."
+    if type_ == "date":
+        return "no es una fecha válida; escríbala como dd-mm-aaaa (por ejemplo 05-03-2024)."
+    if type_ == "run":
+        return "no es un RUT/RUN válido; escríbalo como 12.345.678-5 o 12345678-5."
+    if type_ == "mrun":
+        return "el MRUN debe ser un número."
+    if type_ == "likert":
+        return (
+            "respuesta no reconocida; use 1 a 5 o una escala conocida (Muy en desacuerdo … Muy "
+            "de acuerdo; Nunca … Siempre)."
+        )
+    shown: list[str] = []
+    for value in col.codes.values():
+        if value not in shown:
+            shown.append(value)
+    return f"valor no válido; use uno de: {', '.join(shown)}."
+
+
+@dataclass
+class Found:
+    """Issues from the validation query, with true totals."""
+
+    rows: list[tuple[int, str, str, str, str]]
+    errors: int
+    warnings: int
+    skipped: int = 0
+    first_skipped: int | None = None
+
+
+def validate(stage: Stage) -> Found:
+    """Run THE validation query of a staged file (every check, one statement)."""
+    plan = stage.plan
+    q = _Q()
+    branches: list[str] = []
+    for check in _checks(plan):
+        label = _label_sql(q, plan, check.target)
+        value = _ident(check.target) if check.value is None else check.value
+        where = check.condition
+        if _is_const(plan, check.target):
+            where = f"({where}) AND __row = (SELECT min(__row) FROM {stage.view})"
+        source = "typed" if check.source is None else f"({check.source.format(view=stage.view)})"
+        branches.append(
+            f"SELECT __row, {label} AS col, {value}::VARCHAR AS val, "
+            f"{q.p(check.message)}::VARCHAR AS msg, {q.p(check.severity)}::VARCHAR AS sev "
+            f"FROM {source} WHERE {where}"
+        )
+    key_cols = [k for k in plan.dataset.key if any(k in p.bindings for p in plan.parts)]
+    if key_cols and len(key_cols) == len(plan.dataset.key):
+        keys = ", ".join(_ident(k) for k in key_cols)
+        label = _label_sql(q, plan, key_cols[-1])
+        names = ", ".join(plan.dataset.column(k).name for k in key_cols)
+        skip = f"WHERE {_ident(plan.skip_blank)} IS NOT NULL" if plan.skip_blank else ""
+        on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in keys.split(", "))
+        branches.append(
+            f"SELECT s.__row, {label}, NULL::VARCHAR, "
+            f"({q.p(f'fila repetida: la misma combinación de {names} ya aparece en la fila ')}"
+            f" || d.first_row::VARCHAR || {q.p('. Deje una sola de las dos filas.')}), "
+            f"{q.p('error')}::VARCHAR FROM {stage.view} s JOIN ("
+            f"SELECT {keys}, min(__row) AS first_row FROM {stage.view} {skip} "
+            f"GROUP BY {keys} HAVING count(*) > 1) d ON {on} WHERE s.__row > d.first_row"
+        )
+    if not branches:
+        return Found([], 0, 0)
+    sql = (
+        f"WITH typed AS (SELECT * FROM {stage.view}), "
+        f"issues AS ({' UNION ALL '.join(branches)}) "
+        "SELECT __row, col, val, msg, sev, count(*) FILTER (WHERE sev = 'error') OVER (), "
+        "count(*) FILTER (WHERE sev <> 'error') OVER () FROM issues "
+        f"ORDER BY sev, __row LIMIT {ISSUE_CAP}"
+    )
+    try:
+        rows = stage.cur.execute(sql, q.params).fetchall()
+    except duckdb.Error as exc:  # pragma: no cover - a bug in a check, not in the file
+        raise StoreError(f"La validación del archivo falló: {exc}") from exc
+    found = Found(
+        [(int(r[0]), r[1], r[2] or "", r[3], r[4]) for r in rows],
+        int(rows[0][5]) if rows else 0,
+        int(rows[0][6]) if rows else 0,
+    )
+    if plan.skip_blank:
+        row = stage.cur.execute(
+            f"SELECT count(*), min(__row) FROM {stage.view} WHERE {_ident(plan.skip_blank)} IS NULL"
+        ).fetchone()
+        if row and row[0]:
+            found.skipped, found.first_skipped = int(row[0]), int(row[1])
+            stage.skipped = found.skipped
+    return found
+
+
+def sample_rows(stage: Stage, limit: int) -> list[tuple[int, list[str]]]:
+    """The first staged rows (canonical columns, as text) for previews."""
+    cols = [c.target for c in stage.plan.dataset.columns]
+    sql = (
+        f"SELECT __row, {', '.join(_ident(c) for c in cols)} FROM {stage.view} "
+        f"ORDER BY __part, __row LIMIT {int(limit)}"
+    )
+    return [
+        (int(r[0]), ["" if v is None else str(v) for v in r[1:]])
+        for r in stage.cur.execute(sql).fetchall()
+    ]
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Written:
+    rows: int
+    new: int
+    replaced: int
+    skipped: int
+    schools_registered: int
+    period: str
+    schools: int
+
+
+def _table_columns(cur: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = cur.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = 'main' ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _incoming(stage: Stage) -> str:
+    """A view of the staged rows as the store wants them: typed and pseudonymised."""
+    from metrics.ingest.datasets import YES_NO
+
+    plan = stage.plan
+    bound = {t for p in plan.parts for t in p.bindings}
+    cols = []
+    for col in plan.dataset.columns:
+        type_ = _type_of(plan, col)
+        if col.target not in bound:
+            expr = "NULL"
+        elif type_ in ("run", "mrun", "person"):
+            expr = f"__pseudo_{col.target}"
+        elif type_ == "text":
+            expr = _ident(col.target)
+        elif col.codes == YES_NO:
+            expr = f"(__typed_{col.target} = 'sí')"
+        else:
+            expr = f"__typed_{col.target}"
+        cols.append(f"{expr} AS {_ident(col.target)}")
+    if plan.schools is not None:
+        cols += [_ident(_SCHOOL_PREFIX + name) for name in _school_fields()]
+    where = f"WHERE {_ident(plan.skip_blank)} IS NOT NULL" if plan.skip_blank else ""
+    name = f"inc_{stage.tag}"
+    stage.temp.append(name)
+    stage.cur.execute(
+        f"CREATE TEMP VIEW {name} AS SELECT {', '.join(cols)} FROM {stage.view} {where}"
+    )
+    return name
+
+
+def _move_replaced(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    incoming: str,
+    keys: Sequence[str],
+    batch_id: int,
+    incoming_keys: Sequence[str] | None = None,
+) -> int:
+    """Move rows of ``table`` whose ``keys`` match a row of ``incoming`` to the shadow table."""
+    inc_keys = incoming_keys or keys
+    on = " AND ".join(
+        f"i.{_ident(ik)} IS NOT DISTINCT FROM t.{_ident(k)}"
+        for k, ik in zip(keys, inc_keys, strict=True)
+    )
+    match = f"EXISTS (SELECT 1 FROM {incoming} i WHERE {on})"
+    row = cur.execute(
+        f"INSERT INTO {REPLACED_PREFIX}{table} SELECT t.*, ? FROM {table} t WHERE {match}",
+        [batch_id],
+    ).fetchone()
+    moved = int(row[0]) if row else 0
+    if moved:
+        cur.execute(f"DELETE FROM {table} t WHERE {match}")
+    return moved
+
+
+def _insert(
+    cur: duckdb.DuckDBPyConnection, table: str, select: str, params: list[Any], batch_id: int
+) -> int:
+    row = cur.execute(
+        f"INSERT INTO {table} BY NAME SELECT *, ?::INTEGER AS batch_id FROM ({select})",
+        [*params, batch_id],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _register_schools(
+    cur: duckdb.DuckDBPyConnection, source: str, batch_id: int, replace: bool
+) -> tuple[int, int]:
+    """Insert (or, for a school list, replace) schools and their territories from ``source``.
+
+    ``source`` has columns rbd, check_digit, name, comuna_code, comuna, region_code, region,
+    deprov_code, deprov, slep (typed or text). Returns (new schools, replaced schools).
+    """
+    schools = f"sch_{uuid.uuid4().hex[:10]}"
+    cur.execute(
+        f"CREATE TEMP TABLE {schools} AS SELECT DISTINCT ON (rbd) * FROM ("
+        "SELECT TRY_CAST(rbd AS INTEGER) AS rbd, upper(check_digit::VARCHAR) AS check_digit, "
+        "name::VARCHAR AS name, TRY_CAST(comuna_code AS INTEGER) AS comuna_code, "
+        "comuna::VARCHAR AS comuna, TRY_CAST(region_code AS INTEGER) AS region_code, "
+        "region::VARCHAR AS region, TRY_CAST(deprov_code AS INTEGER) AS deprov_code, "
+        f"deprov::VARCHAR AS deprov, slep::VARCHAR AS slep FROM {source}) "
+        "WHERE rbd IS NOT NULL ORDER BY rbd"
+    )
+    try:
+        replaced = 0
+        if replace:
+            replaced = _move_replaced(cur, "school", schools, ["rbd"], batch_id)
+        row = cur.execute(
+            "INSERT INTO school (rbd, check_digit, name, comuna_code, comuna, region_code, "
+            "region, batch_id) SELECT rbd, check_digit, coalesce(name, 'RBD ' || rbd::VARCHAR), "
+            f"comuna_code, comuna, region_code, region, ? FROM {schools} s "
+            "WHERE NOT EXISTS (SELECT 1 FROM school x WHERE x.rbd = s.rbd)",
+            [batch_id],
+        ).fetchone()
+        new = (int(row[0]) if row else 0) - replaced
+        links = (
+            f"SELECT rbd, 'comuna:' || comuna_code::VARCHAR AS id, "
+            f"coalesce(comuna, 'Comuna ' || comuna_code::VARCHAR) AS name, 'comuna' AS kind "
+            f"FROM {schools} WHERE comuna_code IS NOT NULL "
+            f"UNION ALL SELECT rbd, 'deprov:' || deprov_code::VARCHAR, "
+            f"coalesce(deprov, 'DEPROV ' || deprov_code::VARCHAR), 'deprov' "
+            f"FROM {schools} WHERE deprov_code IS NOT NULL "
+            f"UNION ALL SELECT rbd, 'slep:' || trim(regexp_replace(lower(strip_accents(slep)), "
+            f"'[^a-z0-9]+', '_', 'g'), '_'), slep, 'slep' FROM {schools} "
+            "WHERE slep IS NOT NULL"
+        )
+        cur.execute(
+            "INSERT INTO territory (id, name, kind, batch_id) "
+            f"SELECT id, arg_min(name, rbd), arg_min(kind, rbd), ? FROM ({links}) t "
+            "WHERE NOT EXISTS (SELECT 1 FROM territory x WHERE x.id = t.id) GROUP BY id",
+            [batch_id],
+        )
+        if replace:
+            _move_replaced(cur, "school_territory", schools, ["rbd"], batch_id)
+        cur.execute(
+            "INSERT INTO school_territory (rbd, territory_id, batch_id) "
+            f"SELECT DISTINCT rbd, id, ? FROM ({links}) l WHERE NOT EXISTS ("
+            "SELECT 1 FROM school_territory x WHERE x.rbd = l.rbd AND x.territory_id = l.id)",
+            [batch_id],
+        )
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {schools}")
+    return new, replaced
+
+
+def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
+    """Store the staged, validated file under ``batch_id`` (inside the caller's transaction)."""
+    cur = stage.cur
+    plan = stage.plan
+    ds = plan.dataset
+    del key  # pseudonyms were computed while staging
+    inc = _incoming(stage)
+    row = cur.execute(f"SELECT count(*) FROM {inc}").fetchone()
+    rows = int(row[0]) if row else 0
+    registered = 0
+    if plan.schools is not None:
+        fields = ", ".join(f"{_ident(_SCHOOL_PREFIX + n)} AS {_ident(n)}" for n in _school_fields())
+        src = f"(SELECT {fields} FROM {inc})"
+        registered, _ = _register_schools(cur, src, batch_id, replace=False)
+    if ds.kind == "establecimientos":
+        new, replaced = _register_schools(cur, inc, batch_id, replace=True)
+        cur.execute(
+            f"UPDATE school s SET baseline_year = i.baseline_year FROM {inc} i "
+            "WHERE s.rbd = i.rbd AND s.batch_id = ? AND i.baseline_year IS NOT NULL",
+            [batch_id],
+        )
+        written = Written(rows, new, replaced, 0, 0, "", rows)
+    else:
+        replaced = _move_replaced(cur, ds.table, inc, ds.key, batch_id)
+        table_cols = set(_table_columns(cur, ds.table)) - {"batch_id"}
+        wanted = [c.target for c in ds.columns if c.target in table_cols]
+        select = f"SELECT {', '.join(_ident(c) for c in wanted)} FROM {inc}"
+        if ds.kind == "docentes":
+            _write_teachers(cur, inc, batch_id)
+        inserted = _insert(cur, ds.table, select, [], batch_id)
+        written = Written(rows, inserted - replaced, replaced, 0, registered, "", 0)
+    written.schools_registered = registered
+    written.period, written.schools = _period(cur, inc, ds)
+    return written
+
+
+def _write_teachers(cur: duckdb.DuckDBPyConnection, inc: str, batch_id: int) -> None:
+    teachers = (
+        f"(SELECT teacher_id AS id, arg_max(name, year) AS name FROM {inc} GROUP BY teacher_id)"
+    )
+    _move_replaced(cur, "teacher", teachers, ["id"], batch_id)
+    cur.execute(
+        f"INSERT INTO teacher (id, name, batch_id) SELECT id, name, ? FROM {teachers}", [batch_id]
+    )
+    members = (
+        f"(SELECT DISTINCT year, trim(m) AS community_id, teacher_id FROM {inc}, "
+        f"UNNEST(string_split(regexp_replace(communities, '[,;]', '|', 'g'), '|')) AS u(m) "
+        f"WHERE communities IS NOT NULL AND trim(m) <> '')"
+    )
+    has_members = f"(SELECT DISTINCT year, teacher_id FROM {inc} WHERE communities IS NOT NULL)"
+    _move_replaced(cur, "community_member", has_members, ["year", "teacher_id"], batch_id)
+    cur.execute(
+        f"INSERT INTO community_member (year, community_id, teacher_id, batch_id) "
+        f"SELECT year, community_id, teacher_id, ? FROM {members}",
+        [batch_id],
+    )
+
+
+_PERIOD_EXPR = {
+    "comunidades": "year(start_date)",
+    "cronograma": "year(planned_date)",
+    "asistencia_sesiones": "year(session_date)",
+    "encuestas": "year(response_date)",
+    "evaluaciones": "year(eval_date)",
+    "metas": "deadline_year",
+    "establecimientos": None,
+}
+
+
+def _period(cur: duckdb.DuckDBPyConnection, inc: str, ds: Dataset) -> tuple[str, int]:
+    expr = _PERIOD_EXPR.get(ds.kind, "year")
+    has_rbd = any(c.target == "rbd" for c in ds.columns)
+    years_sql = f"list(DISTINCT {expr} ORDER BY {expr})" if expr else "[]"
+    rbd_sql = "count(DISTINCT rbd)" if has_rbd else "0"
+    row = cur.execute(f"SELECT {years_sql}, {rbd_sql} FROM {inc}").fetchone()
+    if not row:
+        return "", 0
+    years = [int(y) for y in (row[0] or []) if y is not None]
+    if not years:
+        period = ""
+    elif len(years) == 1:
+        period = str(years[0])
+    else:
+        period = f"{years[0]}–{years[-1]}"
+    return period, int(row[1] or 0)
+
+
+# -- batches -------------------------------------------------------------------------------
+
+
+def find_duplicate(cur: duckdb.DuckDBPyConnection, kind: str, file_hash: str) -> int | None:
+    """The active batch that already imported this exact file (same kind and content)."""
+    row = cur.execute(
+        "SELECT min(id) FROM import_batch WHERE file_hash = ? AND kind = ? AND undone_at IS NULL",
+        [file_hash, kind],
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def finish_batch(
+    cur: duckdb.DuckDBPyConnection,
+    batch_id: int,
+    written: Written,
+    source_format: str,
+    options: dict[str, Any],
+) -> None:
+    cur.execute(
+        "UPDATE import_batch SET row_count = ?, rows_new = ?, rows_replaced = ?, "
+        "rows_skipped = ?, source_format = ?, period = ?, schools = ?, options = ? WHERE id = ?",
+        [
+            written.rows,
+            written.new,
+            written.replaced,
+            written.skipped,
+            source_format,
+            written.period,
+            written.schools,
+            json.dumps(options, ensure_ascii=False),
+            batch_id,
+        ],
+    )
+
+
+def batch_history(cur: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFrame:
+    """Every batch, newest first, with its counts and whether it was undone."""
+    return cur.execute(
+        "SELECT id, kind, source_format, file_name, period, schools, row_count, rows_new, "
+        "rows_replaced, rows_skipped, actor, created_at, undone_at, undone_by "
+        "FROM import_batch ORDER BY id DESC LIMIT ?",
+        [limit],
+    ).df()
+
+
+def undo(cur: duckdb.DuckDBPyConnection, batch_id: int, actor: str) -> dict[str, int]:
+    """Delete a batch's rows and restore what it replaced (inside the caller's transaction)."""
+    row = cur.execute(
+        "SELECT kind, undone_at FROM import_batch WHERE id = ?", [batch_id]
+    ).fetchone()
+    if row is None:
+        raise UploadError(
+            f"No existe la carga número {batch_id}. Vea la lista con «tablero cargas»."
+        )
+    if row[1] is not None:
+        raise UploadError(f"La carga {batch_id} ya fue deshecha el {row[1]:%d-%m-%Y %H:%M}.")
+    blockers: set[int] = set()
+    for table in DATA_TABLES:
+        for (later,) in cur.execute(
+            f"SELECT DISTINCT r.replaced_by FROM {REPLACED_PREFIX}{table} r "
+            "JOIN import_batch b ON b.id = r.replaced_by "
+            "WHERE r.origin_batch = ? AND b.undone_at IS NULL",
+            [batch_id],
+        ).fetchall():
+            blockers.add(int(later))
+    if blockers:
+        later = ", ".join(str(b) for b in sorted(blockers))
+        raise UploadError(
+            f"No se puede deshacer la carga {batch_id}: la(s) carga(s) posterior(es) {later} "
+            "reemplazaron filas suyas. Deshaga primero esas cargas (de la más reciente a la "
+            "más antigua)."
+        )
+    counts: dict[str, int] = {}
+    for table in reversed(DATA_TABLES):
+        res = cur.execute(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id]).fetchone()
+        deleted = int(res[0]) if res else 0
+        restored_row = cur.execute(
+            f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM {REPLACED_PREFIX}{table} "
+            "WHERE replaced_by = ?",
+            [batch_id],
+        ).fetchone()
+        restored = int(restored_row[0]) if restored_row else 0
+        if restored:
+            cur.execute(f"DELETE FROM {REPLACED_PREFIX}{table} WHERE replaced_by = ?", [batch_id])
+        if deleted or restored:
+            counts[table] = deleted
+            counts[f"{table}:restauradas"] = restored
+    cur.execute(
+        "UPDATE import_batch SET undone_at = current_timestamp, undone_by = ? WHERE id = ?",
+        [actor, batch_id],
+    )
+    return counts
+
+
+# -- Forms mappings ------------------------------------------------------------------------
+
+
+def save_mapping(
+    cur: duckdb.DuckDBPyConnection,
+    instrument: str,
+    rows: Iterable[tuple[str, str, bool]],
+    actor: str,
+) -> None:
+    """Save (replace) the question → dimension mapping of an instrument."""
+    cur.execute("DELETE FROM survey_mapping WHERE instrument = ?", [instrument])
+    cur.executemany(
+        "INSERT INTO survey_mapping (instrument, question, dimension, reverse_coded, actor) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [[instrument, q, d, bool(r), actor] for q, d, r in rows],
+    )
+
+
+def load_mappings(cur: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str, bool]]]:
+    """Every saved mapping, by instrument."""
+    out: dict[str, list[tuple[str, str, bool]]] = {}
+    for instrument, question, dimension, reverse in cur.execute(
+        "SELECT instrument, question, dimension, reverse_coded FROM survey_mapping "
+        "ORDER BY instrument, question"
+    ).fetchall():
+        out.setdefault(instrument, []).append((question, dimension, bool(reverse)))
+    return out
+
+
+@contextmanager
+def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in one transaction on ``cur`` (which already holds the staged tables)."""
+    cur.begin()
+    try:
+        yield cur
+    except BaseException:
+        with suppress(duckdb.Error):
+            cur.rollback()
+        raise
+    try:
+        cur.commit()
+    except duckdb.Error as exc:  # pragma: no cover - disk full, conflicts
+        raise StoreError(f"No se pudo guardar en la base de datos: {exc}") from exc
+
+
+def scratch_cursor() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for validating a file without a store."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
+    return con

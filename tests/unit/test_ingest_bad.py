@@ -1,0 +1,82 @@
+"""tests/data/bad: every malformed file is refused, names file, row and column, changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from metrics.errors import UploadError
+from metrics.ingest import RefusedFileError, import_file
+from metrics.store import Store
+
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
+
+# file -> (row, text naming the column) of the first problem reported
+EXPECTED: dict[str, tuple[int, str]] = {
+    "vacio.csv": (1, "A"),
+    "solo_encabezado.csv": (2, "anio"),
+    "binario.csv": (1, "A"),
+    "separador_barra.csv": (1, "A"),
+    "falta_columna.csv": (1, "situacion"),
+    "nota_fuera_de_rango.csv": (3, "promedio"),
+    "asistencia_fuera_de_rango.csv": (2, "asistencia"),
+    "situacion_desconocida.csv": (2, "situacion"),
+    "fila_irregular.csv": (3, "J"),
+    "fila_truncada.csv": (3, "grado"),
+    "encabezado_duplicado.csv": (1, "rbd"),
+    "columnas_ajenas.csv": (1, "A"),
+    "extension_falsa.xlsx": (1, "A"),
+    "xlsx_como_csv.csv": (1, "A"),
+    "xlsx_corrupto.xlsx": (1, "A"),
+    "excel_antiguo.xlsx": (1, "A"),
+    "bomba_zip.xlsx": (1, "A"),
+    "hoja_vacia.xlsx": (1, "A"),
+    "fecha_imposible.csv": (2, "fecha_planificada"),
+    "fecha_dudosa.xlsx": (2, "fecha_sesion"),
+    "rut_invalido.csv": (2, "estudiante"),
+    "dias_asistidos_mayor.csv": (2, "dias_asistidos"),
+    "mes_fuera_de_rango.csv": (2, "mes"),
+    "likert_desconocida.csv": (2, "respuesta"),
+    "puntaje_mbe_fuera.csv": (2, "puntaje"),
+    "rbd_texto.csv": (2, "rbd"),
+    "filas_repetidas.csv": (3, "estudiante"),
+    "tipo_comunidad_desconocido.csv": (2, "tipo"),
+    "comillas_abiertas.csv": (2, "nombre"),
+    "obligatorio_vacio.csv": (2, "nombre"),
+    "mineduc_rendimiento_malo.csv": (2, "PROM_GRAL"),
+    "simce_sin_agno.csv": (1, "agno"),
+    "formulario_sin_mapeo.csv": (1, "Colaboro"),
+    "numero_con_texto.csv": (2, "puntaje_promedio"),
+}
+
+
+def test_every_bad_file_is_listed() -> None:
+    on_disk = {p.name for p in BAD.iterdir() if p.is_file()}
+    assert on_disk == set(EXPECTED)
+    assert len(on_disk) >= 25
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_file_is_refused_and_changes_nothing(two_schools: Store, name: str) -> None:
+    before = two_schools.fingerprint()
+    row, column = EXPECTED[name]
+    with pytest.raises(UploadError) as info:
+        import_file(two_schools, BAD / name, actor="test")
+    message = info.value.message
+    assert name in message
+    assert f"fila {row}," in message
+    assert f"columna {column}" in message or f"columna ¿{column}" in message
+    if isinstance(info.value, RefusedFileError):
+        first = info.value.report.errors[0]
+        assert (first.file, first.row) == (name, row)
+        assert info.value.report.to_xlsx()[:2] == b"PK"
+    assert two_schools.fingerprint() == before
+
+
+def test_mineduc_file_reports_every_bad_cell_at_once(empty_store: Store) -> None:
+    with pytest.raises(RefusedFileError) as info:
+        import_file(empty_store, BAD / "mineduc_rendimiento_malo.csv", actor="test")
+    cells = {(i.row, i.column.split(" ")[0]) for i in info.value.report.errors}
+    assert (2, "PROM_GRAL") in cells
+    assert any(row == 3 and "SIT_FIN" in col for row, col in cells)

@@ -1,0 +1,152 @@
+"""Readers: encodings, separators, headers, XLSX safety, and fuzzing (only our errors escape)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from metrics.errors import FormatError, UploadError
+from metrics.ingest import validate
+from metrics.ingest.readers import cell_text, open_table, sniff_delimiter
+from metrics.ingest.text import normalize_header, normalize_label
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "data"
+ROWS = "rbd;nombre;comuna\r\n1;Escuela Ñandú – Sur;Ñuñoa\r\n2;Liceo “Andrés”;Peñalolén\r\n"
+
+
+def _xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
+    wb = Workbook()
+    first = True
+    for name, rows in sheets.items():
+        ws = wb.active if first else wb.create_sheet(name)
+        assert ws is not None
+        ws.title = name
+        first = False
+        for r in rows:
+            ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (ROWS.encode("utf-8"), "UTF-8"),
+        (b"\xef\xbb\xbf" + ROWS.encode("utf-8"), "UTF-8 con BOM"),
+        (ROWS.encode("cp1252"), "Windows-1252 (Latin-1)"),
+        (ROWS.encode("utf-16"), "UTF-16"),
+    ],
+)
+def test_encodings_are_read_to_the_same_text(data: bytes, encoding: str) -> None:
+    with open_table(data, "e.csv") as table:
+        assert table.encoding == encoding
+        assert table.headers == ["rbd", "nombre", "comuna"]
+        text = table.path.read_text(encoding="utf-8").lstrip("\ufeff")
+        assert "Escuela Ñandú – Sur" in text and "“Andrés”" in text
+
+
+@pytest.mark.parametrize("sep", [";", ",", "\t"])
+def test_separators(sep: str) -> None:
+    data = ROWS.replace(";", sep).encode()
+    with open_table(data, "e.csv") as table:
+        assert table.delimiter == sep
+    report = validate(data, "e.csv")
+    assert report.ok and report.rows == 2
+
+
+def test_sniff_ignores_separators_inside_quotes() -> None:
+    assert sniff_delimiter('"a;b;c","d;e"') == ","
+    assert sniff_delimiter("solo") == ";"
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [("AGNO", "agno"), ("  Año ", "ano"), ("Fecha Sesión", "fecha_sesion"), ("RBD", "rbd")],
+)
+def test_header_normalisation(header: str, key: str) -> None:
+    assert normalize_header(header) == key
+
+
+def test_headers_match_regardless_of_case_spaces_and_accents() -> None:
+    data = " RBD ;NOMBRE;Comuna\n1;Escuela;Ñuñoa\n".encode()
+    assert validate(data, "e.csv").ok
+
+
+@pytest.mark.parametrize(
+    ("label", "key"),
+    [("5 - Muy de acuerdo", "muy de acuerdo"), ("1) Nunca", "nunca"), ("4", "4"), ("  SÍ ", "si")],
+)
+def test_label_normalisation(label: str, key: str) -> None:
+    assert normalize_label(label) == key
+
+
+def test_xlsx_sheet_choice_and_row_numbers() -> None:
+    data = _xlsx(
+        {
+            "Instrucciones": [["Lea esto primero"]],
+            "datos": [["rbd", "nombre"], [1, "Escuela"], [], ["x", "Liceo"]],
+        }
+    )
+    with open_table(data, "e.xlsx") as table:
+        assert table.sheet == "datos"
+        assert table.sheets == ["Instrucciones", "datos"]
+    report = validate(data, "e.xlsx")
+    assert not report.ok
+    # The blank row 3 is skipped but row numbers stay those of Excel.
+    assert [(i.row, i.column) for i in report.errors] == [(4, "rbd (A)")]
+    with pytest.raises(FormatError, match="no existe la hoja"):
+        validate(data, "e.xlsx", sheet="Otra")
+
+
+def test_cell_text() -> None:
+    assert cell_text(3.0) == "3"
+    assert cell_text(True) == "sí"
+
+
+def test_real_directory_is_read_as_utf8_semicolon() -> None:
+    with open_table(SHARED / "mineduc" / "directorio_oficial_ee_publico_2025.csv") as table:
+        assert table.delimiter == ";"
+        assert table.encoding == "UTF-8"
+        assert table.headers[:3] == ["AGNO", "RBD", "DGV_RBD"]
+
+
+def test_upload_size_limit(monkeypatch) -> None:
+    monkeypatch.setenv("TABLERO_MAX_UPLOAD_MB", "0.00001")
+    with pytest.raises(FormatError, match="límite"):
+        validate(ROWS.encode(), "e.csv")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.one_of(
+        st.binary(max_size=400),
+        st.text(alphabet=st.sampled_from(list('rbd;nombre,\t"\r\n12aé-Ñ ')), max_size=300).map(
+            str.encode
+        ),
+    ),
+    name=st.sampled_from(["f.csv", "f.xlsx", "f.txt", "f.tsv"]),
+)
+def test_readers_never_crash_with_other_errors(data: bytes, name: str) -> None:
+    try:
+        report = validate(data, name)
+    except UploadError:
+        return
+    assert report.rows >= 0
+    for issue in report.issues:
+        assert issue.row >= 1 and issue.column
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cut=st.integers(min_value=1, max_value=2000))
+def test_truncated_xlsx_is_refused_cleanly(cut: int) -> None:
+    data = _xlsx({"datos": [["rbd", "nombre"], [1, "Escuela"]]})
+    with contextlib.suppress(UploadError):
+        validate(data[: min(cut, len(data) - 1)], "t.xlsx")

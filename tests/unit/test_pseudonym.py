@@ -1,0 +1,86 @@
+"""The keyed pseudonyms: key handling, and SQL HMAC equal to Python's."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import stat
+from pathlib import Path
+
+import pytest
+
+from metrics.pseudonym import (
+    ENV_KEY,
+    PseudonymKey,
+    PseudonymKeyError,
+    canonical_run,
+    check_digit,
+    key_path_for,
+    load_key,
+)
+from metrics.store import imports
+
+
+def test_key_file_created_once_with_owner_only_permissions(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    db = tmp_path / "t.duckdb"
+    first = load_key(db)
+    path = key_path_for(db)
+    assert path is not None and path.exists()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_key(db).key == first.key
+    assert first.key.hex() not in db.read_bytes().hex() if db.exists() else True
+
+
+def test_env_key_wins_and_is_validated(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(ENV_KEY, "ab" * 32)
+    assert load_key(tmp_path / "x.duckdb").key == bytes.fromhex("ab" * 32)
+    assert not (tmp_path / "x.duckdb.key").exists()
+    monkeypatch.setenv(ENV_KEY, "no-hex")
+    with pytest.raises(PseudonymKeyError):
+        load_key(tmp_path / "x.duckdb")
+
+
+@pytest.mark.parametrize("key", [bytes(32), b"k" * 16, b"z" * 100])
+def test_sql_hmac_equals_python_hmac(key: bytes) -> None:
+    k = PseudonymKey(key)
+    q = imports._Q()
+    expr = imports.hmac_sql(q, k, "?::VARCHAR")
+    cur = imports.scratch_cursor()
+    for message in ("run:12345678", "mrun:5001", "email:ana@example.org", "ñandú"):
+        (got,) = cur.execute(f"SELECT {expr}", [*q.params, message]).fetchone()
+        want = "p" + hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:20]
+        assert got == want
+        if ":" in message:
+            assert got == k.pseudonym(*message.split(":", 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12.345.678-5", ("12345678", "5")),
+        ("12345678-5", ("12345678", "5")),
+        ("123456785", ("12345678", "5")),
+        ("9.876.543-k", ("9876543", "K")),
+        ("abc", None),
+        ("", None),
+    ],
+)
+def test_canonical_run(text: str, expected: tuple[str, str] | None) -> None:
+    assert canonical_run(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "dv"), [("12345678", "5"), ("1", "9"), ("2", "7"), ("11111111", "1"), ("9876543", "3")]
+)
+def test_check_digit(body: str, dv: str) -> None:
+    assert check_digit(body) == dv
+
+
+def test_sql_check_digit_matches_python() -> None:
+    cur = imports.scratch_cursor()
+    bodies = [str(n) for n in (1, 2, 3, 7, 13208, 12345678, 9876543, 20000000, 5, 6)]
+    sql = imports._dv_sql("b")
+    rows = cur.execute(f"SELECT b, {sql} FROM (SELECT UNNEST(?::VARCHAR[]) AS b)", [bodies])
+    for body, dv in rows.fetchall():
+        assert dv == check_digit(body)
