@@ -108,3 +108,16 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+@pytest.fixture(scope="session")
+def server(demo_db: Path, browser: object) -> Iterator[str]:
+    """A `streamlit run` server over the demo store, warmed up by one visit to the root."""
+    proc, url = start_server(demo_db)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(url)
+    wait_for_app(page)
+    page.close()
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, start_server, wait_for_app
+from tests.browser.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(demo_db: Path) -> Iterator[str]:
-    proc, url = start_server(demo_db)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
