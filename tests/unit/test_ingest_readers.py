@@ -150,3 +150,28 @@ def test_truncated_xlsx_is_refused_cleanly(cut: int) -> None:
     data = _xlsx({"datos": [["rbd", "nombre"], [1, "Escuela"]]})
     with contextlib.suppress(UploadError):
         validate(data[: min(cut, len(data) - 1)], "t.xlsx")
+
+
+def test_windows_1252_found_after_the_first_64_kib_is_transcoded(empty_store) -> None:
+    from metrics.ingest import import_file
+
+    lines = ["rbd;nombre"] + [f"{n};Escuela {n}" for n in range(1, 8000)]
+    lines.append("8000;Escuela Ñuñoa – Peñalolén")
+    data = ("\r\n".join(lines) + "\r\n").encode("cp1252")
+    assert len(data) > 65536
+    result = import_file(empty_store, data, "tarde.csv", actor="test")
+    assert result.rows == 8000
+    assert "Windows-1252" in result.report.notes[0]
+    name = empty_store.query_df("SELECT name FROM school WHERE rbd = 8000")["name"][0]
+    assert name == "Escuela Ñuñoa – Peñalolén"
+
+
+def test_detect_gives_a_mapped_preview() -> None:
+    from metrics.ingest import detect
+
+    d = detect(ROWS.encode(), "e.csv")
+    assert d.kind == "establecimientos"
+    assert list(d.preview.columns[:3]) == ["rbd", "dv_rbd", "nombre"]
+    assert d.preview.loc[0, "nombre"] == "Escuela Ñandú – Sur"
+    unknown = detect(b"producto;precio\n1;2\n", "x.csv")
+    assert unknown.kind is None and unknown.issues

@@ -436,13 +436,15 @@ def _mapped_plan(
         issues=issues,
         skip_blank="final_situation" if fmt == "mineduc_rendimiento" else None,
     )
-    if unknown and fmt == "plantilla":
-        plan.notes.append(
-            "Columnas que no se usan (se ignoran): "
-            + ", ".join(unknown[:15])
-            + (" …" if len(unknown) > 15 else "")
-        )
+    if unknown:
+        plan.notes.append(unused_note(unknown))
     return plan
+
+
+def unused_note(unknown: list[str]) -> str:
+    """The report line listing the columns a file has and the import ignores."""
+    shown = ", ".join(unknown[:12]) + (" …" if len(unknown) > 12 else "")
+    return f"{len(unknown)} columna(s) del archivo no se usan y se ignoran: {shown}"
 
 
 def _simce_plan(file: str, headers: list[str], rbd: int | None) -> Plan:
@@ -510,7 +512,7 @@ def _simce_plan(file: str, headers: list[str], rbd: int | None) -> Plan:
     if schools is not None:
         used |= {b.index for b in schools.bindings.values() if isinstance(b, Col)}
     unknown = [h for i, h in enumerate(headers) if i not in used and h.strip()]
-    return Plan(
+    plan = Plan(
         dataset=ds,
         format="agencia_simce",
         format_label=FORMAT_LABELS["agencia_simce"],
@@ -525,6 +527,9 @@ def _simce_plan(file: str, headers: list[str], rbd: int | None) -> Plan:
             + ". Un puntaje en blanco (con marca de la Agencia) queda sin promedio."
         ],
     )
+    if unknown:
+        plan.notes.append(unused_note(unknown))
+    return plan
 
 
 _DIMENSION_HINTS = (

@@ -182,18 +182,22 @@ def _plan(
     )
 
 
-def _start_report(table: Table, plan: Plan) -> Report:
-    report = Report(table.name)
+def _format_note(table: Table, plan: Plan) -> str:
     where = f", hoja «{table.sheet}»" if table.sheet else ""
     sep = (
         f", separador {SEPARATOR_NAMES.get(table.delimiter, table.delimiter)}"
         if table.container == "csv"
         else ""
     )
-    report.notes.append(
+    return (
         f"Formato: {plan.format_label} → {plan.dataset.label}; codificación "
         f"{table.encoding}{sep}{where}."
     )
+
+
+def _start_report(table: Table, plan: Plan) -> Report:
+    report = Report(table.name)
+    report.notes.append(_format_note(table, plan))
     report.notes += plan.notes
     for row, column, value, message in table.issues:
         report.add(Issue(table.name, row, column, value, message))
@@ -221,6 +225,17 @@ def _attach_data(report: Report, table: Table) -> None:
         report.data_rows = numbered
     else:
         report.data_rows = [(n, r) for n, r in enumerate(rows, start=2)]
+
+
+def _stage(cur: Any, table: Table, plan: Plan, key: Any) -> tuple[sql.Stage, Table]:
+    """Stage the file; a text file that is not UTF-8 past its first 64 KiB is read again."""
+    stage = sql.stage_file(cur, table, plan, key)
+    utf8 = table.container == "csv" and table.encoding.startswith("UTF-8")
+    if utf8 and sql.has_invalid_encoding(stage):
+        stage.drop()
+        table = table.as_cp1252()
+        stage = sql.stage_file(cur, table, plan, key)
+    return stage, table
 
 
 def _check_staged(stage: sql.Stage, report: Report, table: Table) -> None:
@@ -281,7 +296,8 @@ def validate(
             return report
         cur = sql.scratch_cursor()
         try:
-            stage = sql.stage_file(cur, table, plan)
+            stage, table = _stage(cur, table, plan, None)
+            report.notes[0] = _format_note(table, plan)
             _check_staged(stage, report, table)
             if not report.ok:
                 _attach_data(report, table)
@@ -429,7 +445,8 @@ def import_file(
         stage: sql.Stage | None = None
         try:
             _notify(progress, 0.1, "Cargando las filas en el área de trabajo…")
-            stage = sql.stage_file(cur, table, plan, key)
+            stage, table = _stage(cur, table, plan, key)
+            report.notes[0] = _format_note(table, plan)
             _notify(progress, 0.5, "Validando cada celda…")
             _check_staged(stage, report, table)
             if not report.ok:

@@ -84,6 +84,14 @@ class Table:
     header_row: int = 1
     issues: list[tuple[int, str, str, str]] = field(default_factory=list)
     """Problems found while converting (row, column, value, message)."""
+    original: Path | None = None
+    workdir: Path | None = None
+
+    def as_cp1252(self) -> Table:
+        """The same text file read again as Windows-1252 (invalid UTF-8 found past the sample)."""
+        if self.container != "csv" or self.original is None or self.workdir is None:
+            raise refuse(self.name, "el archivo tiene caracteres no válidos.")
+        return _open_text(self.original, self.name, self.workdir, self.size, "cp1252")
 
     def column_label(self, index: int) -> str:
         """How a user finds column ``index``: its header and its letter."""
@@ -193,11 +201,21 @@ def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
 codecs.register_error("tablero-cp1252", _cp1252_fallback)
 
 
-def _open_text(path: Path, name: str, workdir: Path, size: int) -> Table:
+def _sample_is_utf8(sample: bytes, complete: bool) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _open_text(
+    path: Path, name: str, workdir: Path, size: int, force_codec: str | None = None
+) -> Table:
     with path.open("rb") as fh:
         sample = fh.read(65536)
     encoding = "UTF-8"
-    source_codec: str | None = None
+    source_codec: str | None = force_codec
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, source_codec = "UTF-16", "utf-16"
     elif _looks_binary(sample):
@@ -206,26 +224,16 @@ def _open_text(path: Path, name: str, workdir: Path, size: int) -> Table:
             "no es un archivo de texto (contiene datos binarios). Suba el CSV exportado desde "
             "su planilla, o el .xlsx con la extensión correcta.",
         )
-    digest = hashlib.sha256()
-    valid_utf8 = source_codec is None
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            if valid_utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    valid_utf8 = False
-        if valid_utf8:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                valid_utf8 = False
-    if sample.startswith(codecs.BOM_UTF8):
+    elif sample.startswith(codecs.BOM_UTF8):
         encoding = "UTF-8 con BOM"
-    if source_codec is None and not valid_utf8:
-        encoding, source_codec = "Windows-1252 (Latin-1)", "cp1252"
+    # The first 64 KiB decide the encoding; a file that turns out not to be UTF-8 further on
+    # is caught by DuckDB (INVALID ENCODING) and read again transcoded (see Table.as_cp1252).
+    if source_codec is None and not _sample_is_utf8(sample, complete=len(sample) < 65536):
+        source_codec = "cp1252"
+    if source_codec == "cp1252":
+        encoding = "Windows-1252 (Latin-1)"
+    with path.open("rb") as fh:
+        file_hash = hashlib.file_digest(fh, "sha256").hexdigest()
     csv_path = path
     if source_codec is not None:
         csv_path = workdir / "transcoded.csv"
@@ -243,8 +251,10 @@ def _open_text(path: Path, name: str, workdir: Path, size: int) -> Table:
         headers=headers,
         container="csv",
         encoding=encoding,
-        file_hash=digest.hexdigest(),
+        file_hash=file_hash,
         size=size,
+        original=path,
+        workdir=workdir,
     )
 
 

@@ -341,6 +341,14 @@ def stage_file(
     return stage
 
 
+def has_invalid_encoding(stage: Stage) -> bool:
+    """True when DuckDB found bytes that are not UTF-8 (the file must be transcoded)."""
+    row = stage.cur.execute(
+        f"SELECT count(*) FROM rej_{stage.tag} WHERE error_type::VARCHAR = 'INVALID ENCODING'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
 _REJECT_MESSAGES = {
     "MISSING COLUMNS": "la fila tiene menos columnas que el encabezado ({found}); puede estar "
     "cortada o tener un separador de menos. Complete la fila o bórrela.",
@@ -578,14 +586,20 @@ def validate(stage: Stage) -> Found:
         keys = ", ".join(_ident(k) for k in key_cols)
         label = _label_sql(q, plan, key_cols[-1])
         names = ", ".join(plan.dataset.column(k).name for k in key_cols)
-        skip = f"WHERE {_ident(plan.skip_blank)} IS NOT NULL" if plan.skip_blank else ""
         on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in keys.split(", "))
+        where = f"{_ident(plan.skip_blank)} IS NOT NULL" if plan.skip_blank else "TRUE"
+        # A hash of the key finds candidate groups cheaply; the exact key then decides.
+        candidates = (
+            f"(SELECT * FROM {stage.view} WHERE {where} AND hash({keys}) IN ("
+            f"SELECT hash({keys}) FROM {stage.view} WHERE {where} "
+            "GROUP BY 1 HAVING count(*) > 1))"
+        )
         branches.append(
             f"SELECT s.__row, {label}, NULL::VARCHAR, "
             f"({q.p(f'fila repetida: la misma combinación de {names} ya aparece en la fila ')}"
             f" || d.first_row::VARCHAR || {q.p('. Deje una sola de las dos filas.')}), "
-            f"{q.p('error')}::VARCHAR FROM {stage.view} s JOIN ("
-            f"SELECT {keys}, min(__row) AS first_row FROM {stage.view} {skip} "
+            f"{q.p('error')}::VARCHAR FROM {candidates} s JOIN ("
+            f"SELECT {keys}, min(__row) AS first_row FROM {candidates} "
             f"GROUP BY {keys} HAVING count(*) > 1) d ON {on} WHERE s.__row > d.first_row"
         )
     if not branches:
@@ -789,8 +803,14 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
     rows = int(row[0]) if row else 0
     registered = 0
     if plan.schools is not None:
-        fields = ", ".join(f"{_ident(_SCHOOL_PREFIX + n)} AS {_ident(n)}" for n in _school_fields())
-        src = f"(SELECT {fields} FROM {inc})"
+        # One row per school (any_value: the file repeats the school on every student row).
+        rbd = _ident(_SCHOOL_PREFIX + "rbd")
+        fields = ", ".join(
+            f"any_value({_ident(_SCHOOL_PREFIX + n)}) AS {_ident(n)}"
+            for n in _school_fields()
+            if n != "rbd"
+        )
+        src = f"(SELECT {rbd} AS rbd, {fields} FROM {inc} GROUP BY {rbd})"
         registered, _ = _register_schools(cur, src, batch_id, replace=False)
     if ds.kind == "establecimientos":
         new, replaced = _register_schools(cur, inc, batch_id, replace=True)
