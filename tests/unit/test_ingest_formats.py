@@ -197,3 +197,24 @@ def test_propose_mapping_roles() -> None:
     rows = propose_mapping(["Nombre del establecimiento", "Comunidad", "¿Me siento satisfecho?"])
     assert [r.dimension for r in rows] == ["establecimiento", "comunidad", "satisfaccion"]
     assert MappingRow(question="x", dimension="Colaboración").dimension == "colaboracion"
+
+
+def test_anonymous_google_form_numbers_respondents_by_row(empty_store: Store) -> None:
+    data = (
+        b'"Marca temporal","Colaboro con colegas"\n'
+        b'"2024/04/13 10:26:52 p. m. GMT-3","Siempre"\n"14/04/2024 9:00:00","1"\n'
+    )
+    result = import_file(
+        empty_store,
+        data,
+        "anonima.csv",
+        mapping=[MappingRow(question="Colaboro con colegas", dimension="colaboracion")],
+        wave="final",
+        rbd=5,
+        actor="test",
+    )
+    assert result.rows == 2
+    df = empty_store.query_df(
+        "SELECT respondent_id, response_date::VARCHAR AS d, answer FROM survey_response ORDER BY 1"
+    )
+    assert df.values.tolist() == [["fila-2", "2024-04-13", 5], ["fila-3", "2024-04-14", 1]]

@@ -205,7 +205,7 @@ class Stage:
                 pass
 
 
-def _binding_sql(q: _Q, b: Binding | None) -> str:
+def _binding_sql(q: _Q, b: Binding | None, row_sql: str = "NULL::INTEGER") -> str:
     from metrics.ingest.formats import Col, Const, FirstOf, RowId
 
     if b is None:
@@ -219,14 +219,15 @@ def _binding_sql(q: _Q, b: Binding | None) -> str:
     if isinstance(b, Const):
         return "NULL::VARCHAR" if b.value is None else f"{q.p(b.value)}::VARCHAR"
     if isinstance(b, RowId):
-        return f"({q.p(b.prefix)} || __row::VARCHAR)"
+        return f"({q.p(b.prefix)} || ({row_sql})::VARCHAR)"
     raise StoreError(f"Origen de columna desconocido: {b!r}")
 
 
 def _select_part(q: _Q, plan: Plan, part: Part, number: int, row_sql: str) -> str:
     cols = [f"{row_sql} AS __row", f"{number} AS __part"]
     for col in plan.dataset.columns:
-        cols.append(f"{_binding_sql(q, part.bindings.get(col.target))} AS {_ident(col.target)}")
+        binding = _binding_sql(q, part.bindings.get(col.target), row_sql)
+        cols.append(f"{binding} AS {_ident(col.target)}")
     if plan.schools is not None:
         for name in _school_fields():
             b = plan.schools.bindings.get(name)
@@ -284,7 +285,10 @@ def stage_file(
     ncols = len(table.headers)
     mapped = f"m_{tag}"
     try:
-        if len(plan.parts) == 1 and not table.row_column:
+        from metrics.ingest.formats import RowId
+
+        row_ids = any(isinstance(b, RowId) for p in plan.parts for b in p.bindings.values())
+        if len(plan.parts) == 1 and not table.row_column and not row_ids:
             # The common (big) case: one statement reads, projects and converts; rowid keeps
             # the file's order (the table is created outside any transaction).
             qd, qs, qr = _Q(), _Q(), _Q()
