@@ -146,6 +146,9 @@ def test_google_forms_with_mapping_is_saved_and_reused(empty_store: Store) -> No
     assert answers["2024-04-09Trabajo en equipo con mis colegas [Observamos clases]"] == 4
     saved = saved_mappings(empty_store)
     assert "google_forms_docentes" in saved
+    d = detect(GOOD / "google_forms_docentes.csv", store=empty_store)
+    assert not d.needs_mapping and d.instrument == "google_forms_docentes"
+    assert {m.dimension for m in d.proposed_mapping} >= {"colaboracion", "apoyo"}
     # Next upload (a later wave) needs no --mapeo: the saved mapping is found by its questions.
     data = (GOOD / "google_forms_docentes.csv").read_bytes() + b'"11/04/2024 9:00:00","x@y.cl",'
     data += b'"90001","Muy de acuerdo","4","4","4",""\n'

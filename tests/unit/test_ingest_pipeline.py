@@ -159,6 +159,9 @@ def test_refused_report_lists_all_problems_and_annotated_xlsx(empty_store: Store
         (3, "situacion"),
         (3, "asistencia"),
     }
+    frame = report.to_frame()
+    assert list(frame.columns) == ["tipo", "fila", "columna", "valor", "qué hacer"]
+    assert len(frame) == 3
     wb = load_workbook(io.BytesIO(report.to_xlsx()))
     assert wb.sheetnames == ["Problemas", "Datos"]
     problems = list(wb["Problemas"].iter_rows(values_only=True))

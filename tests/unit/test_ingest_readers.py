@@ -175,3 +175,9 @@ def test_detect_gives_a_mapped_preview() -> None:
     assert d.preview.loc[0, "nombre"] == "Escuela Ñandú – Sur"
     unknown = detect(b"producto;precio\n1;2\n", "x.csv")
     assert unknown.kind is None and unknown.issues
+
+
+def test_first_table_like_sheet_is_chosen() -> None:
+    data = _xlsx({"Léame": [["Instrucciones"]], "Hoja2": [["rbd", "nombre"], [1, "E"]]})
+    with open_table(data, "e.xlsx") as table:
+        assert table.sheet == "Hoja2"

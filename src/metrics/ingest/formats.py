@@ -106,6 +106,7 @@ class Plan:
     """Problems found in the headers (missing or duplicated columns)."""
     needs_mapping: bool = False
     proposed_mapping: list[MappingRow] = field(default_factory=list)
+    """Forms: a first guess to confirm (needs_mapping), or the mapping in use."""
     instrument: str | None = None
 
 
@@ -615,6 +616,7 @@ def _forms_plan(
             )
         )
         return plan
+    plan.proposed_mapping = list(mapping)
     by_question = {normalize_label(m.question): m for m in mapping}
     common: dict[str, Binding] = {"instrument": Const(instrument)}
     labels: dict[str, str] = {"instrument": "instrumento"}

@@ -392,14 +392,28 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
+def _default_sheet(wb: Any, sheets: list[str]) -> str | None:
+    """'datos' if present, else the first sheet that looks like a table (≥ 2 headers)."""
+    lowered = {s.lower(): s for s in sheets}
+    if "datos" in lowered:
+        return lowered["datos"]
+    for name in sheets:
+        for n, values in enumerate(wb[name].iter_rows(values_only=True)):
+            filled = sum(1 for v in values if v not in (None, ""))
+            if filled >= 2:
+                return name
+            if filled or n >= 10:
+                break
+    return sheets[0] if sheets else None
+
+
 def _open_xlsx(path: Path, name: str, workdir: Path, sheet: str | None, size: int) -> Table:
     check_xlsx_container(path, name)
     wb = _load_workbook(path, name)
     try:
         sheets = list(wb.sheetnames)
         if sheet is None:
-            lowered = {s.lower(): s for s in sheets}
-            sheet = lowered.get("datos", sheets[0] if sheets else None)
+            sheet = _default_sheet(wb, sheets)
         if sheet not in sheets:
             raise refuse(
                 name,

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from metrics.formatting import format_number
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Severity = Literal["error", "aviso"]
 
@@ -120,6 +123,18 @@ class Report:
                 "en Excel para verlos todos."
             )
         return out
+
+    def to_frame(self, limit: int | None = None) -> pd.DataFrame:
+        """The issues as a table with Spanish headers (errors first), for the page."""
+        import pandas as pd
+
+        ordered = sorted(self.issues, key=lambda i: (i.severity != "error", i.row))
+        if limit is not None:
+            ordered = ordered[:limit]
+        return pd.DataFrame(
+            [(i.severity, i.row, i.column, i.value, i.message) for i in ordered],
+            columns=["tipo", "fila", "columna", "valor", "qué hacer"],
+        )
 
     def to_xlsx(self) -> bytes:
         """The report as an XLSX: a 'Problemas' sheet and, for small files, the data annotated."""
