@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from metrics.errors import TableroError
-from metrics.ingest import DATASETS, RefusedFileError, import_file, read_mapping
+from metrics.ingest import DATASETS, RefusedFileError, Report, import_file, read_mapping
 from metrics.scope import Scope
 from metrics.store import Store
 
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--informe",
         metavar="CARPETA",
-        help="guarda un informe Excel de cada archivo rechazado en esta carpeta",
+        help="guarda en esta carpeta un informe Excel de cada archivo con errores o avisos",
     )
 
 
@@ -70,6 +70,15 @@ def _actor(args: argparse.Namespace) -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry in some containers
         return os.environ.get("USER", "cli")
+
+
+def _write_report(folder: str, name: str, report: Report) -> Path:
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = "errores" if not report.ok else "avisos"
+    target = out / f"{Path(name).stem}_{suffix}.xlsx"
+    target.write_bytes(report.to_xlsx())
+    return target
 
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
@@ -102,11 +111,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
             for line in report.lines():
                 print(f"  {line}", file=sys.stderr)
             if args.informe:
-                out = Path(args.informe)
-                out.mkdir(parents=True, exist_ok=True)
-                target = out / f"{Path(name).stem}_errores.xlsx"
-                target.write_bytes(report.to_xlsx())
-                print(f"  Informe: {target}", file=sys.stderr)
+                print(f"  Informe: {_write_report(args.informe, name, report)}", file=sys.stderr)
             continue
         except TableroError as exc:
             refused += 1
@@ -115,9 +120,10 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         print(result.summary())
         for note in result.report.notes:
             print(f"  {note}")
-        warnings = [line for line in result.report.lines(limit=10)]
-        for line in warnings:
+        for line in result.report.lines(limit=10):
             print(f"  {line}")
+        if args.informe and result.report.warning_count:
+            print(f"  Informe: {_write_report(args.informe, name, result.report)}")
     if refused:
         print(
             f"{refused} de {len(args.archivos)} archivo(s) rechazado(s); no se guardó nada de "

@@ -117,7 +117,7 @@ class ImportResult:
                 f"; {format_number(self.schools_registered)} establecimientos nuevos registrados"
             )
         if self.rows_skipped:
-            text += f"; {format_number(self.rows_skipped)} filas omitidas (ver avisos)"
+            text += f"; {format_number(self.rows_skipped)} fila(s) omitida(s) (ver avisos)"
         if self.batch_id is not None and not self.dry_run:
             text += f". Carga número {self.batch_id}."
         elif self.dry_run:
