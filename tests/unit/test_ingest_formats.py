@@ -206,6 +206,7 @@ def test_anonymous_google_form_numbers_respondents_by_row(empty_store: Store) ->
     data = (
         b'"Marca temporal","Colaboro con colegas"\n'
         b'"2024/04/13 10:26:52 p. m. GMT-3","Siempre"\n"14/04/2024 9:00:00","1"\n'
+        b'"15/04/2024 9:00:00",""\n'
     )
     result = import_file(
         empty_store,
@@ -221,3 +222,5 @@ def test_anonymous_google_form_numbers_respondents_by_row(empty_store: Store) ->
         "SELECT respondent_id, response_date::VARCHAR AS d, answer FROM survey_response ORDER BY 1"
     )
     assert df.values.tolist() == [["fila-2", "2024-04-13", 5], ["fila-3", "2024-04-14", 1]]
+    assert result.rows_skipped == 1
+    assert "respuesta(s) en blanco" in result.report.warnings[0].message

@@ -207,3 +207,17 @@ def test_progress_is_reported(empty_store: Store) -> None:
         progress=lambda f, m: seen.append(f),
     )
     assert seen[0] < seen[-1] == 1.0
+
+
+def test_separator_only_rows_are_ignored_and_rows_keep_excel_numbers(empty_store: Store) -> None:
+    data = _results(
+        "2024;101;110;1;A;12.345.678-5;5,5;P;90",
+        ";;;;;;;;",
+        "2024;101;110;1;A;11.111.111-1;9,5;P;90",
+        ";;;;;;;;",
+    )
+    with pytest.raises(RefusedFileError) as info:
+        import_file(empty_store, data, "a.csv", actor="x")
+    assert [(i.row, i.column) for i in info.value.report.errors] == [(4, "promedio (G)")]
+    fixed = data.replace(b"9,5", b"6,5")
+    assert import_file(empty_store, fixed, "a.csv", actor="x").rows == 2

@@ -691,6 +691,7 @@ def _forms_plan(
             answer=_label(headers, i),
         )
         plan.parts.append(Part(bindings, part_labels))
+    plan.skip_blank = "answer"  # an unanswered (optional) question is not an error
     plan.used = {b.index for p in plan.parts for b in p.bindings.values() if isinstance(b, Col)}
     plan.unknown = [h for i, h in enumerate(headers) if i not in plan.used]
     plan.notes.append(f"Instrumento «{instrument}»: {len(items)} preguntas con dimensión.")

@@ -238,6 +238,13 @@ def _stage(cur: Any, table: Table, plan: Plan, key: Any) -> tuple[sql.Stage, Tab
     return stage, table
 
 
+_SKIPPED_MESSAGES = {
+    "final_situation": "{n} fila(s) sin situación final (en blanco) se omiten: no cuentan en "
+    "los indicadores.",
+    "answer": "{n} respuesta(s) en blanco (preguntas sin responder) se omiten.",
+}
+
+
 def _check_staged(stage: sql.Stage, report: Report, table: Table) -> None:
     for line, column, text, message in sql.rejected_rows(stage):
         report.add(Issue(table.name, line, column, text, message))
@@ -263,8 +270,9 @@ def _check_staged(stage: sql.Stage, report: Report, table: Table) -> None:
                 found.first_skipped or 2,
                 stage.plan.parts[0].labels.get(stage.plan.skip_blank or "", ""),
                 "",
-                f"{format_number(found.skipped)} fila(s) sin situación final (en blanco) se "
-                "omiten: no cuentan en los indicadores.",
+                _SKIPPED_MESSAGES.get(stage.plan.skip_blank or "", "{n} fila(s) se omiten.").format(
+                    n=format_number(found.skipped)
+                ),
                 "aviso",
             )
         )

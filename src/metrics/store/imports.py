@@ -225,6 +225,15 @@ def _binding_sql(q: _Q, b: Binding | None, row_sql: str = "NULL::INTEGER") -> st
 
 def _select_part(q: _Q, plan: Plan, part: Part, number: int, row_sql: str) -> str:
     cols = [f"{row_sql} AS __row", f"{number} AS __part"]
+    # A row with nothing in any column the plan reads (Excel exports end with ";;;;" rows) is
+    # kept for row numbering but not imported.
+    used = sorted(_data_columns(plan))
+    empty = (
+        "coalesce(" + ", ".join(f"nullif(trim(c{i}), '')" for i in used) + ") IS NULL"
+        if used
+        else "false"
+    )
+    cols.append(f"{empty} AS __empty")
     for col in plan.dataset.columns:
         binding = _binding_sql(q, part.bindings.get(col.target), row_sql)
         cols.append(f"{binding} AS {_ident(col.target)}")
@@ -233,6 +242,20 @@ def _select_part(q: _Q, plan: Plan, part: Part, number: int, row_sql: str) -> st
             b = plan.schools.bindings.get(name)
             cols.append(f"{_binding_sql(q, b)} AS {_ident(_SCHOOL_PREFIX + name)}")
     return ", ".join(cols)
+
+
+def _data_columns(plan: Plan) -> set[int]:
+    """Raw columns that feed the dataset (not the school details of official files)."""
+    from metrics.ingest.formats import Col, FirstOf
+
+    out: set[int] = set()
+    for part in plan.parts:
+        for b in part.bindings.values():
+            if isinstance(b, Col):
+                out.add(b.index)
+            elif isinstance(b, FirstOf):
+                out.update(b.indexes)
+    return out
 
 
 def _school_fields() -> tuple[str, ...]:
@@ -305,7 +328,7 @@ def stage_file(
             stage.temp.append(stage.view)
             cur.execute(
                 f"CREATE TEMP VIEW {stage.view} AS SELECT (rowid + 2)::INTEGER AS __row, "
-                f"* EXCLUDE (__row) FROM {mapped}"
+                f"* EXCLUDE (__row) FROM {mapped} WHERE NOT __empty"
             )
         else:
             q = _Q()
@@ -328,11 +351,14 @@ def stage_file(
                 cur.execute(f"{verb} {body}", qd.params + qs.params)
             if not plan.parts:  # a Forms file without mapped questions
                 cur.execute(
-                    f"CREATE TEMP TABLE {mapped} AS SELECT 0 AS __row, 0 AS __part WHERE false"
+                    f"CREATE TEMP TABLE {mapped} AS SELECT 0 AS __row, 0 AS __part, "
+                    "false AS __empty WHERE false"
                 )
             stage.temp.append(stage.view)
-            cur.execute(f"CREATE TEMP VIEW {stage.view} AS SELECT * FROM {mapped}")
-        row = cur.execute(f"SELECT count(*) FROM {mapped}").fetchone()
+            cur.execute(
+                f"CREATE TEMP VIEW {stage.view} AS SELECT * FROM {mapped} WHERE NOT __empty"
+            )
+        row = cur.execute(f"SELECT count(*) FROM {stage.view}").fetchone()
         stage.rows = int(row[0]) if row else 0
         if len(plan.parts) > 1:
             stage.rows //= len(plan.parts)
