@@ -134,6 +134,17 @@ pages = {
             url_path="ficha-comunidad",
         ),
     ],
+    "Datos": [
+        st.Page(
+            "pages/cargar.py", title="Cargar datos", icon=":material/upload:", url_path="carga"
+        ),
+        st.Page(
+            "pages/historial.py",
+            title="Historial de cargas",
+            icon=":material/history:",
+            url_path="cargas",
+        ),
+    ],
 }
 page = st.navigation(pages)
 try:

@@ -347,7 +347,8 @@ class Store:
                 ("TRUE", []) if ids is None else ("id IN (SELECT UNNEST(?::INTEGER[]))", [ids])
             )
             return cur.execute(
-                "SELECT id, kind, file_name, row_count, actor, created_at, undone_at "
+                "SELECT id, kind, source_format, file_name, period, schools, row_count, "
+                "rows_new, rows_replaced, rows_skipped, actor, created_at, undone_at, undone_by "
                 f"FROM import_batch WHERE {cond} ORDER BY id DESC LIMIT ?",
                 [*params, limit],
             ).df()

@@ -219,15 +219,25 @@ def datasets_table(info: StoreInfo) -> pd.DataFrame:
 
 def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
     """The batch history, for display."""
+    from metrics.ingest import KIND_LABELS
+
     return pd.DataFrame(
         {
             "Carga": batches["id"],
-            "Tipo": batches["kind"],
+            "Tipo": [
+                KIND_LABELS.get(k, "Demostración" if k == "demo" else k) for k in batches["kind"]
+            ],
             "Archivo": batches["file_name"],
+            "Período": batches["period"].fillna("–"),
             "Filas": [format_number(n) for n in batches["row_count"]],
+            "Nuevas": [format_number(n) for n in batches["rows_new"]],
+            "Reemplazadas": [format_number(n) for n in batches["rows_replaced"]],
             "Por": batches["actor"],
             "Fecha": [format_datetime(d) for d in batches["created_at"]],
-            "Estado": ["deshecha" if pd.notna(u) else "vigente" for u in batches["undone_at"]],
+            "Estado": [
+                f"deshecha el {format_datetime(u)}" if pd.notna(u) else "vigente"
+                for u in batches["undone_at"]
+            ],
         }
     )
 
@@ -555,3 +565,8 @@ def load_view(_store: Store, store_path: str, scope: Scope, view: str, **kwargs:
 @st.cache_data(show_spinner=False, ttl=600)
 def load_communities(_store: Store, store_path: str, scope: Scope, rbd: int | None) -> pd.DataFrame:
     return _store.communities(scope, rbd)
+
+
+def current_actor() -> str:
+    """Who is acting, for the batch history (until sign-in exists: the app itself)."""
+    return str(st.session_state.get("actor", "tablero"))

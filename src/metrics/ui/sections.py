@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -798,3 +799,224 @@ def readiness_checklist(checks: list[tuple[str, bool, str, str | None]]) -> None
         col.markdown(f"{icon} **{label}**  \n{detail}")
         if not ok and page:
             col.page_link(page, label="Completar", icon=":material/arrow_forward:")
+
+
+# -- Cargar datos -----------------------------------------------------------------------------
+
+
+def templates_section() -> None:
+    """Download a canonical template (CSV or Excel, with example rows and valid codes)."""
+    from metrics.ingest import KIND_LABELS, template_csv, template_xlsx
+
+    with st.expander("Plantillas para cargar datos propios"):
+        kind = st.selectbox(
+            "Conjunto de datos",
+            list(KIND_LABELS),
+            format_func=lambda k: KIND_LABELS[k],
+            key="plantilla",
+        )
+        c1, c2, _ = st.columns([1, 1, 3])
+        c1.download_button(
+            "Plantilla CSV",
+            data=lambda: template_csv(kind),
+            file_name=f"plantilla_{kind}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/table:",
+        )
+        c2.download_button(
+            "Plantilla Excel",
+            data=lambda: template_xlsx(kind),
+            file_name=f"plantilla_{kind}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            on_click="ignore",
+            icon=":material/grid_on:",
+        )
+        st.caption("La planilla Excel trae filas de ejemplo y una hoja con los códigos válidos.")
+
+
+def _mapping_editor(detection: Any, key: str) -> list[Any] | None:
+    """Let the user confirm a Forms question → dimension mapping; None until confirmed."""
+    from metrics.ingest import MappingRow
+
+    st.warning(
+        "Este archivo es una exportación de formulario: confirme a qué dimensión "
+        "corresponde cada pregunta (y cuáles están invertidas). Se guardará para las "
+        "próximas cargas del mismo instrumento.",
+        icon=":material/rule:",
+    )
+    proposal = pd.DataFrame(
+        [
+            {"pregunta": m.question, "dimension": m.dimension, "invertida": m.reverse}
+            for m in detection.proposed_mapping
+        ]
+    )
+    edited = st.data_editor(
+        proposal,
+        key=f"mapeo_{key}",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "pregunta": st.column_config.TextColumn("Pregunta", disabled=True, width="large"),
+            "dimension": st.column_config.TextColumn(
+                "Dimensión o rol",
+                help="colaboracion, apoyo, satisfaccion, aprendizaje, otra dimensión propia, "
+                "o un rol: establecimiento, comunidad, tipo_encuestado, ignorar.",
+            ),
+            "invertida": st.column_config.CheckboxColumn("Invertida"),
+        },
+    )
+    if not st.checkbox("Confirmo este mapeo", key=f"ok_mapeo_{key}"):
+        return None
+    return [
+        MappingRow(question=str(r.pregunta), dimension=str(r.dimension), reverse=bool(r.invertida))
+        for r in edited.itertuples()
+    ]
+
+
+def upload_section(store: Store, actor: str) -> None:
+    """Several files at once: detect, preview, validate all, then import on confirmation."""
+    from metrics import ingest
+    from metrics.ui import clear_caches
+
+    files = st.file_uploader(
+        "Archivos CSV o Excel (puede elegir varios)",
+        type=["csv", "txt", "xlsx"],
+        accept_multiple_files=True,
+        key="archivos",
+    )
+    if not files:
+        st.info(
+            "Suba los archivos oficiales tal como los descarga (Directorio, Rendimiento, "
+            "Asistencia mensual, SIMCE, Google Forms, Microsoft Forms) o una plantilla.",
+            icon=":material/upload_file:",
+        )
+        return
+    done: set[str] = st.session_state.setdefault("cargados", set())
+    ready: list[tuple[Any, bytes, dict[str, Any]]] = []
+    for up in files:
+        data = up.getvalue()
+        with st.container(border=True):
+            st.markdown(f"**{up.name}**")
+            if up.file_id in done:
+                st.success("Ya se cargó en esta sesión.", icon=":material/check:")
+                continue
+            try:
+                detection = ingest.detect(data, up.name, store=store)
+            except TableroError as exc:
+                show_error(exc)
+                continue
+            options: dict[str, Any] = {}
+            c1, c2 = st.columns([2, 1])
+            c1.markdown(
+                f"Tipo detectado: **{detection.kind_label}** · formato: "
+                f"{detection.format_label} · codificación {detection.encoding}"
+            )
+            if len(detection.sheets) > 1:
+                options["sheet"] = c2.selectbox("Hoja", detection.sheets, key=f"hoja_{up.file_id}")
+            if detection.unknown_columns:
+                st.caption(
+                    "Columnas que no se usan (se ignoran): "
+                    + ", ".join(detection.unknown_columns[:15])
+                    + ("…" if len(detection.unknown_columns) > 15 else "")
+                )
+            for note in detection.notes:
+                st.caption(note)
+            if detection.needs_mapping:
+                mapping = _mapping_editor(detection, up.file_id)
+                if mapping is None:
+                    continue
+                options["mapping"] = mapping
+            if len(detection.preview):
+                with st.expander("Vista previa (primeras filas, columnas del tablero)"):
+                    st.dataframe(detection.preview, hide_index=True, width="stretch")
+            report = ingest.validate(data, up.name, **options)
+            if report.ok:
+                st.success(report.summary(), icon=":material/check_circle:")
+                if report.warnings:
+                    with st.expander(f"Advertencias ({len(report.warnings)})"):
+                        st.dataframe(report.to_frame(limit=200), hide_index=True, width="stretch")
+                ready.append((up, data, options))
+            else:
+                st.error(report.summary(), icon=":material/error:")
+                st.dataframe(report.to_frame(limit=200), hide_index=True, width="stretch")
+                st.download_button(
+                    "Descargar el informe con cada error (Excel)",
+                    data=report.to_xlsx(),
+                    file_name=f"errores_{up.name}.xlsx",
+                    key=f"informe_{up.file_id}",
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    icon=":material/download:",
+                    on_click="ignore",
+                )
+    if not ready:
+        return
+    label = f"Cargar {len(ready)} archivo" + ("s" if len(ready) > 1 else "")
+    if not st.button(label, type="primary", icon=":material/cloud_upload:"):
+        return
+    bar = st.progress(0.0, text="Cargando…")
+    for i, (up, data, options) in enumerate(ready):
+
+        def step(fraction: float, message: str, i: int = i, name: str = up.name) -> None:
+            bar.progress(min(1.0, (i + fraction) / len(ready)), text=f"{name}: {message}")
+
+        try:
+            result = ingest.import_file(store, data, up.name, actor=actor, progress=step, **options)
+        except TableroError as exc:
+            show_error(exc)
+            continue
+        done.add(up.file_id)
+        st.success(f"**{up.name}**: {result.summary()}", icon=":material/check_circle:")
+    bar.progress(1.0, text="Listo.")
+    clear_caches()
+
+
+def history_section(store: Store, scope: Scope, actor: str) -> None:
+    """The batch history, and undo of one batch after an explicit confirmation."""
+    from metrics import ingest
+    from metrics.ui import batches_table, clear_caches
+
+    batches = store.batches(scope, limit=500)
+    if batches.empty:
+        empty_state("todavía no hay cargas.")
+        return
+    st.dataframe(batches_table(batches), hide_index=True, width="stretch")
+    active = batches[batches["undone_at"].isna()]
+    if active.empty:
+        return
+    with st.form("deshacer", border=True):
+        st.markdown(
+            "**Deshacer una carga**: sus filas se quitan y vuelven las que reemplazó; "
+            "la base queda exactamente como antes de esa carga."
+        )
+        labels = {
+            int(str(b)): f"{b} — {name} ({format_datetime_short(when)})"
+            for b, name, when in zip(
+                active["id"], active["file_name"], active["created_at"], strict=True
+            )
+        }
+        batch_id = st.selectbox("Carga", list(labels), format_func=lambda b: labels[b])
+        sure = st.checkbox("Entiendo que se quitarán los datos de esta carga")
+        sent = st.form_submit_button("Deshacer carga", icon=":material/undo:")
+    if not sent:
+        return
+    if not sure:
+        st.error("Marque la casilla de confirmación para deshacer la carga.")
+        return
+    try:
+        counts = ingest.undo_batch(store, int(batch_id), actor=actor)
+    except TableroError as exc:
+        show_error(exc)
+        return
+    clear_caches()
+    st.success(
+        f"Carga {batch_id} deshecha: {format_number(sum(counts.values()))} filas "
+        "quitadas o restauradas.",
+        icon=":material/undo:",
+    )
+
+
+def format_datetime_short(value: Any) -> str:
+    from metrics.formatting import format_datetime
+
+    return format_datetime(None if pd.isna(value) else value)
