@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from metrics.commands.importar import _actor
 from metrics.formatting import format_datetime, format_number
 from metrics.ingest import KIND_LABELS, list_batches, undo_batch
@@ -35,6 +33,8 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
             else:
                 print(f"  {DATASET_LABELS.get(table, table)}: {format_number(rows)} filas quitadas")
         return 0
+    import pandas as pd
+
     df = list_batches(store, args.limite)
     if df.empty:
         print("No hay cargas registradas.")

@@ -14,9 +14,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from metrics.errors import UploadError
 from metrics.formatting import format_number
@@ -38,6 +36,9 @@ from metrics.ingest.text import normalize_label
 from metrics.pseudonym import load_key
 from metrics.store import Store
 from metrics.store import imports as sql
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Progress = Callable[[float, str], None]
 Source = str | os.PathLike[str] | bytes
@@ -315,6 +316,8 @@ def validate(
 
 
 def _preview(table: Table, plan: Plan, limit: int = 10) -> pd.DataFrame:
+    import pandas as pd
+
     rows = head_rows(table, limit)
     part = plan.parts[0] if plan.parts else None
     columns = [c.name for c in plan.dataset.columns]

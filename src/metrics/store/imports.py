@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from metrics.errors import StoreError, UploadError
 from metrics.store.schema import DATA_TABLES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from metrics.ingest.datasets import Column, ColumnType, Dataset
     from metrics.ingest.formats import Binding, Part, Plan
     from metrics.ingest.readers import Table
