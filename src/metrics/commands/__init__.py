@@ -6,5 +6,5 @@ store (``--db``), builds the scope and turns :class:`~metrics.errors.TableroErro
 Spanish message and exit code 2.
 """
 
-COMMAND_MODULES: tuple[str, ...] = ("demo", "info")
+COMMAND_MODULES: tuple[str, ...] = ("demo", "info", "importar", "plantilla", "cargas")
 """Modules of this package that ``tablero`` offers, in the order its help lists them."""
