@@ -1,0 +1,153 @@
+"""Benchmark of the indicator engine on national-scale stores (`make bench`).
+
+Builds (once, cached under bench/out/) stores with :func:`metrics.store.national.build_national`
+at three scales and measures, cold (a new computation each run, no cache between runs):
+
+- **all schools**: the whole catalogue for every school and year
+  (``compute_indicators(store, Scope.all(), alcance="establecimiento", mensual=False)``);
+- **one school**: everything a school's user sees (its school, communities and territories,
+  yearly and monthly rows: ``compute_indicators(store, Scope.schools([rbd]))``), over several
+  schools;
+- **everything**: every scope kind and the monthly rows (once per scale, for information).
+
+Prints a Markdown table with medians. Targets: all schools ≤ 5 s and one school ≤ 200 ms at
+scale 1.0, and time growing linearly with rows. Options: ``--escalas 0.1,0.3,1.0``,
+``--repeticiones N``, ``--semilla S``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from metrics.indicators import compute_indicators
+from metrics.scope import Scope
+from metrics.store import open_store
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+CUTOFF = date(2025, 12, 31)
+TARGET_ALL_S = 5.0
+TARGET_ONE_MS = 200.0
+
+
+def national_store(scale: float, seed: int) -> Path:
+    """Path of a national store at ``scale``, built once per version of the generator."""
+    try:
+        from metrics.store import national
+    except ImportError:
+        sys.exit("bench_indicators: metrics.store.national no está disponible.")
+    source = Path(national.__file__).read_bytes()
+    tag = hashlib.sha256(source).hexdigest()[:10]
+    path = OUT / f"nacional_{scale:g}_{seed}_{tag}.duckdb"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp")
+        partial.unlink(missing_ok=True)
+        start = time.perf_counter()
+        with open_store(partial) as store:
+            national.build_national(store, seed, scale=scale)
+        partial.rename(path)
+        print(
+            f"(base nacional escala {scale:g} creada en {time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
+    return path
+
+
+def timed(fn: object, *args: object, **kwargs: object) -> tuple[float, int]:
+    start = time.perf_counter()
+    df = fn(*args, **kwargs)  # type: ignore[operator]
+    return time.perf_counter() - start, len(df)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--escalas", default="0.1,0.3,1.0")
+    parser.add_argument("--repeticiones", type=int, default=5)
+    parser.add_argument("--semilla", type=int, default=7)
+    args = parser.parse_args(argv)
+    scales = [float(s) for s in args.escalas.split(",")]
+
+    rows = []
+    for scale in scales:
+        path = national_store(scale, args.semilla)
+        with open_store(path) as store:
+            counts = store.query_df(
+                "SELECT (SELECT count(*) FROM school) AS schools, "
+                "(SELECT count(*) FROM student_result) AS results, "
+                "(SELECT count(*) FROM student_attendance) AS attendance, "
+                "(SELECT count(*) FROM survey_response) AS answers"
+            ).iloc[0]
+            source_rows = int(counts["results"] + counts["attendance"] + counts["answers"])
+            # Warm the file cache once; every measured run computes everything again.
+            compute_indicators(
+                store, Scope.all(), alcance="territorio", mensual=False, corte=CUTOFF
+            )
+            all_runs = [
+                timed(
+                    compute_indicators,
+                    store,
+                    Scope.all(),
+                    alcance="establecimiento",
+                    mensual=False,
+                    corte=CUTOFF,
+                )
+                for _ in range(max(3, args.repeticiones if scale < 1 else 3))
+            ]
+            rbds = store.query_df("SELECT rbd FROM school ORDER BY rbd")["rbd"].tolist()
+            picks = [
+                rbds[i * (len(rbds) - 1) // max(1, args.repeticiones - 1)]
+                for i in range(args.repeticiones)
+            ]
+            one_runs = [
+                timed(compute_indicators, store, Scope.schools([r]), corte=CUTOFF) for r in picks
+            ]
+            every = timed(compute_indicators, store, Scope.all(), corte=CUTOFF)
+        rows.append(
+            {
+                "scale": scale,
+                "schools": int(counts["schools"]),
+                "results": int(counts["results"]),
+                "source_rows": source_rows,
+                "all_s": statistics.median(t for t, _ in all_runs),
+                "all_rows": all_runs[0][1],
+                "one_ms": statistics.median(t for t, _ in one_runs) * 1000,
+                "one_rows": int(statistics.median(n for _, n in one_runs)),
+                "every_s": every[0],
+                "every_rows": every[1],
+            }
+        )
+
+    print(
+        "| escala | establecimientos | filas de origen | todas las escuelas y años "
+        "(mediana) | filas | un establecimiento (mediana) | filas | todo (alcances y meses) "
+        "| filas | s por millón de filas de origen |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['scale']:g} | {r['schools']:,} | {r['source_rows']:,} | {r['all_s']:.2f} s "
+            f"| {r['all_rows']:,} | {r['one_ms']:.0f} ms | {r['one_rows']:,} | "
+            f"{r['every_s']:.2f} s | {r['every_rows']:,} | "
+            f"{r['all_s'] / (r['source_rows'] / 1e6):.3f} |".replace(",", ".")
+        )
+    full = next((r for r in rows if r["scale"] == 1.0), None)
+    if full:
+        ok_all = full["all_s"] <= TARGET_ALL_S
+        ok_one = full["one_ms"] <= TARGET_ONE_MS
+        print(
+            f"\nMeta escala 1,0: todas las escuelas ≤ {TARGET_ALL_S:g} s: "
+            f"{'cumple' if ok_all else 'NO cumple'}; un establecimiento ≤ {TARGET_ONE_MS:g} ms: "
+            f"{'cumple' if ok_one else 'NO cumple'}."
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1142 @@
+"""Indicator SQL: every aggregation and join of the indicator engine, in DuckDB, scoped.
+
+What this module computes, for the indicators, scope kinds and periods asked for:
+
+1. **Facts** (temporary table ``_f``): per (indicator, scope kind, scope id, year, month) the
+   sufficient statistics a value and its interval come from — ``n`` trials or observations,
+   ``k`` successes, ``s1`` Σx, ``s2`` Σx², ``rx`` Σ of a ratio's denominator, ``sxx``/``sxy``
+   for a ratio's variance, ``n_priv`` the students a value rests on, ``y0`` the first year of a
+   survey's baseline wave. One pass per source table; territories add up their schools.
+2. **Rows** (``_r``): every yearly (indicator, scope, year) a user can ask about — with data or
+   not — plus the monthly rows and the perception baseline-wave rows, numbered in output order.
+3. For each row, the row holding its **baseline**, the **target** that applies, and the
+   **families** (total, part) in which a hidden value could be recovered by subtraction.
+
+Nothing leaves here but numbers in NumPy arrays: values, statuses and suppression are computed
+by :mod:`metrics.indicators` with :mod:`metrics.compute`. Every table is read through
+:func:`scope_clause`; temporary tables live on one cursor, and DuckDB keeps them per
+connection, so concurrent calls do not see each other's.
+
+Students are matched across records and years by ``hash(student_id)`` (64 bits): grouping
+integers is several times faster than grouping 16-character strings, and the chance of two of
+the country's ~4.5 million pseudonyms colliding is about 1 in a million.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from metrics.catalog import CATALOG, INDICATORS, SCOPE_KINDS
+from metrics.errors import StoreError
+from metrics.scope import Scope
+from metrics.store.core import Store, scope_clause
+
+IND_CODE: dict[str, int] = {code: i for i, code in enumerate(CATALOG.codes)}
+"""Indicator code → its number in the facts (catalogue order)."""
+KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(SCOPE_KINDS)}
+"""Scope kind → its number: 0 comunidad, 1 establecimiento, 2 territorio."""
+MONTHLY_VARIANT = 100
+"""Attendance facts from the monthly file are numbered indicator + 100 until resolved."""
+
+PERCEPTION_DIMENSIONS: tuple[str, ...] = ("colaboracion", "apoyo", "satisfaccion", "aprendizaje")
+MIN_GROUP_SETTING = "min_group_size"
+"""Key of the ``setting`` row that overrides the minimum group size."""
+
+_STATS = ("n", "k", "s1", "s2", "rx", "sxx", "sxy", "n_priv", "y0")
+_NAN = "CAST('NaN' AS DOUBLE)"
+
+# Which source query feeds which indicators.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "results": (
+        "promedio_notas",
+        "tasa_aprobacion",
+        "tasa_reprobacion",
+        "tasa_retiro",
+        "tasa_repitencia",
+        "asistencia_promedio",
+        "inasistencia_cronica",
+    ),
+    "attendance": ("asistencia_promedio", "inasistencia_cronica"),
+    "tests": ("puntaje_estandarizado",),
+    "roster": ("permanencia_docente",),
+    "schedule": ("cumplimiento_cronograma",),
+    "sessions": ("frecuencia_reuniones", "participacion_activa", "intercambio_estrategias"),
+    "observations": ("desempeno_docente",),
+    "surveys": tuple(f"percepcion_{d}" for d in PERCEPTION_DIMENSIONS),
+}
+
+BREAKDOWN_COLUMNS: tuple[str, ...] = (
+    "indicator",
+    "breakdown",
+    "category",
+    "scope_kind",
+    "scope_id",
+    "year",
+    "month",
+    "base",
+    "n",
+    "k",
+    "s1",
+    "s2",
+    "rx",
+    "n_priv",
+)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class IndicatorRows:
+    """The rows of one computation, as arrays aligned by row number (output order).
+
+    ``year`` is NaN on baseline-wave rows, ``month`` 0 on yearly rows; ``brid`` is the row
+    holding each row's baseline (−1: none); ``parent``/``child`` are the families.
+    """
+
+    ind: IntArray
+    kind: IntArray
+    sid: IntArray
+    """Scope id as a number: its position in ``sids``."""
+    sids: npt.NDArray[np.object_]
+    """Every scope id, sorted."""
+    year: FloatArray
+    month: IntArray
+    base: npt.NDArray[np.bool_]
+    monthly_source: npt.NDArray[np.bool_]
+    stats: dict[str, FloatArray]
+    base_year: FloatArray
+    brid: IntArray
+    meta: FloatArray
+    meta_year: FloatArray
+    parent: IntArray
+    child: IntArray
+    communities: pd.DataFrame
+    """id, rbd of the visible communities."""
+    links: pd.DataFrame
+    """rbd, territory_id: the visible schools of each territory."""
+
+    def __len__(self) -> int:
+        return int(self.ind.size)
+
+
+# -- SQL builders --------------------------------------------------------------------------------
+def _sums(stats: Sequence[str], agg: dict[str, str] | None = None, prefix: str = "") -> str:
+    agg = agg or {}
+    return ", ".join(f"{agg.get(s, 'sum')}({prefix}{s}) AS {s}" for s in stats)
+
+
+def _scoped(
+    stats: Sequence[str],
+    kinds: frozenset[int],
+    *,
+    school: str | None,
+    community: str | None,
+    community_to_school: bool = False,
+    agg: dict[str, str] | None = None,
+    keys: Sequence[str] = ("year", "month", "base"),
+) -> str:
+    """A wide SELECT of ``kind, sid, <keys>, <stats>`` for the scope kinds in ``kinds``.
+
+    ``school`` yields ``rbd, <keys>, <stats>``; ``community`` yields ``community_id, <keys>,
+    <stats>``. Territories add up their visible schools; with ``community_to_school`` schools
+    add up their communities (``school`` is then unused).
+    """
+    k = ", ".join(keys)
+    parts: list[str] = []
+    use_comm = community is not None and (0 in kinds or community_to_school)
+    if use_comm:
+        parts.append(f"_c AS MATERIALIZED ({community})")
+    if community_to_school:
+        school = (
+            f"SELECT c2.rbd, {', '.join('_c.' + x for x in keys)}, {_sums(stats, agg, '_c.')} "
+            "FROM _c JOIN _com c2 ON c2.id = _c.community_id GROUP BY ALL"
+        )
+    assert school is not None
+    parts.append(f"_s AS MATERIALIZED ({school})")
+    cols = ", ".join(stats)
+    selects = []
+    if 0 in kinds and use_comm:
+        selects.append(f"SELECT 0 AS kind, community_id AS sid, {k}, {cols} FROM _c")
+    if 1 in kinds:
+        selects.append(f"SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, {k}, {cols} FROM _s")
+    if 2 in kinds:
+        selects.append(
+            f"SELECT 2 AS kind, st.territory_id AS sid, {', '.join('_s.' + x for x in keys)}, "
+            f"{_sums(stats, agg, '_s.')} FROM _s JOIN _st st ON st.rbd = _s.rbd GROUP BY ALL"
+        )
+    if not selects:
+        selects.append(f"SELECT 1 AS kind, '' AS sid, {k}, {cols} FROM _s WHERE false")
+    return "WITH " + ", ".join(parts) + "\n" + "\nUNION ALL ".join(selects)
+
+
+def _insert_facts(wide: str, mapping: dict[str, dict[str, str]], wanted: set[str]) -> str:
+    """INSERT the long facts of a wide SELECT: one UNION ALL branch per wanted indicator.
+
+    ``mapping[code]`` maps fact columns to expressions over the wide row (missing: NaN); a
+    code may carry ``+100`` (monthly attendance variant).
+    """
+    branches = []
+    for code, exprs in mapping.items():
+        base_code = code.removesuffix("+100")
+        if base_code not in wanted:
+            continue
+        number = IND_CODE[base_code] + (MONTHLY_VARIANT if code.endswith("+100") else 0)
+        cols = ", ".join(
+            f"coalesce(CAST({exprs[s]} AS DOUBLE), {_NAN}) AS {s}" if s in exprs else f"{_NAN}"
+            for s in _STATS
+        )
+        branches.append(
+            f"SELECT {number} AS ind, kind, sid, CAST(year AS SMALLINT), "
+            f"CAST(coalesce(month, 0) AS TINYINT), base, false, {cols} FROM w"
+        )
+    if not branches:
+        return ""
+    return f"INSERT INTO _f WITH w AS MATERIALIZED ({wide})\n" + "\nUNION ALL ".join(branches)
+
+
+def _group(keys: str, monthly: bool, year: str = "year", month: str = "month") -> str:
+    """GROUP BY for yearly (and monthly) rows; ``month`` is NULL on yearly rows."""
+    if monthly:
+        return f"GROUP BY GROUPING SETS (({keys}, {year}, base), ({keys}, {year}, {month}, base))"
+    return f"GROUP BY {keys}, {year}, base"
+
+
+def _month(monthly: bool, expr: str) -> str:
+    return expr if monthly else "NULL::INTEGER"
+
+
+# -- the shared pieces ---------------------------------------------------------------------------
+def _prepare(cur: duckdb.DuckDBPyConnection, scope: Scope, *, courses: bool) -> None:
+    """Schools with their baseline year, communities, territories' schools, the teachers a
+    community stands for each year and (with ``courses``) the courses they teach."""
+    sc, sp = scope_clause(scope, "school", "s")
+    cc, cp = scope_clause(scope, "community", "c")
+    mc, mp = scope_clause(scope, "community_member", "m")
+    stc, stp = scope_clause(scope, "school_territory", "t")
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _com AS SELECT c.id, c.rbd FROM community c WHERE {cc}",
+        cp,
+    )
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _st AS SELECT t.rbd, t.territory_id "
+        f"FROM school_territory t WHERE {stc}",
+        stp,
+    )
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _mreal AS
+        SELECT m.community_id, c.rbd, CAST(m.year AS INTEGER) AS year, m.teacher_id
+        FROM community_member m JOIN _com c ON c.id = m.community_id
+        WHERE {mc}
+        """,
+        mp,
+    )
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _sch AS
+        WITH first_year AS (
+            SELECT c.rbd, min(coalesce(year(c.start_date), f.y)) AS y
+            FROM community c
+            LEFT JOIN (SELECT community_id, min(year) AS y FROM _mreal GROUP BY 1) f
+                ON f.community_id = c.id
+            WHERE {cc}
+            GROUP BY c.rbd
+        )
+        SELECT s.rbd, CAST(coalesce(s.baseline_year, f.y - 1) AS INTEGER) AS base_year
+        FROM school s LEFT JOIN first_year f ON f.rbd = s.rbd
+        WHERE {sc}
+        """,
+        cp + sp,
+    )
+    # The teachers a community stands for each year. In its school's baseline year, before it
+    # existed, it stands for its first year's members: "the same teachers, before the model".
+    cur.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _mem AS
+        WITH first AS (SELECT community_id, min(year) AS y FROM _mreal GROUP BY 1)
+        SELECT community_id, rbd, year, teacher_id FROM _mreal
+        UNION ALL
+        SELECT r.community_id, r.rbd, s.base_year, r.teacher_id
+        FROM _mreal r
+        JOIN first f ON f.community_id = r.community_id AND r.year = f.y
+        JOIN _sch s ON s.rbd = r.rbd
+        WHERE s.base_year < f.y
+        """
+    )
+    if courses:
+        tac, tap = scope_clause(scope, "teaching_assignment", "ta")
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _cc AS
+            SELECT DISTINCT m.community_id, m.year, ta.rbd, ta.cod_ense, ta.grade,
+                   ascii(ta.letter) & 255 AS lc
+            FROM _mem m JOIN teaching_assignment ta
+                ON ta.teacher_id = m.teacher_id AND ta.year = m.year AND ta.rbd = m.rbd
+            WHERE {tac}
+            """,
+            tap,
+        )
+    cur.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _f (
+            ind SMALLINT, kind TINYINT, sid VARCHAR, year SMALLINT, month TINYINT,
+            base BOOLEAN, mon BOOLEAN, n DOUBLE, k DOUBLE, s1 DOUBLE, s2 DOUBLE, rx DOUBLE,
+            sxx DOUBLE, sxy DOUBLE, n_priv DOUBLE, y0 DOUBLE)
+        """
+    )
+
+
+# -- one query per source --------------------------------------------------------------------
+# A student's final record of a year, packed into one BIGINT so that the per-student grouping
+# is a plain integer min() (several times faster than min_by over structs). From the high
+# bits: withdrawn (so that a completed year wins), RBD, cod_ense, grade, first letter of the
+# course, situation, final average × 10 + 1 and attendance × 10 + 1 (0 = missing).
+_PACK = """(
+    ((t.final_situation = 'Y')::BIGINT << 62) + (t.rbd::BIGINT << 41)
+    + (t.cod_ense::BIGINT << 31) + ((t.grade::BIGINT & 15) << 27)
+    + ((ascii(t.letter)::BIGINT & 255) << 19)
+    + ((CASE t.final_situation WHEN 'P' THEN 1 WHEN 'R' THEN 2 ELSE 3 END)::BIGINT << 17)
+    + (coalesce(CAST(round(t.final_average * 10) AS BIGINT) + 1, 0) << 10)
+    + coalesce(CAST(round(t.attendance_pct * 10) AS BIGINT) + 1, 0)
+)"""
+
+
+def _unpack(r: str, prev: str) -> str:
+    """Columns of a packed record ``r``, and whether the student has a record the year before
+    (``prev``) in the same cod_ense and grade (repetition)."""
+    return f"""
+        ({r} >> 41) & 2097151 AS rbd, ({r} >> 31) & 1023 AS e, ({r} >> 27) & 15 AS g,
+        ({r} >> 19) & 255 AS l, ({r} >> 17) & 3 AS s,
+        CASE WHEN ({r} >> 10) & 127 = 0 THEN NULL ELSE (({r} >> 10) & 127) - 1 END / 10.0 AS a,
+        CASE WHEN {r} & 1023 = 0 THEN NULL ELSE ({r} & 1023) - 1 END / 10.0 AS p,
+        {prev} IS NOT NULL AS hp,
+        coalesce(({prev} >> 27) & 16383 = ({r} >> 27) & 16383, false) AS rep
+    """
+
+
+def _results(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+) -> None:
+    """Student results: each student's final record per year, and the year before's.
+
+    One pass over the table grouped by student: for each year the final record (a transfer
+    'T' never counts; of several others a completed year (P/R) wins over a withdrawal, then
+    the lowest school and course). Leaves ``_cov``, the school-years with annual attendance.
+    """
+    cond, params = scope_clause(scope, "student_result", "t")
+    cur.execute("CREATE OR REPLACE TEMP TABLE _cov (year INTEGER, rbd INTEGER)")
+    info = cur.execute(
+        "SELECT list(DISTINCT CAST(t.year AS INTEGER) ORDER BY CAST(t.year AS INTEGER)), "
+        "max(t.rbd), min(t.rbd), max(t.cod_ense), min(t.cod_ense) "
+        f"FROM student_result t WHERE {cond}",
+        params,
+    ).fetchone()
+    years: list[int] = list(info[0] or []) if info else []
+    if not years:
+        return
+    assert info is not None
+    if info[1] >= 2**21 or info[2] < 0 or info[3] >= 1024 or info[4] < 0:
+        raise StoreError(
+            "Hay resultados de estudiantes con un RBD o un código de enseñanza fuera de rango "
+            "(RBD hasta 2.097.151, código de enseñanza hasta 1023); revise el archivo cargado."
+        )
+    per_year = ", ".join(f"min({_PACK}) FILTER (WHERE t.year = {y}) AS r{y}" for y in years)
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _stu AS SELECT {per_year} FROM student_result t "
+        f"WHERE {cond} AND t.final_situation <> 'T' GROUP BY hash(t.student_id)",
+        params,
+    )
+    records = "\nUNION ALL ".join(
+        f"SELECT {y} AS year, {_unpack(f'r{y}', f'r{y - 1}' if y - 1 in years else 'NULL::BIGINT')}"
+        f" FROM _stu WHERE r{y} IS NOT NULL"
+        for y in years
+    )
+    agg = """
+        count(*) FILTER (WHERE s <= 2) AS n_pr,
+        count(*) FILTER (WHERE s = 1) AS k_p,
+        count(*) FILTER (WHERE s = 2) AS k_r,
+        count(*) AS n_pry,
+        count(*) FILTER (WHERE s = 3) AS k_y,
+        count(*) FILTER (WHERE s <= 2 AND a > 0) AS n_avg,
+        sum(a) FILTER (WHERE s <= 2 AND a > 0) AS s_avg,
+        sum(a * a) FILTER (WHERE s <= 2 AND a > 0) AS ss_avg,
+        count(p) FILTER (WHERE s <= 2) AS n_att,
+        sum(p) FILTER (WHERE s <= 2) AS s_att,
+        sum(p * p) FILTER (WHERE s <= 2) AS ss_att,
+        count(*) FILTER (WHERE s <= 2 AND p < 90) AS k_chr,
+        count(*) FILTER (WHERE hp) AS n_rep,
+        count(*) FILTER (WHERE rep) AS k_rep
+    """
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _srs AS SELECT rbd, year, NULL::INTEGER AS month, "
+        f"false AS base, {agg} FROM ({records}) GROUP BY ALL"
+    )
+    cur.execute("DROP TABLE IF EXISTS _cov")
+    cur.execute("CREATE TEMP TABLE _cov AS SELECT year, rbd FROM _srs WHERE n_att > 0")
+    community = (
+        f"SELECT cc.community_id, x.year, NULL::INTEGER AS month, false AS base, {agg} "
+        f"FROM ({records}) x JOIN _cc cc ON cc.year = x.year AND cc.rbd = x.rbd "
+        "AND cc.cod_ense = x.e AND cc.grade = x.g AND cc.lc = x.l GROUP BY ALL"
+    )
+    stats = (
+        "n_pr", "k_p", "k_r", "n_pry", "k_y", "n_avg", "s_avg", "ss_avg",
+        "n_att", "s_att", "ss_att", "k_chr", "n_rep", "k_rep",
+    )  # fmt: skip
+    wide = _scoped(stats, kinds, school="SELECT * FROM _srs", community=community)
+    sql = _insert_facts(
+        wide,
+        {
+            "promedio_notas": {"n": "n_avg", "s1": "s_avg", "s2": "ss_avg", "n_priv": "n_avg"},
+            "tasa_aprobacion": {"n": "n_pr", "k": "k_p", "n_priv": "n_pr"},
+            "tasa_reprobacion": {"n": "n_pr", "k": "k_r", "n_priv": "n_pr"},
+            "tasa_retiro": {"n": "n_pry", "k": "k_y", "n_priv": "n_pry"},
+            "tasa_repitencia": {"n": "n_rep", "k": "k_rep", "n_priv": "n_rep"},
+            "asistencia_promedio": {"n": "n_att", "s1": "s_att", "s2": "ss_att", "n_priv": "n_att"},
+            "inasistencia_cronica": {"n": "n_att", "k": "k_chr", "n_priv": "n_att"},
+        },
+        wanted,
+    )
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _stu")
+    cur.execute("DROP TABLE _srs")
+
+
+def _attendance(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+) -> None:
+    """Monthly attendance, only for the school-years without annual attendance in results."""
+    cond, params = scope_clause(scope, "student_attendance", "t")
+    # School-years with monthly attendance but no annual attendance in the results file: the
+    # only ones that need the (large) monthly file.
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _need AS
+        SELECT DISTINCT CAST(t.year AS INTEGER) AS year, t.rbd FROM student_attendance t
+        WHERE {cond}
+        EXCEPT SELECT year, rbd FROM _cov
+        """,
+        params,
+    )
+    need = cur.execute("SELECT count(*) FROM _need").fetchone()
+    if not need or not need[0]:
+        return
+    # Each student counts once, at the school and course of their latest month.
+    per_student = f"""
+        SELECT CAST(t.year AS INTEGER) AS year,
+               sum(t.days_attended)::DOUBLE AS a, sum(t.days_worked)::DOUBLE AS w,
+               max_by(struct_pack(rbd := t.rbd, e := t.cod_ense, g := t.grade,
+                                  l := ascii(t.letter) & 255),
+                      struct_pack(m := t.month, r := -t.rbd)) AS c
+        FROM student_attendance t SEMI JOIN _need n ON n.year = t.year AND n.rbd = t.rbd
+        WHERE {cond}
+        GROUP BY t.year, hash(t.student_id)
+        HAVING sum(t.days_worked) > 0
+    """
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _att AS {per_student}", params)
+    agg = """
+        count(*) AS n, count(*) FILTER (WHERE a < 0.9 * w) AS k,
+        sum(a) AS sy, sum(w) AS sx, sum(a * a) AS syy, sum(w * w) AS sxx, sum(a * w) AS sxy
+    """
+    school = (
+        f"SELECT c.rbd AS rbd, year, NULL::INTEGER AS month, false AS base, {agg} "
+        "FROM _att GROUP BY ALL"
+    )
+    community = (
+        f"SELECT cc.community_id, _att.year, NULL::INTEGER AS month, false AS base, {agg} "
+        "FROM _att JOIN _cc cc ON cc.year = _att.year AND cc.rbd = _att.c.rbd "
+        "AND cc.cod_ense = _att.c.e AND cc.grade = _att.c.g AND cc.lc = _att.c.l GROUP BY ALL"
+    )
+    wide = _scoped(
+        ("n", "k", "sy", "sx", "syy", "sxx", "sxy"), kinds, school=school, community=community
+    )
+    sql = _insert_facts(
+        wide,
+        {
+            "asistencia_promedio+100": {
+                "n": "n", "s1": "sy", "rx": "sx", "s2": "syy", "sxx": "sxx", "sxy": "sxy",
+                "n_priv": "n",
+            },
+            "inasistencia_cronica+100": {"n": "n", "k": "k", "n_priv": "n"},
+        },
+        wanted,
+    )  # fmt: skip
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _att")
+
+
+_LEVELS = """
+    SELECT DISTINCT community_id, year, rbd,
+           CAST(grade AS VARCHAR) || CASE WHEN cod_ense < 300 THEN 'b' ELSE 'm' END AS gl
+    FROM _cc WHERE cod_ense >= 100
+"""
+"""The grade levels (``4b``, ``2m``) each community's members teach each year."""
+
+
+def _tests(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+) -> None:
+    cond, params = scope_clause(scope, "standardized_test", "t")
+    # One row per test and grade; n_priv ≈ its students (the most assessed in any subject).
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tst AS
+        SELECT CAST(t.year AS INTEGER) AS year, t.rbd, t.test, lower(t.grade_level) AS gl,
+               sum(t.students_assessed)::DOUBLE AS n, sum(t.mean_score * t.students_assessed) AS s1,
+               max(t.students_assessed)::DOUBLE AS n_priv
+        FROM standardized_test t
+        WHERE {cond} AND t.mean_score IS NOT NULL AND t.students_assessed > 0
+        GROUP BY ALL
+        """,
+        params,
+    )
+    agg = "sum(n) AS n, sum(s1) AS s1, sum(n_priv) AS n_priv"
+    school = (
+        f"SELECT rbd, year, NULL::INTEGER AS month, false AS base, {agg} FROM _tst GROUP BY ALL"
+    )
+    # A community sees its school's tests of the grade levels its members teach that year.
+    community = (
+        f"SELECT l.community_id, g.year, NULL::INTEGER AS month, false AS base, {agg} "
+        f"FROM _tst g JOIN ({_LEVELS}) l ON l.rbd = g.rbd AND l.year = g.year AND l.gl = g.gl "
+        "GROUP BY ALL"
+    )
+    wide = _scoped(("n", "s1", "n_priv"), kinds, school=school, community=community)
+    sql = _insert_facts(
+        wide,
+        {"puntaje_estandarizado": {"n": "n", "s1": "s1", "rx": "n", "n_priv": "n_priv"}},
+        wanted,
+    )
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _tst")
+
+
+def _roster(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+) -> None:
+    cond, params = scope_clause(scope, "teacher_year", "t")
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _ty AS SELECT DISTINCT CAST(t.year AS INTEGER) AS year, "
+        f"t.teacher_id, t.rbd FROM teacher_year t WHERE {cond}",
+        params,
+    )
+    # Only years whose roster is loaded: otherwise everyone would seem to have left.
+    school = """
+        SELECT p.rbd, p.year + 1 AS year, NULL::INTEGER AS month, false AS base,
+               count(*) AS n, count(c.teacher_id) AS k
+        FROM _ty p
+        JOIN (SELECT DISTINCT year, rbd FROM _ty) r ON r.rbd = p.rbd AND r.year = p.year + 1
+        LEFT JOIN _ty c ON c.teacher_id = p.teacher_id AND c.rbd = p.rbd AND c.year = p.year + 1
+        GROUP BY ALL
+    """
+    community = """
+        SELECT m.community_id, m.year + 1 AS year, NULL::INTEGER AS month, false AS base,
+               count(*) AS n, count(c.teacher_id) AS k
+        FROM _mreal m
+        JOIN (SELECT DISTINCT year, rbd FROM _ty) r ON r.rbd = m.rbd AND r.year = m.year + 1
+        LEFT JOIN _ty c ON c.teacher_id = m.teacher_id AND c.rbd = m.rbd AND c.year = m.year + 1
+        GROUP BY ALL
+    """
+    wide = _scoped(("n", "k"), kinds, school=school, community=community)
+    sql = _insert_facts(wide, {"permanencia_docente": {"n": "n", "k": "k"}}, wanted)
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _ty")
+
+
+def _schedule_sql(
+    scope: Scope, kinds: frozenset[int], cutoff: date, monthly: bool, by: str | None = None
+) -> tuple[str, list[Any]]:
+    cond, params = scope_clause(scope, "activity", "t")
+    extra = f", {by}" if by else ""
+    community = f"""
+        SELECT community_id{extra}, year, {_month(monthly, "month")} AS month, false AS base,
+               count(*) AS n, count(*) FILTER (WHERE done) AS k
+        FROM (
+            SELECT t.community_id, coalesce(t.responsible, 'Sin responsable') AS responsable,
+                   year(t.planned_date) AS year, month(t.planned_date) AS month,
+                   t.status = 'realizada' AND (t.done_date IS NULL OR t.done_date <= ?) AS done
+            FROM activity t WHERE {cond} AND t.planned_date <= ?
+        )
+        {_group("community_id" + extra, monthly)}
+    """
+    keys = ("year", "month", "base", by) if by else ("year", "month", "base")
+    wide = _scoped(
+        ("n", "k"), kinds, school=None, community=community, community_to_school=True, keys=keys
+    )
+    return wide, [cutoff, *params, cutoff]
+
+
+def _schedule(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    cutoff: date,
+    monthly: bool,
+) -> None:
+    wide, params = _schedule_sql(scope, kinds, cutoff, monthly)
+    sql = _insert_facts(wide, {"cumplimiento_cronograma": {"n": "n", "k": "k"}}, wanted)
+    if sql:
+        cur.execute(sql, params)
+
+
+def _sessions(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+) -> None:
+    cond, params = scope_clause(scope, "session_attendance", "t")
+    # First one row per session (community and date), then per community and period.
+    community = f"""
+        WITH s AS (
+            SELECT t.community_id, t.session_date AS d, count(*) AS recs,
+                   count(*) FILTER (WHERE t.attended) AS att,
+                   sum(t.strategies_shared)::DOUBLE AS strat
+            FROM session_attendance t WHERE {cond}
+            GROUP BY ALL
+        )
+        SELECT community_id, year, {_month(monthly, "month")} AS month, false AS base,
+               sum(recs) AS n_rec, sum(att) AS k_att,
+               count(*) FILTER (WHERE att > 0) AS held,
+               CASE WHEN count(*) FILTER (WHERE att > 0) = 0 THEN 1
+                    ELSE greatest(1, date_diff('month', min(d) FILTER (WHERE att > 0),
+                                                        max(d) FILTER (WHERE att > 0)))
+               END AS months,
+               sum(strat) FILTER (WHERE att > 0) AS strat,
+               sum(strat * strat) FILTER (WHERE att > 0) AS strat_sq
+        FROM (SELECT *, year(d) AS year, month(d) AS month FROM s)
+        {_group("community_id", monthly)}
+    """
+    stats = ("n_rec", "k_att", "held", "months", "strat", "strat_sq")
+    wide = _scoped(stats, kinds, school=None, community=community, community_to_school=True)
+    sql = _insert_facts(
+        wide,
+        {
+            "frecuencia_reuniones": {"n": "held", "s1": "held", "rx": "months"},
+            "participacion_activa": {"n": "n_rec", "k": "k_att"},
+            "intercambio_estrategias": {"n": "held", "s1": "strat", "s2": "strat_sq"},
+        },
+        wanted,
+    )
+    if sql:
+        cur.execute(sql, params)
+
+
+def _observations(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+) -> None:
+    cond, params = scope_clause(scope, "teacher_evaluation", "t")
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _obs AS
+        SELECT t.teacher_id, t.rbd, year(t.eval_date) AS year, month(t.eval_date) AS month,
+               t.score::DOUBLE AS score
+        FROM teacher_evaluation t WHERE {cond} AND t.instrument = 'observación de aula'
+        """,
+        params,
+    )
+    agg = "count(*) AS n, sum(score) AS s1, sum(score * score) AS s2"
+    school = (
+        f"SELECT rbd, year, {_month(monthly, 'month')} AS month, false AS base, {agg} "
+        f"FROM _obs {_group('rbd', monthly)}"
+    )
+    community = f"""
+        SELECT m.community_id, o.year, {_month(monthly, "o.month")} AS month, false AS base, {agg}
+        FROM _obs o JOIN _mem m
+            ON m.teacher_id = o.teacher_id AND m.year = o.year AND m.rbd = o.rbd
+        {_group("m.community_id", monthly, "o.year", "o.month")}
+    """
+    wide = _scoped(("n", "s1", "s2"), kinds, school=school, community=community)
+    sql = _insert_facts(wide, {"desempeno_docente": {"n": "n", "s1": "s1", "s2": "s2"}}, wanted)
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _obs")
+
+
+def _survey_cells(cur: duckdb.DuckDBPyConnection, scope: Scope, by: str | None = None) -> None:
+    """``_sv``: answers summed per school, community, dimension, item, wave and month.
+
+    The students behind a value are counted as the most student answers to any one item in
+    any one wave (each student answers an item once per wave): exact when they answer the same
+    items, an undercount otherwise — which only hides more.
+    """
+    cond, params = scope_clause(scope, "survey_response", "t")
+    dims = ", ".join(f"'{d}'" for d in PERCEPTION_DIMENSIONS)
+    extra = f", t.respondent_kind AS {by}" if by else ""
+    # Group the raw columns first (17 million rows at national scale); a wave's meaning
+    # (baseline or a date) is worked out once per distinct wave, not once per answer.
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _sv AS
+        WITH a AS (
+            SELECT t.rbd, t.community_id, t.dimension AS dim, t.item, t.wave{extra},
+                   year(t.response_date) AS ry, month(t.response_date) AS rm,
+                   t.respondent_kind = 'estudiante' AS student,
+                   CAST(CASE WHEN t.reverse_coded THEN 6 - t.answer ELSE t.answer END
+                        AS DOUBLE) AS v
+            FROM survey_response t
+            WHERE {cond} AND t.answer BETWEEN 1 AND 5 AND t.dimension IN ({dims})
+        ),
+        cells AS (
+            SELECT rbd, community_id, dim, item, wave{", " + by if by else ""}, ry, rm,
+                   count(*) AS n, count(*) FILTER (WHERE v >= 4) AS k, sum(v) AS s1,
+                   sum(v * v) AS s2, count(*) FILTER (WHERE student) AS st
+            FROM a GROUP BY ALL
+        ),
+        waves AS (
+            SELECT wave, lower(strip_accents(trim(wave))) IN ('linea base', 'linea de base')
+                       AS base,
+                   TRY_CAST(wave AS DATE) AS d
+            FROM (SELECT DISTINCT wave FROM cells)
+        )
+        SELECT c.* EXCLUDE (ry, rm), w.base,
+               coalesce(c.ry, year(w.d)) AS year, coalesce(c.rm, month(w.d)) AS month
+        FROM cells c JOIN waves w ON w.wave = c.wave
+        """,
+        params,
+    )
+
+
+def _survey_sql(kinds: frozenset[int], monthly: bool, by: str | None = None) -> str:
+    """Perception facts from ``_sv``: the baseline wave as its own row (no period), the other
+    answers by year (and month) of answer."""
+    extra = f", {by}" if by else ""
+    # Per item and wave first (yearly and, if asked, monthly), so that the students of a wave
+    # answered over several months count once in the year.
+    agg = "sum(n) AS n, sum(k) AS k, sum(s1) AS s1, sum(s2) AS s2, max(st) AS n_priv, min(y0) AS y0"
+
+    def cells(owner: str) -> str:
+        keys = f"{owner}, dim{extra}, item, wave, base, yy"
+        month = "mm" if monthly else "NULL::INTEGER"
+        only_communities = "AND community_id IS NOT NULL" if owner != "rbd" else ""
+        sets = f"({keys}), ({keys}, mm)" if monthly else f"({keys})"
+        return f"""
+            SELECT {owner}, dim{extra}, base, yy AS year, {month} AS month,
+                   sum(n) AS n, sum(k) AS k, sum(s1) AS s1, sum(s2) AS s2, sum(st) AS st,
+                   min(year) AS y0
+            FROM (SELECT *, CASE WHEN base THEN NULL ELSE year END AS yy,
+                            CASE WHEN base THEN NULL ELSE month END AS mm
+                  FROM _sv WHERE (base OR year IS NOT NULL) {only_communities})
+            GROUP BY GROUPING SETS ({sets})
+            {"HAVING NOT (base AND GROUPING(mm) = 0)" if monthly else ""}
+        """
+
+    school = f"SELECT rbd, dim{extra}, year, month, base, {agg} FROM ({cells('rbd')}) GROUP BY ALL"
+    community = f"""
+        SELECT p.community_id, dim{extra}, year, month, base, {agg}
+        FROM ({cells("rbd, community_id")}) p JOIN _com c ON c.id = p.community_id AND c.rbd = p.rbd
+        GROUP BY ALL
+    """
+    keys: tuple[str, ...] = ("dim", "year", "month", "base") + ((by,) if by else ())
+    # A territory's or school's students: the sum over its parts of each part's count.
+    return _scoped(
+        ("n", "k", "s1", "s2", "n_priv", "y0"),
+        kinds,
+        school=school,
+        community=community,
+        agg={"y0": "min"},
+        keys=keys,
+    )
+
+
+def _surveys(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+) -> None:
+    codes = [c for c in _SOURCES["surveys"] if c in wanted]
+    if not codes:
+        return
+    _survey_cells(cur, scope)
+    wide = _survey_sql(kinds, monthly)
+    mapping = ", ".join(f"('{d}', {IND_CODE['percepcion_' + d]})" for d in PERCEPTION_DIMENSIONS)
+    cur.execute(
+        f"""
+        INSERT INTO _f
+        SELECT m.ind, w.kind, w.sid, CAST(w.year AS SMALLINT),
+               CAST(coalesce(w.month, 0) AS TINYINT), w.base, false,
+               w.n, w.k, w.s1, w.s2, {_NAN}, {_NAN}, {_NAN}, w.n_priv,
+               coalesce(CAST(w.y0 AS DOUBLE), {_NAN})
+        FROM ({wide}) w JOIN (VALUES {mapping}) m(dim, ind) ON m.dim = w.dim
+        WHERE m.ind IN (SELECT UNNEST(?::SMALLINT[]))
+        """,
+        [[IND_CODE[c] for c in codes]],
+    )
+    cur.execute("DROP TABLE _sv")
+
+
+# -- rows, baselines, targets, families ----------------------------------------------------------
+def _assemble(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], inds: list[int]
+) -> None:
+    """``_r``: the rows in output order, with their scope's baseline year."""
+    # Attendance: per scope and year, from the results file, else from monthly attendance.
+    att = [IND_CODE["asistencia_promedio"], IND_CODE["inasistencia_cronica"]]
+    cur.execute(
+        f"""
+        DELETE FROM _f v WHERE v.ind >= {MONTHLY_VARIANT} AND EXISTS (
+            SELECT 1 FROM _f r WHERE r.ind = v.ind - {MONTHLY_VARIANT} AND r.kind = v.kind
+                AND r.sid = v.sid AND r.year = v.year AND r.n > 0)
+        """
+    )
+    cur.execute(
+        f"""
+        DELETE FROM _f r WHERE r.ind IN ({att[0]}, {att[1]}) AND r.n = 0 AND EXISTS (
+            SELECT 1 FROM _f v WHERE v.ind = r.ind + {MONTHLY_VARIANT} AND v.kind = r.kind
+                AND v.sid = r.sid AND v.year = r.year)
+        """
+    )
+    cur.execute(
+        f"UPDATE _f SET ind = ind - {MONTHLY_VARIANT}, mon = true WHERE ind >= {MONTHLY_VARIANT}"
+    )
+    scopes = []
+    if 1 in kinds:
+        scopes.append("SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, year FROM sy")
+    if 0 in kinds:
+        scopes.append("SELECT 0, c.id, sy.year FROM _com c JOIN sy ON sy.rbd = c.rbd")
+    if 2 in kinds:
+        scopes.append(
+            "SELECT DISTINCT 2, st.territory_id, sy.year FROM _st st JOIN sy ON sy.rbd = st.rbd"
+        )
+    stats = ", ".join(f"coalesce(f.{s}, {_NAN}) AS {s}" for s in _STATS)
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _r AS
+        WITH sy AS (
+            SELECT DISTINCT TRY_CAST(sid AS INTEGER) AS rbd, year FROM _f
+            WHERE kind = 1 AND month = 0 AND NOT base AND n > 0
+            UNION
+            SELECT DISTINCT c.rbd, f.year FROM _f f JOIN _com c ON c.id = f.sid
+            WHERE f.kind = 0 AND f.month = 0 AND NOT f.base AND f.n > 0
+        ),
+        sc AS ({" UNION ALL ".join(scopes)}),
+        g AS (
+            SELECT i.ind, sc.kind, sc.sid, sc.year
+            FROM sc CROSS JOIN (SELECT UNNEST(?::SMALLINT[]) AS ind) i
+        ),
+        allr AS (
+            SELECT g.ind, g.kind, g.sid, g.year, CAST(0 AS TINYINT) AS month, false AS base,
+                   coalesce(f.mon, false) AS mon, {stats}
+            FROM g LEFT JOIN _f f ON f.ind = g.ind AND f.kind = g.kind AND f.sid = g.sid
+                AND f.year = g.year AND f.month = 0 AND NOT f.base
+            UNION ALL
+            SELECT f.ind, f.kind, f.sid, f.year, f.month, f.base, f.mon, {stats}
+            FROM _f f WHERE (f.month > 0 OR f.base) AND f.ind IN (SELECT UNNEST(?::SMALLINT[]))
+        ),
+        sb AS (
+            SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, base_year FROM _sch
+            UNION ALL
+            SELECT 0, c.id, s.base_year FROM _com c JOIN _sch s ON s.rbd = c.rbd
+            UNION ALL
+            SELECT 2, st.territory_id, min(s.base_year) FROM _st st JOIN _sch s ON s.rbd = st.rbd
+            GROUP BY ALL
+        )
+        SELECT row_number() OVER (ORDER BY a.ind, a.kind, d.sc, a.year NULLS FIRST, a.month) - 1
+                   AS rid,
+               a.*, d.sc, sb.base_year
+        FROM allr a
+        JOIN (SELECT sid, CAST(row_number() OVER (ORDER BY sid) - 1 AS INTEGER) AS sc
+              FROM (SELECT DISTINCT sid FROM allr)) d ON d.sid = a.sid
+        LEFT JOIN sb ON sb.kind = a.kind AND sb.sid = a.sid
+        """,
+        [inds, inds],
+    )
+
+
+def _fetch(
+    cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> dict[str, Any]:
+    return cur.execute(sql, params or []).fetchnumpy()
+
+
+def _filled(arr: Any, fill: Any) -> Any:
+    return arr.filled(fill) if isinstance(arr, np.ma.MaskedArray) else arr
+
+
+def _baselines(cur: duckdb.DuckDBPyConnection, size: int) -> IntArray:
+    """The row holding each row's baseline: the perception's baseline wave when there is one,
+    else the scope's baseline year."""
+    res = _fetch(
+        cur,
+        """
+        SELECT r.rid, coalesce(w.rid, b.rid, -1) AS brid
+        FROM _r r
+        LEFT JOIN _r w ON w.base AND w.n > 0 AND w.ind = r.ind AND w.kind = r.kind AND w.sid = r.sid
+        LEFT JOIN _r b ON NOT b.base AND b.month = 0 AND b.ind = r.ind AND b.kind = r.kind
+            AND b.sid = r.sid AND b.year = r.base_year
+        """,
+    )
+    out = np.full(size, -1, dtype=np.int64)
+    out[res["rid"].astype(np.int64)] = res["brid"].astype(np.int64)
+    return out
+
+
+def _targets(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, size: int
+) -> tuple[FloatArray, FloatArray]:
+    """The target that applies to each row: the nearest deadline not before the row's year,
+    else the latest one."""
+    cond, params = scope_clause(scope, "target", "t")
+    inds = ", ".join(f"('{c}', {i})" for c, i in IND_CODE.items())
+    kinds = ", ".join(f"('{k}', {i})" for k, i in KIND_CODE.items())
+    res = _fetch(
+        cur,
+        f"""
+        WITH t AS (
+            SELECT m.ind, k.kind, t.scope_id, t.target_value, t.deadline_year
+            FROM target t
+            JOIN (VALUES {inds}) m(code, ind) ON m.code = t.indicator
+            JOIN (VALUES {kinds}) k(name, kind) ON k.name = t.scope_kind
+            WHERE t.scope_id IN (SELECT DISTINCT sid FROM _r) AND {cond}
+        )
+        SELECT r.rid,
+               arg_min(t.target_value, CASE WHEN t.deadline_year >= r.year THEN t.deadline_year
+                                            ELSE 100000 - t.deadline_year END) AS meta,
+               arg_min(t.deadline_year, CASE WHEN t.deadline_year >= r.year THEN t.deadline_year
+                                             ELSE 100000 - t.deadline_year END) AS meta_year
+        FROM _r r JOIN t ON t.ind = r.ind AND t.kind = r.kind AND t.scope_id = r.sid
+        WHERE NOT r.base
+        GROUP BY r.rid
+        """,
+        params,
+    )
+    meta = np.full(size, np.nan)
+    year = np.full(size, np.nan)
+    rid = res["rid"].astype(np.int64)
+    meta[rid] = res["meta"].astype(float)
+    year[rid] = res["meta_year"].astype(float)
+    return meta, year
+
+
+def _families(cur: duckdb.DuckDBPyConnection, suppressible: list[int]) -> tuple[IntArray, IntArray]:
+    """(total, part) row pairs where parts can add up to a total: a territory and its schools,
+    a school and its communities, a year and its months (same indicator and period)."""
+    if not suppressible:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty
+    same = (
+        "c.ind = p.ind AND c.year IS NOT DISTINCT FROM p.year AND c.month = p.month "
+        "AND c.base = p.base"
+    )
+    res = _fetch(
+        cur,
+        f"""
+        WITH r AS (SELECT * FROM _r WHERE ind IN (SELECT UNNEST(?::SMALLINT[])))
+        SELECT p.rid AS p, c.rid AS c FROM r p
+            JOIN _st st ON p.kind = 2 AND st.territory_id = p.sid
+            JOIN r c ON c.kind = 1 AND c.sid = CAST(st.rbd AS VARCHAR) AND {same}
+        UNION ALL
+        SELECT p.rid, c.rid FROM r p
+            JOIN _com cm ON p.kind = 1 AND CAST(cm.rbd AS VARCHAR) = p.sid
+            JOIN r c ON c.kind = 0 AND c.sid = cm.id AND {same}
+        UNION ALL
+        SELECT p.rid, c.rid FROM r p
+            JOIN r c ON p.month = 0 AND c.month > 0 AND NOT p.base AND NOT c.base
+                AND c.ind = p.ind AND c.kind = p.kind AND c.sid = p.sid AND c.year = p.year
+        """,
+        [suppressible],
+    )
+    return res["p"].astype(np.int64), res["c"].astype(np.int64)
+
+
+def load_indicator_rows(
+    store: Store,
+    scope: Scope,
+    *,
+    cutoff: date,
+    kinds: Iterable[str] = SCOPE_KINDS,
+    monthly: bool = True,
+    indicators: Iterable[str] | None = None,
+) -> IndicatorRows:
+    """Read and join everything the engine needs for ``indicators`` in ``kinds`` and ``scope``.
+
+    Example:
+        >>> from metrics.store import open_store
+        >>> store = open_store(":memory:")
+        >>> len(load_indicator_rows(store, Scope.all(), cutoff=date(2024, 12, 31)))
+        0
+    """
+    kind_set = frozenset(KIND_CODE[k] for k in kinds)
+    wanted = set(indicators) if indicators is not None else set(CATALOG.codes)
+    needs = {src for src, codes in _SOURCES.items() if wanted & set(codes)}
+    cur = store.cursor()
+    try:
+        cur.execute("SET SESSION preserve_insertion_order = false")
+        students = bool(needs & {"results", "attendance", "tests"})
+        _prepare(cur, scope, courses=students and 0 in kind_set)
+        if "results" in needs or "attendance" in needs:
+            _results(cur, scope, kind_set, wanted)
+        if "attendance" in needs:
+            _attendance(cur, scope, kind_set, wanted)
+        if "tests" in needs:
+            _tests(cur, scope, kind_set, wanted)
+        if "roster" in needs:
+            _roster(cur, scope, kind_set, wanted)
+        if "schedule" in needs:
+            _schedule(cur, scope, kind_set, wanted, cutoff, monthly)
+        if "sessions" in needs:
+            _sessions(cur, scope, kind_set, wanted, monthly)
+        if "observations" in needs:
+            _observations(cur, scope, kind_set, wanted, monthly)
+        if "surveys" in needs:
+            _surveys(cur, scope, kind_set, wanted, monthly)
+        inds = sorted(IND_CODE[c] for c in wanted)
+        _assemble(cur, scope, kind_set, inds)
+        cols = ", ".join(_STATS)
+        r = _fetch(
+            cur,
+            "SELECT ind, kind, sc, coalesce(CAST(year AS DOUBLE), 'NaN'::DOUBLE) AS year, "
+            f"month, base, mon, coalesce(CAST(base_year AS DOUBLE), 'NaN'::DOUBLE) AS base_year, "
+            f"{cols} FROM _r ORDER BY rid",
+        )
+        sids = cur.execute(
+            "SELECT list(sid ORDER BY sc) FROM (SELECT DISTINCT sc, sid FROM _r)"
+        ).fetchone()
+        size = int(r["ind"].size)
+        brid = _baselines(cur, size)
+        meta, meta_year = _targets(cur, scope, size)
+        suppressible = [IND_CODE[c] for c in wanted if _is_suppressible(c)]
+        parent, child = _families(cur, suppressible)
+        communities = cur.execute("SELECT id, rbd FROM _com").df()
+        links = cur.execute("SELECT rbd, territory_id FROM _st").df()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron calcular los indicadores: {exc}") from exc
+    finally:
+        cur.close()
+    return IndicatorRows(
+        ind=r["ind"].astype(np.int64),
+        kind=r["kind"].astype(np.int64),
+        sid=r["sc"].astype(np.int64),
+        sids=np.asarray((sids[0] if sids else None) or [], dtype=object),
+        year=r["year"].astype(float),
+        month=r["month"].astype(np.int64),
+        base=r["base"].astype(bool),
+        monthly_source=r["mon"].astype(bool),
+        stats={s: np.asarray(_filled(r[s], np.nan), dtype=float) for s in _STATS},
+        base_year=r["base_year"].astype(float),
+        brid=brid,
+        meta=meta,
+        meta_year=meta_year,
+        parent=parent,
+        child=child,
+        communities=communities,
+        links=links,
+    )
+
+
+def _is_suppressible(code: str) -> bool:
+    return INDICATORS[code].suppressible
+
+
+# -- breakdowns ------------------------------------------------------------------------------------
+def load_breakdown_facts(
+    store: Store, scope: Scope, *, cutoff: date, monthly: bool = True
+) -> pd.DataFrame:
+    """Facts of the documented breakdowns (``BREAKDOWN_COLUMNS``), every scope kind.
+
+    - ``cumplimiento_cronograma`` by ``responsable``;
+    - each ``percepcion_*`` by ``tipo_encuestado`` (docente, estudiante, apoderado, directivo);
+    - ``puntaje_estandarizado`` by ``serie`` (test, grade level and subject).
+    """
+    kinds = frozenset(KIND_CODE.values())
+    names = {v: k for k, v in KIND_CODE.items()}
+    cur = store.cursor()
+    try:
+        cur.execute("SET SESSION preserve_insertion_order = false")
+        _prepare(cur, scope, courses=True)
+        wide, params = _schedule_sql(scope, kinds, cutoff, monthly, by="responsable")
+        acts = cur.execute(
+            "SELECT 'cumplimiento_cronograma' AS indicator, 'responsable' AS breakdown, "
+            "responsable AS category, kind, sid, year, month, base, n, k, "
+            "NULL AS s1, NULL AS s2, NULL AS rx, 0 AS n_priv "
+            f"FROM ({wide})",
+            params,
+        ).df()
+        _survey_cells(cur, scope, by="tipo")
+        survey = cur.execute(
+            "SELECT 'percepcion_' || dim AS indicator, 'tipo_encuestado' AS breakdown, "
+            "tipo AS category, kind, sid, year, month, base, n, k, s1, s2, NULL AS rx, n_priv "
+            f"FROM ({_survey_sql(kinds, monthly, by='tipo')})",
+        ).df()
+        cond, tparams = scope_clause(scope, "standardized_test", "t")
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _tst AS
+            SELECT CAST(t.year AS INTEGER) AS year, t.rbd, lower(t.grade_level) AS gl,
+                   t.test || ' ' || t.grade_level || ' ' || t.subject AS serie,
+                   t.students_assessed::DOUBLE AS n, t.mean_score * t.students_assessed AS s1,
+                   t.students_assessed::DOUBLE AS n_priv
+            FROM standardized_test t
+            WHERE {cond} AND t.mean_score IS NOT NULL AND t.students_assessed > 0
+            """,
+            tparams,
+        )
+        agg = "sum(n) AS n, sum(s1) AS s1, sum(n_priv) AS n_priv"
+        school = (
+            f"SELECT rbd, year, NULL::INTEGER AS month, false AS base, serie, {agg} "
+            "FROM _tst GROUP BY ALL"
+        )
+        community = (
+            f"SELECT l.community_id, s.year, NULL::INTEGER AS month, false AS base, s.serie, "
+            f"{agg} FROM _tst s JOIN ({_LEVELS}) l ON l.rbd = s.rbd AND l.year = s.year "
+            "AND l.gl = s.gl GROUP BY ALL"
+        )
+        wide = _scoped(
+            ("n", "s1", "n_priv"),
+            kinds,
+            school=school,
+            community=community,
+            keys=("year", "month", "base", "serie"),
+        )
+        tests = cur.execute(
+            "SELECT 'puntaje_estandarizado' AS indicator, 'serie' AS breakdown, "
+            "serie AS category, kind, sid, year, month, base, n, NULL AS k, s1, NULL AS s2, "
+            f"n AS rx, n_priv FROM ({wide})",
+        ).df()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron calcular los desgloses: {exc}") from exc
+    finally:
+        cur.close()
+    frames = [f for f in (acts, survey, tests) if len(f)]
+    if not frames:
+        return pd.DataFrame({c: [] for c in BREAKDOWN_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
+    out["scope_kind"] = out["kind"].map(names)
+    out = out.rename(columns={"sid": "scope_id"})
+    for c in ("n", "k", "s1", "s2", "rx", "n_priv"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    out["year"] = pd.to_numeric(out["year"], errors="coerce").astype(float)
+    out["month"] = pd.to_numeric(out["month"], errors="coerce").fillna(0).astype(int)
+    out["base"] = out["base"].astype(bool)
+    return out.loc[:, list(BREAKDOWN_COLUMNS)]
+
+
+def read_min_group_size(store: Store) -> int | None:
+    """The deployment's minimum group size (``setting`` row), or None when not set."""
+    df = store.query_df("SELECT value FROM setting WHERE key = ?", [MIN_GROUP_SETTING])
+    if not len(df):
+        return None
+    try:
+        value = int(str(df["value"].iloc[0]).strip())
+    except ValueError:
+        return None
+    return value if value >= 1 else None

@@ -1,0 +1,118 @@
+"""The indicator catalogue: DOMAIN.md's codes, valid models, and documented in the README."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pydantic
+import pytest
+
+from metrics.catalog import CATALOG, INDICATORS, Catalog, get_indicator, indicators_for_moment
+from metrics.indicators import OUTPUT_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = "<!-- indicadores -->"
+
+DOMAIN_CODES = {
+    "cumplimiento_cronograma": "durante",
+    "percepcion_colaboracion": "durante",
+    "percepcion_apoyo": "durante",
+    "percepcion_satisfaccion": "durante",
+    "percepcion_aprendizaje": "durante",
+    "frecuencia_reuniones": "resultados",
+    "participacion_activa": "resultados",
+    "intercambio_estrategias": "resultados",
+    "desempeno_docente": "resultados",
+    "promedio_notas": "impacto",
+    "tasa_aprobacion": "impacto",
+    "tasa_reprobacion": "impacto",
+    "tasa_retiro": "impacto",
+    "tasa_repitencia": "impacto",
+    "asistencia_promedio": "impacto",
+    "inasistencia_cronica": "impacto",
+    "puntaje_estandarizado": "impacto",
+    "permanencia_docente": "impacto",
+}
+LOWER_IS_BETTER = {"tasa_reprobacion", "tasa_retiro", "tasa_repitencia", "inasistencia_cronica"}
+
+
+def docs_text() -> tuple[Path, str]:
+    """The README when it carries the indicator table, else docs/indicadores.md."""
+    readme = ROOT / "README.md"
+    if readme.exists() and MARKER in readme.read_text(encoding="utf-8"):
+        return readme, readme.read_text(encoding="utf-8")
+    doc = ROOT / "docs" / "indicadores.md"
+    return doc, doc.read_text(encoding="utf-8")
+
+
+def table_rows(text: str, marker: str) -> dict[str, list[str]]:
+    """Rows of the Markdown table after ``marker``, keyed by their first (backticked) cell."""
+    start = text.index(marker) + len(marker)
+    end = text.index(marker.replace("<!-- ", "<!-- /"), start)
+    rows: dict[str, list[str]] = {}
+    for line in text[start:end].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.fullmatch(r"`([a-z_]+)`", cells[0]) if cells and cells[0] else None
+        if m:
+            rows[m.group(1)] = cells[1:]
+    return rows
+
+
+def test_catalogue_has_exactly_the_domain_codes() -> None:
+    assert set(CATALOG.codes) == set(DOMAIN_CODES)
+    assert len(CATALOG) == len(DOMAIN_CODES) == 18
+
+
+def test_moments_directions_and_student_indicators() -> None:
+    for code, moment in DOMAIN_CODES.items():
+        assert get_indicator(code).moment == moment
+    assert get_indicator("desempeno_docente").moments == ("antes", "resultados")
+    assert {i.code for i in indicators_for_moment("antes")} == {"desempeno_docente"}
+    assert {i.code for i in CATALOG if i.direction == "lower_is_better"} == LOWER_IS_BETTER
+    students = {i.code for i in CATALOG if i.student_based}
+    assert students == {
+        "promedio_notas", "tasa_aprobacion", "tasa_reprobacion", "tasa_retiro",
+        "tasa_repitencia", "asistencia_promedio", "inasistencia_cronica",
+        "puntaje_estandarizado",
+    }  # fmt: skip
+    assert {i.code for i in CATALOG if i.monthly} == {
+        c for c, m in DOMAIN_CODES.items() if m in ("durante", "resultados")
+    }
+    assert all(i.unit == "%" for i in CATALOG if i.statistic == "proporcion")
+
+
+def test_every_indicator_has_a_technical_sheet_in_spanish() -> None:
+    for ind in CATALOG:
+        assert ind.sheet.formula and ind.sheet.numerator and ind.sheet.denominator
+        assert ind.sheet.source and ind.definition
+        assert ind.name[0].isupper()
+
+
+def test_catalogue_is_validated_and_frozen() -> None:
+    one = INDICATORS["tasa_aprobacion"]
+    with pytest.raises(pydantic.ValidationError, match="repetidos"):
+        Catalog(indicators=(one, one))
+    with pytest.raises(pydantic.ValidationError):
+        one.code = "otra"  # type: ignore[misc]
+    with pytest.raises(pydantic.ValidationError):
+        type(one).model_validate({**one.model_dump(), "direction": "sideways"})
+    with pytest.raises(KeyError, match="desconocido"):
+        get_indicator("nada")
+
+
+def test_every_code_is_in_the_readme_indicator_table() -> None:
+    path, text = docs_text()
+    assert MARKER in text, f"{path} has no {MARKER} table"
+    rows = table_rows(text, MARKER)
+    missing = set(CATALOG.codes) - set(rows)
+    assert not missing, f"{path.name} lacks {sorted(missing)}"
+    assert not set(rows) - set(CATALOG.codes), "the table documents unknown codes"
+    for code, cells in rows.items():
+        assert cells[0] == INDICATORS[code].name, code
+
+
+def test_every_result_field_is_documented() -> None:
+    path, text = docs_text()
+    rows = table_rows(text, "<!-- campos -->")
+    assert list(rows) == list(OUTPUT_COLUMNS), path.name
