@@ -93,3 +93,12 @@ def format_month(year: int, month: int) -> str:
     'mayo 2025'
     """
     return f"{MONTHS_ES[month - 1]} {year}"
+
+
+def count_label(n: int, singular: str, plural: str) -> str:
+    """A count with its noun in the right number.
+
+    >>> count_label(1, "fila", "filas"), count_label(3540980, "fila", "filas")
+    ('1 fila', '3.540.980 filas')
+    """
+    return f"{format_number(n)} {singular if n == 1 else plural}"

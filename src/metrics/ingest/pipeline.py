@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metrics.errors import UploadError
-from metrics.formatting import format_number
+from metrics.formatting import count_label, format_number
 from metrics.ingest.datasets import DATASETS
 from metrics.ingest.formats import (
     Binding,
@@ -107,9 +107,9 @@ class ImportResult:
             )
         verb = "se cargaría" if self.dry_run else "cargado"
         text = (
-            f"{self.file}: {label} {verb} — {format_number(self.rows)} filas "
-            f"({format_number(self.rows_new)} nuevas, {format_number(self.rows_replaced)} "
-            "reemplazadas)"
+            f"{self.file}: {label} {verb} — {count_label(self.rows, 'fila', 'filas')} "
+            f"({count_label(self.rows_new, 'nueva', 'nuevas')}, "
+            f"{count_label(self.rows_replaced, 'reemplazada', 'reemplazadas')})"
         )
         if self.period:
             text += f", período {self.period}"

@@ -277,7 +277,7 @@ def _first_line(path: Path) -> str:
 def sniff_delimiter(line: str) -> str:
     """The separator used most on a header line, counting only outside quotes.
 
-    >>> sniff_delimiter('"Marca temporal","¿Colaboro, a menudo?";x')
+    >>> sniff_delimiter('"Marca temporal","¿Colaboro, a menudo?","Nota; final"')
     ','
     >>> sniff_delimiter("AGNO;RBD;NOM_RBD")
     ';'

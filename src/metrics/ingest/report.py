@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from metrics.formatting import format_number
+from metrics.formatting import count_label, format_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,7 +103,7 @@ class Report:
     def summary(self) -> str:
         """One Spanish sentence: how many errors and warnings."""
         if self.ok and not self.warning_count:
-            return f"{self.file}: sin problemas ({format_number(self.rows)} filas)."
+            return f"{self.file}: sin problemas ({count_label(self.rows, 'fila', 'filas')})."
         parts = []
         if self.error_count:
             parts.append(f"{format_number(self.error_count)} error(es)")

@@ -966,7 +966,7 @@ def upload_section(store: Store, actor: str) -> None:
             show_error(exc)
             continue
         done.add(up.file_id)
-        st.success(f"**{up.name}**: {result.summary()}", icon=":material/check_circle:")
+        st.success(result.summary(), icon=":material/check_circle:")
     bar.progress(1.0, text="Listo.")
     clear_caches()
 
