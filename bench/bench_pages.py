@@ -21,8 +21,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-PAGES = ["app.py", "pages/antes.py", "pages/durante.py", "pages/resultados.py",
-         "pages/impacto.py", "pages/comunidades.py"]
+PAGES = [
+    "app.py",
+    "pages/antes.py",
+    "pages/durante.py",
+    "pages/resultados.py",
+    "pages/impacto.py",
+    "pages/comunidades.py",
+]
 
 
 def _fresh_app(db: Path):  # type: ignore[no-untyped-def]
@@ -74,8 +80,11 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         demo = Path(tmp) / "demo.duckdb"
-        subprocess.run([sys.executable, "-m", "metrics.cli", "demo", "--db", str(demo)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "metrics.cli", "demo", "--db", str(demo)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         print(f"Demo store: {demo.stat().st_size / 1e6:.1f} MB; {n} runs per cell (median).\n")
         print("| página | primer render (s) | cambio de filtro (s) |")
         print("|---|---:|---:|")
@@ -90,10 +99,24 @@ def main() -> int:
     if not national.exists():
         OUT.mkdir(parents=True, exist_ok=True)
         print("\nBuilding the national store (once; reused from bench/out/)…", flush=True)
-        subprocess.run([sys.executable, "-m", "metrics.cli", "demo", "--escala", "nacional",
-                        "--db", str(national)], check=True, stdout=subprocess.DEVNULL)
-    print(f"\nNational store: {national.stat().st_size / 1e6:.0f} MB; page of one school "
-          f"(RBD 1), first render with fresh caches, {n} runs (median).\n")
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "metrics.cli",
+                "demo",
+                "--escala",
+                "nacional",
+                "--db",
+                str(national),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    print(
+        f"\nNational store: {national.stat().st_size / 1e6:.0f} MB; page of one school "
+        f"(RBD 1), first render with fresh caches, {n} runs (median).\n"
+    )
     print("| página | primer render (s) |")
     print("|---|---:|")
     for page in PAGES:

@@ -30,6 +30,14 @@ TARGET_FILL = "#9AD1D4"
 FONT_SIZE = 15
 TITLE_SIZE = 20
 
+TONE_COLOURS = {
+    "Mejora concluyente": BETTER,
+    "Empeora (concluyente)": WORSE,
+    "Cambio no concluyente": NEUTRAL,
+    "Sin comparación": "#111827",
+}
+"""Point colours of a trend: the change against the baseline, never red/green alone."""
+
 LIKERT_COLOURS = ["#B35806", "#F1A340", "#D9D9D9", "#67A9CF", "#2166AC"]
 """Diverging palette for answers 1–5 (orange for disagreement, blue for agreement)."""
 
@@ -142,9 +150,24 @@ def build_trend_chart(
             .encode(x=x, y="ic_inferior:Q", y2="ic_superior:Q")
         )
     layers.append(base.mark_line(color=SERIES, strokeWidth=3).encode(x=x, y=y))
-    layers.append(
-        base.mark_point(color=SERIES, filled=True, size=140).encode(x=x, y=y, tooltip=tooltip)
-    )
+    if "tono" in shown.columns:
+        tone = alt.Color(
+            "tono:N",
+            title=None,
+            scale=alt.Scale(domain=list(TONE_COLOURS), range=list(TONE_COLOURS.values())),
+        )
+        layers.append(
+            base.mark_point(filled=True, size=180, opacity=1).encode(
+                x=x,
+                y=y,
+                color=tone,
+                tooltip=[*tooltip, alt.Tooltip("tono:N", title="Respecto de la línea base")],
+            )
+        )
+    else:
+        layers.append(
+            base.mark_point(color=SERIES, filled=True, size=140).encode(x=x, y=y, tooltip=tooltip)
+        )
     layers.append(
         base.mark_text(
             align="left", dx=12, dy=-12, fontSize=FONT_SIZE, fontWeight="bold", color="#111827"

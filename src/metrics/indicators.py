@@ -9,7 +9,7 @@ the same suppression. Targets and baseline years are read and written through
 :func:`import_targets`, :func:`export_targets` and :func:`set_baseline_year`.
 
 SQL lives in :mod:`metrics.store.indicators` and :mod:`metrics.store.targets`; formulas in
-:mod:`metrics.compute`; this module joins them with pandas (no row loops over data).
+:mod:`metrics.compute`; this module applies them to whole NumPy arrays (no loops over rows).
 
 Suppression depends on every value a user can see side by side, so it is decided over the
 user's whole Scope: pass the user's Scope and filter with ``alcance``/``alcance_id``/``rbds``/
@@ -83,21 +83,8 @@ TARGET_COLUMNS: tuple[str, ...] = (
 )
 """Columns of the targets file (``tablero metas exportar`` / ``importar``)."""
 
-_FLOAT_OUT = (
-    "valor",
-    "media",
-    "linea_base",
-    "meta",
-    "cambio",
-    "cambio_pct",
-    "progreso",
-    "ic_inferior",
-    "ic_superior",
-    "efecto_g",
-)
 _SCOPE_ORDER = {k: i for i, k in enumerate(SCOPE_KINDS)}
 _IND_ORDER = {code: i for i, code in enumerate(CATALOG.codes)}
-_ATTENDANCE = ("asistencia_promedio", "inasistencia_cronica")
 
 
 class IndicatorRequestError(TableroError):
@@ -500,12 +487,13 @@ _BREAKDOWN_CODES = (
 )
 
 # Scope kinds a request needs: a value's suppression depends on the families it is a part of
-# (a community in its school, a school in its territories), never on its own parts.
+# (a community in its school, a school in its territories), never on its own parts; and a
+# territory's years are its schools'.
 _NEEDED_KINDS: dict[str | None, tuple[str, ...]] = {
     None: SCOPE_KINDS,
     "comunidad": SCOPE_KINDS,
     "establecimiento": ("establecimiento", "territorio"),
-    "territorio": ("territorio",),
+    "territorio": ("establecimiento", "territorio"),
 }
 
 

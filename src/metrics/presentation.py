@@ -83,6 +83,15 @@ def unit_text(indicator: Indicator) -> str:
     return _UNIT_SUFFIX.get(indicator.unit, f" {indicator.unit}")
 
 
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """The engine's frame with categorical columns as plain values, for display code."""
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(object)
+    return out
+
+
 def format_indicator_value(indicator: Indicator, value: Any) -> str:
     """A value of ``indicator`` with its unit, es-CL.
 
@@ -198,22 +207,56 @@ def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def trend_frame(series: pd.DataFrame) -> pd.DataFrame:
+TONES = ("Mejora concluyente", "Empeora (concluyente)", "Cambio no concluyente", "Sin comparación")
+"""How a point of a trend reads against the baseline (its colour on the chart)."""
+
+
+def change_tone(indicator: Indicator, change: Any, conclusive: Any) -> str:
+    """The tone of one period's change: better, worse, or not conclusive.
+
+    >>> change_tone(INDICATORS["tasa_reprobacion"], -4.0, True)
+    'Mejora concluyente'
+    >>> change_tone(INDICATORS["tasa_reprobacion"], 0.9, False)
+    'Cambio no concluyente'
+    """
+    if _missing(change) or _missing(conclusive):
+        return TONES[3]
+    if not bool(conclusive):
+        return TONES[2]
+    return TONES[0] if is_better(indicator, change) else TONES[1]
+
+
+def trend_frame(series: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
     """Engine rows of one indicator → the frame :func:`metrics.charts.build_trend_chart` takes.
 
-    Confidence bounds of the *value* are the baseline plus the interval of the change.
+    Each point carries the 95 % interval of the *value* where it can be known from the value
+    and its n (rates: Wilson), and its tone: whether its change against the baseline is a
+    conclusive improvement, a conclusive worsening, or not conclusive (the engine's interval of
+    the change includes 0).
     """
+    from metrics.compute import wilson
+
+    valor = pd.to_numeric(series["valor"], errors="coerce").to_numpy(dtype=float)
+    n = pd.to_numeric(series["n"], errors="coerce").to_numpy(dtype=float)
     df = pd.DataFrame(
         {
             "periodo": series["periodo"].astype(str).to_numpy(),
-            "valor": pd.to_numeric(series["valor"], errors="coerce").to_numpy(),
-            "n": pd.to_numeric(series["n"], errors="coerce").to_numpy(),
+            "valor": valor,
+            "n": n,
             "suprimido": (series["estado"] == "suprimido").to_numpy(),
+            "tono": [
+                change_tone(indicator, c, k)
+                for c, k in zip(series["cambio"], series["concluyente"], strict=True)
+            ],
         }
     )
-    base = pd.to_numeric(series["linea_base"], errors="coerce").to_numpy()
-    df["ic_inferior"] = base + pd.to_numeric(series["ic_inferior"], errors="coerce").to_numpy()
-    df["ic_superior"] = base + pd.to_numeric(series["ic_superior"], errors="coerce").to_numpy()
+    if indicator.unit == "%":
+        lo, hi = wilson(valor / 100 * n, n)
+        df["ic_inferior"] = lo * 100
+        df["ic_superior"] = hi * 100
+    else:
+        df["ic_inferior"] = float("nan")
+        df["ic_superior"] = float("nan")
     return df
 
 

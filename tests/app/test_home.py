@@ -39,7 +39,7 @@ def test_home_counts_every_school(
         "Principiantes": "2",
         "Estudiantes": "4",
     }
-    datasets = at.dataframe[0].value
+    datasets = next(d.value for d in at.dataframe if "Conjunto de datos" in d.value.columns)
     row = datasets[datasets["Conjunto de datos"] == "Resultados finales de estudiantes"]
     assert row["Filas"].item() == "4"
     assert row["Años"].item() == "2024"
@@ -61,7 +61,7 @@ def test_choosing_a_school_narrows_every_figure(
     assert at.title[0].value == "Tablero DPD — Escuela a, 2024"
     assert _metrics(at)["Establecimientos"] == "1"
     assert _metrics(at)["Estudiantes"] == "2"
-    batches = at.expander[0].dataframe[0].value
+    batches = next(d.value for d in at.dataframe if "Archivo" in d.value.columns)
     assert batches["Archivo"].tolist() == ["a.csv"]
     # Only the chosen school's community is offered.
     assert at.sidebar.selectbox(key="f_community").options == [

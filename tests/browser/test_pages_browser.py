@@ -41,7 +41,7 @@ def test_filters_are_kept_between_pages(browser: object, server: str) -> None:
     try:
         page.goto(server)
         wait_for_app(page)
-        page.get_by_test_id("stSidebar").get_by_text("Todos los establecimientos").click()
+        page.get_by_test_id("stSidebar").get_by_role("combobox", name="Establecimiento").click()
         page.get_by_role("option", name="Escuela Los Aromos (RBD 90001)").click()
         wait_for_app(page)
         expect(page.get_by_role("heading", level=1).first).to_contain_text("Escuela Los Aromos")

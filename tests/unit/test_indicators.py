@@ -400,7 +400,8 @@ def test_scope_of_one_school_returns_nothing_of_another(store: Store) -> None:
     assert compute_indicators(store, Scope.nobody(), corte=CUTOFF).empty
 
 
-def test_filters(store: Store) -> None:
+def test_filters(store: Store, raw: pd.DataFrame) -> None:
+    raw_all = raw
     df = compute_indicators(
         store,
         Scope.all(),
@@ -414,6 +415,12 @@ def test_filters(store: Store) -> None:
     assert set(df["alcance"].astype(str)) == {"comunidad"}
     assert set(df["periodo"].astype(str)) == {"2024"}
     assert set(df["indicador"].astype(str)) == {"participacion_activa"}
+    for kind in ("comunidad", "establecimiento", "territorio"):
+        only = compute_indicators(store, Scope.all(), corte=CUTOFF, alcance=kind, min_group=1)
+        assert set(only["alcance"].astype(str)) == {kind}
+        # The same numbers as when every scope kind is computed.
+        full = raw_all[raw_all["alcance"] == kind].reset_index(drop=True)
+        pd.testing.assert_frame_equal(only.reset_index(drop=True).astype(str), full.astype(str))
     one = compute_indicators(store, Scope.all(), corte=CUTOFF, alcance_id="c1", min_group=1)
     assert set(one["alcance_id"].astype(str)) == {"c1"}
     with pytest.raises(IndicatorRequestError, match="Alcance desconocido"):

@@ -6,5 +6,13 @@ store (``--db``), builds the scope and turns :class:`~metrics.errors.TableroErro
 Spanish message and exit code 2.
 """
 
-COMMAND_MODULES: tuple[str, ...] = ("demo", "info", "importar", "plantilla", "cargas")
+COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
+    "info",
+    "importar",
+    "plantilla",
+    "cargas",
+    "indicadores",
+    "metas",
+)
 """Modules of this package that ``tablero`` offers, in the order its help lists them."""

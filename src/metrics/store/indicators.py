@@ -812,21 +812,22 @@ def _assemble(
     if 1 in kinds:
         scopes.append("SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, year FROM sy")
     if 0 in kinds:
-        scopes.append("SELECT 0, c.id, sy.year FROM _com c JOIN sy ON sy.rbd = c.rbd")
+        scopes.append(
+            "SELECT 0 AS kind, c.id AS sid, sy.year FROM _com c JOIN sy ON sy.rbd = c.rbd"
+        )
     if 2 in kinds:
         scopes.append(
-            "SELECT DISTINCT 2, st.territory_id, sy.year FROM _st st JOIN sy ON sy.rbd = st.rbd"
+            "SELECT DISTINCT 2 AS kind, st.territory_id AS sid, sy.year "
+            "FROM _st st JOIN sy ON sy.rbd = st.rbd"
         )
     stats = ", ".join(f"coalesce(f.{s}, {_NAN}) AS {s}" for s in _STATS)
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _r AS
         WITH sy AS (
+            -- A school's years: those with any data for it (its communities' data is its own).
             SELECT DISTINCT TRY_CAST(sid AS INTEGER) AS rbd, year FROM _f
             WHERE kind = 1 AND month = 0 AND NOT base AND n > 0
-            UNION
-            SELECT DISTINCT c.rbd, f.year FROM _f f JOIN _com c ON c.id = f.sid
-            WHERE f.kind = 0 AND f.month = 0 AND NOT f.base AND f.n > 0
         ),
         sc AS ({" UNION ALL ".join(scopes)}),
         g AS (

@@ -284,8 +284,9 @@ def demo_badge(batches: pd.DataFrame) -> None:
 def load_indicators(_store: Store, store_path: str, scope: Scope, corte: date) -> pd.DataFrame:
     """Every indicator for the user's whole scope (suppression needs it whole), cached."""
     from metrics.indicators import compute_indicators
+    from metrics.presentation import plain
 
-    return compute_indicators(_store, scope, corte=corte)
+    return plain(compute_indicators(_store, scope, corte=corte))
 
 
 def default_territory(store: Store, scope: Scope) -> str | None:
@@ -479,7 +480,7 @@ def trend_card(
     )
     baseline = first_present(series["linea_base"])
     target = first_present(series["meta"])
-    frame = trend_frame(series)
+    frame = trend_frame(series, ind)
     title = ind.name + (" (%)" if ind.unit == "%" else "")
     options: dict[str, Any] = dict(
         title=title,
@@ -498,10 +499,15 @@ def trend_card(
         if pd.notna(n_now) and current["estado"] != "suprimido"
         else ""
     )
+    interval = (
+        " La barra vertical es el intervalo de confianza del 95 % de cada valor."
+        if ind.unit == "%"
+        else ""
+    )
     caption = (
-        f"Fuente: {SOURCE_LABELS.get(source, source)}{n_text}. La barra vertical es el "
-        "intervalo de confianza del 95 % del cambio respecto de la línea base: si cruza la "
-        "línea base, el cambio no es concluyente."
+        f"Fuente: {SOURCE_LABELS.get(source, source)}{n_text}.{interval} Color del punto: "
+        "mejora o empeora de forma concluyente respecto de la línea base (el intervalo de "
+        "confianza del cambio no incluye 0), o cambio no concluyente (gris)."
     )
     download = frame.rename(
         columns={
@@ -509,6 +515,7 @@ def trend_card(
             "valor": "Valor",
             "n": "n",
             "suprimido": "Suprimido",
+            "tono": "Respecto de la línea base",
             "ic_inferior": "IC 95 % inferior",
             "ic_superior": "IC 95 % superior",
         }
@@ -550,8 +557,9 @@ def style_status(table: pd.DataFrame) -> Any:
 def load_breakdowns(_store: Store, store_path: str, scope: Scope, corte: date) -> pd.DataFrame:
     """The engine's breakdowns (by person responsible, respondent kind, test series), cached."""
     from metrics.indicators import compute_breakdowns
+    from metrics.presentation import plain
 
-    return compute_breakdowns(_store, scope, corte=corte)
+    return plain(compute_breakdowns(_store, scope, corte=corte))
 
 
 @st.cache_data(show_spinner=False, ttl=600)
