@@ -670,7 +670,12 @@ def _observations(
     cur.execute("DROP TABLE _obs")
 
 
-def _survey_cells(cur: duckdb.DuckDBPyConnection, scope: Scope, by: str | None = None) -> None:
+def _survey_cells(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    by: str | None = None,
+    communities: bool = True,
+) -> None:
     """``_sv``: answers summed per school, community, dimension, item, wave and month.
 
     The students behind a value are counted as the most student answers to any one item in
@@ -686,7 +691,8 @@ def _survey_cells(cur: duckdb.DuckDBPyConnection, scope: Scope, by: str | None =
         f"""
         CREATE OR REPLACE TEMP TABLE _sv AS
         WITH a AS (
-            SELECT t.rbd, t.community_id, t.dimension AS dim, t.item, t.wave{extra},
+            SELECT t.rbd, {"t.community_id" if communities else "NULL::VARCHAR"} AS community_id,
+                   t.dimension AS dim, t.item, t.wave{extra},
                    year(t.response_date) AS ry, month(t.response_date) AS rm,
                    t.respondent_kind = 'estudiante' AS student,
                    CAST(CASE WHEN t.reverse_coded THEN 6 - t.answer ELSE t.answer END
@@ -766,7 +772,8 @@ def _surveys(
     codes = [c for c in _SOURCES["surveys"] if c in wanted]
     if not codes:
         return
-    _survey_cells(cur, scope)
+    # Without communities, grouping answers by community is wasted work (a third of it).
+    _survey_cells(cur, scope, communities=0 in kinds)
     wide = _survey_sql(kinds, monthly)
     mapping = ", ".join(f"('{d}', {IND_CODE['percepcion_' + d]})" for d in PERCEPTION_DIMENSIONS)
     cur.execute(
