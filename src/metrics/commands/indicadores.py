@@ -1,6 +1,6 @@
 """`tablero indicadores`: every indicator against its baseline and target, as JSON, CSV or a table.
 
-Output formats (documented in docs/indicadores.md):
+Output formats (documented in the README, "Indicadores"):
 
 - ``json`` (default): a list of records with the fields of
   :data:`metrics.indicators.OUTPUT_COLUMNS`; numbers are plain JSON numbers (point decimal),
