@@ -4,26 +4,22 @@ import streamlit as st
 
 from metrics import ui
 from metrics.catalog import INDICATORS
-from metrics.presentation import rows_for
 from metrics.ui import sections
 
-store, filters, scope = ui.page_setup()
-ui.page_title("Antes — línea base y metas", filters)
-results = ui.load_indicators(store, store.path, scope, filters.cutoff)
-chosen = ui.selection(store, filters, scope)
-rows = rows_for(results, *chosen, periodo=str(filters.year)) if chosen else None
-if rows is None or rows.empty:
-    ui.empty_state("no hay indicadores calculados para esta selección y año.")
-    st.stop()
+page = ui.moment_page(
+    "Antes — línea base y metas",
+    None,
+    "no hay indicadores calculados para esta selección y año.",
+)
 st.markdown(
     "La **línea base** es el valor de cada indicador antes de empezar el modelo; la **meta**, "
     "adonde el equipo directivo acordó llegar. Todo lo demás se compara con ellas."
 )
 for moment, title in (("durante", "Durante"), ("resultados", "Resultados"), ("impacto", "Impacto")):
-    part = rows[[INDICATORS[c].moment == moment for c in rows["indicador"]]]
+    part = page.rows[[INDICATORS[c].moment == moment for c in page.rows["indicador"]]]
     if not part.empty:
         sections.bullet_section(part, title)
-sections.target_form(store, scope, *chosen, filters.label(), filters.year)
+sections.target_form(page.store, page.scope, *page.chosen, page.filters.label(), page.filters.year)
 st.subheader("Diagnóstico")
-sections.observations_section(store, scope, filters.rbd, filters.community_id)
-sections.tests_section(store, scope, filters.rbd)
+sections.observations_section(page.store, page.scope, page.filters.rbd, page.filters.community_id)
+sections.tests_section(page.store, page.scope, page.filters.rbd)

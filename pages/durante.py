@@ -3,7 +3,6 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.presentation import rows_for
 from metrics.ui import sections
 
 KEY = [
@@ -14,21 +13,22 @@ KEY = [
     "percepcion_aprendizaje",
 ]
 
-store, filters, scope = ui.page_setup()
-ui.page_title("Durante — implementación", filters)
-results = ui.load_indicators(store, store.path, scope, filters.cutoff)
-breakdowns = ui.load_breakdowns(store, store.path, scope, filters.cutoff)
-chosen = ui.selection(store, filters, scope)
-rows = rows_for(results, *chosen, periodo=str(filters.year), codes=KEY) if chosen else None
-if rows is None or rows.empty:
-    ui.empty_state("no hay cronograma ni encuestas de percepción para esta selección y año.")
-    st.stop()
+page = ui.moment_page(
+    "Durante — implementación",
+    KEY,
+    "no hay cronograma ni encuestas de percepción para esta selección y año.",
+)
 st.markdown(
     "¿Se cumple lo planificado a la fecha de corte y cómo perciben docentes y estudiantes la "
     "colaboración, el apoyo, la satisfacción y los efectos en el aprendizaje?"
 )
-ui.indicator_metrics(rows, KEY)
+ui.indicator_metrics(page.rows, KEY)
+breakdowns = ui.load_breakdowns(page.store, page.store.path, page.scope, page.filters.cutoff)
 st.subheader("Cronograma")
-sections.schedule_section(store, scope, results, breakdowns, filters, filters.year)
+sections.schedule_section(
+    page.store, page.scope, page.results, breakdowns, page.filters, page.filters.year
+)
 st.subheader("Percepciones")
-sections.perception_section(store, scope, results, breakdowns, chosen, filters)
+sections.perception_section(
+    page.store, page.scope, page.results, breakdowns, page.chosen, page.filters
+)

@@ -7,6 +7,7 @@ SQL and no business rules.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -281,7 +282,9 @@ def demo_badge(batches: pd.DataFrame) -> None:
 
 
 @st.cache_data(show_spinner="Calculando indicadores…", ttl=600)
-def load_indicators(_store: Store, store_path: str, scope: Scope, corte: date) -> pd.DataFrame:
+def load_indicators(
+    _store: Store, store_path: str, scope: Scope, corte: date | None
+) -> pd.DataFrame:
     """Every indicator for the user's whole scope (suppression needs it whole), cached."""
     from metrics.indicators import compute_indicators
     from metrics.presentation import plain
@@ -554,7 +557,9 @@ def style_status(table: pd.DataFrame) -> Any:
 
 
 @st.cache_data(show_spinner="Calculando desgloses…", ttl=600)
-def load_breakdowns(_store: Store, store_path: str, scope: Scope, corte: date) -> pd.DataFrame:
+def load_breakdowns(
+    _store: Store, store_path: str, scope: Scope, corte: date | None
+) -> pd.DataFrame:
     """The engine's breakdowns (by person responsible, respondent kind, test series), cached."""
     from metrics.indicators import compute_breakdowns
     from metrics.presentation import plain
@@ -578,3 +583,39 @@ def load_communities(_store: Store, store_path: str, scope: Scope, rbd: int | No
 def current_actor() -> str:
     """Who is acting, for the batch history (until sign-in exists: the app itself)."""
     return str(st.session_state.get("actor", "tablero"))
+
+
+@dataclass(frozen=True)
+class MomentPage:
+    """What a moment's page works with: the store, the selection and the engine's results."""
+
+    store: Store
+    filters: Filters
+    scope: Scope
+    results: pd.DataFrame
+    chosen: tuple[str, str]
+    rows: pd.DataFrame
+
+
+def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage:
+    """Open a page: title, results for the selection and year; an empty state stops it.
+
+    ``codes`` limits the selection's rows (None: every indicator); ``missing`` says which data
+    the empty state asks for.
+    """
+    from metrics.presentation import rows_for
+
+    store, filters, scope = page_setup()
+    page_title(title, filters)
+    results = load_indicators(store, store.path, scope, filters.cutoff)
+    chosen = selection(store, filters, scope)
+    rows = (
+        rows_for(results, *chosen, periodo=str(filters.year), codes=codes)
+        if chosen
+        else results[:0]
+    )
+    if chosen is None or rows.empty:
+        empty_state(missing)
+        st.stop()
+    assert chosen is not None
+    return MomentPage(store, filters, scope, results, chosen, rows)
