@@ -111,9 +111,17 @@ def screenshot(page: object, name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(demo_db: Path, browser: object) -> Iterator[str]:
-    """A `streamlit run` server over the demo store, warmed up by one visit to the root."""
-    proc, url = start_server(demo_db)
+def server(
+    demo_db: Path, browser: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A `streamlit run` server over a copy of the demo store, warmed up by one visit.
+
+    A copy, because DuckDB lets one process hold a file: AppTests in this pytest process keep
+    the session's demo store open.
+    """
+    db = tmp_path_factory.mktemp("servidor") / "demo.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    proc, url = start_server(db)
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(url)
     wait_for_app(page)

@@ -283,13 +283,16 @@ def demo_badge(batches: pd.DataFrame) -> None:
 
 @st.cache_data(show_spinner="Calculando indicadores…", ttl=600)
 def load_indicators(
-    _store: Store, store_path: str, scope: Scope, corte: date | None
+    _store: Store, store_path: str, scope: Scope, corte: date | None, rbd: int | None = None
 ) -> pd.DataFrame:
-    """Every indicator for the user's whole scope (suppression needs it whole), cached."""
+    """The indicators of the user's scope, cached; with ``rbd``, only that school's rows (its
+    communities and territories too). Suppression is decided over the whole scope either way.
+    """
     from metrics.indicators import compute_indicators
     from metrics.presentation import plain
 
-    return plain(compute_indicators(_store, scope, corte=corte))
+    rbds = None if rbd is None else [rbd]
+    return plain(compute_indicators(_store, scope, corte=corte, rbds=rbds))
 
 
 def default_territory(store: Store, scope: Scope) -> str | None:
@@ -558,13 +561,14 @@ def style_status(table: pd.DataFrame) -> Any:
 
 @st.cache_data(show_spinner="Calculando desgloses…", ttl=600)
 def load_breakdowns(
-    _store: Store, store_path: str, scope: Scope, corte: date | None
+    _store: Store, store_path: str, scope: Scope, corte: date | None, rbd: int | None = None
 ) -> pd.DataFrame:
     """The engine's breakdowns (by person responsible, respondent kind, test series), cached."""
     from metrics.indicators import compute_breakdowns
     from metrics.presentation import plain
 
-    return plain(compute_breakdowns(_store, scope, corte=corte))
+    rbds = None if rbd is None else [rbd]
+    return plain(compute_breakdowns(_store, scope, corte=corte, rbds=rbds))
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -607,7 +611,7 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
 
     store, filters, scope = page_setup()
     page_title(title, filters)
-    results = load_indicators(store, store.path, scope, filters.cutoff)
+    results = load_indicators(store, store.path, scope, filters.cutoff, filters.rbd)
     chosen = selection(store, filters, scope)
     rows = (
         rows_for(results, *chosen, periodo=str(filters.year), codes=codes)
