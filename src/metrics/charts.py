@@ -53,24 +53,40 @@ def es_number(expr: str, decimals: int = 1, suffix: str = "") -> str:
     return base + (f" + '{suffix}'" if suffix else "")
 
 
+THEME_CONFIG: dict[str, Any] = {
+    "config": {
+        "axis": {
+            "labelFontSize": FONT_SIZE,
+            "titleFontSize": FONT_SIZE,
+            "labelColor": "#111827",
+            "titleColor": "#111827",
+            "gridColor": "#E5E7EB",
+        },
+        "legend": {
+            "labelFontSize": FONT_SIZE,
+            "titleFontSize": FONT_SIZE,
+            "orient": "bottom",
+            "labelLimit": 360,
+        },
+        "title": {"fontSize": TITLE_SIZE, "anchor": "start"},
+        "view": {"strokeWidth": 0},
+    }
+}
+"""The visual language's configuration, applied to every chart when it is serialised."""
+
+
+@alt.theme.register("tablero", enable=True)
+def _tablero_theme() -> alt.theme.ThemeConfig:
+    # A registered theme is merged when the chart becomes a spec, for the browser and for
+    # vl-convert alike; configuring each chart instead would deep-copy it (and its data).
+    theme: alt.theme.ThemeConfig = THEME_CONFIG  # type: ignore[assignment]
+    return theme
+
+
 def _theme(chart: Any) -> AltairChart:
-    return (
-        chart.configure_axis(
-            labelFontSize=FONT_SIZE,
-            titleFontSize=FONT_SIZE,
-            labelColor="#111827",
-            titleColor="#111827",
-            gridColor="#E5E7EB",
-        )
-        .configure_legend(
-            labelFontSize=FONT_SIZE,
-            titleFontSize=FONT_SIZE,
-            orient="bottom",
-            labelLimit=360,
-        )
-        .configure_title(fontSize=TITLE_SIZE, anchor="start")
-        .configure_view(strokeWidth=0)
-    )
+    """The chart as it is: its configuration comes from the registered theme."""
+    result: AltairChart = chart
+    return result
 
 
 def unit_suffix(unit: str) -> str:

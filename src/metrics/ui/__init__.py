@@ -7,6 +7,7 @@ SQL and no business rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -350,9 +351,13 @@ def chart_card(
     caption: str,
     data: pd.DataFrame,
     file_stem: str,
-    png_chart: Any = None,
+    png_chart: Callable[[], Any] | None = None,
 ) -> None:
-    """A bordered card: headline, chart, source and n, and its downloads (PNG, CSV, XLSX)."""
+    """A bordered card: headline, chart, source and n, and its downloads (PNG, CSV, XLSX).
+
+    ``png_chart`` builds the chart as the image should look (fixed width); it runs only when
+    someone asks for the PNG.
+    """
     from metrics.export import frame_csv, frame_xlsx
 
     with st.container(border=True):
@@ -362,7 +367,7 @@ def chart_card(
         c1, c2, c3, _ = st.columns([1, 1, 1, 2])
         c1.download_button(
             "PNG",
-            data=lambda: _png(png_chart or chart),
+            data=lambda: _png(png_chart() if png_chart else chart),
             file_name=f"{file_stem}.png",
             mime="image/png",
             on_click="ignore",
@@ -535,7 +540,7 @@ def trend_card(
         caption=caption,
         data=download,
         file_stem=f"{code}_{alcance_id}".replace(":", "-"),
-        png_chart=charts.build_trend_chart(frame, **options, width=900),
+        png_chart=lambda: charts.build_trend_chart(frame, **options, width=900),
     )
 
 

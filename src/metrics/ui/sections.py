@@ -125,7 +125,7 @@ def bullet_section(rows: pd.DataFrame, title: str) -> None:
         "discontinuo: línea base. Trazo negro grueso: meta.",
         data=download,
         file_stem=_file_stem("linea_base_metas", title),
-        png_chart=charts.build_bullet_chart(frame, width=800),
+        png_chart=lambda: charts.build_bullet_chart(frame, width=800),
     )
 
 
@@ -502,7 +502,7 @@ def perception_section(
             }
         ),
         file_stem=_file_stem("percepcion", wave, kind, filters.rbd, filters.community_id),
-        png_chart=charts.build_likert_chart(frame, width=800),
+        png_chart=lambda: charts.build_likert_chart(frame, width=800),
     )
     with st.expander("Detalle por pregunta"):
         items = _likert_frame(now, "item")
@@ -679,7 +679,7 @@ def participation_heatmap(store: Store, scope: Scope, filters: Filters, year: in
             columns={"fila": "Comunidad", "mes_txt": "Mes", "valor": "Participación (%)"}
         ),
         file_stem=_file_stem("participacion", filters.rbd, year),
-        png_chart=charts.build_heatmap(frame, width=900),
+        png_chart=lambda: charts.build_heatmap(frame, width=900),
     )
 
 
