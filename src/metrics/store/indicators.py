@@ -214,18 +214,41 @@ def _month(monthly: bool, expr: str) -> str:
     return expr if monthly else "NULL::INTEGER"
 
 
+# Tables that reach their school through their community.
+_BY_COMMUNITY = frozenset({"community_member", "activity", "session_attendance"})
+_MAX_LISTED = 256
+"""Up to this many visible communities are listed in a query's text (``IN (?, ?, …)``)."""
+
+
+def _where(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, table: str, alias: str = "t"
+) -> tuple[str, list[Any]]:
+    """:func:`scope_clause`, but a table of community rows is filtered by the visible
+    communities (``_com``, made by :func:`_prepare`) listed in the query when they are few: the
+    same rows, without a correlated lookup per row, and DuckDB can skip row groups."""
+    if scope.is_all or table not in _BY_COMMUNITY:
+        return scope_clause(scope, table, alias)
+    row = cur.execute("SELECT list(id ORDER BY id) FROM _com").fetchone()
+    ids: list[str] = list(row[0] or []) if row else []
+    if not ids:
+        return "false", []
+    if len(ids) > _MAX_LISTED:
+        return f"{alias}.community_id IN (SELECT id FROM _com)", []
+    return f"{alias}.community_id IN ({', '.join('?' * len(ids))})", ids
+
+
 # -- the shared pieces ---------------------------------------------------------------------------
 def _prepare(cur: duckdb.DuckDBPyConnection, scope: Scope, *, courses: bool) -> None:
     """Schools with their baseline year, communities, territories' schools, the teachers a
     community stands for each year and (with ``courses``) the courses they teach."""
     sc, sp = scope_clause(scope, "school", "s")
     cc, cp = scope_clause(scope, "community", "c")
-    mc, mp = scope_clause(scope, "community_member", "m")
     stc, stp = scope_clause(scope, "school_territory", "t")
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE _com AS SELECT c.id, c.rbd FROM community c WHERE {cc}",
         cp,
     )
+    mc, mp = _where(cur, scope, "community_member", "m")
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE _st AS SELECT t.rbd, t.territory_id "
         f"FROM school_territory t WHERE {stc}",
@@ -555,9 +578,14 @@ def _roster(
 
 
 def _schedule_sql(
-    scope: Scope, kinds: frozenset[int], cutoff: date, monthly: bool, by: str | None = None
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    cutoff: date,
+    monthly: bool,
+    by: str | None = None,
 ) -> tuple[str, list[Any]]:
-    cond, params = scope_clause(scope, "activity", "t")
+    cond, params = _where(cur, scope, "activity", "t")
     extra = f", {by}" if by else ""
     community = f"""
         SELECT community_id{extra}, year, {_month(monthly, "month")} AS month, false AS base,
@@ -585,7 +613,7 @@ def _schedule(
     cutoff: date,
     monthly: bool,
 ) -> None:
-    wide, params = _schedule_sql(scope, kinds, cutoff, monthly)
+    wide, params = _schedule_sql(cur, scope, kinds, cutoff, monthly)
     sql = _insert_facts(wide, {"cumplimiento_cronograma": {"n": "n", "k": "k"}}, wanted)
     if sql:
         cur.execute(sql, params)
@@ -598,7 +626,7 @@ def _sessions(
     wanted: set[str],
     monthly: bool,
 ) -> None:
-    cond, params = scope_clause(scope, "session_attendance", "t")
+    cond, params = _where(cur, scope, "session_attendance", "t")
     # First one row per session (community and date), then per community and period.
     community = f"""
         WITH s AS (
@@ -670,6 +698,10 @@ def _observations(
     cur.execute("DROP TABLE _obs")
 
 
+_ANSWER = "CAST(CASE WHEN t.reverse_coded THEN 6 - t.answer ELSE t.answer END AS DOUBLE)"
+"""An answer from 1 to 5, higher is better (reverse-coded items turned around)."""
+
+
 def _survey_cells(
     cur: duckdb.DuckDBPyConnection,
     scope: Scope,
@@ -685,39 +717,64 @@ def _survey_cells(
     cond, params = scope_clause(scope, "survey_response", "t")
     dims = ", ".join(f"'{d}'" for d in PERCEPTION_DIMENSIONS)
     extra = f", t.respondent_kind AS {by}" if by else ""
-    # Group the raw columns first (17 million rows at national scale); a wave's meaning
-    # (baseline or a date) is worked out once per distinct wave, not once per answer.
+    # Group the raw columns first (17 million rows at national scale), by integers only: an
+    # item is hash(dimension, item, wave), 64 bits (the few hundred items and waves of a store
+    # colliding is about as likely as 1 in 10^14), and each cell keeps one of its rows. The
+    # dimension and wave of each item are then read from those rows alone, and a wave's meaning
+    # (baseline or a date) is worked out once per item, not once per answer.
+    community = "t.community_id" if communities else "NULL::VARCHAR"
+    # One transaction: row ids are only meaningful within one snapshot of the table.
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        _survey_cell_tables(cur, cond, params, community, dims, extra)
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    cur.execute("COMMIT")
+
+
+def _survey_cell_tables(
+    cur: duckdb.DuckDBPyConnection,
+    cond: str,
+    params: list[Any],
+    community: str,
+    dims: str,
+    extra: str,
+) -> None:
     cur.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _sv AS
-        WITH a AS (
-            SELECT t.rbd, {"t.community_id" if communities else "NULL::VARCHAR"} AS community_id,
-                   t.dimension AS dim, t.item, t.wave{extra},
-                   year(t.response_date) AS ry, month(t.response_date) AS rm,
-                   t.respondent_kind = 'estudiante' AS student,
-                   CAST(CASE WHEN t.reverse_coded THEN 6 - t.answer ELSE t.answer END
-                        AS DOUBLE) AS v
-            FROM survey_response t
-            WHERE {cond} AND t.answer BETWEEN 1 AND 5 AND t.dimension IN ({dims})
-        ),
-        cells AS (
-            SELECT rbd, community_id, dim, item, wave{", " + by if by else ""}, ry, rm,
-                   count(*) AS n, count(*) FILTER (WHERE v >= 4) AS k, sum(v) AS s1,
-                   sum(v * v) AS s2, count(*) FILTER (WHERE student) AS st
-            FROM a GROUP BY ALL
-        ),
-        waves AS (
-            SELECT wave, lower(strip_accents(trim(wave))) IN ('linea base', 'linea de base')
-                       AS base,
-                   TRY_CAST(wave AS DATE) AS d
-            FROM (SELECT DISTINCT wave FROM cells)
-        )
-        SELECT c.* EXCLUDE (ry, rm), w.base,
-               coalesce(c.ry, year(w.d)) AS year, coalesce(c.rm, month(w.d)) AS month
-        FROM cells c JOIN waves w ON w.wave = c.wave
+        CREATE OR REPLACE TEMP TABLE _svc AS
+        SELECT t.rbd, {community} AS community_id, hash(t.dimension, t.item, t.wave) AS item
+               {extra}, year(t.response_date) AS ry, month(t.response_date) AS rm,
+               min(t.rowid) AS row_id, count(*) AS n,
+               count(*) FILTER (WHERE {_ANSWER} >= 4) AS k, sum({_ANSWER}) AS s1,
+               sum({_ANSWER} * {_ANSWER}) AS s2,
+               count(*) FILTER (WHERE t.respondent_kind = 'estudiante') AS st
+        FROM survey_response t
+        WHERE {cond} AND t.answer BETWEEN 1 AND 5 AND t.dimension IN ({dims})
+        GROUP BY ALL
         """,
         params,
     )
+    row = cur.execute(
+        "SELECT list(r ORDER BY r) FROM (SELECT min(row_id) AS r FROM _svc GROUP BY item)"
+    ).fetchone()
+    rows = ", ".join(str(int(r)) for r in ((row[0] if row else None) or [])) or "NULL"
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _sv AS
+        WITH items AS (
+            SELECT DISTINCT hash(t.dimension, t.item, t.wave) AS item, t.dimension AS dim,
+                   lower(strip_accents(trim(t.wave))) IN ('linea base', 'linea de base') AS base,
+                   TRY_CAST(t.wave AS DATE) AS d
+            FROM survey_response t WHERE t.rowid IN ({rows})
+        )
+        SELECT c.* EXCLUDE (ry, rm, row_id), i.dim, i.base,
+               coalesce(c.ry, year(i.d)) AS year, coalesce(c.rm, month(i.d)) AS month
+        FROM _svc c JOIN items i ON i.item = c.item
+        """
+    )
+    cur.execute("DROP TABLE _svc")
 
 
 def _survey_sql(kinds: frozenset[int], monthly: bool, by: str | None = None) -> str:
@@ -729,7 +786,7 @@ def _survey_sql(kinds: frozenset[int], monthly: bool, by: str | None = None) -> 
     agg = "sum(n) AS n, sum(k) AS k, sum(s1) AS s1, sum(s2) AS s2, max(st) AS n_priv, min(y0) AS y0"
 
     def cells(owner: str) -> str:
-        keys = f"{owner}, dim{extra}, item, wave, base, yy"
+        keys = f"{owner}, dim{extra}, item, base, yy"  # an item is of one dimension and wave
         month = "mm" if monthly else "NULL::INTEGER"
         only_communities = "AND community_id IS NOT NULL" if owner != "rbd" else ""
         sets = f"({keys}), ({keys}, mm)" if monthly else f"({keys})"
@@ -828,9 +885,12 @@ def _assemble(
             "FROM _st st JOIN sy ON sy.rbd = st.rbd"
         )
     stats = ", ".join(f"coalesce(f.{s}, {_NAN}) AS {s}" for s in _STATS)
+    # Rows sorted into output order by an ORDER BY (a parallel sort) and numbered by their
+    # place in the table, rather than by a window function over all of them (single-threaded).
+    cur.execute("SET SESSION preserve_insertion_order = true")
     cur.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _r AS
+        CREATE OR REPLACE TEMP TABLE _r0 AS
         WITH sy AS (
             -- A school's years: those with any data for it (its communities' data is its own).
             SELECT DISTINCT TRY_CAST(sid AS INTEGER) AS rbd, year FROM _f
@@ -858,16 +918,18 @@ def _assemble(
             SELECT 2, st.territory_id, min(s.base_year) FROM _st st JOIN _sch s ON s.rbd = st.rbd
             GROUP BY ALL
         )
-        SELECT row_number() OVER (ORDER BY a.ind, a.kind, d.sc, a.year NULLS FIRST, a.month) - 1
-                   AS rid,
-               a.*, d.sc, sb.base_year
+        SELECT a.*, d.sc, sb.base_year
         FROM allr a
         JOIN (SELECT sid, CAST(row_number() OVER (ORDER BY sid) - 1 AS INTEGER) AS sc
               FROM (SELECT DISTINCT sid FROM allr)) d ON d.sid = a.sid
         LEFT JOIN sb ON sb.kind = a.kind AND sb.sid = a.sid
+        ORDER BY a.ind, a.kind, d.sc, a.year NULLS FIRST, a.month
         """,
         [inds, inds],
     )
+    cur.execute("SET SESSION preserve_insertion_order = false")
+    cur.execute("CREATE OR REPLACE TEMP TABLE _r AS SELECT rowid AS rid, * FROM _r0")
+    cur.execute("DROP TABLE _r0")
 
 
 def _fetch(
@@ -902,8 +964,12 @@ def _targets(
     cur: duckdb.DuckDBPyConnection, scope: Scope, size: int
 ) -> tuple[FloatArray, FloatArray]:
     """The target that applies to each row: the nearest deadline not before the row's year,
-    else the latest one."""
-    cond, params = scope_clause(scope, "target", "t")
+    else the latest one.
+
+    Only targets of the rows' own scopes are read: those are visible in ``scope`` by
+    construction, so :func:`scope_clause` (a lookup per target) is not needed.
+    """
+    del scope
     inds = ", ".join(f"('{c}', {i})" for c, i in IND_CODE.items())
     kinds = ", ".join(f"('{k}', {i})" for k, i in KIND_CODE.items())
     res = _fetch(
@@ -914,7 +980,7 @@ def _targets(
             FROM target t
             JOIN (VALUES {inds}) m(code, ind) ON m.code = t.indicator
             JOIN (VALUES {kinds}) k(name, kind) ON k.name = t.scope_kind
-            WHERE t.scope_id IN (SELECT DISTINCT sid FROM _r) AND {cond}
+            WHERE t.scope_id IN (SELECT DISTINCT sid FROM _r)
         )
         SELECT r.rid,
                arg_min(t.target_value, CASE WHEN t.deadline_year >= r.year THEN t.deadline_year
@@ -925,7 +991,6 @@ def _targets(
         WHERE NOT r.base
         GROUP BY r.rid
         """,
-        params,
     )
     meta = np.full(size, np.nan)
     year = np.full(size, np.nan)
@@ -1071,7 +1136,7 @@ def load_breakdown_facts(
     try:
         cur.execute("SET SESSION preserve_insertion_order = false")
         _prepare(cur, scope, courses=True)
-        wide, params = _schedule_sql(scope, kinds, cutoff, monthly, by="responsable")
+        wide, params = _schedule_sql(cur, scope, kinds, cutoff, monthly, by="responsable")
         acts = cur.execute(
             "SELECT 'cumplimiento_cronograma' AS indicator, 'responsable' AS breakdown, "
             "responsable AS category, kind, sid, year, month, base, n, k, "
