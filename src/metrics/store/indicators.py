@@ -702,6 +702,21 @@ _ANSWER = "CAST(CASE WHEN t.reverse_coded THEN 6 - t.answer ELSE t.answer END AS
 """An answer from 1 to 5, higher is better (reverse-coded items turned around)."""
 
 
+_WAVE_BASE = "lower(strip_accents(trim({w}))) IN ('linea base', 'linea de base')"
+"""Whether a wave is the baseline wave."""
+
+
+def _cell_columns(community: str, extra: str) -> str:
+    """Keys and sums of a survey cell (school, community, item, wave and month of answer)."""
+    return f"""
+        t.rbd, {community} AS community_id, hash(t.dimension, t.item, t.wave) AS item {extra},
+        year(t.response_date) AS ry, month(t.response_date) AS rm, count(*) AS n,
+        count(*) FILTER (WHERE {_ANSWER} >= 4) AS k, sum({_ANSWER}) AS s1,
+        sum({_ANSWER} * {_ANSWER}) AS s2,
+        count(*) FILTER (WHERE t.respondent_kind = 'estudiante') AS st
+    """
+
+
 def _survey_cells(
     cur: duckdb.DuckDBPyConnection,
     scope: Scope,
@@ -723,6 +738,32 @@ def _survey_cells(
     # dimension and wave of each item are then read from those rows alone, and a wave's meaning
     # (baseline or a date) is worked out once per item, not once per answer.
     community = "t.community_id" if communities else "NULL::VARCHAR"
+    if not scope.is_all:
+        # A few schools' answers: carrying each item's dimension and wave along costs little,
+        # and one statement is quicker than three.
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _sv AS
+            WITH c AS (
+                SELECT {_cell_columns(community, extra)},
+                       any_value(t.dimension) AS dim, any_value(t.wave) AS wave
+                FROM survey_response t
+                WHERE {cond} AND t.answer BETWEEN 1 AND 5 AND t.dimension IN ({dims})
+                GROUP BY ALL
+            ),
+            items AS (
+                SELECT item, any_value(dim) AS dim,
+                       {_WAVE_BASE.format(w="any_value(wave)")} AS base,
+                       TRY_CAST(any_value(wave) AS DATE) AS d
+                FROM c GROUP BY item
+            )
+            SELECT c.* EXCLUDE (ry, rm, dim, wave), i.dim, i.base,
+                   coalesce(c.ry, year(i.d)) AS year, coalesce(c.rm, month(i.d)) AS month
+            FROM c JOIN items i ON i.item = c.item
+            """,
+            params,
+        )
+        return
     # One transaction: row ids are only meaningful within one snapshot of the table.
     cur.execute("BEGIN TRANSACTION")
     try:
@@ -744,12 +785,7 @@ def _survey_cell_tables(
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _svc AS
-        SELECT t.rbd, {community} AS community_id, hash(t.dimension, t.item, t.wave) AS item
-               {extra}, year(t.response_date) AS ry, month(t.response_date) AS rm,
-               min(t.rowid) AS row_id, count(*) AS n,
-               count(*) FILTER (WHERE {_ANSWER} >= 4) AS k, sum({_ANSWER}) AS s1,
-               sum({_ANSWER} * {_ANSWER}) AS s2,
-               count(*) FILTER (WHERE t.respondent_kind = 'estudiante') AS st
+        SELECT {_cell_columns(community, extra)}, min(t.rowid) AS row_id
         FROM survey_response t
         WHERE {cond} AND t.answer BETWEEN 1 AND 5 AND t.dimension IN ({dims})
         GROUP BY ALL
@@ -765,7 +801,7 @@ def _survey_cell_tables(
         CREATE OR REPLACE TEMP TABLE _sv AS
         WITH items AS (
             SELECT DISTINCT hash(t.dimension, t.item, t.wave) AS item, t.dimension AS dim,
-                   lower(strip_accents(trim(t.wave))) IN ('linea base', 'linea de base') AS base,
+                   {_WAVE_BASE.format(w="t.wave")} AS base,
                    TRY_CAST(t.wave AS DATE) AS d
             FROM survey_response t WHERE t.rowid IN ({rows})
         )
