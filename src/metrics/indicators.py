@@ -194,7 +194,7 @@ def compute_breakdowns(
         return _empty(BREAKDOWN_OUTPUT_COLUMNS)
     res = _evaluate(rows, minimum)
     frame = _breakdown_frame(rows, res, parts, minimum)
-    keep = frame["indicator"].isin(codes).to_numpy()
+    keep = frame["indicator"].isin(codes).to_numpy().copy()  # to_numpy() may be read-only
     if alcance is not None:
         keep &= (frame["scope_kind"] == alcance).to_numpy()
     if alcance_id is not None:
