@@ -115,7 +115,6 @@ def test_antes_target_form_needs_a_reason_and_records_the_target(
     at = run_app(db, monkeypatch)
     at.switch_page("pages/antes.py").run()
     _select(at, f_school=CASE_SCHOOL_RBD, f_year=2024)
-    at.selectbox(key=None)  # the form's widgets are in the main area
     form_select = next(s for s in at.main.selectbox if s.label == "Indicador")
     form_select.select("tasa_retiro")
     next(n for n in at.main.number_input if n.label == "Meta").set_value(1.2)
