@@ -293,7 +293,9 @@ def load_indicators(
     from metrics.presentation import plain
 
     rbds = None if rbd is None else [rbd]
-    return plain(compute_indicators(_store, scope, corte=corte, rbds=rbds))
+    # Pages draw yearly values; monthly series come from store views. Months are most of the
+    # engine's work at national scale, so they are not asked for here.
+    return plain(compute_indicators(_store, scope, corte=corte, rbds=rbds, mensual=False))
 
 
 def default_territory(store: Store, scope: Scope) -> str | None:
@@ -573,7 +575,7 @@ def load_breakdowns(
     from metrics.presentation import plain
 
     rbds = None if rbd is None else [rbd]
-    return plain(compute_breakdowns(_store, scope, corte=corte, rbds=rbds))
+    return plain(compute_breakdowns(_store, scope, corte=corte, rbds=rbds, mensual=False))
 
 
 @st.cache_data(show_spinner=False, ttl=600)
