@@ -76,6 +76,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from metrics.catalog import INDICATORS
 from metrics.config import DEMO_SEED
 from metrics.errors import StoreError
 from metrics.scope import Scope
@@ -117,26 +118,7 @@ STALLED_COMMUNITY_ID = "com-90004-1"
 SMALL_COMMUNITY_ID = "com-90006-1"
 """Its two members teach only 1° A of Escuela Rural El Maitén (fewer than 10 students)."""
 
-INDICATOR_CODES: tuple[str, ...] = (
-    "cumplimiento_cronograma",
-    "percepcion_colaboracion",
-    "percepcion_apoyo",
-    "percepcion_satisfaccion",
-    "percepcion_aprendizaje",
-    "frecuencia_reuniones",
-    "participacion_activa",
-    "intercambio_estrategias",
-    "desempeno_docente",
-    "promedio_notas",
-    "tasa_aprobacion",
-    "tasa_reprobacion",
-    "tasa_retiro",
-    "tasa_repitencia",
-    "asistencia_promedio",
-    "inasistencia_cronica",
-    "puntaje_estandarizado",
-    "permanencia_docente",
-)
+INDICATOR_CODES: tuple[str, ...] = tuple(INDICATORS)
 """Every indicator code of DOMAIN.md's catalogue: the demo has targets for all of them."""
 
 SESSION_KINDS: tuple[str, ...] = ("reunión", "taller", "observación de aula", "retroalimentación")
