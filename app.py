@@ -59,7 +59,7 @@ def home() -> None:
             store,
             store.path,
             scope,
-            "likert_counts",
+            "survey_waves",
             rbd=filters.rbd,
             community_id=filters.community_id,
         )
@@ -68,7 +68,7 @@ def home() -> None:
                 rows,
                 year=filters.year,
                 years_with_results=info.years_by_dataset.get("student_result", []),
-                waves=sorted(set(waves["wave"])) if len(waves) else [],
+                waves=waves,
                 activities=info.rows["activity"],
             )
         )

@@ -56,6 +56,21 @@ def likert_counts(
     )
 
 
+def survey_waves(
+    store: Store, scope: Scope, *, rbd: int | None = None, community_id: str | None = None
+) -> list[str]:
+    """The survey waves with any answer in the selection, oldest first."""
+    cond, params = scope_clause(scope, "survey_response")
+    f1, p1 = _optional("t.rbd", rbd)
+    f2, p2 = _optional("t.community_id", community_id)
+    df = store.query_df(
+        f"SELECT wave FROM survey_response t WHERE {cond}{f1}{f2}"
+        " GROUP BY wave ORDER BY min(response_date), wave",
+        params + p1 + p2,
+    )
+    return [str(w) for w in df["wave"]]
+
+
 def schedule_by_month(
     store: Store,
     scope: Scope,
@@ -179,6 +194,7 @@ def community_roster(store: Store, scope: Scope, *, community_id: str) -> pd.Dat
 
 VIEW_READS = (
     likert_counts,
+    survey_waves,
     schedule_by_month,
     participation_by_month,
     observations_by_domain,

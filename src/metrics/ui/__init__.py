@@ -340,6 +340,33 @@ def indicator_metrics(rows: pd.DataFrame, codes: list[str]) -> None:
         )
 
 
+_MIME = {
+    "png": ("image/png", ":material/image:"),
+    "csv": ("text/csv", ":material/table:"),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ":material/grid_on:",
+    ),
+}
+
+
+def download(
+    where: Any, label: str, data: Callable[[], bytes], file_name: str, help: str | None = None
+) -> None:
+    """A download button whose file is made only when clicked; type and icon from the name."""
+    mime, icon = _MIME[file_name.rsplit(".", 1)[-1]]
+    where.download_button(
+        label,
+        data=data,
+        file_name=file_name,
+        mime=mime,
+        on_click="ignore",
+        key=f"descarga_{file_name}",
+        icon=icon,
+        help=help,
+    )
+
+
 def _png(chart: Any) -> bytes:
     from metrics.export import chart_png
 
@@ -367,35 +394,26 @@ def chart_card(
         st.altair_chart(chart, width="stretch")
         st.caption(caption)
         c1, c2, c3, _ = st.columns([1, 1, 1, 2])
-        c1.download_button(
+        download(
+            c1,
             "PNG",
-            data=lambda: _png(png_chart() if png_chart else chart),
-            file_name=f"{file_stem}.png",
-            mime="image/png",
-            on_click="ignore",
-            key=f"png_{file_stem}",
-            icon=":material/image:",
-            help="El gráfico como imagen, para presentaciones.",
+            lambda: _png(png_chart() if png_chart else chart),
+            f"{file_stem}.png",
+            "El gráfico como imagen, para presentaciones.",
         )
-        c2.download_button(
+        download(
+            c2,
             "CSV",
-            data=lambda: frame_csv(data),
-            file_name=f"{file_stem}.csv",
-            mime="text/csv",
-            on_click="ignore",
-            key=f"csv_{file_stem}",
-            icon=":material/table:",
-            help="Los datos del gráfico (separados por punto y coma, para Excel).",
+            lambda: frame_csv(data),
+            f"{file_stem}.csv",
+            "Los datos del gráfico (separados por punto y coma, para Excel).",
         )
-        c3.download_button(
+        download(
+            c3,
             "Excel",
-            data=lambda: frame_xlsx(data),
-            file_name=f"{file_stem}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            on_click="ignore",
-            key=f"xlsx_{file_stem}",
-            icon=":material/grid_on:",
-            help="Los datos del gráfico como planilla Excel.",
+            lambda: frame_xlsx(data),
+            f"{file_stem}.xlsx",
+            "Los datos del gráfico como planilla Excel.",
         )
 
 

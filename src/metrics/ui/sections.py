@@ -32,6 +32,7 @@ from metrics.store import Store
 from metrics.ui import (
     chart_card,
     clear_caches,
+    download,
     empty_state,
     load_communities,
     load_view,
@@ -816,22 +817,8 @@ def templates_section() -> None:
             key="plantilla",
         )
         c1, c2, _ = st.columns([1, 1, 3])
-        c1.download_button(
-            "Plantilla CSV",
-            data=lambda: template_csv(kind),
-            file_name=f"plantilla_{kind}.csv",
-            mime="text/csv",
-            on_click="ignore",
-            icon=":material/table:",
-        )
-        c2.download_button(
-            "Plantilla Excel",
-            data=lambda: template_xlsx(kind),
-            file_name=f"plantilla_{kind}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            on_click="ignore",
-            icon=":material/grid_on:",
-        )
+        download(c1, "Plantilla CSV", lambda: template_csv(kind), f"plantilla_{kind}.csv")
+        download(c2, "Plantilla Excel", lambda: template_xlsx(kind), f"plantilla_{kind}.xlsx")
         st.caption("La planilla Excel trae filas de ejemplo y una hoja con los códigos válidos.")
 
 
