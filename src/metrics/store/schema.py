@@ -271,7 +271,56 @@ CREATE TABLE survey_mapping (
     )
 )
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_V4 = """
+-- Council packs (issue 6): the conclusions and agreed next steps a team writes for a school or a
+-- territory and a year, shown on the last slide of the pack.
+CREATE TABLE council_note (
+    scope_kind   VARCHAR NOT NULL CHECK (scope_kind IN ('establecimiento', 'territorio')),
+    scope_id     VARCHAR NOT NULL,   -- RBD or territory id
+    year         INTEGER NOT NULL,
+    conclusions  VARCHAR NOT NULL DEFAULT '',
+    next_steps   VARCHAR NOT NULL DEFAULT '',
+    actor        VARCHAR NOT NULL,
+    updated_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (scope_kind, scope_id, year)
+);
+
+-- Accounts (issue 7). Local accounts have a password hash (argon2); OpenID Connect users are
+-- matched by e-mail and have none. Schools and territories a user may see are in user_scope.
+CREATE TABLE app_user (
+    email            VARCHAR PRIMARY KEY,  -- lower case
+    name             VARCHAR NOT NULL DEFAULT '',
+    role             VARCHAR NOT NULL CHECK (role IN
+        ('administrador', 'supervisor', 'directivo', 'lector')),
+    password_hash    VARCHAR,
+    active           BOOLEAN NOT NULL DEFAULT true,
+    failed_attempts  INTEGER NOT NULL DEFAULT 0,
+    locked_until     TIMESTAMP,
+    created_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_at       TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE user_scope (
+    email       VARCHAR NOT NULL,
+    scope_kind  VARCHAR NOT NULL CHECK (scope_kind IN ('establecimiento', 'territorio')),
+    scope_id    VARCHAR NOT NULL,      -- RBD or territory id
+    PRIMARY KEY (email, scope_kind, scope_id)
+);
+
+-- Audit log, append-only: nothing in the code updates or deletes its rows. Each row carries the
+-- hash of the previous one (a chain), so an edit made outside the app is detectable.
+CREATE SEQUENCE audit_log_seq START 1;
+CREATE TABLE audit_log (
+    id         BIGINT PRIMARY KEY DEFAULT nextval('audit_log_seq'),
+    logged_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    actor      VARCHAR NOT NULL,       -- e-mail, or 'cli:<os user>', or 'tablero' in demo mode
+    action     VARCHAR NOT NULL,       -- 'ingreso', 'ingreso_fallido', 'carga', 'deshacer'...
+    detail     VARCHAR NOT NULL,       -- JSON
+    prev_hash  VARCHAR NOT NULL,
+    row_hash   VARCHAR NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
 LATEST_VERSION = len(MIGRATIONS)
