@@ -396,8 +396,11 @@ def build_bar_chart(
     target: float | None = None,
     target_label: str | None = None,
     width: int | str = "container",
+    step: int = 34,
 ) -> AltairChart:
     """Horizontal bars to compare groups (communities, people), sorted by value.
+
+    ``step`` is the room of one bar in pixels (slides use more, to fill their space).
 
     ``data`` columns: ``etiqueta``, ``valor``, ``n``, ``suprimido`` (bool), optional ``mejor``
     (bool or None: colour by direction of the change). Suppressed groups get no bar, only the
@@ -427,7 +430,7 @@ def build_bar_chart(
         valor_txt=es_number("datum.valor", decimals, suffix), n_txt=es_number("datum.n", 0)
     )
     layers = [
-        base.mark_bar(height=22).encode(
+        base.mark_bar(height=round(step * 0.65)).encode(
             x=x,
             y=y,
             color=alt.Color("color:N", scale=None, legend=None),
@@ -455,7 +458,7 @@ def build_bar_chart(
             .mark_text(align="left", dx=4, y=-8, fontSize=FONT_SIZE, color="#111827")
             .encode(x="x:Q", text="label:N")
         )
-    return _theme(alt.layer(*layers).properties(height=alt.Step(34), width=width))
+    return _theme(alt.layer(*layers).properties(height=alt.Step(step), width=width))
 
 
 def build_planned_done_chart(

@@ -319,3 +319,156 @@ def readiness_checks(
             "pages/impacto.py",
         ),
     ]
+
+
+SOURCE_LABELS = {
+    "student_result": "Rendimiento por estudiante (Mineduc)",
+    "student_attendance": "Asistencia declarada mensual (Mineduc)",
+    "standardized_test": "SIMCE por establecimiento (Agencia de Calidad)",
+    "teacher_year": "dotación docente anual",
+    "teaching_assignment": "asignación docente a cursos",
+    "community_member": "integrantes de comunidades",
+    "activity": "cronograma de actividades",
+    "session_attendance": "asistencia a sesiones",
+    "survey_response": "encuestas de percepción",
+    "teacher_evaluation": "observaciones de aula",
+}
+"""Where each dataset comes from, as a caption names it."""
+
+N_WORDS = {
+    "student_result": "estudiantes",
+    "student_attendance": "estudiantes",
+    "standardized_test": "estudiantes evaluados",
+    "teacher_year": "docentes",
+    "activity": "actividades",
+    "session_attendance": "registros de asistencia",
+    "survey_response": "respuestas",
+    "teacher_evaluation": "observaciones",
+}
+"""What the ``n`` of an indicator counts, by its first source."""
+
+
+def bullet_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Engine rows of one scope and period → the frame of
+    :func:`metrics.charts.build_bullet_chart` (suppressed values stay out)."""
+    return pd.DataFrame(
+        {
+            "nombre": [INDICATORS[c].name for c in rows["indicador"]],
+            "unidad": [INDICATORS[c].unit for c in rows["indicador"]],
+            "valor": pd.to_numeric(rows["valor"], errors="coerce").to_numpy(),
+            "linea_base": pd.to_numeric(rows["linea_base"], errors="coerce").to_numpy(),
+            "meta": pd.to_numeric(rows["meta"], errors="coerce").to_numpy(),
+            "suprimido": (rows["estado"] == "suprimido").to_numpy(),
+            "mejor": [
+                is_better(INDICATORS[c], ch)
+                for c, ch in zip(rows["indicador"], rows["cambio"], strict=True)
+            ],
+            "decimales": [INDICATORS[c].decimals for c in rows["indicador"]],
+            "sufijo": [unit_text(INDICATORS[c]) for c in rows["indicador"]],
+        }
+    )
+
+
+class TrendView:
+    """One indicator's yearly series in one scope, ready to draw: its headline, the chart's
+    frame and options, the caption, and the row of the year shown.
+
+    Built by :func:`trend_view`; pages draw it in a card, packs put it on a slide.
+    """
+
+    def __init__(
+        self,
+        indicator: Indicator,
+        series: pd.DataFrame,
+        current: pd.Series,
+        headline: str,
+        frame: pd.DataFrame,
+        options: dict[str, Any],
+        caption: str,
+    ) -> None:
+        self.indicator = indicator
+        self.series = series
+        self.current = current
+        self.headline = headline
+        self.frame = frame
+        self.options = options
+        self.caption = caption
+
+    def chart(self, width: int | str = "container") -> Any:
+        from metrics import charts
+
+        return charts.build_trend_chart(self.frame, **self.options, width=width)
+
+    def download(self) -> pd.DataFrame:
+        """The chart's data as a file holds it (suppressed values blank)."""
+        out = self.frame.rename(
+            columns={
+                "periodo": "Período",
+                "valor": "Valor",
+                "n": "n",
+                "suprimido": "Suprimido",
+                "tono": "Respecto de la línea base",
+                "ic_inferior": "IC 95 % inferior",
+                "ic_superior": "IC 95 % superior",
+            }
+        )
+        out.loc[out["Suprimido"], ["Valor", "n", "IC 95 % inferior", "IC 95 % superior"]] = None
+        return out
+
+
+def trend_view(
+    results: pd.DataFrame, code: str, alcance: str, alcance_id: str, year: int | None
+) -> TrendView | None:
+    """The yearly series of ``code`` in one scope up to ``year``; None when it has no data."""
+    from metrics.narrative import headline
+
+    ind = INDICATORS[code]
+    series = series_for(results, code, alcance, alcance_id)
+    if series.empty or (series["valor"].isna().all() and (series["estado"] != "suprimido").all()):
+        return None
+    shown = series if year is None else series[series["periodo"].astype(int) <= year]
+    current = (shown if not shown.empty else series).iloc[-1]
+    base_period = first_present(series["periodo_base"])
+    meta_year = first_present(series["anio_meta"])
+    text = headline(
+        name=ind.name,
+        unit=ind.unit,
+        direction=ind.direction,
+        valor=None if pd.isna(current["valor"]) else float(current["valor"]),
+        periodo=str(current["periodo"]),
+        linea_base=None if pd.isna(current["linea_base"]) else float(current["linea_base"]),
+        periodo_base=None if base_period is None else str(base_period),
+        meta=None if pd.isna(current["meta"]) else float(current["meta"]),
+        estado=str(current["estado"]),
+        decimals=ind.decimals,
+    )
+    baseline = first_present(series["linea_base"])
+    target = first_present(series["meta"])
+    options: dict[str, Any] = dict(
+        title=ind.name + (" (%)" if ind.unit == "%" else ""),
+        unit=ind.unit,
+        decimals=ind.decimals,
+        baseline=None if baseline is None else float(baseline),
+        baseline_label=f"Línea base {base_period}" if base_period else None,
+        target=None if target is None else float(target),
+        target_label=f"Meta {int(meta_year)}" if meta_year else None,
+        zero_based=ind.unit == "%",
+    )
+    source = ind.sources[0]
+    n_now = current["n"]
+    n_text = (
+        f", {format_number(n_now)} {N_WORDS.get(source, 'registros')} en {current['periodo']}"
+        if pd.notna(n_now) and current["estado"] != "suprimido"
+        else ""
+    )
+    interval = (
+        " La barra vertical es el intervalo de confianza del 95 % de cada valor."
+        if ind.unit == "%"
+        else ""
+    )
+    caption = (
+        f"Fuente: {SOURCE_LABELS.get(source, source)}{n_text}.{interval} Color del punto: "
+        "mejora o empeora de forma concluyente respecto de la línea base (el intervalo de "
+        "confianza del cambio no incluye 0), o cambio no concluyente (gris)."
+    )
+    return TrendView(ind, series, current, text, trend_frame(series, ind), options, caption)

@@ -192,6 +192,34 @@ def community_roster(store: Store, scope: Scope, *, community_id: str) -> pd.Dat
     )
 
 
+def community_sizes(
+    store: Store, scope: Scope, *, rbds: list[int] | None = None, year: int | None = None
+) -> pd.DataFrame:
+    """Members and novices (under 3 years of experience) of each community in ``year``.
+
+    Columns: ``community_id``, ``rbd``, ``name``, ``kind``, ``members``, ``novices``; every
+    visible community of ``rbds`` (all when None) is listed, with 0 members when it has none
+    that year.
+    """
+    cond, params = scope_clause(scope, "community", "c")
+    schools = ""
+    extra: list[Any] = []
+    if rbds is not None:
+        schools = " AND c.rbd IN (SELECT UNNEST(?::INTEGER[]))"
+        extra.append([int(r) for r in rbds])
+    return store.query_df(
+        "SELECT c.id AS community_id, c.rbd, c.name, c.kind,"
+        " count(DISTINCT m.teacher_id) AS members,"
+        " count(DISTINCT CASE WHEN ty.years_experience < 3 THEN m.teacher_id END) AS novices"
+        " FROM community c"
+        " LEFT JOIN community_member m ON m.community_id = c.id AND m.year = ?"
+        " LEFT JOIN teacher_year ty ON ty.teacher_id = m.teacher_id AND ty.year = m.year"
+        "  AND ty.rbd = c.rbd"
+        f" WHERE {cond}{schools} GROUP BY ALL ORDER BY c.rbd, c.name",
+        [year, *params, *extra],
+    )
+
+
 VIEW_READS = (
     likert_counts,
     survey_waves,
@@ -199,5 +227,6 @@ VIEW_READS = (
     participation_by_month,
     observations_by_domain,
     standardized_scores,
+    community_sizes,
 )
 """Views that need no arguments beyond the scope (tests walk them with empty scopes)."""

@@ -452,115 +452,27 @@ def selection(store: Store, filters: Filters, scope: Scope) -> tuple[str, str] |
     return selection_scope(filters, default_territory(store, scope))
 
 
-SOURCE_LABELS = {
-    "student_result": "Rendimiento por estudiante (Mineduc)",
-    "student_attendance": "Asistencia declarada mensual (Mineduc)",
-    "standardized_test": "SIMCE por establecimiento (Agencia de Calidad)",
-    "teacher_year": "dotación docente anual",
-    "teaching_assignment": "asignación docente a cursos",
-    "community_member": "integrantes de comunidades",
-    "activity": "cronograma de actividades",
-    "session_attendance": "asistencia a sesiones",
-    "survey_response": "encuestas de percepción",
-    "teacher_evaluation": "observaciones de aula",
-}
-
-_N_WORDS = {
-    "student_result": "estudiantes",
-    "student_attendance": "estudiantes",
-    "standardized_test": "estudiantes evaluados",
-    "teacher_year": "docentes",
-    "activity": "actividades",
-    "session_attendance": "registros de asistencia",
-    "survey_response": "respuestas",
-    "teacher_evaluation": "observaciones",
-}
-
-
 def trend_card(
     results: pd.DataFrame, code: str, alcance: str, alcance_id: str, year: int | None
 ) -> None:
     """One indicator's yearly series against its baseline and target, in a chart card."""
-    from metrics import charts
     from metrics.catalog import INDICATORS
-    from metrics.narrative import headline
-    from metrics.presentation import first_present, series_for, trend_frame
+    from metrics.presentation import trend_view
 
-    ind = INDICATORS[code]
-    series = series_for(results, code, alcance, alcance_id)
-    if series.empty or (series["valor"].isna().all() and (series["estado"] != "suprimido").all()):
+    view = trend_view(results, code, alcance, alcance_id, year)
+    if view is None:
+        name = INDICATORS[code].name
         with st.container(border=True):
-            st.markdown(f"**{ind.name}**")
-            empty_state(f"no hay datos de {ind.name.lower()} para esta selección.")
+            st.markdown(f"**{name}**")
+            empty_state(f"no hay datos de {name.lower()} para esta selección.")
         return
-    shown = series if year is None else series[series["periodo"].astype(int) <= year]
-    current = (shown if not shown.empty else series).iloc[-1]
-    base_period = first_present(series["periodo_base"])
-    meta_year = first_present(series["anio_meta"])
-    text = headline(
-        name=ind.name,
-        unit=ind.unit,
-        direction=ind.direction,
-        valor=None if pd.isna(current["valor"]) else float(current["valor"]),
-        periodo=str(current["periodo"]),
-        linea_base=None if pd.isna(current["linea_base"]) else float(current["linea_base"]),
-        periodo_base=None if base_period is None else str(base_period),
-        meta=None if pd.isna(current["meta"]) else float(current["meta"]),
-        estado=str(current["estado"]),
-        decimals=ind.decimals,
-    )
-    baseline = first_present(series["linea_base"])
-    target = first_present(series["meta"])
-    frame = trend_frame(series, ind)
-    title = ind.name + (" (%)" if ind.unit == "%" else "")
-    options: dict[str, Any] = dict(
-        title=title,
-        unit=ind.unit,
-        decimals=ind.decimals,
-        baseline=None if baseline is None else float(baseline),
-        baseline_label=f"Línea base {base_period}" if base_period else None,
-        target=None if target is None else float(target),
-        target_label=f"Meta {int(meta_year)}" if meta_year else None,
-        zero_based=ind.unit == "%",
-    )
-    source = ind.sources[0]
-    n_now = current["n"]
-    n_text = (
-        f", {format_number(n_now)} {_N_WORDS.get(source, 'registros')} en {current['periodo']}"
-        if pd.notna(n_now) and current["estado"] != "suprimido"
-        else ""
-    )
-    interval = (
-        " La barra vertical es el intervalo de confianza del 95 % de cada valor."
-        if ind.unit == "%"
-        else ""
-    )
-    caption = (
-        f"Fuente: {SOURCE_LABELS.get(source, source)}{n_text}.{interval} Color del punto: "
-        "mejora o empeora de forma concluyente respecto de la línea base (el intervalo de "
-        "confianza del cambio no incluye 0), o cambio no concluyente (gris)."
-    )
-    download = frame.rename(
-        columns={
-            "periodo": "Período",
-            "valor": "Valor",
-            "n": "n",
-            "suprimido": "Suprimido",
-            "tono": "Respecto de la línea base",
-            "ic_inferior": "IC 95 % inferior",
-            "ic_superior": "IC 95 % superior",
-        }
-    )
-    download.loc[download["Suprimido"], ["Valor", "n", "IC 95 % inferior", "IC 95 % superior"]] = (
-        None
-    )
     chart_card(
-        text,
-        charts.build_trend_chart(frame, **options),
-        caption=caption,
-        data=download,
+        view.headline,
+        view.chart(),
+        caption=view.caption,
+        data=view.download(),
         file_stem=f"{code}_{alcance_id}".replace(":", "-"),
-        png_chart=lambda: charts.build_trend_chart(frame, **options, width=900),
+        png_chart=lambda: view.chart(width=900),
     )
 
 

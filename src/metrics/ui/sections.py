@@ -21,11 +21,11 @@ from metrics.filters import Filters
 from metrics.formatting import format_date, format_month, format_number, format_percent
 from metrics.presentation import (
     SHORT_NAMES,
+    bullet_frame,
     first_present,
     format_indicator_change,
     format_indicator_value,
     is_better,
-    unit_text,
 )
 from metrics.scope import Scope
 from metrics.store import Store
@@ -81,22 +81,7 @@ def _file_stem(*parts: object) -> str:
 
 def bullet_section(rows: pd.DataFrame, title: str) -> None:
     """Every indicator of ``rows`` as a bullet: value as a bar, baseline and target as ticks."""
-    frame = pd.DataFrame(
-        {
-            "nombre": [INDICATORS[c].name for c in rows["indicador"]],
-            "unidad": [INDICATORS[c].unit for c in rows["indicador"]],
-            "valor": pd.to_numeric(rows["valor"], errors="coerce").to_numpy(),
-            "linea_base": pd.to_numeric(rows["linea_base"], errors="coerce").to_numpy(),
-            "meta": pd.to_numeric(rows["meta"], errors="coerce").to_numpy(),
-            "suprimido": (rows["estado"] == "suprimido").to_numpy(),
-            "mejor": [
-                is_better(INDICATORS[c], ch)
-                for c, ch in zip(rows["indicador"], rows["cambio"], strict=True)
-            ],
-            "decimales": [INDICATORS[c].decimals for c in rows["indicador"]],
-            "sufijo": [unit_text(INDICATORS[c]) for c in rows["indicador"]],
-        }
-    )
+    frame = bullet_frame(rows)
     with_target = int(frame["meta"].notna().sum())
     with_base = int(frame["linea_base"].notna().sum())
     headline = (
