@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from metrics.commands import COMMAND_MODULES
+from metrics.access import Access, access_for, cli_actor
+from metrics.commands import COMMAND_MODULES, required_permission
 from metrics.config import resolve_db_path
 from metrics.errors import TableroError
-from metrics.scope import Scope
 from metrics.store import open_store
 
 EXIT_OK = 0
@@ -69,6 +69,27 @@ def _load_commands() -> list[ModuleType]:
     return [importlib.import_module(f"metrics.commands.{name}") for name in COMMAND_MODULES]
 
 
+def _add_global_options(p: argparse.ArgumentParser, nested: bool = False) -> None:
+    """--db and --usuario; a nested parser leaves the value its parent parsed alone."""
+    default = {"default": argparse.SUPPRESS} if nested else {}
+    p.add_argument(
+        "--db",
+        metavar="RUTA",
+        help="archivo de base de datos (por omisión $TABLERO_DB o data/tablero.duckdb)",
+        **default,  # type: ignore[arg-type]
+    )
+    p.add_argument(
+        "--usuario",
+        metavar="CORREO",
+        help=(
+            "actúa como esta cuenta: ve solo su alcance, con sus permisos, y queda como autor "
+            "en el registro de auditoría (sin ella: acceso completo, como cli:<usuario del "
+            "sistema>)"
+        ),
+        **default,  # type: ignore[arg-type]
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: global options and one subparser per command module."""
     parser = _Parser(
@@ -82,12 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module in _load_commands():
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        p.add_argument(
-            "--db",
-            metavar="RUTA",
-            help="archivo de base de datos (por omisión $TABLERO_DB o data/tablero.duckdb)",
-        )
+        _add_global_options(p)
         module.add_arguments(p)
+        # Global options also after an action (`tablero usuarios agregar X --db F`).
+        for action in p._subparsers._group_actions if p._subparsers else ():
+            for child in getattr(action, "choices", {}).values():
+                _add_global_options(child, nested=True)
         p.set_defaults(_module=module)
     return parser
 
@@ -105,8 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         opener = getattr(module, "open_for_command", None)
         store = opener(path, args) if opener else open_store(path)
         try:
-            # Access control arrives with user accounts; until then the CLI sees every school.
-            return int(module.run(args, store, Scope.all()))
+            # Whoever runs the CLI holds the database file: without --usuario it acts with full
+            # access. --usuario narrows what a command sees and may do (it restricts; it does
+            # not authenticate).
+            access = access_for(store, args.usuario) if args.usuario else Access.full(cli_actor())
+            permission = required_permission(module, args)
+            if permission is not None:
+                access.require(permission)
+            args._access = access
+            return int(module.run(args, store, access.scope))
         finally:
             store.close()
     except TableroError as exc:

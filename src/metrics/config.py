@@ -7,6 +7,8 @@ Resolution of the database path: ``--db`` on the CLI, else ``TABLERO_DB``, else
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 from pathlib import Path
 
 DEFAULT_DB = Path("data") / "tablero.duckdb"
@@ -32,3 +34,25 @@ def resolve_db_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env)
     return DEFAULT_DB
+
+
+def staging_root() -> Path:
+    """The folder the importer copies uploads into, readable by their owner only.
+
+    It is the only folder the store's DuckDB may read files from (external access is off
+    everywhere else), so it must be a real folder of this user, not a link planted by another.
+    """
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    root = Path(tempfile.gettempdir()) / f"tablero-import-{uid}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    info = root.lstat()
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
+        from metrics.errors import StoreError
+
+        raise StoreError(
+            f"La carpeta de trabajo {root} no es una carpeta propia de este usuario. Bórrela "
+            "e intente de nuevo."
+        )
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(root, 0o700)
+    return root

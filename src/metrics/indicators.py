@@ -462,11 +462,15 @@ def baseline_years(store: Store, scope: Scope) -> pd.DataFrame:
     return target_store.read_baseline_years(store, scope)
 
 
-def set_baseline_year(store: Store, scope: Scope, rbd: int, year: int | None) -> None:
-    """Set (or, with ``None``, clear back to the default) a school's baseline year."""
+def set_baseline_year(
+    store: Store, scope: Scope, rbd: int, year: int | None, actor: str = "tablero"
+) -> None:
+    """Set (or, with ``None``, clear back to the default) a school's baseline year (audited)."""
     if year is not None and not 2000 <= int(year) <= 2100:
         raise IndicatorRequestError("El año de línea base debe estar entre 2000 y 2100.")
-    target_store.set_baseline_year(store, scope, int(rbd), None if year is None else int(year))
+    target_store.set_baseline_year(
+        store, scope, int(rbd), None if year is None else int(year), actor=actor
+    )
 
 
 # -- the engine ----------------------------------------------------------------------------------

@@ -2,9 +2,24 @@
 
 A command module exposes ``NAME`` (Spanish), ``HELP`` (a Spanish one-liner),
 ``add_arguments(parser)`` and ``run(args, store, scope) -> int``. ``metrics.cli`` opens the
-store (``--db``), builds the scope and turns :class:`~metrics.errors.TableroError` into a
-Spanish message and exit code 2.
+store (``--db``), builds the user's :class:`~metrics.access.Access` (``--usuario``), checks the
+permission the command needs and turns :class:`~metrics.errors.TableroError` into a Spanish
+message and exit code 2.
+
+A command that needs a permission says so with ``PERMISSION = "can_upload"`` (a name from
+:data:`metrics.access.PERMISSIONS`) or, when it depends on the arguments, with
+``required_permission(args) -> str | None``. Inside ``run``, :func:`access_of` gives the access
+(its ``actor`` is who acts, for batches and the audit log).
 """
+
+from __future__ import annotations
+
+import argparse
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from metrics.access import Access
 
 COMMAND_MODULES: tuple[str, ...] = (
     "demo",
@@ -14,5 +29,23 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cargas",
     "indicadores",
     "metas",
+    "usuarios",
+    "auditoria",
 )
 """Modules of this package that ``tablero`` offers, in the order its help lists them."""
+
+
+def required_permission(module: ModuleType, args: argparse.Namespace) -> str | None:
+    """The permission ``module`` needs for these arguments (None: any signed-in user)."""
+    fn = getattr(module, "required_permission", None)
+    if fn is not None:
+        return fn(args)
+    return getattr(module, "PERMISSION", None)
+
+
+def access_of(args: argparse.Namespace) -> Access:
+    """The access ``metrics.cli`` attached to the arguments (full access when run directly)."""
+    from metrics.access import Access, cli_actor
+
+    access = getattr(args, "_access", None)
+    return access if access is not None else Access.full(cli_actor())

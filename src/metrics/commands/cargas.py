@@ -6,7 +6,7 @@ import argparse
 
 from metrics.commands.importar import _actor
 from metrics.formatting import format_datetime, format_number
-from metrics.ingest import KIND_LABELS, list_batches, undo_batch
+from metrics.ingest import KIND_LABELS, undo_batch
 from metrics.scope import Scope
 from metrics.store import DATASET_LABELS, Store
 
@@ -20,10 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limite", type=int, default=50, help="cuántas cargas mostrar (50)")
 
 
+def required_permission(args: argparse.Namespace) -> str | None:
+    return "can_upload" if args.deshacer is not None else None
+
+
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
-    del scope
     if args.deshacer is not None:
-        counts = undo_batch(store, args.deshacer, _actor(args))
+        counts = undo_batch(store, args.deshacer, _actor(args), scope=scope)
         print(f"Carga {args.deshacer} deshecha.")
         for table, rows in counts.items():
             if table.endswith(":restauradas"):
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         return 0
     import pandas as pd
 
-    df = list_batches(store, args.limite)
+    df = store.batches(scope, args.limite)
     if df.empty:
         print("No hay cargas registradas.")
         return 0

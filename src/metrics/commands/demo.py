@@ -37,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+PERMISSION = "can_manage_users"
+"""Building the demo replaces a whole store: administrators only (with --usuario)."""
+
+
 def open_for_command(path: Path, args: argparse.Namespace) -> Store:
     """Open a fresh store at ``path``; an existing one with data only with --reemplazar."""
     if path.exists() and args.reemplazar:

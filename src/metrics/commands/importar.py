@@ -7,11 +7,10 @@ every problem printed (file, row, column, how to fix it). A refused file changes
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
 from pathlib import Path
 
+from metrics.commands import access_of
 from metrics.errors import TableroError
 from metrics.ingest import DATASETS, RefusedFileError, Report, import_file, read_mapping
 from metrics.scope import Scope
@@ -63,13 +62,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+PERMISSION = "can_upload"
+
+
 def _actor(args: argparse.Namespace) -> str:
-    if args.actor:
+    """Who imports: the --usuario account; else --actor; else ``cli:<os user>``."""
+    access = access_of(args)
+    if access.role is None and getattr(args, "actor", None):
         return str(args.actor)
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry in some containers
-        return os.environ.get("USER", "cli")
+    return access.actor
 
 
 def _write_report(folder: str, name: str, report: Report) -> Path:
@@ -82,7 +83,6 @@ def _write_report(folder: str, name: str, report: Report) -> Path:
 
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
-    del scope  # importing is not a read; access control will restrict who may import
     mapping = read_mapping(args.mapeo) if args.mapeo else None
     actor = _actor(args)
     refused = 0
@@ -101,6 +101,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
                 instrument=args.instrumento,
                 respondent_kind=args.respondentes,
                 dry_run=args.simular,
+                scope=scope,
             )
         except RefusedFileError as exc:
             refused += 1

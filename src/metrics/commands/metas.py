@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import getpass
 import hashlib
 import io
-import os
 import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
+from metrics.commands import access_of
 from metrics.errors import TableroError, UploadError
 from metrics.formatting import format_number
 from metrics.indicators import (
@@ -110,11 +109,20 @@ def _help(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def required_permission(args: argparse.Namespace) -> str | None:
+    """Importing targets and setting a baseline year change data; the rest only reads."""
+    changes = args.accion == "importar" or (
+        args.accion == "linea-base"
+        and (getattr(args, "anio", None) is not None or getattr(args, "por_omision", False))
+    )
+    return "can_set_targets" if changes else None
+
+
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     if args.accion == "exportar":
         return _export(store, scope, Path(args.salida))
     if args.accion == "importar":
-        return _import(store, scope, Path(args.archivo))
+        return _import(store, scope, Path(args.archivo), access_of(args).actor)
     return _baseline(store, scope, args)
 
 
@@ -172,7 +180,7 @@ def _normalise(header: str) -> str:
     return text.replace(" ", "_")
 
 
-def _import(store: Store, scope: Scope, path: Path) -> int:
+def _import(store: Store, scope: Scope, path: Path, actor: str) -> int:
     rows, data = read_targets_file(path)
     result = import_targets(
         store,
@@ -180,7 +188,7 @@ def _import(store: Store, scope: Scope, path: Path) -> int:
         rows,
         file_name=path.name,
         file_hash=hashlib.sha256(data).hexdigest(),
-        actor=_actor(),
+        actor=actor,
     )
     print(
         f"Metas importadas desde {path.name} (carga {result.batch_id}): "
@@ -189,13 +197,6 @@ def _import(store: Store, scope: Scope, path: Path) -> int:
     for warning in result.warnings:
         print(f"Advertencia: {warning}.")
     return 0
-
-
-def _actor() -> str:
-    try:
-        return os.environ.get("TABLERO_USUARIO") or getpass.getuser()
-    except Exception:  # no user name on this system
-        return "tablero"
 
 
 def _baseline(store: Store, scope: Scope, args: argparse.Namespace) -> int:
@@ -214,7 +215,13 @@ def _baseline(store: Store, scope: Scope, args: argparse.Namespace) -> int:
             "primera comunidad.",
             "Falta el año",
         )
-    set_baseline_year(store, scope, args.rbd, None if args.por_omision else args.anio)
+    set_baseline_year(
+        store,
+        scope,
+        args.rbd,
+        None if args.por_omision else args.anio,
+        actor=access_of(args).actor,
+    )
     df = baseline_years(store, scope)
     row = df[df["rbd"] == args.rbd]
     year = row["anio_base"].iloc[0] if len(row) else None

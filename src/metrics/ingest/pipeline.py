@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from metrics.errors import UploadError
+from metrics.access import outside_message
+from metrics.errors import AccessError, UploadError
 from metrics.formatting import count_label, format_number
 from metrics.ingest.datasets import DATASETS
 from metrics.ingest.formats import (
@@ -34,8 +35,10 @@ from metrics.ingest.readers import SEPARATOR_NAMES, Table, head_rows, open_table
 from metrics.ingest.report import PREVIEW_DATA_LIMIT, Issue, Report
 from metrics.ingest.text import normalize_label
 from metrics.pseudonym import load_key
-from metrics.store import Store
+from metrics.scope import Scope
+from metrics.store import Store, audit
 from metrics.store import imports as sql
+from metrics.store.core import batch_schools
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -393,6 +396,14 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll a simulation back."""
 
 
+class _OutsideScopeError(Exception):
+    """Raised inside the transaction to roll back a file with schools outside the scope."""
+
+    def __init__(self, rbds: list[int]) -> None:
+        super().__init__(rbds)
+        self.rbds = rbds
+
+
 def import_file(
     store: Store,
     source: Source,
@@ -408,8 +419,13 @@ def import_file(
     respondent_kind: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    scope: Scope | None = None,
 ) -> ImportResult:
     """Import one file as one batch; raise :class:`RefusedFileError` (nothing written) if bad.
+
+    With a ``scope``, a file with rows of any school outside it is refused whole
+    (:class:`~metrics.errors.AccessError` naming the RBDs) and nothing is written. Every import
+    and every refusal for scope is recorded in the audit log.
 
     Example:
         >>> from metrics.store import open_store
@@ -465,7 +481,7 @@ def import_file(
                 raise RefusedFileError(report)
             _notify(progress, 0.7, "Guardando…")
             try:
-                with sql.transaction(cur):
+                with store.write_lock, sql.transaction(cur):
                     batch = store.new_batch(
                         cur,
                         kind=plan.dataset.kind,
@@ -486,6 +502,28 @@ def import_file(
                         if v is not None
                     }
                     sql.finish_batch(cur, batch, written, plan.format, options)
+                    schools = batch_schools(cur, batch)
+                    if scope is not None:
+                        outside = [r for r in schools if not scope.allows(r)]
+                        if outside:
+                            raise _OutsideScopeError(outside)
+                    audit.append(
+                        cur,
+                        actor,
+                        "carga",
+                        {
+                            "carga": batch,
+                            "archivo": table.name,
+                            "sha256": table.file_hash,
+                            "tipo": plan.dataset.kind,
+                            "formato": plan.format,
+                            "filas": written.rows,
+                            "nuevas": written.new,
+                            "reemplazadas": written.replaced,
+                            "periodo": written.period,
+                            "rbds": schools,
+                        },
+                    )
                     if mapping is not None:
                         _save_mapping(cur, plan, mapping, actor)
                     result = ImportResult(
@@ -506,6 +544,21 @@ def import_file(
                         raise _DryRun
             except _DryRun:
                 pass
+            except _OutsideScopeError as exc:
+                audit.record(
+                    store,
+                    actor,
+                    "carga_rechazada",
+                    {
+                        "archivo": table.name,
+                        "sha256": table.file_hash,
+                        "tipo": plan.dataset.kind,
+                        "motivo": "establecimientos fuera del alcance",
+                        "fuera_de_alcance": exc.rbds,
+                        "rbds": sorted(scope.rbds or ()) if scope is not None else [],
+                    },
+                )
+                raise AccessError(outside_message(exc.rbds), "Carga rechazada") from None
         finally:
             if stage is not None:
                 stage.drop()
@@ -525,10 +578,34 @@ def _save_mapping(cur: Any, plan: Plan, mapping: list[MappingRow] | None, actor:
     )
 
 
-def undo_batch(store: Store, batch_id: int, actor: str) -> dict[str, int]:
-    """Undo a batch: its rows go, the rows it replaced come back. Returns rows per table."""
-    with store.transaction() as cur:
-        return sql.undo(cur, int(batch_id), actor)
+def undo_batch(
+    store: Store, batch_id: int, actor: str, scope: Scope | None = None
+) -> dict[str, int]:
+    """Undo a batch: its rows go, the rows it replaced come back. Returns rows per table.
+
+    With a ``scope``, a batch that touches any school outside it is refused
+    (:class:`~metrics.errors.AccessError`). The undo is recorded in the audit log.
+    """
+    with store.write_lock, store.transaction() as cur:
+        schools = batch_schools(cur, int(batch_id))
+        if scope is not None and any(not scope.allows(r) for r in schools):
+            raise AccessError(
+                f"La carga {batch_id} tiene filas de establecimientos fuera de su alcance; "
+                "no puede deshacerla."
+            )
+        counts = sql.undo(cur, int(batch_id), actor)
+        audit.append(
+            cur,
+            actor,
+            "deshacer",
+            {
+                "carga": int(batch_id),
+                "filas_quitadas": sum(v for k, v in counts.items() if ":" not in k),
+                "filas_restauradas": sum(v for k, v in counts.items() if ":" in k),
+                "rbds": schools,
+            },
+        )
+        return counts
 
 
 def list_batches(store: Store, limit: int = 100) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
+from metrics.config import staging_root
 from metrics.errors import FormatError, UploadError
 from metrics.formatting import format_number
 from metrics.ingest.text import column_letter
@@ -119,7 +120,9 @@ def open_table(
         ...     (t.delimiter, t.headers, t.encoding)
         (';', ['rbd', 'nombre'], 'UTF-8')
     """
-    workdir = Path(tempfile.mkdtemp(prefix="tablero-import-"))
+    # DuckDB may read files only under the staging root (see metrics.store.core._harden), so
+    # every upload is read from a copy (or a hard link) there.
+    workdir = Path(tempfile.mkdtemp(prefix="carga-", dir=staging_root()))
     try:
         if isinstance(source, bytes | bytearray):
             if name is None:
@@ -127,10 +130,15 @@ def open_table(
             path = workdir / ("upload" + Path(name).suffix.lower())
             path.write_bytes(source)
         else:
-            path = Path(source)
-            name = name or path.name
-            if not path.is_file():
+            original = Path(source)
+            name = name or original.name
+            if not original.is_file():
                 raise UploadError(f"{name}: no existe el archivo o no es un archivo.")
+            path = workdir / ("upload" + original.suffix.lower())
+            try:
+                os.link(original, path)
+            except OSError:  # another file system, or links not allowed
+                shutil.copyfile(original, path)
         assert name is not None
         yield _open(path, name, workdir, sheet)
     finally:

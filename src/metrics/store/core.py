@@ -134,6 +134,45 @@ def scope_clause(scope: Scope, table: str, alias: str = "t") -> tuple[str, list[
     raise StoreError(f"Tabla sin alcance definido: {table}")
 
 
+def batch_schools(cur: duckdb.DuckDBPyConnection, batch_id: int) -> list[int]:
+    """RBDs of every school a batch touches: its rows and the rows it replaced.
+
+    Run it inside the batch's transaction, before commit, to refuse a batch that reaches
+    schools outside a user's scope. A territory target reaches every school of its territory.
+    Territories and teachers are left out: they are shared, and the school rows and yearly
+    roster of the same file already name the schools.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    for table in DATASET_LABELS:
+        if table in ("territory", "teacher"):
+            continue
+        for source, cond in ((table, "t.batch_id = ?"), (f"replaced_{table}", "t.replaced_by = ?")):
+            if table in _DIRECT_RBD:
+                parts.append(f"SELECT t.{_DIRECT_RBD[table]} AS rbd FROM {source} t WHERE {cond}")
+            elif table in _LINKED_RBD:
+                link, on, col = _LINKED_RBD[table]
+                parts.append(
+                    f"SELECT {col} AS rbd FROM {source} t JOIN {link} ON {on.format(a='t')} "
+                    f"WHERE {cond}"
+                )
+            else:  # target
+                parts.append(
+                    f"SELECT {_TARGET_RBD.format(a='t')} AS rbd FROM {source} t WHERE {cond}"
+                )
+                parts.append(
+                    f"SELECT l.rbd FROM {source} t JOIN school_territory l "
+                    f"ON t.scope_kind = 'territorio' AND l.territory_id = t.scope_id WHERE {cond}"
+                )
+                params.append(int(batch_id))
+            params.append(int(batch_id))
+    rows = cur.execute(
+        f"SELECT DISTINCT rbd FROM ({' UNION ALL '.join(parts)}) WHERE rbd IS NOT NULL ORDER BY 1",
+        params,
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 @dataclass(frozen=True)
 class StoreInfo:
     """What the store holds inside one scope."""
@@ -163,6 +202,8 @@ class Store:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         self._lock = threading.Lock()
+        self.write_lock = threading.RLock()
+        """Held while appending to the audit log (its hash chain needs one writer at a time)."""
         self._con = _connect(self.path)
         try:
             _migrate(self._con, self.path)
@@ -339,18 +380,39 @@ class Store:
 
     @scoped_read
     def batches(self, scope: Scope, limit: int = 20) -> pd.DataFrame:
-        """The latest import batches that brought rows visible in ``scope``."""
+        """The latest import batches that brought rows visible in ``scope``.
+
+        With a narrow scope, a batch that also brought other schools' rows shows only what
+        the scope sees: ``row_count`` counts its visible rows, and the counts that would reveal
+        other schools (``schools``, new, replaced and skipped rows) are null.
+        """
         cur = self.cursor()
         try:
             ids = self._batch_ids_in_scope(cur, scope)
-            cond, params = (
-                ("TRUE", []) if ids is None else ("id IN (SELECT UNNEST(?::INTEGER[]))", [ids])
+            columns = (
+                "id, kind, source_format, file_name, period, schools, row_count, rows_new, "
+                "rows_replaced, rows_skipped, actor, created_at, undone_at, undone_by"
             )
+            if ids is None:
+                return cur.execute(
+                    f"SELECT {columns} FROM import_batch ORDER BY id DESC LIMIT ?", [limit]
+                ).df()
+            parts, params = [], []
+            for table in DATASET_LABELS:
+                c, p = scope_clause(scope, table)
+                parts.append(f"SELECT batch_id FROM {table} t WHERE {c}")
+                params += p
+            hidden = "NULL::BIGINT"
             return cur.execute(
-                "SELECT id, kind, source_format, file_name, period, schools, row_count, "
-                "rows_new, rows_replaced, rows_skipped, actor, created_at, undone_at, undone_by "
-                f"FROM import_batch WHERE {cond} ORDER BY id DESC LIMIT ?",
-                [*params, limit],
+                "WITH visible AS (SELECT batch_id, count(*) AS n FROM "
+                f"({' UNION ALL '.join(parts)}) GROUP BY batch_id) "
+                "SELECT b.id, b.kind, b.source_format, b.file_name, b.period, "
+                f"{hidden} AS schools, coalesce(v.n, 0) AS row_count, {hidden} AS rows_new, "
+                f"{hidden} AS rows_replaced, {hidden} AS rows_skipped, b.actor, b.created_at, "
+                "b.undone_at, b.undone_by FROM import_batch b "
+                "LEFT JOIN visible v ON v.batch_id = b.id "
+                "WHERE b.id IN (SELECT UNNEST(?::INTEGER[])) ORDER BY b.id DESC LIMIT ?",
+                [*params, ids, limit],
             ).df()
         finally:
             cur.close()
@@ -480,8 +542,28 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
     if path != ":memory:" and created:
         # Students' data: the file is readable by its owner only.
         os.chmod(path, 0o600)
-    # External file access is switched on only by the importer, for the time it reads a file.
+    harden(con)
     return con
+
+
+def harden(con: duckdb.DuckDBPyConnection) -> None:
+    """Switch DuckDB's access to files off, except the importer's staging folder.
+
+    After this, ``read_csv('/etc/passwd')``, ``COPY ... TO``, ``ATTACH`` and friends fail on
+    this connection and all its cursors, and DuckDB refuses to switch access back on (it is a
+    one-way setting while the database runs). The importer copies every upload into
+    :func:`~metrics.config.staging_root` before reading it; spilling to DuckDB's own temporary
+    folder keeps working.
+    """
+    from metrics.config import staging_root
+
+    row = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    allowed = [str(staging_root()) + os.sep]
+    if row and row[0]:
+        allowed.append(str(Path(str(row[0])).resolve()) + os.sep)
+    listed = ", ".join("'" + a.replace("'", "''") + "'" for a in allowed)
+    con.execute(f"SET allowed_directories = [{listed}]")
+    con.execute("SET enable_external_access = false")
 
 
 def _read_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -1058,6 +1058,9 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def scratch_cursor() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection for validating a file without a store."""
+    from metrics.store.core import harden
+
     con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")
+    harden(con)
     return con

@@ -13,7 +13,8 @@ import pandas as pd
 
 from metrics.errors import AccessError, StoreError
 from metrics.scope import Scope
-from metrics.store.core import Store, scope_clause
+from metrics.store import audit
+from metrics.store.core import Store, batch_schools, scope_clause
 
 TARGET_BATCH_KIND = "metas"
 
@@ -68,7 +69,7 @@ def write_targets(
     new = frame[frame["target_value"].notna()].astype({"deadline_year": "int64"})
     new = new.assign(target_value=new["target_value"].astype(float))
     try:
-        with store.transaction() as cur:
+        with store.write_lock, store.transaction() as cur:
             batch = store.new_batch(
                 cur,
                 kind=TARGET_BATCH_KIND,
@@ -78,6 +79,15 @@ def write_targets(
             )
             cur.register("_target_keys", keys)
             try:
+                old = {
+                    (str(i), str(k), str(s), int(y)): v
+                    for i, k, s, y, v in cur.execute(
+                        "SELECT t.indicator, t.scope_kind, t.scope_id, t.deadline_year, "
+                        "t.target_value FROM target t JOIN _target_keys k "
+                        "ON t.indicator = k.indicator AND t.scope_kind = k.scope_kind "
+                        "AND t.scope_id = k.scope_id AND t.deadline_year = k.deadline_year"
+                    ).fetchall()
+                }
                 deleted = 0
                 for removing in (True, False):
                     res = cur.execute(
@@ -92,9 +102,46 @@ def write_targets(
             finally:
                 cur.unregister("_target_keys")
             written = store.insert_frame(cur, "target", new, batch) if len(new) else 0
+            _audit_targets(cur, frame, old, batch, actor)
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron guardar las metas: {exc}") from exc
     return batch, written, deleted
+
+
+def _audit_targets(
+    cur: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    old: dict[tuple[str, str, str, int], float],
+    batch: int,
+    actor: str,
+) -> None:
+    """One audit row per target written or removed: old and new value, and the reason."""
+    schools = batch_schools(cur, batch)
+    for r in frame.to_dict("records"):
+        key = (
+            str(r["indicator"]),
+            str(r["scope_kind"]),
+            str(r["scope_id"]),
+            int(r["deadline_year"]),
+        )
+        new_value = None if pd.isna(r["target_value"]) else float(r["target_value"])
+        reason = r.get("reason")
+        audit.append(
+            cur,
+            actor,
+            "meta",
+            {
+                "carga": batch,
+                "indicador": key[0],
+                "alcance": key[1],
+                "alcance_id": key[2],
+                "anio_limite": key[3],
+                "anterior": old.get(key),
+                "nueva": new_value,
+                "motivo": None if reason is None or pd.isna(reason) else str(reason),
+                "rbds": schools,
+            },
+        )
 
 
 def read_baseline_years(store: Store, scope: Scope) -> pd.DataFrame:
@@ -128,17 +175,34 @@ def read_baseline_years(store: Store, scope: Scope) -> pd.DataFrame:
     )
 
 
-def set_baseline_year(store: Store, scope: Scope, rbd: int, year: int | None) -> None:
+def set_baseline_year(
+    store: Store, scope: Scope, rbd: int, year: int | None, actor: str = "tablero"
+) -> None:
     """Set a school's baseline year (``None``: back to the default)."""
     if not scope.allows(rbd):
         raise AccessError(f"No tiene acceso al establecimiento RBD {rbd}.")
     cond, params = scope_clause(scope, "school", "t")
     try:
-        with store.transaction() as cur:
+        with store.write_lock, store.transaction() as cur:
+            before = cur.execute(
+                f"SELECT t.baseline_year FROM school t WHERE t.rbd = ? AND {cond}", [rbd, *params]
+            ).fetchone()
             found = cur.execute(
                 f"UPDATE school t SET baseline_year = ? WHERE t.rbd = ? AND {cond} RETURNING t.rbd",
                 [year, rbd, *params],
             ).fetchall()
+            if found:
+                audit.append(
+                    cur,
+                    actor,
+                    "linea_base",
+                    {
+                        "rbd": rbd,
+                        "anterior": before[0] if before else None,
+                        "nuevo": year,
+                        "rbds": [rbd],
+                    },
+                )
     except duckdb.Error as exc:
         raise StoreError(f"No se pudo guardar el año de línea base: {exc}") from exc
     if not found:
