@@ -25,7 +25,7 @@ $(DB): | $(STAMP)
 demo: $(DB)
 
 run: $(STAMP) $(DB)
-	TABLERO_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
+	TABLERO_DEMO=1 TABLERO_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check $(SRC)

@@ -144,12 +144,21 @@ pages = {
             icon=":material/history:",
             url_path="cargas",
         ),
+        st.Page(
+            "pages/auditoria.py",
+            title="Registro de auditoría",
+            icon=":material/policy:",
+            url_path="auditoria",
+        ),
     ],
 }
-page = st.navigation(pages)
+store = ui.get_store()
+# Sign-in first: without an access the sign-in screen is the only page, and the run stops.
+access = ui.require_access(store, navigation=True)
+page = st.navigation(ui.pages_for(pages, access))
 try:
-    store = ui.get_store()
-    ui.remember_filters(ui.sidebar_filters(store, ui.current_scope()))
+    ui.account_box(store, access)
+    ui.remember_filters(ui.sidebar_filters(store, access.scope))
     page.run()
 except TableroError as exc:  # a Spanish message, never a traceback
     ui.show_error(exc)

@@ -6,6 +6,7 @@ from metrics import ui
 from metrics.ui import sections
 
 store, filters, scope = ui.page_setup()
+ui.require("can_upload")
 st.title("Cargar datos")
 st.markdown(
     "Suba uno o varios archivos. Cada archivo se revisa completo antes de guardar: si tiene "
@@ -14,5 +15,5 @@ st.markdown(
     "establecimiento y período. Los RUT y MRUN se seudonimizan al cargar."
 )
 sections.templates_section()
-sections.upload_section(store, actor=ui.current_actor())
+sections.upload_section(store, actor=ui.current_actor(), scope=scope)
 st.page_link("pages/historial.py", label="Ver el historial de cargas", icon=":material/history:")

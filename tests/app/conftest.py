@@ -22,9 +22,21 @@ def _clear_streamlit_caches() -> Iterator[None]:
     st.cache_resource.clear()
 
 
-def run_app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    """Run the app's entry point against the store at ``db``."""
+def run_app(db: Path, monkeypatch: pytest.MonkeyPatch, user: str | None = None) -> AppTest:
+    """Run the app's entry point against the store at ``db``.
+
+    Without ``user``, in demo mode (no sign-in, full access); with ``user`` (an e-mail with an
+    account in the store), demo mode off and that person signed in.
+    """
+    from metrics.ui.auth import sign_in_for_tests
+
     monkeypatch.setenv("TABLERO_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=60)
+    if user is None:
+        monkeypatch.setenv("TABLERO_DEMO", "1")
+    else:
+        monkeypatch.delenv("TABLERO_DEMO", raising=False)
+        for key, value in sign_in_for_tests(user).items():
+            at.session_state[key] = value
     at.run()
     return at

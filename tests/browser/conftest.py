@@ -50,7 +50,7 @@ def chromium_path() -> str:
 def start_server(db: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Start `streamlit run app.py` on a free port over ``db``; wait until it answers."""
     port = _free_port()
-    env = {**os.environ, "TABLERO_DB": str(db)}
+    env = {**os.environ, "TABLERO_DB": str(db), "TABLERO_DEMO": "1"}
     proc = subprocess.Popen(
         [
             sys.executable,

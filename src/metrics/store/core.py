@@ -402,7 +402,7 @@ class Store:
                 c, p = scope_clause(scope, table)
                 parts.append(f"SELECT batch_id FROM {table} t WHERE {c}")
                 params += p
-            hidden = "NULL::BIGINT"
+            hidden = "NULL::DOUBLE"  # NaN in pandas: shown as «–»
             return cur.execute(
                 "WITH visible AS (SELECT batch_id, count(*) AS n FROM "
                 f"({' UNION ALL '.join(parts)}) GROUP BY batch_id) "
@@ -557,6 +557,9 @@ def harden(con: duckdb.DuckDBPyConnection) -> None:
     """
     from metrics.config import staging_root
 
+    state = con.execute("SELECT current_setting('enable_external_access')").fetchone()
+    if state is not None and not state[0]:
+        return  # the same file opened again in this process: its database is hardened already
     row = con.execute("SELECT current_setting('temp_directory')").fetchone()
     allowed = [str(staging_root()) + os.sep]
     if row and row[0]:

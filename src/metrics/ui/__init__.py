@@ -15,8 +15,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from metrics.access import PERMISSION_REFUSALS, Access
 from metrics.config import resolve_db_path
-from metrics.errors import TableroError
+from metrics.errors import AccessError, TableroError
 from metrics.filters import Filters
 from metrics.formatting import format_datetime, format_number
 from metrics.scope import Scope
@@ -45,11 +46,57 @@ def get_store() -> Store:
 
 
 def current_scope() -> Scope:
-    """The schools the current user may see.
+    """The schools the signed-in person may see (nobody before :func:`require_access` ran)."""
+    return current_access().scope
 
-    Until sign-in exists every session sees every school; access control replaces this.
+
+def current_access() -> Access:
+    """The signed-in person's access for this run: scope, permissions and actor.
+
+    ``app.py`` and :func:`page_setup` compute it (:func:`metrics.ui.auth.require_access`);
+    before that it is :meth:`Access.nobody` (the store denies by default).
     """
-    return Scope.all()
+    from metrics.ui.auth import current_access as _current
+
+    return _current()
+
+
+def require_access(store: Store, *, navigation: bool = False) -> Access:
+    """Sign-in guard (see :mod:`metrics.ui.auth`): the access, or the sign-in screen and stop."""
+    from metrics.ui.auth import require_access as _require
+
+    return _require(store, navigation=navigation)
+
+
+def require(permission: str) -> None:
+    """Stop the page with a Spanish message unless the person has ``permission``."""
+    access = current_access()
+    if not access.allows(permission):
+        show_error(AccessError(PERMISSION_REFUSALS[permission]))
+        st.stop()
+
+
+PAGE_PERMISSIONS = {
+    "carga": "can_upload",
+    "auditoria": "sees_audit",
+    "presentar": "can_export",
+}
+"""Pages (by ``url_path``) shown only to people with a permission."""
+
+
+def pages_for(pages: dict[str, list[Any]], access: Access) -> dict[str, list[Any]]:
+    """The navigation without the pages ``access`` may not open (empty sections dropped)."""
+    out: dict[str, list[Any]] = {}
+    for section, entries in pages.items():
+        kept = [
+            p
+            for p in entries
+            if PAGE_PERMISSIONS.get(str(getattr(p, "url_path", ""))) is None
+            or access.allows(PAGE_PERMISSIONS[str(p.url_path)])
+        ]
+        if kept:
+            out[section] = kept
+    return out
 
 
 def show_error(exc: TableroError) -> None:
@@ -353,11 +400,30 @@ _MIME = {
 def download(
     where: Any, label: str, data: Callable[[], bytes], file_name: str, help: str | None = None
 ) -> None:
-    """A download button whose file is made only when clicked; type and icon from the name."""
+    """A download button whose file is made only when clicked; type and icon from the name.
+
+    Shown only to people who may export (not to a ``lector``); each file made is recorded in
+    the audit log as an ``exportacion``.
+    """
+    access = current_access()
+    if not access.can_export:
+        return
     mime, icon = _MIME[file_name.rsplit(".", 1)[-1]]
+    store = get_store()
+
+    def audited() -> bytes:
+        from metrics.store import audit
+
+        content = data()
+        detail: dict[str, Any] = {"archivo": file_name, "formato": file_name.rsplit(".", 1)[-1]}
+        if not access.scope.is_all:
+            detail["rbds"] = sorted(access.scope.rbds or ())
+        audit.record(store, access.actor or "tablero", "exportacion", detail)
+        return content
+
     where.download_button(
         label,
-        data=data,
+        data=audited,
         file_name=file_name,
         mime=mime,
         on_click="ignore",
@@ -439,7 +505,7 @@ def page_setup() -> tuple[Store, Filters, Scope]:
     URL) still gets the shared sidebar.
     """
     store = get_store()
-    scope = current_scope()
+    scope = require_access(store).scope
     if not isinstance(st.session_state.get("filters"), Filters):
         remember_filters(sidebar_filters(store, scope))
     return store, current_filters(), scope
@@ -522,8 +588,8 @@ def load_communities(_store: Store, store_path: str, scope: Scope, rbd: int | No
 
 
 def current_actor() -> str:
-    """Who is acting, for the batch history (until sign-in exists: the app itself)."""
-    return str(st.session_state.get("actor", "tablero"))
+    """Who is acting, for batches and the audit log: the signed-in e-mail (demo: the app)."""
+    return current_access().actor or "tablero"
 
 
 @dataclass(frozen=True)
@@ -560,3 +626,10 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
         st.stop()
     assert chosen is not None
     return MomentPage(store, filters, scope, results, chosen, rows)
+
+
+def account_box(store: Store, access: Access) -> None:
+    """The sidebar's signed-in person and «Salir» (nothing in demo mode)."""
+    from metrics.ui.auth import account_box as _box
+
+    _box(store, access)

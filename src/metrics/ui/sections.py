@@ -32,6 +32,8 @@ from metrics.store import Store
 from metrics.ui import (
     chart_card,
     clear_caches,
+    current_access,
+    current_actor,
     download,
     empty_state,
     load_communities,
@@ -121,6 +123,8 @@ def target_form(
     """Set or change a target: validated, with a required reason, recorded as a batch."""
     from metrics.indicators import TargetFileError, import_targets
 
+    if not current_access().can_set_targets:
+        return
     with st.form("meta", border=True):
         st.markdown(f"**Fijar o cambiar una meta — {place}**")
         codes = list(INDICATORS)
@@ -156,7 +160,12 @@ def target_form(
     digest = hashlib.sha256(f"{row}{stamp}".encode()).hexdigest()
     try:
         result = import_targets(
-            store, scope, [row], file_name="formulario de metas", file_hash=digest, actor="tablero"
+            store,
+            scope,
+            [row],
+            file_name="formulario de metas",
+            file_hash=digest,
+            actor=current_actor(),
         )
     except TargetFileError as exc:
         for issue in exc.issues:
@@ -347,7 +356,7 @@ def schedule_section(
         ]
     if period:
         people = people[people["periodo"] == period]
-    if not people.empty:
+    if not people.empty and current_access().sees_teachers:
         frame = pd.DataFrame(
             {
                 "etiqueta": people["categoria"].astype(str).to_numpy(),
@@ -693,6 +702,8 @@ def community_profile(store: Store, scope: Scope, community_id: str, year: int |
     if not prev.empty:
         stayed = len(set(prev["teacher_id"]) & set(now["teacher_id"]))
         cols[2].metric(f"Siguen desde {chosen - 1}", f"{stayed} de {len(prev)}", border=True)
+    if not current_access().sees_teachers:
+        return
     with st.expander("Integrantes"):
         table = pd.DataFrame(
             {
@@ -846,8 +857,11 @@ def _mapping_editor(detection: Any, key: str) -> list[Any] | None:
     ]
 
 
-def upload_section(store: Store, actor: str) -> None:
-    """Several files at once: detect, preview, validate all, then import on confirmation."""
+def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None:
+    """Several files at once: detect, preview, validate all, then import on confirmation.
+
+    With a ``scope``, a file with rows of schools outside it is refused whole at import.
+    """
     from metrics import ingest
     from metrics.ui import clear_caches
 
@@ -933,7 +947,9 @@ def upload_section(store: Store, actor: str) -> None:
             bar.progress(min(1.0, (i + fraction) / len(ready)), text=f"{name}: {message}")
 
         try:
-            result = ingest.import_file(store, data, up.name, actor=actor, progress=step, **options)
+            result = ingest.import_file(
+                store, data, up.name, actor=actor, progress=step, scope=scope, **options
+            )
         except TableroError as exc:
             show_error(exc)
             continue
@@ -954,7 +970,7 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
         return
     st.dataframe(batches_table(batches), hide_index=True, width="stretch")
     active = batches[batches["undone_at"].isna()]
-    if active.empty:
+    if active.empty or not current_access().can_upload:
         return
     with st.form("deshacer", border=True):
         st.markdown(
@@ -976,7 +992,7 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
         st.error("Marque la casilla de confirmación para deshacer la carga.")
         return
     try:
-        counts = ingest.undo_batch(store, int(batch_id), actor=actor)
+        counts = ingest.undo_batch(store, int(batch_id), actor=actor, scope=scope)
     except TableroError as exc:
         show_error(exc)
         return
