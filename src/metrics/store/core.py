@@ -519,6 +519,10 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
             raise StoreError(f"La ruta {path} es una carpeta, no un archivo de base de datos.")
         created = not p.exists()
         p.parent.mkdir(parents=True, exist_ok=True)
+        # Students' data: every file this process creates from now on (the database, its WAL
+        # and temporary files, exports) is readable by its owner only, with no window in
+        # which the new database file is readable by others.
+        os.umask(os.umask(0o077) | 0o077)
     try:
         con = duckdb.connect(path)
     except duckdb.IOException as exc:
