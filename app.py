@@ -133,6 +133,12 @@ pages = {
             icon=":material/diversity_3:",
             url_path="ficha-comunidad",
         ),
+        st.Page(
+            "pages/presentar.py",
+            title="Presentar al consejo",
+            icon=":material/co_present:",
+            url_path="presentar",
+        ),
     ],
     "Datos": [
         st.Page(

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "metas",
     "usuarios",
     "auditoria",
+    "exportar",
 )
 """Modules of this package that ``tablero`` offers, in the order its help lists them."""
 

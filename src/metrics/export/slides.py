@@ -278,3 +278,27 @@ def pack_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
                 y = text(MARGIN, y, full, 20, f"• {fact}") + 0.15
         text(MARGIN, PAGE_H - 0.45, full, 10, footer_text(pack, number), colour=GREY)
     return bytes(pdf.output())
+
+
+PACK_FORMATS: dict[str, tuple[str, str]] = {
+    "pptx": (
+        "PowerPoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+    "pdf": ("PDF", "application/pdf"),
+    "xlsx": ("Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+"""Pack formats: label and MIME type."""
+
+
+def render_pack(pack: Pack, fmt: str, progress: Progress | None = None) -> bytes:
+    """The pack as a file of format ``fmt`` (``pptx``, ``pdf`` or ``xlsx``)."""
+    from metrics.export.workbook import pack_xlsx
+
+    if fmt == "pptx":
+        return pack_pptx(pack, progress)
+    if fmt == "pdf":
+        return pack_pdf(pack, progress)
+    if fmt == "xlsx":
+        return pack_xlsx(pack)
+    raise ValueError(f"unknown pack format: {fmt}")

@@ -193,7 +193,7 @@ def _summary(ws: Any, pack: Pack) -> None:
 
 
 def _community_sheet(
-    ws: Any, pack: Pack, rec: dict[str, Any], names: dict[tuple[str, str], str]
+    ws: Any, pack: Pack, rec: dict[Any, Any], names: dict[tuple[str, str], str]
 ) -> None:
     from openpyxl.styles import Font
 

@@ -394,6 +394,11 @@ _MIME = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ":material/grid_on:",
     ),
+    "pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ":material/slideshow:",
+    ),
+    "pdf": ("application/pdf", ":material/picture_as_pdf:"),
 }
 
 

@@ -1,0 +1,369 @@
+"""Council packs: the slides' content, and the PowerPoint, PDF and Excel files made from them."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pypdf import PdfReader
+
+from metrics.catalog import INDICATORS
+from metrics.cli import main
+from metrics.demo import CASE_SCHOOL_RBD, SMALL_COMMUNITY_ID, TINY_SCHOOL_RBD
+from metrics.errors import AccessError
+from metrics.export.slides import keep_units, pack_pdf, pack_pptx
+from metrics.export.workbook import pack_xlsx, sheet_title
+from metrics.indicators import OUTPUT_COLUMNS, compute_indicators
+from metrics.packs import PackError, build_pack
+from metrics.presentation import format_indicator_change, format_indicator_value, plain
+from metrics.scope import Scope
+from metrics.store import Store, open_store
+from metrics.store.notes import read_note, write_note
+
+CUTOFF = date(2025, 12, 31)
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def store(demo_db: Path) -> Store:
+    with open_store(demo_db) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def pack(store: Store):
+    return build_pack(
+        store, Scope.all(), rbd=CASE_SCHOOL_RBD, year=2025, cutoff=CUTOFF, today=TODAY
+    )
+
+
+@pytest.fixture(scope="module")
+def pptx_bytes(pack) -> bytes:
+    return pack_pptx(pack)
+
+
+@pytest.fixture(scope="module")
+def pdf_bytes(pack) -> bytes:
+    return pack_pdf(pack)
+
+
+# -- the pack ---------------------------------------------------------------------------------
+
+
+def test_pack_follows_the_four_moments(pack) -> None:
+    kinds = [s.kind for s in pack.slides]
+    assert kinds[0] == "portada" and kinds[-1] == "conclusiones"
+    order = ["portada", "modelo", "antes", "durante", "resultados", "impacto", "conclusiones"]
+    assert [order.index(k) for k in kinds] == sorted(order.index(k) for k in kinds)
+    assert {"modelo", "antes", "durante", "resultados", "impacto"} <= set(kinds)
+    for slide in pack.slides[1:-1]:
+        assert slide.chart is not None, slide.title
+        assert 1 <= len(slide.facts) <= 3, slide.title
+
+
+def test_headlines_are_computed_from_the_numbers(pack) -> None:
+    titles = [s.title for s in pack.slides]
+    # The guide's story for the case school: reprobación 6,0 % (2023) → about 2 %, meta 3,0 %.
+    impact = next(s for s in pack.slides if s.indicators == ("tasa_reprobacion",))
+    assert impact.title.startswith("La tasa de reprobación bajó de 6,0 % en 2023 a 2,")
+    assert impact.title.endswith("y superó la meta de 3,0 %.")
+    assert impact.title in titles
+    assert titles[1].startswith("3 comunidades de práctica con ")
+    row = pack.results[
+        (pack.results["indicador"] == "tasa_reprobacion")
+        & (pack.results["alcance"] == "establecimiento")
+        & (pack.results["periodo"] == "2025")
+    ].iloc[0]
+    assert f"{int(row['n'])} estudiantes en 2025." in impact.facts
+    change = format_indicator_change(INDICATORS["tasa_reprobacion"], row["cambio"])
+    assert any(f.startswith(f"Cambio {change} (IC 95 %:") for f in impact.facts)
+    assert INDICATORS["tasa_reprobacion"].sheet.formula in impact.notes
+
+
+def test_fewer_communities_change_the_comparisons(store: Store) -> None:
+    comms = store.communities(Scope.all(), CASE_SCHOOL_RBD)
+    one = str(comms["id"].iloc[0])
+    pack = build_pack(
+        store, Scope.all(), rbd=CASE_SCHOOL_RBD, year=2025, community_ids=[one], cutoff=CUTOFF
+    )
+    assert pack.slides[1].title.startswith("1 comunidad de práctica con")
+    assert set(pack.results.loc[pack.results["alcance"] == "comunidad", "alcance_id"]) == {one}
+
+
+def test_territory_pack_compares_its_schools(store: Store) -> None:
+    territory = store.territories(Scope.all()).sort_values("schools").iloc[-1]
+    pack = build_pack(store, Scope.all(), territory_id=str(territory["id"]), year=2025)
+    assert pack.scope_kind == "territorio" and pack.name == territory["name"]
+    assert len(pack.school_names) == int(territory["schools"])
+    schools = pack.results[pack.results["alcance"] == "establecimiento"]
+    assert set(schools["alcance_id"]) <= set(pack.school_names)
+
+
+def test_pack_refuses_what_the_user_cannot_see(store: Store) -> None:
+    with pytest.raises(AccessError):
+        build_pack(store, Scope.schools([90002]), rbd=CASE_SCHOOL_RBD, year=2025)
+    with pytest.raises(PackError, match="no son de"):
+        build_pack(store, Scope.all(), rbd=CASE_SCHOOL_RBD, community_ids=["com-90002-1"])
+    with pytest.raises(PackError, match="RBD 12345"):
+        build_pack(store, Scope.all(), rbd=12345)
+
+
+def test_conclusions_are_saved_and_shown_last(demo_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "notas.duckdb"
+    shutil.copy(demo_db, db)
+    with open_store(db) as s:
+        write_note(
+            s,
+            Scope.all(),
+            "establecimiento",
+            str(CASE_SCHOOL_RBD),
+            2025,
+            conclusions="Bajó la reprobación.",
+            next_steps="Seguir con la observación.",
+            actor="prueba",
+        )
+        pack = build_pack(s, Scope.all(), rbd=CASE_SCHOOL_RBD, year=2025)
+        assert pack.slides[-1].facts == (
+            "Conclusiones: Bajó la reprobación.",
+            "Próximos pasos: Seguir con la observación.",
+        )
+        with pytest.raises(AccessError):
+            read_note(s, Scope.schools([90002]), "establecimiento", str(CASE_SCHOOL_RBD), 2025)
+
+
+# -- PowerPoint -------------------------------------------------------------------------------
+
+
+def test_pptx_has_one_slide_per_pack_slide_with_headline_titles(pack, pptx_bytes: bytes) -> None:
+    prs = Presentation(io.BytesIO(pptx_bytes))
+    assert len(prs.slides) == len(pack.slides)
+    for spec, slide in zip(pack.slides, prs.slides, strict=True):
+        assert slide.shapes.title.text_frame.text == keep_units(spec.title)
+        pictures = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+        assert len(pictures) == (1 if spec.chart is not None else 0), spec.title
+        notes = slide.notes_slide.notes_text_frame.text
+        assert notes.strip()
+        for code in spec.indicators:
+            assert INDICATORS[code].sheet.numerator in notes
+
+
+# -- PDF --------------------------------------------------------------------------------------
+
+
+def test_pdf_has_one_page_per_slide_with_its_text(pack, pdf_bytes: bytes) -> None:
+    reader = PdfReader(io.BytesIO(pdf_bytes))
+    assert len(reader.pages) == len(pack.slides)
+    first = reader.pages[0].extract_text()
+    assert "Escuela Los Aromos" in first
+    text = " ".join(p.extract_text() for p in reader.pages).replace("\u00a0", " ")
+    flat = " ".join(text.split())
+    impact = next(s for s in pack.slides if s.indicators == ("tasa_reprobacion",))
+    assert impact.title in flat
+
+
+# -- Excel ------------------------------------------------------------------------------------
+
+
+def _sheet_records(ws, header_row: int = 1) -> list[dict[str, object]]:
+    rows = list(ws.iter_rows(min_row=header_row, values_only=True))
+    header = rows[0]
+    return [dict(zip(header, r, strict=True)) for r in rows[1:]]
+
+
+def test_xlsx_indicators_equal_the_cli(
+    pack, demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wb = load_workbook(io.BytesIO(pack_xlsx(pack)))
+    assert wb.sheetnames[:2] == ["Resumen", "Indicadores"]
+    assert wb.sheetnames[-1] == "Ficha técnica"
+    assert len(wb.sheetnames) == 3 + len(pack.communities)
+    sheet = _sheet_records(wb["Indicadores"])
+    assert main(["indicadores", "--db", str(demo_db), "--corte", CUTOFF.isoformat()]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    wanted = {(r["alcance"], r["alcance_id"]) for r in sheet}
+    expected = [
+        r
+        for r in cli
+        if (r["alcance"], r["alcance_id"]) in wanted
+        and "-" not in r["periodo"]
+        and int(r["periodo"]) <= 2025
+    ]
+    assert len(sheet) == len(expected) > 0
+    key = lambda r: (r["indicador"], r["alcance"], r["alcance_id"], r["periodo"])  # noqa: E731
+    by_key = {key(r): r for r in expected}
+    for row in sheet:
+        ref = by_key[key(row)]
+        for field in OUTPUT_COLUMNS:
+            got, want = row[field], ref[field]
+            if isinstance(want, float) and got is not None:
+                assert got == pytest.approx(want, abs=1e-4), (key(row), field)
+            else:
+                assert got == want, (key(row), field)
+
+
+def test_xlsx_is_formatted_with_units_and_status_colours(pack) -> None:
+    wb = load_workbook(io.BytesIO(pack_xlsx(pack)))
+    ws = wb["Indicadores"]
+    header = [c.value for c in ws[1]]
+    valor, estado = header.index("valor") + 1, header.index("estado") + 1
+    row = next(
+        r
+        for r in range(2, ws.max_row + 1)
+        if ws.cell(r, 3).value == "tasa_reprobacion" and ws.cell(r, estado).value == "logrado"
+    )
+    assert ws.cell(row, valor).number_format == '0.0" %"'
+    assert ws.cell(row, estado).fill.fgColor.rgb.endswith("D6EEF0")
+    assert ws.cell(1, 1).font.bold
+
+
+def test_xlsx_keeps_formula_like_names_as_text(demo_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "formula.duckdb"
+    shutil.copy(demo_db, db)
+    evil = '=HYPERLINK("http://x","y")'
+    with open_store(db) as s:
+        comms = s.communities(Scope.all(), CASE_SCHOOL_RBD)
+        cid = str(comms["id"].iloc[0])
+        with s.transaction() as cur:
+            cur.execute("UPDATE community SET name = ? WHERE id = ?", [evil, cid])
+        pack = build_pack(s, Scope.all(), rbd=CASE_SCHOOL_RBD, year=2025, cutoff=CUTOFF)
+    wb = load_workbook(io.BytesIO(pack_xlsx(pack)))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == evil]
+    assert cells, "the community's name is in the workbook"
+    for cell in cells:
+        assert cell.data_type == "s"
+    assert not any(
+        c.data_type == "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row
+    )
+
+
+def test_sheet_titles_are_valid_and_unique() -> None:
+    taken: set[str] = set()
+    assert sheet_title("A/B", taken) == "A-B"
+    assert sheet_title("a/b", taken) == "a-b (2)"
+    assert len(sheet_title("x" * 40, taken)) == 31
+
+
+# -- privacy ----------------------------------------------------------------------------------
+
+
+def test_a_suppressed_group_appears_in_no_file(store: Store) -> None:
+    pack = build_pack(store, Scope.all(), rbd=TINY_SCHOOL_RBD, year=2025, cutoff=CUTOFF)
+    res = pack.results
+    hidden = res[(res["alcance_id"] == SMALL_COMMUNITY_ID) & (res["estado"] == "suprimido")]
+    assert len(hidden) > 0
+    raw = plain(
+        compute_indicators(
+            store, Scope.all(), rbds=[TINY_SCHOOL_RBD], corte=CUTOFF, mensual=False, min_group=1
+        )
+    )
+    secret = hidden.merge(
+        raw, on=["indicador", "alcance", "alcance_id", "periodo"], suffixes=("", "_raw")
+    )
+    assert (secret["n_raw"] < 10).all()
+    shown = res[res["estado"] != "suprimido"]
+    public = {
+        format_indicator_value(INDICATORS[c], v)
+        for c, v in zip(shown["indicador"], shown["valor"], strict=True)
+    }
+    texts = (
+        {
+            format_indicator_value(INDICATORS[c], v)
+            for c, v in zip(secret["indicador"], secret["valor_raw"], strict=True)
+        }
+        - public
+        - {"0,0 %", "100,0 %"}
+    )
+    assert texts, "some suppressed values would be recognisable"
+    prs = Presentation(io.BytesIO(pack_pptx(pack)))
+    deck = " ".join(
+        sh.text_frame.text for sl in prs.slides for sh in sl.shapes if sh.has_text_frame
+    ).replace("\u00a0", " ")
+    pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pack_pdf(pack))).pages)
+    pdf = pdf.replace("\u00a0", " ")
+    for text in texts:
+        assert text not in deck and text not in pdf, text
+    wb = load_workbook(io.BytesIO(pack_xlsx(pack)))
+    # No number in the small community's student-based rows (its sheet, its lines of
+    # Indicadores); its teachers' survey answers are not student data and stay.
+    small = pack.communities.set_index("community_id").loc[SMALL_COMMUNITY_ID, "name"]
+    own = [ws for ws in wb.worksheets if ws["A1"].value == "Comunidad" and ws["B1"].value == small]
+    assert len(own) == 1
+    numbers = [
+        c.value
+        for ws in [*own, wb["Indicadores"]]
+        for row in ws.iter_rows()
+        if row[5].value == SMALL_COMMUNITY_ID
+        and row[2].value in INDICATORS
+        and INDICATORS[str(row[2].value)].student_based
+        for c in row
+        if isinstance(c.value, float)
+    ]
+    for value in secret["valor_raw"]:
+        if value not in (0.0, 100.0):
+            assert not any(abs(v - value) < 1e-9 for v in numbers), value
+    records = _sheet_records(wb["Indicadores"])
+    for r in records:
+        if r["alcance_id"] == SMALL_COMMUNITY_ID and r["estado"] == "suprimido":
+            assert r["valor"] is None and r["n"] is None and r["ic_inferior"] is None
+
+
+# -- CLI --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["pptx", "pdf", "xlsx"])
+def test_cli_exportar_writes_the_file(
+    demo_db: Path, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "cli.duckdb"
+    shutil.copy(demo_db, db)
+    out = tmp_path / f"consejo.{fmt}"
+    code = main(
+        [
+            "exportar",
+            "--db",
+            str(db),
+            "--formato",
+            fmt,
+            "--rbd",
+            str(CASE_SCHOOL_RBD),
+            "--anio",
+            "2025",
+            "--salida",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert out.stat().st_size > 10_000
+    assert "Escuela Los Aromos (2025) guardado en" in capsys.readouterr().out
+    with open_store(db) as s:
+        log = s.query_df("SELECT action, detail FROM audit_log ORDER BY id")
+    last = json.loads(log["detail"].iloc[-1])
+    assert log["action"].iloc[-1] == "exportacion" and last["formato"] == fmt
+
+
+def test_cli_exportar_explains_a_bad_selection(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "exportar",
+            "--db",
+            str(demo_db),
+            "--formato",
+            "pdf",
+            "--territorio",
+            "nada",
+            "--salida",
+            str(tmp_path / "x.pdf"),
+        ]
+    )
+    assert code == 2
+    assert "No hay un territorio «nada»" in capsys.readouterr().err
+    assert not (tmp_path / "x.pdf").exists()
