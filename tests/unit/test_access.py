@@ -316,7 +316,7 @@ def test_store_reads_no_file_outside_the_import_path(two_schools: Store, tmp_pat
             f"COPY (SELECT 1) TO '{tmp_path}/fuera.csv'",
             "SET enable_external_access = true",
         ):
-            with pytest.raises(Exception, match="(?i)permission|disabled|cannot|external"):
+            with pytest.raises(Exception, match=r"(?i)permission|disabled|cannot|external"):
                 cur.execute(sql)
     finally:
         cur.close()
