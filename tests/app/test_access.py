@@ -279,3 +279,31 @@ def audit_scope_all():  # type: ignore[no-untyped-def]
     from metrics.scope import Scope
 
     return Scope.all()
+
+
+@pytest.mark.parametrize(
+    ("email", "admitted"), [("dir@aromos.cl", True), ("desconocido@aromos.cl", False)]
+)
+def test_openid_connect_users_are_matched_by_email(
+    accounts_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, email: str, admitted: bool
+) -> None:
+    path = tmp_path / "copia.duckdb"
+    shutil.copy(accounts_db, path)
+    monkeypatch.setenv("TABLERO_DB", str(path))
+    monkeypatch.delenv("TABLERO_DEMO", raising=False)
+    at = AppTest.from_file(str(Path(__file__).parents[2] / "app.py"), default_timeout=60)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "google": {"client_id": "id", "client_secret": "s", "server_metadata_url": "https://x"},
+    }
+    at.user = {"is_logged_in": True, "email": email, "email_verified": True}
+    at.run()
+    assert not at.exception
+    assert bool(at.sidebar.selectbox) is admitted
+    if not admitted:
+        assert any("no tiene una cuenta" in e.value for e in at.error)
+    with open_store(path) as store:
+        action = "ingreso" if admitted else "ingreso_rechazado"
+        rows = audit.read(store, audit_scope_all(), action=action)
+        assert email in set(rows["actor"])
