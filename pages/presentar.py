@@ -76,7 +76,7 @@ if projector:
     st.markdown(presenting.PROJECTOR_CSS, unsafe_allow_html=True)
 index = presenting.slide_navigation(pack)
 with st.container(border=not projector):
-    presenting.show_slide(pack, pack.slides[index], index + 1)
+    presenting.show_slide(pack, pack.slides[index], index + 1, projector=projector)
 if not projector:
     st.subheader("Conclusiones y próximos pasos")
     presenting.note_form(store, scope, pack, can_edit=can_export, actor=actor)

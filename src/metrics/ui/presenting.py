@@ -37,10 +37,11 @@ _SLIDE_CSS = """
 <style>
 .tablero-kicker { color: #0B5C8C; font-weight: 700; letter-spacing: .04em;
   text-transform: uppercase; font-size: 1.05rem; margin-bottom: .2rem; }
-.tablero-slide-title { font-size: clamp(1.6rem, 2.6vw, 2.6rem); font-weight: 700;
-  line-height: 1.2; color: #111827; margin: 0 0 1rem 0; }
-.tablero-facts { font-size: clamp(1.1rem, 1.5vw, 1.6rem); line-height: 1.45; color: #111827; }
-.tablero-facts li { margin-bottom: .7rem; }
+.tablero-slide-title { font-size: clamp(1.6rem, 2.6vw, 2.8rem) !important; font-weight: 700;
+  line-height: 1.2 !important; color: #111827; margin: 0 0 1rem 0; padding: 0 !important; }
+.tablero-facts, .tablero-facts li { font-size: clamp(1.15rem, 1.45vw, 1.75rem) !important;
+  line-height: 1.45 !important; color: #111827; }
+.tablero-facts li { margin-bottom: .8rem; }
 .tablero-caption { color: #4B5563; font-size: .95rem; }
 </style>
 """
@@ -86,20 +87,33 @@ def _html_escape(text: str) -> str:
     )
 
 
-def show_slide(pack: Pack, slide: Slide, number: int) -> None:
-    """One slide, filling the page: kicker, headline, chart and facts side by side."""
+def _on_screen(slide: Slide) -> Any:
+    """The slide's chart as wide as its column (files use a fixed width), and a yearly series
+    tall enough for the back of the room."""
+    chart = slide.chart.properties(width="container")
+    if slide.kind == "impacto":
+        chart = chart.properties(height=360)
+    return chart
+
+
+def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False) -> None:
+    """One slide, filling the page: kicker, headline, chart and facts side by side.
+
+    In projector mode the headline is the page's main heading (the page title is hidden).
+    """
+    tag = "h1" if projector else "h2"
     st.markdown(_SLIDE_CSS, unsafe_allow_html=True)
     st.markdown(
         f'<div class="tablero-kicker">{_html_escape(slide.section)} · {number} de '
-        f'{len(pack.slides)}</div><h2 class="tablero-slide-title">'
-        f"{_html_escape(slide.title)}</h2>",
+        f'{len(pack.slides)}</div><{tag} class="tablero-slide-title">'
+        f"{_html_escape(slide.title)}</{tag}>",
         unsafe_allow_html=True,
     )
     facts = "".join(f"<li>{_html_escape(f)}</li>" for f in slide.facts)
     if slide.chart is not None:
         left, right = st.columns([3, 2], gap="large")
         with left:
-            st.altair_chart(slide.chart, width="stretch")
+            st.altair_chart(_on_screen(slide), width="stretch")
             if slide.caption:
                 st.markdown(
                     f'<div class="tablero-caption">{_html_escape(slide.caption)}</div>',
