@@ -38,7 +38,7 @@ from metrics.presentation import (
 )
 from metrics.scope import Scope
 from metrics.store import Store, views
-from metrics.store.notes import CouncilNote, read_note
+from metrics.store.notes import CouncilNote, read_note, territory_fully_visible
 
 SLIDE_KINDS: dict[str, str] = {
     "portada": "Portada",
@@ -650,6 +650,11 @@ def build_pack(
         if hit.empty:
             raise PackError(f"No hay un territorio «{territory_id}» entre los que puede ver.")
         scope_kind, scope_id, name = "territorio", str(territory_id), str(hit["name"].iloc[0])
+        if not territory_fully_visible(store, scope, str(territory_id)):
+            raise AccessError(
+                f"Su perfil ve solo parte de los establecimientos de {name}: la presentación de "
+                "un territorio requiere verlos todos. Elija un establecimiento."
+            )
         schools = store.schools(scope, territory_id)
         rbds = [int(r) for r in schools["rbd"]]
     school_names = {

@@ -367,3 +367,32 @@ def test_cli_exportar_explains_a_bad_selection(
     assert code == 2
     assert "No hay un territorio «nada»" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_school_user_exports_nothing_of_another_school(store: Store) -> None:
+    """One school's scope: its pack names no other school or community; another school's
+    pack and a territory pack (which would speak for schools it cannot see) are refused."""
+    territory = store.territories(Scope.all()).sort_values("schools").iloc[-1]
+    schools = store.schools(Scope.all(), str(territory["id"]))
+    other = schools[schools["rbd"] != CASE_SCHOOL_RBD]
+    mine = Scope.schools([CASE_SCHOOL_RBD])
+    pack = build_pack(store, mine, rbd=CASE_SCHOOL_RBD, year=2025, cutoff=CUTOFF)
+    comms = store.communities(Scope.all())
+    foreign = [*other["name"], *comms.loc[comms["rbd"] != CASE_SCHOOL_RBD, "name"]]
+    prs = Presentation(io.BytesIO(pack_pptx(pack)))
+    deck = " ".join(
+        sh.text_frame.text for sl in prs.slides for sh in sl.shapes if sh.has_text_frame
+    )
+    pdf = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pack_pdf(pack))).pages)
+    wb = load_workbook(io.BytesIO(pack_xlsx(pack)))
+    cells = " ".join(
+        str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value
+    )
+    for name in foreign:
+        assert name not in deck and name not in pdf and name not in cells, name
+    assert set(pack.results["alcance_id"]) <= {str(CASE_SCHOOL_RBD), *comms["id"]}
+    assert not set(pack.results["alcance_id"]) & {str(r) for r in other["rbd"]}
+    with pytest.raises(AccessError):
+        build_pack(store, mine, rbd=int(other["rbd"].iloc[0]), year=2025)
+    with pytest.raises(AccessError, match="solo parte"):
+        build_pack(store, mine, territory_id=str(territory["id"]), year=2025)

@@ -33,21 +33,25 @@ class CouncilNote:
         return not (self.conclusions.strip() or self.next_steps.strip())
 
 
+def territory_fully_visible(store: Store, scope: Scope, territory_id: str) -> bool:
+    """Whether ``scope`` sees every school of the territory (and it has at least one)."""
+    if scope.is_all:
+        return True
+    cond, params = scope_clause(Scope.all(), "school_territory")
+    rbds = store.query_df(
+        f"SELECT DISTINCT t.rbd FROM school_territory t WHERE {cond} AND t.territory_id = ?",
+        [*params, territory_id],
+    )["rbd"]
+    return bool(len(rbds)) and all(scope.allows(int(r)) for r in rbds)
+
+
 def _check_visible(store: Store, scope: Scope, scope_kind: str, scope_id: str) -> None:
     """Refuse a note of a school or territory outside ``scope``."""
-    if scope.is_all:
-        return
     if scope_kind == "establecimiento":
         if scope.allows(int(scope_id)):
             return
-    else:
-        cond, params = scope_clause(Scope.all(), "school_territory")
-        rbds = store.query_df(
-            f"SELECT DISTINCT t.rbd FROM school_territory t WHERE {cond} AND t.territory_id = ?",
-            [*params, scope_id],
-        )["rbd"]
-        if len(rbds) and all(scope.allows(int(r)) for r in rbds):
-            return
+    elif territory_fully_visible(store, scope, scope_id):
+        return
     raise AccessError("No tiene acceso a las notas de ese establecimiento o territorio.")
 
 

@@ -49,11 +49,13 @@ _SLIDE_CSS = """
 
 def pack_target(store: Store, scope: Scope, filters: Filters) -> tuple[int | None, str | None]:
     """(rbd, territory id) of the pack for the sidebar's selection: its school, else its
-    territory, else the widest territory the user sees."""
+    territory, else the user's only school, else the widest territory the user sees."""
     if filters.rbd is not None:
         return filters.rbd, None
     if filters.territory_id is not None:
         return None, filters.territory_id
+    if scope.rbds is not None and len(scope.rbds) == 1:
+        return next(iter(scope.rbds)), None  # a school's team: its school
     return None, default_territory(store, scope)
 
 
