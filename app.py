@@ -137,7 +137,7 @@ pages = {
             "pages/presentar.py",
             title="Presentar al consejo",
             icon=":material/co_present:",
-            url_path="presentar",
+            url_path="presentacion-consejo",
         ),
     ],
     "Datos": [

@@ -38,6 +38,7 @@ def _fresh_app(db: Path):  # type: ignore[no-untyped-def]
     st.cache_data.clear()
     st.cache_resource.clear()
     os.environ["TABLERO_DB"] = str(db)
+    os.environ["TABLERO_DEMO"] = "1"  # no sign-in: the demo mode `make run` uses
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
 
 

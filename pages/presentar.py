@@ -82,9 +82,7 @@ if not projector:
     presenting.note_form(store, scope, pack, can_edit=can_export, actor=actor)
     st.subheader("Descargar la presentación")
     if can_export:
-        presenting.pack_downloads(
-            pack, lambda fmt: presenting.record_export(store, actor, pack, fmt)
-        )
+        presenting.pack_downloads(pack)
         ui.suppressed_notice()
     else:
         st.caption("Su perfil no permite exportar archivos.")

@@ -35,6 +35,7 @@ PAGES = [
     "pages/impacto.py",
     "pages/comunidades.py",
     "pages/historial.py",
+    "pages/presentar.py",
 ]
 
 
@@ -307,3 +308,16 @@ def test_openid_connect_users_are_matched_by_email(
         action = "ingreso" if admitted else "ingreso_rechazado"
         rows = audit.read(store, audit_scope_all(), action=action)
         assert email in set(rows["actor"])
+
+
+def test_a_lector_presents_but_exports_and_writes_nothing(
+    accounts_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lector = run_app(accounts_db, monkeypatch, user="lec@aromos.cl")
+    lector.switch_page("pages/presentar.py").run()
+    assert not lector.exception
+    assert lector.title[0].value.startswith("Presentar al consejo — Escuela Los Aromos")
+    assert not lector.get("download_button") and not lector.text_area
+    directivo = run_app(accounts_db, monkeypatch, user="dir@aromos.cl")
+    directivo.switch_page("pages/presentar.py").run()
+    assert len(directivo.get("download_button")) == 3 and len(directivo.text_area) == 2

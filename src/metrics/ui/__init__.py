@@ -79,7 +79,6 @@ def require(permission: str) -> None:
 PAGE_PERMISSIONS = {
     "carga": "can_upload",
     "auditoria": "sees_audit",
-    "presentar": "can_export",
 }
 """Pages (by ``url_path``) shown only to people with a permission."""
 
@@ -403,12 +402,17 @@ _MIME = {
 
 
 def download(
-    where: Any, label: str, data: Callable[[], bytes], file_name: str, help: str | None = None
+    where: Any,
+    label: str,
+    data: Callable[[], bytes],
+    file_name: str,
+    help: str | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """A download button whose file is made only when clicked; type and icon from the name.
 
     Shown only to people who may export (not to a ``lector``); each file made is recorded in
-    the audit log as an ``exportacion``.
+    the audit log as an ``exportacion`` (with ``detail`` added to the record).
     """
     access = current_access()
     if not access.can_export:
@@ -420,10 +424,11 @@ def download(
         from metrics.store import audit
 
         content = data()
-        detail: dict[str, Any] = {"archivo": file_name, "formato": file_name.rsplit(".", 1)[-1]}
+        record: dict[str, Any] = {"archivo": file_name, "formato": file_name.rsplit(".", 1)[-1]}
         if not access.scope.is_all:
-            detail["rbds"] = sorted(access.scope.rbds or ())
-        audit.record(store, access.actor or "tablero", "exportacion", detail)
+            record["rbds"] = sorted(access.scope.rbds or ())
+        record.update(detail or {})
+        audit.record(store, access.actor or "tablero", "exportacion", record)
         return content
 
     where.download_button(

@@ -56,7 +56,17 @@ def pack_target(store: Store, scope: Scope, filters: Filters) -> tuple[int | Non
         return None, filters.territory_id
     if scope.rbds is not None and len(scope.rbds) == 1:
         return next(iter(scope.rbds)), None  # a school's team: its school
-    return None, default_territory(store, scope)
+    if scope.is_all:
+        return None, default_territory(store, scope)
+    # A supervisor: the widest territory whose schools they all see, else their first school.
+    from metrics.store.notes import territory_fully_visible
+
+    territories = store.territories(scope).sort_values("schools", ascending=False, kind="stable")
+    for tid in territories["id"]:
+        if territory_fully_visible(store, scope, str(tid)):
+            return None, str(tid)
+    schools = store.schools(scope)
+    return (int(schools["rbd"].iloc[0]), None) if len(schools) else (None, None)
 
 
 @st.cache_data(show_spinner="Preparando la presentación…", ttl=600, max_entries=16)
@@ -92,6 +102,7 @@ def _html_escape(text: str) -> str:
 def _on_screen(slide: Slide) -> Any:
     """The slide's chart as wide as its column (files use a fixed width), and a yearly series
     tall enough for the back of the room."""
+    assert slide.chart is not None
     chart = slide.chart.properties(width="container")
     if slide.kind == "impacto":
         chart = chart.properties(height=360)
@@ -216,25 +227,27 @@ def note_form(store: Store, scope: Scope, pack: Pack, *, can_edit: bool, actor: 
                 st.rerun()
 
 
-def pack_downloads(pack: Pack, record: Any) -> None:
+def pack_downloads(pack: Pack) -> None:
     """PowerPoint, PDF and Excel of the pack; each file is made when clicked (a few seconds)
-    and recorded by ``record(format)``."""
+    and recorded in the audit log with the pack's scope and year."""
     from metrics.export.slides import PACK_FORMATS, render_pack
 
+    detail = {
+        "alcance": pack.scope_kind,
+        "alcance_id": pack.scope_id,
+        "anio": pack.year,
+        "origen": "página Presentar",
+        "rbds": sorted(int(r) for r in pack.school_names),
+    }
     cols = st.columns(len(PACK_FORMATS))
     for col, (fmt, (label, _mime)) in zip(cols, PACK_FORMATS.items(), strict=True):
-
-        def make(fmt: str = fmt) -> bytes:
-            data = render_pack(pack, fmt)
-            record(fmt)
-            return data
-
         download(
             col,
             label,
-            make,
+            lambda fmt=fmt: render_pack(pack, fmt),  # type: ignore[misc]
             f"{pack.file_stem}.{fmt}",
             help="Se prepara al hacer clic; tarda unos segundos.",
+            detail=detail,
         )
 
 
@@ -244,25 +257,6 @@ def permissions() -> tuple[bool, str]:
 
     access = current_access()
     return bool(access.can_export), current_actor()
-
-
-def record_export(store: Store, actor: str, pack: Pack, fmt: str) -> None:
-    """Write one export to the audit log."""
-    from metrics.store import audit
-
-    audit.record(
-        store,
-        actor,
-        "exportacion",
-        {
-            "formato": fmt,
-            "alcance": pack.scope_kind,
-            "alcance_id": pack.scope_id,
-            "anio": pack.year,
-            "origen": "página Presentar",
-            "rbds": [int(r) for r in pack.school_names],
-        },
-    )
 
 
 def no_pack(exc: TableroError) -> None:
@@ -283,7 +277,6 @@ __all__ = [
     "pack_downloads",
     "pack_target",
     "permissions",
-    "record_export",
     "show_slide",
     "slide_navigation",
 ]
