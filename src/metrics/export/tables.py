@@ -40,7 +40,19 @@ def chart_png(chart: Any, *, width: int = PNG_WIDTH, scale: float = 2.0) -> byte
 
 
 def frame_csv(frame: pd.DataFrame) -> bytes:
-    """A table as CSV for Excel in Chile: ``;``, decimal comma, UTF-8 with BOM."""
+    """A table as CSV for Excel in Chile: ``;``, decimal comma, UTF-8 with BOM.
+
+    Text that a spreadsheet would run as a formula gets a leading ``'`` (CSV has no way to say
+    "this cell is text"), so a name like ``=HYPERLINK(...)`` opens as the text it is.
+
+    >>> frame_csv(pd.DataFrame({"c": ["=1+1", "Lectura"]})).decode("utf-8-sig").split()
+    ['c', "'=1+1", 'Lectura']
+    """
+    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text_cols:
+        frame = frame.copy()
+        for c in text_cols:
+            frame[c] = frame[c].map(lambda v: f"'{v}" if looks_like_formula(v) else v)
     text = frame.to_csv(index=False, sep=";", decimal=",", date_format="%d-%m-%Y")
     return ("\ufeff" + text).encode("utf-8")
 
