@@ -396,3 +396,24 @@ def test_a_school_user_exports_nothing_of_another_school(store: Store) -> None:
         build_pack(store, mine, rbd=int(other["rbd"].iloc[0]), year=2025)
     with pytest.raises(AccessError, match="solo parte"):
         build_pack(store, mine, territory_id=str(territory["id"]), year=2025)
+
+
+def test_a_school_user_sets_no_target_for_its_whole_territory(store: Store) -> None:
+    """A territory's target speaks for every school in it: one school's scope may not set it,
+    the territory's full scope may (the import is only validated here: TargetFileError or not)."""
+    from metrics.indicators import TargetFileError, import_targets
+
+    territory = store.territories(Scope.all()).sort_values("schools").iloc[-1]
+    row = {
+        "indicador": "tasa_reprobacion",
+        "alcance": "territorio",
+        "alcance_id": str(territory["id"]),
+        "meta": "",  # empty: a deletion, so nothing would change even if accepted
+        "anio_limite": "2026",
+        "motivo": "prueba",
+    }
+    with pytest.raises(TargetFileError) as refused:
+        import_targets(
+            store, Scope.schools([CASE_SCHOOL_RBD]), [row], file_name="m", file_hash="x", actor="a"
+        )
+    assert any("alcance_id" in str(i) or "territorio" in str(i) for i in refused.value.issues)

@@ -32,7 +32,8 @@ def read_targets(store: Store, scope: Scope) -> pd.DataFrame:
 
 
 def visible_scope_ids(store: Store, scope: Scope) -> dict[str, set[str]]:
-    """Ids a target may name: communities, RBDs and territories visible in ``scope``."""
+    """Ids a target may name: communities and RBDs visible in ``scope``, and territories all
+    of whose schools are."""
     cc, cp = scope_clause(scope, "community", "t")
     sc, sp = scope_clause(scope, "school", "t")
     tc, tp = scope_clause(scope, "territory", "t")
@@ -45,6 +46,14 @@ def visible_scope_ids(store: Store, scope: Scope) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {"comunidad": set(), "establecimiento": set(), "territorio": set()}
     for kind, ident in zip(df["kind"], df["id"], strict=True):
         out[str(kind)].add(str(ident))
+    if not scope.is_all:
+        # A territory's target speaks for all its schools: only someone who sees them all
+        # (a supervisor of that territory) may name it.
+        from metrics.store.notes import territory_fully_visible
+
+        out["territorio"] = {
+            t for t in out["territorio"] if territory_fully_visible(store, scope, t)
+        }
     return out
 
 
