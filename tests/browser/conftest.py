@@ -47,10 +47,15 @@ def chromium_path() -> str:
     return CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
 
 
-def start_server(db: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `streamlit run app.py` on a free port over ``db``; wait until it answers."""
+def start_server(db: Path, demo: bool = True) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `streamlit run app.py` on a free port over ``db``; wait until it answers.
+
+    ``demo``: demo mode (no sign-in); without it the app asks who you are.
+    """
     port = _free_port()
     env = {**os.environ, "TABLERO_DB": str(db), "TABLERO_DEMO": "1"}
+    if not demo:
+        env.pop("TABLERO_DEMO")
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -178,7 +178,8 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
             int(r): f"{name} (RBD {r})"
             for r, name in zip(schools["rbd"], schools["name"], strict=True)
         }
-        s_options = [ALL, *s_names]
+        # A school's team sees one school: it is the selection, not "all schools".
+        s_options = list(s_names) if len(s_names) == 1 and not scope.is_all else [ALL, *s_names]
         _keep_valid("f_school", s_options)
         school = st.selectbox(
             "Establecimiento",

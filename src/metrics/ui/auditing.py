@@ -46,6 +46,8 @@ def describe(detail_json: str) -> str:
 
     >>> describe('{"archivo": "a.csv", "filas": 3, "rbds": [1]}')
     'archivo: a.csv · filas: 3'
+    >>> describe('{"bloqueada": false}')
+    'bloqueada: no'
     """
     try:
         detail = json.loads(detail_json)
@@ -57,6 +59,8 @@ def describe(detail_json: str) -> str:
             continue
         if key == "sha256" and isinstance(value, str):
             value = value[:12] + "…"
+        if isinstance(value, bool):
+            value = "sí" if value else "no"
         parts.append(f"{_DETAIL_LABELS.get(key, key.replace('_', ' '))}: {value}")
     return " · ".join(parts)
 
