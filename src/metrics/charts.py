@@ -16,6 +16,12 @@ from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
+from altair.utils import schemapi
+
+# Altair checks every object against the Vega-Lite JSON schema as it is built; on a page of eight
+# charts that costs more than the data. The builders here are validated once, in the tests
+# (tests/unit/test_charts.py turns the check back on), not on every page view.
+schemapi.disable_debug_mode()
 
 Direction = Literal["higher_is_better", "lower_is_better"]
 AltairChart = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.FacetChart
@@ -140,30 +146,30 @@ def build_trend_chart(
         layers.append(
             alt.Chart(band)
             .mark_rule(color=TARGET_FILL, strokeWidth=14, opacity=0.8)
-            .encode(y="y:Q")
+            .encode(y=alt.Y("y:Q"))
         )
         layers.append(
             alt.Chart(band)
             .mark_text(align="right", dx=-4, dy=-12, fontSize=FONT_SIZE, color="#0F5257", x="width")
-            .encode(y="y:Q", text="label:N")
+            .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"))
         )
     if baseline is not None:
         rule = pd.DataFrame({"y": [baseline], "label": [baseline_label or "Línea base"]})
         layers.append(
             alt.Chart(rule)
             .mark_rule(color=BASELINE, strokeDash=[6, 4], strokeWidth=2)
-            .encode(y="y:Q")
+            .encode(y=alt.Y("y:Q"))
         )
         layers.append(
             alt.Chart(rule)
             .mark_text(align="right", dx=-4, dy=14, fontSize=FONT_SIZE, color=BASELINE, x="width")
-            .encode(y="y:Q", text="label:N")
+            .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"))
         )
     if {"ic_inferior", "ic_superior"} <= set(shown.columns) and shown["ic_inferior"].notna().any():
         layers.append(
             alt.Chart(shown)
             .mark_rule(color=SERIES, strokeWidth=2, opacity=0.5)
-            .encode(x=x, y="ic_inferior:Q", y2="ic_superior:Q")
+            .encode(x=x, y=alt.Y("ic_inferior:Q"), y2=alt.Y2("ic_superior:Q"))
         )
     layers.append(base.mark_line(color=SERIES, strokeWidth=3).encode(x=x, y=y))
     if "tono" in shown.columns:
@@ -187,13 +193,13 @@ def build_trend_chart(
     layers.append(
         base.mark_text(
             align="left", dx=12, dy=-12, fontSize=FONT_SIZE, fontWeight="bold", color="#111827"
-        ).encode(x=x, y=y, text="valor_txt:N")
+        ).encode(x=x, y=y, text=alt.Text("valor_txt:N"))
     )
     if len(hidden):
         layers.append(
             alt.Chart(hidden.assign(etiqueta="n < 10"))
             .mark_text(fontSize=FONT_SIZE, color=NEUTRAL, fontStyle="italic", y="height", dy=-12)
-            .encode(x=x, text="etiqueta:N")
+            .encode(x=x, text=alt.Text("etiqueta:N"))
         )
     chart = alt.layer(*layers).properties(height=320, width=width)
     return _theme(chart)
@@ -340,7 +346,7 @@ def build_likert_chart(
                 scale=alt.Scale(domain=[-100, 100]),
                 axis=alt.Axis(labelExpr=es_number("abs(datum.value)", 0, " %")),
             ),
-            x2="x1:Q",
+            x2=alt.X2("x1:Q"),
             color=colour,
             tooltip=[
                 alt.Tooltip("etiqueta:N", title="Pregunta"),
@@ -349,7 +355,7 @@ def build_likert_chart(
             ],
         )
     )
-    centre = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#111827").encode(x="x:Q")
+    centre = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#111827").encode(x=alt.X("x:Q"))
     chart = alt.layer(bars, centre).properties(height=alt.Step(34), width=width)
     return _theme(chart)
 
@@ -381,7 +387,7 @@ def build_heatmap(
     text = base.mark_text(fontSize=13).encode(
         x=x,
         y=y,
-        text="valor_txt:N",
+        text=alt.Text("valor_txt:N"),
         color=alt.condition("datum.valor > 60", alt.value("white"), alt.value("#111827")),
     )
     return _theme(alt.layer(rect, text).properties(height=alt.Step(34), width=width))
@@ -441,22 +447,24 @@ def build_bar_chart(
             ],
         ),
         base.mark_text(align="left", dx=6, fontSize=FONT_SIZE, color="#111827").encode(
-            x=x, y=y, text="valor_txt:N"
+            x=x, y=y, text=alt.Text("valor_txt:N")
         ),
     ]
     if len(hidden):
         layers.append(
             alt.Chart(hidden)
             .mark_text(align="left", x=6, fontSize=FONT_SIZE, color=NEUTRAL, fontStyle="italic")
-            .encode(y=y, text="etiqueta_n:N")
+            .encode(y=y, text=alt.Text("etiqueta_n:N"))
         )
     if target is not None:
         rule = pd.DataFrame({"x": [target], "label": [target_label or "Meta"]})
-        layers.append(alt.Chart(rule).mark_rule(color="#111827", strokeWidth=3).encode(x="x:Q"))
+        layers.append(
+            alt.Chart(rule).mark_rule(color="#111827", strokeWidth=3).encode(x=alt.X("x:Q"))
+        )
         layers.append(
             alt.Chart(rule)
             .mark_text(align="left", dx=4, y=-8, fontSize=FONT_SIZE, color="#111827")
-            .encode(x="x:Q", text="label:N")
+            .encode(x=alt.X("x:Q"), text=alt.Text("label:N"))
         )
     return _theme(alt.layer(*layers).properties(height=alt.Step(step), width=width))
 
@@ -520,12 +528,12 @@ def build_planned_done_chart(
     if cutoff_month is not None:
         cut = pd.DataFrame({"mes": [cutoff_month], "label": [cutoff_label]})
         layers.append(
-            alt.Chart(cut).mark_rule(color="#111827", strokeDash=[2, 2]).encode(x="mes:T")
+            alt.Chart(cut).mark_rule(color="#111827", strokeDash=[2, 2]).encode(x=alt.X("mes:T"))
         )
         layers.append(
             alt.Chart(cut)
             .mark_text(align="left", dx=4, y=8, fontSize=FONT_SIZE, color="#111827")
-            .encode(x="mes:T", text="label:N")
+            .encode(x=alt.X("mes:T"), text=alt.Text("label:N"))
         )
     return _theme(alt.layer(*layers).properties(height=320, width=width))
 
@@ -557,7 +565,7 @@ def build_small_multiples(
         axis=alt.Axis(labelExpr=es_number("datum.value", 0), tickCount=4),
     )
     layers = [
-        visible.mark_rule(color=BASELINE, strokeDash=[6, 4]).encode(y="mean(linea_base):Q"),
+        visible.mark_rule(color=BASELINE, strokeDash=[6, 4]).encode(y=alt.Y("mean(linea_base):Q")),
         visible.mark_line(color=SERIES, strokeWidth=3, point=alt.OverlayMarkDef(size=80)).encode(
             x=x,
             y=y,
@@ -567,11 +575,11 @@ def build_small_multiples(
             ],
         ),
         visible.mark_text(dy=-12, fontSize=13, color="#111827").encode(
-            x=x, y=y, text="valor_txt:N"
+            x=x, y=y, text=alt.Text("valor_txt:N")
         ),
         base.transform_filter("datum.suprimido")
         .mark_text(fontSize=13, color=NEUTRAL, fontStyle="italic", y=120)
-        .encode(x=x, text="etiqueta_n:N"),
+        .encode(x=x, text=alt.Text("etiqueta_n:N")),
     ]
     chart = (
         alt.layer(*layers, data=df)

@@ -417,3 +417,14 @@ def test_a_school_user_sets_no_target_for_its_whole_territory(store: Store) -> N
             store, Scope.schools([CASE_SCHOOL_RBD]), [row], file_name="m", file_hash="x", actor="a"
         )
     assert any("alcance_id" in str(i) or "territorio" in str(i) for i in refused.value.issues)
+
+
+def test_every_slide_chart_is_valid_vega_lite(pack) -> None:
+    """Pages and packs skip Altair's schema check for speed; the check runs here instead."""
+    from altair.utils import schemapi
+
+    with schemapi.debug_mode(True):
+        for slide in pack.slides:
+            if slide.chart is not None:
+                spec = slide.chart.to_dict(validate=True)
+                assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")

@@ -17,7 +17,14 @@ from metrics.filters import Filters
 from metrics.packs import Pack, Slide, build_pack
 from metrics.scope import Scope
 from metrics.store import Store
-from metrics.ui import current_actor, default_territory, download, empty_state, show_error
+from metrics.ui import (
+    current_actor,
+    default_territory,
+    download,
+    empty_state,
+    show_chart,
+    show_error,
+)
 
 SLIDE_KEY = "presentar_diapositiva"
 GO_TO_KEY = "presentar_ir_a"  # a slide to show on the next run (set after the widget exists)
@@ -126,7 +133,7 @@ def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False
     if slide.chart is not None:
         left, right = st.columns([3, 2], gap="large")
         with left:
-            st.altair_chart(_on_screen(slide), width="stretch")
+            show_chart(_on_screen(slide))
             if slide.caption:
                 st.markdown(
                     f'<div class="tablero-caption">{_html_escape(slide.caption)}</div>',

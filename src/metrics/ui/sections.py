@@ -38,6 +38,7 @@ from metrics.ui import (
     empty_state,
     load_communities,
     load_view,
+    show_chart,
     show_error,
     table_height,
 )
@@ -366,10 +367,7 @@ def schedule_section(
             }
         ).head(25)
         with st.expander("Cumplimiento por responsable"):
-            st.altair_chart(
-                charts.build_bar_chart(frame, value_title="Realizadas (%)", unit="%"),
-                width="stretch",
-            )
+            show_chart(charts.build_bar_chart(frame, value_title="Realizadas (%)", unit="%"))
     monthly = load_view(
         store,
         store.path,
@@ -501,7 +499,7 @@ def perception_section(
     )
     with st.expander("Detalle por pregunta"):
         items = _likert_frame(now, "item")
-        st.altair_chart(charts.build_likert_chart(items), width="stretch")
+        show_chart(charts.build_likert_chart(items))
     codes = [c for c in INDICATORS if c.startswith("percepcion_")]
     kinds_rows = breakdowns[
         breakdowns["indicador"].isin(codes)
@@ -563,9 +561,7 @@ def perception_section(
             }
         )
         with st.expander("% favorable por tipo de encuestado"):
-            st.altair_chart(
-                charts.build_bar_chart(frame, value_title="% favorable", unit="%"), width="stretch"
-            )
+            show_chart(charts.build_bar_chart(frame, value_title="% favorable", unit="%"))
 
 
 # -- Resultados -------------------------------------------------------------------------------
