@@ -136,13 +136,12 @@ def build_trend_chart(
         alt.Tooltip("valor_txt:N", title="Valor"),
         alt.Tooltip("n_txt:N", title="n"),
     ]
-    base = alt.Chart(shown).transform_calculate(
-        valor_txt=es_number("datum.valor", decimals, suffix),
-        n_txt=es_number("datum.n", 0),
-    )
+    # The series' layers share one dataset (the layer's); rules and labels carry their one
+    # row inline, so that Altair sanitises one DataFrame per chart instead of one per layer.
+    base = alt.Chart()
     layers: list[alt.Chart] = []
     if target is not None:
-        band = pd.DataFrame({"y": [target], "label": [target_label or "Meta"]})
+        band = alt.Data(values=[{"y": float(target), "label": target_label or "Meta"}])
         layers.append(
             alt.Chart(band)
             .mark_rule(color=TARGET_FILL, strokeWidth=14, opacity=0.8)
@@ -154,7 +153,7 @@ def build_trend_chart(
             .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"))
         )
     if baseline is not None:
-        rule = pd.DataFrame({"y": [baseline], "label": [baseline_label or "Línea base"]})
+        rule = alt.Data(values=[{"y": float(baseline), "label": baseline_label or "Línea base"}])
         layers.append(
             alt.Chart(rule)
             .mark_rule(color=BASELINE, strokeDash=[6, 4], strokeWidth=2)
@@ -167,9 +166,9 @@ def build_trend_chart(
         )
     if {"ic_inferior", "ic_superior"} <= set(shown.columns) and shown["ic_inferior"].notna().any():
         layers.append(
-            alt.Chart(shown)
-            .mark_rule(color=SERIES, strokeWidth=2, opacity=0.5)
-            .encode(x=x, y=alt.Y("ic_inferior:Q"), y2=alt.Y2("ic_superior:Q"))
+            base.mark_rule(color=SERIES, strokeWidth=2, opacity=0.5).encode(
+                x=x, y=alt.Y("ic_inferior:Q"), y2=alt.Y2("ic_superior:Q")
+            )
         )
     layers.append(base.mark_line(color=SERIES, strokeWidth=3).encode(x=x, y=y))
     if "tono" in shown.columns:
@@ -197,11 +196,20 @@ def build_trend_chart(
     )
     if len(hidden):
         layers.append(
-            alt.Chart(hidden.assign(etiqueta="n < 10"))
+            alt.Chart(
+                alt.Data(values=[{"periodo": p, "etiqueta": "n < 10"} for p in hidden["periodo"]])
+            )
             .mark_text(fontSize=FONT_SIZE, color=NEUTRAL, fontStyle="italic", y="height", dy=-12)
             .encode(x=x, text=alt.Text("etiqueta:N"))
         )
-    chart = alt.layer(*layers).properties(height=320, width=width)
+    chart = (
+        alt.layer(*layers, data=shown)
+        .transform_calculate(
+            valor_txt=es_number("datum.valor", decimals, suffix),
+            n_txt=es_number("datum.n", 0),
+        )
+        .properties(height=320, width=width)
+    )
     return _theme(chart)
 
 
