@@ -352,3 +352,37 @@ def test_staging_root_must_be_our_own_folder(
     (tmp_path / f"tablero-import-{os.getuid()}").symlink_to(target)
     with pytest.raises(StoreError, match="no es una carpeta propia"):
         staging_root()
+
+
+def test_cli_exportar_follows_the_user(
+    demo_with_users: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A directivo of 90001 exports its school's pack, with nothing of 90002 in it; not
+    90002's pack, nor the territory's; a lector exports nothing."""
+    import io
+
+    from openpyxl import load_workbook
+
+    db = ["--db", str(demo_with_users)]
+    words = _school_b_words(demo_with_users)
+    out = tmp_path / "consejo.xlsx"
+    as_dir = ["--usuario", "dir@aromos.cl", "--formato", "xlsx", "--salida", str(out)]
+    assert main(["exportar", *db, *as_dir, "--rbd", "90001", "--anio", "2025"]) == 0
+    wb = load_workbook(io.BytesIO(out.read_bytes()))
+    cells = " ".join(
+        str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value
+    )
+    assert "Escuela Los Aromos" in cells
+    assert not [w for w in words if w in cells]
+    out.unlink()
+    capsys.readouterr()
+    assert main(["exportar", *db, *as_dir, "--rbd", "90002"]) == 2
+    assert "No tiene acceso al establecimiento 90002" in capsys.readouterr().err
+    assert main(["exportar", *db, *as_dir, "--territorio", "slep:90"]) == 2
+    assert not out.exists()
+    lector = ["--usuario", "lec@aromos.cl", "--formato", "pdf", "--salida", str(out)]
+    assert main(["exportar", *db, *lector, "--rbd", "90001"]) == 2
+    assert "no permite exportar" in capsys.readouterr().err
+    with open_store(demo_with_users) as store:
+        log = audit.read(store, Scope.all(), action="exportacion")
+    assert list(log["actor"]) == ["dir@aromos.cl"]
