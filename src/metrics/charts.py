@@ -236,7 +236,15 @@ def build_bullet_chart(
         suffix = unit_suffix(str(rec["unidad"]))
         text_suffix = str(rec.get("sufijo", suffix))
         digits = int(rec.get("decimales", decimals))
-        one = pd.DataFrame([rec])
+        # One row, inline: Altair sanitises (and hashes the text of) every DataFrame it gets.
+        one = alt.Data(
+            values=[
+                {
+                    k: (None if rec[k] is None or pd.isna(rec[k]) else float(rec[k]))
+                    for k in ("valor", "linea_base", "meta")
+                }
+            ]
+        )
         colour = NEUTRAL if rec.get("mejor") is None else (BETTER if rec["mejor"] else WORSE)
         values = [
             v
