@@ -158,6 +158,29 @@ def compute_indicators(
     return _present(rows, _evaluate(rows, minimum, keep))
 
 
+def restrict_to_schools(
+    store: Store, scope: Scope, results: pd.DataFrame, rbds: Iterable[int]
+) -> pd.DataFrame:
+    """The rows of ``results`` — the engine's output over all of ``scope`` — that the same call
+    with ``rbds`` returns: those schools, their communities and the territories holding them.
+
+    Suppression is decided over the whole scope either way, so the values are the same; this
+    only saves computing them again (a page that showed every school, then one).
+    """
+    narrowed = scope.narrow(rbds)
+    schools = {str(int(r)) for r in rbds if scope.allows(int(r))}
+    comms = set(store.communities(narrowed)["id"].astype(str))
+    terrs = set(store.territories(narrowed)["id"].astype(str)) if schools else set()
+    kind = results["alcance"].astype(str)
+    ident = results["alcance_id"].astype(str)
+    mask = (
+        ((kind == "establecimiento") & ident.isin(schools))
+        | ((kind == "comunidad") & ident.isin(comms))
+        | ((kind == "territorio") & ident.isin(terrs))
+    )
+    return results[mask.to_numpy()].reset_index(drop=True)
+
+
 def compute_breakdowns(
     store: Store,
     scope: Scope,

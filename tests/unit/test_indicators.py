@@ -463,3 +463,20 @@ def test_breakdowns_hide_small_groups_of_students(store: Store) -> None:
     # The teachers' part shows (5 and 2: one of two favourable); the total is hidden, so the
     # students' part cannot be recovered from it.
     assert close(kinds.loc["docente", "valor"], 50.0)
+
+
+@pytest.mark.parametrize("rbd", [90001, 90006])
+def test_one_school_filtered_from_every_school_equals_computing_it(demo_db: Path, rbd: int) -> None:
+    """Pages filter the "all schools" rows when one school is chosen: same rows, same values."""
+    from metrics.indicators import compute_breakdowns, restrict_to_schools
+    from metrics.presentation import plain
+
+    cut = date(2025, 12, 31)
+    with open_store(demo_db) as store:
+        for scope in (Scope.all(), Scope.schools([90001, 90002, 90006])):
+            for compute in (compute_indicators, compute_breakdowns):
+                every = plain(compute(store, scope, corte=cut, mensual=False))
+                one = plain(compute(store, scope, corte=cut, rbds=[rbd], mensual=False))
+                got = restrict_to_schools(store, scope, every, [rbd])
+                assert len(got) > 0
+                pd.testing.assert_frame_equal(got, one.reset_index(drop=True))

@@ -133,6 +133,42 @@ def _territory_rbds(_store: Store, store_path: str, scope: Scope, territory_id: 
 def clear_caches() -> None:
     """Forget cached query results (after an import or an undo)."""
     st.cache_data.clear()
+    _EVERY_SCHOOL.clear()
+
+
+_EVERY_SCHOOL: dict[tuple[Any, ...], tuple[float, pd.DataFrame]] = {}
+"""The engine's rows for every school of a scope, kept when a page computed them (the "all
+schools" view), so that choosing one school filters them instead of computing again."""
+_EVERY_SCHOOL_TTL = 600.0
+
+
+def _engine_rows(
+    kind: str, store: Store, store_path: str, scope: Scope, corte: date | None, rbd: int | None
+) -> pd.DataFrame:
+    """Indicators (``kind`` "indicadores") or breakdowns ("desgloses"), yearly, for the scope
+    or one school of it."""
+    import time
+
+    from metrics.indicators import compute_breakdowns, compute_indicators, restrict_to_schools
+    from metrics.presentation import plain
+
+    key = (kind, store_path, scope, corte)
+    now = time.monotonic()
+    if rbd is not None:
+        kept = _EVERY_SCHOOL.get(key)
+        if kept is not None and now - kept[0] < _EVERY_SCHOOL_TTL:
+            return restrict_to_schools(store, scope, kept[1], [rbd])
+    compute = compute_indicators if kind == "indicadores" else compute_breakdowns
+    # Pages draw yearly values; monthly series come from store views. Months are most of the
+    # engine's work at national scale, so they are not asked for here.
+    rows = plain(
+        compute(store, scope, corte=corte, rbds=None if rbd is None else [rbd], mensual=False)
+    )
+    if rbd is None:
+        if len(_EVERY_SCHOOL) >= 8:
+            _EVERY_SCHOOL.pop(next(iter(_EVERY_SCHOOL)))
+        _EVERY_SCHOOL[key] = (now, rows)
+    return rows
 
 
 def _keep_valid(key: str, options: list[Any]) -> None:
@@ -336,13 +372,7 @@ def load_indicators(
     """The indicators of the user's scope, cached; with ``rbd``, only that school's rows (its
     communities and territories too). Suppression is decided over the whole scope either way.
     """
-    from metrics.indicators import compute_indicators
-    from metrics.presentation import plain
-
-    rbds = None if rbd is None else [rbd]
-    # Pages draw yearly values; monthly series come from store views. Months are most of the
-    # engine's work at national scale, so they are not asked for here.
-    return plain(compute_indicators(_store, scope, corte=corte, rbds=rbds, mensual=False))
+    return _engine_rows("indicadores", _store, store_path, scope, corte, rbd)
 
 
 def default_territory(store: Store, scope: Scope) -> str | None:
@@ -588,11 +618,7 @@ def load_breakdowns(
     _store: Store, store_path: str, scope: Scope, corte: date | None, rbd: int | None = None
 ) -> pd.DataFrame:
     """The engine's breakdowns (by person responsible, respondent kind, test series), cached."""
-    from metrics.indicators import compute_breakdowns
-    from metrics.presentation import plain
-
-    rbds = None if rbd is None else [rbd]
-    return plain(compute_breakdowns(_store, scope, corte=corte, rbds=rbds, mensual=False))
+    return _engine_rows("desgloses", _store, store_path, scope, corte, rbd)
 
 
 @st.cache_data(show_spinner=False, ttl=600)
