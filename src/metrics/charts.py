@@ -12,6 +12,9 @@ No Streamlit and no SQL here: builders take DataFrames shaped by ``metrics`` and
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 from typing import Any, Literal
 
 import altair as alt
@@ -24,8 +27,6 @@ from altair.utils import schemapi
 schemapi.disable_debug_mode()
 
 Direction = Literal["higher_is_better", "lower_is_better"]
-AltairChart = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.FacetChart
-"""What the builders return: anything ``st.altair_chart`` and vl-convert take."""
 
 BETTER = "#0F7C8C"  # blue-teal
 WORSE = "#D55E00"  # orange (Okabe–Ito vermillion)
@@ -100,35 +101,60 @@ def unit_suffix(unit: str) -> str:
     return " %" if unit == "%" else ""
 
 
-def build_trend_chart(
-    data: pd.DataFrame,
-    *,
+class Spec:
+    """A finished Vega-Lite spec that behaves like the Altair charts the other builders return
+    (``to_dict``, ``properties``), for charts drawn from a cached template."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self._spec = spec
+
+    def to_dict(self, validate: bool = True, **_: Any) -> dict[str, Any]:
+        spec = copy.deepcopy(self._spec)
+        if validate:
+            from altair.vegalite.v6.schema.core import load_schema
+
+            schema = load_schema()
+            schemapi.validate_jsonschema(spec, schema, rootschema=schema)
+        return spec
+
+    def properties(self, **kwargs: Any) -> Spec:
+        spec = copy.deepcopy(self._spec)
+        spec.update(kwargs)
+        return Spec(spec)
+
+
+AltairChart = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.FacetChart | Spec
+"""What the builders return: anything ``st.altair_chart`` and vl-convert take."""
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON values (NaN as null), as a spec's dataset holds them."""
+    out: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", force_ascii=False))
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _trend_template(
     title: str,
     unit: str,
-    baseline: float | None,
-    baseline_label: str | None,
-    target: float | None,
-    target_label: str | None,
-    decimals: int = 1,
-    zero_based: bool = True,
-    width: int | str = "container",
-) -> AltairChart:
-    """Yearly series against its baseline (dashed rule) and target (band).
-
-    ``data`` columns: ``periodo`` (str), ``valor`` (NaN when suppressed or missing), ``n``,
-    ``suprimido`` (bool), optional ``ic_inferior``/``ic_superior`` (bounds of the value).
-    """
-    df = data.copy()
-    df["periodo"] = df["periodo"].astype(str)
+    decimals: int,
+    zero_based: bool,
+    width: int | str,
+    has_target: bool,
+    has_baseline: bool,
+    has_interval: bool,
+    has_tone: bool,
+    has_hidden: bool,
+) -> dict[str, Any]:
+    """The trend chart's spec without its data (named datasets ``serie``, ``meta``,
+    ``base`` and ``ocultos``), built by Altair once per shape: building it is most of a page's
+    time, and a page draws the same shapes for every school."""
     suffix = unit_suffix(unit)
-    shown = df[~df["suprimido"] & df["valor"].notna()]
-    hidden = df[df["suprimido"]]
     x = alt.X("periodo:O", title="Año", axis=alt.Axis(labelAngle=0))
-    y_scale = alt.Scale(zero=zero_based, nice=True)
     y = alt.Y(
         "valor:Q",
         title=title,
-        scale=y_scale,
+        scale=alt.Scale(zero=zero_based, nice=True),
         axis=alt.Axis(labelExpr=es_number("datum.value", 0 if unit == "%" else decimals)),
     )
     tooltip = [
@@ -136,12 +162,10 @@ def build_trend_chart(
         alt.Tooltip("valor_txt:N", title="Valor"),
         alt.Tooltip("n_txt:N", title="n"),
     ]
-    # The series' layers share one dataset (the layer's); rules and labels carry their one
-    # row inline, so that Altair sanitises one DataFrame per chart instead of one per layer.
     base = alt.Chart()
     layers: list[alt.Chart] = []
-    if target is not None:
-        band = alt.Data(values=[{"y": float(target), "label": target_label or "Meta"}])
+    if has_target:
+        band = alt.NamedData(name="meta")
         layers.append(
             alt.Chart(band)
             .mark_rule(color=TARGET_FILL, strokeWidth=14, opacity=0.8)
@@ -152,8 +176,8 @@ def build_trend_chart(
             .mark_text(align="right", dx=-4, dy=-12, fontSize=FONT_SIZE, color="#0F5257", x="width")
             .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"))
         )
-    if baseline is not None:
-        rule = alt.Data(values=[{"y": float(baseline), "label": baseline_label or "Línea base"}])
+    if has_baseline:
+        rule = alt.NamedData(name="base")
         layers.append(
             alt.Chart(rule)
             .mark_rule(color=BASELINE, strokeDash=[6, 4], strokeWidth=2)
@@ -164,14 +188,14 @@ def build_trend_chart(
             .mark_text(align="right", dx=-4, dy=14, fontSize=FONT_SIZE, color=BASELINE, x="width")
             .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"))
         )
-    if {"ic_inferior", "ic_superior"} <= set(shown.columns) and shown["ic_inferior"].notna().any():
+    if has_interval:
         layers.append(
             base.mark_rule(color=SERIES, strokeWidth=2, opacity=0.5).encode(
                 x=x, y=alt.Y("ic_inferior:Q"), y2=alt.Y2("ic_superior:Q")
             )
         )
     layers.append(base.mark_line(color=SERIES, strokeWidth=3).encode(x=x, y=y))
-    if "tono" in shown.columns:
+    if has_tone:
         tone = alt.Color(
             "tono:N",
             title=None,
@@ -194,23 +218,75 @@ def build_trend_chart(
             align="left", dx=12, dy=-12, fontSize=FONT_SIZE, fontWeight="bold", color="#111827"
         ).encode(x=x, y=y, text=alt.Text("valor_txt:N"))
     )
-    if len(hidden):
+    if has_hidden:
         layers.append(
-            alt.Chart(
-                alt.Data(values=[{"periodo": p, "etiqueta": "n < 10"} for p in hidden["periodo"]])
-            )
+            alt.Chart(alt.NamedData(name="ocultos"))
             .mark_text(fontSize=FONT_SIZE, color=NEUTRAL, fontStyle="italic", y="height", dy=-12)
             .encode(x=x, text=alt.Text("etiqueta:N"))
         )
     chart = (
-        alt.layer(*layers, data=shown)
+        alt.layer(*layers, data=alt.NamedData(name="serie"))
         .transform_calculate(
             valor_txt=es_number("datum.valor", decimals, suffix),
             n_txt=es_number("datum.n", 0),
         )
         .properties(height=320, width=width)
     )
-    return _theme(chart)
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    return spec
+
+
+def build_trend_chart(
+    data: pd.DataFrame,
+    *,
+    title: str,
+    unit: str,
+    baseline: float | None,
+    baseline_label: str | None,
+    target: float | None,
+    target_label: str | None,
+    decimals: int = 1,
+    zero_based: bool = True,
+    width: int | str = "container",
+) -> Spec:
+    """Yearly series against its baseline (dashed rule) and target (band).
+
+    ``data`` columns: ``periodo`` (str), ``valor`` (NaN when suppressed or missing), ``n``,
+    ``suprimido`` (bool), optional ``ic_inferior``/``ic_superior`` (bounds of the value) and
+    ``tono`` (the point's colour: one of :data:`TONE_COLOURS`).
+    """
+    df = data.copy()
+    df["periodo"] = df["periodo"].astype(str)
+    shown = df[~df["suprimido"] & df["valor"].notna()]
+    hidden = df[df["suprimido"]]
+    has_interval = bool(
+        {"ic_inferior", "ic_superior"} <= set(shown.columns) and shown["ic_inferior"].notna().any()
+    )
+    spec = copy.deepcopy(
+        _trend_template(
+            title,
+            unit,
+            int(decimals),
+            bool(zero_based),
+            width,
+            target is not None,
+            baseline is not None,
+            has_interval,
+            "tono" in shown.columns,
+            bool(len(hidden)),
+        )
+    )
+    spec["datasets"] = {
+        "serie": _records(shown.drop(columns=["suprimido"])),
+        "meta": [{"y": float(target), "label": target_label or "Meta"}]
+        if target is not None
+        else [],
+        "base": [{"y": float(baseline), "label": baseline_label or "Línea base"}]
+        if baseline is not None
+        else [],
+        "ocultos": [{"periodo": p, "etiqueta": "n < 10"} for p in hidden["periodo"]],
+    }
+    return Spec(spec)
 
 
 def _fmt(value: Any, decimals: int, suffix: str) -> str:
