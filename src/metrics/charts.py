@@ -299,41 +299,31 @@ def _fmt(value: Any, decimals: int, suffix: str) -> str:
 
 def build_bullet_chart(
     data: pd.DataFrame, *, decimals: int = 1, width: int | str = "container"
-) -> AltairChart:
+) -> Spec:
     """One bullet per indicator: the value as a bar, the baseline as a dashed tick, the target
     as a thick tick; each indicator on its own scale, its numbers in its title.
 
     ``data`` columns: ``nombre``, ``unidad``, ``valor``, ``linea_base``, ``meta``,
     ``suprimido`` (bool), ``mejor`` (bool or None: whether the change is in the good direction);
     optional ``decimales`` and ``sufijo`` (the unit as the title writes it).
+
+    Written as a Vega-Lite spec directly: a page draws dozens of bullets, and Altair's objects
+    (a layered chart per bullet, copied on every step) cost most of the page's time.
     """
     rows = []
     for rec in data.to_dict("records"):
         suffix = unit_suffix(str(rec["unidad"]))
         text_suffix = str(rec.get("sufijo", suffix))
         digits = int(rec.get("decimales", decimals))
-        # One row, inline: Altair sanitises (and hashes the text of) every DataFrame it gets.
-        one = alt.Data(
-            values=[
-                {
-                    k: (None if rec[k] is None or pd.isna(rec[k]) else float(rec[k]))
-                    for k in ("valor", "linea_base", "meta")
-                }
-            ]
-        )
         colour = NEUTRAL if rec.get("mejor") is None else (BETTER if rec["mejor"] else WORSE)
-        values = [
-            v
-            for v in (rec["valor"], rec["linea_base"], rec["meta"])
-            if v is not None and not pd.isna(v)
-        ]
-        top = 100.0 if suffix else (max(values) * 1.15 if values else 1.0) or 1.0
-        scale = alt.Scale(domain=[0, top], nice=False)
-        x_axis = alt.Axis(
-            labelExpr=es_number("datum.value", 0), title=None, tickCount=5, tickMinStep=1
-        )
-        base = alt.Chart(one)
-        if rec["suprimido"]:
+        suppressed = bool(rec["suprimido"])
+        present = {
+            k: float(rec[k])
+            for k in ("valor", "linea_base", "meta")
+            if not suppressed and rec[k] is not None and not pd.isna(rec[k])
+        }
+        top = 100.0 if suffix else (max(present.values()) * 1.15 if present else 1.0) or 1.0
+        if suppressed:
             title = f"{rec['nombre']}: n < 10, grupo pequeño (no se muestra)"
         else:
             title = (
@@ -341,44 +331,63 @@ def build_bullet_chart(
                 f"{_fmt(rec['linea_base'], digits, text_suffix)} · meta "
                 f"{_fmt(rec['meta'], digits, text_suffix)}"
             )
-        layers = []
-        has_value = rec["valor"] is not None and not pd.isna(rec["valor"])
-        if not rec["suprimido"] and has_value:
-            layers.append(
-                base.mark_bar(color=colour, height=18).encode(
-                    x=alt.X("valor:Q", scale=scale, axis=x_axis)
-                )
-            )
-        if (
-            not rec["suprimido"]
-            and rec["linea_base"] is not None
-            and not pd.isna(rec["linea_base"])
-        ):
-            layers.append(
-                base.mark_tick(color=BASELINE, thickness=3, size=34, strokeDash=[4, 3]).encode(
-                    x=alt.X("linea_base:Q", scale=scale, axis=x_axis)
-                )
-            )
-        if not rec["suprimido"] and rec["meta"] is not None and not pd.isna(rec["meta"]):
-            layers.append(
-                base.mark_tick(color="#111827", thickness=5, size=34).encode(
-                    x=alt.X("meta:Q", scale=scale, axis=x_axis)
-                )
-            )
+
+        def x(field: str, top: float = top) -> dict[str, Any]:
+            return {
+                "field": field,
+                "type": "quantitative",
+                "scale": {"domain": [0, top], "nice": False},
+                "axis": {
+                    "labelExpr": es_number("datum.value", 0),
+                    "title": None,
+                    "tickCount": 5,
+                    "tickMinStep": 1,
+                },
+            }
+
+        marks = {
+            "valor": {"type": "bar", "color": colour, "height": 18},
+            "linea_base": {
+                "type": "tick",
+                "color": BASELINE,
+                "thickness": 3,
+                "size": 34,
+                "strokeDash": [4, 3],
+            },
+            "meta": {"type": "tick", "color": "#111827", "thickness": 5, "size": 34},
+        }
+        layers: list[dict[str, Any]] = [
+            {"mark": marks[k], "encoding": {"x": x(k)}} for k in marks if k in present
+        ]
         if not layers:
             layers.append(
-                base.mark_text(fontSize=FONT_SIZE, color=NEUTRAL, align="left", x=5).encode(
-                    text=alt.value("")
-                )
+                {
+                    "mark": {
+                        "type": "text",
+                        "fontSize": FONT_SIZE,
+                        "color": NEUTRAL,
+                        "align": "left",
+                        "x": 5,
+                    },
+                    "encoding": {"text": {"value": ""}},
+                }
             )
         rows.append(
-            alt.layer(*layers).properties(
-                title=alt.Title(title, fontSize=FONT_SIZE, fontWeight="normal"),
-                height=40,
-                width=width,
-            )
+            {
+                "layer": layers,
+                "data": {"values": [present]},
+                "height": 40,
+                "width": width,
+                "title": {"text": title, "fontSize": FONT_SIZE, "fontWeight": "normal"},
+            }
         )
-    return _theme(alt.vconcat(*rows, spacing=18))
+    spec: dict[str, Any] = {
+        "$schema": alt.SCHEMA_URL,
+        **copy.deepcopy(THEME_CONFIG),
+        "vconcat": rows,
+        "spacing": 18,
+    }
+    return Spec(spec)
 
 
 def build_likert_chart(
