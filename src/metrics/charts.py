@@ -494,48 +494,28 @@ def build_heatmap(
     return _theme(alt.layer(rect, text).properties(height=alt.Step(34), width=width))
 
 
-def build_bar_chart(
-    data: pd.DataFrame,
-    *,
+@functools.lru_cache(maxsize=128)
+def _bar_template(
     value_title: str,
     unit: str,
-    decimals: int = 1,
-    target: float | None = None,
-    target_label: str | None = None,
-    width: int | str = "container",
-    step: int = 34,
-) -> AltairChart:
-    """Horizontal bars to compare groups (communities, people), sorted by value.
-
-    ``step`` is the room of one bar in pixels (slides use more, to fill their space).
-
-    ``data`` columns: ``etiqueta``, ``valor``, ``n``, ``suprimido`` (bool), optional ``mejor``
-    (bool or None: colour by direction of the change). Suppressed groups get no bar, only the
-    text "n < 10".
-    """
-    df = data.copy()
+    decimals: int,
+    width: int | str,
+    step: int,
+    has_hidden: bool,
+    has_target: bool,
+) -> dict[str, Any]:
+    """The bar chart's spec without its data (datasets ``barras``, ``ocultos``, ``meta``), its
+    order and its scale's top, built by Altair once per shape; :func:`build_bar_chart` fills
+    them in."""
     suffix = unit_suffix(unit)
-    df["color"] = [
-        NEUTRAL if m is None or pd.isna(m) else (BETTER if m else WORSE)
-        for m in (df["mejor"] if "mejor" in df else [None] * len(df))
-    ]
-    if "mejor" not in df:
-        df["color"] = SERIES
-    order = df.sort_values("valor", ascending=False)["etiqueta"].tolist()
-    y = alt.Y("etiqueta:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
-    top = float(df["valor"].max()) if df["valor"].notna().any() else 1.0
-    domain_top = 100.0 if unit == "%" else max(top, target or 0) * 1.15 or 1.0
+    y = alt.Y("etiqueta:N", sort=[], title=None, axis=alt.Axis(labelLimit=360))
     x = alt.X(
         "valor:Q",
         title=value_title,
-        scale=alt.Scale(domain=[0, domain_top]),
+        scale=alt.Scale(domain=[0, 1]),
         axis=alt.Axis(labelExpr=es_number("datum.value", 0)),
     )
-    shown = df[~df["suprimido"] & df["valor"].notna()]
-    hidden = df[df["suprimido"]].assign(etiqueta_n="n < 10")
-    base = alt.Chart(shown).transform_calculate(
-        valor_txt=es_number("datum.valor", decimals, suffix), n_txt=es_number("datum.n", 0)
-    )
+    base = alt.Chart()
     layers = [
         base.mark_bar(height=round(step * 0.65)).encode(
             x=x,
@@ -551,14 +531,14 @@ def build_bar_chart(
             x=x, y=y, text=alt.Text("valor_txt:N")
         ),
     ]
-    if len(hidden):
+    if has_hidden:
         layers.append(
-            alt.Chart(hidden)
+            alt.Chart(alt.NamedData(name="ocultos"))
             .mark_text(align="left", x=6, fontSize=FONT_SIZE, color=NEUTRAL, fontStyle="italic")
             .encode(y=y, text=alt.Text("etiqueta_n:N"))
         )
-    if target is not None:
-        rule = pd.DataFrame({"x": [target], "label": [target_label or "Meta"]})
+    if has_target:
+        rule = alt.NamedData(name="meta")
         layers.append(
             alt.Chart(rule).mark_rule(color="#111827", strokeWidth=3).encode(x=alt.X("x:Q"))
         )
@@ -567,7 +547,74 @@ def build_bar_chart(
             .mark_text(align="left", dx=4, y=-8, fontSize=FONT_SIZE, color="#111827")
             .encode(x=alt.X("x:Q"), text=alt.Text("label:N"))
         )
-    return _theme(alt.layer(*layers).properties(height=alt.Step(step), width=width))
+    chart = (
+        alt.layer(*layers, data=alt.NamedData(name="barras"))
+        .transform_calculate(
+            valor_txt=es_number("datum.valor", decimals, suffix), n_txt=es_number("datum.n", 0)
+        )
+        .properties(height=alt.Step(step), width=width)
+    )
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    return spec
+
+
+def build_bar_chart(
+    data: pd.DataFrame,
+    *,
+    value_title: str,
+    unit: str,
+    decimals: int = 1,
+    target: float | None = None,
+    target_label: str | None = None,
+    width: int | str = "container",
+    step: int = 34,
+) -> Spec:
+    """Horizontal bars to compare groups (communities, people), sorted by value.
+
+    ``step`` is the room of one bar in pixels (slides use more, to fill their space).
+
+    ``data`` columns: ``etiqueta``, ``valor``, ``n``, ``suprimido`` (bool), optional ``mejor``
+    (bool or None: colour by direction of the change). Suppressed groups get no bar, only the
+    text "n < 10".
+    """
+    df = data.copy()
+    df["color"] = [
+        NEUTRAL if m is None or pd.isna(m) else (BETTER if m else WORSE)
+        for m in (df["mejor"] if "mejor" in df else [None] * len(df))
+    ]
+    if "mejor" not in df:
+        df["color"] = SERIES
+    order = [str(e) for e in df.sort_values("valor", ascending=False)["etiqueta"]]
+    top = float(df["valor"].max()) if df["valor"].notna().any() else 1.0
+    domain_top = 100.0 if unit == "%" else max(top, target or 0) * 1.15 or 1.0
+    shown = df[~df["suprimido"] & df["valor"].notna()]
+    hidden = df[df["suprimido"]]
+    spec = copy.deepcopy(
+        _bar_template(
+            value_title,
+            unit,
+            int(decimals),
+            width,
+            int(step),
+            bool(len(hidden)),
+            target is not None,
+        )
+    )
+    for layer in spec["layer"]:
+        enc = layer.get("encoding", {})
+        if enc.get("y", {}).get("field") == "etiqueta":
+            enc["y"]["sort"] = order
+        if enc.get("x", {}).get("field") == "valor":
+            enc["x"]["scale"]["domain"] = [0, domain_top]
+    columns = [c for c in ("etiqueta", "valor", "n", "color") if c in shown.columns]
+    spec["datasets"] = {
+        "barras": _records(shown[columns]),
+        "ocultos": [{"etiqueta": str(e), "etiqueta_n": "n < 10"} for e in hidden["etiqueta"]],
+        "meta": [{"x": float(target), "label": target_label or "Meta"}]
+        if target is not None
+        else [],
+    }
+    return Spec(spec)
 
 
 def build_planned_done_chart(
