@@ -11,7 +11,7 @@ import streamlit as st
 from metrics import ui
 from metrics.errors import TableroError
 from metrics.formatting import format_number
-from metrics.presentation import readiness_checks, rows_for
+from metrics.presentation import readiness_checks, rows_for, status_summary
 from metrics.ui import sections
 
 st.set_page_config(
@@ -47,7 +47,7 @@ def home() -> None:
         f"{format_number(counts['communities'])} comunidades de práctica, "
         f"{format_number(counts['teachers'])} docentes y "
         f"{format_number(counts['students'])} estudiantes {period}. "
-        + (sections.status_summary(rows) if len(rows) else "")
+        + (status_summary(rows) if len(rows) else "")
     )
     cols = st.columns(5)
     for col, (label, key, hint) in zip(cols, HEADLINE_COUNTS, strict=True):

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.presentation import rows_for
+from metrics.presentation import rows_for, status_summary
 from metrics.ui import sections
 
 store, filters, scope = ui.page_setup()
@@ -15,7 +15,7 @@ if filters.community_id:
     if rows.empty:
         ui.empty_state("no hay indicadores de esta comunidad para el año elegido.")
     else:
-        st.markdown(sections.status_summary(rows))
+        st.markdown(status_summary(rows))
         ui.scorecard_table(rows)
         for code in ("participacion_activa", "tasa_aprobacion", "promedio_notas"):
             ui.trend_card(results, code, "comunidad", filters.community_id, filters.year)

@@ -3,17 +3,9 @@
 import streamlit as st
 
 from metrics import ui
+from metrics.presentation import IMPACT_ORDER
 
-IMPACT = [
-    "tasa_reprobacion",
-    "tasa_aprobacion",
-    "promedio_notas",
-    "asistencia_promedio",
-    "inasistencia_cronica",
-    "tasa_retiro",
-    "tasa_repitencia",
-    "puntaje_estandarizado",
-]
+IMPACT = list(IMPACT_ORDER)
 
 page = ui.moment_page(
     "Impacto",

@@ -46,21 +46,8 @@ if not projector:
             st.stop()
 
 try:
-    from metrics.store.notes import read_note
-
-    kind, ident = ("establecimiento", str(rbd)) if rbd is not None else ("territorio", territory_id)
-    year = filters.year
-    note = read_note(store, scope, kind, str(ident), year) if year else None
     pack = presenting.load_pack(
-        store,
-        store.path,
-        scope,
-        rbd,
-        territory_id,
-        year,
-        chosen,
-        filters.cutoff,
-        str(note.updated_at) if note else "",
+        store, store.path, scope, rbd, territory_id, filters.year, chosen, filters.cutoff
     )
 except TableroError as exc:
     presenting.no_pack(exc)

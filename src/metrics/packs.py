@@ -26,7 +26,7 @@ from metrics.formatting import count_label, format_date, format_number, format_p
 from metrics.indicators import compute_indicators
 from metrics.narrative import with_article
 from metrics.presentation import (
-    MOMENT_NAMES,
+    IMPACT_ORDER,
     STATUS_LABELS,
     bullet_frame,
     first_present,
@@ -34,6 +34,7 @@ from metrics.presentation import (
     format_indicator_value,
     is_better,
     plain,
+    status_phrase,
     trend_view,
 )
 from metrics.scope import Scope
@@ -66,16 +67,6 @@ PERCEPTION = (
     "percepcion_aprendizaje",
 )
 RESULTS = ("participacion_activa", "frecuencia_reuniones", "intercambio_estrategias")
-IMPACT = (
-    "tasa_reprobacion",
-    "tasa_aprobacion",
-    "promedio_notas",
-    "asistencia_promedio",
-    "inasistencia_cronica",
-    "tasa_retiro",
-    "tasa_repitencia",
-    "puntaje_estandarizado",
-)
 MAX_BULLETS = 6
 """At most this many indicators on the Antes slide (the ones with a target first)."""
 
@@ -84,6 +75,10 @@ class PackError(TableroError):
     """A pack cannot be made for this selection."""
 
     title = "No se pudo preparar la presentación"
+
+
+class NothingToPresent(PackError):
+    """The school or territory has no data yet (pages show an empty state, not an error)."""
 
 
 @dataclass(frozen=True)
@@ -161,20 +156,6 @@ def _ficha(codes: Sequence[str]) -> str:
             text += f"\nNotas: {sheet.notes}"
         parts.append(text)
     return "\n\n".join(parts)
-
-
-def _status_summary(rows: pd.DataFrame) -> str:
-    """'3 indicadores logrados, 2 en camino y 1 en riesgo' for rows with a target."""
-    counts = rows["estado"].value_counts()
-    parts = [
-        count_label(int(counts.get(k, 0)), f"indicador {w}", f"indicadores {w}s")
-        for k, w in (("logrado", "logrado"),)
-    ]
-    parts += [
-        f"{format_number(int(counts.get(k, 0)))} {w}"
-        for k, w in (("en_camino", "en camino"), ("en_riesgo", "en riesgo"))
-    ]
-    return f"{parts[0]}, {parts[1]} y {parts[2]}"
 
 
 def _status_fact(row: pd.Series) -> list[str]:
@@ -375,7 +356,7 @@ class _Builder:
         targeted = self.main[self.main["meta"].notna()]
         facts = []
         if len(targeted):
-            facts.append(f"De los indicadores con meta: {_status_summary(targeted)}.")
+            facts.append(f"De los indicadores con meta: {status_phrase(targeted)}.")
             deadline = first_present(targeted["anio_meta"])
             if deadline is not None:
                 facts.append(f"Las metas vencen en {int(deadline)}.")
@@ -532,7 +513,7 @@ class _Builder:
 
     def impact(self) -> list[Slide]:
         out = []
-        for code in IMPACT:
+        for code in IMPACT_ORDER:
             view = trend_view(self.results, code, self.kind, self.id, self.year)
             if view is None:
                 continue
@@ -584,8 +565,8 @@ class _Builder:
                 "(página Presentar)."
             )
         title = (
-            f"Conclusiones y próximos pasos: {_status_summary(targeted)} "
-            f"de {len(targeted)} con meta."
+            f"Conclusiones y próximos pasos: de {len(targeted)} indicadores con meta, "
+            f"{status_phrase(targeted)}."
             if len(targeted)
             else "Conclusiones y próximos pasos"
         )
@@ -665,7 +646,9 @@ def build_pack(
     if year is None:
         year = default_year(store, narrowed)
         if year is None:
-            raise PackError(f"{name} aún no tiene datos cargados: no hay nada que presentar.")
+            raise NothingToPresent(
+                f"{name} aún no tiene datos cargados: no hay nada que presentar."
+            )
     cutoff = cutoff or min(today, date(year, 12, 31))
     comms = views.community_sizes(store, scope, rbds=rbds, year=year)
     all_comms = store.communities(scope)
@@ -721,9 +704,8 @@ def build_pack(
 
 
 __all__ = [
-    "IMPACT",
-    "MOMENT_NAMES",
     "SLIDE_KINDS",
+    "NothingToPresent",
     "Pack",
     "PackError",
     "Slide",

@@ -46,6 +46,40 @@ SHORT_NAMES: dict[str, str] = {
 }
 """Labels for key figures, short enough for five in a row on a school laptop."""
 
+IMPACT_ORDER: tuple[str, ...] = (
+    "tasa_reprobacion",
+    "tasa_aprobacion",
+    "promedio_notas",
+    "asistencia_promedio",
+    "inasistencia_cronica",
+    "tasa_retiro",
+    "tasa_repitencia",
+    "puntaje_estandarizado",
+)
+"""Students' indicators in the order pages and packs show them (the guide's case first)."""
+
+_STATUS_PLURAL = {"logrado": "logrados", "en_camino": "en camino", "en_riesgo": "en riesgo"}
+
+
+def status_phrase(rows: pd.DataFrame) -> str:
+    """How many rows are met, on track and at risk.
+
+    >>> status_phrase(pd.DataFrame({"estado": ["logrado", "logrado", "en_riesgo"]}))
+    '2 logrados, 0 en camino y 1 en riesgo'
+    """
+    counts = rows["estado"].value_counts()
+    parts = [f"{int(counts.get(s, 0))} {_STATUS_PLURAL[s]}" for s in _STATUS_PLURAL]
+    return f"{parts[0]}, {parts[1]} y {parts[2]}"
+
+
+def status_summary(rows: pd.DataFrame) -> str:
+    """One sentence: how many indicators are met, on track, at risk (and without data)."""
+    missing = int((rows["estado"] == "sin_datos").sum())
+    return f"De {len(rows)} indicadores: {status_phrase(rows)}" + (
+        f"; {missing} sin datos." if missing else "."
+    )
+
+
 MOMENT_NAMES = {
     "antes": "Antes",
     "durante": "Durante",

@@ -94,7 +94,8 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     seconds = format_number(time.perf_counter() - started, 1)
     print(
         f"{PACK_FORMATS[args.formato][0]} de {pack.name} ({pack.year}) guardado en {out}: "
-        f"{len(pack.slides)} diapositivas, {format_number(len(data) / 1024)} KB, en {seconds} s.",
+        + ("" if args.formato == "xlsx" else f"{len(pack.slides)} diapositivas, ")
+        + f"{format_number(len(data) / 1024)} KB, en {seconds} s.",
         file=sys.stdout,
     )
     return 0

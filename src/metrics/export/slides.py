@@ -14,7 +14,6 @@ and PNG images, and it is actively maintained.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
@@ -39,8 +38,6 @@ PANEL = (0xEE, 0xF2, 0xF6)
 FONT_DIR = "fonts"
 FONT_REGULAR = "DejaVuSans.ttf"
 FONT_BOLD = "DejaVuSans-Bold.ttf"
-
-Progress = Callable[[float, str], None]
 
 
 def keep_units(text: str) -> str:
@@ -72,20 +69,11 @@ def footer_text(pack: Pack, number: int) -> str:
     return f"{pack.name} · {pack.year} · Tablero DPD · {number}/{len(pack.slides)}"
 
 
-def render_charts(pack: Pack, progress: Progress | None = None) -> list[bytes | None]:
+def render_charts(pack: Pack) -> list[bytes | None]:
     """Every slide's chart as a PNG (None for a slide without chart), two at a time."""
-    done = 0
-    total = sum(1 for s in pack.slides if s.chart is not None) or 1
 
     def one(slide: Slide) -> bytes | None:
-        nonlocal done
-        if slide.chart is None:
-            return None
-        png = chart_png(slide.chart, scale=2.0)
-        done += 1
-        if progress:
-            progress(done / total, f"Gráfico {done} de {total}")
-        return png
+        return None if slide.chart is None else chart_png(slide.chart, scale=2.0)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(one, pack.slides))
@@ -125,13 +113,13 @@ def _pptx_box(slide: Any, left: float, top: float, width: float, height: float) 
     return slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
 
 
-def pack_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
+def pack_pptx(pack: Pack) -> bytes:
     """The pack as a .pptx: one slide per pack slide, editable, with speaker notes."""
     from pptx import Presentation
     from pptx.dml.color import RGBColor
     from pptx.util import Inches, Pt
 
-    images = render_charts(pack, progress)
+    images = render_charts(pack)
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(PAGE_W), Inches(PAGE_H)
     prs.core_properties.title = pack.title
@@ -210,11 +198,11 @@ def _font_path(name: str) -> str:
     return str(resources.files("metrics.export").joinpath(FONT_DIR, name))
 
 
-def pack_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
+def pack_pdf(pack: Pack) -> bytes:
     """The pack as a PDF, one 16:9 page per slide; text is real text (searchable, copyable)."""
     from fpdf import FPDF
 
-    images = render_charts(pack, progress)
+    images = render_charts(pack)
     pdf = FPDF(orientation="landscape", unit="in", format=(PAGE_H, PAGE_W))
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
@@ -291,14 +279,14 @@ PACK_FORMATS: dict[str, tuple[str, str]] = {
 """Pack formats: label and MIME type."""
 
 
-def render_pack(pack: Pack, fmt: str, progress: Progress | None = None) -> bytes:
+def render_pack(pack: Pack, fmt: str) -> bytes:
     """The pack as a file of format ``fmt`` (``pptx``, ``pdf`` or ``xlsx``)."""
     from metrics.export.workbook import pack_xlsx
 
     if fmt == "pptx":
-        return pack_pptx(pack, progress)
+        return pack_pptx(pack)
     if fmt == "pdf":
-        return pack_pdf(pack, progress)
+        return pack_pdf(pack)
     if fmt == "xlsx":
         return pack_xlsx(pack)
     raise ValueError(f"unknown pack format: {fmt}")

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from metrics.errors import AccessError, TableroError
 from metrics.scope import Scope
-from metrics.store.core import Store, scope_clause
+from metrics.store.core import Store
 
 MAX_NOTE_CHARS = 4000
 """Longest text accepted for each part of a note (a slide holds about this much)."""
@@ -37,10 +37,9 @@ def territory_fully_visible(store: Store, scope: Scope, territory_id: str) -> bo
     """Whether ``scope`` sees every school of the territory (and it has at least one)."""
     if scope.is_all:
         return True
-    cond, params = scope_clause(Scope.all(), "school_territory")
+    # Deliberately unscoped: which schools the territory has, to compare with the scope.
     rbds = store.query_df(
-        f"SELECT DISTINCT t.rbd FROM school_territory t WHERE {cond} AND t.territory_id = ?",
-        [*params, territory_id],
+        "SELECT DISTINCT rbd FROM school_territory WHERE territory_id = ?", [territory_id]
     )["rbd"]
     return bool(len(rbds)) and all(scope.allows(int(r)) for r in rbds)
 

@@ -8,13 +8,14 @@ projector and what it takes home say the same thing.
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 from typing import Any
 
 import streamlit as st
 
 from metrics.errors import TableroError
 from metrics.filters import Filters
-from metrics.packs import Pack, Slide, build_pack
+from metrics.packs import NothingToPresent, Pack, Slide, build_pack
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import (
@@ -86,9 +87,8 @@ def load_pack(
     year: int | None,
     communities: tuple[str, ...] | None,
     cutoff: date | None,
-    note_version: str,
 ) -> Pack:
-    """The pack, cached by its selection (and the version of the team's note)."""
+    """The pack, cached by its selection (saving the team's note clears this cache)."""
     return build_pack(
         _store,
         scope,
@@ -97,12 +97,6 @@ def load_pack(
         year=year,
         community_ids=None if communities is None else list(communities),
         cutoff=cutoff,
-    )
-
-
-def _html_escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
 
 
@@ -124,19 +118,19 @@ def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False
     tag = "h1" if projector else "h2"
     st.markdown(_SLIDE_CSS, unsafe_allow_html=True)
     st.markdown(
-        f'<div class="tablero-kicker">{_html_escape(slide.section)} · {number} de '
+        f'<div class="tablero-kicker">{escape(slide.section)} · {number} de '
         f'{len(pack.slides)}</div><{tag} class="tablero-slide-title">'
-        f"{_html_escape(slide.title)}</{tag}>",
+        f"{escape(slide.title)}</{tag}>",
         unsafe_allow_html=True,
     )
-    facts = "".join(f"<li>{_html_escape(f)}</li>" for f in slide.facts)
+    facts = "".join(f"<li>{escape(f)}</li>" for f in slide.facts)
     if slide.chart is not None:
         left, right = st.columns([3, 2], gap="large")
         with left:
             show_chart(_on_screen(slide))
             if slide.caption:
                 st.markdown(
-                    f'<div class="tablero-caption">{_html_escape(slide.caption)}</div>',
+                    f'<div class="tablero-caption">{escape(slide.caption)}</div>',
                     unsafe_allow_html=True,
                 )
         with right, st.container(border=True):
@@ -267,7 +261,8 @@ def permissions() -> tuple[bool, str]:
 
 
 def no_pack(exc: TableroError) -> None:
-    if "no tiene datos" in exc.message or "No hay" in exc.message:
+    """Why there is no pack: missing data as an empty state, anything else as an error."""
+    if isinstance(exc, NothingToPresent):
         empty_state(exc.message[0].lower() + exc.message[1:])
     else:
         show_error(exc)
@@ -277,7 +272,6 @@ __all__ = [
     "PROJECTOR_CSS",
     "PROJECTOR_KEY",
     "SLIDE_KEY",
-    "current_actor",
     "load_pack",
     "no_pack",
     "note_form",

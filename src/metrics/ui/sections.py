@@ -769,21 +769,6 @@ def moment_scorecards(rows: pd.DataFrame) -> None:
     scorecard_table(rows)
 
 
-_STATUS_PLURAL = {"logrado": "logrados", "en_camino": "en camino", "en_riesgo": "en riesgo"}
-
-
-def status_summary(rows: pd.DataFrame) -> str:
-    """One sentence: how many indicators are met, on track, at risk."""
-    counts = rows["estado"].value_counts()
-    parts = [
-        f"{int(counts.get(s, 0))} {_STATUS_PLURAL[s]}"
-        for s in ("logrado", "en_camino", "en_riesgo")
-    ]
-    return f"De {len(rows)} indicadores: {parts[0]}, {parts[1]} y {parts[2]}" + (
-        f"; {int(counts.get('sin_datos', 0))} sin datos." if counts.get("sin_datos") else "."
-    )
-
-
 def readiness_checklist(checks: list[tuple[str, bool, str, str | None]]) -> None:
     """What each moment needs, ticked or not, with where to fix each gap."""
     cols = st.columns(len(checks))
