@@ -106,7 +106,7 @@ def _on_screen(slide: Slide) -> Any:
     assert slide.chart is not None
     chart = slide.chart.properties(width="container")
     if slide.kind == "impacto":
-        chart = chart.properties(height=360)
+        chart = chart.properties(height=400)
     return chart
 
 
