@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -50,9 +51,11 @@ def test_slides_are_the_packs_in_order(demo_db: Path, monkeypatch: pytest.Monkey
 
 
 def test_last_slide_shows_the_saved_conclusions(
-    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = _open(demo_db, monkeypatch, f_school=CASE_SCHOOL_RBD, f_year=2025)
+    db = tmp_path / "notas.duckdb"  # a copy: the session's demo store stays without notes
+    shutil.copy(demo_db, db)
+    at = _open(db, monkeypatch, f_school=CASE_SCHOOL_RBD, f_year=2025)
     at.text_area[0].input("La reprobación bajó en los cursos de las comunidades.")
     at.text_area[1].input("Extender la observación entre pares al segundo ciclo.")
     at.get("form_submit_button")[0].click().run()
@@ -60,7 +63,7 @@ def test_last_slide_shows_the_saved_conclusions(
     text = _shown(at)
     assert "Conclusiones: La reprobación bajó en los cursos de las comunidades." in text
     assert "Próximos pasos: Extender la observación entre pares al segundo ciclo." in text
-    with open_store(demo_db) as store:
+    with open_store(db) as store:
         from metrics.store.notes import read_note
 
         note = read_note(store, Scope.all(), "establecimiento", str(CASE_SCHOOL_RBD), 2025)
