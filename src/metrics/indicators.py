@@ -158,6 +158,14 @@ def compute_indicators(
     return _present(rows, _evaluate(rows, minimum, keep))
 
 
+def prepare_facts(store: Store, *, force: bool = False) -> float | None:
+    """Bring the engine's facts cache up to date with the store's data (see
+    :func:`metrics.store.indicators.ensure_facts`): the seconds a rebuild took, or None when
+    it was current. :func:`compute_indicators` does it by itself; call it after loading data
+    so that the next request does not wait for it."""
+    return sql.ensure_facts(store, force=force)
+
+
 def restrict_to_schools(
     store: Store, scope: Scope, results: pd.DataFrame, rbds: Iterable[int]
 ) -> pd.DataFrame:

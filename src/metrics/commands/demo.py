@@ -9,6 +9,7 @@ from pathlib import Path
 from metrics.config import DEMO_SEED
 from metrics.errors import StoreError
 from metrics.formatting import format_number
+from metrics.indicators import prepare_facts
 from metrics.scope import Scope
 from metrics.store import DATASET_LABELS, Store, open_store
 
@@ -67,6 +68,9 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         from metrics.demo import build_demo
 
         counts = build_demo(store, args.semilla)
+    # The indicators' facts, computed now so that the dashboard's first page is quick.
+    print("Preparando los indicadores…", flush=True)
+    prepare_facts(store, force=True)
     elapsed = time.perf_counter() - start
     print(f"Demostración creada en {store.path} en {format_number(elapsed, 1)} s.")
     for table, rows in counts.items():

@@ -6,7 +6,11 @@ What this module computes, for the indicators, scope kinds and periods asked for
    sufficient statistics a value and its interval come from — ``n`` trials or observations,
    ``k`` successes, ``s1`` Σx, ``s2`` Σx², ``rx`` Σ of a ratio's denominator, ``sxx``/``sxy``
    for a ratio's variance, ``n_priv`` the students a value rests on, ``y0`` the first year of a
-   survey's baseline wave. One pass per source table; territories add up their schools.
+   survey's baseline wave. Those of communities and schools are computed once over the whole
+   store (one pass per source table) and kept in the **facts cache** (``indicator_fact``,
+   rebuilt by :func:`ensure_facts` when the data changed); a request reads the rows of the
+   schools it may see, and adds up each territory from its visible schools. Schedule
+   compliance depends on the cut-off date and is computed per request.
 2. **Rows** (``_r``): every yearly (indicator, scope, year) a user can ask about — with data or
    not — plus the monthly rows and the perception baseline-wave rows, numbered in output order.
 3. For each row, the row holding its **baseline**, the **target** that applies, and the
@@ -24,6 +28,8 @@ the country's ~4.5 million pseudonyms colliding is about 1 in a million.
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -238,9 +244,13 @@ def _where(
 
 
 # -- the shared pieces ---------------------------------------------------------------------------
-def _prepare(cur: duckdb.DuckDBPyConnection, scope: Scope, *, courses: bool) -> None:
+def _prepare(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, *, courses: bool, cached: bool = False
+) -> None:
     """Schools with their baseline year, communities, territories' schools, the teachers a
-    community stands for each year and (with ``courses``) the courses they teach."""
+    community stands for each year and (with ``courses``) the courses they teach; and the empty
+    facts table ``_f``. With ``cached``, only what reading the facts cache needs: the baseline
+    years come from the cache, and members are not read."""
     sc, sp = scope_clause(scope, "school", "s")
     cc, cp = scope_clause(scope, "community", "c")
     stc, stp = scope_clause(scope, "school_territory", "t")
@@ -248,40 +258,62 @@ def _prepare(cur: duckdb.DuckDBPyConnection, scope: Scope, *, courses: bool) -> 
         f"CREATE OR REPLACE TEMP TABLE _com AS SELECT c.id, c.rbd FROM community c WHERE {cc}",
         cp,
     )
-    mc, mp = _where(cur, scope, "community_member", "m")
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE _st AS SELECT t.rbd, t.territory_id "
         f"FROM school_territory t WHERE {stc}",
         stp,
     )
-    cur.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _mreal AS
-        SELECT m.community_id, c.rbd, CAST(m.year AS INTEGER) AS year, m.teacher_id
-        FROM community_member m JOIN _com c ON c.id = m.community_id
-        WHERE {mc}
-        """,
-        mp,
-    )
-    cur.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _sch AS
-        WITH first_year AS (
-            SELECT c.rbd, min(coalesce(year(c.start_date), f.y)) AS y
-            FROM community c
-            LEFT JOIN (SELECT community_id, min(year) AS y FROM _mreal GROUP BY 1) f
-                ON f.community_id = c.id
-            WHERE {cc}
-            GROUP BY c.rbd
+    if cached:
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE _sch AS SELECT s.rbd, s.base_year "
+            f"FROM indicator_fact_school s WHERE {sc}",
+            sp,
         )
-        SELECT s.rbd, CAST(coalesce(s.baseline_year, f.y - 1) AS INTEGER) AS base_year
-        FROM school s LEFT JOIN first_year f ON f.rbd = s.rbd
-        WHERE {sc}
-        """,
-        cp + sp,
+    else:
+        mc, mp = _where(cur, scope, "community_member", "m")
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _mreal AS
+            SELECT m.community_id, c.rbd, CAST(m.year AS INTEGER) AS year, m.teacher_id
+            FROM community_member m JOIN _com c ON c.id = m.community_id
+            WHERE {mc}
+            """,
+            mp,
+        )
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _sch AS
+            WITH first_year AS (
+                SELECT c.rbd, min(coalesce(year(c.start_date), f.y)) AS y
+                FROM community c
+                LEFT JOIN (SELECT community_id, min(year) AS y FROM _mreal GROUP BY 1) f
+                    ON f.community_id = c.id
+                WHERE {cc}
+                GROUP BY c.rbd
+            )
+            SELECT s.rbd, CAST(coalesce(s.baseline_year, f.y - 1) AS INTEGER) AS base_year
+            FROM school s LEFT JOIN first_year f ON f.rbd = s.rbd
+            WHERE {sc}
+            """,
+            cp + sp,
+        )
+        _members(cur)
+        if courses:
+            _courses(cur, scope)
+    cur.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _f (
+            ind SMALLINT, kind TINYINT, sid VARCHAR, year SMALLINT, month TINYINT,
+            base BOOLEAN, mon BOOLEAN, n DOUBLE, k DOUBLE, s1 DOUBLE, s2 DOUBLE, rx DOUBLE,
+            sxx DOUBLE, sxy DOUBLE, n_priv DOUBLE, y0 DOUBLE)
+        """
     )
-    # The teachers a community stands for each year. In its school's baseline year, before it
-    # existed, it stands for its first year's members: "the same teachers, before the model".
+
+
+def _members(cur: duckdb.DuckDBPyConnection) -> None:
+    """``_mem``: the teachers a community stands for each year. In its school's baseline year,
+    before it existed, it stands for its first year's members: "the same teachers, before the
+    model"."""
     cur.execute(
         """
         CREATE OR REPLACE TEMP TABLE _mem AS
@@ -295,26 +327,21 @@ def _prepare(cur: duckdb.DuckDBPyConnection, scope: Scope, *, courses: bool) -> 
         WHERE s.base_year < f.y
         """
     )
-    if courses:
-        tac, tap = scope_clause(scope, "teaching_assignment", "ta")
-        cur.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _cc AS
-            SELECT DISTINCT m.community_id, m.year, ta.rbd, ta.cod_ense, ta.grade,
-                   ascii(ta.letter) & 255 AS lc
-            FROM _mem m JOIN teaching_assignment ta
-                ON ta.teacher_id = m.teacher_id AND ta.year = m.year AND ta.rbd = m.rbd
-            WHERE {tac}
-            """,
-            tap,
-        )
+
+
+def _courses(cur: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    """``_cc``: the courses (school, cod_ense, grade, letter) each community's members teach."""
+    tac, tap = scope_clause(scope, "teaching_assignment", "ta")
     cur.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _f (
-            ind SMALLINT, kind TINYINT, sid VARCHAR, year SMALLINT, month TINYINT,
-            base BOOLEAN, mon BOOLEAN, n DOUBLE, k DOUBLE, s1 DOUBLE, s2 DOUBLE, rx DOUBLE,
-            sxx DOUBLE, sxy DOUBLE, n_priv DOUBLE, y0 DOUBLE)
-        """
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cc AS
+        SELECT DISTINCT m.community_id, m.year, ta.rbd, ta.cod_ense, ta.grade,
+               ascii(ta.letter) & 255 AS lc
+        FROM _mem m JOIN teaching_assignment ta
+            ON ta.teacher_id = m.teacher_id AND ta.year = m.year AND ta.rbd = m.rbd
+        WHERE {tac}
+        """,
+        tap,
     )
 
 
@@ -1067,6 +1094,193 @@ def _families(cur: duckdb.DuckDBPyConnection, suppressible: list[int]) -> tuple[
     return res["p"].astype(np.int64), res["c"].astype(np.int64)
 
 
+# -- the facts cache -----------------------------------------------------------------------------
+# Facts of communities and schools do not depend on who asks: a student counts at the school of
+# their final record whoever looks (DOMAIN.md), so they are computed once over the whole store,
+# kept in ``indicator_fact`` (schema v5) and read per request. Territories are added up from
+# the schools a user sees, and schedule compliance (it depends on the cut-off date) is computed
+# per request; both are cheap. The cache is rebuilt when the source tables change.
+SCHEDULE = "cumplimiento_cronograma"
+"""The one indicator not kept in the facts cache (its value depends on the cut-off date)."""
+
+_CACHED_KINDS = frozenset({KIND_CODE["comunidad"], KIND_CODE["establecimiento"]})
+_SMALL_TABLE = 20_000
+"""Source tables up to this many rows enter the signature with their content, larger ones with
+their row count (they change only through import batches, which the signature also covers)."""
+_SIGNATURE_TABLES = (
+    "territory",
+    "school",
+    "school_territory",
+    "community",
+    "teacher_year",
+    "community_member",
+    "session_attendance",
+    "survey_response",
+    "teacher_evaluation",
+    "student_result",
+    "student_attendance",
+    "standardized_test",
+    "teaching_assignment",
+)
+
+
+def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
+    """A digest of what the cached facts are computed from.
+
+    Every import and undo is a batch (its id, and whether it is undone, change the digest);
+    besides, every source table's row count, and the content of the small ones (schools and
+    their baseline years, communities, territories at any scale; everything in a small store),
+    so that changes made outside a batch are seen too.
+    """
+    counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in _SIGNATURE_TABLES)
+    row = cur.execute(
+        f"SELECT [{counts}], (SELECT [count(*), coalesce(max(id), 0), count(undone_at)] "
+        "FROM import_batch)"
+    ).fetchone()
+    assert row is not None
+    sizes = dict(zip(_SIGNATURE_TABLES, row[0], strict=True))
+    small = [t for t, n in sizes.items() if n <= _SMALL_TABLE]
+    hashes = ", ".join(
+        f"(SELECT coalesce(sum(hash(x)::HUGEINT), 0) FROM {t} x)::VARCHAR" for t in small
+    )
+    content = cur.execute(f"SELECT [{hashes}]").fetchone() if small else None
+    text = f"v1;{sizes};{row[1]};{content[0] if content else ''}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _build_facts(cur: duckdb.DuckDBPyConnection) -> None:
+    """Compute the facts of every community and school into ``_f`` (one pass per source)."""
+    scope = Scope.all()
+    kinds = _CACHED_KINDS
+    wanted = set(CATALOG.codes) - {SCHEDULE}
+    _prepare(cur, scope, courses=True)
+    _results(cur, scope, kinds, wanted)
+    _attendance(cur, scope, kinds, wanted)
+    _tests(cur, scope, kinds, wanted)
+    _roster(cur, scope, kinds, wanted)
+    _sessions(cur, scope, kinds, wanted, True)
+    _observations(cur, scope, kinds, wanted, True)
+    _surveys(cur, scope, kinds, wanted, True)
+
+
+def _as_null(stat: str) -> str:
+    return f"CASE WHEN isnan({stat}) THEN NULL ELSE {stat} END AS {stat}"
+
+
+def ensure_facts(store: Store, *, force: bool = False) -> float | None:
+    """Rebuild the facts cache if the source tables changed since it was built (or ``force``).
+
+    Returns the seconds the rebuild took, or None when the cache was current. One rebuild at
+    a time per store (``store.write_lock``); readers keep seeing the previous facts until the
+    new ones are committed.
+    """
+    cur = store.cursor()
+    try:
+        if not force:
+            state = cur.execute("SELECT signature FROM indicator_fact_state").fetchone()
+            if state is not None and state[0] == facts_signature(cur):
+                return None
+        with store.write_lock:
+            signature = facts_signature(cur)
+            state = cur.execute("SELECT signature FROM indicator_fact_state").fetchone()
+            if not force and state is not None and state[0] == signature:
+                return None  # another thread rebuilt it while this one waited
+            start = time.perf_counter()
+            cur.execute("SET SESSION preserve_insertion_order = false")
+            _build_facts(cur)
+            stats = ", ".join(_as_null(x) for x in _STATS)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute("DELETE FROM indicator_fact")
+                # Sorted by school: a request for a few schools reads a few row groups.
+                cur.execute(
+                    f"""
+                    INSERT INTO indicator_fact
+                    SELECT f.ind, f.kind, f.sid,
+                           CASE WHEN f.kind = 1 THEN CAST(f.sid AS INTEGER) ELSE c.rbd END AS rbd,
+                           f.year, f.month, f.base, {stats}
+                    FROM _f f LEFT JOIN _com c ON f.kind = 0 AND c.id = f.sid
+                    ORDER BY rbd, f.kind, f.sid, f.ind
+                    """
+                )
+                rows = cur.execute("SELECT count(*) FROM indicator_fact").fetchone()
+                seconds = time.perf_counter() - start
+                cur.execute("DELETE FROM indicator_fact_school")
+                cur.execute("INSERT INTO indicator_fact_school SELECT rbd, base_year FROM _sch")
+                cur.execute("DELETE FROM indicator_fact_state")
+                cur.execute(
+                    "INSERT INTO indicator_fact_state (signature, seconds, row_count) "
+                    "VALUES (?, ?, ?)",
+                    [signature, seconds, rows[0] if rows else 0],
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            return seconds
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron preparar los datos de los indicadores: {exc}") from exc
+    finally:
+        cur.close()
+
+
+def _read_facts(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+) -> None:
+    """Fill ``_f`` from the cache: the visible communities and schools asked for, and each
+    visible territory as the sum of its visible schools."""
+    if not wanted:
+        return
+    codes = sorted(IND_CODE[c] for c in wanted)
+    codes += [c + MONTHLY_VARIANT for c in codes]
+    where = [f"f.ind IN ({', '.join(map(str, codes))})"]
+    if not monthly:
+        where.append("f.month = 0")
+    params: list[Any] = []
+    if not scope.is_all:
+        rbds = sorted(int(r) for r in scope.rbds or ())
+        if not rbds:
+            return
+        if len(rbds) <= _MAX_LISTED:
+            # Constants in the query's text: DuckDB skips the row groups of other schools.
+            where.append(f"f.rbd IN ({', '.join(map(str, rbds))})")
+        else:
+            where.append("f.rbd IN (SELECT UNNEST(?::INTEGER[]))")
+            params.append(rbds)
+    cond = " AND ".join(where)
+    nan = ", ".join(f"coalesce(f.{x}, {_NAN})" for x in _STATS)
+    own = sorted(kinds & _CACHED_KINDS)
+    if own:
+        cur.execute(
+            f"""
+            INSERT INTO _f
+            SELECT f.ind, f.kind, f.sid, f.year, f.month, f.base, false, {nan}
+            FROM indicator_fact f
+            WHERE {cond} AND f.kind IN ({", ".join(map(str, own))})
+                AND (f.kind = 1 OR f.sid IN (SELECT id FROM _com))
+            """,
+            params,
+        )
+    if KIND_CODE["territorio"] in kinds:
+        sums = ", ".join(
+            f"coalesce({'min' if x == 'y0' else 'sum'}(f.{x}), {_NAN})" for x in _STATS
+        )
+        cur.execute(
+            f"""
+            INSERT INTO _f
+            SELECT f.ind, 2, st.territory_id, f.year, f.month, f.base, false, {sums}
+            FROM indicator_fact f JOIN _st st ON st.rbd = f.rbd
+            WHERE {cond} AND f.kind = 1
+            GROUP BY f.ind, st.territory_id, f.year, f.month, f.base
+            """,
+            params,
+        )
+
+
 def load_indicator_rows(
     store: Store,
     scope: Scope,
@@ -1086,28 +1300,15 @@ def load_indicator_rows(
     """
     kind_set = frozenset(KIND_CODE[k] for k in kinds)
     wanted = set(indicators) if indicators is not None else set(CATALOG.codes)
-    needs = {src for src, codes in _SOURCES.items() if wanted & set(codes)}
+    if wanted - {SCHEDULE}:
+        ensure_facts(store)
     cur = store.cursor()
     try:
         cur.execute("SET SESSION preserve_insertion_order = false")
-        students = bool(needs & {"results", "attendance", "tests"})
-        _prepare(cur, scope, courses=students and 0 in kind_set)
-        if "results" in needs or "attendance" in needs:
-            _results(cur, scope, kind_set, wanted)
-        if "attendance" in needs:
-            _attendance(cur, scope, kind_set, wanted)
-        if "tests" in needs:
-            _tests(cur, scope, kind_set, wanted)
-        if "roster" in needs:
-            _roster(cur, scope, kind_set, wanted)
-        if "schedule" in needs:
+        _prepare(cur, scope, courses=False, cached=True)
+        _read_facts(cur, scope, kind_set, wanted - {SCHEDULE}, monthly)
+        if SCHEDULE in wanted:
             _schedule(cur, scope, kind_set, wanted, cutoff, monthly)
-        if "sessions" in needs:
-            _sessions(cur, scope, kind_set, wanted, monthly)
-        if "observations" in needs:
-            _observations(cur, scope, kind_set, wanted, monthly)
-        if "surveys" in needs:
-            _surveys(cur, scope, kind_set, wanted, monthly)
         inds = sorted(IND_CODE[c] for c in wanted)
         _assemble(cur, scope, kind_set, inds)
         cols = ", ".join(_STATS)

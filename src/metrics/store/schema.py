@@ -320,7 +320,36 @@ CREATE TABLE audit_log (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+_V5 = """
+-- The indicator engine's facts cache (issue 4): the sufficient statistics of every indicator
+-- (except schedule compliance, which depends on the cut-off date) for every community and
+-- school, yearly, monthly and per baseline wave, computed over the whole store. Derived data:
+-- rebuilt whenever `signature` (a digest of the source tables) no longer matches; never edited.
+-- NULL: a statistic the indicator does not use, or no rows to sum.
+CREATE TABLE indicator_fact (
+    ind     SMALLINT NOT NULL,   -- catalogue position (+100: attendance from the monthly file)
+    kind    TINYINT NOT NULL,    -- 0 comunidad, 1 establecimiento
+    sid     VARCHAR NOT NULL,    -- community id or RBD
+    rbd     INTEGER NOT NULL,    -- the school (of the community)
+    year    SMALLINT,            -- NULL on a survey's baseline-wave row
+    month   TINYINT NOT NULL,    -- 0 on yearly rows
+    base    BOOLEAN NOT NULL,    -- a survey's baseline-wave row
+    n DOUBLE, k DOUBLE, s1 DOUBLE, s2 DOUBLE, rx DOUBLE, sxx DOUBLE, sxy DOUBLE,
+    n_priv DOUBLE, y0 DOUBLE
+);
+CREATE TABLE indicator_fact_school (
+    rbd        INTEGER NOT NULL,
+    base_year  INTEGER            -- the baseline year the facts were computed with
+);
+CREATE TABLE indicator_fact_state (
+    signature  VARCHAR NOT NULL,
+    built_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    seconds    DOUBLE NOT NULL,
+    row_count  BIGINT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
 LATEST_VERSION = len(MIGRATIONS)

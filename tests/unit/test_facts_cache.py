@@ -1,0 +1,106 @@
+"""The engine's facts cache (``indicator_fact``): kept current with the data, the same for every
+user, and rebuilt once when several requests find it stale at the same time."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from metrics.indicators import compute_indicators, prepare_facts, set_baseline_year
+from metrics.ingest.pipeline import undo_batch
+from metrics.scope import Scope
+from metrics.store import Store, open_store
+from tests.unit.test_indicators import CUTOFF, close, load_fixture, row
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = open_store(tmp_path / "cache.duckdb")
+    load_fixture(s)
+    return s
+
+
+def add_results(store: Store, rows: list[dict[str, object]]) -> int:
+    """New student results in one batch; returns the batch id."""
+    frame = pd.DataFrame(rows)
+    with store.transaction() as cur:
+        batch = store.new_batch(cur, kind="prueba", file_name="x.csv", file_hash="x", actor="t")
+        store.insert_frame(cur, "student_result", frame, batch)
+    return batch
+
+
+def result(student: str, rbd: int, situation: str, average: float) -> dict[str, object]:
+    return {
+        "year": 2024,
+        "rbd": rbd,
+        "cod_ense": 110,
+        "grade": 1,
+        "letter": "A",
+        "student_id": student,
+        "final_average": average,
+        "final_situation": situation,
+        "attendance_pct": 95.0,
+    }
+
+
+def approval(store: Store, scope: Scope, rbd: str) -> pd.Series:
+    df = compute_indicators(store, scope, corte=CUTOFF, min_group=1, mensual=False)
+    return row(df, "tasa_aprobacion", "establecimiento", rbd, "2024")
+
+
+def test_cache_is_current_after_a_request(store: Store) -> None:
+    compute_indicators(store, Scope.all(), corte=CUTOFF)
+    assert prepare_facts(store) is None  # nothing changed since the request built it
+    seconds = prepare_facts(store, force=True)
+    assert seconds is not None and seconds >= 0
+    n = store.query_df("SELECT row_count, signature FROM indicator_fact_state")
+    assert len(n) == 1 and n["row_count"].iloc[0] > 0
+
+
+def test_new_rows_and_their_undo_change_the_figures(store: Store) -> None:
+    before = approval(store, Scope.all(), "2")
+    assert before["n"] == 2 and close(before["valor"], 100.0)
+    batch = add_results(store, [result("nuevo-1", 2, "R", 3.5), result("nuevo-2", 2, "R", 3.2)])
+    after = approval(store, Scope.all(), "2")
+    assert after["n"] == 4 and close(after["valor"], 50.0)
+    undo_batch(store, batch, actor="t")
+    again = approval(store, Scope.all(), "2")
+    assert again["n"] == 2 and close(again["valor"], 100.0)
+
+
+def test_a_new_baseline_year_is_used_at_once(store: Store) -> None:
+    def reprobation() -> pd.Series:
+        df = compute_indicators(store, Scope.all(), corte=CUTOFF, mensual=False)
+        return row(df, "tasa_reprobacion", "establecimiento", "9", "2024")
+
+    assert close(reprobation()["linea_base"], 6.0)  # baseline 2023: the guide's example
+    set_baseline_year(store, Scope.all(), 9, 2024, actor="t")
+    r = reprobation()
+    assert close(r["linea_base"], 2.0) and r["periodo_base"] == "2024"
+
+
+def test_a_student_counts_where_the_final_record_is_whoever_looks(store: Store) -> None:
+    # Withdrawn from school 1 and promoted at school 2 the same year: the final record is at
+    # school 2, so school 1 does not lose a student to withdrawal, for a user of school 1 too.
+    add_results(store, [result("mov-1", 1, "Y", 0.0), result("mov-1", 2, "P", 6.0)])
+    for scope in (Scope.all(), Scope.schools([1])):
+        df = compute_indicators(store, scope, corte=CUTOFF, min_group=1, mensual=False)
+        retiro = row(df, "tasa_retiro", "establecimiento", "1", "2024")
+        assert close(retiro["valor"], 0.0) and retiro["n"] == 6
+    assert approval(store, Scope.schools([2]), "2")["n"] == 3
+
+
+def test_stale_cache_is_rebuilt_once_for_concurrent_requests(store: Store) -> None:
+    compute_indicators(store, Scope.all(), corte=CUTOFF)
+    add_results(store, [result("otro", 2, "P", 5.0)])
+    rebuilt: list[float | None] = []
+    threads = [threading.Thread(target=lambda: rebuilt.append(prepare_facts(store))) for _ in "abc"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r is not None for r in rebuilt) == 1
+    assert approval(store, Scope.all(), "2")["n"] == 3
