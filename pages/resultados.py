@@ -25,6 +25,8 @@ ui.indicator_metrics(page.rows, KEY)
 comparison = sections.community_comparison(
     page.store, page.scope, page.results, page.filters, KEY, page.filters.year
 )
+if ui.communities_need_a_school(page.store, page.scope, page.filters.rbd):
+    ui.choose_a_school_notice()
 if not comparison.empty:
     sections.ranking_card(comparison, "frecuencia_reuniones", "Reuniones al mes", page.filters)
 sections.participation_heatmap(page.store, page.scope, page.filters, page.filters.year)

@@ -19,13 +19,15 @@ wider view hides to protect a neighbour).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from metrics import compute
 from metrics.catalog import CATALOG, INDICATORS, SCOPE_KINDS, ScopeKind
@@ -115,6 +117,7 @@ def compute_indicators(
     min_group: int | None = None,
     indicadores: Sequence[str] | None = None,
     mensual: bool = True,
+    comunidades: bool = True,
 ) -> pd.DataFrame:
     """Every indicator, for every scope and period in ``scope``, suppressed and ready to show.
 
@@ -129,6 +132,8 @@ def compute_indicators(
         min_group: minimum group size (default: the store's setting, else 10).
         indicadores: only these codes.
         mensual: include the monthly rows (``2024-05``) of durante and resultados indicators.
+        comunidades: include the communities' rows (False: schools and territories only, a
+            fraction of the work over many schools).
 
     Returns:
         A DataFrame with exactly :data:`OUTPUT_COLUMNS`, ordered by catalogue, scope kind
@@ -142,20 +147,103 @@ def compute_indicators(
     """
     codes = _check_request(alcance, indicadores)
     minimum = resolve_min_group(store, min_group)
-    rows = sql.load_indicator_rows(
+    kinds = _NEEDED_KINDS[alcance]
+    if not comunidades:
+        if alcance == "comunidad":
+            return _empty(OUTPUT_COLUMNS)
+        kinds = tuple(k for k in kinds if k != "comunidad")
+    chosen = None if rbds is None else sorted({int(r) for r in rbds})
+    load = partial(
+        sql.load_indicator_rows,
         store,
-        scope,
         cutoff=corte or date.today(),
-        kinds=_NEEDED_KINDS[alcance],
         monthly=mensual,
         indicators=codes,
     )
+    where = partial(_filter, alcance=alcance, alcance_id=alcance_id, anio=anio, mensual=mensual)
+    if chosen is not None and "comunidad" in kinds and scope.narrow(chosen) != scope:
+        return _for_schools(load, where, scope, chosen, kinds, minimum)
+    rows = load(scope, kinds=kinds)
     if not len(rows):
         return _empty(OUTPUT_COLUMNS)
-    keep = _filter(
-        rows, alcance=alcance, alcance_id=alcance_id, rbds=rbds, anio=anio, mensual=mensual
+    return _present(rows, _evaluate(rows, minimum, where(rows, rbds=chosen)))
+
+
+def _for_schools(
+    load: Callable[..., sql.IndicatorRows],
+    where: Callable[..., np.ndarray],
+    scope: Scope,
+    rbds: list[int],
+    kinds: tuple[str, ...],
+    minimum: int,
+) -> pd.DataFrame:
+    """The rows of a few schools of a wide scope, without the other schools' communities.
+
+    A value's suppression depends on the families it is a part of, never on its own parts, so:
+    schools and territories are decided over the whole scope (they do not need communities),
+    then the chosen schools' communities under their school's decision — the same values the
+    whole scope gives, for a fraction of the work.
+    """
+    upper = load(scope, kinds=tuple(k for k in kinds if k != "comunidad"))
+    lower = load(scope.narrow(rbds), kinds=("comunidad", "establecimiento"))
+    decided = _evaluate(upper, minimum, where(upper, rbds=rbds)) if len(upper) else None
+    frames = []
+    if len(lower):
+        pinned = _pinned_schools(upper, decided, lower)
+        keep = where(lower, rbds=rbds) & (lower.kind == sql.KIND_CODE["comunidad"])
+        frames.append(_present(lower, _evaluate(lower, minimum, keep, hidden=pinned)))
+    if decided is not None:
+        frames.append(_present(upper, decided))
+    if not frames:
+        return _empty(OUTPUT_COLUMNS)
+    return _merge_results(frames)
+
+
+def _pinned_schools(
+    upper: sql.IndicatorRows, decided: _Result | None, lower: sql.IndicatorRows
+) -> np.ndarray:
+    """For each row of ``lower``: a school's value that the whole scope (``upper``, evaluated
+    as ``decided``) hides."""
+    pinned = np.zeros(len(lower), dtype=bool)
+    if decided is None:
+        return pinned
+    hidden = decided.hidden
+    school = sql.KIND_CODE["establecimiento"]
+
+    def keys(rows: sql.IndicatorRows, mask: np.ndarray) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays(
+            [
+                rows.ind[mask],
+                rows.sids[rows.sid[mask]],
+                np.nan_to_num(rows.year[mask], nan=-1.0),
+                rows.month[mask],
+                rows.base[mask],
+            ]
+        )
+
+    up = (upper.kind == school) & hidden
+    low = lower.kind == school
+    pinned[np.flatnonzero(low)] = keys(lower, low).isin(keys(upper, up))
+    return pinned
+
+
+def _merge_results(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate result frames (categoricals united) into catalogue and scope-kind order."""
+    out = {}
+    for col in OUTPUT_COLUMNS:
+        parts = [f[col] for f in frames]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            out[col] = pd.Series(union_categoricals([p.array for p in parts]))
+        else:
+            out[col] = pd.concat(parts, ignore_index=True)
+    merged = pd.DataFrame(out)
+    order = np.lexsort(
+        (
+            merged["alcance"].map(_SCOPE_ORDER).to_numpy(dtype=np.int64),
+            merged["indicador"].map(_IND_ORDER).to_numpy(dtype=np.int64),
+        )
     )
-    return _present(rows, _evaluate(rows, minimum, keep))
+    return merged.iloc[order].reset_index(drop=True)
 
 
 def prepare_facts(store: Store, *, force: bool = False) -> float | None:
@@ -625,12 +713,18 @@ class _Result:
     efecto_g: np.ndarray
 
 
-def _evaluate(rows: sql.IndicatorRows, min_group: int, keep: np.ndarray | None = None) -> _Result:
+def _evaluate(
+    rows: sql.IndicatorRows,
+    min_group: int,
+    keep: np.ndarray | None = None,
+    hidden: np.ndarray | None = None,
+) -> _Result:
     """Suppression of every row; baseline, change, progress, status, interval and effect size
-    of the rows in ``keep`` (all rows when None; the others are left missing)."""
+    of the rows in ``keep`` (all rows when None; the others are left missing). ``hidden``:
+    rows already hidden by a wider decision."""
     size = len(rows)
     v = _values(rows.ind, rows.monthly_source, rows.stats)
-    hidden = compute.suppress(v.n_priv, v.sensitive, rows.parent, rows.child, min_group)
+    hidden = compute.suppress(v.n_priv, v.sensitive, rows.parent, rows.child, min_group, hidden)
     shown_all = np.where(hidden, np.nan, v.value)
     idx = np.arange(size) if keep is None else np.flatnonzero(keep)
 

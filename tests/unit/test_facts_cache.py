@@ -104,3 +104,30 @@ def test_stale_cache_is_rebuilt_once_for_concurrent_requests(store: Store) -> No
         t.join()
     assert sum(r is not None for r in rebuilt) == 1
     assert approval(store, Scope.all(), "2")["n"] == 3
+
+
+def test_a_school_hidden_in_its_territory_keeps_its_communities_from_rebuilding_it(
+    store: Store,
+) -> None:
+    """Asking for one school of a wide scope decides its communities under the school's
+    whole-scope decision. Minimum group 3, approval 2024: school 2 has 2 students (hidden), so
+    school 1 (8) is hidden too, or the territory (10) would give school 2 away; c1 (5) and c2
+    (3) cover school 1 exactly, so one of them must go as well, or they would rebuild it."""
+    add_results(
+        store,
+        [
+            {**result("extra-1", 1, "P", 6.0), "grade": 3},
+            {**result("extra-2", 1, "P", 6.0), "grade": 3},
+        ],
+    )
+
+    def approval_rows(rbds: list[int] | None) -> pd.DataFrame:
+        df = compute_indicators(store, Scope.all(), corte=CUTOFF, min_group=3, rbds=rbds)
+        return df[(df["indicador"] == "tasa_aprobacion") & (df["periodo"] == "2024")]
+
+    for rbds in (None, [1]):
+        df = approval_rows(rbds).set_index("alcance_id")
+        assert df.loc["comuna:1", "n"] == 10
+        assert df.loc["1", "estado"] == "suprimido"
+        assert df.loc["c1", "n"] == 5 and df.loc["c1", "estado"] != "suprimido"
+        assert df.loc["c2", "estado"] == "suprimido" and pd.isna(df.loc["c2", "valor"])

@@ -480,3 +480,38 @@ def test_one_school_filtered_from_every_school_equals_computing_it(demo_db: Path
                 got = restrict_to_schools(store, scope, every, [rbd])
                 assert len(got) > 0
                 pd.testing.assert_frame_equal(got, one.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("min_group", [10, 35])
+def test_a_few_schools_of_a_wide_scope_are_suppressed_as_in_the_whole_scope(
+    demo_db: Path, min_group: int
+) -> None:
+    """Asking for one school computes its communities apart (schools and territories are
+    decided over the whole scope): the same rows, values and suppression as the whole scope,
+    monthly rows included, with groups large enough that suppression spreads to families."""
+    from metrics.indicators import restrict_to_schools
+    from metrics.presentation import plain
+
+    cut = date(2025, 12, 31)
+    with open_store(demo_db) as store:
+        every = plain(compute_indicators(store, Scope.all(), corte=cut, min_group=min_group))
+        assert every["estado"].eq("suprimido").any()
+        for rbd in (90001, 90004):
+            one = plain(
+                compute_indicators(store, Scope.all(), corte=cut, rbds=[rbd], min_group=min_group)
+            )
+            assert (one["alcance"] == "comunidad").any()
+            got = restrict_to_schools(store, Scope.all(), every, [rbd])
+            pd.testing.assert_frame_equal(got, one.reset_index(drop=True))
+
+
+def test_without_communities(store: Store, raw: pd.DataFrame) -> None:
+    df = compute_indicators(store, Scope.all(), corte=CUTOFF, min_group=1, comunidades=False)
+    assert set(df["alcance"].astype(str)) == {"establecimiento", "territorio"}
+    expected = raw[raw["alcance"] != "comunidad"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        df.astype(str).reset_index(drop=True), expected.astype(str), check_dtype=False
+    )
+    assert compute_indicators(
+        store, Scope.all(), alcance="comunidad", corte=CUTOFF, comunidades=False
+    ).empty

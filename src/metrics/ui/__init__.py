@@ -136,10 +136,25 @@ def clear_caches() -> None:
     _EVERY_SCHOOL.clear()
 
 
-_EVERY_SCHOOL: dict[tuple[Any, ...], tuple[float, pd.DataFrame]] = {}
+_EVERY_SCHOOL: dict[tuple[Any, ...], tuple[float, pd.DataFrame, bool]] = {}
 """The engine's rows for every school of a scope, kept when a page computed them (the "all
-schools" view), so that choosing one school filters them instead of computing again."""
+schools" view), so that choosing one school filters them instead of computing again (when they
+hold the communities' rows: the third item)."""
 _EVERY_SCHOOL_TTL = 600.0
+
+
+MANY_SCHOOLS = 200
+"""Above this many visible schools, the "all schools" view has no community rows."""
+
+
+def _school_count(store: Store, store_path: str, scope: Scope) -> int:
+    return len(_load_options(store, store_path, scope)["schools"])
+
+
+def communities_need_a_school(store: Store, scope: Scope, rbd: int | None) -> bool:
+    """Whether the communities' rows wait for a school to be chosen (many schools, none
+    chosen)."""
+    return rbd is None and _school_count(store, store.path, scope) > MANY_SCHOOLS
 
 
 def _engine_rows(
@@ -156,18 +171,34 @@ def _engine_rows(
     now = time.monotonic()
     if rbd is not None:
         kept = _EVERY_SCHOOL.get(key)
-        if kept is not None and now - kept[0] < _EVERY_SCHOOL_TTL:
+        if kept is not None and now - kept[0] < _EVERY_SCHOOL_TTL and kept[2]:
             return restrict_to_schools(store, scope, kept[1], [rbd])
-    compute = compute_indicators if kind == "indicadores" else compute_breakdowns
     # Pages draw yearly values; monthly series come from store views. Months are most of the
     # engine's work at national scale, so they are not asked for here.
-    rows = plain(
-        compute(store, scope, corte=corte, rbds=None if rbd is None else [rbd], mensual=False)
-    )
+    # Over many schools and none chosen, communities are left out (pages compare the
+    # communities of one school): they are most of the rows, and of the work.
+    many = kind == "indicadores" and communities_need_a_school(store, scope, rbd)
+    if kind == "indicadores":
+        rows = plain(
+            compute_indicators(
+                store,
+                scope,
+                corte=corte,
+                rbds=None if rbd is None else [rbd],
+                mensual=False,
+                comunidades=not many,
+            )
+        )
+    else:
+        rows = plain(
+            compute_breakdowns(
+                store, scope, corte=corte, rbds=None if rbd is None else [rbd], mensual=False
+            )
+        )
     if rbd is None:
         if len(_EVERY_SCHOOL) >= 8:
             _EVERY_SCHOOL.pop(next(iter(_EVERY_SCHOOL)))
-        _EVERY_SCHOOL[key] = (now, rows)
+        _EVERY_SCHOOL[key] = (now, rows, not many)
     return rows
 
 
@@ -540,6 +571,15 @@ def empty_state(missing: str) -> None:
         f"**Faltan datos:** {missing} Cárguelos con `tablero importar` (o cree la "
         "demostración con `tablero demo`) y vuelva a esta página.",
         icon=":material/info:",
+    )
+
+
+def choose_a_school_notice() -> None:
+    """Said where a page would compare communities but waits for a school to be chosen."""
+    st.info(
+        f"La selección tiene más de {MANY_SCHOOLS} establecimientos: elija uno en la barra "
+        "lateral para ver y comparar sus comunidades de práctica.",
+        icon=":material/arrow_back:",
     )
 
 

@@ -31,7 +31,9 @@ from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import (
     chart_card,
+    choose_a_school_notice,
     clear_caches,
+    communities_need_a_school,
     current_access,
     current_actor,
     download,
@@ -296,6 +298,8 @@ def schedule_section(
 ) -> None:
     """Schedule compliance per community and per person responsible, and planned vs done."""
     cutoff = filters.cutoff or date.today()
+    if communities_need_a_school(store, scope, filters.rbd):
+        choose_a_school_notice()
     names = _community_names(store, scope, filters.rbd)
     period = str(year) if year else None
     comm = results[
