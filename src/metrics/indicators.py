@@ -914,9 +914,9 @@ def _breakdown_frame(
     """Values of the breakdown parts, suppressed together with the values they break down."""
     main = pd.DataFrame(
         {
-            "indicator": _CODES[rows.ind],
-            "scope_kind": _KINDS[rows.kind],
-            "scope_id": rows.sids[rows.sid] if len(rows) else np.array([], dtype=object),
+            "indicator": _categorical(rows.ind, CATALOG.codes),
+            "scope_kind": _categorical(rows.kind, SCOPE_KINDS),
+            "scope_id": _categorical(rows.sid, rows.sids),
             "yk": np.nan_to_num(rows.year, nan=-1.0),
             "month": rows.month,
             "base": rows.base,
@@ -932,36 +932,14 @@ def _breakdown_frame(
     v = _values(ind, np.zeros(len(parts), dtype=bool), stats)
     offset = len(rows)
     keyed = parts.assign(yk=parts["year"].fillna(-1.0), rid=np.arange(len(parts)) + offset)
-    pk = ["indicator", "scope_kind", "scope_id", "yk", "month", "base"]
-    edges = [main.merge(keyed[[*pk, "rid"]], on=pk, suffixes=("_p", "_c"))]
-    per = ["indicator", "category", "yk", "month", "base"]
-    cols = [*per, "scope_id", "rid"]
-    terr = keyed.loc[keyed["scope_kind"] == "territorio", cols]
-    school = keyed.loc[keyed["scope_kind"] == "establecimiento", cols]
-    comm = keyed.loc[keyed["scope_kind"] == "comunidad", cols]
-    links = rows.links.assign(rbd=rows.links["rbd"].astype(str))
-    comms = rows.communities.assign(rbd=rows.communities["rbd"].astype(str))
-    edges.append(
-        terr.merge(links, left_on="scope_id", right_on="territory_id").merge(
-            school, left_on=[*per, "rbd"], right_on=[*per, "scope_id"], suffixes=("_p", "_c")
-        )
+    parent, child = sql.breakdown_families(
+        main,
+        keyed.loc[
+            :, ["indicator", "category", "scope_kind", "scope_id", "yk", "month", "base"]
+        ].assign(rid=keyed["rid"]),
+        rows.links,
+        rows.communities,
     )
-    edges.append(
-        school.merge(
-            comm.merge(comms, left_on="scope_id", right_on="id"),
-            left_on=[*per, "scope_id"],
-            right_on=[*per, "rbd"],
-            suffixes=("_p", "_c"),
-        )
-    )
-    ykeys = ["indicator", "category", "scope_kind", "scope_id", "yk", "base"]
-    edges.append(
-        keyed[keyed["month"] == 0][[*ykeys, "rid"]].merge(
-            keyed[keyed["month"] > 0][[*ykeys, "rid"]], on=ykeys, suffixes=("_p", "_c")
-        )
-    )
-    parent = np.concatenate([e["rid_p"].to_numpy(dtype=np.int64) for e in edges])
-    child = np.concatenate([e["rid_c"].to_numpy(dtype=np.int64) for e in edges])
     hidden = compute.suppress(
         np.concatenate([res.n_priv, v.n_priv]),
         np.concatenate([res.sensitive, v.sensitive]),

@@ -1440,6 +1440,66 @@ def load_breakdown_facts(
     return out.loc[:, list(BREAKDOWN_COLUMNS)]
 
 
+def breakdown_families(
+    main: pd.DataFrame, parts: pd.DataFrame, links: pd.DataFrame, communities: pd.DataFrame
+) -> tuple[IntArray, IntArray]:
+    """(total, part) row-number pairs of the breakdowns' families, joined in DuckDB.
+
+    ``main`` has one row per indicator row (indicator, scope_kind, scope_id, yk, month, base,
+    rid), ``parts`` one per breakdown part (the same keys plus category, and its rid). A part
+    belongs to its indicator row; a territory's part to its schools' parts of the same
+    category, a school's to its communities'; a year's to its months'.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_progress_bar = false")
+        # Materialised once: the joins below read each table several times.
+        for name, frame in (
+            ("main_rows", main),
+            ("part_rows", parts),
+            ("link_rows", links),
+            ("comm_rows", communities),
+        ):
+            con.register("_frame", frame)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM _frame")
+            con.unregister("_frame")
+        same = "c.indicator = p.indicator AND c.category IS NOT DISTINCT FROM p.category " + (
+            "AND c.yk = p.yk AND c.month = p.month AND c.base = p.base"
+        )
+        con.execute(
+            "CREATE TABLE school_parts AS SELECT c.*, l.territory_id FROM part_rows c "
+            "JOIN link_rows l ON c.scope_kind = 'establecimiento' "
+            "AND c.scope_id = CAST(l.rbd AS VARCHAR)"
+        )
+        res = con.execute(
+            f"""
+            SELECT m.rid AS p, c.rid AS c FROM main_rows m JOIN part_rows c
+                ON c.indicator = m.indicator AND c.scope_kind = m.scope_kind
+                AND c.scope_id = m.scope_id AND c.yk = m.yk AND c.month = m.month
+                AND c.base = m.base
+            UNION ALL
+            -- Schools' parts with their territories (school_parts) first: joining the
+            -- territories' parts to the links first leaves a join on few distinct keys, and
+            -- is twenty times slower.
+            SELECT p.rid, c.rid FROM part_rows p JOIN school_parts c
+                ON p.scope_kind = 'territorio' AND c.territory_id = p.scope_id AND {same}
+            UNION ALL
+            SELECT p.rid, c.rid FROM part_rows p
+                JOIN comm_rows cm ON p.scope_kind = 'establecimiento'
+                    AND CAST(cm.rbd AS VARCHAR) = p.scope_id
+                JOIN part_rows c ON c.scope_kind = 'comunidad' AND c.scope_id = cm.id AND {same}
+            UNION ALL
+            SELECT p.rid, c.rid FROM part_rows p JOIN part_rows c
+                ON p.month = 0 AND c.month > 0 AND c.indicator = p.indicator
+                AND c.category IS NOT DISTINCT FROM p.category AND c.scope_kind = p.scope_kind
+                AND c.scope_id = p.scope_id AND c.yk = p.yk AND c.base = p.base
+            """
+        ).fetchnumpy()
+    finally:
+        con.close()
+    return np.asarray(res["p"], dtype=np.int64), np.asarray(res["c"], dtype=np.int64)
+
+
 def read_min_group_size(store: Store) -> int | None:
     """The deployment's minimum group size (``setting`` row), or None when not set."""
     df = store.query_df("SELECT value FROM setting WHERE key = ?", [MIN_GROUP_SETTING])
