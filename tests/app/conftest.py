@@ -15,11 +15,15 @@ APP = str(ROOT / "app.py")
 
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches() -> Iterator[None]:
+    from metrics.ui import clear_caches
+
     st.cache_data.clear()
     st.cache_resource.clear()
+    clear_caches()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+    clear_caches()
 
 
 def run_app(db: Path, monkeypatch: pytest.MonkeyPatch, user: str | None = None) -> AppTest:
