@@ -70,3 +70,25 @@ def test_a_broken_database_is_a_message_not_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith("Error: Error en la base de datos.")
     assert "Traceback" not in err
+
+
+def test_the_cli_starts_without_pandas_or_the_engine() -> None:
+    """`tablero importar` of a CSV never needs pandas: the command modules import it (and the
+    indicator engine, the packs) when a command runs, not when the CLI starts."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, metrics.cli as c; c._load_commands(); "
+        "print(sorted(m for m in ('pandas', 'metrics.indicators', 'metrics.packs') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_export_formats_are_the_packs_formats() -> None:
+    from metrics.commands.exportar import FORMATS
+    from metrics.export.slides import PACK_FORMATS
+
+    assert tuple(PACK_FORMATS) == FORMATS

@@ -9,7 +9,6 @@ from pathlib import Path
 from metrics.config import DEMO_SEED
 from metrics.errors import StoreError
 from metrics.formatting import format_number
-from metrics.indicators import prepare_facts
 from metrics.scope import Scope
 from metrics.store import DATASET_LABELS, Store, open_store
 
@@ -69,6 +68,8 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
 
         counts = build_demo(store, args.semilla)
     # The indicators' facts, computed now so that the dashboard's first page is quick.
+    from metrics.indicators import prepare_facts
+
     print("Preparando los indicadores…", flush=True)
     prepare_facts(store, force=True)
     elapsed = time.perf_counter() - start

@@ -14,13 +14,13 @@ from pathlib import Path
 from metrics.commands import access_of
 from metrics.commands.indicadores import parse_date
 from metrics.errors import TableroError
-from metrics.export.slides import PACK_FORMATS, render_pack
 from metrics.formatting import format_number
-from metrics.packs import build_pack
 from metrics.scope import Scope
 from metrics.store import Store, audit
 
 NAME = "exportar"
+FORMATS = ("pptx", "pdf", "xlsx")
+"""The formats of :data:`metrics.export.slides.PACK_FORMATS` (a test keeps them equal)."""
 HELP = (
     "prepara la presentación para el consejo de un establecimiento o territorio: PowerPoint, "
     "PDF o Excel"
@@ -29,9 +29,7 @@ PERMISSION = "can_export"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--formato", choices=tuple(PACK_FORMATS), required=True, help="pptx, pdf o xlsx"
-    )
+    parser.add_argument("--formato", choices=FORMATS, required=True, help="pptx, pdf o xlsx")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--rbd", type=int, metavar="N", help="RBD del establecimiento")
     where.add_argument("--territorio", metavar="ID", help="id del territorio (por ejemplo slep:90)")
@@ -58,6 +56,9 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     communities = (
         [c.strip() for c in args.comunidades.split(",") if c.strip()] if args.comunidades else None
     )
+    from metrics.export.slides import PACK_FORMATS, render_pack
+    from metrics.packs import build_pack
+
     pack = build_pack(
         store,
         scope,

@@ -17,17 +17,16 @@ import io
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TextIO
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, TextIO
 
 from metrics.catalog import INDICATORS, SCOPE_KINDS
 from metrics.errors import TableroError
 from metrics.formatting import format_number, format_percent, format_points
-from metrics.indicators import compute_indicators
 from metrics.scope import Scope
 from metrics.store import Store
+
+if TYPE_CHECKING:  # imported when a command runs, so that `tablero` starts quickly
+    import pandas as pd
 
 NAME = "indicadores"
 HELP = (
@@ -96,6 +95,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
+    from metrics.indicators import compute_indicators
+
     df = compute_indicators(
         store,
         scope,
@@ -200,6 +201,8 @@ def to_table(df: pd.DataFrame) -> str:
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
     """Categoricals as plain values (object), for writers."""
+    import pandas as pd
+
     plain = df.copy()
     for col in plain.columns:
         if isinstance(plain[col].dtype, pd.CategoricalDtype):
@@ -208,9 +211,11 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _missing(value: object) -> bool:
+    import pandas as pd
+
     if value is None or value is pd.NA:
         return True
-    return isinstance(value, float) and np.isnan(value)
+    return isinstance(value, float) and value != value  # NaN
 
 
 def _value(value: object, unit: str, decimals: int) -> str:

@@ -15,21 +15,16 @@ import hashlib
 import io
 import unicodedata
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from metrics.commands import access_of
 from metrics.errors import TableroError, UploadError
 from metrics.formatting import format_number
-from metrics.indicators import (
-    TARGET_COLUMNS,
-    baseline_years,
-    export_targets,
-    import_targets,
-    set_baseline_year,
-)
 from metrics.scope import Scope
 from metrics.store import Store
+
+if TYPE_CHECKING:  # imported when a command runs, so that `tablero` starts quickly
+    import pandas as pd
 
 NAME = "metas"
 HELP = (
@@ -127,6 +122,8 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
 
 
 def _export(store: Store, scope: Scope, path: Path) -> int:
+    from metrics.indicators import export_targets
+
     df = export_targets(store, scope)
     buf = io.StringIO()
     df.to_csv(buf, sep=";", decimal=",", index=False, lineterminator="\r\n")
@@ -142,6 +139,8 @@ def _export(store: Store, scope: Scope, path: Path) -> int:
 
 def read_targets_file(path: Path) -> tuple[list[dict[str, str]], bytes]:
     """The rows of a targets CSV (headers normalised to :data:`TARGET_COLUMNS`) and its bytes."""
+    from metrics.indicators import TARGET_COLUMNS
+
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -181,6 +180,8 @@ def _normalise(header: str) -> str:
 
 
 def _import(store: Store, scope: Scope, path: Path, actor: str) -> int:
+    from metrics.indicators import import_targets
+
     rows, data = read_targets_file(path)
     result = import_targets(
         store,
@@ -200,6 +201,10 @@ def _import(store: Store, scope: Scope, path: Path, actor: str) -> int:
 
 
 def _baseline(store: Store, scope: Scope, args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from metrics.indicators import baseline_years, set_baseline_year
+
     if args.rbd is None:
         if args.anio is not None or args.por_omision:
             raise TableroError("Indique el establecimiento con --rbd.", "Falta el RBD")
@@ -231,6 +236,8 @@ def _baseline(store: Store, scope: Scope, args: argparse.Namespace) -> int:
 
 
 def _baseline_table(df: pd.DataFrame) -> str:
+    import pandas as pd
+
     lines = [("RBD", "Establecimiento", "Línea base", "Origen")]
     for rec in df.to_dict("records"):
         if not pd.isna(rec["anio_base_definido"]):

@@ -22,14 +22,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from metrics.errors import StoreError
 from metrics.scope import Scope
 from metrics.store.core import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GENESIS = "0" * 64
 """``prev_hash`` of the first row."""

@@ -15,14 +15,16 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import pandas as pd
 
 from metrics.errors import SchemaVersionError, StoreError, StoreLockedError
 from metrics.scope import Scope
 from metrics.store.schema import DATA_TABLES, LATEST_VERSION, MIGRATIONS
+
+if TYPE_CHECKING:  # pandas is imported by DuckDB when a DataFrame is asked for: a CLI import
+    import pandas as pd  # that never asks for one starts half a second sooner
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -490,7 +492,7 @@ class Store:
         cond, params = scope_clause(scope, "student_result")
         df = self.query_df(f"SELECT max(year) AS y FROM student_result t WHERE {cond}", params)
         value = df["y"].iloc[0]
-        return None if pd.isna(value) else int(value)
+        return None if value is None or value != value else int(value)  # NULL or NaN
 
     @scoped_read
     def years(self, scope: Scope) -> list[int]:
