@@ -246,6 +246,12 @@ def _merge_results(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return merged.iloc[order].reset_index(drop=True)
 
 
+def facts_are_current(store: Store) -> bool:
+    """Whether the next request can skip rebuilding the facts cache (the data did not change
+    since it was built)."""
+    return sql.facts_are_current(store)
+
+
 def prepare_facts(store: Store, *, force: bool = False) -> float | None:
     """Bring the engine's facts cache up to date with the store's data (see
     :func:`metrics.store.indicators.ensure_facts`): the seconds a rebuild took, or None when

@@ -255,3 +255,20 @@ def test_through_the_tablero_command(db: Path, capsys: pytest.CaptureFixture[str
     assert main(["indicadores", "--db", str(db), "--alcance", "escuela"]) == 2
     assert main(["metas", "--db", str(db), "importar", str(db.parent / "nada.csv")]) == 2
     assert "No se encontró" in capsys.readouterr().err
+
+
+def test_says_when_it_prepares_the_facts_after_an_import(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first run after new data rebuilds the engine's facts and says so on stderr (stdout
+    stays valid JSON); the next run has nothing to say."""
+    from metrics.indicators import facts_are_current
+
+    assert not facts_are_current(store)
+    assert call(indicadores, store, ["--anio", "2024"]) == 0
+    first = capsys.readouterr()
+    assert "Preparando los indicadores" in first.err
+    assert json.loads(first.out)
+    assert facts_are_current(store)
+    assert call(indicadores, store, ["--anio", "2024"]) == 0
+    assert "Preparando" not in capsys.readouterr().err

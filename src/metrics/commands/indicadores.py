@@ -95,8 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
-    from metrics.indicators import compute_indicators
+    from metrics.indicators import compute_indicators, facts_are_current, prepare_facts
 
+    if not facts_are_current(store):
+        # After an import the engine's facts are rebuilt first (seconds on a large store).
+        print("Preparando los indicadores con los datos nuevos…", file=sys.stderr, flush=True)
+        prepare_facts(store)
     df = compute_indicators(
         store,
         scope,

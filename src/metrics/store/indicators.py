@@ -1167,6 +1167,18 @@ def _as_null(stat: str) -> str:
     return f"CASE WHEN isnan({stat}) THEN NULL ELSE {stat} END AS {stat}"
 
 
+def facts_are_current(store: Store) -> bool:
+    """Whether the facts cache matches the store's data (no rebuild is due)."""
+    cur = store.cursor()
+    try:
+        state = cur.execute("SELECT signature FROM indicator_fact_state").fetchone()
+        return state is not None and state[0] == facts_signature(cur)
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron leer los datos de los indicadores: {exc}") from exc
+    finally:
+        cur.close()
+
+
 def ensure_facts(store: Store, *, force: bool = False) -> float | None:
     """Rebuild the facts cache if the source tables changed since it was built (or ``force``).
 
