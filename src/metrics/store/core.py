@@ -491,8 +491,10 @@ class Store:
         """The latest year with students' final results in ``scope`` (None: no results)."""
         cond, params = scope_clause(scope, "student_result")
         df = self.query_df(f"SELECT max(year) AS y FROM student_result t WHERE {cond}", params)
+        import pandas as pd  # loaded already: query_df made a DataFrame
+
         value = df["y"].iloc[0]
-        return None if value is None or value != value else int(value)  # NULL or NaN
+        return None if pd.isna(value) else int(value)
 
     @scoped_read
     def years(self, scope: Scope) -> list[int]:
