@@ -599,8 +599,6 @@ def set_baseline_year(
 
 
 # -- the engine ----------------------------------------------------------------------------------
-_CODES = np.array(CATALOG.codes, dtype=object)
-_KINDS = np.array(SCOPE_KINDS, dtype=object)
 _STATISTIC = np.array([i.statistic for i in CATALOG], dtype=object)
 _STUDENT = np.array([i.student_based for i in CATALOG], dtype=bool)
 _SUPPRESSIBLE = np.array([i.suppressible for i in CATALOG], dtype=bool)

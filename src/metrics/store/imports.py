@@ -1057,7 +1057,8 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 
 def scratch_cursor() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection for validating a file without a store."""
+    """An in-memory DuckDB connection, hardened like a store's, for work that needs no store
+    (validating a file, joining DataFrames)."""
     from metrics.store.core import harden
 
     con = duckdb.connect(":memory:")

@@ -44,6 +44,8 @@ from metrics.catalog import CATALOG, INDICATORS, SCOPE_KINDS
 from metrics.errors import StoreError
 from metrics.scope import Scope
 from metrics.store.core import Store, scope_clause
+from metrics.store.imports import scratch_cursor
+from metrics.store.schema import DATA_TABLES
 
 IND_CODE: dict[str, int] = {code: i for i, code in enumerate(CATALOG.codes)}
 """Indicator code → its number in the facts (catalogue order)."""
@@ -59,25 +61,7 @@ MIN_GROUP_SETTING = "min_group_size"
 _STATS = ("n", "k", "s1", "s2", "rx", "sxx", "sxy", "n_priv", "y0")
 _NAN = "CAST('NaN' AS DOUBLE)"
 
-# Which source query feeds which indicators.
-_SOURCES: dict[str, tuple[str, ...]] = {
-    "results": (
-        "promedio_notas",
-        "tasa_aprobacion",
-        "tasa_reprobacion",
-        "tasa_retiro",
-        "tasa_repitencia",
-        "asistencia_promedio",
-        "inasistencia_cronica",
-    ),
-    "attendance": ("asistencia_promedio", "inasistencia_cronica"),
-    "tests": ("puntaje_estandarizado",),
-    "roster": ("permanencia_docente",),
-    "schedule": ("cumplimiento_cronograma",),
-    "sessions": ("frecuencia_reuniones", "participacion_activa", "intercambio_estrategias"),
-    "observations": ("desempeno_docente",),
-    "surveys": tuple(f"percepcion_{d}" for d in PERCEPTION_DIMENSIONS),
-}
+_PERCEPTION_CODES = tuple(f"percepcion_{d}" for d in PERCEPTION_DIMENSIONS)
 
 BREAKDOWN_COLUMNS: tuple[str, ...] = (
     "indicator",
@@ -889,7 +873,7 @@ def _surveys(
     wanted: set[str],
     monthly: bool,
 ) -> None:
-    codes = [c for c in _SOURCES["surveys"] if c in wanted]
+    codes = [c for c in _PERCEPTION_CODES if c in wanted]
     if not codes:
         return
     # Without communities, grouping answers by community is wasted work (a third of it).
@@ -1107,21 +1091,9 @@ _CACHED_KINDS = frozenset({KIND_CODE["comunidad"], KIND_CODE["establecimiento"]}
 _SMALL_TABLE = 20_000
 """Source tables up to this many rows enter the signature with their content, larger ones with
 their row count (they change only through import batches, which the signature also covers)."""
-_SIGNATURE_TABLES = (
-    "territory",
-    "school",
-    "school_territory",
-    "community",
-    "teacher_year",
-    "community_member",
-    "session_attendance",
-    "survey_response",
-    "teacher_evaluation",
-    "student_result",
-    "student_attendance",
-    "standardized_test",
-    "teaching_assignment",
-)
+_SIGNATURE_TABLES = tuple(t for t in DATA_TABLES if t not in {"teacher", "activity", "target"})
+"""The tables the cached facts are computed from (schedule compliance, from ``activity``, is
+computed per request; names and targets do not enter the facts)."""
 
 
 def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
@@ -1167,12 +1139,16 @@ def _as_null(stat: str) -> str:
     return f"CASE WHEN isnan({stat}) THEN NULL ELSE {stat} END AS {stat}"
 
 
+def _stored_signature(cur: duckdb.DuckDBPyConnection) -> str | None:
+    row = cur.execute("SELECT signature FROM indicator_fact_state").fetchone()
+    return str(row[0]) if row else None
+
+
 def facts_are_current(store: Store) -> bool:
     """Whether the facts cache matches the store's data (no rebuild is due)."""
     cur = store.cursor()
     try:
-        state = cur.execute("SELECT signature FROM indicator_fact_state").fetchone()
-        return state is not None and state[0] == facts_signature(cur)
+        return _stored_signature(cur) == facts_signature(cur)
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron leer los datos de los indicadores: {exc}") from exc
     finally:
@@ -1188,14 +1164,11 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
     """
     cur = store.cursor()
     try:
-        if not force:
-            state = cur.execute("SELECT signature FROM indicator_fact_state").fetchone()
-            if state is not None and state[0] == facts_signature(cur):
-                return None
+        if not force and _stored_signature(cur) == facts_signature(cur):
+            return None
         with store.write_lock:
             signature = facts_signature(cur)
-            state = cur.execute("SELECT signature FROM indicator_fact_state").fetchone()
-            if not force and state is not None and state[0] == signature:
+            if not force and _stored_signature(cur) == signature:
                 return None  # another thread rebuilt it while this one waited
             start = time.perf_counter()
             cur.execute("SET SESSION preserve_insertion_order = false")
@@ -1462,9 +1435,8 @@ def breakdown_families(
     belongs to its indicator row; a territory's part to its schools' parts of the same
     category, a school's to its communities'; a year's to its months'.
     """
-    con = duckdb.connect(":memory:")
+    con = scratch_cursor()
     try:
-        con.execute("SET enable_progress_bar = false")
         # Materialised once: the joins below read each table several times.
         for name, frame in (
             ("main_rows", main),

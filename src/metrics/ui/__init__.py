@@ -178,23 +178,14 @@ def _engine_rows(
     # Over many schools and none chosen, communities are left out (pages compare the
     # communities of one school): they are most of the rows, and of the work.
     many = kind == "indicadores" and communities_need_a_school(store, scope, rbd)
+    rbds = None if rbd is None else [rbd]
     if kind == "indicadores":
-        rows = plain(
-            compute_indicators(
-                store,
-                scope,
-                corte=corte,
-                rbds=None if rbd is None else [rbd],
-                mensual=False,
-                comunidades=not many,
-            )
+        rows = compute_indicators(
+            store, scope, corte=corte, rbds=rbds, mensual=False, comunidades=not many
         )
     else:
-        rows = plain(
-            compute_breakdowns(
-                store, scope, corte=corte, rbds=None if rbd is None else [rbd], mensual=False
-            )
-        )
+        rows = compute_breakdowns(store, scope, corte=corte, rbds=rbds, mensual=False)
+    rows = plain(rows)
     if rbd is None:
         if len(_EVERY_SCHOOL) >= 8:
             _EVERY_SCHOOL.pop(next(iter(_EVERY_SCHOOL)))
