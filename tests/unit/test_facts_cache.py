@@ -131,3 +131,17 @@ def test_a_school_hidden_in_its_territory_keeps_its_communities_from_rebuilding_
         assert df.loc["1", "estado"] == "suprimido"
         assert df.loc["c1", "n"] == 5 and df.loc["c1", "estado"] != "suprimido"
         assert df.loc["c2", "estado"] == "suprimido" and pd.isna(df.loc["c2", "valor"])
+
+
+def test_schedule_alone_has_the_baseline_of_the_whole_catalogue(store: Store) -> None:
+    """Schedule compliance is not cached, but its baseline year is: asking for it alone on a
+    store whose cache was never built gives the same rows as asking for everything."""
+    cols = ["alcance", "alcance_id", "periodo", "linea_base", "periodo_base", "estado"]
+    alone = compute_indicators(
+        store, Scope.all(), corte=CUTOFF, min_group=1, indicadores=["cumplimiento_cronograma"]
+    )
+    every = compute_indicators(store, Scope.all(), corte=CUTOFF, min_group=1)
+    every = every[every["indicador"] == "cumplimiento_cronograma"]
+    assert alone["periodo_base"].notna().any()
+    merged = alone[cols].astype(str).merge(every[cols].astype(str), how="left", indicator=True)
+    assert (merged["_merge"] == "both").all()

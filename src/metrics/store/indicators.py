@@ -1285,8 +1285,7 @@ def load_indicator_rows(
     """
     kind_set = frozenset(KIND_CODE[k] for k in kinds)
     wanted = set(indicators) if indicators is not None else set(CATALOG.codes)
-    if wanted - {SCHEDULE}:
-        ensure_facts(store)
+    ensure_facts(store)  # schedule compliance alone still reads the cached baseline years
     cur = store.cursor()
     try:
         cur.execute("SET SESSION preserve_insertion_order = false")
