@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from metrics.access import Access
+    from metrics.store import Store
 
 COMMAND_MODULES: tuple[str, ...] = (
     "demo",
@@ -50,3 +51,15 @@ def access_of(args: argparse.Namespace) -> Access:
 
     access = getattr(args, "_access", None)
     return access if access is not None else Access.full(cli_actor())
+
+
+def prepare_indicators(store: Store) -> None:
+    """Rebuild the engine's facts if the data changed, saying so on stderr (seconds on a large
+    store; stdout stays the command's output)."""
+    import sys
+
+    from metrics.indicators import facts_are_current, prepare_facts
+
+    if not facts_are_current(store):
+        print("Preparando los indicadores con los datos nuevos…", file=sys.stderr, flush=True)
+        prepare_facts(store)

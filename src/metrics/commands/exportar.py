@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from metrics.commands import access_of
+from metrics.commands import access_of, prepare_indicators
 from metrics.commands.indicadores import parse_date
 from metrics.errors import TableroError
 from metrics.formatting import format_number
@@ -59,6 +59,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     from metrics.export.slides import PACK_FORMATS, render_pack
     from metrics.packs import build_pack
 
+    prepare_indicators(store)
     pack = build_pack(
         store,
         scope,

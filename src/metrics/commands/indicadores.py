@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from metrics.catalog import INDICATORS, SCOPE_KINDS
+from metrics.commands import prepare_indicators
 from metrics.errors import TableroError
 from metrics.formatting import format_number, format_percent, format_points
 from metrics.scope import Scope
@@ -95,12 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
-    from metrics.indicators import compute_indicators, facts_are_current, prepare_facts
+    from metrics.indicators import compute_indicators
 
-    if not facts_are_current(store):
-        # After an import the engine's facts are rebuilt first (seconds on a large store).
-        print("Preparando los indicadores con los datos nuevos…", file=sys.stderr, flush=True)
-        prepare_facts(store)
+    prepare_indicators(store)
     df = compute_indicators(
         store,
         scope,
