@@ -14,7 +14,9 @@ SQL lives in :mod:`metrics.store.indicators` and :mod:`metrics.store.targets`; f
 Suppression depends on every value a user can see side by side, so it is decided over the
 user's whole Scope: pass the user's Scope and filter with ``alcance``/``alcance_id``/``rbds``/
 ``anio`` here, never a Scope narrowed to a selection (a narrowed Scope can show a value that the
-wider view hides to protect a neighbour).
+wider view hides to protect a neighbour). A request for a few schools (``rbds``) is computed
+over the schools tied to them through territories — the part of the scope that decides their
+suppression — which gives the same values for a fraction of the work.
 """
 
 from __future__ import annotations
@@ -161,12 +163,24 @@ def compute_indicators(
         indicators=codes,
     )
     where = partial(_filter, alcance=alcance, alcance_id=alcance_id, anio=anio, mensual=mensual)
+    if chosen is not None:
+        scope = _linked(store, scope, chosen)
     if chosen is not None and "comunidad" in kinds and scope.narrow(chosen) != scope:
         return _for_schools(load, where, scope, chosen, kinds, minimum)
     rows = load(scope, kinds=kinds)
     if not len(rows):
         return _empty(OUTPUT_COLUMNS)
     return _present(rows, _evaluate(rows, minimum, where(rows, rbds=chosen)))
+
+
+def _linked(store: Store, scope: Scope, rbds: list[int]) -> Scope:
+    """The part of ``scope`` that decides everything about ``rbds``: the schools tied to them
+    through territories (:func:`metrics.store.indicators.linked_schools`). Computing over it
+    gives the whole scope's values and suppression for those schools, their communities and
+    territories, for a fraction of the work when the scope spans several regions."""
+    if scope.rbds is not None and len(scope.rbds) <= len(rbds):
+        return scope
+    return scope.narrow(sql.linked_schools(store, scope, rbds))
 
 
 def _for_schools(
@@ -311,6 +325,9 @@ def compute_breakdowns(
         return _empty(BREAKDOWN_OUTPUT_COLUMNS)
     minimum = resolve_min_group(store, min_group)
     cutoff = corte or date.today()
+    if rbds is not None:
+        rbds = sorted({int(r) for r in rbds})
+        scope = _linked(store, scope, rbds)
     rows = sql.load_indicator_rows(
         store, scope, cutoff=cutoff, monthly=mensual, indicators=_BREAKDOWN_CODES
     )

@@ -1266,6 +1266,42 @@ def _read_facts(
         )
 
 
+def linked_schools(store: Store, scope: Scope, rbds: Iterable[int]) -> list[int]:
+    """The schools of ``scope`` tied to ``rbds`` through territories: ``rbds``, the schools
+    sharing a territory with them, those sharing one with these, and so on.
+
+    Every family a value can be suppressed in (a territory and its schools, a school and its
+    communities, a year and its months) stays inside such a set, and a territory's value
+    comes from its schools only. So the indicators of ``rbds`` computed over these schools are
+    those of the whole scope: in Chile a region at most (territories do not cross regions),
+    a fraction of the country.
+
+    Example:
+        >>> from metrics.store import open_store
+        >>> linked_schools(open_store(":memory:"), Scope.all(), [101])
+        [101]
+    """
+    cond, params = scope_clause(scope, "school_territory", "t")
+    cur = store.cursor()
+    try:
+        links = cur.execute(
+            f"SELECT rbd, territory_id FROM school_territory t WHERE {cond}", params
+        ).fetchnumpy()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron leer los territorios: {exc}") from exc
+    finally:
+        cur.close()
+    school = np.asarray(links["rbd"], dtype=np.int64)
+    territory = np.asarray(links["territory_id"], dtype=object)
+    found = np.unique(np.asarray([int(r) for r in rbds if scope.allows(int(r))], dtype=np.int64))
+    while True:
+        reached = np.unique(territory[np.isin(school, found)])
+        grown = np.union1d(found, school[np.isin(territory, reached)])
+        if grown.size == found.size:
+            return [int(r) for r in found]
+        found = grown
+
+
 def load_indicator_rows(
     store: Store,
     scope: Scope,
