@@ -38,7 +38,7 @@ def home() -> None:
         return
 
     counts = ui.load_counts(store, store.path, selected, filters.year)
-    results = ui.load_indicators(store, store.path, scope, filters.cutoff, filters.rbd)
+    results = ui.indicators_for(store, scope, filters)
     chosen = ui.selection(store, filters, scope)
     rows = rows_for(results, *chosen, periodo=str(filters.year)) if chosen else results[:0]
     period = f"en {filters.year}" if filters.year else "en todos los años"

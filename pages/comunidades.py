@@ -8,7 +8,7 @@ from metrics.ui import sections
 
 store, filters, scope = ui.page_setup()
 ui.page_title("Comunidades", filters)
-results = ui.load_indicators(store, store.path, scope, filters.cutoff, filters.rbd)
+results = ui.indicators_for(store, scope, filters)
 if filters.community_id:
     rows = rows_for(results, "comunidad", filters.community_id, periodo=str(filters.year))
     sections.community_profile(store, scope, filters.community_id, filters.year)

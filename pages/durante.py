@@ -23,9 +23,7 @@ st.markdown(
     "colaboración, el apoyo, la satisfacción y los efectos en el aprendizaje?"
 )
 ui.indicator_metrics(page.rows, KEY)
-breakdowns = ui.load_breakdowns(
-    page.store, page.store.path, page.scope, page.filters.cutoff, page.filters.rbd
-)
+breakdowns = ui.breakdowns_for(page.store, page.scope, page.filters)
 st.subheader("Cronograma")
 sections.schedule_section(
     page.store, page.scope, page.results, breakdowns, page.filters, page.filters.year

@@ -47,3 +47,54 @@ def test_communities_wait_for_a_school_then_show(
     shown = texts(at)
     assert NOTICE not in shown
     assert any(name in shown for name in names), "no community of the school is named"
+
+
+def test_all_schools_shows_the_widest_territory_as_over_the_whole_scope(
+    wide_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the standing territory's schools are computed; its scorecard is the one the whole
+    scope gives."""
+    from metrics.catalog import INDICATORS
+    from metrics.indicators import compute_indicators
+    from metrics.presentation import format_indicator_value, plain
+    from metrics.ui import default_territory
+
+    at = run_app(wide_db, monkeypatch)
+    assert not at.exception
+    year = int(at.sidebar.selectbox(key="f_year").value)
+    with open_store(wide_db) as store:
+        territory = default_territory(store, Scope.all())
+        whole = plain(compute_indicators(store, Scope.all(), comunidades=False, mensual=False))
+    assert territory is not None
+    rows = whole[
+        (whole["alcance"] == "territorio")
+        & (whole["alcance_id"] == territory)
+        & (whole["periodo"] == str(year))
+    ]
+    assert len(rows) > 10
+    table = at.dataframe[0].value
+    shown = dict(zip(table["Indicador"], table["Valor"], strict=True))
+    for code, value in zip(rows["indicador"], rows["valor"], strict=True):
+        ind = INDICATORS[code]
+        assert shown[ind.name] == format_indicator_value(ind, value), code
+
+
+def test_durante_for_one_school_of_many(wide_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The breakdowns of a chosen school: perceptions by respondent kind, as the whole scope."""
+    from metrics.indicators import compute_breakdowns
+
+    at = run_app(wide_db, monkeypatch)
+    at.switch_page("pages/durante.py").run()
+    assert not at.exception
+    with open_store(wide_db) as store:
+        whole = compute_breakdowns(store, Scope.all(), mensual=False)
+    kinds = whole[
+        (whole["alcance"] == "establecimiento")
+        & (whole["desglose"] == "tipo_encuestado")
+        & ~whole["suprimido"]
+    ]
+    rbd = int(kinds["alcance_id"].iloc[0])
+    at.sidebar.selectbox(key="f_school").select(rbd).run()
+    assert not at.exception
+    assert not at.error
+    assert "Percepciones" in [s.value for s in at.subheader]

@@ -136,15 +136,15 @@ def clear_caches() -> None:
     _EVERY_SCHOOL.clear()
 
 
-_EVERY_SCHOOL: dict[tuple[Any, ...], tuple[float, pd.DataFrame, bool]] = {}
-"""The engine's rows for every school of a scope, kept when a page computed them (the "all
-schools" view), so that choosing one school filters them instead of computing again (when they
-hold the communities' rows: the third item)."""
+_EVERY_SCHOOL: dict[tuple[Any, ...], tuple[float, pd.DataFrame]] = {}
+"""The engine's rows for every school of a scope (of at most :data:`MANY_SCHOOLS`), kept when
+a page computed them, so that choosing one school filters them instead of computing again."""
 _EVERY_SCHOOL_TTL = 600.0
 
 
 MANY_SCHOOLS = 200
-"""Above this many visible schools, the "all schools" view has no community rows."""
+"""Above this many visible schools, "all schools" stands for one territory, without the
+communities' rows (pages compare the communities of one school)."""
 
 
 def _school_count(store: Store, store_path: str, scope: Scope) -> int:
@@ -158,10 +158,20 @@ def communities_need_a_school(store: Store, scope: Scope, rbd: int | None) -> bo
 
 
 def _engine_rows(
-    kind: str, store: Store, store_path: str, scope: Scope, corte: date | None, rbd: int | None
+    kind: str,
+    store: Store,
+    store_path: str,
+    scope: Scope,
+    corte: date | None,
+    rbd: int | None,
+    territory: str | None,
 ) -> pd.DataFrame:
-    """Indicators (``kind`` "indicadores") or breakdowns ("desgloses"), yearly, for the scope
-    or one school of it."""
+    """Indicators (``kind`` "indicadores") or breakdowns ("desgloses"), yearly: of the whole
+    scope, of one school of it (``rbd``) or of one territory's schools (``territory``).
+
+    The engine decides suppression over the whole scope in every case, and computes only the
+    part of it that the chosen schools depend on.
+    """
     import time
 
     from metrics.indicators import compute_breakdowns, compute_indicators, restrict_to_schools
@@ -171,26 +181,48 @@ def _engine_rows(
     now = time.monotonic()
     if rbd is not None:
         kept = _EVERY_SCHOOL.get(key)
-        if kept is not None and now - kept[0] < _EVERY_SCHOOL_TTL and kept[2]:
+        if kept is not None and now - kept[0] < _EVERY_SCHOOL_TTL:
             return restrict_to_schools(store, scope, kept[1], [rbd])
+    rbds: list[int] | None = None
+    if rbd is not None:
+        rbds = [rbd]
+    elif territory is not None:
+        rbds = _territory_rbds(store, store_path, scope, territory)
     # Pages draw yearly values; monthly series come from store views. Months are most of the
     # engine's work at national scale, so they are not asked for here.
-    # Over many schools and none chosen, communities are left out (pages compare the
-    # communities of one school): they are most of the rows, and of the work.
-    many = kind == "indicadores" and communities_need_a_school(store, scope, rbd)
-    rbds = None if rbd is None else [rbd]
+    whole = not communities_need_a_school(store, scope, rbd)
     if kind == "indicadores":
         rows = compute_indicators(
-            store, scope, corte=corte, rbds=rbds, mensual=False, comunidades=not many
+            store, scope, corte=corte, rbds=rbds, mensual=False, comunidades=whole
         )
     else:
         rows = compute_breakdowns(store, scope, corte=corte, rbds=rbds, mensual=False)
     rows = plain(rows)
-    if rbd is None:
+    if rbds is None and whole:
         if len(_EVERY_SCHOOL) >= 8:
             _EVERY_SCHOOL.pop(next(iter(_EVERY_SCHOOL)))
-        _EVERY_SCHOOL[key] = (now, rows, not many)
+        _EVERY_SCHOOL[key] = (now, rows)
     return rows
+
+
+def _standing_territory(store: Store, scope: Scope, filters: Filters) -> str | None:
+    """Over many schools and none chosen, the territory whose rows the pages show (the
+    sidebar's, else the one holding the most schools): only its schools are computed."""
+    if not communities_need_a_school(store, scope, filters.rbd):
+        return None
+    return filters.territory_id or default_territory(store, scope)
+
+
+def indicators_for(store: Store, scope: Scope, filters: Filters) -> pd.DataFrame:
+    """The engine's indicators for the sidebar's selection (cached): what pages draw."""
+    territory = _standing_territory(store, scope, filters)
+    return load_indicators(store, store.path, scope, filters.cutoff, filters.rbd, territory)
+
+
+def breakdowns_for(store: Store, scope: Scope, filters: Filters) -> pd.DataFrame:
+    """The engine's breakdowns for the sidebar's selection (cached)."""
+    territory = _standing_territory(store, scope, filters)
+    return load_breakdowns(store, store.path, scope, filters.cutoff, filters.rbd, territory)
 
 
 def _keep_valid(key: str, options: list[Any]) -> None:
@@ -389,12 +421,18 @@ def demo_badge(batches: pd.DataFrame) -> None:
 
 @st.cache_data(show_spinner="Calculando indicadores…", ttl=600)
 def load_indicators(
-    _store: Store, store_path: str, scope: Scope, corte: date | None, rbd: int | None = None
+    _store: Store,
+    store_path: str,
+    scope: Scope,
+    corte: date | None,
+    rbd: int | None = None,
+    territory: str | None = None,
 ) -> pd.DataFrame:
     """The indicators of the user's scope, cached; with ``rbd``, only that school's rows (its
-    communities and territories too). Suppression is decided over the whole scope either way.
+    communities and territories too); with ``territory``, its schools'. Suppression is decided
+    over the whole scope either way.
     """
-    return _engine_rows("indicadores", _store, store_path, scope, corte, rbd)
+    return _engine_rows("indicadores", _store, store_path, scope, corte, rbd, territory)
 
 
 def default_territory(store: Store, scope: Scope) -> str | None:
@@ -646,10 +684,16 @@ def style_status(table: pd.DataFrame) -> Any:
 
 @st.cache_data(show_spinner="Calculando desgloses…", ttl=600)
 def load_breakdowns(
-    _store: Store, store_path: str, scope: Scope, corte: date | None, rbd: int | None = None
+    _store: Store,
+    store_path: str,
+    scope: Scope,
+    corte: date | None,
+    rbd: int | None = None,
+    territory: str | None = None,
 ) -> pd.DataFrame:
-    """The engine's breakdowns (by person responsible, respondent kind, test series), cached."""
-    return _engine_rows("desgloses", _store, store_path, scope, corte, rbd)
+    """The engine's breakdowns (by person responsible, respondent kind, test series), cached;
+    ``rbd`` and ``territory`` as in :func:`load_indicators`."""
+    return _engine_rows("desgloses", _store, store_path, scope, corte, rbd, territory)
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -692,7 +736,7 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
 
     store, filters, scope = page_setup()
     page_title(title, filters)
-    results = load_indicators(store, store.path, scope, filters.cutoff, filters.rbd)
+    results = indicators_for(store, scope, filters)
     chosen = selection(store, filters, scope)
     rows = (
         rows_for(results, *chosen, periodo=str(filters.year), codes=codes)
