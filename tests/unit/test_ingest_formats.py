@@ -224,3 +224,38 @@ def test_anonymous_google_form_numbers_respondents_by_row(empty_store: Store) ->
     assert df.values.tolist() == [["fila-2", "2024-04-13", 5], ["fila-3", "2024-04-14", 1]]
     assert result.rows_skipped == 1
     assert "respuesta(s) en blanco" in result.report.warnings[0].message
+
+
+def test_rendimiento_schools_are_checked_and_registered_once_each(
+    empty_store: Store, tmp_path: Path
+) -> None:
+    """School fields repeated on every row: the check digit is checked once per school (at
+    its first row), names are trimmed, and a school whose rows are all skipped is not
+    registered."""
+    lines = (GOOD / "mineduc_rendimiento_2024_utf8.csv").read_text(encoding="utf-8").splitlines()
+    header, rows = lines[0], lines[1:]
+    fixed = []
+    for line in rows:
+        cells = line.split(";")
+        if cells[1] == "90002":
+            cells[2] = "3"  # 90002's check digit is 8
+            cells[3] = f"  {cells[3]}  "
+        fixed.append(";".join(cells))
+    # 90017 has one row, with no final situation: skipped, so not registered.
+    ghost = fixed[-1].split(";")
+    ghost[1], ghost[2], ghost[3], ghost[22] = "90017", "6", "ESCUELA FANTASMA", "9999"
+    fixed.append(";".join(ghost))
+    path = tmp_path / "rendimiento_2024.csv"
+    path.write_text("\n".join([header, *fixed]) + "\n", encoding="utf-8")
+
+    result = import_file(empty_store, path, actor="test")
+    assert result.rows_skipped == 2 and result.schools_registered == 2
+    warnings = [i for i in result.report.issues if "dígito verificador" in i.message]
+    assert [(w.row, w.column, w.value, w.severity) for w in warnings] == [
+        (8, "RBD (B)", "90002", "aviso")
+    ]
+    schools = empty_store.query_df("SELECT rbd, name, comuna FROM school ORDER BY rbd")
+    assert list(schools["rbd"]) == [90001, 90002]
+    assert schools["name"].iloc[1] == "LICEO SINTÉTICO PEÑALOLÉN"
+    links = empty_store.query_df("SELECT territory_id FROM school_territory WHERE rbd = 90002")
+    assert set(links["territory_id"]) == {"comuna:13122", "deprov:132"}

@@ -196,6 +196,8 @@ class Stage:
     rows: int = 0
     skipped: int = 0
     temp: list[str] = field(default_factory=list)
+    schools: str | None = None
+    """The schools named by an official file's rows (see :func:`_stage_schools`)."""
 
     def drop(self) -> None:
         for name in reversed(self.temp):
@@ -239,10 +241,51 @@ def _select_part(q: _Q, plan: Plan, part: Part, number: int, row_sql: str) -> st
         binding = _binding_sql(q, part.bindings.get(col.target), row_sql)
         cols.append(f"{binding} AS {_ident(col.target)}")
     if plan.schools is not None:
-        for name in _school_fields():
-            b = plan.schools.bindings.get(name)
-            cols.append(f"{_binding_sql(q, b)} AS {_ident(_SCHOOL_PREFIX + name)}")
+        cols.append(f"{_school_pack_sql(q, plan.schools)} AS __school")
     return ", ".join(cols)
+
+
+_PACK_SEPARATOR = "chr(31)"
+"""Between the school fields of ``__school`` (the ASCII unit separator, not typed in files)."""
+
+
+def _school_pack_sql(q: _Q, schools: Part) -> str:
+    """The school fields of a row as one text, raw: official files repeat them on every row,
+    and one column is much cheaper to stage than ten (they are split, trimmed and checked once
+    per school, in :func:`_stage_schools`)."""
+    from metrics.ingest.formats import Col
+
+    fields = []
+    for name in _school_fields():
+        b = schools.bindings.get(name)
+        fields.append(f"c{b.index}" if isinstance(b, Col) else _binding_sql(q, b))
+    # concat() reads NULL as empty, so every row has all the fields.
+    return f"concat({f', {_PACK_SEPARATOR}, '.join(fields)})"
+
+
+def _stage_schools(stage: Stage) -> None:
+    """``sch_<tag>``: one row per distinct (data RBD, school fields, first part, imported) of the
+    staged rows, with the fields split and trimmed (``s_rbd``, ``s_name``...), and the first row
+    each comes from. The RBD check digit is validated, and unknown schools registered, from it.
+    """
+    plan = stage.plan
+    name = f"sch_{stage.tag}"
+    fields = _school_fields()
+    kept = f"{_ident(plan.skip_blank)} IS NOT NULL" if plan.skip_blank else "true"
+    rbd = '"rbd"' if any(c.target == "rbd" for c in plan.dataset.columns) else "NULL::VARCHAR"
+    split = ", ".join(
+        f"CASE WHEN len(__p) = {len(fields)} THEN nullif(trim(__p[{i + 1}]), '') END "
+        f"AS {_ident(_SCHOOL_PREFIX + f)}"
+        for i, f in enumerate(fields)
+    )
+    stage.temp.append(name)
+    stage.cur.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT __row, __first, __kept, rbd, {split} FROM ("
+        f"SELECT *, string_split(__school, {_PACK_SEPARATOR}) AS __p FROM ("
+        f"SELECT min(__row) AS __row, __part = 0 AS __first, {kept} AS __kept, {rbd} AS rbd, "
+        f"__school FROM {stage.view} GROUP BY ALL))"
+    )
+    stage.schools = name
 
 
 def _data_columns(plan: Plan) -> set[int]:
@@ -363,6 +406,8 @@ def stage_file(
         stage.rows = int(row[0]) if row else 0
         if len(plan.parts) > 1:
             stage.rows //= len(plan.parts)
+        if plan.schools is not None:
+            _stage_schools(stage)
     except duckdb.Error as exc:
         stage.drop()
         raise UploadError(
@@ -432,7 +477,8 @@ class Check:
     severity: str = "error"
     value: str | None = None
     source: str | None = None
-    """A query over the staged view (``{view}``) to check instead of every row."""
+    """A query over the staged view (``{view}``) or schools (``{schools}``) to check instead
+    of every row."""
 
 
 def _label_sql(q: _Q, plan: Plan, target: str) -> str:
@@ -554,8 +600,13 @@ def _checks(plan: Plan) -> list[Check]:
                 "fila se carga igual.",
                 severity="aviso",
                 # One check per school, not per student row.
-                source=f"SELECT min(__row) AS __row, 0 AS __part, {rbd}, {dv} FROM {{view}} "
-                f"WHERE __part = 0 AND {rbd} IS NOT NULL AND {dv} IS NOT NULL GROUP BY ALL",
+                source=f"SELECT min(__row) AS __row, 0 AS __part, {rbd}, {dv} FROM "
+                + (
+                    "{view} WHERE __part = 0"
+                    if ds.kind == "establecimientos"
+                    else "{schools} WHERE __first"
+                )
+                + f" AND {rbd} IS NOT NULL AND {dv} IS NOT NULL GROUP BY ALL",
             )
         )
     return out
@@ -606,7 +657,11 @@ def validate(stage: Stage) -> Found:
         where = check.condition
         if _is_const(plan, check.target):
             where = f"({where}) AND __row = (SELECT min(__row) FROM {stage.view})"
-        source = "typed" if check.source is None else f"({check.source.format(view=stage.view)})"
+        source = (
+            "typed"
+            if check.source is None
+            else f"({check.source.format(view=stage.view, schools=stage.schools)})"
+        )
         branches.append(
             f"SELECT __row, {label} AS col, {value}::VARCHAR AS val, "
             f"{q.p(check.message)}::VARCHAR AS msg, {q.p(check.severity)}::VARCHAR AS sev "
@@ -717,8 +772,6 @@ def _incoming(stage: Stage) -> str:
         else:
             expr = f"__typed_{col.target}"
         cols.append(f"{expr} AS {_ident(col.target)}")
-    if plan.schools is not None:
-        cols += [_ident(_SCHOOL_PREFIX + name) for name in _school_fields()]
     where = f"WHERE {_ident(plan.skip_blank)} IS NOT NULL" if plan.skip_blank else ""
     name = f"inc_{stage.tag}"
     stage.temp.append(name)
@@ -833,15 +886,16 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
     row = cur.execute(f"SELECT count(*) FROM {inc}").fetchone()
     rows = int(row[0]) if row else 0
     registered = 0
-    if plan.schools is not None:
-        # One row per school (any_value: the file repeats the school on every student row).
+    if stage.schools is not None:
+        # One row per school, from the imported rows (any_value: the file repeats the school
+        # on every student row).
         rbd = _ident(_SCHOOL_PREFIX + "rbd")
         fields = ", ".join(
             f"any_value({_ident(_SCHOOL_PREFIX + n)}) AS {_ident(n)}"
             for n in _school_fields()
             if n != "rbd"
         )
-        src = f"(SELECT {rbd} AS rbd, {fields} FROM {inc} GROUP BY {rbd})"
+        src = f"(SELECT {rbd} AS rbd, {fields} FROM {stage.schools} WHERE __kept GROUP BY {rbd})"
         registered, _ = _register_schools(cur, src, batch_id, replace=False)
     if ds.kind == "establecimientos":
         new, replaced = _register_schools(cur, inc, batch_id, replace=True)
