@@ -259,3 +259,22 @@ def test_rendimiento_schools_are_checked_and_registered_once_each(
     assert schools["name"].iloc[1] == "LICEO SINTÉTICO PEÑALOLÉN"
     links = empty_store.query_df("SELECT territory_id FROM school_territory WHERE rbd = 90002")
     assert set(links["territory_id"]) == {"comuna:13122", "deprov:132"}
+
+
+def test_codes_are_read_as_written_or_in_any_spelling() -> None:
+    """Official codes pass as they are; any other spelling is normalised to the same code."""
+    import duckdb
+
+    from metrics.ingest.datasets import DATASETS
+    from metrics.store.imports import _Q, typed_sql
+
+    col = DATASETS["resultados"].column("final_situation")
+    q = _Q()
+    expr = typed_sql(q, col, "code", "x", None)
+    written = ["P", "R", "Y", "T", "p", " Promovido ", "REPROBADO", "retirado", "Z", "PP"]
+    con = duckdb.connect()
+    got = [
+        con.execute(f"SELECT {expr} FROM (SELECT ? AS x)", [*q.params, w]).fetchone()[0]  # type: ignore[index]
+        for w in written
+    ]
+    assert got == ["P", "R", "Y", "T", "P", "P", "R", "Y", None, None]

@@ -132,12 +132,21 @@ def _pseudonym_input(type_: ColumnType, x: str) -> str:
 
 
 def _codes_lookup(q: _Q, col: Column, x: str, numbering: bool = False) -> str:
+    from metrics.ingest.text import normalize_label
+
     codes = col.normalized_codes()
     labels, values = list(codes), list(codes.values())
-    return (
+    # Official files write the codes themselves ("P", "R"...): those are taken as they are,
+    # and only other spellings go through the (much slower) normalisation.
+    direct = sorted({v for v in values if codes.get(normalize_label(v)) == v})
+    head = (
+        f"CASE WHEN list_contains({q.p(direct)}::VARCHAR[], {x}) THEN {x} ELSE " if direct else ""
+    )
+    lookup = (
         f"list_extract({q.p(values)}::VARCHAR[], "
         f"list_position({q.p(labels)}::VARCHAR[], {_norm_sql(x, numbering)}))"
     )
+    return f"({head}{lookup} END)" if direct else lookup
 
 
 def typed_sql(q: _Q, col: Column, type_: ColumnType, x: str, key: PseudonymKey | None) -> str:
