@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# An editable install leaves our modules uncompiled; where PYTHONDONTWRITEBYTECODE is set
+	@# (containers, CI) Python would compile them again at every start of `tablero`.
+	$(BIN)/python -m compileall -q src
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -157,6 +157,11 @@ def main() -> int:
                 theirs.append(_run([py, "-c", _DUCKDB, str(csv_path), str(db2)], env))
                 for p in work.glob("*.duckdb*"):
                     p.unlink()
+            print(
+                "  ejecuciones (importar / read_csv, s): "
+                + ", ".join(f"{a[0]:.2f} / {b[0]:.2f}" for a, b in zip(ours, theirs, strict=True)),
+                flush=True,
+            )
             t_ours = statistics.median(r[0] for r in ours)
             t_theirs = statistics.median(r[0] for r in theirs)
             results.append(
