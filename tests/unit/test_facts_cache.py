@@ -9,7 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.indicators import compute_indicators, prepare_facts, set_baseline_year
+from metrics.indicators import (
+    compute_indicators,
+    facts_are_current,
+    import_targets,
+    prepare_facts,
+    set_baseline_year,
+)
 from metrics.ingest.pipeline import undo_batch
 from metrics.scope import Scope
 from metrics.store import Store, open_store
@@ -145,3 +151,69 @@ def test_schedule_alone_has_the_baseline_of_the_whole_catalogue(store: Store) ->
     assert alone["periodo_base"].notna().any()
     merged = alone[cols].astype(str).merge(every[cols].astype(str), how="left", indicator=True)
     assert (merged["_merge"] == "both").all()
+
+
+def test_a_new_target_is_shown_without_rebuilding_the_facts(store: Store) -> None:
+    """Targets are read per request: saving one (a batch of its own) leaves the cache current,
+    and its undo too; the figures show it at once."""
+    compute_indicators(store, Scope.all(), corte=CUTOFF)
+    done = import_targets(
+        store,
+        Scope.all(),
+        [
+            {
+                "indicador": "tasa_reprobacion",
+                "alcance": "establecimiento",
+                "alcance_id": "9",
+                "meta": "1,5",
+                "anio_limite": "2024",
+                "motivo": "acuerdo del consejo",
+            }
+        ],
+        file_name="metas.csv",
+        file_hash="m1",
+        actor="t",
+    )
+    assert facts_are_current(store)
+    df = compute_indicators(store, Scope.all(), corte=CUTOFF, mensual=False)
+    assert close(row(df, "tasa_reprobacion", "establecimiento", "9", "2024")["meta"], 1.5)
+    undo_batch(store, done.batch_id, actor="t")
+    assert facts_are_current(store)
+    df = compute_indicators(store, Scope.all(), corte=CUTOFF, mensual=False)
+    assert close(row(df, "tasa_reprobacion", "establecimiento", "9", "2024")["meta"], 3.0)
+    # New results are a data batch: they do make the cache stale.
+    add_results(store, [result("nuevo-1", 2, "R", 3.5)])
+    assert not facts_are_current(store)
+
+
+def test_undoing_targets_brings_back_the_ones_they_replaced_or_removed(store: Store) -> None:
+    def targets() -> list[tuple[object, ...]]:
+        rows = store.query_df("SELECT * EXCLUDE (batch_id) FROM target ORDER BY ALL")
+        return [tuple(r) for r in rows.astype(str).itertuples(index=False)]
+
+    before = targets()
+    changes = [
+        {  # replaces the guide's 3,0 %
+            "indicador": "tasa_reprobacion",
+            "alcance": "establecimiento",
+            "alcance_id": "9",
+            "meta": "1,5",
+            "anio_limite": "2024",
+            "motivo": "acuerdo del consejo",
+        },
+        {  # an empty target removes it
+            "indicador": "tasa_aprobacion",
+            "alcance": "establecimiento",
+            "alcance_id": "1",
+            "meta": "",
+            "anio_limite": "2024",
+            "motivo": "ya no aplica",
+        },
+    ]
+    done = import_targets(
+        store, Scope.all(), changes, file_name="metas.csv", file_hash="m2", actor="t"
+    )
+    assert (done.written, done.deleted) == (1, 1)
+    assert targets() != before
+    undo_batch(store, done.batch_id, actor="t")
+    assert targets() == before

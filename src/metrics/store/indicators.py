@@ -46,6 +46,7 @@ from metrics.scope import Scope
 from metrics.store.core import Store, scope_clause
 from metrics.store.imports import scratch_cursor
 from metrics.store.schema import DATA_TABLES
+from metrics.store.targets import TARGET_BATCH_KIND
 
 IND_CODE: dict[str, int] = {code: i for i, code in enumerate(CATALOG.codes)}
 """Indicator code → its number in the facts (catalogue order)."""
@@ -1099,15 +1100,17 @@ computed per request; names and targets do not enter the facts)."""
 def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
     """A digest of what the cached facts are computed from.
 
-    Every import and undo is a batch (its id, and whether it is undone, change the digest);
-    besides, every source table's row count, and the content of the small ones (schools and
-    their baseline years, communities, territories at any scale; everything in a small store),
-    so that changes made outside a batch are seen too.
+    Every import and undo is a batch (its id, and whether it is undone, change the digest),
+    except the targets' (targets are read per request, not cached); besides, every source
+    table's row count, and the content of the small ones (schools and their baseline years,
+    communities, territories at any scale; everything in a small store), so that changes made
+    outside a batch are seen too.
     """
     counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in _SIGNATURE_TABLES)
     row = cur.execute(
         f"SELECT [{counts}], (SELECT [count(*), coalesce(max(id), 0), count(undone_at)] "
-        "FROM import_batch)"
+        "FROM import_batch WHERE kind <> ?)",
+        [TARGET_BATCH_KIND],
     ).fetchone()
     assert row is not None
     sizes = dict(zip(_SIGNATURE_TABLES, row[0], strict=True))

@@ -15,6 +15,7 @@ from metrics.errors import AccessError, StoreError
 from metrics.scope import Scope
 from metrics.store import audit
 from metrics.store.core import Store, batch_schools, scope_clause
+from metrics.store.imports import REPLACED_PREFIX
 
 TARGET_BATCH_KIND = "metas"
 
@@ -97,6 +98,15 @@ def write_targets(
                         "AND t.scope_id = k.scope_id AND t.deadline_year = k.deadline_year"
                     ).fetchall()
                 }
+                # The targets replaced or removed go to the shadow table, tagged with this
+                # batch, so that undoing it brings them back (as for every other import).
+                cur.execute(
+                    f"INSERT INTO {REPLACED_PREFIX}target SELECT t.*, ? FROM target t "
+                    "WHERE EXISTS (SELECT 1 FROM _target_keys k WHERE t.indicator = k.indicator "
+                    "AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id "
+                    "AND t.deadline_year = k.deadline_year)",
+                    [batch],
+                )
                 deleted = 0
                 for removing in (True, False):
                     res = cur.execute(
