@@ -136,6 +136,38 @@ def clear_caches() -> None:
     _EVERY_SCHOOL.clear()
 
 
+PREPARING = (
+    "Preparando los indicadores con los datos nuevos (solo la primera vez después de una "
+    "carga; en una base nacional, unos segundos)…"
+)
+
+
+def data_changed(store: Store, bar: Any = None) -> None:
+    """After an import or an undo: forget cached results and bring the engine's facts up to
+    date now, saying so, so that the next page does not wait for it. ``bar``: an
+    ``st.progress`` to say it on (else a spinner)."""
+    from metrics.indicators import prepare_facts
+
+    clear_caches()
+    if bar is not None:
+        bar.progress(1.0, text=PREPARING)
+        prepare_facts(store)
+        bar.progress(1.0, text="Listo.")
+        return
+    with st.spinner(PREPARING):
+        prepare_facts(store)
+
+
+def _prepare_facts_visibly(store: Store) -> None:
+    """A page that finds the facts out of date (data changed outside this app, e.g. with
+    ``tablero importar``) says why its first render waits."""
+    from metrics.indicators import facts_are_current, prepare_facts
+
+    if not facts_are_current(store):
+        with st.spinner(PREPARING):
+            prepare_facts(store)
+
+
 _EVERY_SCHOOL: dict[tuple[Any, ...], tuple[float, pd.DataFrame]] = {}
 """The engine's rows for every school of a scope (of at most :data:`MANY_SCHOOLS`), kept when
 a page computed them, so that choosing one school filters them instead of computing again."""
@@ -179,6 +211,7 @@ def _engine_rows(
 
     key = (kind, store_path, scope, corte)
     now = time.monotonic()
+    _prepare_facts_visibly(store)
     if rbd is not None:
         kept = _EVERY_SCHOOL.get(key)
         if kept is not None and now - kept[0] < _EVERY_SCHOOL_TTL:

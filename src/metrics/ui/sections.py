@@ -848,7 +848,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
     With a ``scope``, a file with rows of schools outside it is refused whole at import.
     """
     from metrics import ingest
-    from metrics.ui import clear_caches
+    from metrics.ui import data_changed
 
     files = st.file_uploader(
         "Archivos CSV o Excel (puede elegir varios)",
@@ -926,6 +926,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
     if not st.button(label, type="primary", icon=":material/cloud_upload:"):
         return
     bar = st.progress(0.0, text="Cargando…")
+    imported = 0
     for i, (up, data, options) in enumerate(ready):
 
         def step(fraction: float, message: str, i: int = i, name: str = up.name) -> None:
@@ -939,15 +940,18 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
             show_error(exc)
             continue
         done.add(up.file_id)
+        imported += result.batch_id is not None
         st.success(result.summary(), icon=":material/check_circle:")
-    bar.progress(1.0, text="Listo.")
-    clear_caches()
+    if imported:
+        data_changed(store, bar)
+    else:
+        bar.progress(1.0, text="Listo.")
 
 
 def history_section(store: Store, scope: Scope, actor: str) -> None:
     """The batch history, and undo of one batch after an explicit confirmation."""
     from metrics import ingest
-    from metrics.ui import batches_table, clear_caches
+    from metrics.ui import batches_table, data_changed
 
     batches = store.batches(scope, limit=500)
     if batches.empty:
@@ -981,7 +985,7 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
     except TableroError as exc:
         show_error(exc)
         return
-    clear_caches()
+    data_changed(store)
     st.success(
         f"Carga {batch_id} deshecha: {format_number(sum(counts.values()))} filas "
         "quitadas o restauradas.",
