@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.indicators import facts_are_current
 from metrics.scope import Scope
 from metrics.store import open_store
 from tests.app.conftest import run_app
@@ -31,6 +32,8 @@ def test_good_file_lands_and_shows(store_path: Path, monkeypatch: pytest.MonkeyP
     assert any("establecimientos.csv" in s.value for s in at.success)
     with open_store(store_path) as store:
         assert store.query_df("SELECT rbd FROM school ORDER BY rbd")["rbd"].tolist() == [101, 202]
+        # The indicators' facts were prepared right after the upload, not by the next page.
+        assert facts_are_current(store)
     home = run_app(store_path, monkeypatch)  # the import cleared the cached figures
     assert {m.label: m.value for m in home.metric}["Establecimientos"] == "2"
 
@@ -58,6 +61,8 @@ def test_undo_restores_the_store(store_path: Path, monkeypatch: pytest.MonkeyPat
     at.button[0].click().run()
     assert not at.exception
     assert "Carga 1 deshecha" in at.success[0].value
+    with open_store(store_path) as store:
+        assert facts_are_current(store)
     with open_store(store_path) as store:
         assert store.query_df("SELECT count(*) AS n FROM school")["n"][0] == 0
         # Data back as before; the batch stays in the history, marked undone.
