@@ -11,6 +11,9 @@ at three scales and measures:
 - **one school**: everything a school's user sees (its school, communities and territories,
   yearly and monthly rows: ``compute_indicators(store, Scope.schools([rbd]))``), over several
   schools;
+- **one school chosen among all**: what a supervisor who sees every school gets for one
+  (``compute_indicators(store, Scope.all(), rbds=[rbd], mensual=False)``, and the same for
+  ``compute_breakdowns``), over the same schools;
 - **everything**: every scope kind and the monthly rows (once per scale, for information).
 
 Prints a Markdown table with medians. Targets: all schools ≤ 5 s and one school ≤ 200 ms at
@@ -29,7 +32,7 @@ from datetime import date
 from pathlib import Path
 
 from metrics.formatting import format_number
-from metrics.indicators import compute_indicators, prepare_facts
+from metrics.indicators import compute_breakdowns, compute_indicators, prepare_facts
 from metrics.scope import Scope
 from metrics.store import open_store
 
@@ -116,6 +119,30 @@ def main(argv: list[str] | None = None) -> int:
             one_runs = [
                 timed(compute_indicators, store, Scope.schools([r]), corte=CUTOFF) for r in picks
             ]
+            # A supervisor who sees every school and chooses one: its rows as the whole
+            # scope decides them, yearly (what pages ask for), indicators and breakdowns.
+            chosen_runs = [
+                timed(
+                    compute_indicators,
+                    store,
+                    Scope.all(),
+                    rbds=[r],
+                    mensual=False,
+                    corte=CUTOFF,
+                )
+                for r in picks
+            ]
+            breakdown_runs = [
+                timed(
+                    compute_breakdowns,
+                    store,
+                    Scope.all(),
+                    rbds=[r],
+                    mensual=False,
+                    corte=CUTOFF,
+                )
+                for r in picks
+            ]
             every = timed(compute_indicators, store, Scope.all(), corte=CUTOFF)
         rows.append(
             {
@@ -128,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                 "all_rows": all_runs[0][1],
                 "one_ms": statistics.median(t for t, _ in one_runs) * 1000,
                 "one_rows": int(statistics.median(n for _, n in one_runs)),
+                "chosen_ms": statistics.median(t for t, _ in chosen_runs) * 1000,
+                "breakdown_ms": statistics.median(t for t, _ in breakdown_runs) * 1000,
                 "every_s": every[0],
                 "every_rows": every[1],
             }
@@ -149,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
             f"| {f(r['every_rows'])} "
             f"| {f(r['facts_s'] / per_million, 3)} / {f(r['all_s'] / per_million, 3)} |"
         )
+    print(
+        "\n| escala | un establecimiento elegido entre todos: indicadores (mediana) "
+        "| sus desgloses (mediana) |"
+    )
+    print("|---:|---:|---:|")
+    for r in rows:
+        print(f"| {f(r['scale'], 1)} | {f(r['chosen_ms'])} ms | {f(r['breakdown_ms'])} ms |")
     full = next((r for r in rows if r["scale"] == 1.0), None)
     if full:
         ok_all = full["all_s"] <= TARGET_ALL_S

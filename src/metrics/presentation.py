@@ -142,6 +142,29 @@ def format_indicator_value(indicator: Indicator, value: Any) -> str:
     return format_number(float(value), indicator.decimals) + suffix
 
 
+_CARD_UNIT = {
+    "sesiones/mes": "al mes",
+    "estrategias/sesión": "por sesión",
+    "puntaje": "(puntos)",
+}
+"""Units written in words: on a key-figure card they go to the label, so the value fits."""
+
+
+def metric_label_and_value(indicator: Indicator, value: Any) -> tuple[str, str]:
+    """The label and value of a key-figure card: a unit in words moves to the label.
+
+    >>> metric_label_and_value(INDICATORS["frecuencia_reuniones"], 2.54)
+    ('Reuniones al mes', '2,5')
+    >>> metric_label_and_value(INDICATORS["tasa_reprobacion"], 6.0)
+    ('Reprobación', '6,0 %')
+    """
+    label = SHORT_NAMES.get(indicator.code, indicator.name)
+    unit = _CARD_UNIT.get(indicator.unit)
+    if unit is None or _missing(value):
+        return label, format_indicator_value(indicator, value)
+    return f"{label} {unit}", format_number(float(value), indicator.decimals)
+
+
 def format_indicator_change(indicator: Indicator, change: Any) -> str | None:
     """A change against the baseline with its sign: percentage points for rates.
 

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics.catalog import INDICATORS
 from metrics.demo import CASE_SCHOOL_RBD, SMALL_COMMUNITY_ID, TINY_SCHOOL_RBD
+from metrics.formatting import format_number
 from metrics.indicators import compute_indicators
 from metrics.presentation import format_indicator_value
 from metrics.scope import Scope
@@ -102,6 +103,12 @@ def test_resultados_compares_communities(demo_db: Path, monkeypatch: pytest.Monk
     assert metrics["Participación"] == format_indicator_value(
         INDICATORS["participacion_activa"], engine["participacion_activa"]
     )
+    # A unit in words goes to the label, so the value fits its card at 1366 px.
+    ind = INDICATORS["frecuencia_reuniones"]
+    assert metrics["Reuniones al mes"] == format_number(
+        engine["frecuencia_reuniones"], ind.decimals
+    )
+    assert "Estrategias por sesión" in metrics
     headlines = " ".join(m.value for m in at.markdown)
     assert "La participación en las sesiones fue" in headlines
     assert "comunidades lograron su meta" in headlines

@@ -78,3 +78,18 @@ def test_fewer_communities_fewer_bars(demo_db: Path, monkeypatch: pytest.MonkeyP
     assert not at.exception
     at.selectbox(key="presentar_diapositiva").select(1).run()
     assert "1 comunidad de práctica con" in _shown(at)
+
+
+def test_slides_on_screen_have_large_axis_text_and_a_wrapping_legend(demo_db: Path) -> None:
+    import altair as alt
+
+    from metrics.ui.presenting import SLIDE_FONT_SIZE, _slide_spec
+
+    with open_store(demo_db) as store:
+        pack = build_pack(store, Scope.all(), rbd=CASE_SCHOOL_RBD, year=2024)
+    specs = [_slide_spec(s) for s in pack.slides if s.chart is not None]
+    assert len(specs) > 5
+    for spec in specs:
+        assert spec["config"]["axis"]["labelFontSize"] == SLIDE_FONT_SIZE >= 18
+        assert spec["config"]["legend"]["columns"] == 2
+        alt.vegalite.v6.schema.core.TopLevelSpec.validate(spec)  # still valid Vega-Lite

@@ -484,7 +484,7 @@ def page_title(moment: str, filters: Filters) -> None:
 def indicator_metrics(rows: pd.DataFrame, codes: list[str]) -> None:
     """A row of bordered key figures: value, change against the baseline as the delta."""
     from metrics.catalog import INDICATORS
-    from metrics.presentation import SHORT_NAMES, format_indicator_value, metric_delta
+    from metrics.presentation import metric_delta, metric_label_and_value
 
     chosen = [c for c in codes if c in set(rows["indicador"])]
     if not chosen:
@@ -494,14 +494,14 @@ def indicator_metrics(rows: pd.DataFrame, codes: list[str]) -> None:
     for col, code in zip(cols, chosen, strict=True):
         ind = INDICATORS[code]
         rec = by_code.loc[code]
-        label = SHORT_NAMES.get(code, ind.name)
+        label, value = metric_label_and_value(ind, rec["valor"])
         if rec["estado"] == "suprimido":
             col.metric(label, "n < 10", border=True, help="Grupo pequeño: no se muestra.")
             continue
         base = rec["linea_base"]
         col.metric(
             label,
-            format_indicator_value(ind, rec["valor"]),
+            value,
             delta=metric_delta(ind, rec["cambio"]),
             delta_color="inverse" if ind.direction == "lower_is_better" else "normal",
             border=True,

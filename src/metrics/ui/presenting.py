@@ -23,7 +23,6 @@ from metrics.ui import (
     default_territory,
     download,
     empty_state,
-    show_chart,
     show_error,
 )
 
@@ -100,14 +99,32 @@ def load_pack(
     )
 
 
-def _on_screen(slide: Slide) -> Any:
-    """The slide's chart as wide as its column (files use a fixed width), and a yearly series
-    tall enough for the back of the room."""
+SLIDE_FONT_SIZE = 18
+"""Chart text on a slide on screen, for the back of the room (pages use 15 px)."""
+
+
+def _slide_spec(slide: Slide) -> dict[str, Any]:
+    """The slide's chart for the screen: as wide as its column (files use a fixed width; a
+    stack of charts keeps it, Vega-Lite sizes only single views to their container), a yearly
+    series tall enough for the back of the room, axis and legend text in step with the
+    headline, and a legend that wraps instead of being cut."""
     assert slide.chart is not None
-    chart = slide.chart.properties(width="container")
+    spec: dict[str, Any] = slide.chart.to_dict(validate=False)
+    if not any(k in spec for k in ("vconcat", "hconcat", "concat")):
+        spec["width"] = "container"
     if slide.kind == "impacto":
-        chart = chart.properties(height=400)
-    return chart
+        spec["height"] = 400
+    config = spec.setdefault("config", {})
+    config.setdefault("axis", {}).update(
+        labelFontSize=SLIDE_FONT_SIZE, titleFontSize=SLIDE_FONT_SIZE
+    )
+    config.setdefault("legend", {}).update(
+        labelFontSize=SLIDE_FONT_SIZE - 1,
+        titleFontSize=SLIDE_FONT_SIZE - 1,
+        columns=2,
+        labelLimit=0,
+    )
+    return spec
 
 
 def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False) -> None:
@@ -127,7 +144,7 @@ def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False
     if slide.chart is not None:
         left, right = st.columns([3, 2], gap="large")
         with left:
-            show_chart(_on_screen(slide))
+            st.vega_lite_chart(spec=_slide_spec(slide), width="stretch")
             if slide.caption:
                 st.markdown(
                     f'<div class="tablero-caption">{escape(slide.caption)}</div>',
