@@ -33,6 +33,7 @@ def home() -> None:
 
     st.title(f"Tablero DPD — {filters.label()}")
     ui.demo_badge(batches)
+    ui.standing_territory_note(store, scope, filters)
     if info.batches == 0:
         ui.empty_store_notice()
         return

@@ -72,6 +72,11 @@ def test_all_schools_shows_the_widest_territory_as_over_the_whole_scope(
         & (whole["periodo"] == str(year))
     ]
     assert len(rows) > 10
+    with open_store(wide_db) as store:
+        info = store.territories(Scope.all()).set_index("id").loc[territory]
+    captions = " ".join(c.value for c in at.caption)
+    assert f"son los de {info['kind'].upper()} {info['name']}" in captions
+    assert f"({info['schools']} de 220 establecimientos)" in captions
     table = at.dataframe[0].value
     shown = dict(zip(table["Indicador"], table["Valor"], strict=True))
     for code, value in zip(rows["indicador"], rows["valor"], strict=True):

@@ -167,3 +167,12 @@ def test_comunidades_small_multiples_for_a_school(
     _select(at, f_school=CASE_SCHOOL_RBD)
     headlines = " ".join(m.value for m in at.markdown)
     assert "en las 3 comunidades de Escuela Los Aromos" in headlines
+
+
+def test_no_territory_note_when_one_territory_holds_every_school(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the demo one SLEP holds the eight schools: «Todos» is exactly what is shown."""
+    at = run_app(demo_db, monkeypatch)
+    assert not at.exception
+    assert not any("el territorio con más establecimientos" in c.value for c in at.caption)

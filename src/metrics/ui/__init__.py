@@ -476,6 +476,29 @@ def default_territory(store: Store, scope: Scope) -> str | None:
     return str(territories.sort_values("schools", ascending=False, kind="stable")["id"].iloc[0])
 
 
+def standing_territory_note(store: Store, scope: Scope, filters: Filters) -> None:
+    """With no territory or school chosen, the figures are those of the territory with the
+    most visible schools; say so when it does not hold them all."""
+    if filters.rbd is not None or filters.territory_id is not None:
+        return
+    tid = default_territory(store, scope)
+    if tid is None:
+        return
+    opts = _load_options(store, store.path, scope)
+    territories: pd.DataFrame = opts["territories"]
+    rec = territories[territories["id"] == tid].iloc[0]
+    total = len(opts["schools"])
+    if int(rec["schools"]) >= total:
+        return
+    kind = {"slep": "SLEP", "deprov": "DEPROV", "comuna": "comuna"}.get(str(rec["kind"]), "")
+    st.caption(
+        f":material/info: Los indicadores de «Todos los establecimientos» son los de "
+        f"{kind} {rec['name']} ({format_number(int(rec['schools']))} de "
+        f"{format_number(total)} establecimientos), el territorio con más establecimientos. "
+        "Elija otro territorio o un establecimiento en la barra lateral."
+    )
+
+
 def page_title(moment: str, filters: Filters) -> None:
     """ "Impacto — Escuela Los Aromos, 2024"."""
     st.title(f"{moment} — {filters.label()}")
@@ -769,6 +792,7 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
 
     store, filters, scope = page_setup()
     page_title(title, filters)
+    standing_territory_note(store, scope, filters)
     results = indicators_for(store, scope, filters)
     chosen = selection(store, filters, scope)
     rows = (
