@@ -6,6 +6,8 @@ formats.Plan`); this module decides *how* DuckDB reads, checks and stores it:
 1. **Stage**: ``read_csv`` (all VARCHAR, explicit separator/quote/header, rejects stored) streams
    the file into a temporary table holding only the canonical columns the plan binds; raw
    columns are addressed by position (``c0``, ``c1``...), never by a header from the file.
+   The school fields official files repeat on every row travel as one packed column, split
+   once per school into ``sch_<tag>``.
 2. **Validate**: ONE query (``UNION ALL`` of vectorised checks) returns every bad cell as
    (Excel row, column, value, Spanish message, severity), errors and warnings.
 3. **Write**, inside the caller's transaction: typed rows (personal ids pseudonymised with
