@@ -92,6 +92,7 @@ def test_durante_shows_schedule_compliance(demo_db: Path, monkeypatch: pytest.Mo
     assert "el cumplimiento del cronograma va de" in headlines
     assert "actividades y se realizaron" in headlines
     assert "la dimensión con más respuestas favorables es" in headlines
+    assert "; la que tiene menos, " in headlines
 
 
 def test_resultados_compares_communities(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -479,11 +479,15 @@ def perception_section(
         * 100
     )
     top, bottom = str(fav.idxmax()), str(fav.idxmin())
-    headline = (
-        f"Ola «{wave}», {RESPONDENT_NAMES.get(kind, kind).lower()}: la dimensión con más "
-        f"respuestas favorables es {top.lower()} ({format_percent(fav[top])}) y la con menos, "
-        f"{bottom.lower()} ({format_percent(fav[bottom])})."
-    )
+    who = f"Ola «{wave}», {RESPONDENT_NAMES.get(kind, kind).lower()}: "
+    if top == bottom:
+        headline = f"{who}{format_percent(fav[top])} de respuestas favorables en {top.lower()}."
+    else:
+        headline = (
+            f"{who}la dimensión con más respuestas favorables es {top.lower()} "
+            f"({format_percent(fav[top])}); la que tiene menos, {bottom.lower()} "
+            f"({format_percent(fav[bottom])})."
+        )
     chart_card(
         headline,
         charts.build_likert_chart(frame),
