@@ -121,28 +121,13 @@ def main(argv: list[str] | None = None) -> int:
             ]
             # A supervisor who sees every school and chooses one: its rows as the whole
             # scope decides them, yearly (what pages ask for), indicators and breakdowns.
-            chosen_runs = [
-                timed(
-                    compute_indicators,
-                    store,
-                    Scope.all(),
-                    rbds=[r],
-                    mensual=False,
-                    corte=CUTOFF,
-                )
-                for r in picks
-            ]
-            breakdown_runs = [
-                timed(
-                    compute_breakdowns,
-                    store,
-                    Scope.all(),
-                    rbds=[r],
-                    mensual=False,
-                    corte=CUTOFF,
-                )
-                for r in picks
-            ]
+            chosen_runs, breakdown_runs = (
+                [
+                    timed(fn, store, Scope.all(), rbds=[r], mensual=False, corte=CUTOFF)
+                    for r in picks
+                ]
+                for fn in (compute_indicators, compute_breakdowns)
+            )
             every = timed(compute_indicators, store, Scope.all(), corte=CUTOFF)
         rows.append(
             {

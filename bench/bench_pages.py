@@ -75,12 +75,10 @@ def _school_user(db: Path, rbd: int) -> str:
     return email
 
 
-def _first_render(db: Path, page: str, school: int | None, user: str | None = None) -> float:
+def _first_render(db: Path, page: str, user: str | None = None) -> float:
     at = _fresh_app(db, user)
     start = time.perf_counter()
     at.run()
-    if school is not None:
-        at.sidebar.selectbox(key="f_school").select(school).run()
     if page != "app.py":
         at.switch_page(page).run()
     elapsed = time.perf_counter() - start
@@ -142,7 +140,7 @@ def main() -> int:
         print("| página | primer render (s) | cambio de filtro (s) |")
         print("|---|---:|---:|")
         for page in PAGES:
-            first = [_first_render(demo, page, None) for _ in range(n)]
+            first = [_first_render(demo, page) for _ in range(n)]
             change = [_filter_change(demo, page, 90001) for _ in range(n)]
             print(f"| {page} | {_median(first)} | {_median(change)} |", flush=True)
 
@@ -188,7 +186,7 @@ def main() -> int:
     every: list[float] = []
     chosen: list[float] = []
     for page in PAGES:
-        team = [_first_render(national, page, None, user) for _ in range(n)]
+        team = [_first_render(national, page, user) for _ in range(n)]
         paths = [_supervisor(national, page, 1) for _ in range(n)]
         every += [p[0] for p in paths]
         chosen += [p[1] for p in paths]

@@ -173,7 +173,7 @@ def test_comunidades_small_multiples_for_a_school(
 def test_no_territory_note_when_one_territory_holds_every_school(
     demo_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In the demo one SLEP holds the eight schools: «Todos» is exactly what is shown."""
+    """In the demo one SLEP holds all twelve schools: «Todos» is exactly what is shown."""
     at = run_app(demo_db, monkeypatch)
     assert not at.exception
     assert not any("el territorio con más establecimientos" in c.value for c in at.caption)

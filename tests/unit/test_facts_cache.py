@@ -153,6 +153,17 @@ def test_schedule_alone_has_the_baseline_of_the_whole_catalogue(store: Store) ->
     assert (merged["_merge"] == "both").all()
 
 
+NEW_REPROBATION_TARGET = {
+    "indicador": "tasa_reprobacion",
+    "alcance": "establecimiento",
+    "alcance_id": "9",
+    "meta": "1,5",
+    "anio_limite": "2024",
+    "motivo": "acuerdo del consejo",
+}
+"""Replaces the guide's 3,0 % target of school 9 (same indicator, scope and deadline)."""
+
+
 def test_a_new_target_is_shown_without_rebuilding_the_facts(store: Store) -> None:
     """Targets are read per request: saving one (a batch of its own) leaves the cache current,
     and its undo too; the figures show it at once."""
@@ -160,16 +171,7 @@ def test_a_new_target_is_shown_without_rebuilding_the_facts(store: Store) -> Non
     done = import_targets(
         store,
         Scope.all(),
-        [
-            {
-                "indicador": "tasa_reprobacion",
-                "alcance": "establecimiento",
-                "alcance_id": "9",
-                "meta": "1,5",
-                "anio_limite": "2024",
-                "motivo": "acuerdo del consejo",
-            }
-        ],
+        [NEW_REPROBATION_TARGET],
         file_name="metas.csv",
         file_hash="m1",
         actor="t",
@@ -193,14 +195,7 @@ def test_undoing_targets_brings_back_the_ones_they_replaced_or_removed(store: St
 
     before = targets()
     changes = [
-        {  # replaces the guide's 3,0 %
-            "indicador": "tasa_reprobacion",
-            "alcance": "establecimiento",
-            "alcance_id": "9",
-            "meta": "1,5",
-            "anio_limite": "2024",
-            "motivo": "acuerdo del consejo",
-        },
+        NEW_REPROBATION_TARGET,
         {  # an empty target removes it
             "indicador": "tasa_aprobacion",
             "alcance": "establecimiento",

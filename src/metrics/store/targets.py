@@ -18,6 +18,11 @@ from metrics.store.core import Store, batch_schools, scope_clause
 from metrics.store.imports import REPLACED_PREFIX
 
 TARGET_BATCH_KIND = "metas"
+_SAME_KEY = (
+    "t.indicator = k.indicator AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id "
+    "AND t.deadline_year = k.deadline_year"
+)
+"""A target (``t``) with the same natural key as a row of the file (``k``)."""
 
 
 def read_targets(store: Store, scope: Scope) -> pd.DataFrame:
@@ -93,27 +98,21 @@ def write_targets(
                     (str(i), str(k), str(s), int(y)): v
                     for i, k, s, y, v in cur.execute(
                         "SELECT t.indicator, t.scope_kind, t.scope_id, t.deadline_year, "
-                        "t.target_value FROM target t JOIN _target_keys k "
-                        "ON t.indicator = k.indicator AND t.scope_kind = k.scope_kind "
-                        "AND t.scope_id = k.scope_id AND t.deadline_year = k.deadline_year"
+                        f"t.target_value FROM target t JOIN _target_keys k ON {_SAME_KEY}"
                     ).fetchall()
                 }
                 # The targets replaced or removed go to the shadow table, tagged with this
                 # batch, so that undoing it brings them back (as for every other import).
                 cur.execute(
                     f"INSERT INTO {REPLACED_PREFIX}target SELECT t.*, ? FROM target t "
-                    "WHERE EXISTS (SELECT 1 FROM _target_keys k WHERE t.indicator = k.indicator "
-                    "AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id "
-                    "AND t.deadline_year = k.deadline_year)",
+                    f"WHERE EXISTS (SELECT 1 FROM _target_keys k WHERE {_SAME_KEY})",
                     [batch],
                 )
                 deleted = 0
                 for removing in (True, False):
                     res = cur.execute(
                         "DELETE FROM target t USING _target_keys k "
-                        "WHERE t.indicator = k.indicator AND t.scope_kind = k.scope_kind "
-                        "AND t.scope_id = k.scope_id AND t.deadline_year = k.deadline_year "
-                        f"AND k.remove = {'true' if removing else 'false'} "
+                        f"WHERE {_SAME_KEY} AND k.remove = {'true' if removing else 'false'} "
                         "RETURNING t.deadline_year"
                     ).fetchall()
                     if removing:

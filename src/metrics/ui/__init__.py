@@ -26,6 +26,9 @@ from metrics.store import Store, StoreInfo, open_store
 ALL = "__todos__"
 """Sentinel option of a select box meaning "no filter"."""
 
+TERRITORY_KINDS = {"slep": "SLEP", "deprov": "DEPROV", "comuna": "Comuna"}
+"""How a territory's kind reads before its name («DEPROV Santiago Oriente»)."""
+
 _FILTER_KEYS = ("f_territory", "f_school", "f_community", "f_year", "f_cutoff")
 
 
@@ -147,6 +150,8 @@ def data_changed(store: Store, bar: Any = None) -> None:
     """After an import or an undo: forget cached results and bring the engine's facts up to
     date now, saying so, so that the next page does not wait for it. ``bar``: an
     ``st.progress`` to say it on (else a spinner)."""
+    import time
+
     from metrics.indicators import prepare_facts
 
     clear_caches()
@@ -154,9 +159,10 @@ def data_changed(store: Store, bar: Any = None) -> None:
         bar.progress(1.0, text=PREPARING)
         prepare_facts(store)
         bar.progress(1.0, text="Listo.")
-        return
-    with st.spinner(PREPARING):
-        prepare_facts(store)
+    else:
+        with st.spinner(PREPARING):
+            prepare_facts(store)
+    _FACTS_CHECKED[store.path] = time.monotonic()  # the next page need not check again
 
 
 _FACTS_CHECKED: dict[str, float] = {}
@@ -287,12 +293,11 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
     schools: pd.DataFrame = opts["schools"]
     communities: pd.DataFrame = opts["communities"]
     years: list[int] = opts["years"]
-    kind_label = {"slep": "SLEP", "deprov": "DEPROV", "comuna": "Comuna"}
 
     with st.sidebar:
         st.subheader("Filtros")
         t_names = {
-            str(tid): f"{kind_label.get(str(kind), str(kind))} {name}"
+            str(tid): f"{TERRITORY_KINDS.get(str(kind), str(kind))} {name}"
             for tid, name, kind in zip(
                 territories["id"], territories["name"], territories["kind"], strict=True
             )
@@ -502,7 +507,7 @@ def standing_territory_note(store: Store, scope: Scope, filters: Filters) -> Non
     total = len(opts["schools"])
     if int(rec["schools"]) >= total:
         return
-    kind = {"slep": "SLEP", "deprov": "DEPROV", "comuna": "comuna"}.get(str(rec["kind"]), "")
+    kind = TERRITORY_KINDS.get(str(rec["kind"]), "")
     st.caption(
         f":material/info: Los indicadores de «Todos los establecimientos» son los de "
         f"{kind} {rec['name']} ({format_number(int(rec['schools']))} de "
