@@ -221,3 +221,46 @@ def test_separator_only_rows_are_ignored_and_rows_keep_excel_numbers(empty_store
     assert [(i.row, i.column) for i in info.value.report.errors] == [(4, "promedio (G)")]
     fixed = data.replace(b"9,5", b"6,5")
     assert import_file(empty_store, fixed, "a.csv", actor="x").rows == 2
+
+
+def test_messages_show_each_value_as_written() -> None:
+    """A staged file keeps the text of a typed cell only where a message may need it: what
+    each message shows is still the cell as the user wrote it (or, for a value read well that
+    another rule flags, the value with a decimal comma)."""
+    report = validate(
+        _results(
+            "2024;101;110;1;A;12.345.678-5;08,50;P;90",  # out of range, written with a 0
+            "2024;101;110;1;A;11.111.111-1;0;P;90",  # 0 for a promoted student: a warning
+            "2024;101;110;1;A;22.222.222-2;cinco;P;90",  # unreadable
+            "02024;101;110;1;A;12.345.678-5;5,5;P;90",  # the key of row 2, written otherwise
+            "2024;101;;1;A;44.444.444-4;5,5;P;90",  # a required cell left blank
+            "2024;101;110;1;A;33.333.333-3;5,5;P;",  # a blank cell that may be blank
+            "2024;101;110;1;A;33.333.333-3;5,5;p;abc",  # the key of row 7; unreadable
+        ),
+        "valores.csv",
+    )
+    shown = sorted((i.row, i.column.split(" ")[0], i.value, i.severity) for i in report.issues)
+    assert shown == [
+        (2, "promedio", "08,50", "error"),
+        (3, "promedio", "0", "aviso"),
+        (4, "promedio", "cinco", "error"),
+        (5, "estudiante", "", "error"),
+        (6, "cod_ense", "", "error"),
+        (8, "asistencia", "abc", "error"),
+        (8, "estudiante", "", "error"),
+    ]
+    repeated = {i.row: i.message for i in report.issues if "fila repetida" in i.message}
+    assert repeated[5].endswith("ya aparece en la fila 2. Deje una sola de las dos filas.")
+    assert "ya aparece en la fila 7." in repeated[8]
+
+
+def test_days_attended_over_days_worked_shows_the_days() -> None:
+    data = (
+        b"anio;mes;rbd;cod_ense;grado;letra;estudiante;dias_asistidos;dias_trabajados\n"
+        b"2024;3;101;110;1;A;12.345.678-5;21;20\n"
+        b"2024;3;101;110;1;A;11.111.111-1;19;20\n"
+    )
+    report = validate(data, "asistencia.csv", kind="asistencia_mensual")
+    assert [(i.row, i.column.split(" ")[0], i.value) for i in report.issues] == [
+        (2, "dias_asistidos", "21")
+    ]

@@ -282,8 +282,12 @@ def _stage_schools(stage: Stage) -> None:
     plan = stage.plan
     name = f"sch_{stage.tag}"
     fields = _school_fields()
-    kept = f"{_ident(plan.skip_blank)} IS NOT NULL" if plan.skip_blank else "true"
-    rbd = '"rbd"' if any(c.target == "rbd" for c in plan.dataset.columns) else "NULL::VARCHAR"
+    kept = _present_sql(plan, plan.skip_blank) if plan.skip_blank else "true"
+    rbd = (
+        _text_sql(plan, "rbd")
+        if any(c.target == "rbd" for c in plan.dataset.columns)
+        else "NULL::VARCHAR"
+    )
     split = ", ".join(
         f"CASE WHEN len(__p) = {len(fields)} THEN nullif(trim(__p[{i + 1}]), '') END "
         f"AS {_ident(_SCHOOL_PREFIX + f)}"
@@ -347,6 +351,72 @@ def _derived_select(q: _Q, plan: Plan, key: PseudonymKey | None) -> str:
     return ", ".join(cols)
 
 
+def _compacted(plan: Plan) -> dict[str, Column]:
+    """Columns staged as a typed value plus their text only where a message may need it."""
+    bound = {t for p in plan.parts for t in p.bindings}
+    return {
+        c.target: c
+        for c in plan.dataset.columns
+        if c.target in bound and _type_of(plan, c) not in ("run", "mrun", "person", "text")
+    }
+
+
+def _out_of_range(col: Column, type_: ColumnType, t: str) -> str | None:
+    """Condition that the typed value ``t`` of ``col`` is outside its range (None: no range)."""
+    if type_ not in ("int", "rbd", "decimal") or (col.min is None and col.max is None):
+        return None
+    lo = col.min if col.min is not None else float("-inf")
+    hi = col.max if col.max is not None else float("inf")
+    cond = f"{t} IS NOT NULL AND ({t} < {lo!r} OR {t} > {hi!r})"
+    if col.allow_zero:
+        cond += f" AND {t} <> 0"
+    return cond
+
+
+def _compact_select(plan: Plan) -> str:
+    """Drop the text of values that were read well (most of a big file).
+
+    A staged file keeps, for each typed column, the text of a cell only when the cell is
+    blank-but-not, unreadable or out of range: those are the values a message shows. Storing
+    every text twice (as text and typed) cost a quarter of staging a big file. The text of
+    any cell can still be had with :func:`_text_sql`, and blank cells with :func:`_present_sql`.
+    """
+    keep = []
+    for target, col in _compacted(plan).items():
+        t = f"__typed_{target}"
+        bad = f"{t} IS NULL"
+        if (rng := _out_of_range(col, _type_of(plan, col), t)) is not None:
+            bad = f"{bad} OR ({rng})"
+        keep.append(f"CASE WHEN {bad} THEN {_ident(target)} END AS {_ident(target)}")
+    return f"* REPLACE ({', '.join(keep)})" if keep else "*"
+
+
+def _present_sql(plan: Plan, target: str) -> str:
+    """Condition that the staged cell of ``target`` is not blank."""
+    x = _ident(target)
+    if target in _compacted(plan):
+        return f"({x} IS NOT NULL OR __typed_{target} IS NOT NULL)"
+    return f"{x} IS NOT NULL"
+
+
+def _text_sql(plan: Plan, target: str) -> str:
+    """The text of the staged cell of ``target`` (a typed value that was read well is shown
+    as Chilean users write it: decimal comma, dd-mm-aaaa)."""
+    x = _ident(target)
+    col = _compacted(plan).get(target)
+    if col is None:
+        return x
+    t = f"__typed_{target}"
+    type_ = _type_of(plan, col)
+    if type_ == "decimal":
+        shown = f"replace(regexp_replace({t}::VARCHAR, '\\.0$', ''), '.', ',')"
+    elif type_ == "date":
+        shown = f"strftime({t}, '%d-%m-%Y')"
+    else:
+        shown = f"{t}::VARCHAR"
+    return f"coalesce({x}, {shown})"
+
+
 def stage_file(
     cur: duckdb.DuckDBPyConnection, table: Table, plan: Plan, key: PseudonymKey | None = None
 ) -> Stage:
@@ -376,8 +446,8 @@ def stage_file(
             qr.params += [rejects, scans]
             stage.temp.append(mapped)
             cur.execute(
-                f"CREATE TEMP TABLE {mapped} AS SELECT {derived} FROM "
-                f"(SELECT {select} FROM {source})",
+                f"CREATE TEMP TABLE {mapped} AS SELECT {_compact_select(plan)} FROM ("
+                f"SELECT {derived} FROM (SELECT {select} FROM {source}))",
                 qd.params + qs.params + qr.params,
             )
             stage.temp.append(stage.view)
@@ -399,8 +469,8 @@ def stage_file(
                 derived = _derived_select(qd, plan, key)
                 select = _select_part(qs, plan, part, n, row_sql)
                 body = (
-                    f"SELECT {derived} FROM (SELECT {select} FROM "
-                    f"(SELECT rowid AS __rid, * FROM {raw}))"
+                    f"SELECT {_compact_select(plan)} FROM (SELECT {derived} FROM (SELECT "
+                    f"{select} FROM (SELECT rowid AS __rid, * FROM {raw})))"
                 )
                 verb = f"CREATE TEMP TABLE {mapped} AS" if n == 0 else f"INSERT INTO {mapped}"
                 cur.execute(f"{verb} {body}", qd.params + qs.params)
@@ -538,7 +608,13 @@ def _checks(plan: Plan) -> list[Check]:
                 hint = "escriba el RBD o indíquelo con --rbd"
             else:
                 hint = "complete la celda"
-            out.append(Check(col.target, f"{x} IS NULL", f"falta el valor obligatorio; {hint}."))
+            out.append(
+                Check(
+                    col.target,
+                    f"NOT {_present_sql(plan, col.target)}",
+                    f"falta el valor obligatorio; {hint}.",
+                )
+            )
         if type_ in ("int", "rbd", "decimal", "date", "code", "likert", "run", "mrun"):
             valid = _valid_sql(type_, x)
             if type_ in ("run", "mrun"):
@@ -546,13 +622,10 @@ def _checks(plan: Plan) -> list[Check]:
             else:
                 cond = f"{x} IS NOT NULL AND __typed_{col.target} IS NULL"
             out.append(Check(col.target, cond, _type_message(col, type_)))
-        if type_ in ("int", "rbd", "decimal") and (col.min is not None or col.max is not None):
+        cond = _out_of_range(col, type_, f"__typed_{col.target}")
+        if cond is not None:
             lo = col.min if col.min is not None else float("-inf")
             hi = col.max if col.max is not None else float("inf")
-            t = f"__typed_{col.target}"
-            cond = f"{t} IS NOT NULL AND ({t} < {lo!r} OR {t} > {hi!r})"
-            if col.allow_zero:
-                cond += f" AND {t} <> 0"
             extra = " (o 0 para estudiantes retirados)" if col.allow_zero else ""
             out.append(
                 Check(
@@ -602,6 +675,8 @@ def _checks(plan: Plan) -> list[Check]:
         school_dv = ("rbd", _SCHOOL_PREFIX + "check_digit")
     if school_dv is not None:
         rbd, dv = (_ident(c) for c in school_dv)
+        # In the staged view an RBD read well has no text of its own (see _compact_select).
+        rbd_text = _text_sql(plan, "rbd") if ds.kind == "establecimientos" else rbd
         out.append(
             Check(
                 school_dv[1] if school_dv[1] in bound else "rbd",
@@ -611,13 +686,13 @@ def _checks(plan: Plan) -> list[Check]:
                 "fila se carga igual.",
                 severity="aviso",
                 # One check per school, not per student row.
-                source=f"SELECT min(__row) AS __row, 0 AS __part, {rbd}, {dv} FROM "
+                source=f"SELECT min(__row) AS __row, 0 AS __part, {rbd_text} AS {rbd}, {dv} FROM "
                 + (
                     "{view} WHERE __part = 0"
                     if ds.kind == "establecimientos"
                     else "{schools} WHERE __first"
                 )
-                + f" AND {rbd} IS NOT NULL AND {dv} IS NOT NULL GROUP BY ALL",
+                + f" AND {rbd_text} IS NOT NULL AND {dv} IS NOT NULL GROUP BY ALL",
             )
         )
     return out
@@ -664,7 +739,12 @@ def validate(stage: Stage) -> Found:
     branches: list[str] = []
     for check in _checks(plan):
         label = _label_sql(q, plan, check.target)
-        value = _ident(check.target) if check.value is None else check.value
+        if check.value is not None:
+            value = check.value
+        elif check.source is not None:
+            value = _ident(check.target)
+        else:
+            value = _text_sql(plan, check.target)
         where = check.condition
         if _is_const(plan, check.target):
             where = f"({where}) AND __row = (SELECT min(__row) FROM {stage.view})"
@@ -680,11 +760,18 @@ def validate(stage: Stage) -> Found:
         )
     key_cols = [k for k in plan.dataset.key if any(k in p.bindings for p in plan.parts)]
     if key_cols and len(key_cols) == len(plan.dataset.key):
-        keys = ", ".join(_ident(k) for k in key_cols)
+        # A typed column's key is its typed value and, for a cell read badly, its text.
+        compacted = _compacted(plan)
+        key_idents = [
+            i
+            for k in key_cols
+            for i in ((f"__typed_{k}", _ident(k)) if k in compacted else (_ident(k),))
+        ]
+        keys = ", ".join(key_idents)
         label = _label_sql(q, plan, key_cols[-1])
         names = ", ".join(plan.dataset.column(k).name for k in key_cols)
-        on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in keys.split(", "))
-        where = f"{_ident(plan.skip_blank)} IS NOT NULL" if plan.skip_blank else "TRUE"
+        on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in key_idents)
+        where = _present_sql(plan, plan.skip_blank) if plan.skip_blank else "TRUE"
         # A hash of the key finds candidate groups cheaply; the exact key then decides.
         candidates = (
             f"(SELECT * FROM {stage.view} WHERE {where} AND hash({keys}) IN ("
@@ -719,25 +806,13 @@ def validate(stage: Stage) -> Found:
     )
     if plan.skip_blank:
         row = stage.cur.execute(
-            f"SELECT count(*), min(__row) FROM {stage.view} WHERE {_ident(plan.skip_blank)} IS NULL"
+            f"SELECT count(*), min(__row) FROM {stage.view} "
+            f"WHERE NOT {_present_sql(plan, plan.skip_blank)}"
         ).fetchone()
         if row and row[0]:
             found.skipped, found.first_skipped = int(row[0]), int(row[1])
             stage.skipped = found.skipped
     return found
-
-
-def sample_rows(stage: Stage, limit: int) -> list[tuple[int, list[str]]]:
-    """The first staged rows (canonical columns, as text) for previews."""
-    cols = [c.target for c in stage.plan.dataset.columns]
-    sql = (
-        f"SELECT __row, {', '.join(_ident(c) for c in cols)} FROM {stage.view} "
-        f"ORDER BY __part, __row LIMIT {int(limit)}"
-    )
-    return [
-        (int(r[0]), ["" if v is None else str(v) for v in r[1:]])
-        for r in stage.cur.execute(sql).fetchall()
-    ]
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -783,7 +858,7 @@ def _incoming(stage: Stage) -> str:
         else:
             expr = f"__typed_{col.target}"
         cols.append(f"{expr} AS {_ident(col.target)}")
-    where = f"WHERE {_ident(plan.skip_blank)} IS NOT NULL" if plan.skip_blank else ""
+    where = f"WHERE {_present_sql(plan, plan.skip_blank)}" if plan.skip_blank else ""
     name = f"inc_{stage.tag}"
     stage.temp.append(name)
     stage.cur.execute(
