@@ -8,6 +8,8 @@ formats.Plan`); this module decides *how* DuckDB reads, checks and stores it:
    columns are addressed by position (``c0``, ``c1``...), never by a header from the file.
    The school fields official files repeat on every row travel as one packed column, split
    once per school into ``sch_<tag>``.
+   A typed column is staged as its typed value, and its text only where a message may need
+   it (a cell that is unreadable or out of range): see :func:`_compact_select`.
 2. **Validate**: ONE query (``UNION ALL`` of vectorised checks) returns every bad cell as
    (Excel row, column, value, Spanish message, severity), errors and warnings.
 3. **Write**, inside the caller's transaction: typed rows (personal ids pseudonymised with
@@ -376,10 +378,11 @@ def _out_of_range(col: Column, type_: ColumnType, t: str) -> str | None:
 def _compact_select(plan: Plan) -> str:
     """Drop the text of values that were read well (most of a big file).
 
-    A staged file keeps, for each typed column, the text of a cell only when the cell is
-    blank-but-not, unreadable or out of range: those are the values a message shows. Storing
-    every text twice (as text and typed) cost a quarter of staging a big file. The text of
-    any cell can still be had with :func:`_text_sql`, and blank cells with :func:`_present_sql`.
+    For each typed column, a staged row keeps the cell's text only when its typed value is
+    missing (the cell is unreadable; a blank cell has no text anyway) or out of range: the
+    values a message shows as written. Keeping every text as well as its typed value made
+    staging a 1,000,000-row Rendimiento take 3.06 s instead of 2.33 s. The text of any cell
+    is :func:`_text_sql`; whether it is blank, :func:`_present_sql`.
     """
     keep = []
     for target, col in _compacted(plan).items():
@@ -622,15 +625,15 @@ def _checks(plan: Plan) -> list[Check]:
             else:
                 cond = f"{x} IS NOT NULL AND __typed_{col.target} IS NULL"
             out.append(Check(col.target, cond, _type_message(col, type_)))
-        cond = _out_of_range(col, type_, f"__typed_{col.target}")
-        if cond is not None:
+        out_of_range = _out_of_range(col, type_, f"__typed_{col.target}")
+        if out_of_range is not None:
             lo = col.min if col.min is not None else float("-inf")
             hi = col.max if col.max is not None else float("inf")
             extra = " (o 0 para estudiantes retirados)" if col.allow_zero else ""
             out.append(
                 Check(
                     col.target,
-                    cond,
+                    out_of_range,
                     f"el valor está fuera de rango: debe estar entre {_fmt(lo)} y {_fmt(hi)}"
                     f"{extra}. Corrija la celda.",
                 )
