@@ -1,4 +1,4 @@
-"""The keyed pseudonyms: key handling, and SQL HMAC equal to Python's."""
+"""The keyed pseudonyms: key handling, and SQL pseudonyms equal to Python's in both schemes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from metrics.pseudonym import (
+    AMAC,
     ENV_KEY,
+    HMAC,
     PseudonymKey,
     PseudonymKeyError,
     canonical_run,
@@ -42,17 +44,30 @@ def test_env_key_wins_and_is_validated(tmp_path: Path, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("key", [bytes(32), b"k" * 16, b"z" * 100])
-def test_sql_hmac_equals_python_hmac(key: bytes) -> None:
-    k = PseudonymKey(key)
-    q = imports._Q()
-    expr = imports.hmac_sql(q, k, "?::VARCHAR")
+def test_sql_pseudonyms_equal_python_ones_in_both_schemes(key: bytes) -> None:
     cur = imports.scratch_cursor()
-    for message in ("run:12345678", "mrun:5001", "email:ana@example.org", "ñandú"):
-        (got,) = cur.execute(f"SELECT {expr}", [*q.params, message]).fetchone()
-        want = "p" + hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:20]
-        assert got == want
-        if ":" in message:
-            assert got == k.pseudonym(*message.split(":", 1))
+    prefix = hashlib.sha256(b"tablero-dpd:amac-sha256:" + key).digest()
+    for scheme in (AMAC, HMAC):
+        k = PseudonymKey(key, scheme)
+        q = imports._Q()
+        expr = imports.pseudonym_sql(q, k, "?::VARCHAR")
+        for message in ("run:12345678", "mrun:5001", "email:ana@example.org", "ñandú"):
+            (got,) = cur.execute(f"SELECT {expr}", [*q.params, message]).fetchone()
+            if scheme == HMAC:
+                mac = hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+            else:
+                mac = hashlib.sha256(prefix + message.encode()).hexdigest()
+            assert got == "p" + mac[:20]
+            if ":" in message:
+                assert got == k.pseudonym(*message.split(":", 1))
+
+
+def test_the_schemes_give_different_pseudonyms_and_an_unknown_one_is_refused() -> None:
+    key = bytes.fromhex("ab" * 32)
+    amac, hmac_ = (PseudonymKey(key, s).pseudonym("mrun", "5001") for s in (AMAC, HMAC))
+    assert amac != hmac_ and len(amac) == len(hmac_) == 21
+    with pytest.raises(PseudonymKeyError, match="desconocido"):
+        PseudonymKey(key, "md5").pseudonym("mrun", "5001")
 
 
 @pytest.mark.parametrize(

@@ -46,10 +46,66 @@ def test_older_file_is_upgraded_on_open(store_path: Path) -> None:
 
     with open_store(store_path) as store:
         assert store.schema_version() == LATEST_VERSION
-        assert store.query_df("SELECT count(*) AS n FROM setting")["n"][0] == 0
+        # It held an import, so it keeps its pseudonym scheme (see the tests below).
+        assert store.query_df("SELECT * FROM setting").values.tolist() == [
+            ["pseudonym_scheme", "hmac-sha256"]
+        ]
         assert store.query_df("SELECT file_name FROM import_batch")["file_name"].tolist() == [
             "x.csv"
         ]
+
+
+def _scheme(store: Store) -> str:
+    df = store.query_df("SELECT value FROM setting WHERE key = 'pseudonym_scheme'")
+    return str(df["value"].iloc[0])
+
+
+def test_a_new_store_uses_the_one_block_pseudonyms(empty_store: Store) -> None:
+    assert _scheme(empty_store) == "amac-sha256"
+
+
+@pytest.mark.parametrize(
+    ("kind", "scheme"), [("demo", "amac-sha256"), ("resultados", "hmac-sha256")]
+)
+def test_an_upgraded_store_keeps_hmac_pseudonyms_when_it_held_imports(
+    store_path: Path, kind: str, scheme: str
+) -> None:
+    con = duckdb.connect(str(store_path))
+    _migrate(con, str(store_path), target=5)
+    con.execute(
+        "INSERT INTO import_batch (kind, file_name, file_hash, actor) VALUES (?, 'x', 'h', 'yo')",
+        [kind],
+    )
+    con.close()
+    with open_store(store_path) as store:
+        assert _scheme(store) == scheme
+
+
+def test_an_upgraded_hmac_store_gives_a_student_the_pseudonym_they_had(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A student imported before the upgrade (HMAC) gets the same pseudonym after it."""
+    from metrics.ingest import import_file
+    from metrics.pseudonym import AMAC, HMAC, PseudonymKey
+
+    monkeypatch.setenv("TABLERO_KEY", "cd" * 32)
+    key = bytes.fromhex("cd" * 32)
+    con = duckdb.connect(str(store_path))
+    _migrate(con, str(store_path), target=5)
+    con.execute(
+        "INSERT INTO import_batch (kind, file_name, file_hash, actor) "
+        "VALUES ('resultados', 'x.csv', 'h', 'yo')"
+    )
+    con.close()
+    data = (
+        b"anio;rbd;cod_ense;grado;letra;estudiante;promedio;situacion;asistencia\n"
+        b"2025;101;110;2;A;12.345.678-5;5,5;P;90\n"
+    )
+    with open_store(store_path) as store:
+        import_file(store, data, "r.csv", actor="t")
+        got = store.query_df("SELECT student_id FROM student_result")["student_id"].tolist()
+    assert got == [PseudonymKey(key, HMAC).pseudonym("run", "12345678")]
+    assert got != [PseudonymKey(key, AMAC).pseudonym("run", "12345678")]
 
 
 def test_newer_file_is_refused_in_spanish_and_left_untouched(store_path: Path) -> None:

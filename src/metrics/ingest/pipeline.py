@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -464,13 +464,13 @@ def import_file(
                 duplicate_of=duplicate,
                 dry_run=dry_run,
             )
-        key = load_key(store.path)
         result: ImportResult | None = None
         # Staging and validation happen before the write transaction (temporary tables only);
         # the transaction holds nothing but the writes.
         cur = store.cursor()
         stage: sql.Stage | None = None
         try:
+            key = replace(load_key(store.path), scheme=sql.pseudonym_scheme(cur))
             _notify(progress, 0.1, "Cargando las filas en el área de trabajo…")
             stage, table = _stage(cur, table, plan, key)
             report.notes[0] = _format_note(table, plan)

@@ -6,17 +6,16 @@ formats.Plan`); this module decides *how* DuckDB reads, checks and stores it:
 1. **Stage**: ``read_csv`` (all VARCHAR, explicit separator/quote/header, rejects stored) streams
    the file into a temporary table holding only the canonical columns the plan binds; raw
    columns are addressed by position (``c0``, ``c1``...), never by a header from the file.
-   The school fields official files repeat on every row travel as one packed column, split
-   once per school into ``sch_<tag>``.
-   A typed column is staged as its typed value, and its text only where a message may need
-   it (a cell that is unreadable or out of range): see :func:`_compact_select`.
+   Each typed column is staged as its typed value, and its text only where a message may need
+   it (see :func:`_compact_select`); personal ids also as their pseudonym (the store's keyed
+   hash, :func:`pseudonym_sql`). The school fields official files repeat on every row travel
+   as one packed column, split once per school into ``sch_<tag>``.
 2. **Validate**: ONE query (``UNION ALL`` of vectorised checks) returns every bad cell as
    (Excel row, column, value, Spanish message, severity), errors and warnings.
-3. **Write**, inside the caller's transaction: typed rows (personal ids pseudonymised with
-   HMAC-SHA256 computed in SQL) go to a temporary table; rows of the store with the same natural
-   key are moved to the table's shadow ``replaced_<table>`` tagged with the new batch, deleted,
-   and the new rows inserted. Undo deletes the batch's rows and moves its shadow rows back, so
-   the data tables are exactly as before the batch.
+3. **Write**, inside the caller's transaction: rows of the store with the same natural key as
+   a staged row are moved to the table's shadow ``replaced_<table>`` tagged with the new batch
+   and deleted, and the staged rows inserted, typed and pseudonymised. Undo deletes the batch's
+   rows and moves its shadow rows back, so the data tables are exactly as before the batch.
 
 Values are bound parameters; identifiers come from this package's and ``metrics.ingest``'s
 constants only.
@@ -110,14 +109,38 @@ _RUN_PATTERN = "^[0-9]{1,9}[0-9K]$"
 _PERSON_RUT = "^[0-9.]{6,12}-?[0-9kK]$"
 
 
-def hmac_sql(q: _Q, key: PseudonymKey, message: str) -> str:
-    """HMAC-SHA256(key, message) in SQL, truncated like :meth:`PseudonymKey.pseudonym`."""
-    from metrics.pseudonym import PSEUDONYM_HEX
+def pseudonym_sql(q: _Q, key: PseudonymKey, message: str) -> str:
+    """:meth:`PseudonymKey.pseudonym` of the text ``message`` in SQL, in the key's scheme."""
+    from metrics.pseudonym import AMAC, HMAC, PSEUDONYM_HEX
 
-    # Parameters are bound in the order their "?" appear: outer pad first.
-    outer = q.p(key.outer_pad)
-    inner = f"unhex(sha256({q.p(key.inner_pad)}::BLOB || encode({message})))"
-    return f"('p' || left(sha256({outer}::BLOB || {inner}), {PSEUDONYM_HEX}))"
+    if key.scheme == AMAC:
+        mac = f"sha256({q.p(key.prefix)}::BLOB || encode({message}))"
+    elif key.scheme == HMAC:
+        # Parameters are bound in the order their "?" appear: outer pad first.
+        outer = q.p(key.outer_pad)
+        inner = f"unhex(sha256({q.p(key.inner_pad)}::BLOB || encode({message})))"
+        mac = f"sha256({outer}::BLOB || {inner})"
+    else:
+        raise StoreError(f"Esquema de seudonimización desconocido: {key.scheme}.")
+    return f"('p' || left({mac}, {PSEUDONYM_HEX}))"
+
+
+PSEUDONYM_SETTING = "pseudonym_scheme"
+"""Key of the ``setting`` row that names the store's pseudonym scheme (schema v6)."""
+
+
+def pseudonym_scheme(cur: duckdb.DuckDBPyConnection) -> str:
+    """The store's pseudonym scheme (:mod:`metrics.pseudonym`)."""
+    from metrics.pseudonym import SCHEMES
+
+    row = cur.execute("SELECT value FROM setting WHERE key = ?", [PSEUDONYM_SETTING]).fetchone()
+    if row is None or row[0] not in SCHEMES:
+        raise StoreError(
+            "La base de datos no indica cómo seudonimizar los identificadores (fila "
+            f"«{PSEUDONYM_SETTING}» de la tabla setting: {row[0] if row else 'no está'}). No se "
+            "cargó nada."
+        )
+    return str(row[0])
 
 
 def _pseudonym_input(type_: ColumnType, x: str) -> str:
@@ -177,7 +200,7 @@ def typed_sql(q: _Q, col: Column, type_: ColumnType, x: str, key: PseudonymKey |
         if key is None:
             return x
         source = _pseudonym_input(type_, x)
-        mac = hmac_sql(q, key, source)
+        mac = pseudonym_sql(q, key, source)
         if type_ == "person":
             return f"(CASE WHEN {source} IS NULL THEN {x} ELSE {mac} END)"
         return mac

@@ -349,7 +349,16 @@ CREATE TABLE indicator_fact_state (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = """
+-- How personal ids are pseudonymised (metrics.pseudonym). A store that already holds imported
+-- rows keeps HMAC-SHA256, so that its students keep their pseudonyms; any other store (a new
+-- one, or one with only the demo) uses AMAC-SHA256, four times cheaper. Never changed after.
+INSERT INTO setting (key, value)
+SELECT 'pseudonym_scheme', CASE WHEN EXISTS (SELECT 1 FROM import_batch WHERE kind <> 'demo')
+    THEN 'hmac-sha256' ELSE 'amac-sha256' END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
 LATEST_VERSION = len(MIGRATIONS)
