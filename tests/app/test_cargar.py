@@ -38,6 +38,14 @@ def test_good_file_lands_and_shows(store_path: Path, monkeypatch: pytest.MonkeyP
     assert {m.label: m.value for m in home.metric}["Establecimientos"] == "2"
 
 
+def test_ignored_columns_are_listed_once(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = b"rbd;nombre;comuna;telefono;director\n101;Escuela Uno;Arica;5551;Ana\n"
+    at = _upload(run_app(store_path, monkeypatch), "establecimientos.csv", data)
+    assert not at.exception
+    notes = [c.value for c in at.caption if "telefono" in c.value]
+    assert notes == ["2 columna(s) del archivo no se usan y se ignoran: telefono, director"]
+
+
 def test_bad_file_is_refused_whole(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with open_store(store_path) as store:
         before = store.fingerprint()

@@ -889,13 +889,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
             )
             if len(detection.sheets) > 1:
                 options["sheet"] = c2.selectbox("Hoja", detection.sheets, key=f"hoja_{up.file_id}")
-            if detection.unknown_columns:
-                st.caption(
-                    "Columnas que no se usan (se ignoran): "
-                    + ", ".join(detection.unknown_columns[:15])
-                    + ("…" if len(detection.unknown_columns) > 15 else "")
-                )
-            for note in detection.notes:
+            for note in detection.notes:  # the ignored columns among them
                 st.caption(note)
             if detection.needs_mapping:
                 mapping = _mapping_editor(detection, up.file_id)
