@@ -71,6 +71,10 @@ def test_bad_file_is_refused_and_changes_nothing(two_schools: Store, name: str) 
         first = info.value.report.errors[0]
         assert (first.file, first.row) == (name, row)
         assert info.value.report.to_xlsx()[:2] == b"PK"
+        if name.endswith(".csv"):  # every value shown is the cell as written in the file
+            text = (BAD / name).read_bytes().decode("utf-8", errors="replace")
+            for issue in info.value.report.issues:
+                assert issue.value in text, (issue.row, issue.column, issue.value)
     assert two_schools.fingerprint() == before
 
 
