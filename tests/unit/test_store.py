@@ -35,14 +35,20 @@ def test_every_data_table_requires_a_batch_id(empty_store: Store) -> None:
     assert (cols["is_nullable"] == "NO").all()
 
 
-def test_older_file_is_upgraded_on_open(store_path: Path) -> None:
+def _older_store(store_path: Path, version: int, kind: str) -> None:
+    """A database file at schema ``version`` holding one batch of ``kind``."""
     con = duckdb.connect(str(store_path))
-    _migrate(con, str(store_path), target=1)
+    _migrate(con, str(store_path), target=version)
     con.execute(
         "INSERT INTO import_batch (kind, file_name, file_hash, actor) "
-        "VALUES ('prueba', 'x.csv', 'h', 'yo')"
+        "VALUES (?, 'x.csv', 'h', 'yo')",
+        [kind],
     )
     con.close()
+
+
+def test_older_file_is_upgraded_on_open(store_path: Path) -> None:
+    _older_store(store_path, 1, "prueba")
 
     with open_store(store_path) as store:
         assert store.schema_version() == LATEST_VERSION
@@ -70,13 +76,7 @@ def test_a_new_store_uses_the_one_block_pseudonyms(empty_store: Store) -> None:
 def test_an_upgraded_store_keeps_hmac_pseudonyms_when_it_held_imports(
     store_path: Path, kind: str, scheme: str
 ) -> None:
-    con = duckdb.connect(str(store_path))
-    _migrate(con, str(store_path), target=5)
-    con.execute(
-        "INSERT INTO import_batch (kind, file_name, file_hash, actor) VALUES (?, 'x', 'h', 'yo')",
-        [kind],
-    )
-    con.close()
+    _older_store(store_path, 5, kind)
     with open_store(store_path) as store:
         assert _scheme(store) == scheme
 
@@ -84,19 +84,14 @@ def test_an_upgraded_store_keeps_hmac_pseudonyms_when_it_held_imports(
 def test_an_upgraded_hmac_store_gives_a_student_the_pseudonym_they_had(
     store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A student imported before the upgrade (HMAC) gets the same pseudonym after it."""
+    """A store that held imports before the upgrade still pseudonymises with HMAC after it,
+    so a student imported again gets the pseudonym HMAC gave them before."""
     from metrics.ingest import import_file
     from metrics.pseudonym import AMAC, HMAC, PseudonymKey
 
     monkeypatch.setenv("TABLERO_KEY", "cd" * 32)
     key = bytes.fromhex("cd" * 32)
-    con = duckdb.connect(str(store_path))
-    _migrate(con, str(store_path), target=5)
-    con.execute(
-        "INSERT INTO import_batch (kind, file_name, file_hash, actor) "
-        "VALUES ('resultados', 'x.csv', 'h', 'yo')"
-    )
-    con.close()
+    _older_store(store_path, 5, "resultados")
     data = (
         b"anio;rbd;cod_ense;grado;letra;estudiante;promedio;situacion;asistencia\n"
         b"2025;101;110;2;A;12.345.678-5;5,5;P;90\n"

@@ -582,7 +582,6 @@ class Check:
     condition: str
     message: str
     severity: str = "error"
-    value: str | None = None
     source: str | None = None
     """A query over the staged view (``{view}``) or schools (``{schools}``) to check instead
     of every row."""
@@ -765,12 +764,8 @@ def validate(stage: Stage) -> Found:
     branches: list[str] = []
     for check in _checks(plan):
         label = _label_sql(q, plan, check.target)
-        if check.value is not None:
-            value = check.value
-        elif check.source is not None:
-            value = _ident(check.target)
-        else:
-            value = _text_sql(plan, check.target)
+        # A check over its own source shows that source's column; any other, the cell's text.
+        value = _ident(check.target) if check.source is not None else _text_sql(plan, check.target)
         where = check.condition
         if _is_const(plan, check.target):
             where = f"({where}) AND __row = (SELECT min(__row) FROM {stage.view})"
