@@ -192,18 +192,182 @@ def check_account_scope(role: Role, schools: list[int], territories: list[str]) 
 
 # -- passwords and local sign-in -------------------------------------------------------------
 
+MAX_PASSWORD_LENGTH = 256
+"""Longer passwords are refused (hashing megabytes would be a cheap way to tire the server)."""
+
+_SEQUENCES = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "01234567890123456789",
+    "qwertyuiopasdfghjklñzxcvbnm",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+    "qazwsxedcrfvtgbyhnujmikolp",
+    "1q2w3e4r5t6y7u8i9o0p",
+)
+"""Alphabet, digits and keyboard rows: a password made of a few runs of these is trivial."""
+
+COMMON_PASSWORDS = frozenset(
+    [
+        "password",
+        "passw0rd",
+        "contrasena",
+        "contraseña",
+        "clave",
+        "miclave",
+        "secreto",
+        "admin",
+        "administrador",
+        "administradora",
+        "root",
+        "usuario",
+        "user",
+        "login",
+        "welcome",
+        "bienvenido",
+        "bienvenida",
+        "hola",
+        "holamundo",
+        "qwerty",
+        "asdf",
+        "zxcv",
+        "abc",
+        "iloveyou",
+        "teamo",
+        "tequiero",
+        "amor",
+        "princesa",
+        "dragon",
+        "monkey",
+        "football",
+        "futbol",
+        "colocolo",
+        "universidad",
+        "chile",
+        "santiago",
+        "valparaiso",
+        "concepcion",
+        "temuco",
+        "escuela",
+        "colegio",
+        "liceo",
+        "profesor",
+        "profesora",
+        "docente",
+        "director",
+        "directora",
+        "utp",
+        "slep",
+        "mineduc",
+        "tablero",
+        "tablerodpd",
+        "dpd",
+        "comunidad",
+        "practica",
+        "google",
+        "microsoft",
+        "sunshine",
+        "shadow",
+        "superman",
+        "batman",
+        "pokemon",
+        "letmein",
+        "trustno1",
+        "master",
+        "starwars",
+        "matrix",
+    ]
+)
+"""Words that make a password common once the digits and symbols around them are dropped
+(«Password1234!», «contraseña2024»): the most used passwords in Spanish and English and this
+service's own words."""
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why ``password`` is too weak to set (Spanish), or None if it may be used.
+
+    At least :data:`MIN_PASSWORD_LENGTH` characters, at most :data:`MAX_PASSWORD_LENGTH`; not
+    only spaces; not one or two characters repeated; not a few runs of the alphabet, the digits
+    or a keyboard row («123456789012», «qwerty123456»); not a common word or the account's own
+    e-mail with digits and symbols around it («Password2024!»).
+
+    >>> password_problem("aaaaaaaaaaaa")
+    'La contraseña repite uno o dos caracteres; elija una frase con palabras distintas.'
+    >>> password_problem("tres perros comen pan") is None
+    True
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"La contraseña puede tener hasta {MAX_PASSWORD_LENGTH} caracteres."
+    if not password.strip():
+        return "La contraseña no puede ser solo espacios."
+    text = password.lower()
+    if len(set(text)) <= 2:
+        return "La contraseña repite uno o dos caracteres; elija una frase con palabras distintas."
+    if _runs_needed(text) <= 3:
+        return (
+            "La contraseña es una secuencia o repetición fácil de adivinar (como «123456789012», "
+            "«abcabcabcabc» o «qwerty123456»); elija una frase con palabras distintas."
+        )
+    core = _strip_accents(text).strip("0123456789 !¡?¿.,;:-_*#$%&/()=+@'\"")
+    user = _strip_accents(normalize_email(email).split("@")[0]) if email else ""
+    if core in _COMMON_CORES or (user and core in {user, _strip_accents(normalize_email(email))}):
+        return (
+            "La contraseña es demasiado común o se basa en el correo de la cuenta; elija una "
+            "frase con palabras distintas."
+        )
+    return None
+
+
+def _strip_accents(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_COMMON_CORES = frozenset(_strip_accents(w) for w in COMMON_PASSWORDS) | {""}
+
+
+def _simple_run(piece: str) -> bool:
+    """A piece of three or more characters that is one character repeated, or a run of a
+    sequence (either way), or a repetition of a shorter piece («abcabc»)."""
+    if len(piece) < 3:
+        return False
+    if len(set(piece)) == 1 or piece in (piece + piece)[1:-1]:
+        return True
+    return any(piece in seq or piece in seq[::-1] for seq in _SEQUENCES)
+
+
+def _runs_needed(text: str) -> int:
+    """The fewest simple runs (:func:`_simple_run`) that make up ``text`` (a large number when
+    it cannot be made of them)."""
+    n = len(text)
+    best = [0] + [n + 10] * n
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 40), end - 2):
+            if best[start] + 1 < best[end] and _simple_run(text[start:end]):
+                best[end] = best[start] + 1
+    return best[n]
+
+
+def check_password(password: str, email: str = "") -> None:
+    """Raise :class:`AccessError` (Spanish) when ``password`` may not be set."""
+    problem = password_problem(password, email)
+    if problem is not None:
+        raise AccessError(problem, "Contraseña no aceptada")
+
+
+def hash_password(password: str, email: str = "") -> str:
+    """An argon2id hash of ``password``, once :func:`check_password` accepts it."""
+    check_password(password, email)
+    return str(_hasher().hash(password))
+
 
 def _hasher() -> Any:
     from argon2 import PasswordHasher
 
     return PasswordHasher()
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password`` (Spanish :class:`AccessError` if it is too short)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccessError(f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.")
-    return str(_hasher().hash(password))
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -215,7 +379,26 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-WRONG_CREDENTIALS = "Correo o contraseña incorrectos."
+_DUMMY_HASH: list[str] = []
+
+
+def _verify_nothing(password: str) -> None:
+    """Spend the time of a real check, so that a refusal without one (unknown account, locked)
+    takes as long as a wrong password and cannot tell which it was."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(str(_hasher().hash("tablero-dpd: no es una cuenta")))
+    _verify(_DUMMY_HASH[0], password)
+
+
+SIGN_IN_TITLE = "No se pudo ingresar"
+WRONG_CREDENTIALS = (
+    "Correo o contraseña incorrectos, o la cuenta está bloqueada por "
+    f"{MAX_FAILED_ATTEMPTS} intentos fallidos seguidos (se desbloquea sola en "
+    f"{int(LOCKOUT.total_seconds() // 60)} minutos, o un administrador la restablece)."
+)
+"""The one answer to every failed local sign-in: unknown account, wrong password, locked
+account, deactivated account. Telling them apart would let anyone find out which e-mails have
+an account."""
 
 
 def sign_in_local(
@@ -223,56 +406,46 @@ def sign_in_local(
 ) -> Access:
     """Check a local account's password, with lockout; every attempt is audited.
 
-    After :data:`MAX_FAILED_ATTEMPTS` failures in a row the account is locked for
-    :data:`LOCKOUT`; a locked account refuses even the right password. A wrong e-mail and a
-    wrong password get the same message.
+    Each attempt is counted (atomically, before its password is checked) so that parallel
+    attempts cannot slip past the count: after :data:`MAX_FAILED_ATTEMPTS` failures in a row
+    the account is locked for :data:`LOCKOUT`, and a locked account refuses even the right
+    password. Every failure gets the same message (:data:`WRONG_CREDENTIALS`), and the same
+    time; the audit log keeps the reason.
 
     Raises:
         AccessError: in Spanish, for any refusal.
     """
     now = now or datetime.now()
     email = normalize_email(email)
-    user = user_store.get_user(store, email)
-    if user is None or user.password_hash is None or not user.active:
+    claim = user_store.claim_sign_in(store, email, now=now, max_failures=MAX_FAILED_ATTEMPTS)
+    if claim.outcome != "check" or claim.password_hash is None:
+        _verify_nothing(password)
+        reason = (
+            "cuenta inexistente, sin contraseña o desactivada"
+            if claim.outcome == "unknown"
+            else "bloqueada"
+        )
         audit.record(
-            store,
-            email or "(vacío)",
-            "ingreso_fallido",
-            {"metodo": "local", "motivo": "cuenta inexistente, sin contraseña o desactivada"},
+            store, email or "(vacío)", "ingreso_fallido", {"metodo": "local", "motivo": reason}
         )
-        raise AccessError(WRONG_CREDENTIALS, "No se pudo ingresar")
-    if user.locked_until is not None and user.locked_until > now:
-        audit.record(store, email, "ingreso_fallido", {"metodo": "local", "motivo": "bloqueada"})
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise AccessError(
-            f"La cuenta está bloqueada por {MAX_FAILED_ATTEMPTS} intentos fallidos. Intente de "
-            f"nuevo en {minutes} minutos o pida a un administrador que la restablezca.",
-            "Cuenta bloqueada",
-        )
-    if not _verify(user.password_hash, password):
-        failures = (0 if user.locked_until is not None else user.failed_attempts) + 1
-        locked = now + LOCKOUT if failures >= MAX_FAILED_ATTEMPTS else None
-        user_store.update_user(
-            store,
-            email,
-            failed_attempts=failures,
-            locked_until=locked,
-            clear_lock=locked is None,
-        )
+        raise AccessError(WRONG_CREDENTIALS, SIGN_IN_TITLE)
+    success = _verify(claim.password_hash, password)
+    locked = user_store.settle_sign_in(
+        store,
+        email,
+        success=success,
+        now=now,
+        max_failures=MAX_FAILED_ATTEMPTS,
+        lockout=LOCKOUT,
+    )
+    if not success:
         audit.record(
             store,
             email,
             "ingreso_fallido",
-            {"metodo": "local", "intentos": failures, "bloqueada": locked is not None},
+            {"metodo": "local", "intentos": claim.attempt, "bloqueada": locked},
         )
-        if locked is not None:
-            raise AccessError(
-                f"La cuenta quedó bloqueada por {int(LOCKOUT.total_seconds() // 60)} minutos "
-                f"tras {MAX_FAILED_ATTEMPTS} intentos fallidos.",
-                "Cuenta bloqueada",
-            )
-        raise AccessError(WRONG_CREDENTIALS, "No se pudo ingresar")
-    user_store.update_user(store, email, failed_attempts=0, clear_lock=True)
+        raise AccessError(WRONG_CREDENTIALS, SIGN_IN_TITLE)
     access = access_for(store, email)
     audit.record(store, email, "ingreso", {"metodo": "local", **_scope_detail(access)})
     return access

@@ -3,8 +3,9 @@
 ``agregar`` creates (or replaces) an account with its role and scope; ``listar`` shows them;
 ``desactivar`` closes one (its history stays); ``restablecer`` sets a new password, clears a
 lockout and reactivates the account. Passwords are read without echo (or, for scripts, one
-line from standard input with ``--contrasena-stdin``) and stored as argon2id hashes. Every
-change is recorded in the audit log.
+line from standard input with ``--contrasena-stdin``), must pass the password policy
+(:func:`metrics.access.check_password`: length, no repetitions or keyboard runs, no common
+words) and are stored as argon2id hashes. Every change is recorded in the audit log.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         audit.record(store, actor, "usuario_desactivado", {"correo": email})
         print(f"Cuenta {email} desactivada.")
         return 0
-    hashed = hash_password(_read_password(args.contrasena_stdin))
+    hashed = hash_password(_read_password(args.contrasena_stdin), email)
     user_store.update_user(
         store, email, active=True, password_hash=hashed, failed_attempts=0, clear_lock=True
     )
@@ -157,7 +158,9 @@ def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
             + ", ".join(list(known_territories)[:10])
             + ("…" if len(known_territories) > 10 else "")
         )
-    hashed = None if args.sin_contrasena else hash_password(_read_password(args.contrasena_stdin))
+    hashed = (
+        None if args.sin_contrasena else hash_password(_read_password(args.contrasena_stdin), email)
+    )
     new = user_store.save_user(
         store,
         email=email,

@@ -6,10 +6,12 @@ only reads and writes rows. E-mails are stored in lower case.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
 
 import duckdb
 
@@ -157,6 +159,111 @@ def update_user(
             )
     except duckdb.Error as exc:
         raise StoreError(f"No se pudo actualizar el usuario {email}: {exc}") from exc
+
+
+_SIGN_IN_LOCKS: dict[str, threading.Lock] = {}
+_SIGN_IN_LOCKS_GUARD = threading.Lock()
+
+
+def _sign_in_lock(store: Store) -> threading.Lock:
+    """One lock per database file in this process: the app's sessions are threads of one
+    process, and DuckDB lets no other process open the file while this one holds it, so this
+    lock makes every change to the failure count a turn of its own (two sessions updating the
+    same row at once fail with DuckDB's «Conflict on update», and the attempt went uncounted)."""
+    key = store.path if store.path == ":memory:" else str(Path(store.path).resolve())
+    if key == ":memory:":
+        key = f":memory:{id(store)}"
+    with _SIGN_IN_LOCKS_GUARD:
+        return _SIGN_IN_LOCKS.setdefault(key, threading.Lock())
+
+
+Claim = Literal["unknown", "locked", "check"]
+
+
+@dataclass(frozen=True)
+class SignInClaim:
+    """What :func:`claim_sign_in` found: whether the password may be checked, and with what."""
+
+    outcome: Claim
+    password_hash: str | None = None
+    attempt: int = 0
+
+
+def claim_sign_in(store: Store, email: str, *, now: datetime, max_failures: int) -> SignInClaim:
+    """Count one sign-in attempt before its password is checked, in one atomic update.
+
+    ``unknown``: no active account with a password. ``locked``: locked now, or
+    ``max_failures`` attempts already counted and not yet cleared (attempts still being
+    checked count too), so this one is refused unchecked. ``check``: the password may be
+    checked; ``attempt`` is this attempt's number since the last success (an expired lock
+    starts again from 1). The count is never read and written in two steps, so parallel
+    attempts cannot overwrite each other's.
+    """
+    email = email.strip().lower()
+    try:
+        with _sign_in_lock(store):
+            cur = store.cursor()
+            try:
+                row = cur.execute(
+                    """
+                    UPDATE app_user SET
+                        failed_attempts = CASE
+                            WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1
+                            WHEN locked_until IS NOT NULL THEN failed_attempts
+                            ELSE failed_attempts + 1 END,
+                        locked_until = CASE
+                            WHEN locked_until IS NOT NULL AND locked_until <= ? THEN NULL
+                            ELSE locked_until END
+                    WHERE email = ? AND active AND password_hash IS NOT NULL
+                    RETURNING failed_attempts, locked_until, password_hash
+                    """,
+                    [now, now, email],
+                ).fetchone()
+            finally:
+                cur.close()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudo registrar el intento de ingreso: {exc}") from exc
+    if row is None:
+        return SignInClaim("unknown")
+    attempts, locked_until, password_hash = int(row[0]), row[1], str(row[2])
+    if locked_until is not None or attempts > max_failures:
+        return SignInClaim("locked", attempt=attempts)
+    return SignInClaim("check", password_hash, attempts)
+
+
+def settle_sign_in(
+    store: Store,
+    email: str,
+    *,
+    success: bool,
+    now: datetime,
+    max_failures: int,
+    lockout: timedelta,
+) -> bool:
+    """After a checked password: clear the count (success), or lock the account when the
+    failures counted reached ``max_failures``. Returns True if the account is locked now."""
+    email = email.strip().lower()
+    try:
+        with _sign_in_lock(store):
+            cur = store.cursor()
+            try:
+                if success:
+                    cur.execute(
+                        "UPDATE app_user SET failed_attempts = 0, locked_until = NULL, "
+                        "updated_at = current_timestamp WHERE email = ?",
+                        [email],
+                    )
+                    return False
+                row = cur.execute(
+                    "UPDATE app_user SET locked_until = coalesce(locked_until, ?) "
+                    "WHERE email = ? AND failed_attempts >= ? RETURNING locked_until",
+                    [now + lockout, email, max_failures],
+                ).fetchone()
+                return row is not None
+            finally:
+                cur.close()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudo registrar el intento de ingreso: {exc}") from exc
 
 
 def territory_schools(store: Store, territory_ids: Iterable[str]) -> list[int]:
