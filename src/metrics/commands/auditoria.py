@@ -17,7 +17,11 @@ from metrics.store import Store, audit
 
 NAME = "auditoria"
 HELP = "muestra el registro de auditoría (quién hizo qué y cuándo) y verifica su integridad"
-PERMISSION = "sees_audit"
+
+
+def required_permission(args: argparse.Namespace) -> str:
+    """Reading and verifying: whoever sees the log; re-anchoring it: an administrator."""
+    return "can_manage_users" if getattr(args, "reanclar", False) else "sees_audit"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verificar",
         action="store_true",
-        help="verifica la cadena de hashes e imprime el último hash (anótelo para comparar)",
+        help="verifica la cadena (firmas, secuencia y ancla) e imprime el último hash",
+    )
+    parser.add_argument(
+        "--reanclar",
+        action="store_true",
+        help="vuelve a anclar el registro si sus filas están íntegras pero su ancla falta o no "
+        "es válida (una base copiada o restaurada sin su archivo .audit); queda registrado",
     )
 
 
@@ -46,6 +56,9 @@ def _date(text: str | None, option: str) -> date | None:
 
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
+    if args.reanclar:
+        print(audit.reanchor(store, access_of(args).actor).message())
+        return 0
     if args.verificar:
         check = audit.verify_chain(store)
         print(check.message())

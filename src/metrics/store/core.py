@@ -21,7 +21,7 @@ import duckdb
 
 from metrics.errors import SchemaVersionError, StoreError, StoreLockedError
 from metrics.scope import Scope
-from metrics.store.schema import DATA_TABLES, LATEST_VERSION, MIGRATIONS
+from metrics.store.schema import AUDIT_KEYED_VERSION, DATA_TABLES, LATEST_VERSION, MIGRATIONS
 
 if TYPE_CHECKING:  # pandas is imported by DuckDB when a DataFrame is asked for: a CLI import
     import pandas as pd  # that never asks for one starts half a second sooner
@@ -189,6 +189,30 @@ class StoreInfo:
     labels: dict[str, str] = field(default_factory=lambda: dict(DATASET_LABELS))
 
 
+class WriteLock:
+    """The store's writer lock (re-entrant), which calls ``after`` when its outermost holder
+    leaves it: by then the transaction it guarded has committed or rolled back, and the audit
+    log anchors its new head outside the store (:func:`metrics.store.audit.seal`)."""
+
+    def __init__(self, after: Callable[[], None]) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._after = after
+
+    def __enter__(self) -> WriteLock:
+        self._lock.acquire()
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._depth == 1:
+                self._after()
+        finally:
+            self._depth -= 1
+            self._lock.release()
+
+
 class Store:
     """One DuckDB file. Open it with :func:`open_store`.
 
@@ -204,14 +228,24 @@ class Store:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         self._lock = threading.Lock()
-        self.write_lock = threading.RLock()
+        self.write_lock = WriteLock(self._after_write)
         """Held while appending to the audit log (its hash chain needs one writer at a time)."""
+        fresh = self.path == ":memory:" or not Path(self.path).exists()
         self._con = _connect(self.path)
         try:
+            before = _read_version(self._con)
             _migrate(self._con, self.path)
+            from metrics.store import audit
+
+            audit.start_anchor(self, new=fresh or before < AUDIT_KEYED_VERSION)
         except BaseException:
             self._con.close()
             raise
+
+    def _after_write(self) -> None:
+        from metrics.store import audit
+
+        audit.seal(self)
 
     # -- plumbing -------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:

@@ -358,7 +358,21 @@ SELECT 'pseudonym_scheme', CASE WHEN EXISTS (SELECT 1 FROM import_batch WHERE ki
     THEN 'hmac-sha256' ELSE 'amac-sha256' END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7_AUDIT_KEYED = """
+-- The audit log's keyed chain (issue 20): rows appended from this version on carry an
+-- HMAC-SHA256 keyed with a key derived from the store's secret key, and ids without gaps; older
+-- rows keep their plain SHA-256 and are verified by it. The log's length and last hash are
+-- anchored outside the database (<db>.audit, see metrics.store.audit), written when the store is
+-- created or reaches this version. The version itself is the point: older versions of Tablero
+-- DPD, which would append unkeyed rows, refuse to open the store from here on.
+COMMENT ON TABLE audit_log IS 'Append-only; rows keyed with HMAC-SHA256 from the keyed-chain '
+    'migration on, older rows plain SHA-256; length and end anchored in <db>.audit';
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7_AUDIT_KEYED)
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
 LATEST_VERSION = len(MIGRATIONS)
+
+AUDIT_KEYED_VERSION = MIGRATIONS.index(_V7_AUDIT_KEYED) + 1
+"""The schema version from which the audit log is keyed and anchored outside the store."""
