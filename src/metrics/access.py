@@ -451,6 +451,33 @@ def sign_in_local(
     return access
 
 
+def demo_refusal(store: Store) -> str | None:
+    """Why demo mode (``TABLERO_DEMO``) may not open this store without sign-in, in Spanish;
+    None when it holds only demo data (or nothing) and no accounts.
+
+    Demo mode gives everyone full access without signing in: only for the data the demo
+    generators wrote (``tablero demo``). A load of any other kind (a real file, even one
+    uploaded while in demo mode) or any user account makes the store a real one.
+    """
+    loads, accounts = user_store.demo_blockers(store)
+    if not loads and not accounts:
+        return None
+    parts = []
+    if loads:
+        parts.append(
+            f"{loads} carga{'s' if loads != 1 else ''} que no hizo el generador de demostración"
+        )
+    if accounts:
+        parts.append(f"{accounts} cuenta{'s' if accounts != 1 else ''} de usuario")
+    return (
+        "El modo demostración (TABLERO_DEMO) abre sin ingreso solo una base con datos de "
+        f"demostración, y esta tiene {' y '.join(parts)}: puede tener datos reales, así que "
+        "el tablero pide ingresar. Para ver esta base, ingrese con su cuenta (y quite "
+        "TABLERO_DEMO); para mirar la demostración, use una base creada con «tablero demo» "
+        "(por ejemplo, TABLERO_DB=data/demo.duckdb)."
+    )
+
+
 def sign_in_oidc(store: Store, email: str, provider: str = "") -> Access:
     """The access of a person the identity provider vouched for; unknown e-mails are refused.
 

@@ -26,11 +26,16 @@ def _clear_streamlit_caches() -> Iterator[None]:
     clear_caches()
 
 
+ADMIN = "admin@tablero.test"
+"""The administrator :func:`run_app_as_admin` signs in."""
+
+
 def run_app(db: Path, monkeypatch: pytest.MonkeyPatch, user: str | None = None) -> AppTest:
     """Run the app's entry point against the store at ``db``.
 
-    Without ``user``, in demo mode (no sign-in, full access); with ``user`` (an e-mail with an
-    account in the store), demo mode off and that person signed in.
+    Without ``user``, in demo mode (no sign-in, full access: only while the store holds demo
+    data alone, or nothing); with ``user`` (an e-mail with an account in the store), demo mode
+    off and that person signed in.
     """
     from metrics.ui.auth import sign_in_for_tests
 
@@ -44,3 +49,17 @@ def run_app(db: Path, monkeypatch: pytest.MonkeyPatch, user: str | None = None) 
             at.session_state[key] = value
     at.run()
     return at
+
+
+def run_app_as_admin(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """Run the app signed in as an administrator (an account :data:`ADMIN` is added to the
+    store if missing): for stores with loads of their own, which demo mode does not open."""
+    from metrics.access import hash_password
+    from metrics.store import open_store
+    from metrics.store.users import get_user, save_user
+
+    with open_store(db) as store:
+        if get_user(store, ADMIN) is None:  # a local account: the app then asks for sign-in
+            hashed = hash_password("una-clave-bien-larga")
+            save_user(store, email=ADMIN, name="Admin", role="administrador", password_hash=hashed)
+    return run_app(db, monkeypatch, user=ADMIN)

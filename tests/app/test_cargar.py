@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from metrics.indicators import facts_are_current
 from metrics.scope import Scope
 from metrics.store import open_store
-from tests.app.conftest import run_app
+from tests.app.conftest import run_app, run_app_as_admin
 
 SCHOOLS = b"rbd;nombre;comuna\n101;Escuela Uno;Arica\n202;Liceo Dos;Arica\n"
 BAD = b"rbd;nombre;comuna\n101;Escuela Uno;Arica\nabc;;Arica\n"
@@ -34,7 +34,8 @@ def test_good_file_lands_and_shows(store_path: Path, monkeypatch: pytest.MonkeyP
         assert store.query_df("SELECT rbd FROM school ORDER BY rbd")["rbd"].tolist() == [101, 202]
         # The indicators' facts were prepared right after the upload, not by the next page.
         assert facts_are_current(store)
-    home = run_app(store_path, monkeypatch)  # the import cleared the cached figures
+    # The import cleared the cached figures; a store with a real load asks for a sign-in.
+    home = run_app_as_admin(store_path, monkeypatch)
     assert {m.label: m.value for m in home.metric}["Establecimientos"] == "2"
 
 
@@ -61,7 +62,7 @@ def test_bad_file_is_refused_whole(store_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_undo_restores_the_store(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _upload(run_app(store_path, monkeypatch), "establecimientos.csv", SCHOOLS)
+    at = _upload(run_app_as_admin(store_path, monkeypatch), "establecimientos.csv", SCHOOLS)
     next(b for b in at.button if b.label.startswith("Cargar")).click().run()
     at.switch_page("pages/historial.py").run()
     assert at.dataframe[0].value["Archivo"].tolist() == ["establecimientos.csv"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from metrics.store import Store
-from tests.app.conftest import run_app
+from tests.app.conftest import run_app, run_app_as_admin
 from tests.conftest import SCHOOL_A
 
 
@@ -30,7 +30,7 @@ def test_home_counts_every_school(
     two_schools: Store, store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     two_schools.close()
-    at = run_app(store_path, monkeypatch)
+    at = run_app_as_admin(store_path, monkeypatch)  # its loads are not demo data
     assert not at.exception
     assert _metrics(at) == {
         "Establecimientos": "2",
@@ -55,7 +55,7 @@ def test_choosing_a_school_narrows_every_figure(
     two_schools: Store, store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     two_schools.close()
-    at = run_app(store_path, monkeypatch)
+    at = run_app_as_admin(store_path, monkeypatch)  # its loads are not demo data
     at.sidebar.selectbox(key="f_school").select(SCHOOL_A).run()
     assert not at.exception
     assert at.title[0].value == "Tablero DPD — Escuela a, 2024"
@@ -74,7 +74,7 @@ def test_a_territory_limits_the_schools_offered(
     two_schools: Store, store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     two_schools.close()
-    at = run_app(store_path, monkeypatch)
+    at = run_app_as_admin(store_path, monkeypatch)  # its loads are not demo data
     at.sidebar.selectbox(key="f_territory").select(f"comuna:{SCHOOL_A}").run()
     assert not at.exception
     assert at.sidebar.selectbox(key="f_school").options == [

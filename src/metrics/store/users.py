@@ -266,6 +266,33 @@ def settle_sign_in(
         raise StoreError(f"No se pudo registrar el intento de ingreso: {exc}") from exc
 
 
+DEMO_KIND = "demo"
+"""``import_batch.kind`` (with ``actor`` ``demo``) of the batches the demo generators write
+(:func:`metrics.demo.build_demo`, :func:`metrics.store.national.build_national`)."""
+
+
+def demo_blockers(store: Store) -> tuple[int, int]:
+    """What makes a store more than demo data: (its loads in force that the demo generators did
+    not write, its user accounts).
+
+    Targets set by hand (kind ``metas``) are not counted: they hold no personal data, and
+    setting one is part of trying the demo. Undone loads hold no rows and are not counted.
+    """
+    from metrics.store.targets import TARGET_BATCH_KIND
+
+    cur = store.cursor()
+    try:
+        row = cur.execute(
+            "SELECT (SELECT count(*) FROM import_batch WHERE undone_at IS NULL "
+            "AND NOT (kind = ? AND actor = ?) AND kind <> ?), (SELECT count(*) FROM app_user)",
+            [DEMO_KIND, DEMO_KIND, TARGET_BATCH_KIND],
+        ).fetchone()
+    finally:
+        cur.close()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 def territory_schools(store: Store, territory_ids: Iterable[str]) -> list[int]:
     """RBDs of the schools of these territories (through ``school_territory``)."""
     ids = sorted(set(territory_ids))

@@ -8,8 +8,9 @@ sign a user in by setting ``at.session_state[SESSION_USER] = "ana@escuela.cl"`` 
 
 Modes, decided by :func:`auth_mode`:
 
-- ``demo``: ``TABLERO_DEMO=1`` (set by ``make run``): no sign-in, full access. Never on real
-  data.
+- ``demo``: ``TABLERO_DEMO=1`` (set by ``make run``): no sign-in, full access, and only on a
+  store that holds demo data alone (:func:`metrics.access.demo_refusal`); on any other store
+  the variable is ignored with a Spanish notice, and sign-in is required.
 - ``cuentas``: OpenID Connect when ``.streamlit/secrets.toml`` has an ``[auth]`` section,
   and/or local accounts (``tablero usuarios agregar``) when the store has any.
 - none of them: the app refuses to start, with a Spanish message.
@@ -23,7 +24,7 @@ from typing import Any, Literal, NoReturn
 
 import streamlit as st
 
-from metrics.access import Access, access_for, sign_in_local, sign_in_oidc
+from metrics.access import Access, access_for, demo_refusal, sign_in_local, sign_in_oidc
 from metrics.config import ENV_DEMO_MODE
 from metrics.errors import AccessError
 from metrics.store import Store, audit
@@ -67,7 +68,7 @@ def oidc_providers() -> list[str]:
 
 def auth_mode(store: Store) -> Literal["demo", "cuentas"] | None:
     """How people get in (see the module docstring); None: the app must not start."""
-    if demo_mode():
+    if demo_mode() and demo_refusal(store) is None:
         return "demo"
     if oidc_providers() or count_local_accounts(store) > 0:
         return "cuentas"
@@ -96,9 +97,10 @@ def require_access(store: Store, *, navigation: bool = False) -> Access:
         access = Access.full(str(st.session_state.get("actor", "tablero")))
         st.session_state[_ACCESS] = access
         return access
+    refused = demo_refusal(store) if demo_mode() else None
     if mode is None:
         st.session_state.pop(_ACCESS, None)
-        _screen(lambda: st.error(NO_AUTH_MESSAGE, icon=":material/lock:"), navigation)
+        _screen(lambda: _no_auth(refused), navigation)
     email = st.session_state.get(SESSION_USER)
     if email:
         try:
@@ -106,7 +108,7 @@ def require_access(store: Store, *, navigation: bool = False) -> Access:
         except AccessError as exc:
             _forget()
             message = exc.message
-            _screen(lambda: _sign_in_form(store, message), navigation)
+            _screen(lambda: _sign_in_form(store, message, refused), navigation)
         st.session_state[_ACCESS] = access
         return access
     providers = oidc_providers()
@@ -120,7 +122,7 @@ def require_access(store: Store, *, navigation: bool = False) -> Access:
         st.session_state[_ACCESS] = access
         return access
     st.session_state.pop(_ACCESS, None)
-    _screen(lambda: _sign_in_form(store, None), navigation)
+    _screen(lambda: _sign_in_form(store, None, refused), navigation)
 
 
 def current_access() -> Access:
@@ -166,7 +168,15 @@ def _screen(render: Any, navigation: bool) -> NoReturn:
     raise AssertionError("unreachable")  # st.stop() raises
 
 
-def _sign_in_form(store: Store, notice: str | None) -> None:
+def _no_auth(demo_refused: str | None) -> None:
+    if demo_refused:
+        st.error(demo_refused, icon=":material/lock:")
+    st.error(NO_AUTH_MESSAGE, icon=":material/lock:")
+
+
+def _sign_in_form(store: Store, notice: str | None, demo_refused: str | None = None) -> None:
+    if demo_refused:
+        st.warning(demo_refused, icon=":material/science:")
     if notice:
         st.warning(notice, icon=":material/lock:")
     providers = oidc_providers()
