@@ -8,18 +8,31 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from metrics.access import hash_password
+from metrics.store import open_store
+from metrics.store.users import save_user
 from tests.browser.conftest import screenshot, start_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 SCHOOLS = "rbd;nombre;comuna\n91001;Escuela Nueva Esperanza;Puerto Aromo\n"
+ADMIN, PASSWORD = "admin@slep.cl", "una-clave-bien-larga"
 
 
 @pytest.fixture(scope="module")
 def own_server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("subida") / "copia.duckdb"
     db.write_bytes(demo_db.read_bytes())
-    proc, url = start_server(db)
+    # Signed in, not in demo mode: once a real file is loaded, demo mode no longer opens the store.
+    with open_store(db) as store:
+        save_user(
+            store,
+            email=ADMIN,
+            name="Admin",
+            role="administrador",
+            password_hash=hash_password(PASSWORD),
+        )
+    proc, url = start_server(db, demo=False)
     yield url
     proc.terminate()
     proc.wait(timeout=20)
@@ -31,6 +44,11 @@ def test_upload_a_schools_file(browser: object, own_server: str, tmp_path: Path)
     page = browser.new_page(viewport={"width": 1366, "height": 1000})  # type: ignore[attr-defined]
     try:
         page.goto(own_server)
+        expect(page.get_by_label("Correo electrónico")).to_be_visible(timeout=60_000)
+        page.get_by_label("Correo electrónico").fill(ADMIN)
+        page.get_by_label("Contraseña").fill(PASSWORD)
+        page.get_by_role("button", name="Ingresar").click()
+        expect(page.get_by_role("heading", level=1).first).to_be_visible(timeout=60_000)
         wait_for_app(page)
         page.get_by_test_id("stSidebarNav").get_by_text("Cargar datos").click()
         wait_for_app(page)
