@@ -57,8 +57,9 @@ def _date(text: str | None, option: str) -> date | None:
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     if args.reanclar:
-        print(audit.reanchor(store, access_of(args).actor).message())
-        return 0
+        check = audit.reanchor(store, access_of(args).actor)
+        print(check.message())
+        return 0 if check.ok else 2
     if args.verificar:
         check = audit.verify_chain(store)
         print(check.message())

@@ -126,13 +126,6 @@ def _key_for_path(path: str) -> bytes:
     return hashlib.sha256(b"tablero-dpd:audit-log:" + secret).digest()
 
 
-def _cursor_path(cur: duckdb.DuckDBPyConnection) -> str:
-    row = cur.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchone()
-    return str(row[0]) if row and row[0] else ":memory:"
-
-
 def append(
     cur: duckdb.DuckDBPyConnection, actor: str, action: str, detail: Mapping[str, Any]
 ) -> int:
@@ -142,10 +135,15 @@ def append(
     and a keyed hash. Returns the new row's id.
     """
     text = _detail_json(detail)
-    key = _key_for_path(_cursor_path(cur))
-    last = cur.execute("SELECT id, row_hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-    prev = str(last[1]) if last else GENESIS
-    row_id = int(last[0]) + 1 if last else 1
+    # One query for the last row and the database's path (the key lives beside it).
+    last = cur.execute(
+        "SELECT max(id), arg_max(row_hash, id), (SELECT path FROM duckdb_databases() "
+        "WHERE database_name = current_database()) FROM audit_log"
+    ).fetchone()
+    assert last is not None
+    key = _key_for_path(str(last[2]) if last[2] else ":memory:")
+    prev = str(last[1]) if last[0] is not None else GENESIS
+    row_id = int(last[0]) + 1 if last[0] is not None else 1
     # Microseconds are kept by TIMESTAMP; the hash sees the same value verify_chain reads back.
     logged_at = datetime.now().replace(tzinfo=None)
     cur.execute(
@@ -344,19 +342,24 @@ def start_anchor(store: Store, *, new: bool) -> None:
     (``new``), or when it has no anchor and nothing to protect yet (an empty log: a copy of
     the demo store, say). Never over an existing non-empty log without an anchor: that is
     what a deleted anchor looks like, and :func:`verify_chain` must say so."""
-    cur = store.cursor()
     try:
-        rows, last_id, last_hash = _head(cur)
-    finally:
-        cur.close()
-    key = _key_for_path(store.path)
-    if not new:
+        cur = store.cursor()
         try:
-            if _read_anchor(store, key) is not None or rows:
+            rows, last_id, last_hash = _head(cur)
+        finally:
+            cur.close()
+        key = _key_for_path(store.path)
+        if not new:
+            try:
+                if _read_anchor(store, key) is not None or rows:
+                    return
+            except _BadAnchorError:
                 return
-        except _BadAnchorError:
-            return
-    _write_anchor(store, Anchor(last_id + 1, rows, last_id, last_hash), key)
+        _write_anchor(store, Anchor(last_id + 1, rows, last_id, last_hash), key)
+    except (OSError, TableroError):
+        # A folder this user cannot write, or a malformed TABLERO_KEY: the store still opens
+        # for reading; verify_chain reports the missing anchor, and appends the key.
+        return
 
 
 def seal(store: Store) -> None:
