@@ -93,6 +93,7 @@ def test_parallel_wrong_guesses_are_all_counted_and_lock(store_path: Path) -> No
             range(1, MAX_FAILED_ATTEMPTS + 1)
         )
         assert sum(d.get("motivo") == "bloqueada" for d in details) == guesses + 1 - len(checked)
+        assert audit.verify_chain(store).ok  # parallel appends kept the chain whole
 
 
 def test_many_parallel_guesses_check_at_most_the_limit(store_path: Path) -> None:
@@ -176,6 +177,7 @@ def test_guesses_from_separate_processes_are_all_counted(store_path: Path) -> No
         assert sum("intentos" in d for d in details) == MAX_FAILED_ATTEMPTS
         with pytest.raises(AccessError):
             sign_in_local(store, EMAIL, PASSWORD)
+        assert audit.verify_chain(store).ok  # each process left the anchor at the end
 
 
 @pytest.mark.parametrize("case", ["unknown", "wrong", "locked", "inactive"])
