@@ -74,7 +74,7 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
-_UNSAFE_ON_A_TERMINAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\r(?!\n)")
+_UNSAFE_ON_A_TERMINAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
 
 
 class TerminalGuard:

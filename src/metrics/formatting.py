@@ -119,7 +119,7 @@ escapes cannot reach (``:tada:`` emoji, ``:streamlit:``, ``->`` arrows)."""
 _MD_ALWAYS = frozenset("\\`*_~[]$|&@")
 _MD_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MD_JOIN = re.compile(r"(?<=[<>=~-])(?=[<>=~-])|(?<=:)(?=[\w+-])")
-_MD_LINE_START = re.compile(r"[-+=#>]|\d+[.)]")
+_MD_LINE_START = re.compile(r"(?:[-+]|#{1,6}|\d{1,9}[.)])(?=\s|$)|>")
 _MD_WWW = re.compile(r"(?i)(?<![a-z0-9.])www\.")
 
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.cli import main
 from metrics.demo import CASE_SCHOOL_RBD, IMPROVING_COMMUNITY_ID, SLEP_ID
+from metrics.errors import StoreLockedError
 from metrics.formatting import escape_markdown
 from metrics.scope import Scope
 from metrics.store import open_store
@@ -81,7 +85,9 @@ def _check(at: AppTest) -> list[str]:
     return shown
 
 
-def _open(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None, **choices: object) -> AppTest:
+def _open(
+    db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None, **choices: object
+) -> AppTest:
     at = run_app(db, monkeypatch)
     for key, value in choices.items():
         at.sidebar.selectbox(key=key).select(value).run()
@@ -186,3 +192,39 @@ def test_an_uploaded_file_name_is_shown_as_text(
             assert not pattern.search(source), (what, source)
     assert f"**{escape_markdown(name)}**" in sources  # the file's card
     assert any(source.startswith(escape_markdown(name)) for source in sources)  # its verdict
+
+
+def test_a_locked_store_names_its_path_to_the_operator_and_not_to_a_web_user(
+    store_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """«Base de datos en uso» with another process holding the file: the CLI says which file;
+    the page does not (``metrics.ui.show_error``, as every page shows errors)."""
+    open_store(store_path).close()
+    script = (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+        "sys.stdin.read()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(store_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        with pytest.raises(StoreLockedError) as raised:
+            open_store(store_path)
+        assert str(store_path) in raised.value.message  # the operator's message names it
+        assert main(["info", "--db", str(store_path)]) == 2
+        assert str(store_path) in capsys.readouterr().err
+        at = run_app(store_path, monkeypatch)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    shown = " ".join(e.value for e in at.error)
+    assert "Base de datos en uso" in shown and "abierta por otro proceso" in shown
+    assert str(tmp_path) not in shown and store_path.name not in shown
