@@ -113,14 +113,14 @@ def count_label(n: int, singular: str, plural: str) -> str:
 # control characters. The page and the CLI use these two helpers wherever they show such text.
 
 _WORD_JOINER = "\u2060"
-"""Invisible and zero-width: it breaks the patterns Streamlit replaces in text that Markdown
-escapes cannot reach (``:tada:`` emoji, ``:streamlit:``, ``->`` arrows)."""
+"""Invisible and zero-width: it breaks the patterns Streamlit finds in text after Markdown is
+parsed, which escapes cannot reach: ``:tada:`` emoji, ``:streamlit:``, ``->`` arrows and
+GFM's links from bare ``http://``, ``www.`` and e-mail addresses (checked in Chromium)."""
 
 _MD_ALWAYS = frozenset("\\`*_~[]$|&@")
 _MD_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_MD_JOIN = re.compile(r"(?<=[<>=~-])(?=[<>=~-])|(?<=:)(?=[\w+-])")
+_MD_JOIN = re.compile(r"(?<=[<>=~-])(?=[<>=~-])|(?<=[:@])(?=\S)|(?<=[Ww][Ww][Ww])(?=\.)")
 _MD_LINE_START = re.compile(r"(?:[-+]|#{1,6}|\d{1,9}[.)])(?=\s|$)|>")
-_MD_WWW = re.compile(r"(?i)(?<![a-z0-9.])www\.")
 
 
 def escape_markdown(value: object) -> str:
@@ -129,20 +129,20 @@ def escape_markdown(value: object) -> str:
     Backslash-escapes what Markdown would act on — emphasis, code, links and images, HTML,
     entities, LaTeX (``$``), Streamlit's ``:red[...]`` directives, autolinks, a list or heading
     marker at the start — and puts a word joiner (U+2060, invisible) where Streamlit rewrites
-    text (emoji and icon shortcodes, ``->`` arrows). Line breaks and other control characters
-    become spaces; leading and trailing spaces go. Escape each piece of user text once, where it
-    is put into the Markdown of an element (titles, markdown, captions, alerts, labels, metric
-    values, tab and expander labels, ``st.segmented_control`` and ``st.radio`` options).
+    text (emoji and icon shortcodes, ``->`` arrows, bare URLs and e-mails). Line breaks and
+    other control characters become spaces; leading and trailing spaces go. Escape each piece
+    of user text once, where it is put into the Markdown of an element (titles, markdown,
+    captions, alerts, labels, metric values, tab and expander labels, ``st.segmented_control``
+    and ``st.radio`` options).
     ``st.selectbox``/``st.multiselect`` options and ``st.dataframe`` cells are plain text.
 
-    >>> escape_markdown("**x** [l](http://e.com) <img src=x>")
-    '\\*\\*x\\*\\* \\[l\\](http\\://e.com) \\<img src=x>'
+    >>> escape_markdown("**x** [l](u) <img src=x> :red[y]").replace("\u2060", "·")
+    '\\*\\*x\\*\\* \\[l\\](u) \\<img src=x> \\:·red\\[y\\]'
     >>> escape_markdown("Comunidad Lenguaje 1°B, 87,5 %")
     'Comunidad Lenguaje 1°B, 87,5 %'
     """
     text = _MD_CONTROLS.sub(" ", str(value)).strip()
     text = _MD_JOIN.sub(_WORD_JOINER, text)
-    www = {m.end() - 1 for m in _MD_WWW.finditer(text)}  # the «.» of «www.» (an autolink)
     out = []
     for i, ch in enumerate(text):
         nxt = text[i + 1] if i + 1 < len(text) else ""
@@ -150,7 +150,6 @@ def escape_markdown(value: object) -> str:
             ch in _MD_ALWAYS
             or (ch == "<" and (nxt.isascii() and (nxt.isalpha() or nxt in "/!?")))
             or (ch == ":" and nxt not in ("", " "))
-            or i in www
         ):
             out.append("\\")
         out.append(ch)

@@ -78,6 +78,35 @@ def test_streamlit_extensions_do_not_act(text: str, must_not_contain: list[str])
     assert out.replace("\\", "").replace("\u2060", "") == text
 
 
+# What Streamlit 1.67's StreamlitMarkdown finds in text nodes after parsing (from its bundle):
+# GFM's bare links and e-mails, emoji shortcodes, its logo, typographic arrows.
+_TEXT_NODE_PATTERNS = [
+    re.compile(r"(https?://|www(?=\.))([-.\w]+)", re.I),
+    re.compile(r"(?:^|(?<=\s)|(?<=[^\w\s]))([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)"),
+    re.compile(r":(?!material/|streamlit:)[\w+-][\w_+-]*:"),
+    re.compile(r":streamlit:"),
+    re.compile(r"(^|\s)(<->|->|<-|--|>=|<=|~=)(\s|$)"),
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://evil.cl/a.png https://x.cl www.evil.cl ana.b+c@evil.cl",
+        ":tada: :+1: :streamlit: :material_home: a -> b <- c <-> d -- e >= f <= g ~= h",
+    ],
+)
+def test_what_streamlit_finds_in_text_is_broken(text: str) -> None:
+    for pattern in _TEXT_NODE_PATTERNS:  # the patterns do find the raw text...
+        if pattern.search(text):
+            break
+    else:
+        raise AssertionError("no pattern applies")
+    node = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", escape_markdown(text))  # ...not the escaped
+    assert node.replace("\u2060", "") == text
+    assert not [p.pattern for p in _TEXT_NODE_PATTERNS if p.search(node)], node
+
+
 def test_escape_keeps_ordinary_text_as_it_is() -> None:
     for text in ("Escuela Los Aromos", "87,5 %", "3.540.980", "Meta: 3,0", "n < 10", "1°B"):
         assert escape_markdown(text) == text
