@@ -228,3 +228,22 @@ def test_a_locked_store_names_its_path_to_the_operator_and_not_to_a_web_user(
     shown = " ".join(e.value for e in at.error)
     assert "Base de datos en uso" in shown and "abierta por otro proceso" in shown
     assert str(tmp_path) not in shown and store_path.name not in shown
+
+
+def test_an_upload_error_names_no_server_path(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's own words about a broken CSV name the importer's work file on the server."""
+    from metrics.config import staging_root
+
+    at = run_app(store_path, monkeypatch)
+    at.switch_page("pages/cargar.py").run()
+    data = b'rbd;nombre;comuna\n101;"Escuela "Uno";Arica\r\n202;Liceo;Arica\n'
+    at.file_uploader[0].set_value([("comillas.csv", data, "text/csv")]).run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error) + " ".join(
+        str(m) for df in at.dataframe for m in df.value.get("qué hacer", [])
+    )
+    assert "comillas.csv" in shown  # the error is there, about this file
+    assert str(staging_root()) not in shown and "upload.csv" not in shown
+    assert not re.search(r"(?<![\w.:/])/(?:[\w.-]+/)+", shown), shown

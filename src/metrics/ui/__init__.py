@@ -112,6 +112,19 @@ def show_error(exc: TableroError) -> None:
     st.error(f"**{escape_markdown(exc.title)}.** {text}", icon=":material/error:")
 
 
+def report_table(report: Any, limit: int = 200) -> pd.DataFrame:
+    """A validation report's problems for the page (the first ``limit``), with no path on the
+    server in what they say to do (:func:`metrics.errors.redact_paths`)."""
+    from metrics.errors import redact_paths
+
+    table: pd.DataFrame = report.to_frame(limit=limit)
+    column = "qué hacer"
+    if column in table:
+        paths = [resolve_db_path()]
+        table[column] = [redact_paths(str(m), paths) for m in table[column]]
+    return table
+
+
 @st.cache_data(show_spinner=False, ttl=600)
 def load_info(_store: Store, store_path: str, scope: Scope) -> StoreInfo:
     """What the store holds in ``scope`` (cached; cleared after every import)."""

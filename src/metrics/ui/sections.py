@@ -46,6 +46,7 @@ from metrics.ui import (
     empty_state,
     load_communities,
     load_view,
+    report_table,
     show_chart,
     show_error,
     table_height,
@@ -913,11 +914,11 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
                 st.success(escape_markdown(report.summary()), icon=":material/check_circle:")
                 if report.warnings:
                     with st.expander(f"Advertencias ({len(report.warnings)})"):
-                        st.dataframe(report.to_frame(limit=200), hide_index=True, width="stretch")
+                        st.dataframe(report_table(report), hide_index=True, width="stretch")
                 ready.append((up, data, options))
             else:
                 st.error(escape_markdown(report.summary()), icon=":material/error:")
-                st.dataframe(report.to_frame(limit=200), hide_index=True, width="stretch")
+                st.dataframe(report_table(report), hide_index=True, width="stretch")
                 st.download_button(
                     "Descargar el informe con cada error (Excel)",
                     data=report.to_xlsx(),
