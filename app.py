@@ -31,7 +31,7 @@ def home() -> None:
     info = ui.load_info(store, store.path, selected)
     batches = ui.load_batches(store, store.path, selected)
 
-    st.title(f"Tablero DPD — {filters.label()}")
+    ui.page_title("Tablero DPD", filters)
     ui.demo_badge(batches)
     ui.standing_territory_note(store, scope, filters)
     if info.batches == 0:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from metrics import ui
 from metrics.errors import TableroError
+from metrics.formatting import escape_markdown
 from metrics.ui import presenting
 
 store, filters, scope = ui.page_setup()
@@ -54,7 +55,7 @@ except TableroError as exc:
     st.stop()
 
 if not projector:
-    title.title(f"Presentar al consejo — {pack.name}, {pack.year}")
+    title.title(f"Presentar al consejo — {escape_markdown(pack.name)}, {pack.year}")
 st.toggle(
     "Modo proyector (pantalla completa: oculta la barra lateral; F11 en el navegador)",
     key=presenting.PROJECTOR_KEY,

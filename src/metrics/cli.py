@@ -3,20 +3,29 @@
 Commands live in :mod:`metrics.commands`; this module parses arguments (with Spanish help and
 errors), resolves ``--db``, opens the store and turns every :class:`TableroError` into a Spanish
 message and a non-zero exit, never a traceback.
+
+Text that came from people (file names, names, cell values) is printed through
+:func:`metrics.formatting.terminal_text`, so it never acts on the terminal; on a terminal, the
+standard output and error also pass through :class:`TerminalGuard`, so that nothing a command
+prints (a CSV or JSON on the screen included) can carry an escape sequence to it.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
+from typing import Any, TextIO
 
 from metrics.access import Access, access_for, cli_actor
 from metrics.commands import COMMAND_MODULES, required_permission
 from metrics.config import resolve_db_path
 from metrics.errors import TableroError
+from metrics.formatting import terminal_lines, terminal_text
 from metrics.store import open_store
 
 EXIT_OK = 0
@@ -63,6 +72,47 @@ class _Parser(argparse.ArgumentParser):
             default=argparse.SUPPRESS,
             help="muestra esta ayuda y termina",
         )
+
+
+_UNSAFE_ON_A_TERMINAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+
+
+class TerminalGuard:
+    """A text stream that shows a terminal's control characters instead of sending them: every
+    C0 and C1 control but a line break and a tab (``\r`` only before ``\n``) is written as
+    :func:`~metrics.formatting.terminal_text` writes it. Everything else is the wrapped
+    stream's (``buffer`` too, for the binary template written to ``-``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(_UNSAFE_ON_A_TERMINAL.sub(lambda m: terminal_text(m.group()), text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _guarded_terminal() -> Iterator[None]:
+    """Standard output and error through :class:`TerminalGuard` while they are terminals."""
+    saved = sys.stdout, sys.stderr
+    if _is_terminal(sys.stdout):
+        sys.stdout = TerminalGuard(sys.stdout)
+    if _is_terminal(sys.stderr):
+        sys.stderr = TerminalGuard(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
 
 
 def _load_commands() -> list[ModuleType]:
@@ -115,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `tablero` with ``argv`` (default: the process arguments) and return the exit code."""
+    with _guarded_terminal():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -138,14 +193,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             store.close()
     except TableroError as exc:
-        print(f"Error: {exc.title}. {exc.message}", file=sys.stderr)
+        print(f"Error: {terminal_text(exc.title)}. {terminal_lines(exc.message)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("Interrumpido por el usuario.", file=sys.stderr)
         return 130
     except Exception as exc:
         print(
-            f"Error inesperado ({type(exc).__name__}): {exc}. No se modificaron los datos que "
+            f"Error inesperado ({type(exc).__name__}): {terminal_lines(exc)}. No se modificaron "
+            "los datos que "
             "no se alcanzaron a guardar; informe este mensaje al equipo de soporte.",
             file=sys.stderr,
         )

@@ -11,7 +11,7 @@ from datetime import date
 
 from metrics.commands import access_of
 from metrics.errors import TableroError
-from metrics.formatting import format_datetime
+from metrics.formatting import format_datetime, terminal_text
 from metrics.scope import Scope
 from metrics.store import Store, audit
 
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         return 0 if check.ok else 2
     if args.verificar:
         check = audit.verify_chain(store)
-        print(check.message())
+        print(terminal_text(check.message()))
         if check.ok:
             print(f"Último hash: {check.last_hash}")
         return 0 if check.ok else 2
@@ -83,9 +83,10 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     for r in rows.to_dict("records"):
         label = audit.ACTION_LABELS.get(str(r["action"]), str(r["action"]))
         detail = json.loads(str(r["detail"]))
-        text = ", ".join(f"{k}={v}" for k, v in detail.items() if k != "rbds")
+        text = terminal_text(", ".join(f"{k}={v}" for k, v in detail.items() if k != "rbds"))
+        actor = terminal_text(r["actor"])[:28]
         print(
-            f"{r['id']:>6}  {format_datetime(r['logged_at']):16}  {str(r['actor'])[:28]:28}  "
+            f"{r['id']:>6}  {format_datetime(r['logged_at']):16}  {actor:28}  "
             f"{label[:26]:26}  {text}"
         )
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from metrics.commands.importar import _actor
-from metrics.formatting import format_datetime, format_number
+from metrics.formatting import format_datetime, format_number, terminal_text
 from metrics.ingest import KIND_LABELS, undo_batch
 from metrics.scope import Scope
 from metrics.store import DATASET_LABELS, Store
@@ -50,11 +50,11 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         undone = r["undone_at"]
         state = f"  (deshecha {format_datetime(undone)})" if pd.notna(undone) else ""
         kind = KIND_LABELS.get(str(r["kind"]), str(r["kind"]))
-        period = str(r["period"] or "")[:9]
+        period = terminal_text(r["period"] or "")[:9]
         print(
             f"{r['id']:>4}  {format_datetime(r['created_at']):16}  {kind[:26]:26}  "
             f"{period:9}  {format_number(r['row_count']):>9}  "
             f"{format_number(r['rows_new']):>9}  {format_number(r['rows_replaced']):>8}  "
-            f"{str(r['actor'])[:10]:10}  {r['file_name']}{state}"
+            f"{terminal_text(r['actor'])[:10]:10}  {terminal_text(r['file_name'])}{state}"
         )
     return 0

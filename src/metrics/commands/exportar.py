@@ -14,7 +14,7 @@ from pathlib import Path
 from metrics.commands import access_of, prepare_indicators
 from metrics.commands.indicadores import parse_date
 from metrics.errors import TableroError
-from metrics.formatting import format_number
+from metrics.formatting import format_number, terminal_text
 from metrics.scope import Scope
 from metrics.store import Store, audit
 
@@ -95,7 +95,8 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     )
     seconds = format_number(time.perf_counter() - started, 1)
     print(
-        f"{PACK_FORMATS[args.formato][0]} de {pack.name} ({pack.year}) guardado en {out}: "
+        f"{PACK_FORMATS[args.formato][0]} de {terminal_text(pack.name)} ({pack.year}) guardado "
+        f"en {terminal_text(out)}: "
         + ("" if args.formato == "xlsx" else f"{len(pack.slides)} diapositivas, ")
         + f"{format_number(len(data) / 1024)} KB, en {seconds} s.",
         file=sys.stdout,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from metrics.commands import access_of
 from metrics.errors import TableroError
+from metrics.formatting import terminal_lines
+from metrics.formatting import terminal_text as shown
 from metrics.ingest import DATASETS, RefusedFileError, Report, import_file, read_mapping
 from metrics.scope import Scope
 from metrics.store import Store
@@ -106,25 +108,26 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         except RefusedFileError as exc:
             refused += 1
             report = exc.report
-            print(f"RECHAZADO: {report.summary()}", file=sys.stderr)
+            print(f"RECHAZADO: {shown(report.summary())}", file=sys.stderr)
             for note in report.notes:
-                print(f"  {note}", file=sys.stderr)
+                print(f"  {shown(note)}", file=sys.stderr)
             for line in report.lines():
-                print(f"  {line}", file=sys.stderr)
+                print(f"  {shown(line)}", file=sys.stderr)
             if args.informe:
-                print(f"  Informe: {_write_report(args.informe, name, report)}", file=sys.stderr)
+                target = _write_report(args.informe, name, report)
+                print(f"  Informe: {shown(target)}", file=sys.stderr)
             continue
         except TableroError as exc:
             refused += 1
-            print(f"RECHAZADO: {exc.message}", file=sys.stderr)
+            print(f"RECHAZADO: {terminal_lines(exc.message)}", file=sys.stderr)
             continue
-        print(result.summary())
+        print(shown(result.summary()))
         for note in result.report.notes:
-            print(f"  {note}")
+            print(f"  {shown(note)}")
         for line in result.report.lines(limit=10):
-            print(f"  {line}")
+            print(f"  {shown(line)}")
         if args.informe and result.report.warning_count:
-            print(f"  Informe: {_write_report(args.informe, name, result.report)}")
+            print(f"  Informe: {shown(_write_report(args.informe, name, result.report))}")
     if refused:
         print(
             f"{refused} de {len(args.archivos)} archivo(s) rechazado(s); no se guardó nada de "

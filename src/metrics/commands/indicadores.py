@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 from metrics.catalog import INDICATORS, SCOPE_KINDS
 from metrics.commands import prepare_indicators
 from metrics.errors import TableroError
-from metrics.formatting import format_number, format_percent, format_points
+from metrics.formatting import format_number, format_percent, format_points, terminal_text
 from metrics.scope import Scope
 from metrics.store import Store
 
@@ -147,14 +147,17 @@ def to_json(df: pd.DataFrame) -> str:
 
 
 def to_csv(df: pd.DataFrame) -> str:
-    """CSV as Excel in Chile opens it: ``;`` separator and decimal comma."""
+    """CSV as Excel in Chile opens it: ``;`` separator and decimal comma; text a spreadsheet
+    would run as a formula (an id written ``=HYPERLINK(…)``) starts with ``'``."""
+    from metrics.export import neutralise_formulas
+
     plain = _plain(df)
     floats = plain.select_dtypes(include="float").columns
     plain[floats] = plain[floats].round(DECIMALS)
     if "concluyente" in plain:
         plain["concluyente"] = plain["concluyente"].map({True: "sí", False: "no"}).astype(object)
     buf = io.StringIO()
-    plain.to_csv(buf, sep=";", decimal=",", index=False, lineterminator="\r\n")
+    neutralise_formulas(plain).to_csv(buf, sep=";", decimal=",", index=False, lineterminator="\r\n")
     return buf.getvalue()
 
 
@@ -174,8 +177,8 @@ def to_table(df: pd.DataFrame) -> str:
             [
                 ind.name,
                 str(rec["alcance"]),
-                str(rec["alcance_id"]),
-                str(rec["periodo"]),
+                terminal_text(rec["alcance_id"]),
+                terminal_text(rec["periodo"]),
                 "n < mín." if rec["estado"] == "suprimido" else _value(rec["valor"], unit, dec),
                 "–" if _missing(rec["n"]) else format_number(int(rec["n"])),
                 _value(rec["linea_base"], unit, dec)

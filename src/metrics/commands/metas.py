@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from metrics.commands import access_of
 from metrics.errors import TableroError, UploadError
-from metrics.formatting import format_number
+from metrics.formatting import format_number, terminal_text
 from metrics.scope import Scope
 from metrics.store import Store
 
@@ -122,11 +122,12 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
 
 
 def _export(store: Store, scope: Scope, path: Path) -> int:
+    from metrics.export import neutralise_formulas
     from metrics.indicators import export_targets
 
     df = export_targets(store, scope)
     buf = io.StringIO()
-    df.to_csv(buf, sep=";", decimal=",", index=False, lineterminator="\r\n")
+    neutralise_formulas(df).to_csv(buf, sep=";", decimal=",", index=False, lineterminator="\r\n")
     try:
         path.write_text(buf.getvalue(), encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -166,11 +167,28 @@ def read_targets_file(path: Path) -> tuple[list[dict[str, str]], bytes]:
     names = [_HEADER_ALIASES.get(h, h) for h in header]
     rows = []
     for cells in reader:
-        rec = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(names) if name}
+        rec = {
+            name: _unquote(cells[i]) if i < len(cells) else ""
+            for i, name in enumerate(names)
+            if name
+        }
         rows.append(rec)
     if not rows:
         rows = [dict.fromkeys(names, "")]
     return rows, data
+
+
+def _unquote(cell: str) -> str:
+    """A cell as it was before :func:`metrics.export.neutralise_formulas` protected it: the
+    ``'`` that export puts before ``=``, ``+``, ``-``, ``@`` goes, so export and import round
+    trip.
+
+    >>> _unquote("'=HYPERLINK(1)"), _unquote("'Lectura"), _unquote("-4,0")
+    ('=HYPERLINK(1)', "'Lectura", '-4,0')
+    """
+    from metrics.export import looks_like_formula
+
+    return cell[1:] if cell.startswith("'") and looks_like_formula(cell[1:]) else cell
 
 
 def _normalise(header: str) -> str:
@@ -192,11 +210,11 @@ def _import(store: Store, scope: Scope, path: Path, actor: str) -> int:
         actor=actor,
     )
     print(
-        f"Metas importadas desde {path.name} (carga {result.batch_id}): "
+        f"Metas importadas desde {terminal_text(path.name)} (carga {result.batch_id}): "
         f"{format_number(result.written)} guardadas, {format_number(result.deleted)} eliminadas."
     )
     for warning in result.warnings:
-        print(f"Advertencia: {warning}.")
+        print(f"Advertencia: {terminal_text(warning)}.")
     return 0
 
 
@@ -247,7 +265,7 @@ def _baseline_table(df: pd.DataFrame) -> str:
         else:
             origin = "sin comunidades"
         year = "–" if pd.isna(rec["anio_base"]) else str(int(rec["anio_base"]))
-        lines.append((str(rec["rbd"]), str(rec["nombre"]), year, origin))
+        lines.append((str(rec["rbd"]), terminal_text(rec["nombre"]), year, origin))
     widths = [max(len(r[i]) for r in lines) for i in range(4)]
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in lines

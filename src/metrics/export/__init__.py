@@ -8,7 +8,15 @@ from metrics.export.tables import (
     frame_csv,
     frame_xlsx,
     looks_like_formula,
+    neutralise_formulas,
     write_text_safely,
 )
 
-__all__ = ["chart_png", "frame_csv", "frame_xlsx", "looks_like_formula", "write_text_safely"]
+__all__ = [
+    "chart_png",
+    "frame_csv",
+    "frame_xlsx",
+    "looks_like_formula",
+    "neutralise_formulas",
+    "write_text_safely",
+]

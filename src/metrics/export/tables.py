@@ -3,7 +3,8 @@
 - PNG: rendered by vl-convert from the chart's Vega-Lite spec (no browser needed); a chart
   sized to its container gets a fixed width, since a file has no container.
 - CSV: what Chilean Excel opens correctly by double click: ``;`` separator, decimal comma,
-  UTF-8 with BOM.
+  UTF-8 with BOM; text that a spreadsheet would run as a formula gets a leading ``'``
+  (:func:`neutralise_formulas`, also used by every CSV the ``tablero`` command writes).
 - XLSX: openpyxl, a bold header and frozen first row; any text that a spreadsheet would take as
   a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is written as
   text, never as a formula.
@@ -48,13 +49,28 @@ def frame_csv(frame: pd.DataFrame) -> bytes:
     >>> frame_csv(pd.DataFrame({"c": ["=1+1", "Lectura"]})).decode("utf-8-sig").split()
     ['c', "'=1+1", 'Lectura']
     """
-    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if text_cols:
-        frame = frame.copy()
-        for c in text_cols:
-            frame[c] = frame[c].map(lambda v: f"'{v}" if looks_like_formula(v) else v)
-    text = frame.to_csv(index=False, sep=";", decimal=",", date_format="%d-%m-%Y")
+    text = neutralise_formulas(frame).to_csv(
+        index=False, sep=";", decimal=",", date_format="%d-%m-%Y"
+    )
     return ("\ufeff" + text).encode("utf-8")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` for a CSV: every text cell a spreadsheet would run as a formula (see
+    :func:`looks_like_formula`) gets a leading ``'``. Numbers stay numbers: only text is
+    touched, so a negative value is written ``-4,0`` and Excel reads it as the number it is.
+
+    >>> safe = neutralise_formulas(pd.DataFrame({"c": ["+cmd|' /C calc'!A0", "L"], "v": [-4.0, 1]}))
+    >>> safe["c"].tolist(), safe["v"].tolist()
+    (["'+cmd|' /C calc'!A0", 'L'], [-4.0, 1.0])
+    """
+    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if not text_cols:
+        return frame
+    frame = frame.copy()
+    for c in text_cols:
+        frame[c] = frame[c].map(lambda v: f"'{v}" if looks_like_formula(v) else v)
+    return frame
 
 
 def looks_like_formula(value: Any) -> bool:

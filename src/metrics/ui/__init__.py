@@ -19,7 +19,7 @@ from metrics.access import PERMISSION_REFUSALS, Access
 from metrics.config import resolve_db_path
 from metrics.errors import AccessError, TableroError
 from metrics.filters import Filters
-from metrics.formatting import format_datetime, format_number
+from metrics.formatting import escape_markdown, format_datetime, format_number
 from metrics.scope import Scope
 from metrics.store import Store, StoreInfo, open_store
 
@@ -102,8 +102,27 @@ def pages_for(pages: dict[str, list[Any]], access: Access) -> dict[str, list[Any
 
 
 def show_error(exc: TableroError) -> None:
-    """A Spanish error box with the error's title and message, never a traceback."""
-    st.error(f"**{exc.title}.** {exc.message}", icon=":material/error:")
+    """A Spanish error box with the error's title and message, never a traceback.
+
+    The message is shown as text (file names and cell values in it never act as Markdown),
+    line by line, and without paths on the server (:meth:`TableroError.public_message`).
+    """
+    lines = exc.public_message([resolve_db_path()]).split("\n")
+    text = "  \n".join(escape_markdown(line) for line in lines)
+    st.error(f"**{escape_markdown(exc.title)}.** {text}", icon=":material/error:")
+
+
+def report_table(report: Any, limit: int = 200) -> pd.DataFrame:
+    """A validation report's problems for the page (the first ``limit``), with no path on the
+    server in what they say to do (:func:`metrics.errors.redact_paths`)."""
+    from metrics.errors import redact_paths
+
+    table: pd.DataFrame = report.to_frame(limit=limit)
+    column = "qué hacer"
+    if column in table:
+        paths = [resolve_db_path()]
+        table[column] = [redact_paths(str(m), paths) for m in table[column]]
+    return table
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -510,7 +529,7 @@ def standing_territory_note(store: Store, scope: Scope, filters: Filters) -> Non
     kind = TERRITORY_KINDS.get(str(rec["kind"]), "")
     st.caption(
         f":material/info: Los indicadores de «Todos los establecimientos» son los de "
-        f"{kind} {rec['name']} ({format_number(int(rec['schools']))} de "
+        f"{kind} {escape_markdown(rec['name'])} ({format_number(int(rec['schools']))} de "
         f"{format_number(total)} establecimientos), el territorio con más establecimientos. "
         "Elija otro territorio o un establecimiento en la barra lateral."
     )
@@ -518,7 +537,7 @@ def standing_territory_note(store: Store, scope: Scope, filters: Filters) -> Non
 
 def page_title(moment: str, filters: Filters) -> None:
     """ "Impacto — Escuela Los Aromos, 2024"."""
-    st.title(f"{moment} — {filters.label()}")
+    st.title(f"{moment} — {escape_markdown(filters.label())}")
 
 
 def indicator_metrics(rows: pd.DataFrame, codes: list[str]) -> None:
@@ -640,9 +659,9 @@ def chart_card(
     from metrics.export import frame_csv, frame_xlsx
 
     with st.container(border=True):
-        st.markdown(f"**{headline}**")
+        st.markdown(f"**{escape_markdown(headline)}**")
         show_chart(chart)
-        st.caption(caption)
+        st.caption(escape_markdown(caption))
         c1, c2, c3, _ = st.columns([1, 1, 1, 2])
         download(
             c1,
@@ -670,7 +689,7 @@ def chart_card(
 def empty_state(missing: str) -> None:
     """Say which data is missing and how to load it — never a blank chart."""
     st.info(
-        f"**Faltan datos:** {missing} Cárguelos con `tablero importar` (o cree la "
+        f"**Faltan datos:** {escape_markdown(missing)} Cárguelos con `tablero importar` (o cree la "
         "demostración con `tablero demo`) y vuelva a esta página.",
         icon=":material/info:",
     )

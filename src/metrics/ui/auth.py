@@ -27,8 +27,10 @@ import streamlit as st
 from metrics.access import Access, access_for, demo_refusal, sign_in_local, sign_in_oidc
 from metrics.config import ENV_DEMO_MODE
 from metrics.errors import AccessError
+from metrics.formatting import escape_markdown
 from metrics.store import Store, audit
 from metrics.store.users import count_local_accounts
+from metrics.ui import show_error
 
 SESSION_USER = "tablero_usuario"
 """Session key holding the signed-in person's e-mail (never a widget key)."""
@@ -178,7 +180,7 @@ def _sign_in_form(store: Store, notice: str | None, demo_refused: str | None = N
     if demo_refused:
         st.warning(demo_refused, icon=":material/science:")
     if notice:
-        st.warning(notice, icon=":material/lock:")
+        st.warning(escape_markdown(notice), icon=":material/lock:")
     providers = oidc_providers()
     for provider in providers:
         label = PROVIDER_LABELS.get(provider, provider.capitalize())
@@ -198,7 +200,7 @@ def _sign_in_form(store: Store, notice: str | None, demo_refused: str | None = N
     try:
         access = sign_in_local(store, email, password)
     except AccessError as exc:
-        st.error(f"**{exc.title}.** {exc.message}", icon=":material/error:")
+        show_error(exc)
         return
     st.session_state[SESSION_USER] = access.actor
     st.session_state[_ACCESS] = access
@@ -206,7 +208,7 @@ def _sign_in_form(store: Store, notice: str | None, demo_refused: str | None = N
 
 
 def _oidc_refusal(message: str) -> None:
-    st.error(message, icon=":material/block:")
+    st.error(escape_markdown(message), icon=":material/block:")
     if st.button("Salir", icon=":material/logout:"):
         st.logout()
 
@@ -216,7 +218,7 @@ def account_box(store: Store, access: Access) -> None:
     if access.role is None:
         return
     with st.sidebar:
-        st.caption(f":material/person: {access.label}")
+        st.caption(f":material/person: {escape_markdown(access.label)}")
         if st.button("Salir", icon=":material/logout:", key="salir"):
             audit.record(store, access.actor, "salida", {})
             _forget()

@@ -8,13 +8,13 @@ projector and what it takes home say the same thing.
 from __future__ import annotations
 
 from datetime import date
-from html import escape
 from typing import Any
 
 import streamlit as st
 
 from metrics.errors import TableroError
 from metrics.filters import Filters
+from metrics.formatting import escape_html as escape
 from metrics.packs import NothingToPresent, Pack, Slide, build_pack
 from metrics.scope import Scope
 from metrics.store import Store

@@ -18,7 +18,13 @@ from metrics import charts
 from metrics.catalog import INDICATORS
 from metrics.errors import TableroError
 from metrics.filters import Filters
-from metrics.formatting import format_date, format_month, format_number, format_percent
+from metrics.formatting import (
+    escape_markdown,
+    format_date,
+    format_month,
+    format_number,
+    format_percent,
+)
 from metrics.presentation import (
     SHORT_NAMES,
     bullet_frame,
@@ -40,6 +46,7 @@ from metrics.ui import (
     empty_state,
     load_communities,
     load_view,
+    report_table,
     show_chart,
     show_error,
     table_height,
@@ -129,7 +136,7 @@ def target_form(
     if not current_access().can_set_targets:
         return
     with st.form("meta", border=True):
-        st.markdown(f"**Fijar o cambiar una meta — {place}**")
+        st.markdown(f"**Fijar o cambiar una meta — {escape_markdown(place)}**")
         codes = list(INDICATORS)
         c1, c2, c3 = st.columns([3, 1, 1])
         code = c1.selectbox("Indicador", codes, format_func=lambda c: INDICATORS[c].name)
@@ -172,14 +179,14 @@ def target_form(
         )
     except TargetFileError as exc:
         for issue in exc.issues:
-            st.error(f"{issue}")
+            st.error(escape_markdown(issue))
         return
     except TableroError as exc:
         show_error(exc)
         return
     clear_caches()
     for warning in getattr(result, "warnings", []) or []:
-        st.warning(str(warning))
+        st.warning(escape_markdown(warning))
     st.success(
         f"Meta guardada: {INDICATORS[code].name} = "
         f"{format_indicator_value(INDICATORS[code], value)} para {int(deadline)}."
@@ -454,7 +461,9 @@ def perception_section(
         empty_state("no hay respuestas de encuestas de percepción para esta selección.")
         return
     waves = counts.drop_duplicates("wave").sort_values("wave_date")["wave"].tolist()
-    wave = st.segmented_control("Ola de la encuesta", waves, default=waves[-1], key="ola")
+    wave = st.segmented_control(
+        "Ola de la encuesta", waves, default=waves[-1], key="ola", format_func=escape_markdown
+    )
     wave = wave or waves[-1]
     kinds = sorted(counts["respondent_kind"].unique())
     kind = (
@@ -463,7 +472,7 @@ def perception_section(
             kinds,
             default=kinds[0],
             key="encuestados",
-            format_func=lambda k: RESPONDENT_NAMES.get(k, k),
+            format_func=lambda k: RESPONDENT_NAMES.get(k) or escape_markdown(k),
         )
         or kinds[0]
     )
@@ -872,7 +881,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
     for up in files:
         data = up.getvalue()
         with st.container(border=True):
-            st.markdown(f"**{up.name}**")
+            st.markdown(f"**{escape_markdown(up.name)}**")
             if up.file_id in done:
                 st.success("Ya se cargó en esta sesión.", icon=":material/check:")
                 continue
@@ -884,13 +893,14 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
             options: dict[str, Any] = {}
             c1, c2 = st.columns([2, 1])
             c1.markdown(
-                f"Tipo detectado: **{detection.kind_label}** · formato: "
-                f"{detection.format_label} · codificación {detection.encoding}"
+                f"Tipo detectado: **{escape_markdown(detection.kind_label)}** · formato: "
+                f"{escape_markdown(detection.format_label)} · codificación "
+                f"{escape_markdown(detection.encoding)}"
             )
             if len(detection.sheets) > 1:
                 options["sheet"] = c2.selectbox("Hoja", detection.sheets, key=f"hoja_{up.file_id}")
             for note in detection.notes:  # the ignored columns among them
-                st.caption(note)
+                st.caption(escape_markdown(note))
             if detection.needs_mapping:
                 mapping = _mapping_editor(detection, up.file_id)
                 if mapping is None:
@@ -901,14 +911,14 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
                     st.dataframe(detection.preview, hide_index=True, width="stretch")
             report = ingest.validate(data, up.name, **options)
             if report.ok:
-                st.success(report.summary(), icon=":material/check_circle:")
+                st.success(escape_markdown(report.summary()), icon=":material/check_circle:")
                 if report.warnings:
                     with st.expander(f"Advertencias ({len(report.warnings)})"):
-                        st.dataframe(report.to_frame(limit=200), hide_index=True, width="stretch")
+                        st.dataframe(report_table(report), hide_index=True, width="stretch")
                 ready.append((up, data, options))
             else:
-                st.error(report.summary(), icon=":material/error:")
-                st.dataframe(report.to_frame(limit=200), hide_index=True, width="stretch")
+                st.error(escape_markdown(report.summary()), icon=":material/error:")
+                st.dataframe(report_table(report), hide_index=True, width="stretch")
                 st.download_button(
                     "Descargar el informe con cada error (Excel)",
                     data=report.to_xlsx(),
@@ -928,7 +938,8 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
     for i, (up, data, options) in enumerate(ready):
 
         def step(fraction: float, message: str, i: int = i, name: str = up.name) -> None:
-            bar.progress(min(1.0, (i + fraction) / len(ready)), text=f"{name}: {message}")
+            text = escape_markdown(f"{name}: {message}")
+            bar.progress(min(1.0, (i + fraction) / len(ready)), text=text)
 
         try:
             result = ingest.import_file(
@@ -939,7 +950,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
             continue
         done.add(up.file_id)
         imported += result.batch_id is not None
-        st.success(result.summary(), icon=":material/check_circle:")
+        st.success(escape_markdown(result.summary()), icon=":material/check_circle:")
     if imported:
         data_changed(store, bar)
     else:
