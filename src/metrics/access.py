@@ -149,8 +149,12 @@ def scope_of(store: Store, role: Role, schools: Iterable[int], territories: Iter
     if role is Role.ADMINISTRADOR:
         return Scope.all()
     rbds = {int(r) for r in schools}
+    territories = list(territories)
     rbds.update(user_store.territory_schools(store, territories))
-    return Scope.schools(rbds)
+    # A supervisor administers its own territories: only it (or an administrator) may move
+    # schools in or out of them. A school team administers none.
+    administered = territories if role is Role.SUPERVISOR else []
+    return Scope(frozenset(rbds), frozenset(administered))
 
 
 def access_for(store: Store, email: str) -> Access:
@@ -306,6 +310,28 @@ def _scope_detail(access: Access) -> dict[str, Any]:
     if not access.scope.is_all:
         detail["rbds"] = sorted(access.scope.rbds or ())
     return detail
+
+
+def territory_change_message(changes: Iterable[tuple[int, str, bool]]) -> str:
+    """The refusal of an upload that would move schools in or out of territories the user does
+    not administer (see :meth:`~metrics.scope.Scope.administers`).
+
+    >>> territory_change_message([(90001, "deprov:901", False), (90001, "deprov:902", True)])[:60]
+    'El archivo cambiaría los territorios de establecimientos: RB'
+    """
+    shown = sorted(set(changes))
+    parts = [
+        f"RBD {rbd} {'entraría a' if joined else 'saldría de'} {territory}"
+        for rbd, territory, joined in shown[:10]
+    ]
+    more = f" y {len(shown) - 10} cambio(s) más" if len(shown) > 10 else ""
+    return (
+        "El archivo cambiaría los territorios de establecimientos: "
+        + "; ".join(parts)
+        + f"{more}. Solo un administrador, o el supervisor de esos territorios, puede cambiar a "
+        "qué territorio pertenece un establecimiento. No se cargó nada; deje esas celdas como "
+        "están en la base (o vacías) o pida el cambio a un administrador."
+    )
 
 
 def outside_message(outside: Iterable[int]) -> str:

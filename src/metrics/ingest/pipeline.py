@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from metrics.access import outside_message
+from metrics.access import outside_message, territory_change_message
 from metrics.errors import AccessError, UploadError
 from metrics.formatting import count_label, format_number
 from metrics.ingest.datasets import DATASETS
 from metrics.ingest.formats import (
+    NOT_IMPORTED,
     Binding,
     Col,
     Const,
@@ -370,7 +371,9 @@ def detect(
     with open_table(source, name, sheet=sheet) as table:
         plan = _plan(table, store, kind, mapping, rbd, wave, None)
         preview = _preview(table, plan)
-        recognised = not any(i.message.startswith("no se reconoce") for i in plan.issues)
+        recognised = plan.format not in NOT_IMPORTED and not any(
+            i.message.startswith("no se reconoce") for i in plan.issues
+        )
         return Detection(
             file=table.name,
             kind=plan.dataset.kind if recognised else None,
@@ -402,6 +405,15 @@ class _OutsideScopeError(Exception):
     def __init__(self, rbds: list[int]) -> None:
         super().__init__(rbds)
         self.rbds = rbds
+
+
+class _TerritoryChangeError(Exception):
+    """Raised inside the transaction to roll back a file that would move schools in or out of
+    territories the user does not administer."""
+
+    def __init__(self, changes: list[tuple[int, str, bool]]) -> None:
+        super().__init__(changes)
+        self.changes = changes
 
 
 def import_file(
@@ -442,6 +454,12 @@ def import_file(
         report = _start_report(table, plan)
         if report.error_count:
             raise RefusedFileError(report)
+        if plan.dataset.kind == "slep" and scope is not None and not scope.is_all:
+            raise AccessError(
+                "Solo un administrador carga el listado de SLEP: define a qué SLEP pertenecen "
+                "los establecimientos de muchas comunas. No se cargó nada.",
+                "Carga rechazada",
+            )
         cur = store.cursor()
         try:
             duplicate = sql.find_duplicate(cur, plan.dataset.kind, table.file_hash)
@@ -507,6 +525,13 @@ def import_file(
                         outside = [r for r in schools if not scope.allows(r)]
                         if outside:
                             raise _OutsideScopeError(outside)
+                        # Writes are scoped like reads: which territories a school belongs to
+                        # changes only by whoever administers those territories.
+                        foreign = [
+                            c for c in written.territory_changes if not scope.administers(c[1])
+                        ]
+                        if foreign:
+                            raise _TerritoryChangeError(foreign)
                     audit.append(
                         cur,
                         actor,
@@ -559,6 +584,24 @@ def import_file(
                     },
                 )
                 raise AccessError(outside_message(exc.rbds), "Carga rechazada") from None
+            except _TerritoryChangeError as exc:
+                audit.record(
+                    store,
+                    actor,
+                    "carga_rechazada",
+                    {
+                        "archivo": table.name,
+                        "sha256": table.file_hash,
+                        "tipo": plan.dataset.kind,
+                        "motivo": "cambia territorios que no administra",
+                        "cambios": [
+                            {"rbd": r, "territorio": t, "entra": j} for r, t, j in exc.changes
+                        ],
+                    },
+                )
+                raise AccessError(
+                    territory_change_message(exc.changes), "Carga rechazada"
+                ) from None
         finally:
             if stage is not None:
                 stage.drop()
