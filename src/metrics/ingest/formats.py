@@ -380,7 +380,7 @@ def build_plan(
         # school list gave one «fila repetida» per row).
         shown = DATASETS[kind] if kind in DATASETS else DATASETS["pruebas"]
         plan = Plan(shown, fmt, FORMAT_LABELS[fmt], [], set(), [])
-        plan.issues = [Issue(file, 1, "A", headers[0] if headers else "", NOT_IMPORTED[fmt])]
+        plan.issues = [Issue(file, 1, "A", "", NOT_IMPORTED[fmt])]
         return plan
     if fmt is not None and kind is not None and _FORMAT_KIND[fmt] != kind:
         fmt = None  # the user insists on another kind: try the template of that kind

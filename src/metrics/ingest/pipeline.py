@@ -194,10 +194,8 @@ def _format_note(table: Table, plan: Plan) -> str:
         if table.container == "csv"
         else ""
     )
-    return (
-        f"Formato: {plan.format_label} → {plan.dataset.label}; codificación "
-        f"{table.encoding}{sep}{where}."
-    )
+    target = "no se importa en esta versión" if plan.format in NOT_IMPORTED else plan.dataset.label
+    return f"Formato: {plan.format_label} → {target}; codificación {table.encoding}{sep}{where}."
 
 
 def _start_report(table: Table, plan: Plan) -> Report:
@@ -509,6 +507,7 @@ def import_file(
                     )
                     written = sql.write(stage, key, batch)
                     written.skipped = stage.skipped
+                    _territory_note(report, written.territory_changes)
                     options = {
                         k: v
                         for k, v in {
@@ -611,6 +610,18 @@ def import_file(
     if dry_run:
         result.batch_id = None
     return result
+
+
+def _territory_note(report: Report, changes: list[tuple[int, str, bool]]) -> None:
+    """Say how many schools joined or left a territory (a SLEP list gives a SLEP its schools)."""
+    joined = len({rbd for rbd, _, j in changes if j})
+    left = len({rbd for rbd, _, j in changes if not j})
+    if not joined and not left:
+        return
+    text = f"Territorios: {format_number(joined)} establecimiento(s) entraron a un territorio"
+    if left:
+        text += f" y {format_number(left)} salieron de uno (deshacer la carga los devuelve)"
+    report.notes.append(text + ".")
 
 
 def _save_mapping(cur: Any, plan: Plan, mapping: list[MappingRow] | None, actor: str) -> None:
