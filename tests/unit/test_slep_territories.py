@@ -369,3 +369,47 @@ def test_a_supervisor_scope_administers_its_territories_only(demo_store: Store) 
     assert sup.administers("slep:90") and not sup.administers("deprov:901")
     assert not scope_of(demo_store, Role.DIRECTIVO, [90001], []).administers("slep:90")
     assert scope_of(demo_store, Role.ADMINISTRADOR, [], []).administers("deprov:901")
+
+
+NEW_SCHOOL = {
+    # Monthly attendance names the SLEP in words; SIMCE gives the dependency (5: SLEP).
+    "asistencia": (
+        "AGNO;MES_ESCOLAR;RBD;NOM_RBD;COD_COM_RBD;NOM_COM_RBD;COD_DEPROV_RBD;NOM_DEPROV_RBD;"
+        "COD_ENSE;COD_GRADO;LET_CUR;MRUN;DIAS_ASISTIDOS;DIAS_TRABAJADOS;NOMBRE_SLEP\n"
+        "2024;3;99999;ESCUELA NUEVA;9101;PUERTO AROMO;901;COSTA NORTE;110;4;A;5001;19;20;"
+        "SLEP COSTA CENTRAL\n"
+    ),
+    "simce": (
+        "rbd;nom_rbd;cod_com_rbd;nom_com_rbd;cod_deprov_rbd;nom_deprov_rbd;cod_depe2;"
+        "nalu_lect4b_rbd;prom_lect4b_rbd;agno\n"
+        "99999;ESCUELA NUEVA;9101;PUERTO AROMO;901;COSTA NORTE;5;30;251;2024\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NEW_SCHOOL))
+@pytest.mark.parametrize(
+    ("email", "allowed"),
+    [("dir@aromos.cl", False), ("sup@slep.cl", False), ("admin@x.cl", True)],
+)
+def test_official_data_files_register_new_schools_in_existing_territories(
+    demo_store: Store, kind: str, email: str, allowed: bool
+) -> None:
+    # The SLEP list says slep:90 serves Puerto Aromo: a SLEP school there is the SLEP's.
+    sleps = b"cod_slep;nombre_slep;cod_comuna\n90;Costa Central;9101\n"
+    import_file(demo_store, sleps, "sleps.csv", actor="admin@x.cl", scope=Scope.all())
+    territories = demo_store.query_df("SELECT id FROM territory ORDER BY id")
+    before = demo_store.fingerprint()
+    data = NEW_SCHOOL[kind].encode()
+    scope = _scope(demo_store, email)
+    if not allowed:
+        with pytest.raises(AccessError, match="RBD 99999"):
+            import_file(demo_store, data, f"{kind}.csv", actor=email, scope=scope)
+        assert demo_store.fingerprint() == before
+        return
+    result = import_file(demo_store, data, f"{kind}.csv", actor=email, scope=scope)
+    assert result.schools_registered == 1
+    assert _territories(demo_store, 99999) == {"slep:90", "deprov:901", "comuna:9101"}
+    pd.testing.assert_frame_equal(
+        demo_store.query_df("SELECT id FROM territory ORDER BY id"), territories
+    )
