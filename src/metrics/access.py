@@ -312,9 +312,11 @@ def _scope_detail(access: Access) -> dict[str, Any]:
     return detail
 
 
-def territory_change_message(changes: Iterable[tuple[int, str, bool]]) -> str:
-    """The refusal of an upload that would move schools in or out of territories the user does
-    not administer (see :meth:`~metrics.scope.Scope.administers`).
+def territory_change_message(
+    changes: Iterable[tuple[int, str, bool]], *, undo: int | None = None
+) -> str:
+    """The refusal of an upload (or of undoing load ``undo``) that would move schools in or out
+    of territories the user does not administer (see :meth:`~metrics.scope.Scope.administers`).
 
     >>> territory_change_message([(90001, "deprov:901", False), (90001, "deprov:902", True)])[:60]
     'El archivo cambiaría los territorios de establecimientos: RB'
@@ -325,12 +327,18 @@ def territory_change_message(changes: Iterable[tuple[int, str, bool]]) -> str:
         for rbd, territory, joined in shown[:10]
     ]
     more = f" y {len(shown) - 10} cambio(s) más" if len(shown) > 10 else ""
+    subject = "El archivo" if undo is None else f"Deshacer la carga {undo}"
+    ending = (
+        "No se cargó nada; deje esas celdas como están en la base (o vacías) o pida el cambio a "
+        "un administrador."
+        if undo is None
+        else "No se deshizo nada; pida a un administrador que la deshaga."
+    )
     return (
-        "El archivo cambiaría los territorios de establecimientos: "
+        f"{subject} cambiaría los territorios de establecimientos: "
         + "; ".join(parts)
         + f"{more}. Solo un administrador, o el supervisor de esos territorios, puede cambiar a "
-        "qué territorio pertenece un establecimiento. No se cargó nada; deje esas celdas como "
-        "están en la base (o vacías) o pida el cambio a un administrador."
+        f"qué territorio pertenece un establecimiento. {ending}"
     )
 
 

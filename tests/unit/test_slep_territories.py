@@ -413,3 +413,17 @@ def test_official_data_files_register_new_schools_in_existing_territories(
     pd.testing.assert_frame_equal(
         demo_store.query_df("SELECT id FROM territory ORDER BY id"), territories
     )
+
+
+def test_undoing_a_move_is_a_move_too(demo_store: Store) -> None:
+    """A school team may not undo an administrator's move of its school (that moves it back)."""
+    moved = import_file(
+        demo_store, MOVES["plantilla"].encode(), "m.csv", actor="admin@x.cl", scope=Scope.all()
+    )
+    assert moved.batch_id is not None
+    before = demo_store.fingerprint()
+    with pytest.raises(AccessError, match="Deshacer la carga .* RBD 90001 saldría de deprov:902"):
+        undo_batch(demo_store, moved.batch_id, "dir", scope=_scope(demo_store, "dir@aromos.cl"))
+    assert demo_store.fingerprint() == before
+    undo_batch(demo_store, moved.batch_id, "sup", scope=_scope(demo_store, "sup@deprovs.cl"))
+    assert _territories(demo_store) == {"slep:90", "deprov:901", "comuna:9101"}

@@ -647,6 +647,16 @@ def undo_batch(
                 f"La carga {batch_id} tiene filas de establecimientos fuera de su alcance; "
                 "no puede deshacerla."
             )
+        if scope is not None:
+            foreign = [
+                c
+                for c in sql.undo_territory_changes(cur, int(batch_id))
+                if not scope.administers(c[1])
+            ]
+            if foreign:
+                raise AccessError(
+                    territory_change_message(foreign, undo=int(batch_id)), "No se puede deshacer"
+                )
         counts = sql.undo(cur, int(batch_id), actor)
         audit.append(
             cur,

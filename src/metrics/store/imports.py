@@ -1145,6 +1145,20 @@ def _register_sleps(
     return new, replaced, changes
 
 
+def undo_territory_changes(
+    cur: duckdb.DuckDBPyConnection, batch_id: int
+) -> list[tuple[int, str, bool]]:
+    """What undoing ``batch_id`` would do to which territories schools belong to: (rbd,
+    territory, joined?) — its links go, the links it replaced come back."""
+    rows = cur.execute(
+        "SELECT rbd, territory_id, false FROM school_territory WHERE batch_id = ? UNION ALL "
+        f"SELECT rbd, territory_id, true FROM {REPLACED_PREFIX}school_territory "
+        "WHERE replaced_by = ? ORDER BY 1, 2",
+        [batch_id, batch_id],
+    ).fetchall()
+    return [(int(r), str(t), bool(j)) for r, t, j in rows]
+
+
 def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
     """Store the staged, validated file under ``batch_id`` (inside the caller's transaction)."""
     cur = stage.cur
