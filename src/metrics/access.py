@@ -15,6 +15,10 @@ directivo       one school                     yes     yes    yes   yes      no 
 lector          one school                     no      no     no    no       no       no
 =============== ============================== ======= ====== ===== ======== ======== =========
 
+Which territories a school belongs to changes only by whoever administers them: an
+administrator (every territory) or a supervisor (the territories of its account), see
+:meth:`~metrics.scope.Scope.administers`; a school team administers none.
+
 Example:
     >>> a = Access.full("cli:ana")
     >>> a.scope.is_all, a.can_upload, a.role
