@@ -422,8 +422,32 @@ def test_undoing_a_move_is_a_move_too(demo_store: Store) -> None:
     )
     assert moved.batch_id is not None
     before = demo_store.fingerprint()
-    with pytest.raises(AccessError, match="Deshacer la carga .* RBD 90001 saldría de deprov:902"):
+    with pytest.raises(AccessError, match=r"Deshacer la carga .* RBD 90001 saldría de deprov:902"):
         undo_batch(demo_store, moved.batch_id, "dir", scope=_scope(demo_store, "dir@aromos.cl"))
     assert demo_store.fingerprint() == before
     undo_batch(demo_store, moved.batch_id, "sup", scope=_scope(demo_store, "sup@deprovs.cl"))
     assert _territories(demo_store) == {"slep:90", "deprov:901", "comuna:9101"}
+
+
+def test_cli_directivo_moving_its_school_exits_2(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The attack as reported: before, exit 0 and «1 reemplazada»."""
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    with open_store(db) as store:
+        save_user(
+            store,
+            email="dir@aromos.cl",
+            name="",
+            role="directivo",
+            password_hash=None,
+            schools=[90001],
+        )
+    csv = tmp_path / "establecimientos.csv"
+    csv.write_text(MOVES["plantilla"], encoding="utf-8")
+    assert main(["importar", str(csv), "--db", str(db), "--usuario", "dir@aromos.cl"]) == 2
+    err = capsys.readouterr().err
+    assert "RBD 90001 saldría de deprov:901" in err and "No se cargó nada" in err
+    with open_store(db) as store:
+        assert _territories(store) == {"slep:90", "deprov:901", "comuna:9101"}
