@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from metrics.access import Role, access_for, hash_password, scope_of
+from metrics.access import Role, access_for, scope_of
 from metrics.cli import main
 from metrics.errors import AccessError
 from metrics.ingest import RefusedFileError, detect, import_file, undo_batch
@@ -146,12 +146,26 @@ def test_undoing_the_slep_list_takes_its_territories_back(
 # -- format detection that knows what it doesn't know -----------------------------------------
 
 
-def test_idps_file_is_refused_with_one_clear_message() -> None:
-    """Even when the user says it is a school list (the 2024 file is tried on the CLI below)."""
+def _header(path: Path) -> list[str]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    first = next(wb.worksheets[0].iter_rows(max_row=1, values_only=True))
+    wb.close()
+    return [str(h) for h in first]
+
+
+@pytest.mark.parametrize("path", [IDPS_2023, IDPS_2024])
+def test_both_idps_layouts_are_recognised(path: Path) -> None:
+    """2023 puts grado second and has no dif* columns; both are IDPS, not a school directory."""
+    assert detect_format(_header(path)) == "agencia_idps"
+
+
+def test_idps_file_is_refused_with_one_message_even_as_a_school_list() -> None:
+    data = b"rbd;grado;agno;ind;prom;nom_rbd;cod_com_rbd\n5;4;2023;AM;76;ESCUELA;15101\n"
+    data += b"5;4;2023;CC;74;ESCUELA;15101\n"
     with open_store(":memory:") as store:
         before = store.fingerprint()
         with pytest.raises(RefusedFileError) as err:
-            import_file(store, IDPS_2023, kind="establecimientos", actor="test")
+            import_file(store, data, "idps.csv", kind="establecimientos", actor="test")
         assert store.fingerprint() == before
     report = err.value.report
     assert report.error_count == 1 and report.warning_count == 0
@@ -274,7 +288,7 @@ def demo_store(demo_db: Path, tmp_path: Path) -> Iterator[Store]:
                 email=email,
                 name=email,
                 role=role,
-                password_hash=hash_password(PASSWORD),
+                password_hash=None,  # no sign-in here: access_for reads the account
                 schools=schools,
                 territories=territories,
             )
@@ -314,11 +328,18 @@ def test_only_who_administers_both_territories_moves_a_school(
     assert _scope(demo_store, "sup@slep.cl").allows(90001)
 
 
-@pytest.mark.parametrize("email", ["dir@aromos.cl", "sup@slep.cl", "admin@x.cl"])
 @pytest.mark.parametrize(
-    "slep", ["SLEP Costa Central", "slep costa central", "Costa Central", "90", "slep:90"]
+    ("slep", "email"),
+    [
+        ("SLEP Costa Central", "dir@aromos.cl"),
+        ("slep costa central", "sup@slep.cl"),
+        ("Costa Central", "admin@x.cl"),
+        ("SERVICIO LOCAL DE EDUCACIÓN PÚBLICA COSTA CENTRAL", "dir@aromos.cl"),
+        ("90", "sup@slep.cl"),
+        ("slep:90", "admin@x.cl"),
+    ],
 )
-def test_naming_an_existing_slep_reuses_it(demo_store: Store, email: str, slep: str) -> None:
+def test_naming_an_existing_slep_reuses_it(demo_store: Store, slep: str, email: str) -> None:
     """Re-importing a school with its own territories, the SLEP by name or code, changes no
     territory and creates no twin, for every role that may upload."""
     territories = demo_store.query_df("SELECT * FROM territory ORDER BY id")
