@@ -731,7 +731,7 @@ def _checks(plan: Plan) -> list[Check]:
         else:
             # An official file is the authority on its own RBDs (the Agencia's SIMCE 4° básico
             # 2025 has 9 real RBDs whose check digit fails módulo 11): one summary line, at the
-            # first such school, naming the first ten.
+            # first such school, naming the first five (the line fits on a screen).
             out.append(
                 Check(
                     target,
@@ -742,8 +742,8 @@ def _checks(plan: Plan) -> list[Check]:
                     source="SELECT min(__row) AS __row, 0 AS __part, "
                     "count(*)::VARCHAR || ' RBD: ' "
                     f"|| array_to_string(list({rbd} ORDER BY TRY_CAST({rbd} AS BIGINT))"
-                    "[1:10], ', ') "
-                    f"|| CASE WHEN count(*) > 10 THEN ', …' ELSE '' END AS {_ident(target)} "
+                    "[1:5], ', ') "
+                    f"|| CASE WHEN count(*) > 5 THEN ', …' ELSE '' END AS {_ident(target)} "
                     f"FROM ({per_school}) WHERE {wrong} HAVING count(*) > 0",
                 )
             )
