@@ -15,6 +15,10 @@ directivo       one school                     yes     yes    yes   yes      no 
 lector          one school                     no      no     no    no       no       no
 =============== ============================== ======= ====== ===== ======== ======== =========
 
+Which territories a school belongs to changes only by whoever administers them: an
+administrator (every territory) or a supervisor (the territories of its account), see
+:meth:`~metrics.scope.Scope.administers`; a school team administers none.
+
 Example:
     >>> a = Access.full("cli:ana")
     >>> a.scope.is_all, a.can_upload, a.role
@@ -149,8 +153,12 @@ def scope_of(store: Store, role: Role, schools: Iterable[int], territories: Iter
     if role is Role.ADMINISTRADOR:
         return Scope.all()
     rbds = {int(r) for r in schools}
+    territories = list(territories)
     rbds.update(user_store.territory_schools(store, territories))
-    return Scope.schools(rbds)
+    # A supervisor administers its own territories: only it (or an administrator) may move
+    # schools in or out of them. A school team administers none.
+    administered = territories if role is Role.SUPERVISOR else []
+    return Scope(frozenset(rbds), frozenset(administered))
 
 
 def access_for(store: Store, email: str) -> Access:
@@ -506,6 +514,36 @@ def _scope_detail(access: Access) -> dict[str, Any]:
     if not access.scope.is_all:
         detail["rbds"] = sorted(access.scope.rbds or ())
     return detail
+
+
+def territory_change_message(
+    changes: Iterable[tuple[int, str, bool]], *, undo: int | None = None
+) -> str:
+    """The refusal of an upload (or of undoing load ``undo``) that would move schools in or out
+    of territories the user does not administer (see :meth:`~metrics.scope.Scope.administers`).
+
+    >>> territory_change_message([(90001, "deprov:901", False), (90001, "deprov:902", True)])[:60]
+    'El archivo cambiaría los territorios de establecimientos: RB'
+    """
+    shown = sorted(set(changes))
+    parts = [
+        f"RBD {rbd} {'entraría a' if joined else 'saldría de'} {territory}"
+        for rbd, territory, joined in shown[:10]
+    ]
+    more = f" y {len(shown) - 10} cambio(s) más" if len(shown) > 10 else ""
+    subject = "El archivo" if undo is None else f"Deshacer la carga {undo}"
+    ending = (
+        "No se cargó nada; deje esas celdas como están en la base (o vacías) o pida el cambio a "
+        "un administrador."
+        if undo is None
+        else "No se deshizo nada; pida a un administrador que la deshaga."
+    )
+    return (
+        f"{subject} cambiaría los territorios de establecimientos: "
+        + "; ".join(parts)
+        + f"{more}. Solo un administrador, o el supervisor de esos territorios, puede cambiar a "
+        f"qué territorio pertenece un establecimiento. {ending}"
+    )
 
 
 def outside_message(outside: Iterable[int]) -> str:

@@ -8,7 +8,7 @@ store denies by default.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,10 @@ class Scope:
     """
 
     rbds: frozenset[int] | None
+    territories: frozenset[str] | None = field(default=None, compare=False)
+    """The territories whose schools this person may move in or out (a supervisor's own).
+    ``None``: every territory for a scope of every school, none otherwise. Not part of what the
+    scope *sees*, so two scopes of the same schools are equal."""
 
     @classmethod
     def all(cls) -> Scope:
@@ -41,6 +45,16 @@ class Scope:
 
     def allows(self, rbd: int) -> bool:
         return self.rbds is None or int(rbd) in self.rbds
+
+    def administers(self, territory_id: str) -> bool:
+        """Whether this person may add schools to, or take them from, ``territory_id``.
+
+        >>> Scope.all().administers("slep:90"), Scope.schools([1]).administers("slep:90")
+        (True, False)
+        """
+        if self.territories is None:
+            return self.rbds is None
+        return territory_id in self.territories
 
     def narrow(self, rbds: Iterable[int] | None) -> Scope:
         """Intersect with a filter chosen in the UI (``None``: no filter)."""

@@ -36,8 +36,8 @@ def test_linked_schools_follow_shared_territories_only() -> None:
     store = open_store(":memory:")
     cur = store.cursor()
     cur.execute(
-        "INSERT INTO territory VALUES ('slep:A', 'A', 'slep', 1), ('comuna:B', 'B', 'comuna', 1),"
-        " ('comuna:C', 'C', 'comuna', 1)"
+        "INSERT INTO territory (id, name, kind, batch_id) VALUES ('slep:A', 'A', 'slep', 1), "
+        "('comuna:B', 'B', 'comuna', 1), ('comuna:C', 'C', 'comuna', 1)"
     )
     for rbd in (1, 2, 3, 4):
         cur.execute(f"INSERT INTO school (rbd, name, batch_id) VALUES ({rbd}, 'E{rbd}', 1)")

@@ -5,12 +5,19 @@ A file's headers (normalised: case, spaces, accents) decide its format:
 * Mineduc *Rendimiento por estudiante* (``MRUN``, ``PROM_GRAL``, ``SIT_FIN``) → ``resultados``;
   the final situation is read from ``SIT_FIN_R`` when present (it tells transfers apart);
 * Mineduc *Asistencia declarada mensual* (``MRUN``, ``DIAS_ASISTIDOS``) → ``asistencia_mensual``;
-* Mineduc *Directorio oficial* (``RBD``, ``NOM_RBD``, ``COD_COM_RBD``) → ``establecimientos``;
+* Mineduc *Directorio oficial* (``RBD``, ``NOM_RBD``, ``COD_COM_RBD``, ``DGV_RBD`` and one of
+  ``COD_DEPE``, ``COD_DEPE2``, ``ESTADO_ESTAB``, ``MATRICULA``) → ``establecimientos``;
+* Mineduc *Listado de SLEP* (``COD_SLEP``, ``NOMBRE_SLEP``, ``COD_COM_RBD``) → ``slep``;
 * Agencia *SIMCE por establecimiento* (``prom_<asignatura><grado>_rbd``) → ``pruebas``, one row
   per school and subject, grade taken from the column names;
 * Google Forms (``Marca temporal``) and Microsoft Forms (``ID``, ``Hora de inicio``) →
   ``encuestas``, with a question → dimension mapping;
-* otherwise the canonical template whose columns match best.
+* Agencia *IDPS por establecimiento* (``rbd``, ``ind``, ``prom``): recognised, and refused with
+  one message saying this version does not import it yet;
+* otherwise the canonical template whose columns match best, provided at least half of the
+  file's columns are that template's; else «formato no reconocido», naming the closest formats
+  and the columns each would need. A file is never taken for an official format on columns that
+  format shares with others (an IDPS file has ``rbd``, ``nom_rbd`` and ``cod_com_rbd`` too).
 
 The result is a :class:`Plan`: for every canonical column, a :data:`Binding` saying which raw
 column (by position) or constant feeds it. Plans are data; :mod:`metrics.store.imports` turns
@@ -83,6 +90,7 @@ SCHOOL_FIELDS = (
     "deprov_code",
     "deprov",
     "slep",
+    "dependency",
 )
 """What official files tell about their schools (used to register unknown schools)."""
 
@@ -140,6 +148,8 @@ FORMAT_LABELS = {
     "mineduc_directorio": "Directorio oficial de establecimientos (Mineduc)",
     "mineduc_rendimiento": "Rendimiento por estudiante (Mineduc)",
     "mineduc_asistencia": "Asistencia declarada mensual (Mineduc)",
+    "mineduc_slep": "Listado de Servicios Locales de Educación Pública (Mineduc)",
+    "agencia_idps": "IDPS por establecimiento (Agencia de Calidad)",
     "agencia_simce": "Resultados SIMCE por establecimiento (Agencia de Calidad)",
     "google_forms": "respuestas de Google Forms",
     "microsoft_forms": "respuestas de Microsoft Forms",
@@ -168,7 +178,32 @@ _MINEDUC_SCHOOL = {
     "deprov_code": ("cod_deprov_rbd",),
     "deprov": ("nom_deprov_rbd",),
     "slep": ("nombre_slep", "nom_slep"),
+    "dependency": ("cod_depe2",),
 }
+
+OFFICIAL_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "mineduc_rendimiento": (("mrun",), ("prom_gral",), ("sit_fin", "sit_fin_r")),
+    "mineduc_asistencia": (("mrun",), ("dias_asistidos",)),
+    "agencia_simce": (("rbd",), ("prom_lect4b_rbd", "prom_mate4b_rbd", "prom_lect2m_rbd")),
+    "agencia_idps": (("rbd",), ("ind",), ("prom",)),
+    "mineduc_slep": (("cod_slep",), ("nombre_slep",), ("cod_com_rbd",)),
+    "mineduc_directorio": (
+        ("rbd",),
+        ("nom_rbd",),
+        ("cod_com_rbd",),
+        ("dgv_rbd",),
+        ("cod_depe", "cod_depe2", "estado_estab", "matricula"),
+    ),
+}
+"""Each official format's distinctive columns (normalised): every group must be present (any
+one header of a group). Used to name the nearest formats of a file nobody recognises."""
+
+NOT_IMPORTED = {
+    "agencia_idps": "es un archivo de IDPS (Indicadores de Desarrollo Personal y Social) de la "
+    "Agencia de Calidad, una fila por establecimiento e indicador. Esta versión de Tablero DPD "
+    "todavía no importa el IDPS; no se cargó nada.",
+}
+"""Official formats recognised by their columns that this version does not import yet."""
 
 _FORMS_META = {
     "marca_temporal",
@@ -244,14 +279,73 @@ def detect_format(headers: list[str]) -> str | None:
         return "mineduc_asistencia"
     if "rbd" in h and any(_SIMCE_PROM.match(x) for x in h):
         return "agencia_simce"
-    if {"rbd", "nom_rbd", "cod_com_rbd"} <= h and "mrun" not in h:
-        return "mineduc_directorio"
+    if "mrun" not in h:
+        for fmt in ("agencia_idps", "mineduc_slep", "mineduc_directorio"):
+            if _missing_official(fmt, h) == []:
+                return fmt
     first = normalize_header(headers[0]) if headers else ""
     if first in {"marca_temporal", "timestamp"}:
         return "google_forms"
     if "id" in h and ({"hora_de_inicio", "start_time"} & h):
         return "microsoft_forms"
     return None
+
+
+def _missing_official(fmt: str, h: set[str]) -> list[str]:
+    """The distinctive column groups of official format ``fmt`` that headers ``h`` lack."""
+    # As each publisher writes them: Mineduc in capitals, the Agencia in lower case.
+    shown = str.lower if fmt.startswith("agencia") else str.upper
+    return [" o ".join(map(shown, g)) for g in OFFICIAL_COLUMNS[fmt] if not set(g) & h]
+
+
+def nearest_formats(headers: list[str], limit: int = 3) -> list[tuple[str, list[str]]]:
+    """The formats a header row comes closest to, and the columns each would still need.
+
+    Official formats count their distinctive columns; templates their required ones. Only
+    formats with at least one of their columns present are listed, best first.
+
+    >>> nearest_formats(["rbd", "nombre_colegio"])[0]
+    ('plantilla «establecimientos»', ['nombre'])
+    """
+    h = set(_index(headers))
+    scored: list[tuple[float, int, str, list[str]]] = []
+    for fmt, groups in OFFICIAL_COLUMNS.items():
+        missing = _missing_official(fmt, h)
+        if len(missing) < len(groups):
+            share = 1 - len(missing) / len(groups)
+            scored.append((share, len(scored), FORMAT_LABELS[fmt], missing))
+    for ds in DATASETS.values():
+        required = [c for c in ds.columns if c.required]
+        missing = [c.name for c in required if not set(c.keys) & h]
+        if required and len(missing) < len(required):
+            share = 1 - len(missing) / len(required)
+            scored.append((share, len(scored), f"plantilla «{ds.kind}»", missing))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [(label, missing) for _, _, label, missing in scored[:limit]]
+
+
+def unrecognised_message(headers: list[str]) -> str:
+    """«formato no reconocido», with the nearest formats and the columns they would need."""
+    near = nearest_formats(headers)
+    text = (
+        "no se reconoce el tipo de datos (formato no reconocido): los encabezados no son los de "
+        "un formato oficial (Mineduc, Agencia, Google o Microsoft Forms) ni los de una "
+        "plantilla de Tablero DPD."
+    )
+    if near:
+        text += (
+            " Lo más parecido: "
+            + "; ".join(
+                f"{label} (le faltan: {', '.join(missing)})" if missing else label
+                for label, missing in near
+            )
+            + "."
+        )
+    return (
+        text + " Revise que la primera fila tenga los nombres de las columnas, que el separador "
+        "sea ; , o tabulación, o indique el tipo con --tipo. Descargue una plantilla con "
+        "«tablero plantilla TIPO»."
+    )
 
 
 def best_dataset(headers: list[str]) -> tuple[Dataset | None, int]:
@@ -281,6 +375,13 @@ def build_plan(
 ) -> Plan:
     """Decide the format and bind every canonical column (see the module docstring)."""
     fmt = detect_format(headers)
+    if fmt in NOT_IMPORTED:
+        # Recognised, not importable: one message, whatever --tipo says (an IDPS file read as a
+        # school list gave one «fila repetida» per row).
+        shown = DATASETS[kind] if kind in DATASETS else DATASETS["pruebas"]
+        plan = Plan(shown, fmt, FORMAT_LABELS[fmt], [], set(), [])
+        plan.issues = [Issue(file, 1, "A", "", NOT_IMPORTED[fmt])]
+        return plan
     if fmt is not None and kind is not None and _FORMAT_KIND[fmt] != kind:
         fmt = None  # the user insists on another kind: try the template of that kind
     if fmt in ("google_forms", "microsoft_forms"):
@@ -296,19 +397,18 @@ def build_plan(
         if kind not in DATASETS:
             raise KeyError(kind)
         return _mapped_plan(file, headers, DATASETS[kind], "plantilla", rbd, wave)
-    ds, _ = best_dataset(headers)
-    if ds is None:
-        plan = _mapped_plan(file, headers, DATASETS["resultados"], "plantilla", rbd, wave)
+    ds, matched = best_dataset(headers)
+    named = sum(1 for h in headers if h.strip())
+    if ds is None or 2 * matched < named:
+        # Fewer than half of the file's columns are the best template's: not that template.
+        plan = _mapped_plan(file, headers, ds or DATASETS["resultados"], "plantilla", rbd, wave)
         plan.issues = [
             Issue(
                 file,
                 1,
                 "A",
                 headers[0] if headers else "",
-                "no se reconoce el tipo de datos: ningún encabezado coincide con una plantilla "
-                "ni con un formato oficial. Revise que la primera fila tenga los nombres de las "
-                "columnas, que el separador sea ; , o tabulación, o indique el tipo con --tipo. "
-                "Descargue una plantilla con «tablero plantilla TIPO».",
+                unrecognised_message(headers),
             )
         ]
         if len(headers) == 1 and any(s in headers[0] for s in "|:"):
@@ -329,6 +429,7 @@ _FORMAT_KIND = {
     "mineduc_directorio": "establecimientos",
     "mineduc_rendimiento": "resultados",
     "mineduc_asistencia": "asistencia_mensual",
+    "mineduc_slep": "slep",
     "agencia_simce": "pruebas",
     "google_forms": "encuestas",
     "microsoft_forms": "encuestas",
@@ -355,6 +456,12 @@ _MINEDUC_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "student_id": ("mrun",),
         "days_attended": ("dias_asistidos",),
         "days_worked": ("dias_trabajados",),
+    },
+    "mineduc_slep": {
+        "slep_code": ("cod_slep",),
+        "name": ("nombre_slep_formato", "nombre_slep"),
+        "comuna_code": ("cod_com_rbd",),
+        "comuna": ("nom_comuna_formato", "nom_comuna_rbd"),
     },
 }
 
@@ -414,7 +521,7 @@ def _mapped_plan(
                     f"plantilla {ds.kind}» para ver los nombres válidos.",
                 )
             )
-    if fmt in _MINEDUC_COLUMNS:
+    if "student_id" in official:
         types["student_id"] = "mrun"
     used = {b.index for b in bindings.values() if isinstance(b, Col)}
     for b in bindings.values():

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from metrics.access import outside_message
+from metrics.access import outside_message, territory_change_message
 from metrics.errors import AccessError, UploadError
 from metrics.formatting import count_label, format_number
 from metrics.ingest.datasets import DATASETS
 from metrics.ingest.formats import (
+    NOT_IMPORTED,
     Binding,
     Col,
     Const,
@@ -193,10 +194,8 @@ def _format_note(table: Table, plan: Plan) -> str:
         if table.container == "csv"
         else ""
     )
-    return (
-        f"Formato: {plan.format_label} → {plan.dataset.label}; codificación "
-        f"{table.encoding}{sep}{where}."
-    )
+    target = "no se importa en esta versión" if plan.format in NOT_IMPORTED else plan.dataset.label
+    return f"Formato: {plan.format_label} → {target}; codificación {table.encoding}{sep}{where}."
 
 
 def _start_report(table: Table, plan: Plan) -> Report:
@@ -370,7 +369,9 @@ def detect(
     with open_table(source, name, sheet=sheet) as table:
         plan = _plan(table, store, kind, mapping, rbd, wave, None)
         preview = _preview(table, plan)
-        recognised = not any(i.message.startswith("no se reconoce") for i in plan.issues)
+        recognised = plan.format not in NOT_IMPORTED and not any(
+            i.message.startswith("no se reconoce") for i in plan.issues
+        )
         return Detection(
             file=table.name,
             kind=plan.dataset.kind if recognised else None,
@@ -402,6 +403,15 @@ class _OutsideScopeError(Exception):
     def __init__(self, rbds: list[int]) -> None:
         super().__init__(rbds)
         self.rbds = rbds
+
+
+class _TerritoryChangeError(Exception):
+    """Raised inside the transaction to roll back a file that would move schools in or out of
+    territories the user does not administer."""
+
+    def __init__(self, changes: list[tuple[int, str, bool]]) -> None:
+        super().__init__(changes)
+        self.changes = changes
 
 
 def import_file(
@@ -442,6 +452,12 @@ def import_file(
         report = _start_report(table, plan)
         if report.error_count:
             raise RefusedFileError(report)
+        if plan.dataset.kind == "slep" and scope is not None and not scope.is_all:
+            raise AccessError(
+                "Solo un administrador carga el listado de SLEP: define a qué SLEP pertenecen "
+                "los establecimientos de muchas comunas. No se cargó nada.",
+                "Carga rechazada",
+            )
         cur = store.cursor()
         try:
             duplicate = sql.find_duplicate(cur, plan.dataset.kind, table.file_hash)
@@ -491,6 +507,7 @@ def import_file(
                     )
                     written = sql.write(stage, key, batch)
                     written.skipped = stage.skipped
+                    _territory_note(report, written.territory_changes)
                     options = {
                         k: v
                         for k, v in {
@@ -507,6 +524,13 @@ def import_file(
                         outside = [r for r in schools if not scope.allows(r)]
                         if outside:
                             raise _OutsideScopeError(outside)
+                        # Writes are scoped like reads: which territories a school belongs to
+                        # changes only by whoever administers those territories.
+                        foreign = [
+                            c for c in written.territory_changes if not scope.administers(c[1])
+                        ]
+                        if foreign:
+                            raise _TerritoryChangeError(foreign)
                     audit.append(
                         cur,
                         actor,
@@ -559,6 +583,24 @@ def import_file(
                     },
                 )
                 raise AccessError(outside_message(exc.rbds), "Carga rechazada") from None
+            except _TerritoryChangeError as exc:
+                audit.record(
+                    store,
+                    actor,
+                    "carga_rechazada",
+                    {
+                        "archivo": table.name,
+                        "sha256": table.file_hash,
+                        "tipo": plan.dataset.kind,
+                        "motivo": "cambia territorios que no administra",
+                        "cambios": [
+                            {"rbd": r, "territorio": t, "entra": j} for r, t, j in exc.changes
+                        ],
+                    },
+                )
+                raise AccessError(
+                    territory_change_message(exc.changes), "Carga rechazada"
+                ) from None
         finally:
             if stage is not None:
                 stage.drop()
@@ -568,6 +610,18 @@ def import_file(
     if dry_run:
         result.batch_id = None
     return result
+
+
+def _territory_note(report: Report, changes: list[tuple[int, str, bool]]) -> None:
+    """Say how many schools joined or left a territory (a SLEP list gives a SLEP its schools)."""
+    joined = len({rbd for rbd, _, j in changes if j})
+    left = len({rbd for rbd, _, j in changes if not j})
+    if not joined and not left:
+        return
+    text = f"Territorios: {format_number(joined)} establecimiento(s) entraron a un territorio"
+    if left:
+        text += f" y {format_number(left)} salieron de uno (deshacer la carga los devuelve)"
+    report.notes.append(text + ".")
 
 
 def _save_mapping(cur: Any, plan: Plan, mapping: list[MappingRow] | None, actor: str) -> None:
@@ -593,6 +647,16 @@ def undo_batch(
                 f"La carga {batch_id} tiene filas de establecimientos fuera de su alcance; "
                 "no puede deshacerla."
             )
+        if scope is not None:
+            foreign = [
+                c
+                for c in sql.undo_territory_changes(cur, int(batch_id))
+                if not scope.administers(c[1])
+            ]
+            if foreign:
+                raise AccessError(
+                    territory_change_message(foreign, undo=int(batch_id)), "No se puede deshacer"
+                )
         counts = sql.undo(cur, int(batch_id), actor)
         audit.append(
             cur,

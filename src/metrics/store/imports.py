@@ -702,24 +702,51 @@ def _checks(plan: Plan) -> list[Check]:
         rbd, dv = (_ident(c) for c in school_dv)
         # In the staged view an RBD read well has no text of its own (see _compact_select).
         rbd_text = _text_sql(plan, "rbd") if ds.kind == "establecimientos" else rbd
-        out.append(
-            Check(
-                school_dv[1] if school_dv[1] in bound else "rbd",
-                f"regexp_full_match({rbd}, '^[0-9]+$') "
-                f"AND upper({dv}) <> {_dv_sql(f'ltrim({rbd}, {chr(39)}0{chr(39)})')}",
-                "el dígito verificador del RBD no corresponde (módulo 11). Revise el RBD; la "
-                "fila se carga igual.",
-                severity="aviso",
-                # One check per school, not per student row.
-                source=f"SELECT min(__row) AS __row, 0 AS __part, {rbd_text} AS {rbd}, {dv} FROM "
-                + (
-                    "{view} WHERE __part = 0"
-                    if ds.kind == "establecimientos"
-                    else "{schools} WHERE __first"
-                )
-                + f" AND {rbd_text} IS NOT NULL AND {dv} IS NOT NULL GROUP BY ALL",
-            )
+        target = school_dv[1] if school_dv[1] in bound else "rbd"
+        wrong = (
+            f"regexp_full_match({rbd}, '^[0-9]+$') "
+            f"AND upper({dv}) <> {_dv_sql(f'ltrim({rbd}, {chr(39)}0{chr(39)})')}"
         )
+        # One check per school, not per student row.
+        per_school = (
+            f"SELECT min(__row) AS __row, 0 AS __part, {rbd_text} AS {rbd}, {dv} FROM "
+            + (
+                "{view} WHERE __part = 0"
+                if ds.kind == "establecimientos"
+                else "{schools} WHERE __first"
+            )
+            + f" AND {rbd_text} IS NOT NULL AND {dv} IS NOT NULL GROUP BY ALL"
+        )
+        if plan.format == "plantilla":
+            out.append(
+                Check(
+                    target,
+                    wrong,
+                    "el dígito verificador del RBD no corresponde (módulo 11). Revise el RBD; la "
+                    "fila se carga igual.",
+                    severity="aviso",
+                    source=per_school,
+                )
+            )
+        else:
+            # An official file is the authority on its own RBDs (the Agencia's SIMCE 4° básico
+            # 2025 has 9 real RBDs whose check digit fails módulo 11): one summary line, at the
+            # first such school, naming the first five (the line fits on a screen).
+            out.append(
+                Check(
+                    target,
+                    "true",
+                    "RBD cuyo dígito verificador no cumple el módulo 11 en el propio archivo "
+                    "oficial. El archivo es la autoridad sobre sus RBD: se cargan como vienen.",
+                    severity="aviso",
+                    source="SELECT min(__row) AS __row, 0 AS __part, "
+                    "count(*)::VARCHAR || ' RBD: ' "
+                    f"|| array_to_string(list({rbd} ORDER BY TRY_CAST({rbd} AS BIGINT))"
+                    "[1:5], ', ') "
+                    f"|| CASE WHEN count(*) > 5 THEN ', …' ELSE '' END AS {_ident(target)} "
+                    f"FROM ({per_school}) WHERE {wrong} HAVING count(*) > 0",
+                )
+            )
     return out
 
 
@@ -848,6 +875,8 @@ class Written:
     schools_registered: int
     period: str
     schools: int
+    territory_changes: list[tuple[int, str, bool]] = field(default_factory=list)
+    """Schools that joined (True) or left (False) a territory: (rbd, territory id, joined)."""
 
 
 def _table_columns(cur: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -923,64 +952,211 @@ def _insert(
     return int(row[0]) if row else 0
 
 
+def _territory_key_sql(x: str) -> str:
+    """A territory's name as compared: no case, accents or punctuation, and without «SLEP» or
+    «Servicio Local de Educación Pública (de)» in front («SLEP Barrancas» = «BARRANCAS»)."""
+    n = f"trim(regexp_replace(lower(strip_accents({x})), '[^a-z0-9]+', ' ', 'g'))"
+    return (
+        f"trim(regexp_replace({n}, '^(slep|servicio local de educacion publica|servicio local)"
+        f"( de| del)? ', ''))"
+    )
+
+
+def _links_sql(schools: str) -> str:
+    """(rbd, id, name, kind) of the territories each school of ``schools`` names.
+
+    A code names a territory by its id (``comuna:13101``, ``deprov:131``, ``slep:1303``); a
+    name alone names the existing territory of that kind with the same name (compared by
+    :func:`_territory_key_sql`), so that writing a SLEP's name never creates its twin. Only a
+    name that matches no territory makes a new one (``slep:<name in lower case>``). A school of
+    SLEP dependency (COD_DEPE2 = 5) that names no SLEP belongs to the SLEP that serves its
+    comuna, if the official SLEP list is loaded.
+    """
+    key = _territory_key_sql
+    slug = "trim(regexp_replace(lower(strip_accents({x})), '[^a-z0-9]+', '_', 'g'), '_')"
+
+    def by_name(kind: str, x: str) -> str:
+        return (
+            f"(SELECT min(t.id) FROM territory t WHERE t.kind = '{kind}' "
+            f"AND {key('t.name')} = {key(x)})"
+        )
+
+    slep_code = "regexp_extract(s.slep, '^\\s*(?:slep:)?\\s*([0-9]+)\\s*$', 1)"
+    explicit_slep = (
+        f"CASE WHEN {slep_code} <> '' THEN 'slep:' || ltrim({slep_code}, '0') "
+        f"ELSE coalesce({by_name('slep', 's.slep')}, 'slep:' || {slug.format(x='s.slep')}) END"
+    )
+    derived_slep = (
+        "(SELECT min(t.id) FROM territory t WHERE t.kind = 'slep' "
+        "AND list_contains(t.comunas, s.comuna_code))"
+    )
+    return (
+        f"SELECT rbd, coalesce('comuna:' || comuna_code::VARCHAR, "
+        f"{by_name('comuna', 's.comuna')}) AS id, coalesce(comuna, 'Comuna ' || "
+        f"comuna_code::VARCHAR) AS name, 'comuna' AS kind FROM {schools} s "
+        "WHERE comuna_code IS NOT NULL OR comuna IS NOT NULL "
+        f"UNION ALL SELECT rbd, coalesce('deprov:' || deprov_code::VARCHAR, "
+        f"{by_name('deprov', 's.deprov')}), coalesce(deprov, 'DEPROV ' || deprov_code::VARCHAR), "
+        f"'deprov' FROM {schools} s WHERE deprov_code IS NOT NULL OR deprov IS NOT NULL "
+        f"UNION ALL SELECT rbd, {explicit_slep}, CASE WHEN {slep_code} <> '' THEN "
+        f"'SLEP ' || ltrim({slep_code}, '0') ELSE slep END, 'slep' FROM {schools} s "
+        "WHERE slep IS NOT NULL "
+        f"UNION ALL SELECT rbd, {derived_slep}, NULL, 'slep' FROM {schools} s "
+        "WHERE slep IS NULL AND dependency = 5 AND comuna_code IS NOT NULL"
+    )
+
+
+def _relink(
+    cur: duckdb.DuckDBPyConnection, links: str, stated: str, batch_id: int
+) -> list[tuple[int, str, bool]]:
+    """Make the territories of the schools in ``links`` (rbd, id) be those links, for the kinds
+    ``stated`` (rbd, kind) says: links of those kinds that ``links`` lacks are moved to the shadow
+    table (undo restores them), missing ones inserted. Returns every change, (rbd, territory,
+    added?), for the caller's permission check."""
+    gone = f"gone_{uuid.uuid4().hex[:10]}"
+    cur.execute(
+        f"CREATE TEMP TABLE {gone} AS SELECT l.rbd, l.territory_id FROM school_territory l "
+        "JOIN territory t ON t.id = l.territory_id "
+        f"JOIN {stated} k ON k.rbd = l.rbd AND k.kind = t.kind WHERE NOT EXISTS ("
+        f"SELECT 1 FROM {links} n WHERE n.rbd = l.rbd AND n.id = l.territory_id)"
+    )
+    try:
+        removed = cur.execute(f"SELECT rbd, territory_id FROM {gone}").fetchall()
+        _move_replaced(cur, "school_territory", gone, ["rbd", "territory_id"], batch_id)
+        added = cur.execute(
+            "INSERT INTO school_territory (rbd, territory_id, batch_id) "
+            f"SELECT DISTINCT rbd, id, ? FROM {links} l WHERE NOT EXISTS ("
+            "SELECT 1 FROM school_territory x WHERE x.rbd = l.rbd AND x.territory_id = l.id) "
+            "RETURNING rbd, territory_id",
+            [batch_id],
+        ).fetchall()
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {gone}")
+    return sorted(
+        [(int(r), str(t), False) for r, t in removed] + [(int(r), str(t), True) for r, t in added]
+    )
+
+
 def _register_schools(
     cur: duckdb.DuckDBPyConnection, source: str, batch_id: int, replace: bool
-) -> tuple[int, int]:
+) -> tuple[int, int, list[tuple[int, str, bool]]]:
     """Insert (or, for a school list, replace) schools and their territories from ``source``.
 
     ``source`` has columns rbd, check_digit, name, comuna_code, comuna, region_code, region,
-    deprov_code, deprov, slep (typed or text). Returns (new schools, replaced schools).
+    deprov_code, deprov, slep, dependency (typed or text). Returns (new schools, replaced
+    schools, territory changes): a school list (``replace``) sets the territories of the kinds
+    its rows name (a blank cell leaves that kind as it was); any other official file gives
+    territories only to the schools it registers. Territories are named as :func:`_links_sql`
+    says; the changes, (rbd, territory, added?), are for the caller to check who may make them.
     """
-    schools = f"sch_{uuid.uuid4().hex[:10]}"
+    tag = uuid.uuid4().hex[:10]
+    schools, links, stated = f"sch_{tag}", f"lnk_{tag}", f"kinds_{tag}"
     cur.execute(
         f"CREATE TEMP TABLE {schools} AS SELECT DISTINCT ON (rbd) * FROM ("
         "SELECT TRY_CAST(rbd AS INTEGER) AS rbd, upper(check_digit::VARCHAR) AS check_digit, "
         "name::VARCHAR AS name, TRY_CAST(comuna_code AS INTEGER) AS comuna_code, "
         "comuna::VARCHAR AS comuna, TRY_CAST(region_code AS INTEGER) AS region_code, "
         "region::VARCHAR AS region, TRY_CAST(deprov_code AS INTEGER) AS deprov_code, "
-        f"deprov::VARCHAR AS deprov, slep::VARCHAR AS slep FROM {source}) "
+        "deprov::VARCHAR AS deprov, slep::VARCHAR AS slep, "
+        f"TRY_CAST(dependency AS TINYINT) AS dependency FROM {source}) "
         "WHERE rbd IS NOT NULL ORDER BY rbd"
     )
     try:
         replaced = 0
+        if not replace:  # only the schools this file registers get territories
+            cur.execute(
+                f"DELETE FROM {schools} s WHERE EXISTS (SELECT 1 FROM school x WHERE x.rbd = s.rbd)"
+            )
         if replace:
             replaced = _move_replaced(cur, "school", schools, ["rbd"], batch_id)
         row = cur.execute(
             "INSERT INTO school (rbd, check_digit, name, comuna_code, comuna, region_code, "
-            "region, batch_id) SELECT rbd, check_digit, coalesce(name, 'RBD ' || rbd::VARCHAR), "
-            f"comuna_code, comuna, region_code, region, ? FROM {schools} s "
-            "WHERE NOT EXISTS (SELECT 1 FROM school x WHERE x.rbd = s.rbd)",
+            "region, dependency, batch_id) SELECT rbd, check_digit, coalesce(name, 'RBD ' || "
+            "rbd::VARCHAR), comuna_code, comuna, region_code, region, dependency, ? "
+            f"FROM {schools} s WHERE NOT EXISTS (SELECT 1 FROM school x WHERE x.rbd = s.rbd)",
             [batch_id],
         ).fetchone()
         new = (int(row[0]) if row else 0) - replaced
-        links = (
-            f"SELECT rbd, 'comuna:' || comuna_code::VARCHAR AS id, "
-            f"coalesce(comuna, 'Comuna ' || comuna_code::VARCHAR) AS name, 'comuna' AS kind "
-            f"FROM {schools} WHERE comuna_code IS NOT NULL "
-            f"UNION ALL SELECT rbd, 'deprov:' || deprov_code::VARCHAR, "
-            f"coalesce(deprov, 'DEPROV ' || deprov_code::VARCHAR), 'deprov' "
-            f"FROM {schools} WHERE deprov_code IS NOT NULL "
-            f"UNION ALL SELECT rbd, 'slep:' || trim(regexp_replace(lower(strip_accents(slep)), "
-            f"'[^a-z0-9]+', '_', 'g'), '_'), slep, 'slep' FROM {schools} "
-            "WHERE slep IS NOT NULL"
+        cur.execute(
+            f"CREATE TEMP TABLE {links} AS SELECT rbd, id, name, kind FROM "
+            f"({_links_sql(schools)}) WHERE id IS NOT NULL"
         )
         cur.execute(
             "INSERT INTO territory (id, name, kind, batch_id) "
-            f"SELECT id, arg_min(name, rbd), arg_min(kind, rbd), ? FROM ({links}) t "
+            f"SELECT id, arg_min(name, rbd), arg_min(kind, rbd), ? FROM {links} t "
             "WHERE NOT EXISTS (SELECT 1 FROM territory x WHERE x.id = t.id) GROUP BY id",
             [batch_id],
         )
-        if replace:
-            _move_replaced(cur, "school_territory", schools, ["rbd"], batch_id)
-        cur.execute(
-            "INSERT INTO school_territory (rbd, territory_id, batch_id) "
-            f"SELECT DISTINCT rbd, id, ? FROM ({links}) l WHERE NOT EXISTS ("
-            "SELECT 1 FROM school_territory x WHERE x.rbd = l.rbd AND x.territory_id = l.id)",
-            [batch_id],
-        )
+        cur.execute(f"CREATE TEMP TABLE {stated} AS SELECT DISTINCT rbd, kind FROM {links}")
+        changes = _relink(cur, links, stated, batch_id)
     finally:
-        cur.execute(f"DROP TABLE IF EXISTS {schools}")
-    return new, replaced
+        for name in (schools, links, stated):
+            cur.execute(f"DROP TABLE IF EXISTS {name}")
+    return new, replaced, changes
+
+
+def _register_sleps(
+    cur: duckdb.DuckDBPyConnection, inc: str, batch_id: int
+) -> tuple[int, int, list[tuple[int, str, bool]]]:
+    """Store the SLEPs of a SLEP list (``inc``: slep_code, name, comuna_code, comuna) and give
+    each the schools of SLEP dependency (COD_DEPE2 = 5) in its comunas.
+
+    A SLEP is the territory ``slep:<COD_SLEP>`` named «SLEP <name>», with its comunas; a SLEP
+    already stored under that id is replaced (undo restores it). Returns (new SLEPs, replaced
+    SLEPs, school territory changes), as :func:`_register_schools`.
+    """
+    tag = uuid.uuid4().hex[:10]
+    sleps, links, stated = f"slp_{tag}", f"lnk_{tag}", f"kinds_{tag}"
+    cur.execute(
+        f"CREATE TEMP TABLE {sleps} AS SELECT 'slep:' || slep_code::VARCHAR AS id, "
+        "CASE WHEN regexp_matches(lower(strip_accents(arg_min(name, comuna_code))), '^slep ') "
+        "THEN arg_min(name, comuna_code) ELSE 'SLEP ' || arg_min(name, comuna_code) END AS name, "
+        "'slep' AS kind, list(DISTINCT comuna_code ORDER BY comuna_code) AS comunas "
+        f"FROM {inc} GROUP BY slep_code"
+    )
+    try:
+        # Rows (SLEP × comuna) of SLEPs the store did not hold are new; the others replace.
+        row = cur.execute(
+            "SELECT coalesce(sum(len(comunas)) FILTER (WHERE id IN "
+            f"(SELECT id FROM territory)), 0) FROM {sleps}"
+        ).fetchone()
+        replaced = int(row[0]) if row else 0
+        _move_replaced(cur, "territory", sleps, ["id"], batch_id)
+        row = cur.execute(
+            "INSERT INTO territory (id, name, kind, comunas, batch_id) "
+            f"SELECT id, name, kind, comunas, ? FROM {sleps}",
+            [batch_id],
+        ).fetchone()
+        del row
+        # The SLEP schools of the listed comunas: their SLEP is the one the list names.
+        cur.execute(
+            f"CREATE TEMP TABLE {links} AS SELECT s.rbd, t.id FROM school s "
+            f"JOIN {sleps} t ON list_contains(t.comunas, s.comuna_code) WHERE s.dependency = 5"
+        )
+        cur.execute(
+            f"CREATE TEMP TABLE {stated} AS SELECT DISTINCT rbd, 'slep' AS kind FROM {links}"
+        )
+        changes = _relink(cur, links, stated, batch_id)
+        row = cur.execute(f"SELECT sum(len(comunas)) FROM {sleps}").fetchone()
+        new = int(row[0] or 0) - replaced if row else 0
+    finally:
+        for name in (sleps, links, stated):
+            cur.execute(f"DROP TABLE IF EXISTS {name}")
+    return new, replaced, changes
+
+
+def undo_territory_changes(
+    cur: duckdb.DuckDBPyConnection, batch_id: int
+) -> list[tuple[int, str, bool]]:
+    """What undoing ``batch_id`` would do to which territories schools belong to: (rbd,
+    territory, joined?) — its links go, the links it replaced come back."""
+    rows = cur.execute(
+        "SELECT rbd, territory_id, false FROM school_territory WHERE batch_id = ? UNION ALL "
+        f"SELECT rbd, territory_id, true FROM {REPLACED_PREFIX}school_territory "
+        "WHERE replaced_by = ? ORDER BY 1, 2",
+        [batch_id, batch_id],
+    ).fetchall()
+    return [(int(r), str(t), bool(j)) for r, t, j in rows]
 
 
 def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
@@ -993,6 +1169,7 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
     row = cur.execute(f"SELECT count(*) FROM {inc}").fetchone()
     rows = int(row[0]) if row else 0
     registered = 0
+    changes: list[tuple[int, str, bool]] = []
     if stage.schools is not None:
         # One row per school, from the imported rows (any_value: the file repeats the school
         # on every student row).
@@ -1003,15 +1180,18 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
             if n != "rbd"
         )
         src = f"(SELECT {rbd} AS rbd, {fields} FROM {stage.schools} WHERE __kept GROUP BY {rbd})"
-        registered, _ = _register_schools(cur, src, batch_id, replace=False)
+        registered, _, changes = _register_schools(cur, src, batch_id, replace=False)
     if ds.kind == "establecimientos":
-        new, replaced = _register_schools(cur, inc, batch_id, replace=True)
+        new, replaced, changes = _register_schools(cur, inc, batch_id, replace=True)
         cur.execute(
             f"UPDATE school s SET baseline_year = i.baseline_year FROM {inc} i "
             "WHERE s.rbd = i.rbd AND s.batch_id = ? AND i.baseline_year IS NOT NULL",
             [batch_id],
         )
         written = Written(rows, new, replaced, 0, 0, "", rows)
+    elif ds.kind == "slep":
+        new, replaced, changes = _register_sleps(cur, inc, batch_id)
+        written = Written(rows, new, replaced, 0, 0, "", 0)
     else:
         replaced = _move_replaced(cur, ds.table, inc, ds.key, batch_id)
         table_cols = set(_table_columns(cur, ds.table)) - {"batch_id"}
@@ -1022,6 +1202,7 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
         inserted = _insert(cur, ds.table, select, [], batch_id)
         written = Written(rows, inserted - replaced, replaced, 0, registered, "", 0)
     written.schools_registered = registered
+    written.territory_changes = changes
     written.period, written.schools = _period(cur, inc, ds)
     return written
 
@@ -1056,6 +1237,7 @@ _PERIOD_EXPR = {
     "evaluaciones": "year(eval_date)",
     "metas": "deadline_year",
     "establecimientos": None,
+    "slep": None,
 }
 
 

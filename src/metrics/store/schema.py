@@ -369,7 +369,32 @@ COMMENT ON TABLE audit_log IS 'Append-only; rows keyed with HMAC-SHA256 from the
     'migration on, older rows plain SHA-256; length and end anchored in <db>.audit';
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7_AUDIT_KEYED)
+
+def _append_column(table: str, column: str, type_: str) -> str:
+    """Add ``column`` to a data table and to its shadow, keeping their columns in the same order
+    (rows move between them by position: the shadow is the table's columns, then replaced_by)."""
+    return (
+        f"ALTER TABLE {table} ADD COLUMN {column} {type_};\n"
+        f"CREATE TABLE replaced_{table}_v AS SELECT * EXCLUDE (replaced_by), "
+        f"NULL::{type_} AS {column}, replaced_by FROM replaced_{table};\n"
+        f"DROP TABLE replaced_{table};\n"
+        f"ALTER TABLE replaced_{table}_v RENAME TO replaced_{table};\n"
+    )
+
+
+_V8_SLEP = (
+    """
+-- SLEP territories from Mineduc's official list (issue «Real data», item 3): a SLEP serves some
+-- comunas, and its schools are those of SLEP dependency (the directory's COD_DEPE2 = 5) in them.
+"""
+    # COD_DEPE2 of the school directory: 1 municipal, 2 particular subvencionado, 3 particular
+    # pagado, 4 administración delegada, 5 Servicio Local de Educación Pública.
+    + _append_column("school", "dependency", "TINYINT")
+    # For a SLEP of the official list: the comunas (codes) it serves.
+    + _append_column("territory", "comunas", "INTEGER[]")
+)
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7_AUDIT_KEYED, _V8_SLEP)
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
 LATEST_VERSION = len(MIGRATIONS)
