@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from types import ModuleType
 
 from metrics.access import Access, access_for, cli_actor
 from metrics.commands import COMMAND_MODULES, required_permission
 from metrics.config import resolve_db_path
 from metrics.errors import TableroError
+from metrics.ingest.readers import sweep_work_folders
 from metrics.store import open_store
 
 EXIT_OK = 0
@@ -121,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # help or a usage error: argparse already printed it
         return int(exc.code or 0)
     module: ModuleType = args._module
+    with suppress(OSError, TableroError):  # what a killed import left (see ingest.readers)
+        sweep_work_folders()
     path = resolve_db_path(args.db)
     try:
         opener = getattr(module, "open_for_command", None)
@@ -152,8 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run() -> None:
     """Console-script entry point."""
+    # SIGTERM (`kill`, a service stopping) unwinds like an error: an import under way rolls
+    # back and removes its work files. What SIGKILL leaves, the next command removes.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     sys.exit(main())
 
 

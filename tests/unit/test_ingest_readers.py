@@ -181,3 +181,107 @@ def test_first_table_like_sheet_is_chosen() -> None:
     data = _xlsx({"Léame": [["Instrucciones"]], "Hoja2": [["rbd", "nombre"], [1, "E"]]})
     with open_table(data, "e.xlsx") as table:
         assert table.sheet == "Hoja2"
+
+
+# -- work files: private, and gone after every import, even a killed one --------------------
+
+_STUCK_IMPORT = """
+import sys, time
+from pathlib import Path
+import metrics.store.imports as sql
+from metrics.ingest import import_file
+from metrics.store import open_store
+
+db, upload, ready = sys.argv[1:4]
+
+def stuck(*args, **kwargs):  # the file is in the work folder; wait there to be killed
+    Path(ready).write_text("listo")
+    time.sleep(600)
+
+sql.stage_file = stuck
+import_file(open_store(db), Path(upload).read_bytes(), "rendimiento.csv", actor="prueba")
+"""
+
+RAW_ROWS = (
+    "anio;rbd;cod_ense;grado;letra;estudiante;promedio;situacion\r\n"
+    "2024;101;110;1;A;11.111.111-1;6,5;P\r\n"
+)
+
+
+def _staging(tmp: Path) -> Path:
+    import os
+
+    return tmp / f"tablero-import-{os.getuid()}"
+
+
+def test_killed_import_leaves_private_files_that_the_next_command_removes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    import stat
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from metrics.ingest.readers import work_folder
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp), TABLERO_KEY="ab" * 32)
+    upload, ready, db = tmp_path / "in.csv", tmp_path / "listo", tmp_path / "t.duckdb"
+    upload.write_text(RAW_ROWS, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STUCK_IMPORT, str(db), str(upload), str(ready)], env=env
+    )
+    try:
+        while not ready.exists():  # waits for a state, asserts nothing about time
+            assert proc.poll() is None, "the import ended before reaching the stage"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    root = _staging(tmp)
+    (left,) = [p for p in root.iterdir() if p.name.startswith("carga-")]
+    raw = left / "upload.csv"
+    assert raw.read_bytes() == RAW_ROWS.encode()  # the raw ids a kill leaves behind...
+    assert stat.S_IMODE(left.stat().st_mode) == 0o700
+    assert stat.S_IMODE(raw.stat().st_mode) == 0o600  # ...readable by their owner only
+
+    # A live import's folder (this process holds it) survives the next command's sweep.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    with work_folder() as live:
+        result = subprocess.run(
+            [sys.executable, "-m", "metrics.cli", "cargas", "--db", str(tmp_path / "o.duckdb")],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        assert not left.exists()  # the next command removed the killed import's files
+        assert live.is_dir()
+    assert not live.exists()
+    assert [p.name for p in root.iterdir() if p.name.startswith("carga-")] == []
+
+
+def test_work_files_are_private_and_removed_on_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seen: dict[str, int] = {}
+    with open_table(ROWS.encode("cp1252"), "e.csv") as table:
+        folder = table.path.parent
+        for p in folder.iterdir():
+            seen[p.name] = stat.S_IMODE(p.stat().st_mode)
+        seen["."] = stat.S_IMODE(folder.stat().st_mode)
+    assert seen == {".": 0o700, "upload.csv": 0o600, "transcoded.csv": 0o600, ".dueno.lock": 0o600}
+    assert not folder.exists()
+    with pytest.raises(FormatError), open_table(b"\x00\x01\x02" * 400, "b.csv"):
+        pass
+    assert [p.name for p in _staging(tmp_path).iterdir() if p.name.startswith("carga-")] == []

@@ -34,6 +34,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 from metrics.config import staging_root
 from metrics.errors import FormatError, UploadError
 from metrics.formatting import format_number
@@ -122,13 +127,13 @@ def open_table(
     """
     # DuckDB may read files only under the staging root (see metrics.store.core._harden), so
     # every upload is read from a copy (or a hard link) there.
-    workdir = Path(tempfile.mkdtemp(prefix="carga-", dir=staging_root()))
-    try:
+    with work_folder() as workdir:
         if isinstance(source, bytes | bytearray):
             if name is None:
                 raise UploadError("Falta el nombre del archivo cargado.")
             path = workdir / ("upload" + Path(name).suffix.lower())
-            path.write_bytes(source)
+            with _create_private(path) as fh:
+                fh.write(source)
         else:
             original = Path(source)
             name = name or original.name
@@ -136,13 +141,109 @@ def open_table(
                 raise UploadError(f"{name}: no existe el archivo o no es un archivo.")
             path = workdir / ("upload" + original.suffix.lower())
             try:
+                # The user's own file under a second name (no copy of its bytes): it keeps
+                # the original's permissions, and only this user can reach the work folder.
                 os.link(original, path)
             except OSError:  # another file system, or links not allowed
-                shutil.copyfile(original, path)
+                with original.open("rb") as src, _create_private(path) as dst:
+                    shutil.copyfileobj(src, dst, _CHUNK)
         assert name is not None
         yield _open(path, name, workdir, sheet)
+
+
+# -- work folders ---------------------------------------------------------------------------
+
+WORK_PREFIX = "carga-"
+_OWNER_LOCK = ".dueno.lock"
+"""Inside each work folder: locked by the importing process for as long as it runs."""
+_ROOT_LOCK = ".carpetas.lock"
+"""In the staging root: shared while a folder is being created, exclusive while sweeping."""
+
+
+def _create_private(path: Path) -> io.BufferedWriter:
+    """A new file only its owner may read (0600), never one that existed or a link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(path, flags, 0o600), "wb")
+
+
+def _lock_file(path: Path) -> int:
+    return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+
+
+@contextmanager
+def work_folder() -> Iterator[Path]:
+    """A private folder (0700) under the staging root, removed on every way out.
+
+    The folder holds a lock file that this process keeps locked (``flock``) while it works;
+    the kernel releases it when the process ends, however it ends, so a folder whose lock can
+    be taken belongs to nobody: :func:`sweep_work_folders` removes it (what a killed import
+    leaves), and never a folder of an import still running, in this or another process.
+    """
+    root = staging_root()
+    sweep_work_folders(root)
+    root_fd = _lock_file(root / _ROOT_LOCK)
+    owner_fd = -1
+    try:
+        _flock(root_fd, "shared")
+        workdir = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=root))  # mode 0700
+        owner_fd = _lock_file(workdir / _OWNER_LOCK)
+        _flock(owner_fd, "exclusive")
+        os.write(owner_fd, f"{os.getpid()}\n".encode())  # for a person looking at the folder
+    finally:
+        os.close(root_fd)  # releases the shared lock: the folder is complete and owned
+    try:
+        yield workdir
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        os.close(owner_fd)
+
+
+def sweep_work_folders(root: Path | None = None) -> int:
+    """Remove the work folders whose importing process is gone; return how many.
+
+    Called before every import (and by the CLI at start): a killed import's raw copy of its
+    file does not outlive the next command. A folder whose owner lock is held is left alone.
+    """
+    if fcntl is None:  # pragma: no cover - no flock (Windows): folders go at the import's end
+        return 0
+    root = root or staging_root()
+    removed = 0
+    root_fd = _lock_file(root / _ROOT_LOCK)
+    try:
+        _flock(root_fd, "exclusive")  # no folder is half created while we look
+        for entry in os.scandir(root):
+            if not entry.name.startswith(WORK_PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            folder = Path(entry.path)
+            try:
+                fd = os.open(folder / _OWNER_LOCK, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except FileNotFoundError:  # left by an older version, or killed before locking
+                fd = -1
+            except OSError:
+                continue
+            try:
+                if fd >= 0 and not _flock(fd, "exclusive", wait=False):
+                    continue  # a live import
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+            finally:
+                if fd >= 0:
+                    os.close(fd)
+    finally:
+        os.close(root_fd)
+    return removed
+
+
+def _flock(fd: int, mode: Literal["shared", "exclusive"], wait: bool = True) -> bool:
+    """Take an flock on ``fd``; False when ``wait`` is off and another holder has it."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return True
+    op = fcntl.LOCK_SH if mode == "shared" else fcntl.LOCK_EX
+    try:
+        fcntl.flock(fd, op if wait else op | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _open(path: Path, name: str, workdir: Path, sheet: str | None) -> Table:
@@ -270,7 +371,11 @@ def _transcode(source: Path, target: Path, codec: str) -> None:
     decoder = codecs.getincrementaldecoder(codec)(
         errors="tablero-cp1252" if codec == "cp1252" else "replace"
     )
-    with source.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+    target.unlink(missing_ok=True)
+    with (
+        source.open("rb") as src,
+        io.TextIOWrapper(_create_private(target), encoding="utf-8", newline="") as dst,
+    ):
         while chunk := src.read(_CHUNK):
             dst.write(decoder.decode(chunk))
         dst.write(decoder.decode(b"", final=True))
@@ -434,7 +539,7 @@ def _open_xlsx(path: Path, name: str, workdir: Path, sheet: str | None, size: in
         header_row = 0
         issues: list[tuple[int, str, str, str]] = []
         try:
-            with out_path.open("w", encoding="utf-8", newline="") as out:
+            with io.TextIOWrapper(_create_private(out_path), encoding="utf-8", newline="") as out:
                 writer = csv.writer(out, delimiter=",", quotechar='"', lineterminator="\n")
                 for excel_row, values in enumerate(ws.iter_rows(values_only=True), start=1):
                     texts = [cell_text(v).strip() for v in values]
