@@ -51,6 +51,10 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "fecha_anio_dos_digitos.csv": (2, "fecha_planificada"),
     "fecha_fuera_de_rango.csv": (3, "fecha_planificada"),
     "nota_con_mas_decimales.csv": (2, "promedio"),
+    "nulo_en_fila_5.csv": (5, "nombre"),
+    "fin_de_linea_mezclado.csv": (3, "nombre"),
+    "comillas_sueltas.csv": (3, "nombre"),
+    "encabezado_comillas_abiertas.csv": (1, "B"),
 }
 
 
@@ -70,6 +74,7 @@ def test_bad_file_is_refused_and_changes_nothing(two_schools: Store, name: str) 
     assert name in message
     assert f"fila {row}," in message
     assert f"columna {column}" in message or f"columna ¿{column}" in message
+    assert "tablero-import" not in message and "Error:" not in message  # no DuckDB text
     if isinstance(info.value, RefusedFileError):
         first = info.value.report.errors[0]
         assert (first.file, first.row) == (name, row)

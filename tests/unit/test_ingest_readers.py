@@ -43,6 +43,8 @@ def _xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
         (b"\xef\xbb\xbf" + ROWS.encode("utf-8"), "UTF-8 con BOM"),
         (ROWS.encode("cp1252"), "Windows-1252 (Latin-1)"),
         (ROWS.encode("utf-16"), "UTF-16"),
+        (ROWS.encode("utf-16-le"), "UTF-16 (sin BOM)"),
+        (ROWS.encode("utf-16-be"), "UTF-16 (sin BOM)"),
     ],
 )
 def test_encodings_are_read_to_the_same_text(data: bytes, encoding: str) -> None:
@@ -285,3 +287,55 @@ def test_work_files_are_private_and_removed_on_error(
     with pytest.raises(FormatError), open_table(b"\x00\x01\x02" * 400, "b.csv"):
         pass
     assert [p.name for p in _staging(tmp_path).iterdir() if p.name.startswith("carga-")] == []
+
+
+# -- inputs too big for a row, generated at run time ---------------------------------------
+
+
+def _write_big(path: Path, head: str, filler: bytes, size: int, tail: str) -> None:
+    with path.open("wb") as fh:
+        fh.write(head.encode())
+        block = filler * (1 << 20)
+        for _ in range(size // len(block)):
+            fh.write(block)
+        fh.write(tail.encode())
+
+
+@pytest.mark.parametrize(
+    ("head", "megabytes", "tail", "row", "column"),
+    [
+        # A 10 MB cell in column B of row 3.
+        ("rbd;nombre\r\n1;Escuela\r\n2;", 10, "\r\n3;Liceo\r\n", 3, "nombre (B)"),
+        # A 300 MB line without a break: row 3, past the limit in its first column.
+        ("rbd;nombre\r\n1;Escuela\r\n", 300, "", 3, "rbd (A)"),
+    ],
+)
+def test_oversized_cells_and_lines_name_their_row_and_column(
+    empty_store, tmp_path: Path, head: str, megabytes: int, tail: str, row: int, column: str
+) -> None:
+    from metrics.ingest import import_file
+
+    path = tmp_path / "grande.csv"
+    _write_big(path, head, b"x", megabytes << 20, tail)
+    before = empty_store.fingerprint()
+    with pytest.raises(FormatError) as info:
+        import_file(empty_store, path, actor="test")
+    assert info.value.message.startswith(f"grande.csv, fila {row}, columna {column}: la fila ")
+    assert "más de 2 MB" in info.value.message
+    assert empty_store.fingerprint() == before
+
+
+def test_a_nul_deep_in_a_big_file_names_its_row(tmp_path: Path) -> None:
+    lines = ["rbd;nombre"] + [f"{n};Escuela {n}" for n in range(1, 200_000)]
+    lines[150_000] = '150000;"Escuela\r\ncon salto";x\0'
+    path = tmp_path / "nulo.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    with pytest.raises(FormatError, match=r"^nulo\.csv, fila 150001, columna C: la celda tiene"):
+        validate(path)
+
+
+def test_two_line_ends_in_a_quoted_cell_are_not_mixed(empty_store) -> None:
+    from metrics.ingest import import_file
+
+    data = b'rbd;nombre\r\n1;"Escuela\nde dos lineas"\r\n2;Liceo\r\n'
+    assert import_file(empty_store, data, "e.csv", actor="test").rows == 2

@@ -24,6 +24,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -99,9 +100,34 @@ class Table:
             raise refuse(self.name, "el archivo tiene caracteres no válidos.")
         return _open_text(self.original, self.name, self.workdir, self.size, "cp1252")
 
+    def diagnose(self) -> tuple[int, str, str]:
+        """(row, column, Spanish message) of why this CSV could not be read as rows: called
+        when DuckDB gave up on it (its message is English and names the work folder)."""
+        found = _mixed_line_end(self.path) if self.container == "csv" else None
+        if found is not None:
+            offset, expected, got = found
+            row, column = locate(self.path, offset, self.delimiter)
+            return (
+                row,
+                self.column_label(column),
+                f"esta fila termina con un salto de línea {got} y la de encabezados con "
+                f"{expected}: el archivo mezcla dos formatos de fin de línea (por ejemplo, "
+                "partes copiadas de archivos distintos). Ábralo en su planilla y guárdelo de "
+                "nuevo como «CSV UTF-8».",
+            )
+        return (
+            1,
+            self.column_label(0),
+            "no se pudo leer como CSV: sus filas no tienen una estructura regular (revise "
+            "comillas y saltos de línea). Ábralo en su planilla y guárdelo de nuevo como "
+            "«CSV UTF-8».",
+        )
+
     def column_label(self, index: int) -> str:
         """How a user finds column ``index``: its header and its letter."""
         header = self.headers[index] if index < len(self.headers) else ""
+        if len(header) > 60:  # a header that is really a damaged line's text
+            header = header[:59] + "…"
         letter = column_letter(index)
         return f"{header} ({letter})" if header else letter
 
@@ -295,10 +321,36 @@ def _open(path: Path, name: str, workdir: Path, sheet: str | None) -> Table:
 
 
 def _looks_binary(sample: bytes) -> bool:
-    if b"\0" in sample:
+    # A few NUL bytes in text are a damaged cell (refused with its row, see _scan_text);
+    # many are a binary file.
+    if sample.count(0) > 16:
         return True
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
+    controls = sum(1 for b in sample if b < 32 and b not in (0, 9, 10, 13, 12))
     return controls > max(8, len(sample) // 50)
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the sample is UTF-16 text without a BOM (None otherwise).
+
+    Text in Spanish is almost all below U+0100, so one byte of every pair is zero: on the odd
+    bytes (little-endian) or the even ones (big-endian), and almost never on the others.
+    """
+    n = len(sample) // 2 * 2
+    if n < 4:
+        return None
+    half = n // 2
+    zeros_even, zeros_odd = sample[0:n:2].count(0), sample[1:n:2].count(0)
+    if zeros_odd >= 0.9 * half and zeros_even <= 0.1 * half:
+        codec = "utf-16-le"
+    elif zeros_even >= 0.9 * half and zeros_odd <= 0.1 * half:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        text = codecs.getincrementaldecoder(codec)().decode(sample[:n], final=False)
+    except UnicodeDecodeError:
+        return None
+    return None if _looks_binary(text.encode("utf-8")) else codec
 
 
 def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
@@ -327,6 +379,8 @@ def _open_text(
     source_codec: str | None = force_codec
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, source_codec = "UTF-16", "utf-16"
+    elif force_codec is None and (utf16 := _utf16_without_bom(sample)) is not None:
+        encoding, source_codec = "UTF-16 (sin BOM)", utf16
     elif _looks_binary(sample):
         raise refuse(
             name,
@@ -341,30 +395,190 @@ def _open_text(
         source_codec = "cp1252"
     if source_codec == "cp1252":
         encoding = "Windows-1252 (Latin-1)"
-    with path.open("rb") as fh:
-        file_hash = hashlib.file_digest(fh, "sha256").hexdigest()
     csv_path = path
-    if source_codec is not None:
+    digest = hashlib.sha256()
+    if source_codec is None:  # one pass hashes the file and looks for what DuckDB cannot read
+        scan = _scan_text(path, digest)
+    else:
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256")
         csv_path = workdir / "transcoded.csv"
         _transcode(path, csv_path, source_codec)
+        scan = _scan_text(csv_path)
     header_line = _first_line(csv_path)
     if not header_line.strip():
         raise refuse(name, "la primera fila está vacía: debe tener los nombres de las columnas.")
     delimiter = sniff_delimiter(header_line)
-    headers = next(csv.reader([header_line], delimiter=delimiter, quotechar='"'), [])
+    if (opened := _unclosed_quote(header_line)) is not None:
+        column = sum(p.count(delimiter) for p in header_line[:opened].split('"')[0::2])
+        raise refuse(
+            name,
+            "la fila de encabezados abre comillas en esta columna y no las cierra, así que "
+            "el archivo no se puede separar en columnas. Quite esas comillas o ciérrelas.",
+            1,
+            column_letter(column),
+        )
+    try:
+        headers = next(csv.reader([header_line], delimiter=delimiter, quotechar='"'), [])
+    except csv.Error:  # a header cell longer than the csv module's field limit
+        headers = header_line.split(delimiter)
     headers = [h.strip().lstrip("\ufeff") for h in headers]
-    return Table(
+    table = Table(
         name=name,
         path=csv_path,
         delimiter=delimiter,
         headers=headers,
         container="csv",
         encoding=encoding,
-        file_hash=file_hash,
+        file_hash=digest.hexdigest(),
         size=size,
         original=path,
         workdir=workdir,
     )
+    problems = [
+        (offset, message)
+        for offset, message in (
+            (scan.nul, _NUL_MESSAGE),
+            (None if scan.long_line is None else scan.long_line + MAX_LINE_BYTES, _LONG_MESSAGE),
+        )
+        if offset is not None
+    ]
+    if problems:
+        offset, message = min(problems)
+        row, column = locate(csv_path, offset, delimiter)
+        raise refuse(name, message, row, table.column_label(column))
+    return table
+
+
+def _unclosed_quote(line: str) -> int | None:
+    """Index of the quote that opens a cell never closed on ``line`` (None: all closed)."""
+    opened: int | None = None
+    for i, ch in enumerate(line):
+        if ch == '"':
+            opened = i if opened is None else None
+    return opened
+
+
+MAX_LINE_BYTES = 2_000_000
+"""The longest line DuckDB reads (its default ``max_line_size``); a longer one is refused
+before reading, with the row and the column where it passes the limit."""
+_NUL_MESSAGE = (
+    "la celda tiene un carácter nulo (el byte 0), que no es texto: el archivo está dañado o no "
+    "se exportó como texto. Borre ese carácter o exporte de nuevo el archivo como CSV."
+)
+_LONG_MESSAGE = (
+    "la fila mide más de 2 MB (el máximo por fila) y pasa ese límite en esta columna: una "
+    "celda con un texto enorme o filas sin salto de línea entre ellas. Corrija la celda o "
+    "exporte de nuevo el archivo."
+)
+
+
+_LINE_ENDS = {b"\r\n": "CRLF (Windows)", b"\n": "LF", b"\r": "CR (Mac antiguo)"}
+_OTHER_ENDS = {
+    b"\r\n": re.compile(rb"\r(?!\n)|(?<!\r)\n"),
+    b"\n": re.compile(rb"\r\n?"),
+    b"\r": re.compile(rb"\r?\n"),
+}
+
+
+def _mixed_line_end(path: Path) -> tuple[int, str, str] | None:
+    """(offset, expected, found) of the first line break, outside quotes, that is not of the
+    header's kind (CRLF, LF or CR); None when every break is."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+        first = _first_break(head)
+        if first < 0:
+            return None
+        expected = b"\r\n" if head[first : first + 2] == b"\r\n" else head[first : first + 1]
+        fh.seek(0)
+        pattern, quoted, position = _OTHER_ENDS[expected], False, 0
+        while chunk := fh.read(_CHUNK):
+            if chunk.endswith(b"\r"):  # keep a CRLF in one chunk
+                chunk += fh.read(1)
+            part_at = position
+            for n, part in enumerate(chunk.split(b'"')):
+                if n:
+                    quoted = not quoted
+                    part_at += 1
+                if not quoted and (m := pattern.search(part)) is not None:
+                    return part_at + m.start(), _LINE_ENDS[expected], _LINE_ENDS[m.group()]
+                part_at += len(part)
+            position += len(chunk)
+    return None
+
+
+@dataclass
+class _Scan:
+    nul: int | None = None
+    """Byte offset of the first NUL."""
+    long_line: int | None = None
+    """Byte offset where the first line longer than :data:`MAX_LINE_BYTES` starts."""
+
+
+def _first_break(chunk: bytes) -> int:
+    found = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+    return min(found) if found else -1
+
+
+def _scan_text(path: Path, digest: Any = None) -> _Scan:
+    """Find NUL bytes and over-long lines in one streaming pass (C-speed searches per MiB)."""
+    scan = _Scan()
+    offset = line_start = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            if digest is not None:
+                digest.update(chunk)
+            if scan.nul is None and (i := chunk.find(b"\0")) >= 0:
+                scan.nul = offset + i
+            if scan.long_line is None:
+                first = _first_break(chunk)
+                end = offset + (len(chunk) if first < 0 else first)
+                if end - line_start > MAX_LINE_BYTES:
+                    scan.long_line = line_start
+                elif first >= 0:
+                    # Lines wholly inside a chunk are shorter than the chunk (1 MiB).
+                    line_start = offset + max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1
+            elif scan.nul is not None and digest is None:
+                break
+            offset += len(chunk)
+    return scan
+
+
+def locate(path: Path, offset: int, delimiter: str) -> tuple[int, int]:
+    """(row as in Excel, column index) of byte ``offset`` of a CSV, minding quotes.
+
+    Streams the file; between quotes a line break or a separator belongs to the cell. The
+    quote state is the parity of the quotes seen (an escaped ``""`` toggles twice), so each
+    MiB is split on quotes and only the parts outside them are searched, at C speed.
+    """
+    sep = delimiter.encode()
+    row, quoted, position = 1, False, 0
+    record_start = 0
+    last_was_cr = False
+    with path.open("rb") as fh:
+        while position < offset:
+            chunk = fh.read(min(_CHUNK, offset - position))
+            if not chunk:
+                break
+            part_at = position
+            for n, part in enumerate(chunk.split(b'"')):
+                if n:
+                    quoted, last_was_cr = not quoted, False
+                    part_at += 1
+                if not quoted and part:
+                    breaks = part.count(b"\n") + part.count(b"\r") - part.count(b"\r\n")
+                    if last_was_cr and part.startswith(b"\n"):
+                        breaks -= 1  # a CRLF split between two chunks
+                    if breaks:
+                        row += breaks
+                        record_start = part_at + max(part.rfind(b"\n"), part.rfind(b"\r")) + 1
+                    last_was_cr = part.endswith(b"\r")
+                part_at += len(part)
+            position += len(chunk)
+        fh.seek(record_start)
+        record = fh.read(max(0, min(offset - record_start, MAX_LINE_BYTES + _CHUNK)))
+    column = sum(p.count(sep) for p in record.split(b'"')[0::2])
+    return row, column
 
 
 def _transcode(source: Path, target: Path, codec: str) -> None:
@@ -600,11 +814,14 @@ def head_rows(table: Table, limit: int = 20) -> list[list[str]]:
     rows: list[list[str]] = []
     with table.path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=table.delimiter, quotechar='"')
-        next(reader, None)
-        for row in reader:
-            if table.row_column:
-                row = row[1:]
-            rows.append(row)
-            if len(rows) >= limit:
-                break
+        try:
+            next(reader, None)
+            for row in reader:
+                if table.row_column:
+                    row = row[1:]
+                rows.append(row)
+                if len(rows) >= limit:
+                    break
+        except csv.Error:  # a cell longer than the csv module reads: the report names it
+            pass
     return rows

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from metrics.errors import StoreError, UploadError
+from metrics.errors import FormatError, StoreError, UploadError
 from metrics.store.schema import DATA_TABLES
 
 if TYPE_CHECKING:
@@ -542,10 +542,10 @@ def stage_file(
             _stage_schools(stage)
     except duckdb.Error as exc:
         stage.drop()
-        raise UploadError(
-            f"{table.name}, fila 1, columna A: no se pudo leer el archivo ({exc}). Revise que "
-            "sea un CSV con el mismo número de columnas en todas las filas."
-        ) from exc
+        # DuckDB's own message is English and names the work folder: the reader finds the
+        # row and says what is wrong in Spanish (the original stays chained for a log).
+        line, column, message = table.diagnose()
+        raise FormatError(f"{table.name}, fila {line}, columna {column}: {message}") from exc
     return stage
 
 
