@@ -55,6 +55,7 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "fin_de_linea_mezclado.csv": (3, "nombre"),
     "comillas_sueltas.csv": (3, "nombre"),
     "encabezado_comillas_abiertas.csv": (1, "B"),
+    "formulas_sin_valor.xlsx": (2, "promedio"),
 }
 
 
@@ -106,6 +107,13 @@ def test_mineduc_file_reports_every_bad_cell_at_once(empty_store: Store) -> None
             [
                 (3, "01-01-9999", "fuera del rango posible para datos escolares (de 2000 a"),
                 (4, "01-01-0001", "fuera del rango posible para datos escolares (de 2000 a"),
+            ],
+        ),
+        (
+            "formulas_sin_valor.xlsx",
+            [
+                (n, f"=ROUND(AVERAGE(G{n}:H{n}),1)", "fórmula sin su valor calculado")
+                for n in (2, 3, 4)
             ],
         ),
         (

@@ -339,3 +339,50 @@ def test_two_line_ends_in_a_quoted_cell_are_not_mixed(empty_store) -> None:
 
     data = b'rbd;nombre\r\n1;"Escuela\nde dos lineas"\r\n2;Liceo\r\n'
     assert import_file(empty_store, data, "e.csv", actor="test").rows == 2
+
+
+def _with_cached_values(data: bytes, cached: dict[str, tuple[str, str]]) -> bytes:
+    """The workbook with formula cells' cached values (cell -> (attributes, value)) written
+    in, as Excel does when it saves (openpyxl writes formulas with an empty ``<v>``)."""
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = body.decode()
+                for ref, (attrs, value) in cached.items():
+                    text, n = re.subn(
+                        rf'<c r="{ref}"><f>(.*?)</f><v\s*/?>(?:</v>)?</c>',
+                        lambda m, r=ref, a=attrs, v=value: (
+                            f'<c r="{r}"{a}><f>{m.group(1)}</f><v>{v}</v></c>'
+                        ),
+                        text,
+                    )
+                    assert n == 1, text
+                body = text.encode()
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def test_formulas_are_read_by_their_cached_value_and_refused_without_one() -> None:
+    rows: list[list[object]] = [
+        ["rbd", "nombre", "comuna"],
+        [1, "Escuela", "=B2"],
+        [2, "Liceo", '=""'],
+    ]
+    data = _xlsx({"datos": rows})
+    report = validate(data, "e.xlsx")
+    assert [(i.row, i.column, i.value) for i in report.errors] == [
+        (2, "comuna (C)", "=B2"),
+        (3, "comuna (C)", '=""'),
+    ]
+    calculated = _with_cached_values(data, {"C2": (' t="str"', "Ñuñoa"), "C3": (' t="str"', "")})
+    assert validate(calculated, "e.xlsx").ok
+    with open_table(calculated, "e.xlsx") as table:
+        assert table.path.read_text(encoding="utf-8").splitlines()[1:] == [
+            "2,1,Escuela,Ñuñoa",
+            "3,2,Liceo,",
+        ]

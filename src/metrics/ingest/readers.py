@@ -788,10 +788,27 @@ def _open_xlsx(path: Path, name: str, workdir: Path, sheet: str | None, size: in
                 f"la hoja «{sheet}» está dañada y no se pudo leer completa "
                 f"({type(exc).__name__}). Guárdela de nuevo desde Excel.",
             ) from exc
+        part = getattr(ws, "_worksheet_path", None)  # openpyxl's name of the sheet's XML part
     finally:
         wb.close()
     if not headers:
         raise refuse(name, f"la hoja «{sheet}» está vacía: no tiene encabezados ni datos.")
+    for excel_row, index, formula in _uncalculated_formulas(path, part):
+        if len(issues) >= 1000:
+            break
+        header = headers[index] if index < len(headers) else ""
+        letter = column_letter(index)
+        issues.append(
+            (
+                excel_row,
+                f"{header} ({letter})" if header else letter,
+                formula,
+                "la celda tiene una fórmula sin su valor calculado (el libro se guardó sin "
+                "calcular, por ejemplo desde un programa) y se leería vacía. Ábralo en Excel o "
+                "LibreOffice, deje que calcule y guárdelo de nuevo, o pegue la hoja como "
+                "valores.",
+            )
+        )
     return Table(
         name=name,
         path=out_path,
@@ -807,6 +824,50 @@ def _open_xlsx(path: Path, name: str, workdir: Path, sheet: str | None, size: in
         header_row=header_row,
         issues=issues,
     )
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _uncalculated_formulas(
+    path: Path, part: str | None, limit: int = 1000
+) -> list[tuple[int, int, str]]:
+    """(Excel row, column index, formula) of the sheet's formula cells that have no cached
+    value: openpyxl reads those as empty, so a workbook saved without calculating would load
+    blank cells silently. A sheet part without any ``<f>`` is only streamed through once."""
+    if part is None:
+        return []
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    with zipfile.ZipFile(path) as zf:
+        with zf.open(part.lstrip("/")) as fh:
+            tail = b""
+            while chunk := fh.read(_CHUNK):
+                if _FORMULA_TAG.search(tail + chunk):
+                    break
+                tail = chunk[-16:]
+            else:
+                return []
+        found: list[tuple[int, int, str]] = []
+        with zf.open(part.lstrip("/")) as fh:
+            for _, elem in iterparse(fh, events=("end",)):
+                tag = elem.tag.rsplit("}", 1)[-1]
+                if tag == "row":
+                    elem.clear()
+                if tag != "c":
+                    continue
+                children = {child.tag.rsplit("}", 1)[-1]: child for child in elem}
+                formula, value = children.get("f"), children.get("v")
+                cached = value is not None and (value.text or elem.get("t") == "str")
+                if formula is not None and not cached and elem.get("r"):
+                    letters, row = coordinate_from_string(elem.get("r"))
+                    found.append(
+                        (row, column_index_from_string(letters) - 1, f"={formula.text or '?'}")
+                    )
+                    if len(found) >= limit:
+                        break
+    return found
 
 
 def head_rows(table: Table, limit: int = 20) -> list[list[str]]:
