@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -206,7 +206,8 @@ def work_folder() -> Iterator[Path]:
     leaves), and never a folder of an import still running, in this or another process.
     """
     root = staging_root()
-    sweep_work_folders(root)
+    with suppress(OSError):  # a folder that cannot be removed must not stop this import
+        sweep_work_folders(root)
     root_fd = _lock_file(root / _ROOT_LOCK)
     owner_fd = -1
     try:

@@ -564,8 +564,11 @@ _REJECT_MESSAGES = {
     "valor contiene el separador sin comillas. Encierre ese valor entre comillas dobles.",
     "UNQUOTED VALUE": "hay comillas mal cerradas en esta fila. Revise las comillas dobles.",
     "INVALID UNICODE": "la fila tiene caracteres no válidos. Guarde el archivo como CSV UTF-8.",
-    "LINE SIZE OVER MAXIMUM": "la fila es demasiado larga (más de 2 MB).",
+    "LINE SIZE OVER MAXIMUM": "la fila es demasiado larga (más de 2 MB, el máximo por fila). "
+    "Revise si una celda con saltos de línea entre comillas quedó sin cerrar.",
 }
+_REJECT_TEXT_LIMIT = 1000
+"""A rejected row's text is shown up to this many characters (a row may be 2 MB)."""
 
 
 def rejected_rows(stage: Stage) -> list[tuple[int, str, str, str]]:
@@ -582,8 +585,9 @@ def rejected_rows(stage: Stage) -> list[tuple[int, str, str, str]]:
     for line, col_idx, kind, text, message in rows:
         col = max(int(col_idx or 1) - 1 - offset, 0)
         found = message.split("Found:")[-1].strip() if "Found:" in (message or "") else "?"
+        # DuckDB's own words are English: a kind without a message of ours gets a generic one.
         template = _REJECT_MESSAGES.get(
-            kind, "la fila no se pudo leer ({found}). Revise separadores y comillas."
+            kind, "la fila no se pudo leer. Revise separadores, comillas y saltos de línea."
         )
         detail = (
             f"tiene {found} columna(s) y el encabezado {len(stage.table.headers)}"
@@ -591,7 +595,12 @@ def rejected_rows(stage: Stage) -> list[tuple[int, str, str, str]]:
             else message
         )
         out.append(
-            (int(line), stage.table.column_label(col), text or "", template.format(found=detail))
+            (
+                int(line),
+                stage.table.column_label(col),
+                (text or "")[:_REJECT_TEXT_LIMIT],
+                template.format(found=detail),
+            )
         )
     return out
 
@@ -680,7 +689,8 @@ def _checks(plan: Plan) -> list[Check]:
             out.append(
                 Check(
                     col.target,
-                    f"year({typed}) < 100 AND NOT regexp_matches({x}, '[0-9]{{3}}')",
+                    f"{x} IS NOT NULL AND year({typed}) < 100 "
+                    f"AND NOT regexp_matches({x}, '[0-9]{{3}}')",
                     "el año está escrito con dos dígitos y no se sabe de qué siglo es; "
                     "escríbalo completo, dd-mm-aaaa (por ejemplo 01-02-2024).",
                 )
@@ -688,8 +698,8 @@ def _checks(plan: Plan) -> list[Check]:
             out.append(
                 Check(
                     col.target,
-                    f"({out_of_range}) AND (year({typed}) >= 100 OR regexp_matches({x}, "
-                    "'[0-9]{3}'))",
+                    f"{x} IS NOT NULL AND ({out_of_range}) AND (year({typed}) >= 100 OR "
+                    f"regexp_matches({x}, '[0-9]{{3}}'))",
                     f"la fecha está fuera del rango posible para datos escolares (de "
                     f"{FIRST_DATE_YEAR} a {last_date_year()}). Revise el año.",
                 )
@@ -699,7 +709,8 @@ def _checks(plan: Plan) -> list[Check]:
             out.append(
                 Check(
                     col.target,
-                    f"{typed} IS NOT NULL AND {precise}",
+                    # Only a cell whose text was kept can be one (see _compact_select).
+                    f"{x} IS NOT NULL AND {typed} IS NOT NULL AND {precise}",
                     f"tiene más decimales de los que se guardan ({col.decimals}) y no se "
                     "redondea sin avisar; escriba el valor con "
                     f"{'un decimal' if col.decimals == 1 else f'{col.decimals} decimales'}, "
