@@ -5,12 +5,19 @@ What a reader decides, from the bytes and never from the extension alone:
 * the container: text (CSV) or an XLSX workbook; a file whose content does not match its
   extension is refused, and so are old ``.xls``, binary files and empty ones;
 * the encoding: UTF-8 (with or without BOM) is read in place; Windows-1252 / Latin-1 and
-  UTF-16 are transcoded, streaming, to a temporary UTF-8 file (DuckDB has no Windows-1252
-  reader without an extension, and ``latin-1`` maps 0x80-0x9F differently);
+  UTF-16 (with or without BOM) are transcoded, streaming, to a temporary UTF-8 file (DuckDB
+  has no Windows-1252 reader without an extension, and ``latin-1`` maps 0x80-0x9F
+  differently);
+* what DuckDB would read wrongly or report in English: a NUL byte, a line over 2 MB, a header
+  that opens a quote and never closes it (refused here with row and column), line ends of two
+  kinds (explained by :meth:`Table.diagnose` when DuckDB gives up);
 * the separator (``;`` ``,`` or tab), counted outside quotes on the header line;
 * for XLSX: the uncompressed size first (zip bombs), then the sheet, read with openpyxl in
   read-only mode (defusedxml installed) and written row by row to a temporary CSV whose first
-  column is the Excel row number.
+  column is the Excel row number; formula cells without a cached value are refused by cell.
+
+Every upload is read in a private work folder (:func:`work_folder`: 0700, files 0600) that is
+removed on the way out, and by the next import or command when a kill left it behind.
 
 A reader never holds a whole file in memory, and never parses rows: DuckDB does
 (:mod:`metrics.store.imports`). Everything a user sees is a Spanish :class:`FormatError`
