@@ -852,7 +852,8 @@ def _uncalculated_formulas(
         with zf.open(part.lstrip("/")) as fh:
             tail = b""
             while chunk := fh.read(_CHUNK):
-                if _FORMULA_TAG.search(tail + chunk):
+                window = tail + chunk  # a substring search first (C speed); the regex is exact
+                if (b"<f" in window or b":f" in window) and _FORMULA_TAG.search(window):
                     break
                 tail = chunk[-16:]
             else:
