@@ -269,6 +269,52 @@ def test_killed_import_leaves_private_files_that_the_next_command_removes(
     assert [p.name for p in root.iterdir() if p.name.startswith("carga-")] == []
 
 
+_STUCK_CLI = """
+import sys, time
+from pathlib import Path
+import metrics.store.imports as sql
+from metrics.cli import run
+
+ready = sys.argv.pop()
+
+def stuck(*args, **kwargs):
+    Path(ready).write_text("listo")
+    time.sleep(600)
+
+sql.stage_file = stuck
+sys.argv[0] = "tablero"
+run()
+"""
+
+
+def test_sigterm_during_an_import_removes_its_work_folder(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp), TABLERO_KEY="ab" * 32)
+    upload, ready = tmp_path / "rendimiento.csv", tmp_path / "listo"
+    upload.write_text(RAW_ROWS, encoding="utf-8")
+    args = ["importar", str(upload), "--db", str(tmp_path / "t.duckdb"), str(ready)]
+    proc = subprocess.Popen([sys.executable, "-c", _STUCK_CLI, *args], env=env)
+    try:
+        while not ready.exists():
+            assert proc.poll() is None, "the import ended before reaching the stage"
+            time.sleep(0.05)
+        assert [p.name[:6] for p in _staging(tmp).iterdir() if p.name[:6] == "carga-"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait() == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # Nobody swept: the import's own way out removed its folder.
+    assert [p.name for p in _staging(tmp).iterdir() if p.name.startswith("carga-")] == []
+
+
 def test_work_files_are_private_and_removed_on_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
