@@ -426,10 +426,10 @@ def _compact_select(plan: Plan) -> str:
 
     For each typed column, a staged row keeps the cell's text only when its typed value is
     missing (the cell is unreadable; a blank cell has no text anyway), out of range or with
-    more decimals than the store keeps: the
-    values a message shows as written. Keeping every text as well as its typed value made
-    staging a 1,000,000-row Rendimiento take 3.06 s instead of 2.33 s. The text of any cell
-    is :func:`_text_sql`; whether it is blank, :func:`_present_sql`.
+    more decimals than the store keeps: the values a message shows as written. Keeping
+    every text as well as its typed value made staging a 1,000,000-row Rendimiento take
+    3.06 s instead of 2.33 s. The text of any cell is :func:`_text_sql`; whether it is
+    blank, :func:`_present_sql`.
     """
     keep = []
     for target, col in _compacted(plan).items():
