@@ -432,3 +432,13 @@ def test_formulas_are_read_by_their_cached_value_and_refused_without_one() -> No
             "2,1,Escuela,Ñuñoa",
             "3,2,Liceo,",
         ]
+
+
+def test_a_cell_longer_than_the_csv_modules_limit_is_no_crash() -> None:
+    from metrics.ingest import detect
+
+    big = "x" * 200_000  # over Python's csv field limit (131,072), under DuckDB's row limit
+    data = f"rbd;nombre\r\n1;{big}\r\nuno;Liceo\r\n".encode()
+    report = validate(data, "e.csv")
+    assert [(i.row, i.column, i.value) for i in report.errors] == [(3, "rbd (A)", "uno")]
+    assert detect(data, "e.csv").kind == "establecimientos"
