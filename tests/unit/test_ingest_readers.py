@@ -442,3 +442,22 @@ def test_a_cell_longer_than_the_csv_modules_limit_is_no_crash() -> None:
     report = validate(data, "e.csv")
     assert [(i.row, i.column, i.value) for i in report.errors] == [(3, "rbd (A)", "uno")]
     assert detect(data, "e.csv").kind == "establecimientos"
+
+
+def test_a_folder_without_an_owner_lock_goes_only_once_abandoned(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from metrics.ingest.readers import sweep_work_folders
+
+    root = tmp_path / "raiz"
+    root.mkdir(mode=0o700)
+    fresh, old = root / "carga-reciente", root / "carga-antigua"
+    for folder in (fresh, old):
+        folder.mkdir(mode=0o700)
+        (folder / "upload.csv").write_text(RAW_ROWS)
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    # A version without locks may still be importing into the fresh one.
+    assert sweep_work_folders(root) == 1
+    assert fresh.is_dir() and not old.exists()

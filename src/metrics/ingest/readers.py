@@ -34,6 +34,7 @@ import os
 import re
 import shutil
 import tempfile
+import time as clock
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -189,6 +190,8 @@ def open_table(
 WORK_PREFIX = "carga-"
 _OWNER_LOCK = ".dueno.lock"
 """Inside each work folder: locked by the importing process for as long as it runs."""
+_UNLOCKED_AGE = 3600
+"""Seconds after which a work folder without an owner lock counts as abandoned."""
 _ROOT_LOCK = ".carpetas.lock"
 """In the staging root: shared while a folder is being created, exclusive while sweeping."""
 
@@ -251,7 +254,11 @@ def sweep_work_folders(root: Path | None = None) -> int:
             folder = Path(entry.path)
             try:
                 fd = os.open(folder / _OWNER_LOCK, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            except FileNotFoundError:  # left by an older version, or killed before locking
+            except FileNotFoundError:
+                # Killed before locking, or made by a version without locks that may still
+                # be running (an app not yet restarted): removed once surely abandoned.
+                if clock.time() - entry.stat(follow_symlinks=False).st_mtime < _UNLOCKED_AGE:
+                    continue
                 fd = -1
             except OSError:
                 continue
