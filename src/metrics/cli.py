@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import re
+import signal
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import ModuleType
 from typing import Any, TextIO
 
@@ -26,6 +27,7 @@ from metrics.commands import COMMAND_MODULES, required_permission
 from metrics.config import resolve_db_path
 from metrics.errors import TableroError
 from metrics.formatting import terminal_lines, terminal_text
+from metrics.ingest.readers import sweep_work_folders
 from metrics.store import open_store
 
 EXIT_OK = 0
@@ -176,6 +178,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except SystemExit as exc:  # help or a usage error: argparse already printed it
         return int(exc.code or 0)
     module: ModuleType = args._module
+    with suppress(OSError, TableroError):  # what a killed import left (see ingest.readers)
+        sweep_work_folders()
     path = resolve_db_path(args.db)
     try:
         opener = getattr(module, "open_for_command", None)
@@ -208,8 +212,15 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_ERROR
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run() -> None:
     """Console-script entry point."""
+    # SIGTERM (`kill`, a service stopping) unwinds like an error: an import under way rolls
+    # back and removes its work files. What SIGKILL leaves, the next command removes.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     sys.exit(main())
 
 

@@ -48,6 +48,14 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "simce_sin_agno.csv": (1, "agno"),
     "formulario_sin_mapeo.csv": (1, "Colaboro"),
     "numero_con_texto.csv": (2, "puntaje_promedio"),
+    "fecha_anio_dos_digitos.csv": (2, "fecha_planificada"),
+    "fecha_fuera_de_rango.csv": (3, "fecha_planificada"),
+    "nota_con_mas_decimales.csv": (2, "promedio"),
+    "nulo_en_fila_5.csv": (5, "nombre"),
+    "fin_de_linea_mezclado.csv": (3, "nombre"),
+    "comillas_sueltas.csv": (3, "nombre"),
+    "encabezado_comillas_abiertas.csv": (1, "B"),
+    "formulas_sin_valor.xlsx": (2, "promedio"),
 }
 
 
@@ -67,6 +75,7 @@ def test_bad_file_is_refused_and_changes_nothing(two_schools: Store, name: str) 
     assert name in message
     assert f"fila {row}," in message
     assert f"columna {column}" in message or f"columna ¿{column}" in message
+    assert "tablero-import" not in message and "Error:" not in message  # no DuckDB text
     if isinstance(info.value, RefusedFileError):
         first = info.value.report.errors[0]
         assert (first.file, first.row) == (name, row)
@@ -84,3 +93,61 @@ def test_mineduc_file_reports_every_bad_cell_at_once(empty_store: Store) -> None
     cells = {(i.row, i.column.split(" ")[0]) for i in info.value.report.errors}
     assert (2, "PROM_GRAL") in cells
     assert any(row == 3 and "SIT_FIN" in col for row, col in cells)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "fecha_anio_dos_digitos.csv",
+            [(2, "1/2/24", "el año está escrito con dos dígitos")],
+        ),
+        (
+            "fecha_fuera_de_rango.csv",
+            [
+                (3, "01-01-9999", "fuera del rango posible para datos escolares (de 2000 a"),
+                (4, "01-01-0001", "fuera del rango posible para datos escolares (de 2000 a"),
+            ],
+        ),
+        (
+            "formulas_sin_valor.xlsx",
+            [
+                (n, f"=ROUND(AVERAGE(G{n}:H{n}),1)", "fórmula sin su valor calculado")
+                for n in (2, 3, 4)
+            ],
+        ),
+        (
+            "nota_con_mas_decimales.csv",
+            [(2, "6,5499999", "tiene más decimales de los que se guardan (1)")],
+        ),
+    ],
+)
+def test_values_that_are_not_values_are_refused_as_written(
+    empty_store: Store, name: str, expected: list[tuple[int, str, str]]
+) -> None:
+    with pytest.raises(RefusedFileError) as info:
+        import_file(empty_store, BAD / name, actor="test")
+    found = [(i.row, i.value, i.message) for i in info.value.report.errors]
+    assert [(r, v) for r, v, _ in found] == [(r, v) for r, v, _ in expected]
+    for (_, _, message), (_, _, wanted) in zip(found, expected, strict=True):
+        assert wanted in message
+
+
+def test_dates_run_from_2000_to_the_end_of_next_year() -> None:
+    from datetime import date
+
+    from metrics.ingest import validate
+
+    last = date.today().year + 1
+    rows = [
+        f"A{n};C1;reunión;{d};planificada"
+        for n, d in enumerate(
+            ["01-01-2000", f"31-12-{last}", "31-12-1999", f"01-01-{last + 1}"], start=1
+        )
+    ]
+    data = ("id_actividad;id_comunidad;tipo;fecha_planificada;estado\n" + "\n".join(rows)).encode()
+    report = validate(data, "cronograma.csv")
+    assert [(i.row, i.value) for i in report.errors] == [
+        (4, "31-12-1999"),
+        (5, f"01-01-{last + 1}"),
+    ]

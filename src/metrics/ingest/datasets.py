@@ -10,6 +10,7 @@ This module must not read files or hold SQL; pydantic describes, DuckDB validate
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -46,6 +47,9 @@ class Column(BaseModel):
     max: float | None = None
     allow_zero: bool = False
     """0 is accepted besides [min, max] (Mineduc writes 0 as the average of withdrawn students)."""
+    decimals: int | None = None
+    """Digits after the decimal comma the store keeps (a ``decimal`` column): a value written
+    with more is refused, never rounded silently."""
     codes: dict[str, str] = Field(default_factory=dict)
     """Accepted label (any case/accents) → stored value. The first label of each value is the
     one templates show."""
@@ -213,6 +217,14 @@ LIKERT = _codes(
 DEFAULT_DIMENSIONS = ("colaboracion", "apoyo", "satisfaccion", "aprendizaje")
 
 YEAR = {"min": 2000, "max": 2100}
+
+FIRST_DATE_YEAR = 2000
+"""A date column refuses years before this one: a year 24 or 0001 is a typing mistake."""
+
+
+def last_date_year() -> int:
+    """The latest year a date may have: next year (activities are planned ahead), no later."""
+    return date.today().year + 1
 
 
 def _c(name: str, target: str, type_: ColumnType, **kw: object) -> Column:
@@ -735,6 +747,7 @@ DATASETS: dict[str, Dataset] = {
                     max=7.0,
                     required=False,
                     allow_zero=True,
+                    decimals=1,
                     aliases=("promedio_final", "prom_gral"),
                     description="promedio final 1,0 a 7,0 (0 para retirados)",
                     examples=("5,8", "3,9"),
@@ -754,6 +767,7 @@ DATASETS: dict[str, Dataset] = {
                     min=0,
                     max=100,
                     required=False,
+                    decimals=1,
                     aliases=("asistencia_anual",),
                     description="asistencia anual en %",
                     examples=("92,5", "81"),

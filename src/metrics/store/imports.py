@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from metrics.errors import StoreError, UploadError
+from metrics.errors import FormatError, StoreError, UploadError
 from metrics.store.schema import DATA_TABLES
 
 if TYPE_CHECKING:
@@ -46,7 +46,9 @@ if TYPE_CHECKING:
 REPLACED_PREFIX = "replaced_"
 ISSUE_CAP = 100_000
 
-DATE_FORMATS = ["%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%Y/%m/%d", "%d-%m-%y", "%d/%m/%y", "%d.%m.%Y"]
+DATE_FORMATS = ["%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y"]
+"""Two-digit years are not among them: ``%Y`` reads ``1/2/24`` as the year 24, which the date
+range check then refuses with its own message (a guess of the century would be silent)."""
 
 # Targets of a dataset that are not columns of its main table.
 _EXTRA_TARGETS: dict[str, set[str]] = {
@@ -387,7 +389,16 @@ def _compacted(plan: Plan) -> dict[str, Column]:
 
 
 def _out_of_range(col: Column, type_: ColumnType, t: str) -> str | None:
-    """Condition that the typed value ``t`` of ``col`` is outside its range (None: no range)."""
+    """Condition that the typed value ``t`` of ``col`` is outside its range (None: no range).
+
+    A date's range is every day from :data:`~metrics.ingest.datasets.FIRST_DATE_YEAR` to the
+    end of next year.
+    """
+    if type_ == "date":
+        from metrics.ingest.datasets import FIRST_DATE_YEAR, last_date_year
+
+        first, last = int(FIRST_DATE_YEAR), int(last_date_year())
+        return f"({t} < DATE '{first:04d}-01-01' OR {t} > DATE '{last:04d}-12-31')"
     if type_ not in ("int", "rbd", "decimal") or (col.min is None and col.max is None):
         return None
     lo = col.min if col.min is not None else float("-inf")
@@ -398,21 +409,35 @@ def _out_of_range(col: Column, type_: ColumnType, t: str) -> str | None:
     return cond
 
 
+def _too_precise(col: Column, type_: ColumnType, t: str) -> str | None:
+    """Condition that the number ``t`` has more decimals than ``col`` keeps (None: any).
+
+    Floating-point noise (``6.499999999999999`` from a spreadsheet formula) is not a digit
+    the user wrote: a difference under 1e-9 of a unit of the last decimal is accepted.
+    """
+    if type_ != "decimal" or col.decimals is None:
+        return None
+    scale = 10 ** int(col.decimals)
+    return f"abs({t} * {scale} - round({t} * {scale})) > 1e-9"
+
+
 def _compact_select(plan: Plan) -> str:
     """Drop the text of values that were read well (most of a big file).
 
     For each typed column, a staged row keeps the cell's text only when its typed value is
-    missing (the cell is unreadable; a blank cell has no text anyway) or out of range: the
-    values a message shows as written. Keeping every text as well as its typed value made
-    staging a 1,000,000-row Rendimiento take 3.06 s instead of 2.33 s. The text of any cell
-    is :func:`_text_sql`; whether it is blank, :func:`_present_sql`.
+    missing (the cell is unreadable; a blank cell has no text anyway), out of range or with
+    more decimals than the store keeps: the values a message shows as written. Keeping
+    every text as well as its typed value made staging a 1,000,000-row Rendimiento take
+    3.06 s instead of 2.33 s. The text of any cell is :func:`_text_sql`; whether it is
+    blank, :func:`_present_sql`.
     """
     keep = []
     for target, col in _compacted(plan).items():
         t = f"__typed_{target}"
         bad = f"{t} IS NULL"
-        if (rng := _out_of_range(col, _type_of(plan, col), t)) is not None:
-            bad = f"{bad} OR ({rng})"
+        for rule in (_out_of_range, _too_precise):
+            if (cond := rule(col, _type_of(plan, col), t)) is not None:
+                bad = f"{bad} OR ({cond})"
         keep.append(f"CASE WHEN {bad} THEN {_ident(target)} END AS {_ident(target)}")
     return f"* REPLACE ({', '.join(keep)})" if keep else "*"
 
@@ -517,10 +542,10 @@ def stage_file(
             _stage_schools(stage)
     except duckdb.Error as exc:
         stage.drop()
-        raise UploadError(
-            f"{table.name}, fila 1, columna A: no se pudo leer el archivo ({exc}). Revise que "
-            "sea un CSV con el mismo número de columnas en todas las filas."
-        ) from exc
+        # DuckDB's own message is English and names the work folder: the reader finds the
+        # row and says what is wrong in Spanish (the original stays chained for a log).
+        line, column, message = table.diagnose()
+        raise FormatError(f"{table.name}, fila {line}, columna {column}: {message}") from exc
     return stage
 
 
@@ -539,8 +564,11 @@ _REJECT_MESSAGES = {
     "valor contiene el separador sin comillas. Encierre ese valor entre comillas dobles.",
     "UNQUOTED VALUE": "hay comillas mal cerradas en esta fila. Revise las comillas dobles.",
     "INVALID UNICODE": "la fila tiene caracteres no válidos. Guarde el archivo como CSV UTF-8.",
-    "LINE SIZE OVER MAXIMUM": "la fila es demasiado larga (más de 2 MB).",
+    "LINE SIZE OVER MAXIMUM": "la fila es demasiado larga (más de 2 MB, el máximo por fila). "
+    "Revise si una celda con saltos de línea entre comillas quedó sin cerrar.",
 }
+_REJECT_TEXT_LIMIT = 1000
+"""A rejected row's text is shown up to this many characters (a row may be 2 MB)."""
 
 
 def rejected_rows(stage: Stage) -> list[tuple[int, str, str, str]]:
@@ -557,8 +585,9 @@ def rejected_rows(stage: Stage) -> list[tuple[int, str, str, str]]:
     for line, col_idx, kind, text, message in rows:
         col = max(int(col_idx or 1) - 1 - offset, 0)
         found = message.split("Found:")[-1].strip() if "Found:" in (message or "") else "?"
+        # DuckDB's own words are English: a kind without a message of ours gets a generic one.
         template = _REJECT_MESSAGES.get(
-            kind, "la fila no se pudo leer ({found}). Revise separadores y comillas."
+            kind, "la fila no se pudo leer. Revise separadores, comillas y saltos de línea."
         )
         detail = (
             f"tiene {found} columna(s) y el encabezado {len(stage.table.headers)}"
@@ -566,7 +595,12 @@ def rejected_rows(stage: Stage) -> list[tuple[int, str, str, str]]:
             else message
         )
         out.append(
-            (int(line), stage.table.column_label(col), text or "", template.format(found=detail))
+            (
+                int(line),
+                stage.table.column_label(col),
+                (text or "")[:_REJECT_TEXT_LIMIT],
+                template.format(found=detail),
+            )
         )
     return out
 
@@ -647,7 +681,42 @@ def _checks(plan: Plan) -> list[Check]:
             else:
                 cond = f"{x} IS NOT NULL AND __typed_{col.target} IS NULL"
             out.append(Check(col.target, cond, _type_message(col, type_)))
-        out_of_range = _out_of_range(col, type_, f"__typed_{col.target}")
+        typed = f"__typed_{col.target}"
+        out_of_range = _out_of_range(col, type_, typed)
+        if type_ == "date" and out_of_range is not None:
+            from metrics.ingest.datasets import FIRST_DATE_YEAR, last_date_year
+
+            out.append(
+                Check(
+                    col.target,
+                    f"{x} IS NOT NULL AND year({typed}) < 100 "
+                    f"AND NOT regexp_matches({x}, '[0-9]{{3}}')",
+                    "el año está escrito con dos dígitos y no se sabe de qué siglo es; "
+                    "escríbalo completo, dd-mm-aaaa (por ejemplo 01-02-2024).",
+                )
+            )
+            out.append(
+                Check(
+                    col.target,
+                    f"{x} IS NOT NULL AND ({out_of_range}) AND (year({typed}) >= 100 OR "
+                    f"regexp_matches({x}, '[0-9]{{3}}'))",
+                    f"la fecha está fuera del rango posible para datos escolares (de "
+                    f"{FIRST_DATE_YEAR} a {last_date_year()}). Revise el año.",
+                )
+            )
+            out_of_range = None
+        if (precise := _too_precise(col, type_, typed)) is not None:
+            out.append(
+                Check(
+                    col.target,
+                    # Only a cell whose text was kept can be one (see _compact_select).
+                    f"{x} IS NOT NULL AND {typed} IS NOT NULL AND {precise}",
+                    f"tiene más decimales de los que se guardan ({col.decimals}) y no se "
+                    "redondea sin avisar; escriba el valor con "
+                    f"{'un decimal' if col.decimals == 1 else f'{col.decimals} decimales'}, "
+                    f"redondeado como corresponda (por ejemplo {col.examples[0]}).",
+                )
+            )
         if out_of_range is not None:
             lo = col.min if col.min is not None else float("-inf")
             hi = col.max if col.max is not None else float("inf")
