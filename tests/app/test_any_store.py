@@ -311,10 +311,21 @@ def test_exportar_on_a_partial_store(
         text = " ".join(text.replace("\u00a0", " ").split())
     else:
         ws = load_workbook(io.BytesIO(data))["Indicadores"]
-        text = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row)
+        cells = list(ws.iter_rows(values_only=True))
+        text = " ".join(str(c) for row in cells for c in row)
+        header = next(r for r in cells if "linea_base_provisional" in r)
+        records = [dict(zip(header, r, strict=True)) for r in cells[cells.index(header) + 1 :]]
     if kind == "official":
         if fmt == "xlsx":
-            assert "linea_base_provisional" in text
+            simce = next(
+                r
+                for r in records
+                if r["indicador"] == "puntaje_estandarizado"
+                and r["alcance_id"] == str(VILLA_LOURDES)
+                and r["periodo"] == "2024"
+            )
+            assert simce["valor"] == 284 and simce["periodo_base"] == "2022"
+            assert simce["linea_base_provisional"] is True
         else:
             assert "aún no tiene comunidades de práctica registradas en 2024" in text
             assert "(línea base provisional) a 284 en 2024" in text

@@ -66,8 +66,7 @@ def test_the_team_sets_the_year_and_the_values_follow(
 ) -> None:
     at = antes(db, monkeypatch, "dir@uno.cl")
     assert [e.label for e in at.expander if e.label.startswith("Año de línea base")] == [
-        "Año de línea base de Escuela Uno: provisional: el primer año con datos de cada "
-        "indicador"
+        "Año de línea base de Escuela Uno: provisional: el primer año con datos de cada indicador"
     ]
     simce = table_row(at, "Puntaje en pruebas estandarizadas")
     assert (simce["Valor"], simce["Línea base"], simce["Cambio"]) == (
