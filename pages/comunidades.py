@@ -17,8 +17,13 @@ if filters.community_id:
     else:
         st.markdown(status_summary(rows))
         ui.scorecard_table(rows)
-        for code in ("participacion_activa", "tasa_aprobacion", "promedio_notas"):
-            ui.trend_card(results, code, "comunidad", filters.community_id, filters.year)
+        ui.trend_cards(
+            results,
+            ["participacion_activa", "tasa_aprobacion", "promedio_notas"],
+            "comunidad",
+            filters.community_id,
+            filters.year,
+        )
         ui.suppressed_notice()
 elif filters.rbd and sections.school_has_communities(
     store, scope, filters.rbd, filters.school_name or "El establecimiento"

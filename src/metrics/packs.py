@@ -683,7 +683,11 @@ def build_pack(
         schools = store.schools(scope)
         hit = schools[schools["rbd"] == int(rbd)]
         if hit.empty:
-            raise PackError(f"No hay un establecimiento con RBD {rbd} en la base de datos.")
+            raise PackError(
+                f"No hay un establecimiento con RBD {rbd} en la base de datos. Los "
+                "establecimientos se registran al cargar el Directorio oficial de "
+                "establecimientos (Mineduc) o la plantilla de establecimientos."
+            )
         scope_kind, scope_id, name = "establecimiento", str(int(rbd)), str(hit["name"].iloc[0])
         rbds = [int(rbd)]
     else:

@@ -343,7 +343,9 @@ def test_exportar_on_an_empty_store_says_what_is_missing(
          "--salida", str(tmp_path / "x.pdf")]
     )  # fmt: skip
     assert code == 2
-    assert "No hay un establecimiento con RBD 1" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "No hay un establecimiento con RBD 1 en la base de datos" in err
+    assert "Directorio oficial de establecimientos" in err
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -378,3 +380,22 @@ def test_indicadores_on_a_partial_store(
     for fmt in ("csv", "tabla"):
         assert main(["indicadores", "--db", str(stores[kind]), "--formato", fmt]) == 0
     capsys.readouterr()
+
+
+def test_a_community_without_data_says_so_once(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """c2 has a member but no session and its school no results: one empty state names the
+    three indicators of its card and their files."""
+    at = run_app(stores["communities"], monkeypatch)
+    at.sidebar.selectbox(key="f_school").select(SCHOOL_A).run()
+    at.sidebar.selectbox(key="f_community").select("c2").run()
+    at.switch_page("pages/comunidades.py").run()
+    assert not at.exception
+    missing = [i.value for i in at.info if "Faltan datos" in i.value]
+    assert missing == [
+        "**Faltan datos:** no hay datos de participación activa, tasa de aprobación y promedio "
+        "de notas para esta selección. Se calculan con: asistencia a sesiones; Rendimiento por "
+        "estudiante (Mineduc)."
+    ]
+    assert "Cargar datos" in links(at)
