@@ -371,14 +371,16 @@ def readiness_checks(
     base = rows["linea_base"].notna().sum() if len(rows) else 0
     targets = rows["meta"].notna().sum() if len(rows) else 0
     total = len(rows)
+    provisional = bool(len(rows)) and is_provisional(rows[rows["linea_base"].notna()])
     expected_waves = ["línea base", "intermedia", "final"]
     have = [w for w in expected_waves if w in waves]
     missing = [w for w in expected_waves if w not in waves]
     return [
         (
             "Antes: línea base",
-            total > 0 and base > 0,
-            f"{base} de {total} indicadores tienen línea base.",
+            total > 0 and base > 0 and not provisional,
+            f"{base} de {total} indicadores tienen línea base"
+            + (" provisional (fije el año de línea base en Antes)." if provisional else "."),
             "pages/antes.py",
         ),
         (

@@ -134,7 +134,9 @@ def links(at: AppTest) -> list[str]:
 
 EXPECTED: dict[tuple[str, str], list[str]] = {
     # A first day on official files: SIMCE and a provisional baseline; everything else missing.
-    ("official", "app.py"): ["1 de 18 indicadores tienen línea base."],
+    ("official", "app.py"): [
+        "1 de 18 indicadores tienen línea base provisional (fije el año de línea base en Antes)."
+    ],
     ("official", "pages/antes.py"): [
         "Faltan datos:** ningún indicador de durante tiene datos ni meta",
         "Impacto: 1 de 9 indicadores tienen línea base y 0 tienen meta.",
