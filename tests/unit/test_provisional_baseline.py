@@ -195,3 +195,22 @@ def test_one_school_without_communities_among_others(store: Store) -> None:
         got[cols].astype(object).reset_index(drop=True),
         mine[cols].astype(object).reset_index(drop=True),
     )
+
+
+def test_the_cli_lists_the_provisional_baseline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metrics.cli import main
+
+    path = tmp_path / "cli.duckdb"
+    with open_store(path) as s:
+        build(s)
+    assert main(["metas", "linea-base", "--db", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == [
+        "1", "Escuela", "Uno", "–", "provisional:", "primer", "año", "con", "datos", "de",
+        "cada", "indicador",
+    ]  # fmt: skip
+    assert lines[2].split() == [
+        "2", "Escuela", "Dos", "2023", "año", "anterior", "a", "la", "primera", "comunidad",
+    ]  # fmt: skip
