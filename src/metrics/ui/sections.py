@@ -217,20 +217,21 @@ _DEFAULT_YEAR = 0
 """The baseline-year form's option that clears the year set by hand (back to the default)."""
 
 
-def baseline_year_status(store: Store, scope: Scope, rbd: int) -> tuple[int | None, str]:
-    """A school's baseline year in use and how it was chosen, in words."""
+def baseline_year_status(store: Store, scope: Scope, rbd: int) -> tuple[int | None, str, bool]:
+    """A school's baseline year in use, how it was chosen (in words), and whether it was set
+    by hand."""
     from metrics.indicators import baseline_years
 
     df = baseline_years(store, scope.narrow([rbd]))
     row = df[df["rbd"] == rbd]
     if row.empty:
-        return None, "sin establecimiento"
+        return None, "sin establecimiento", False
     rec = row.iloc[0]
     if pd.notna(rec["anio_base_definido"]):
-        return int(rec["anio_base_definido"]), "fijado por el equipo"
+        return int(rec["anio_base_definido"]), "fijado por el equipo", True
     if pd.notna(rec["anio_base_por_omision"]):
-        return int(rec["anio_base_por_omision"]), "el año anterior a la primera comunidad"
-    return None, "provisional: el primer año con datos de cada indicador"
+        return int(rec["anio_base_por_omision"]), "el año anterior a la primera comunidad", False
+    return None, "provisional: el primer año con datos de cada indicador", False
 
 
 def baseline_year_form(store: Store, scope: Scope, filters: Filters) -> None:
@@ -245,7 +246,7 @@ def baseline_year_form(store: Store, scope: Scope, filters: Filters) -> None:
     saved = st.session_state.pop(_BASELINE_SAVED, None)
     if saved:
         st.success(saved, icon=":material/check:")
-    year, how = baseline_year_status(store, scope, rbd)
+    year, how, fixed = baseline_year_status(store, scope, rbd)
     place = filters.school_name or f"RBD {rbd}"
     now = f"{year} ({how})" if year is not None else how
     with st.expander(f"Año de línea base de {place}: {now}"):
@@ -260,7 +261,7 @@ def baseline_year_form(store: Store, scope: Scope, filters: Filters) -> None:
             chosen = st.selectbox(
                 "Año de línea base",
                 options,
-                index=options.index(year) if year in options and how.startswith("fijado") else 0,
+                index=options.index(year) if fixed and year in options else 0,
                 format_func=lambda y: (
                     "Por omisión (sin año fijado)" if y == _DEFAULT_YEAR else str(y)
                 ),
