@@ -356,6 +356,10 @@ def first_present(series: pd.Series) -> Any:
     return None if present.empty else present.iloc[0]
 
 
+LOAD_PAGE = "pages/cargar.py"
+"""*Cargar datos*: where a check that misses data sends people."""
+
+
 def readiness_checks(
     rows: pd.DataFrame,
     *,
@@ -366,7 +370,8 @@ def readiness_checks(
 ) -> list[tuple[str, bool, str, str | None]]:
     """What the evaluation needs at each moment, for one selection.
 
-    Returns (label, done, detail, page to fix it) tuples, in the guide's order.
+    Returns (label, done, detail, page to fix it) tuples, in the guide's order: missing data
+    is fixed in *Cargar datos*, a missing baseline year or target in *Antes*.
     """
     base = rows["linea_base"].notna().sum() if len(rows) else 0
     targets = rows["meta"].notna().sum() if len(rows) else 0
@@ -393,14 +398,14 @@ def readiness_checks(
             "Durante: cronograma",
             activities > 0,
             f"{format_number(activities)} actividades registradas.",
-            "pages/durante.py",
+            LOAD_PAGE,
         ),
         (
             "Durante: encuestas de percepción",
             not missing,
             ("olas cargadas: " + ", ".join(have) if have else "ninguna ola cargada")
             + (f"; faltan: {', '.join(missing)}." if missing else "."),
-            "pages/durante.py",
+            LOAD_PAGE,
         ),
         (
             "Impacto: resultados del año",
@@ -408,7 +413,7 @@ def readiness_checks(
             f"resultados de estudiantes de {year} cargados."
             if year in years_with_results
             else f"faltan los resultados de estudiantes de {year}.",
-            "pages/impacto.py",
+            LOAD_PAGE,
         ),
     ]
 

@@ -401,3 +401,18 @@ def test_a_community_without_data_says_so_once(
         "estudiante (Mineduc)."
     ]
     assert "Cargar datos" in links(at)
+
+
+def test_home_checklist_sends_missing_data_to_cargar(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first day: the baseline is provisional and there are no targets (set in Antes); the
+    schedule, the surveys and the students' results are missing (loaded in Cargar datos)."""
+    at = open_page(stores["official"], monkeypatch, "app.py", VILLA_LOURDES)
+    assert [(p.proto.label, p.proto.page) for p in at.get("page_link")] == [
+        ("Completar", "linea-base"),
+        ("Completar", "linea-base"),
+        ("Cargar datos", "carga"),
+        ("Cargar datos", "carga"),
+        ("Cargar datos", "carga"),
+    ]

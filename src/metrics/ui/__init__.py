@@ -20,6 +20,7 @@ from metrics.config import resolve_db_path
 from metrics.errors import AccessError, TableroError
 from metrics.filters import Filters
 from metrics.formatting import format_datetime, format_number
+from metrics.presentation import LOAD_PAGE
 from metrics.scope import Scope
 from metrics.store import Store, StoreInfo, open_store
 
@@ -681,10 +682,6 @@ def chart_card(
             f"{file_stem}.xlsx",
             "Los datos del gráfico como planilla Excel.",
         )
-
-
-LOAD_PAGE = "pages/cargar.py"
-"""The page where data is loaded (*Cargar datos*): every empty state links to it."""
 
 
 def empty_state(missing: str) -> None:

@@ -31,6 +31,7 @@ from metrics.presentation import (
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import (
+    LOAD_PAGE,
     chart_card,
     choose_a_school_notice,
     clear_caches,
@@ -42,6 +43,7 @@ from metrics.ui import (
     download,
     empty_state,
     load_communities,
+    load_data_link,
     load_view,
     missing_sources,
     show_chart,
@@ -893,7 +895,12 @@ def readiness_checklist(checks: list[tuple[str, bool, str, str | None]]) -> None
     for col, (label, ok, detail, page) in zip(cols, checks, strict=True):
         icon = ":material/check_circle:" if ok else ":material/error:"
         col.markdown(f"{icon} **{label}**  \n{detail}")
-        if not ok and page:
+        if ok or not page:
+            continue
+        if page == LOAD_PAGE:
+            with col:
+                load_data_link()
+        else:
             col.page_link(page, label="Completar", icon=":material/arrow_forward:")
 
 
