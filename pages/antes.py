@@ -19,6 +19,9 @@ for moment, title in (("durante", "Durante"), ("resultados", "Resultados"), ("im
     part = page.rows[[INDICATORS[c].moment == moment for c in page.rows["indicador"]]]
     if not part.empty:
         sections.bullet_section(part, title)
+with st.expander("Tabla de indicadores: valor, línea base y meta"):
+    ui.scorecard_table(page.rows)
+sections.baseline_year_form(page.store, page.scope, page.filters)
 sections.target_form(page.store, page.scope, *page.chosen, page.filters.label(), page.filters.year)
 st.subheader("Diagnóstico")
 sections.observations_section(page.store, page.scope, page.filters.rbd, page.filters.community_id)

@@ -17,10 +17,17 @@ if filters.community_id:
     else:
         st.markdown(status_summary(rows))
         ui.scorecard_table(rows)
-        for code in ("participacion_activa", "tasa_aprobacion", "promedio_notas"):
-            ui.trend_card(results, code, "comunidad", filters.community_id, filters.year)
+        ui.trend_cards(
+            results,
+            ["participacion_activa", "tasa_aprobacion", "promedio_notas"],
+            "comunidad",
+            filters.community_id,
+            filters.year,
+        )
         ui.suppressed_notice()
-elif filters.rbd:
+elif filters.rbd and sections.school_has_communities(
+    store, scope, filters.rbd, filters.school_name or "El establecimiento"
+):
     st.markdown(
         "Las comunidades de práctica del establecimiento, lado a lado y en la misma "
         "escala. Elija una comunidad en la barra lateral para ver su ficha."
@@ -30,7 +37,7 @@ elif filters.rbd:
             store, scope, results, filters.rbd, code, filters.school_name or "el establecimiento"
         )
     ui.suppressed_notice()
-else:
+elif not filters.rbd:
     st.info(
         "Elija un establecimiento en la barra lateral para comparar sus comunidades, o "
         "una comunidad para ver su ficha.",

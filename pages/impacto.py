@@ -17,9 +17,8 @@ st.markdown(
     "**coinciden** con el trabajo de las comunidades de práctica; no prueban por sí solos "
     "que el modelo los haya causado."
 )
-ui.indicator_metrics(page.rows, IMPACT[:5])
-for code in IMPACT:
-    ui.trend_card(page.results, code, *page.chosen, page.filters.year)
+ui.indicator_metrics(page.rows, IMPACT)
+ui.trend_cards(page.results, IMPACT, *page.chosen, page.filters.year)
 with st.expander("Tabla de indicadores"):
     ui.scorecard_table(page.rows)
 ui.suppressed_notice()

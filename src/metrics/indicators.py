@@ -51,6 +51,7 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "media",
     "linea_base",
     "periodo_base",
+    "linea_base_provisional",
     "meta",
     "anio_meta",
     "cambio",
@@ -247,7 +248,7 @@ def _merge_results(frames: list[pd.DataFrame]) -> pd.DataFrame:
     for col in OUTPUT_COLUMNS:
         parts = [f[col] for f in frames]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-            out[col] = pd.Series(union_categoricals([p.array for p in parts]))
+            out[col] = pd.Series(union_categoricals(_same_category_dtype([p.array for p in parts])))
         else:
             out[col] = pd.concat(parts, ignore_index=True)
     merged = pd.DataFrame(out)
@@ -258,6 +259,17 @@ def _merge_results(frames: list[pd.DataFrame]) -> pd.DataFrame:
         )
     )
     return merged.iloc[order].reset_index(drop=True)
+
+
+def _same_category_dtype(parts: list[Any]) -> list[Any]:
+    """``parts`` with the categories of those that have none (an empty frame, or a column
+    with no value at all, such as ``periodo_base`` without a baseline) given the dtype of the
+    others: their default ``object`` categories cannot be united with text ones."""
+    filled = [p for p in parts if len(p.categories)]
+    if not filled:
+        return parts
+    empty = filled[0].categories[:0]
+    return [p if len(p.categories) else p.set_categories(empty) for p in parts]
 
 
 def facts_are_current(store: Store) -> bool:
@@ -725,6 +737,7 @@ class _Result:
     media: np.ndarray
     linea_base: np.ndarray
     base_period: np.ndarray
+    provisional: np.ndarray
     cambio: np.ndarray
     cambio_pct: np.ndarray
     progreso: np.ndarray
@@ -804,6 +817,7 @@ def _evaluate(
         media=np.where(hid, np.nan, v.mean_answer[idx]),
         linea_base=base,
         base_period=base_period,
+        provisional=rows.provisional[idx],
         cambio=np.asarray(change, dtype=float),
         cambio_pct=np.asarray(pct, dtype=float),
         progreso=np.asarray(progress, dtype=float),
@@ -912,6 +926,7 @@ def _present(rows: sql.IndicatorRows, res: _Result) -> pd.DataFrame:
             "media": res.media,
             "linea_base": res.linea_base,
             "periodo_base": _coded(res.base_period, _year_label),
+            "linea_base_provisional": res.provisional,
             "meta": rows.meta[i],
             "anio_meta": pd.arrays.IntegerArray(
                 np.nan_to_num(rows.meta_year[i], nan=0).astype(np.int64),

@@ -53,6 +53,7 @@ def headline(
     estado: str,
     decimals: int = 1,
     min_group: int = 10,
+    provisional: bool = False,
 ) -> str:
     """The sentence that says what happened to one indicator.
 
@@ -60,6 +61,16 @@ def headline(
     ...                 valor=2.0, periodo="2024", linea_base=6.0, periodo_base="2023",
     ...                 meta=3.0, estado="logrado")
     >>> text.endswith("bajó de 6,0 % en 2023 a 2,0 % en 2024 (−66,7 %) y superó la meta de 3,0 %.")
+    True
+
+    A provisional baseline (the first year with data, while the school has no baseline year)
+    is named as such:
+
+    >>> headline(name="Puntaje en pruebas estandarizadas", unit="puntaje",
+    ...          direction="higher_is_better", valor=284.0, periodo="2024", linea_base=275.0,
+    ...          periodo_base="2022", meta=None, estado="sin_datos", decimals=0,
+    ...          provisional=True).endswith(
+    ...     "subió de 275 en 2022 (línea base provisional) a 284 en 2024 (+3,3 %).")
     True
     """
     subject = with_article(name)
@@ -80,8 +91,13 @@ def headline(
         assert linea_base is not None
         before = format_value(linea_base, unit, decimals)
         change = round(valor - linea_base, decimals)
-        if change == 0:
-            sentence = f"{subject} se mantuvo en {now} entre {periodo_base} y {periodo}"
+        since = f"{periodo_base} (línea base provisional)" if provisional else periodo_base
+        if periodo == periodo_base:
+            sentence = f"{subject} es {now} en {periodo}, el año de su línea base" + (
+                " provisional" if provisional else ""
+            )
+        elif change == 0:
+            sentence = f"{subject} se mantuvo en {now} entre {since} y {periodo}"
         else:
             verb = "subió" if change > 0 else "bajó"
             pct = ""
@@ -89,7 +105,7 @@ def headline(
                 pct_value = 100 * (valor - linea_base) / abs(linea_base)
                 sign = "+" if pct_value > 0 else ""
                 pct = f" ({sign}{format_number(pct_value, 1)} %)"
-            sentence = f"{subject} {verb} de {before} en {periodo_base} a {now} en {periodo}{pct}"
+            sentence = f"{subject} {verb} de {before} en {since} a {now} en {periodo}{pct}"
     if _missing(meta):
         return sentence + "." + note
     assert meta is not None

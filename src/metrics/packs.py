@@ -27,12 +27,15 @@ from metrics.indicators import compute_indicators
 from metrics.narrative import with_article
 from metrics.presentation import (
     IMPACT_ORDER,
+    PROVISIONAL_NOTE,
     STATUS_LABELS,
+    baseline_name,
     bullet_frame,
     first_present,
     format_indicator_change,
     format_indicator_value,
     is_better,
+    is_provisional,
     plain,
     status_phrase,
     trend_view,
@@ -204,6 +207,30 @@ def _range_headline(ind: Indicator, frame: pd.DataFrame, year: int, groups: str)
     )
 
 
+LOAD_PAGE_NAME = "Cargar datos"
+MISSING_COMMUNITIES = (
+    "las comunidades de práctica y sus integrantes (plantillas de comunidades y de docentes)."
+)
+MISSING_WORDS = {
+    "durante": "durante (cronograma y encuestas de percepción)",
+    "resultados": "resultados (asistencia a las sesiones de las comunidades)",
+    "impacto": "impacto (Rendimiento por estudiante o SIMCE)",
+}
+"""What a pack without slides for a moment says is missing (on its closing slide)."""
+
+
+def _listing(items: list[str]) -> str:
+    """«a», «a y b», «a, b y c»."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} y {items[-1]}"
+
+
+def _has_data(rows: pd.DataFrame) -> bool:
+    """Whether any of the engine's ``rows`` has a value to show, or a suppressed one."""
+    if rows.empty:
+        return False
+    return bool((rows["valor"].notna() | (rows["estado"] == "suprimido")).any())
+
+
 def _target_of(rows: pd.DataFrame) -> float | None:
     value = first_present(rows["meta"])
     return None if value is None else float(value)
@@ -231,6 +258,7 @@ class _Builder:
         self.year, self.cutoff, self.today = year, cutoff, today
         self.communities, self.results, self.note = communities, results, note
         self.school_names = school_names
+        self.missing: list[str] = []
         period = str(year)
         self.main = results[
             (results["alcance"] == scope_kind)
@@ -279,6 +307,19 @@ class _Builder:
 
     def model(self) -> Slide:
         comms = self.communities
+        if not len(comms):
+            return Slide(
+                kind="modelo",
+                section=SLIDE_KINDS["modelo"],
+                title=f"{self.name} aún no tiene comunidades de práctica registradas en "
+                f"{self.year}.",
+                facts=(
+                    f"Faltan datos: {MISSING_COMMUNITIES}",
+                    f"Se cargan en la página {LOAD_PAGE_NAME} del tablero.",
+                ),
+                notes="Las comunidades de práctica son grupos de docentes que se reúnen con "
+                "regularidad para abordar un desafío común de enseñanza.",
+            )
         members = int(comms["members"].sum()) if len(comms) else 0
         novices = int(comms["novices"].sum()) if len(comms) else 0
         title = (
@@ -348,9 +389,10 @@ class _Builder:
         with_base = int(self.main["linea_base"].notna().sum())
         with_target = int(self.main["meta"].notna().sum())
         base_period = first_present(self.main["periodo_base"])
+        provisional = is_provisional(self.main)
         title = (
             f"{with_base} de {len(self.main)} indicadores tienen línea base"
-            + (f" ({base_period})" if base_period else "")
+            + (f" ({baseline_name(base_period, provisional)})" if base_period else "")
             + f" y {with_target} tienen meta."
         )
         targeted = self.main[self.main["meta"].notna()]
@@ -371,7 +413,10 @@ class _Builder:
             notes=(
                 "La línea base es el valor de cada indicador antes de empezar el modelo (por "
                 "omisión, el año anterior a la primera comunidad); la meta, adonde el equipo "
-                "directivo acordó llegar.\n\n" + _ficha(list(shown["indicador"]))
+                "directivo acordó llegar."
+                + (f" {PROVISIONAL_NOTE}" if provisional else "")
+                + "\n\n"
+                + _ficha(list(shown["indicador"]))
             ),
             indicators=tuple(shown["indicador"]),
         )
@@ -380,8 +425,9 @@ class _Builder:
         ind = INDICATORS[code]
         rows = self.groups[self.groups["indicador"] == code]
         main = _pick(self.main, code)
-        if rows.empty and main is None:
-            return None
+        main_shown = main is not None and (pd.notna(main["valor"]) or main["estado"] == "suprimido")
+        if not _has_data(rows) and not main_shown:
+            return None  # nothing to show: the closing slide names what is missing
         facts = [
             f"{'Establecimiento' if self.kind == 'establecimiento' else 'Territorio'}: "
             f"{_value_text(ind, main)}"
@@ -536,7 +582,8 @@ class _Builder:
                         + ("concluyente)." if bool(conclusive) else "no concluyente).")
                     )
                 else:
-                    facts.append(f"Cambio {change} respecto de la línea base.")
+                    base = baseline_name(cur["periodo_base"], cur.get("linea_base_provisional"))
+                    facts.append(f"Cambio {change} respecto de la línea base {base}.")
             facts.extend(_status_fact(cur))
             out.append(
                 Slide(
@@ -564,6 +611,11 @@ class _Builder:
                 "El equipo aún no escribe las conclusiones ni los próximos pasos "
                 "(página Presentar)."
             )
+        if self.missing:
+            facts.append(
+                f"Faltan datos de {_listing(self.missing)}: se cargan en la página "
+                f"{LOAD_PAGE_NAME} del tablero."
+            )
         title = (
             f"Conclusiones y próximos pasos: de {len(targeted)} indicadores con meta, "
             f"{status_phrase(targeted)}."
@@ -579,11 +631,20 @@ class _Builder:
         )
 
     def slides(self) -> list[Slide]:
-        out: list[Slide | None] = [self.cover(), self.model(), self.before(), self.schedule()]
-        out.append(self.perceptions())
-        out.extend(self._group_slide(code, "resultados") for code in RESULTS)
-        out.extend(self.impact())
-        out.append(self.closing())
+        out: list[Slide | None] = [self.cover(), self.model(), self.before()]
+        during = [self.schedule(), self.perceptions()]
+        results = [self._group_slide(code, "resultados") for code in RESULTS]
+        impact = self.impact()
+        self.missing = [
+            words
+            for words, made in (
+                (MISSING_WORDS["durante"], during),
+                (MISSING_WORDS["resultados"], results),
+                (MISSING_WORDS["impacto"], impact),
+            )
+            if not any(s is not None and s.title for s in made)
+        ]
+        out.extend([*during, *results, *impact, self.closing()])
         return [s for s in out if s is not None and s.title]
 
 
@@ -622,7 +683,11 @@ def build_pack(
         schools = store.schools(scope)
         hit = schools[schools["rbd"] == int(rbd)]
         if hit.empty:
-            raise PackError(f"No hay un establecimiento con RBD {rbd} en la base de datos.")
+            raise PackError(
+                f"No hay un establecimiento con RBD {rbd} en la base de datos. Los "
+                "establecimientos se registran al cargar el Directorio oficial de "
+                "establecimientos (Mineduc) o la plantilla de establecimientos."
+            )
         scope_kind, scope_id, name = "establecimiento", str(int(rbd)), str(hit["name"].iloc[0])
         rbds = [int(rbd)]
     else:

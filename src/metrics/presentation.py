@@ -198,6 +198,35 @@ def is_better(indicator: Indicator, change: Any) -> bool | None:
     return (float(change) > 0) == (indicator.direction == "higher_is_better")
 
 
+def baseline_name(period: Any, provisional: Any = False) -> str:
+    """A baseline's period as labels say it: ``2023``, or ``provisional 2022`` for the first
+    year with data of a school that has no baseline year yet (no community, none set by hand).
+
+    >>> baseline_name("2022", True)
+    'provisional 2022'
+    """
+    text = "" if _missing(period) else str(period)
+    return f"provisional {text}".strip() if _flag(provisional) else text
+
+
+def is_provisional(rows: pd.DataFrame) -> bool:
+    """Whether the baseline of these rows (one indicator in one scope) is provisional."""
+    if "linea_base_provisional" not in rows or rows.empty:
+        return False
+    return bool(rows["linea_base_provisional"].fillna(False).astype(bool).any())
+
+
+def _flag(value: Any) -> bool:
+    return not _missing(value) and bool(value)
+
+
+PROVISIONAL_NOTE = (
+    "La línea base provisional es el primer año con datos de cada indicador, mientras el "
+    "establecimiento no tenga comunidades ni un año de línea base fijado (se fija en Antes)."
+)
+"""What a provisional baseline is, said wherever one is shown."""
+
+
 def selection_scope(filters: Filters, default_territory: str | None) -> tuple[str, str] | None:
     """The (alcance, alcance_id) whose rows describe the sidebar's selection.
 
@@ -254,7 +283,11 @@ def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
                 "Estado": STATUS_LABELS.get(str(rec["estado"]), str(rec["estado"])),
                 "Valor": "n < 10" if suppressed else format_indicator_value(ind, rec["valor"]),
                 "Línea base": format_indicator_value(ind, rec["linea_base"])
-                + (f" ({rec['periodo_base']})" if not _missing(rec["linea_base"]) else ""),
+                + (
+                    f" ({baseline_name(rec['periodo_base'], rec.get('linea_base_provisional'))})"
+                    if not _missing(rec["linea_base"])
+                    else ""
+                ),
                 "Meta": format_indicator_value(ind, rec["meta"])
                 + (f" ({int(rec['anio_meta'])})" if not _missing(rec["meta"]) else ""),
                 "Cambio": format_indicator_change(ind, rec["cambio"]) or "–",
@@ -323,6 +356,10 @@ def first_present(series: pd.Series) -> Any:
     return None if present.empty else present.iloc[0]
 
 
+LOAD_PAGE = "pages/cargar.py"
+"""*Cargar datos*: where a check that misses data sends people."""
+
+
 def readiness_checks(
     rows: pd.DataFrame,
     *,
@@ -333,19 +370,22 @@ def readiness_checks(
 ) -> list[tuple[str, bool, str, str | None]]:
     """What the evaluation needs at each moment, for one selection.
 
-    Returns (label, done, detail, page to fix it) tuples, in the guide's order.
+    Returns (label, done, detail, page to fix it) tuples, in the guide's order: missing data
+    is fixed in *Cargar datos*, a missing baseline year or target in *Antes*.
     """
     base = rows["linea_base"].notna().sum() if len(rows) else 0
     targets = rows["meta"].notna().sum() if len(rows) else 0
     total = len(rows)
+    provisional = bool(len(rows)) and is_provisional(rows[rows["linea_base"].notna()])
     expected_waves = ["línea base", "intermedia", "final"]
     have = [w for w in expected_waves if w in waves]
     missing = [w for w in expected_waves if w not in waves]
     return [
         (
             "Antes: línea base",
-            total > 0 and base > 0,
-            f"{base} de {total} indicadores tienen línea base.",
+            total > 0 and base > 0 and not provisional,
+            f"{base} de {total} indicadores tienen línea base"
+            + (" provisional (fije el año de línea base en Antes)." if provisional else "."),
             "pages/antes.py",
         ),
         (
@@ -358,14 +398,14 @@ def readiness_checks(
             "Durante: cronograma",
             activities > 0,
             f"{format_number(activities)} actividades registradas.",
-            "pages/durante.py",
+            LOAD_PAGE,
         ),
         (
             "Durante: encuestas de percepción",
             not missing,
             ("olas cargadas: " + ", ".join(have) if have else "ninguna ola cargada")
             + (f"; faltan: {', '.join(missing)}." if missing else "."),
-            "pages/durante.py",
+            LOAD_PAGE,
         ),
         (
             "Impacto: resultados del año",
@@ -373,7 +413,7 @@ def readiness_checks(
             f"resultados de estudiantes de {year} cargados."
             if year in years_with_results
             else f"faltan los resultados de estudiantes de {year}.",
-            "pages/impacto.py",
+            LOAD_PAGE,
         ),
     ]
 
@@ -486,6 +526,7 @@ def trend_view(
     shown = series if year is None else series[series["periodo"].astype(int) <= year]
     current = (shown if not shown.empty else series).iloc[-1]
     base_period = first_present(series["periodo_base"])
+    provisional = is_provisional(series)
     meta_year = first_present(series["anio_meta"])
     text = headline(
         name=ind.name,
@@ -498,6 +539,7 @@ def trend_view(
         meta=None if pd.isna(current["meta"]) else float(current["meta"]),
         estado=str(current["estado"]),
         decimals=ind.decimals,
+        provisional=provisional,
     )
     baseline = first_present(series["linea_base"])
     target = first_present(series["meta"])
@@ -506,7 +548,9 @@ def trend_view(
         unit=ind.unit,
         decimals=ind.decimals,
         baseline=None if baseline is None else float(baseline),
-        baseline_label=f"Línea base {base_period}" if base_period else None,
+        baseline_label=(
+            f"Línea base {baseline_name(base_period, provisional)}" if base_period else None
+        ),
         target=None if target is None else float(target),
         target_label=f"Meta {int(meta_year)}" if meta_year else None,
         zero_based=ind.unit == "%",
@@ -527,5 +571,6 @@ def trend_view(
         f"Fuente: {SOURCE_LABELS.get(source, source)}{n_text}.{interval} Color del punto: "
         "mejora o empeora de forma concluyente respecto de la línea base (el intervalo de "
         "confianza del cambio no incluye 0), o cambio no concluyente (gris)."
+        + (f" {PROVISIONAL_NOTE}" if provisional else "")
     )
     return TrendView(ind, series, current, text, trend_frame(series, ind), options, caption)

@@ -22,7 +22,11 @@ def test_empty_store_says_how_to_get_data(
     assert not at.exception
     assert at.title[0].value == "Tablero DPD — Todos los establecimientos"
     assert "todavía no tiene datos" in at.info[0].value
-    assert "tablero demo" in at.info[0].value
+    assert "Directorio oficial de establecimientos" in at.info[0].value
+    assert "tablero " not in at.info[0].value  # a link to the page, not a terminal command
+    assert [(p.proto.page, p.proto.label) for p in at.get("page_link")] == [
+        ("carga", "Cargar datos")
+    ]
     assert len(at.metric) == 0
 
 

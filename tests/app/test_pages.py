@@ -127,10 +127,11 @@ def test_antes_target_form_needs_a_reason_and_records_the_target(
     form_select.select("tasa_retiro")
     next(n for n in at.main.number_input if n.label == "Meta").set_value(1.2)
     next(n for n in at.main.number_input if n.label == "Año límite").set_value(2026)
-    at.main.button[0].click().run()
+    save = next(i for i, b in enumerate(at.main.button) if b.label == "Guardar meta")
+    at.main.button[save].click().run()
     assert "Escriba el motivo" in at.error[0].value
     next(t for t in at.main.text_area).input("Acuerdo del consejo escolar")
-    at.main.button[0].click().run()
+    at.main.button[save].click().run()
     assert not at.exception
     assert "Meta guardada: Tasa de retiro = 1,2 % para 2026." in at.success[0].value
     with open_store(db) as store:

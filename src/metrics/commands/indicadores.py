@@ -6,7 +6,8 @@ Output formats (documented in the README, "Indicadores"):
   :data:`metrics.indicators.OUTPUT_COLUMNS`; numbers are plain JSON numbers (point decimal),
   missing values ``null``.
 - ``csv``: for Excel in Chile — ``;`` separator, decimal comma, UTF-8 with BOM (so Excel detects
-  the encoding), no thousands separator; ``concluyente`` as ``sí``/``no``.
+  the encoding), no thousands separator; ``concluyente`` and ``linea_base_provisional`` as
+  ``sí``/``no``.
 - ``tabla``: aligned text with es-CL numbers (``87,5 %``, ``−4,0 pp``), for reading.
 """
 
@@ -154,8 +155,9 @@ def to_csv(df: pd.DataFrame) -> str:
     plain = _plain(df)
     floats = plain.select_dtypes(include="float").columns
     plain[floats] = plain[floats].round(DECIMALS)
-    if "concluyente" in plain:
-        plain["concluyente"] = plain["concluyente"].map({True: "sí", False: "no"}).astype(object)
+    for flag in ("concluyente", "linea_base_provisional"):
+        if flag in plain:
+            plain[flag] = plain[flag].map({True: "sí", False: "no"}).astype(object)
     buf = io.StringIO()
     neutralise_formulas(plain).to_csv(buf, sep=";", decimal=",", index=False, lineterminator="\r\n")
     return buf.getvalue()
@@ -182,7 +184,12 @@ def to_table(df: pd.DataFrame) -> str:
                 "n < mín." if rec["estado"] == "suprimido" else _value(rec["valor"], unit, dec),
                 "–" if _missing(rec["n"]) else format_number(int(rec["n"])),
                 _value(rec["linea_base"], unit, dec)
-                + (f" ({rec['periodo_base']})" if not _missing(rec["linea_base"]) else ""),
+                + (
+                    f" ({rec['periodo_base']}"
+                    + (", provisional)" if bool(rec.get("linea_base_provisional", False)) else ")")
+                    if not _missing(rec["linea_base"])
+                    else ""
+                ),
                 _value(rec["meta"], unit, dec)
                 + (f" ({rec['anio_meta']})" if not _missing(rec["meta"]) else ""),
                 _change(rec["cambio"], unit, dec),

@@ -248,7 +248,11 @@ def _baseline(store: Store, scope: Scope, args: argparse.Namespace) -> int:
     df = baseline_years(store, scope)
     row = df[df["rbd"] == args.rbd]
     year = row["anio_base"].iloc[0] if len(row) else None
-    shown = "sin año (no tiene comunidades)" if year is None or pd.isna(year) else str(int(year))
+    shown = (
+        "provisional: el primer año con datos de cada indicador (no tiene comunidades)"
+        if year is None or pd.isna(year)
+        else str(int(year))
+    )
     print(f"Línea base del establecimiento RBD {args.rbd}: {shown}.")
     return 0
 
@@ -263,7 +267,7 @@ def _baseline_table(df: pd.DataFrame) -> str:
         elif not pd.isna(rec["anio_base_por_omision"]):
             origin = "año anterior a la primera comunidad"
         else:
-            origin = "sin comunidades"
+            origin = "provisional: primer año con datos de cada indicador"
         year = "–" if pd.isna(rec["anio_base"]) else str(int(rec["anio_base"]))
         lines.append((str(rec["rbd"]), terminal_text(rec["nombre"]), year, origin))
     widths = [max(len(r[i]) for r in lines) for i in range(4)]

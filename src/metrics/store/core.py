@@ -532,15 +532,27 @@ class Store:
 
     @scoped_read
     def years(self, scope: Scope) -> list[int]:
-        """School years with any student result, roster or activity in ``scope``."""
-        c1, p1 = scope_clause(scope, "student_result")
-        c2, p2 = scope_clause(scope, "teacher_year")
-        c3, p3 = scope_clause(scope, "activity")
+        """School years with any data in ``scope``: students' results or attendance, tests,
+        rosters, schedule, sessions, surveys or evaluations (a store holding only official
+        test results, or only surveys, has years too)."""
+        sources = (
+            ("student_result", "year"),
+            ("student_attendance", "year"),
+            ("standardized_test", "year"),
+            ("teacher_year", "year"),
+            ("activity", "year(planned_date)"),
+            ("session_attendance", "year(session_date)"),
+            ("survey_response", "year(response_date)"),
+            ("teacher_evaluation", "year(eval_date)"),
+        )
+        parts, params = [], []
+        for table, year in sources:
+            cond, p = scope_clause(scope, table)
+            parts.append(f"SELECT DISTINCT {year} AS year FROM {table} t WHERE {cond}")
+            params += p
         df = self.query_df(
-            f"SELECT DISTINCT year FROM student_result t WHERE {c1} "
-            f"UNION SELECT year FROM teacher_year t WHERE {c2} "
-            f"UNION SELECT year(planned_date) FROM activity t WHERE {c3} ORDER BY 1",
-            p1 + p2 + p3,
+            f"SELECT year FROM ({' UNION '.join(parts)}) WHERE year IS NOT NULL ORDER BY 1",
+            params,
         )
         return [int(y) for y in df.iloc[:, 0]] if len(df) else []
 

@@ -105,7 +105,10 @@ class IndicatorRows:
     monthly_source: npt.NDArray[np.bool_]
     stats: dict[str, FloatArray]
     base_year: FloatArray
+    """The scope's baseline year; for a provisional baseline, the indicator's first year."""
     brid: IntArray
+    provisional: npt.NDArray[np.bool_]
+    """Whether the row's baseline is provisional (see :func:`_baselines`)."""
     meta: FloatArray
     meta_year: FloatArray
     parent: IntArray
@@ -990,22 +993,44 @@ def _filled(arr: Any, fill: Any) -> Any:
     return arr.filled(fill) if isinstance(arr, np.ma.MaskedArray) else arr
 
 
-def _baselines(cur: duckdb.DuckDBPyConnection, size: int) -> IntArray:
+def _baselines(
+    cur: duckdb.DuckDBPyConnection, size: int
+) -> tuple[IntArray, npt.NDArray[np.bool_], FloatArray]:
     """The row holding each row's baseline: the perception's baseline wave when there is one,
-    else the scope's baseline year."""
+    else the scope's baseline year; and, for a scope without a baseline year (a school with
+    no community yet and no year set by hand), the **provisional** baseline: the indicator's
+    first year with a value in that scope.
+
+    Returns the baseline row (−1: none), whether it is provisional, and the provisional year
+    (NaN where it is not)."""
     res = _fetch(
         cur,
         """
-        SELECT r.rid, coalesce(w.rid, b.rid, -1) AS brid
+        WITH p AS (
+            SELECT ind, kind, sid, arg_min(rid, year) AS rid, min(year) AS year
+            FROM _r
+            WHERE NOT base AND month = 0
+                AND ((n > 0 AND NOT isnan(n)) OR (rx > 0 AND NOT isnan(rx)))
+            GROUP BY ind, kind, sid
+        )
+        SELECT r.rid, coalesce(w.rid, b.rid, p.rid, -1) AS brid,
+               w.rid IS NULL AND p.rid IS NOT NULL AS provisional,
+               coalesce(CAST(p.year AS DOUBLE), 'NaN'::DOUBLE) AS pyear
         FROM _r r
         LEFT JOIN _r w ON w.base AND w.n > 0 AND w.ind = r.ind AND w.kind = r.kind AND w.sid = r.sid
         LEFT JOIN _r b ON NOT b.base AND b.month = 0 AND b.ind = r.ind AND b.kind = r.kind
             AND b.sid = r.sid AND b.year = r.base_year
+        LEFT JOIN p ON r.base_year IS NULL AND p.ind = r.ind AND p.kind = r.kind AND p.sid = r.sid
         """,
     )
+    rid = res["rid"].astype(np.int64)
     out = np.full(size, -1, dtype=np.int64)
-    out[res["rid"].astype(np.int64)] = res["brid"].astype(np.int64)
-    return out
+    out[rid] = res["brid"].astype(np.int64)
+    provisional = np.zeros(size, dtype=bool)
+    provisional[rid] = _filled(res["provisional"], False).astype(bool)
+    year = np.full(size, np.nan)
+    year[rid] = np.where(provisional[rid], _filled(res["pyear"], np.nan).astype(float), np.nan)
+    return out, provisional, year
 
 
 def _targets(
@@ -1345,7 +1370,7 @@ def load_indicator_rows(
             "SELECT list(sid ORDER BY sc) FROM (SELECT DISTINCT sc, sid FROM _r)"
         ).fetchone()
         size = int(r["ind"].size)
-        brid = _baselines(cur, size)
+        brid, provisional, provisional_year = _baselines(cur, size)
         meta, meta_year = _targets(cur, scope, size)
         suppressible = [IND_CODE[c] for c in wanted if _is_suppressible(c)]
         parent, child = _families(cur, suppressible)
@@ -1365,8 +1390,9 @@ def load_indicator_rows(
         base=r["base"].astype(bool),
         monthly_source=r["mon"].astype(bool),
         stats={s: np.asarray(_filled(r[s], np.nan), dtype=float) for s in _STATS},
-        base_year=r["base_year"].astype(float),
+        base_year=np.where(provisional, provisional_year, r["base_year"].astype(float)),
         brid=brid,
+        provisional=provisional,
         meta=meta,
         meta_year=meta_year,
         parent=parent,

@@ -20,6 +20,7 @@ from metrics.config import resolve_db_path
 from metrics.errors import AccessError, TableroError
 from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_datetime, format_number
+from metrics.presentation import LOAD_PAGE
 from metrics.scope import Scope
 from metrics.store import Store, StoreInfo, open_store
 
@@ -214,6 +215,11 @@ _EVERY_SCHOOL_TTL = 600.0
 MANY_SCHOOLS = 200
 """Above this many visible schools, "all schools" stands for one territory, without the
 communities' rows (pages compare the communities of one school)."""
+
+
+def data_years(store: Store, scope: Scope) -> list[int]:
+    """The years with any data in ``scope`` (the sidebar's years; cached)."""
+    return list(_load_options(store, store.path, scope)["years"])
 
 
 def _school_count(store: Store, store_path: str, scope: Scope) -> int:
@@ -469,11 +475,13 @@ def load_batches(_store: Store, store_path: str, scope: Scope, limit: int = 10) 
 def empty_store_notice() -> None:
     """What to do when the store holds no data yet."""
     st.info(
-        "**La base de datos todavía no tiene datos.** Para explorar el tablero con datos "
-        "ficticios, ejecute `tablero demo` (o `make run`, que la crea si no existe) y vuelva "
-        "a cargar esta página.",
+        "**La base de datos todavía no tiene datos.** Empiece por los archivos oficiales que "
+        "ya tiene: el Directorio oficial de establecimientos (Mineduc) registra los "
+        "establecimientos y sus territorios; los resultados SIMCE (Agencia de Calidad) dan la "
+        "primera línea base. Después, las plantillas de comunidades, cronograma y encuestas.",
         icon=":material/database:",
     )
+    load_data_link()
 
 
 def demo_badge(batches: pd.DataFrame) -> None:
@@ -540,12 +548,17 @@ def page_title(moment: str, filters: Filters) -> None:
     st.title(f"{moment} — {escape_markdown(filters.label())}")
 
 
-def indicator_metrics(rows: pd.DataFrame, codes: list[str]) -> None:
-    """A row of bordered key figures: value, change against the baseline as the delta."""
-    from metrics.catalog import INDICATORS
-    from metrics.presentation import metric_delta, metric_label_and_value
+def indicator_metrics(rows: pd.DataFrame, codes: list[str], limit: int = 5) -> None:
+    """A row of bordered key figures: value, change against the baseline as the delta.
 
-    chosen = [c for c in codes if c in set(rows["indicador"])]
+    Only indicators with a value (or a suppressed one) get a card, the first ``limit`` of
+    ``codes``; the sections below say what is missing for the others.
+    """
+    from metrics.catalog import INDICATORS
+    from metrics.presentation import baseline_name, metric_delta, metric_label_and_value
+
+    present = rows[rows["valor"].notna() | (rows["estado"] == "suprimido")]
+    chosen = [c for c in codes if c in set(present["indicador"])][:limit]
     if not chosen:
         return
     cols = st.columns(len(chosen))
@@ -565,7 +578,11 @@ def indicator_metrics(rows: pd.DataFrame, codes: list[str]) -> None:
             delta_color="inverse" if ind.direction == "lower_is_better" else "normal",
             border=True,
             help=f"**{ind.name}.** {ind.definition} Cambio respecto de la línea base"
-            + (f" {rec['periodo_base']}." if pd.notna(base) else " (sin línea base)."),
+            + (
+                f" {baseline_name(rec['periodo_base'], rec.get('linea_base_provisional'))}."
+                if pd.notna(base)
+                else " (sin línea base)."
+            ),
         )
 
 
@@ -687,12 +704,32 @@ def chart_card(
 
 
 def empty_state(missing: str) -> None:
-    """Say which data is missing and how to load it — never a blank chart."""
-    st.info(
-        f"**Faltan datos:** {escape_markdown(missing)} Cárguelos con `tablero importar` (o cree la "
-        "demostración con `tablero demo`) y vuelva a esta página.",
-        icon=":material/info:",
+    """Say which data is missing and where to load it — never a blank chart."""
+    st.info(f"**Faltan datos:** {escape_markdown(missing)}", icon=":material/info:")
+    load_data_link()
+
+
+def load_data_link() -> None:
+    """A link to *Cargar datos* for whoever may load data; for the others, whom to ask (the
+    page is not in their menu, so there is nothing to link to)."""
+    if current_access().can_upload:
+        st.page_link(LOAD_PAGE, label="Cargar datos", icon=":material/upload:")
+    else:
+        st.caption(
+            ":material/upload: Quien carga los datos de su establecimiento o territorio puede "
+            "subirlos en *Cargar datos*."
+        )
+
+
+def missing_sources(codes: list[str]) -> str:
+    """The files the indicators ``codes`` are computed from, as a sentence names them."""
+    from metrics.catalog import INDICATORS
+    from metrics.presentation import SOURCE_LABELS
+
+    sources = dict.fromkeys(
+        SOURCE_LABELS.get(src, src) for c in codes for src in INDICATORS[c].sources
     )
+    return "; ".join(sources)
 
 
 def choose_a_school_notice() -> None:
@@ -742,8 +779,15 @@ def trend_card(
         name = INDICATORS[code].name
         with st.container(border=True):
             st.markdown(f"**{name}**")
-            empty_state(f"no hay datos de {name.lower()} para esta selección.")
+            empty_state(
+                f"no hay datos de {name.lower()} para esta selección. Se calcula con: "
+                f"{missing_sources([code])}."
+            )
         return
+    _trend_chart_card(view, code, alcance_id)
+
+
+def _trend_chart_card(view: Any, code: str, alcance_id: str) -> None:
     chart_card(
         view.headline,
         view.chart(),
@@ -752,6 +796,30 @@ def trend_card(
         file_stem=f"{code}_{alcance_id}".replace(":", "-"),
         png_chart=lambda: view.chart(width=900),
     )
+
+
+def trend_cards(
+    results: pd.DataFrame, codes: list[str], alcance: str, alcance_id: str, year: int | None
+) -> None:
+    """A trend card for each of ``codes`` with data, then one empty state naming the others
+    and the files they are computed from (not one empty card per indicator)."""
+    from metrics.catalog import INDICATORS
+    from metrics.presentation import trend_view
+
+    missing = []
+    for code in codes:
+        view = trend_view(results, code, alcance, alcance_id, year)
+        if view is None:
+            missing.append(code)
+        else:
+            _trend_chart_card(view, code, alcance_id)
+    if missing:
+        names = [INDICATORS[c].name.lower() for c in missing]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} y {names[-1]}"
+        empty_state(
+            f"no hay datos de {listed} para esta selección. Se calculan con: "
+            f"{missing_sources(missing)}."
+        )
 
 
 def scorecard_table(rows: pd.DataFrame) -> None:

@@ -26,6 +26,7 @@ from metrics.formatting import (
     format_percent,
 )
 from metrics.presentation import (
+    PROVISIONAL_NOTE,
     SHORT_NAMES,
     bullet_frame,
     first_present,
@@ -36,16 +37,21 @@ from metrics.presentation import (
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import (
+    LOAD_PAGE,
     chart_card,
     choose_a_school_notice,
     clear_caches,
     communities_need_a_school,
     current_access,
     current_actor,
+    data_changed,
+    data_years,
     download,
     empty_state,
     load_communities,
+    load_data_link,
     load_view,
+    missing_sources,
     report_table,
     show_chart,
     show_error,
@@ -92,13 +98,35 @@ def _file_stem(*parts: object) -> str:
 
 
 def bullet_section(rows: pd.DataFrame, title: str) -> None:
-    """Every indicator of ``rows`` as a bullet: value as a bar, baseline and target as ticks."""
-    frame = bullet_frame(rows)
-    with_target = int(frame["meta"].notna().sum())
-    with_base = int(frame["linea_base"].notna().sum())
+    """Every indicator of ``rows`` with a value, a baseline or a target as a bullet: value as a
+    bar, baseline and target as ticks; those with none of them are named, with their files."""
+    full = bullet_frame(rows)
+    shown = (
+        full["valor"].notna()
+        | full["linea_base"].notna()
+        | full["meta"].notna()
+        | full["suprimido"]
+    ).to_numpy()
+    codes = list(rows["indicador"])
+    if not shown.any():
+        with st.container(border=True):
+            st.markdown(f"**{title}**")
+            empty_state(
+                f"ningún indicador de {title.lower()} tiene datos ni meta para esta selección "
+                f"y año. Se calculan con: {missing_sources(codes)}."
+            )
+        return
+    frame = full[shown].reset_index(drop=True)
+    with_target = int(full["meta"].notna().sum())
+    with_base = int(full["linea_base"].notna().sum())
     headline = (
-        f"{title}: {with_base} de {len(frame)} indicadores tienen línea base y {with_target} "
+        f"{title}: {with_base} de {len(full)} indicadores tienen línea base y {with_target} "
         "tienen meta."
+    )
+    absent = [INDICATORS[c].name for c, ok in zip(codes, shown, strict=True) if not ok]
+    provisional = rows["linea_base_provisional"].fillna(False).astype(bool).to_numpy()
+    notes = (f" Sin datos en {len(absent)}: {', '.join(absent)}." if absent else "") + (
+        f" {PROVISIONAL_NOTE}" if provisional.any() else ""
     )
     download = (
         frame.drop(columns=["decimales", "sufijo"])
@@ -120,7 +148,7 @@ def bullet_section(rows: pd.DataFrame, title: str) -> None:
         charts.build_bullet_chart(frame),
         caption="Barra: valor del año elegido (azul verdoso si mejoró respecto de la línea "
         "base, naranjo si empeoró, gris si no hay cambio o línea base). Trazo gris "
-        "discontinuo: línea base. Trazo negro grueso: meta.",
+        "discontinuo: línea base. Trazo negro grueso: meta." + notes,
         data=download,
         file_stem=_file_stem("linea_base_metas", title),
         png_chart=lambda: charts.build_bullet_chart(frame, width=800),
@@ -191,6 +219,78 @@ def target_form(
         f"Meta guardada: {INDICATORS[code].name} = "
         f"{format_indicator_value(INDICATORS[code], value)} para {int(deadline)}."
     )
+
+
+_BASELINE_SAVED = "linea_base_guardada"
+_DEFAULT_YEAR = 0
+"""The baseline-year form's option that clears the year set by hand (back to the default)."""
+
+
+def baseline_year_status(store: Store, scope: Scope, rbd: int) -> tuple[int | None, str, bool]:
+    """A school's baseline year in use, how it was chosen (in words), and whether it was set
+    by hand."""
+    from metrics.indicators import baseline_years
+
+    df = baseline_years(store, scope.narrow([rbd]))
+    row = df[df["rbd"] == rbd]
+    if row.empty:
+        return None, "sin establecimiento", False
+    rec = row.iloc[0]
+    if pd.notna(rec["anio_base_definido"]):
+        return int(rec["anio_base_definido"]), "fijado por el equipo", True
+    if pd.notna(rec["anio_base_por_omision"]):
+        return int(rec["anio_base_por_omision"]), "el año anterior a la primera comunidad", False
+    return None, "provisional: el primer año con datos de cada indicador", False
+
+
+def baseline_year_form(store: Store, scope: Scope, filters: Filters) -> None:
+    """Set or clear the chosen school's baseline year, as ``tablero metas linea-base`` does:
+    the same permission (``can_set_targets``), the same store function, audited."""
+    from metrics.indicators import set_baseline_year
+
+    rbd = filters.rbd
+    if rbd is None or not current_access().can_set_targets:
+        return
+    years = data_years(store, scope.narrow([rbd]))
+    saved = st.session_state.pop(_BASELINE_SAVED, None)
+    if saved:
+        st.success(escape_markdown(saved), icon=":material/check:")
+    year, how, fixed = baseline_year_status(store, scope, rbd)
+    place = filters.school_name or f"RBD {rbd}"
+    now = f"{year} ({how})" if year is not None else how
+    with st.expander(f"Año de línea base de {escape_markdown(place)}: {now}"):
+        st.markdown(
+            "Todos los indicadores del establecimiento y de sus comunidades se comparan con su "
+            "valor en este año. Sin año fijado, es el año anterior a la primera comunidad; sin "
+            "comunidades, una línea base **provisional**: el primer año con datos de cada "
+            "indicador."
+        )
+        options = [_DEFAULT_YEAR, *sorted(set(years) | ({year} if year else set()), reverse=True)]
+        with st.form("linea_base", border=False):
+            chosen = st.selectbox(
+                "Año de línea base",
+                options,
+                index=options.index(year) if fixed and year in options else 0,
+                format_func=lambda y: (
+                    "Por omisión (sin año fijado)" if y == _DEFAULT_YEAR else str(y)
+                ),
+            )
+            sent = st.form_submit_button("Guardar año de línea base", type="primary")
+    if not sent:
+        return
+    value = None if chosen == _DEFAULT_YEAR else int(chosen)
+    try:
+        set_baseline_year(store, scope, rbd, value, actor=current_actor())
+    except TableroError as exc:
+        show_error(exc)
+        return
+    data_changed(store)
+    st.session_state[_BASELINE_SAVED] = (
+        f"Línea base de {place}: {value}."
+        if value is not None
+        else f"Línea base de {place}: por omisión."
+    )
+    st.rerun()
 
 
 def observations_section(
@@ -728,6 +828,18 @@ def community_profile(store: Store, scope: Scope, community_id: str, year: int |
         st.dataframe(table, hide_index=True, width="stretch")
 
 
+def school_has_communities(store: Store, scope: Scope, rbd: int, place: str) -> bool:
+    """Whether the school has communities; if not, say so once (with what to load)."""
+    if _community_names(store, scope, rbd):
+        return True
+    empty_state(
+        f"{place} aún no tiene comunidades de práctica cargadas. Cargue la plantilla de "
+        "comunidades y la de docentes (integrantes); después, el cronograma, la asistencia a "
+        "sesiones y las encuestas."
+    )
+    return False
+
+
 def small_multiples_card(
     store: Store, scope: Scope, results: pd.DataFrame, rbd: int, code: str, place: str
 ) -> None:
@@ -792,7 +904,12 @@ def readiness_checklist(checks: list[tuple[str, bool, str, str | None]]) -> None
     for col, (label, ok, detail, page) in zip(cols, checks, strict=True):
         icon = ":material/check_circle:" if ok else ":material/error:"
         col.markdown(f"{icon} **{label}**  \n{detail}")
-        if not ok and page:
+        if ok or not page:
+            continue
+        if page == LOAD_PAGE:
+            with col:
+                load_data_link()
+        else:
             col.page_link(page, label="Completar", icon=":material/arrow_forward:")
 
 
