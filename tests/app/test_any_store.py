@@ -31,7 +31,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics.cli import main
 from metrics.store import Store, open_store
-from tests.app.conftest import ROOT, run_app
+from tests.app.conftest import ROOT, run_app, run_app_as_admin
 
 DATA = ROOT.parent / "shared" / "data"
 DIRECTORY = DATA / "mineduc" / "directorio_oficial_ee_publico_2025.csv"
@@ -112,7 +112,7 @@ CHOSEN = {"official": VILLA_LOURDES, "communities": SCHOOL_A, "surveys": SCHOOL_
 
 
 def open_page(db: Path, monkeypatch: pytest.MonkeyPatch, page: str, rbd: int | None) -> AppTest:
-    at = run_app(db, monkeypatch)
+    at = run_app_as_admin(db, monkeypatch)
     if rbd is not None:  # chosen on Inicio: the sidebar keeps it on every page
         at.sidebar.selectbox(key="f_school").select(rbd).run()
     if page != "app.py":
@@ -389,7 +389,7 @@ def test_a_community_without_data_says_so_once(
 ) -> None:
     """c2 has a member but no session and its school no results: one empty state names the
     three indicators of its card and their files."""
-    at = run_app(stores["communities"], monkeypatch)
+    at = run_app_as_admin(stores["communities"], monkeypatch)
     at.sidebar.selectbox(key="f_school").select(SCHOOL_A).run()
     at.sidebar.selectbox(key="f_community").select("c2").run()
     at.switch_page("pages/comunidades.py").run()
