@@ -205,21 +205,24 @@ def _when(ref: StoreReference, alias: str) -> str:
 
 def direct_dependants(cur: duckdb.DuckDBPyConnection, batch_id: int) -> set[int]:
     """Active loads that would lose something if ``batch_id`` were undone alone: those whose
-    rows point at an entity row it brought (and that undoing it would not bring back from
-    what it replaced), and those that replaced rows of it."""
+    rows (or rows a later load replaced, which undoing that load brings back) point at an
+    entity row it brought and that undoing it would not bring back from what it replaced;
+    and those that replaced rows of it."""
     found: set[int] = set()
     parts: list[str] = []
     params: list[object] = []
     for ref in STORE_REFERENCES:
         entity = ENTITIES[ref.entity]
-        parts.append(
-            f"SELECT DISTINCT t.batch_id FROM {ref.table} t JOIN {entity.table} e "
-            f"ON {_key_text(entity, 'e')} = {_ref_text(ref, 't')} "
-            f"WHERE e.batch_id = ? AND t.batch_id <> ?{_when(ref, 't')} "
-            f"AND NOT EXISTS (SELECT 1 FROM {REPLACED_PREFIX}{entity.table} r "
-            f"WHERE r.replaced_by = ? AND {_key_text(entity, 'r')} = {_ref_text(ref, 't')})"
-        )
-        params += [batch_id, batch_id, batch_id]
+        # Rows a later load replaced count too: undoing that load brings them back.
+        for source, batch in ((ref.table, "batch_id"), (REPLACED_PREFIX + ref.table, "origin_batch")):
+            parts.append(
+                f"SELECT DISTINCT t.{batch} FROM {source} t JOIN {entity.table} e "
+                f"ON {_key_text(entity, 'e')} = {_ref_text(ref, 't')} "
+                f"WHERE e.batch_id = ? AND t.{batch} <> ?{_when(ref, 't')} "
+                f"AND NOT EXISTS (SELECT 1 FROM {REPLACED_PREFIX}{entity.table} r "
+                f"WHERE r.replaced_by = ? AND {_key_text(entity, 'r')} = {_ref_text(ref, 't')})"
+            )
+            params += [batch_id, batch_id, batch_id]
     for table in DATA_TABLES:
         parts.append(
             f"SELECT DISTINCT r.replaced_by FROM {REPLACED_PREFIX}{table} r "
