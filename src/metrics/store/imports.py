@@ -1136,7 +1136,7 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
         replaced = _move_replaced(cur, ds.table, inc, ds.key, batch_id)
         table_cols = set(_table_columns(cur, ds.table)) - {"batch_id"}
         wanted = [c.target for c in ds.columns if c.target in table_cols]
-        select = f"SELECT {', '.join(_ident(c) for c in wanted)} FROM {inc}"
+        select = f"SELECT {', '.join(_or_default(cur, ds.table, c) for c in wanted)} FROM {inc}"
         if ds.kind == "docentes":
             _write_teachers(cur, inc, batch_id)
         inserted = _insert(cur, ds.table, select, [], batch_id)
@@ -1144,6 +1144,19 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
     written.schools_registered = registered
     written.period, written.schools = _period(cur, inc, ds)
     return written
+
+
+def _or_default(cur: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
+    """The incoming column, or the table's default where it is blank (an optional column left
+    out of the file, such as estrategias_compartidas, must not fail a NOT NULL)."""
+    row = cur.execute(
+        "SELECT column_default FROM information_schema.columns WHERE table_schema = 'main' "
+        "AND table_name = ? AND column_name = ?",
+        [table, column],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return _ident(column)
+    return f"coalesce({_ident(column)}, {row[0]}) AS {_ident(column)}"
 
 
 def _write_teachers(cur: duckdb.DuckDBPyConnection, inc: str, batch_id: int) -> None:

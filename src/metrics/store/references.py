@@ -214,7 +214,10 @@ def direct_dependants(cur: duckdb.DuckDBPyConnection, batch_id: int) -> set[int]
     for ref in STORE_REFERENCES:
         entity = ENTITIES[ref.entity]
         # Rows a later load replaced count too: undoing that load brings them back.
-        for source, batch in ((ref.table, "batch_id"), (REPLACED_PREFIX + ref.table, "origin_batch")):
+        for source, batch in (
+            (ref.table, "batch_id"),
+            (REPLACED_PREFIX + ref.table, "origin_batch"),
+        ):
             parts.append(
                 f"SELECT DISTINCT t.{batch} FROM {source} t JOIN {entity.table} e "
                 f"ON {_key_text(entity, 'e')} = {_ref_text(ref, 't')} "

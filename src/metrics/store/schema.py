@@ -358,7 +358,15 @@ SELECT 'pseudonym_scheme', CASE WHEN EXISTS (SELECT 1 FROM import_batch WHERE ki
     THEN 'hmac-sha256' ELSE 'amac-sha256' END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V8 = """
+-- What the last build of the indicator facts could not compute (a source that failed) or had to
+-- skip (rows naming a community, school, teacher or territory the store does not hold): a JSON
+-- list of Spanish sentences, NULL when there was nothing to say (issue 14).
+ALTER TABLE indicator_fact_state ADD COLUMN problems VARCHAR;
+"""
+# Numbered 8 in issue 14's plan (another branch adds 7); the lead renumbers at merge.
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
 LATEST_VERSION = len(MIGRATIONS)
