@@ -905,8 +905,9 @@ def _reference_branches(q: _Q, stage: Stage, pending: Pending) -> list[str]:
             where.append(f"NOT list_contains({q.p(ids)}::VARCHAR[], CAST({value} AS VARCHAR))")
         if _is_const(plan, ref.column):
             where.append(f"__row = (SELECT min(__row) FROM {stage.view})")
+        # DISTINCT: a Forms or SIMCE row is staged once per question or subject.
         branches.append(
-            f"SELECT __row, {label} AS col, ({shown})::VARCHAR AS val, "
+            f"SELECT DISTINCT __row, {label} AS col, ({shown})::VARCHAR AS val, "
             f"({head} || ({shown})::VARCHAR || {tail})::VARCHAR AS msg, {sev}::VARCHAR AS sev "
             f"FROM {source} WHERE {' AND '.join(where)}"
         )
