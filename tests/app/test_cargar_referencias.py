@@ -12,7 +12,7 @@ from tests.app.conftest import run_app
 
 SCHOOLS = b"rbd;nombre\n101;Escuela Uno\n"
 COMMUNITIES = b"id_comunidad;rbd;nombre;tipo\nCP-1;101;Lectura;cdp\n"
-SESSIONS = "id_comunidad;fecha_sesion;id_docente;asistio\nCP-1;05-03-2024;D-1;no\n".encode()
+SESSIONS = b"id_comunidad;fecha_sesion;id_docente;asistio\nCP-1;05-03-2024;D-1;no\n"
 TEACHERS = b"anio;id_docente;rbd;comunidades\n2024;D-1;101;CP-1\n"
 
 
