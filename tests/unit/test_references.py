@@ -343,3 +343,12 @@ def test_indicadores_command_works_and_warns(
     assert code == 0, captured.err
     assert "Aviso: 1 fila(s) de Asistencia a sesiones" in captured.err
     assert '"alcance_id":"101"' in captured.out.replace(" ", "")
+
+
+def test_a_dependant_with_other_schools_is_named_by_its_number_only(empty_store: Store) -> None:
+    import_file(empty_store, SCHOOLS, "e.csv", actor="t")
+    import_file(empty_store, COMMUNITIES.replace(b"CP-2;202", b"CP-2;101"), "c1.csv", actor="t")
+    import_file(empty_store, b"id_comunidad;rbd;nombre;tipo\nCP-3;202;B;cdp\n", "c2.csv", actor="t")
+    labels = [b.label() for b in undo_plan(empty_store, 1, Scope.schools([101])).dependants]
+    assert labels[0] == "carga 3 (con establecimientos fuera de su alcance)"
+    assert labels[1].startswith("carga 2 (Comunidades de práctica, c1.csv,")

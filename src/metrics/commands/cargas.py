@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
 
 def _undo(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     """Undo load N; with dependants, list them and stop unless --con-dependientes."""
-    plan = undo_plan(store, args.deshacer)
+    plan = undo_plan(store, args.deshacer, scope)
     if plan.dependants and not args.con_dependientes:
         print(
             f"No se deshizo nada: la {plan.batch.label()} tiene "

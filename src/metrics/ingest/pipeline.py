@@ -634,9 +634,13 @@ class BatchInfo:
     file_name: str
     created_at: datetime
     undone_at: datetime | None = None
+    outside: bool = False
+    """It has rows of schools outside the scope of the person who asks: only its number shows."""
 
     def label(self) -> str:
         """«carga 5 (Asistencia a sesiones, sesiones.csv, 03-12-2026 10:15)»."""
+        if self.outside:
+            return f"carga {self.id} (con establecimientos fuera de su alcance)"
         kind = DATASETS[self.kind].label if self.kind in DATASETS else self.kind
         if self.kind == "demo":
             kind = "Demostración"
@@ -683,24 +687,30 @@ def _batch_info(cur: Any, batch_id: int) -> BatchInfo:
     return BatchInfo(int(row[0]), str(row[1]), str(row[2]), row[3], row[4])
 
 
-def _undo_plan(cur: Any, batch_id: int) -> UndoPlan:
+def _undo_plan(cur: Any, batch_id: int, scope: Scope | None = None) -> UndoPlan:
     batch = _batch_info(cur, batch_id)
     if batch.undone_at is not None:
         raise UploadError(
             f"La carga {batch_id} ya fue deshecha el {batch.undone_at:%d-%m-%Y %H:%M}."
         )
-    others = tuple(_batch_info(cur, b) for b in dependants(cur, batch_id))
-    return UndoPlan(batch, others)
+    others = []
+    for other in dependants(cur, batch_id):
+        info = _batch_info(cur, other)
+        if scope is not None and any(not scope.allows(r) for r in batch_schools(cur, other)):
+            info = replace(info, outside=True)
+        others.append(info)
+    return UndoPlan(batch, tuple(others))
 
 
-def undo_plan(store: Store, batch_id: int) -> UndoPlan:
+def undo_plan(store: Store, batch_id: int, scope: Scope | None = None) -> UndoPlan:
     """The load ``batch_id`` and the active loads that depend on it (see :class:`UndoPlan`).
+    With a ``scope``, a dependant with rows of other schools is named by its number only.
 
     Raises :class:`~metrics.errors.UploadError` when there is no such load or it was undone.
     """
     cur = store.cursor()
     try:
-        return _undo_plan(cur, int(batch_id))
+        return _undo_plan(cur, int(batch_id), scope)
     finally:
         cur.close()
 
@@ -723,7 +733,7 @@ def undo_batch(
     (:class:`~metrics.errors.AccessError`). Every undo is recorded in the audit log.
     """
     with store.write_lock, store.transaction() as cur:
-        plan = _undo_plan(cur, int(batch_id))
+        plan = _undo_plan(cur, int(batch_id), scope)
         if plan.dependants and (
             with_dependants is None
             or set(map(int, with_dependants)) != {b.id for b in plan.dependants}

@@ -1003,7 +1003,7 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
             "Carga", list(labels), format_func=lambda b: labels[b], key="deshacer_carga"
         )
         try:
-            plan = ingest.undo_plan(store, int(batch_id))
+            plan = ingest.undo_plan(store, int(batch_id), scope)
         except TableroError as exc:
             show_error(exc)
             return
