@@ -288,6 +288,15 @@ def _orphans(store: Store) -> None:
         "community_member": pd.DataFrame(
             {"year": [2024], "community_id": ["c-zz"], "teacher_id": ["t-a"]}
         ),
+        "activity": pd.DataFrame(  # the schedule is computed per request, not cached
+            {
+                "id": ["a-zz"],
+                "community_id": ["c-zz"],
+                "kind": ["reunión"],
+                "planned_date": [date(2024, 4, 2)],
+                "status": ["realizada"],
+            }
+        ),
         "student_result": pd.DataFrame(
             {
                 "year": [2024],
@@ -317,7 +326,7 @@ def test_rows_that_point_nowhere_are_skipped_and_reported(two_schools: Store) ->
     assert not after["alcance_id"].astype(str).isin(["c-zz", "999"]).any()
     pd.testing.assert_frame_equal(after, before)
     problems = engine_problems(two_schools)
-    assert len(problems) == 3
+    assert len(problems) == 4
     assert any(
         p.startswith(
             "1 fila(s) de Asistencia a sesiones (columna community_id) nombran una "

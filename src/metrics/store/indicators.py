@@ -157,7 +157,12 @@ def _scoped(
     cols = ", ".join(stats)
     selects = []
     if 0 in kinds and use_comm:
-        selects.append(f"SELECT 0 AS kind, community_id AS sid, {k}, {cols} FROM _c")
+        # Rows naming a community the store does not hold (``_com`` has the known ones) are
+        # skipped, and reported by :func:`_orphan_problems`.
+        selects.append(
+            f"SELECT 0 AS kind, community_id AS sid, {k}, {cols} FROM _c "
+            "WHERE community_id IN (SELECT id FROM _com)"
+        )
     if 1 in kinds:
         selects.append(f"SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, {k}, {cols} FROM _s")
     if 2 in kinds:
