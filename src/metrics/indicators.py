@@ -286,6 +286,20 @@ def prepare_facts(store: Store, *, force: bool = False) -> float | None:
     return sql.ensure_facts(store, force=force)
 
 
+def engine_problems(store: Store) -> list[str]:
+    """What the indicators could not use, in Spanish: a source that failed to compute (its
+    indicators are missing, the rest are shown) and rows that name a community, school,
+    teacher or territory the store does not hold (skipped). Empty when all is well.
+
+    Example:
+        >>> from metrics.store import open_store
+        >>> engine_problems(open_store(":memory:"))
+        []
+    """
+    sql.ensure_facts(store)
+    return sql.read_problems(store)
+
+
 def restrict_to_schools(
     store: Store, scope: Scope, results: pd.DataFrame, rbds: Iterable[int]
 ) -> pd.DataFrame:

@@ -184,8 +184,9 @@ def test_every_change_is_audited(empty_store: Store) -> None:
     set_baseline_year(empty_store, Scope.all(), 101, 2023, actor="ana@x.cl")
     assert _details(empty_store, "linea_base")[0]["nuevo"] == 2023
     assert result.batch_id is not None
-    undo_batch(empty_store, result.batch_id, "ana@x.cl")
-    assert _details(empty_store, "deshacer")[0]["carga"] == result.batch_id
+    # Both target loads name school 101 (the second replaced the first's row): undone with it.
+    undo_batch(empty_store, result.batch_id, "ana@x.cl", with_dependants=[2, 3])
+    assert [d["carga"] for d in _details(empty_store, "deshacer")] == [result.batch_id, 2, 3]
     audit.record(empty_store, "ana@x.cl", "exportacion", {"formato": "pptx"})
     assert _details(empty_store, "exportacion") == [{"formato": "pptx"}]
     assert audit.verify_chain(empty_store).ok

@@ -76,10 +76,17 @@ def test_importar_format_error_exit_2(store_path: Path, capsys: pytest.CaptureFi
     assert "binario.csv, fila 1, columna A" in capsys.readouterr().err
 
 
-def test_simular_and_forms_mapping(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simular_and_forms_mapping(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The answers name school 90001: the school file of the same command goes in first (even
+    # simulated, it is what the survey may point at).
+    school = tmp_path / "escuela.csv"
+    school.write_text("rbd;nombre\n90001;Escuela\n", encoding="utf-8")
     args = [
         "importar",
         str(GOOD / "google_forms_docentes.csv"),
+        str(school),
         "--mapeo",
         str(GOOD / "google_forms_docentes_mapeo.csv"),
         "--ola",

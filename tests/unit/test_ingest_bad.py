@@ -56,6 +56,19 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "comillas_sueltas.csv": (3, "nombre"),
     "encabezado_comillas_abiertas.csv": (1, "B"),
     "formulas_sin_valor.xlsx": (2, "promedio"),
+    # Rows that name what the store does not hold (tests/unit/test_references.py says what).
+    "huerfano_sesion_comunidad.csv": (3, "id_comunidad"),
+    "huerfano_sesion_docente.csv": (2, "id_docente"),
+    "huerfano_comunidad_escuela.csv": (2, "rbd"),
+    "huerfano_docente_comunidad.csv": (2, "comunidades"),
+    "huerfano_cronograma_comunidad.csv": (2, "id_comunidad"),
+    "huerfano_meta_alcance.csv": (3, "alcance_id"),
+    "huerfano_asignacion_escuela.csv": (2, "rbd"),
+    "huerfano_encuesta_comunidad.csv": (2, "id_comunidad"),
+    "huerfano_evaluacion_docente.csv": (2, "id_docente"),
+    "huerfano_resultados_escuela.csv": (2, "rbd"),
+    "huerfano_pruebas_escuela.csv": (2, "rbd"),
+    "huerfano_asistencia_mensual_escuela.csv": (2, "rbd"),
 }
 
 

@@ -116,7 +116,15 @@ def test_monthly_attendance_with_zero_days_worked(empty_store: Store) -> None:
     assert list(slep["name"]) == ["SLEP SINTÉTICO ORIENTE"]
 
 
-def test_google_forms_with_mapping_is_saved_and_reused(empty_store: Store) -> None:
+@pytest.fixture
+def forms_schools(empty_store: Store) -> Store:
+    """An empty store but for the schools the Forms files below name (5 and 90001)."""
+    import_file(empty_store, b"rbd;nombre\n5;Escuela 5\n90001;Escuela 90001\n", "e.csv", actor="t")
+    return empty_store
+
+
+def test_google_forms_with_mapping_is_saved_and_reused(forms_schools: Store) -> None:
+    empty_store = forms_schools
     mapping = read_mapping(GOOD / "google_forms_docentes_mapeo.csv")
     result = import_file(
         empty_store,
@@ -158,7 +166,8 @@ def test_google_forms_with_mapping_is_saved_and_reused(empty_store: Store) -> No
     assert again.rows == 16 and again.rows_new == 16
 
 
-def test_microsoft_forms_xlsx_columns_out_of_order(empty_store: Store) -> None:
+def test_microsoft_forms_xlsx_columns_out_of_order(forms_schools: Store) -> None:
+    empty_store = forms_schools
     d = detect(GOOD / "microsoft_forms_estudiantes.xlsx")
     assert d.format == "microsoft_forms" and d.needs_mapping
     dims = {m.question: m.dimension for m in d.proposed_mapping}
@@ -204,7 +213,8 @@ def test_propose_mapping_roles() -> None:
     assert MappingRow(question="x", dimension="Colaboración").dimension == "colaboracion"
 
 
-def test_anonymous_google_form_numbers_respondents_by_row(empty_store: Store) -> None:
+def test_anonymous_google_form_numbers_respondents_by_row(forms_schools: Store) -> None:
+    empty_store = forms_schools
     data = (
         b'"Marca temporal","Colaboro con colegas"\n'
         b'"2024/04/13 10:26:52 p. m. GMT-3","Siempre"\n"14/04/2024 9:00:00","1"\n'

@@ -20,6 +20,7 @@ from metrics.ingest import (
     validate,
 )
 from metrics.store import DATA_TABLES, Store
+from metrics.store.references import UPLOAD_ORDER, upload_rank
 
 
 def _snapshot(store: Store) -> dict[str, list[tuple]]:
@@ -31,9 +32,19 @@ def _snapshot(store: Store) -> dict[str, list[tuple]]:
     return out
 
 
+@pytest.fixture
+def school_101(empty_store: Store) -> Store:
+    """An empty store but for school 101 (the files below name it)."""
+    import_file(empty_store, b"rbd;nombre\n101;Escuela 101\n", "e101.csv", actor="x")
+    return empty_store
+
+
 @pytest.mark.parametrize("kind", sorted(DATASETS))
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_every_template_imports_back(empty_store: Store, kind: str, fmt: str) -> None:
+    # The templates' examples point at each other: what a kind names is loaded first.
+    for first in UPLOAD_ORDER[: upload_rank(kind)]:
+        import_file(empty_store, template_csv(first), f"plantilla_{first}.csv", actor="test")
     data = template_csv(kind) if fmt == "csv" else template_xlsx(kind)
     result = import_file(empty_store, data, f"plantilla_{kind}.{fmt}", actor="test", wave="final")
     assert result.kind == kind
@@ -99,16 +110,16 @@ def test_corrected_file_replaces_by_key_and_undo_restores_exactly(two_schools: S
         undo_batch(two_schools, first.batch_id, "ana")
 
 
-def test_same_file_twice_changes_nothing(empty_store: Store) -> None:
+def test_same_file_twice_changes_nothing(school_101: Store) -> None:
     data = _results("2024;101;110;1;A;12.345.678-5;5,5;P;90")
-    first = import_file(empty_store, data, "a.csv", actor="x")
-    fingerprint = empty_store.fingerprint()
-    again = import_file(empty_store, data, "copia.csv", actor="x")
+    first = import_file(school_101, data, "a.csv", actor="x")
+    fingerprint = school_101.fingerprint()
+    again = import_file(school_101, data, "copia.csv", actor="x")
     assert again.duplicate_of == first.batch_id and again.batch_id is None
     assert "no se cambió nada" in again.summary()
-    assert empty_store.fingerprint() == fingerprint
-    undo_batch(empty_store, first.batch_id, "x")
-    assert import_file(empty_store, data, "a.csv", actor="x").batch_id is not None
+    assert school_101.fingerprint() == fingerprint
+    undo_batch(school_101, first.batch_id, "x")
+    assert import_file(school_101, data, "a.csv", actor="x").batch_id is not None
 
 
 def test_dry_run_writes_nothing_but_counts(two_schools: Store) -> None:
@@ -125,34 +136,34 @@ def test_dry_run_writes_nothing_but_counts(two_schools: Store) -> None:
     assert two_schools.fingerprint() == before
 
 
-def test_raw_ruts_are_never_stored(empty_store: Store) -> None:
+def test_raw_ruts_are_never_stored(school_101: Store) -> None:
     import_file(
-        empty_store,
+        school_101,
         _results("2024;101;110;1;A;12.345.678-5;5,5;P;90", "2024;101;110;1;A;1234567-0;5,5;P;90"),
         "a.csv",
         actor="x",
     )
-    ids = empty_store.query_df("SELECT student_id FROM student_result")["student_id"]
+    ids = school_101.query_df("SELECT student_id FROM student_result")["student_id"]
     assert all(i.startswith("p") and len(i) == 21 for i in ids)
-    raw = empty_store.query_df("SELECT * FROM student_result").to_string()
+    raw = school_101.query_df("SELECT * FROM student_result").to_string()
     assert "12345678" not in raw and "12.345.678" not in raw
 
 
-def test_provisional_id_is_a_warning(empty_store: Store) -> None:
+def test_provisional_id_is_a_warning(school_101: Store) -> None:
     result = import_file(
-        empty_store, _results("2024;101;110;1;A;12.345.678-0;5,5;P;90"), "a.csv", actor="x"
+        school_101, _results("2024;101;110;1;A;12.345.678-0;5,5;P;90"), "a.csv", actor="x"
     )
     assert result.rows == 1
     assert [w.column for w in result.report.warnings] == ["estudiante (F)"]
 
 
-def test_refused_report_lists_all_problems_and_annotated_xlsx(empty_store: Store) -> None:
+def test_refused_report_lists_all_problems_and_annotated_xlsx(school_101: Store) -> None:
     data = _results(
         "2024;101;110;1;A;12.345.678-5;9,5;P;90",
         "2024;101;110;1;A;11.111.111-1;5,0;Q;190",
     )
     with pytest.raises(RefusedFileError) as info:
-        import_file(empty_store, data, "malo.csv", actor="x")
+        import_file(school_101, data, "malo.csv", actor="x")
     report = info.value.report
     assert {(i.row, i.column.split(" ")[0]) for i in report.errors} == {
         (2, "promedio"),
@@ -179,7 +190,14 @@ def test_validate_without_store() -> None:
     assert report.ok and report.rows == 1
 
 
-def test_teachers_and_memberships(empty_store: Store) -> None:
+def test_teachers_and_memberships(school_101: Store) -> None:
+    empty_store = school_101
+    import_file(
+        empty_store,
+        b"id_comunidad;rbd;nombre;tipo\nC1;101;Uno;cdp\nC2;101;Dos;cdp\n",
+        "c.csv",
+        actor="x",
+    )
     data = (
         b"anio;id_docente;nombre;rbd;anios_experiencia;tramo;comunidades\n"
         b"2024;12.345.678-5;Ana;101;2;inicial;C1|C2\n"
@@ -197,10 +215,10 @@ def test_teachers_and_memberships(empty_store: Store) -> None:
     assert len(empty_store.query_df("SELECT * FROM community_member")) == 2
 
 
-def test_progress_is_reported(empty_store: Store) -> None:
+def test_progress_is_reported(school_101: Store) -> None:
     seen: list[float] = []
     import_file(
-        empty_store,
+        school_101,
         _results("2024;101;110;1;A;12.345.678-5;5,5;P;90"),
         "a.csv",
         actor="x",
@@ -209,7 +227,7 @@ def test_progress_is_reported(empty_store: Store) -> None:
     assert seen[0] < seen[-1] == 1.0
 
 
-def test_separator_only_rows_are_ignored_and_rows_keep_excel_numbers(empty_store: Store) -> None:
+def test_separator_only_rows_are_ignored_and_rows_keep_excel_numbers(school_101: Store) -> None:
     data = _results(
         "2024;101;110;1;A;12.345.678-5;5,5;P;90",
         ";;;;;;;;",
@@ -217,10 +235,10 @@ def test_separator_only_rows_are_ignored_and_rows_keep_excel_numbers(empty_store
         ";;;;;;;;",
     )
     with pytest.raises(RefusedFileError) as info:
-        import_file(empty_store, data, "a.csv", actor="x")
+        import_file(school_101, data, "a.csv", actor="x")
     assert [(i.row, i.column) for i in info.value.report.errors] == [(4, "promedio (G)")]
     fixed = data.replace(b"9,5", b"6,5")
-    assert import_file(empty_store, fixed, "a.csv", actor="x").rows == 2
+    assert import_file(school_101, fixed, "a.csv", actor="x").rows == 2
 
 
 def test_messages_show_each_value_as_written() -> None:

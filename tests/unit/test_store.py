@@ -97,6 +97,7 @@ def test_an_upgraded_hmac_store_gives_a_student_the_pseudonym_they_had(
         b"2025;101;110;2;A;12.345.678-5;5,5;P;90\n"
     )
     with open_store(store_path) as store:
+        import_file(store, b"rbd;nombre\n101;Escuela\n", "e.csv", actor="t")  # what r.csv names
         import_file(store, data, "r.csv", actor="t")
         got = store.query_df("SELECT student_id FROM student_result")["student_id"].tolist()
     assert got == [PseudonymKey(key, HMAC).pseudonym("run", "12345678")]

@@ -14,7 +14,16 @@ from metrics.commands import access_of
 from metrics.errors import TableroError
 from metrics.formatting import terminal_lines
 from metrics.formatting import terminal_text as shown
-from metrics.ingest import DATASETS, RefusedFileError, Report, import_file, read_mapping
+from metrics.ingest import (
+    DATASETS,
+    Pending,
+    RefusedFileError,
+    Report,
+    detect,
+    import_file,
+    read_mapping,
+    upload_order,
+)
 from metrics.scope import Scope
 from metrics.store import Store
 
@@ -84,11 +93,27 @@ def _write_report(folder: str, name: str, report: Report) -> Path:
     return target
 
 
+def _in_upload_order(args: argparse.Namespace) -> list[str]:
+    """The files, those that others point at first (schools, communities, teachers): a file
+    may name what an earlier one of the same command brings."""
+    paths = list(args.archivos)
+    if len(paths) < 2:
+        return paths
+    kinds: list[str | None] = []
+    for path in paths:
+        try:
+            kinds.append(detect(path, kind=args.tipo, sheet=args.hoja).kind)
+        except TableroError:
+            kinds.append(None)  # refused with its message when its turn comes
+    return [paths[i] for i in upload_order(kinds)]
+
+
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     mapping = read_mapping(args.mapeo) if args.mapeo else None
     actor = _actor(args)
     refused = 0
-    for path in args.archivos:
+    upload = Pending()
+    for path in _in_upload_order(args):
         name = Path(path).name
         try:
             result = import_file(
@@ -104,6 +129,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
                 respondent_kind=args.respondentes,
                 dry_run=args.simular,
                 scope=scope,
+                upload=upload,
             )
         except RefusedFileError as exc:
             refused += 1

@@ -97,9 +97,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
-    from metrics.indicators import compute_indicators
+    from metrics.indicators import compute_indicators, engine_problems
 
     prepare_indicators(store)
+    for problem in engine_problems(store):
+        print(f"Aviso: {problem}", file=sys.stderr)
     df = compute_indicators(
         store,
         scope,

@@ -19,6 +19,7 @@ and the pages "Cargar datos" and "Historial de cargas"::
 
     ingest.list_batches(store)                               # DataFrame, newest first
     ingest.undo_batch(store, batch_id, actor="ana")          # exact state before it
+    ingest.undo_plan(store, batch_id).dependants             # loads that point at it
     ingest.template_csv("resultados"), ingest.template_xlsx("resultados")
 
 ``source`` is a path or the uploaded bytes (then pass ``name``). A bad file raises
@@ -33,32 +34,42 @@ This package never imports duckdb (SQL lives in :mod:`metrics.store.imports`) no
 from metrics.ingest.datasets import DATASETS, DEFAULT_DIMENSIONS, KIND_LABELS, Column, Dataset
 from metrics.ingest.formats import FORMAT_LABELS, MappingRow, propose_mapping, read_mapping
 from metrics.ingest.pipeline import (
+    BatchInfo,
+    DependantsError,
     Detection,
     ImportResult,
     RefusedFileError,
+    UndoPlan,
     detect,
     import_file,
     list_batches,
     saved_mappings,
     undo_batch,
+    undo_plan,
+    upload_order,
     validate,
 )
 from metrics.ingest.report import Issue, Report
 from metrics.ingest.templates import codes_table, template_csv, template_xlsx
+from metrics.store.references import Pending
 
 __all__ = [
     "DATASETS",
     "DEFAULT_DIMENSIONS",
     "FORMAT_LABELS",
     "KIND_LABELS",
+    "BatchInfo",
     "Column",
     "Dataset",
+    "DependantsError",
     "Detection",
     "ImportResult",
     "Issue",
     "MappingRow",
+    "Pending",
     "RefusedFileError",
     "Report",
+    "UndoPlan",
     "codes_table",
     "detect",
     "import_file",
@@ -69,5 +80,7 @@ __all__ = [
     "template_csv",
     "template_xlsx",
     "undo_batch",
+    "undo_plan",
+    "upload_order",
     "validate",
 ]

@@ -11,14 +11,15 @@ This module orchestrates; SQL lives in :mod:`metrics.store.imports`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metrics.access import outside_message, territory_change_message
 from metrics.errors import AccessError, UploadError
-from metrics.formatting import count_label, format_number
+from metrics.formatting import count_label, format_datetime, format_number
 from metrics.ingest.datasets import DATASETS
 from metrics.ingest.formats import (
     NOT_IMPORTED,
@@ -40,6 +41,7 @@ from metrics.scope import Scope
 from metrics.store import Store, audit
 from metrics.store import imports as sql
 from metrics.store.core import batch_schools
+from metrics.store.references import Pending, dependants, file_references, upload_rank
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -248,7 +250,9 @@ _SKIPPED_MESSAGES = {
 }
 
 
-def _check_staged(stage: sql.Stage, report: Report, table: Table) -> None:
+def _check_staged(
+    stage: sql.Stage, report: Report, table: Table, pending: Pending | None = None
+) -> None:
     for line, column, text, message in sql.rejected_rows(stage):
         report.add(Issue(table.name, line, column, text, message))
     if stage.rows == 0 and not report.error_count:
@@ -263,7 +267,7 @@ def _check_staged(stage: sql.Stage, report: Report, table: Table) -> None:
             )
         )
         return
-    found = sql.validate(stage)
+    found = sql.validate(stage, pending)
     issues = [Issue(table.name, r, c, v, m, s) for r, c, v, m, s in found.rows]  # type: ignore[arg-type]
     report.extend(issues, errors=found.errors, warnings=found.warnings)
     if found.skipped:
@@ -292,8 +296,14 @@ def validate(
     wave: str | None = None,
     sheet: str | None = None,
     store: Store | None = None,
+    upload: Pending | None = None,
 ) -> Report:
     """Every problem of a file, without writing anything (a scratch in-memory DuckDB).
+
+    With a ``store``, the file is staged on it (still writing nothing) and every school,
+    community, teacher or territory a row names must be in the store or, with ``upload``,
+    brought by an earlier file of the same upload; a file without errors then adds the ids it
+    brings to ``upload``.
 
     Example:
         >>> r = validate(b"rbd;nombre\\n12;Escuela\\n", "e.csv")
@@ -305,16 +315,45 @@ def validate(
         report = _start_report(table, plan)
         if report.error_count:
             return report
-        cur = sql.scratch_cursor()
+        cur = sql.scratch_cursor() if store is None else store.cursor()
         try:
-            stage, table = _stage(cur, table, plan, None)
+            key = _reference_key(store, cur, plan)
+            stage, table = _stage(cur, table, plan, key)
             report.notes[0] = _format_note(table, plan)
-            _check_staged(stage, report, table)
-            if not report.ok:
-                _attach_data(report, table)
+            pending = None if store is None else (upload if upload is not None else Pending())
+            try:
+                _check_staged(stage, report, table, pending)
+                if not report.ok:
+                    _attach_data(report, table)
+                elif upload is not None:
+                    upload.add(sql.provided_ids(stage))
+            finally:
+                stage.drop()
         finally:
             cur.close()
     return report
+
+
+def _reference_key(store: Store | None, cur: Any, plan: Plan) -> Any:
+    """The pseudonym key, when validating against a store a file that names teachers (their
+    ids are stored pseudonymised); None otherwise (cheaper)."""
+    if store is None:
+        return None
+    kind = plan.dataset.kind
+    if kind != "docentes" and all(r.entity != "teacher" for r in file_references(kind)):
+        return None
+    return replace(load_key(store.path), scheme=sql.pseudonym_scheme(cur))
+
+
+def upload_order(kinds: list[str | None]) -> list[int]:
+    """The positions of an upload's files (by kind) in the order to import them: schools,
+    then communities, then teachers, then everything that points at them; stable otherwise.
+
+    Example:
+        >>> upload_order(["asistencia_sesiones", "comunidades", None, "establecimientos"])
+        [3, 1, 0, 2]
+    """
+    return sorted(range(len(kinds)), key=lambda i: upload_rank(kinds[i]))
 
 
 def _preview(table: Table, plan: Plan, limit: int = 10) -> pd.DataFrame:
@@ -430,8 +469,13 @@ def import_file(
     dry_run: bool = False,
     progress: Progress | None = None,
     scope: Scope | None = None,
+    upload: Pending | None = None,
 ) -> ImportResult:
     """Import one file as one batch; raise :class:`RefusedFileError` (nothing written) if bad.
+
+    Every school, community, teacher or territory a row names must be in the store or, with
+    ``upload``, brought by an earlier file of the same upload (a dry run writes nothing, so
+    its files say what they would bring there); an imported file adds what it brings.
 
     With a ``scope``, a file with rows of any school outside it is refused whole
     (:class:`~metrics.errors.AccessError` naming the RBDs) and nothing is written. Every import
@@ -491,10 +535,11 @@ def import_file(
             stage, table = _stage(cur, table, plan, key)
             report.notes[0] = _format_note(table, plan)
             _notify(progress, 0.5, "Validando cada celda…")
-            _check_staged(stage, report, table)
+            _check_staged(stage, report, table, upload if upload is not None else Pending())
             if not report.ok:
                 _attach_data(report, table)
                 raise RefusedFileError(report)
+            brought = sql.provided_ids(stage) if upload is not None else {}
             _notify(progress, 0.7, "Guardando…")
             try:
                 with store.write_lock, sql.transaction(cur):
@@ -607,6 +652,8 @@ def import_file(
             cur.close()
     _notify(progress, 1.0, "Listo.")
     assert result is not None
+    if upload is not None:
+        upload.add(brought)
     if dry_run:
         result.batch_id = None
     return result
@@ -632,43 +679,148 @@ def _save_mapping(cur: Any, plan: Plan, mapping: list[MappingRow] | None, actor:
     )
 
 
+@dataclass(frozen=True)
+class BatchInfo:
+    """One load as a person recognises it: number, kind, file and date."""
+
+    id: int
+    kind: str
+    file_name: str
+    created_at: datetime
+    undone_at: datetime | None = None
+    outside: bool = False
+    """It has rows of schools outside the scope of the person who asks: only its number shows."""
+
+    def label(self) -> str:
+        """«carga 5 (Asistencia a sesiones, sesiones.csv, 03-12-2026 10:15)»."""
+        if self.outside:
+            return f"carga {self.id} (con establecimientos fuera de su alcance)"
+        kind = DATASETS[self.kind].label if self.kind in DATASETS else self.kind
+        if self.kind == "demo":
+            kind = "Demostración"
+        return f"carga {self.id} ({kind}, {self.file_name}, {format_datetime(self.created_at)})"
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    """What undoing a load means: the load, and every active load that depends on it (points
+    at what it brought, or replaced rows of it), newest first: the order they are undone in."""
+
+    batch: BatchInfo
+    dependants: tuple[BatchInfo, ...]
+
+    @property
+    def ids(self) -> list[int]:
+        """Every load undone together, in order (the dependants, then the load)."""
+        return [b.id for b in self.dependants] + [self.batch.id]
+
+
+class DependantsError(UploadError):
+    """A load others depend on cannot be undone alone (nothing was undone)."""
+
+    title = "Hay cargas que dependen de esta"
+
+    def __init__(self, plan: UndoPlan) -> None:
+        listed = "; ".join(b.label() for b in plan.dependants)
+        super().__init__(
+            f"No se puede deshacer la {plan.batch.label()} sola: "
+            f"{count_label(len(plan.dependants), 'carga depende', 'cargas dependen')} de ella "
+            f"(nombran lo que trajo o reemplazaron filas suyas): {listed}. Deshaga primero esas "
+            "cargas (de la más reciente a la más antigua), o deshágalas todas juntas "
+            "confirmando esta lista."
+        )
+        self.plan = plan
+
+
+def _batch_info(cur: Any, batch_id: int) -> BatchInfo:
+    row = sql.batch_row(cur, batch_id)
+    if row is None:
+        raise UploadError(
+            f"No existe la carga número {batch_id}. Vea la lista con «tablero cargas»."
+        )
+    return BatchInfo(int(row[0]), str(row[1]), str(row[2]), row[3], row[4])
+
+
+def _undo_plan(cur: Any, batch_id: int, scope: Scope | None = None) -> UndoPlan:
+    batch = _batch_info(cur, batch_id)
+    if batch.undone_at is not None:
+        raise UploadError(
+            f"La carga {batch_id} ya fue deshecha el {batch.undone_at:%d-%m-%Y %H:%M}."
+        )
+    others = []
+    for other in dependants(cur, batch_id):
+        info = _batch_info(cur, other)
+        if scope is not None and any(not scope.allows(r) for r in batch_schools(cur, other)):
+            info = replace(info, outside=True)
+        others.append(info)
+    return UndoPlan(batch, tuple(others))
+
+
+def undo_plan(store: Store, batch_id: int, scope: Scope | None = None) -> UndoPlan:
+    """The load ``batch_id`` and the active loads that depend on it (see :class:`UndoPlan`).
+    With a ``scope``, a dependant with rows of other schools is named by its number only.
+
+    Raises :class:`~metrics.errors.UploadError` when there is no such load or it was undone.
+    """
+    cur = store.cursor()
+    try:
+        return _undo_plan(cur, int(batch_id), scope)
+    finally:
+        cur.close()
+
+
 def undo_batch(
-    store: Store, batch_id: int, actor: str, scope: Scope | None = None
+    store: Store,
+    batch_id: int,
+    actor: str,
+    scope: Scope | None = None,
+    *,
+    with_dependants: Collection[int] | None = None,
 ) -> dict[str, int]:
     """Undo a batch: its rows go, the rows it replaced come back. Returns rows per table.
 
-    With a ``scope``, a batch that touches any school outside it is refused
-    (:class:`~metrics.errors.AccessError`). The undo is recorded in the audit log.
+    A batch other active batches depend on (:func:`undo_plan`) is refused with
+    :class:`DependantsError`, which lists them, unless ``with_dependants`` is exactly that
+    list as the person confirmed it: then they are undone with it, newest first, in one
+    transaction (a list that changed since it was shown is refused again). With a ``scope``,
+    a batch that touches any school outside it is refused
+    (:class:`~metrics.errors.AccessError`). Every undo is recorded in the audit log.
     """
     with store.write_lock, store.transaction() as cur:
-        schools = batch_schools(cur, int(batch_id))
-        if scope is not None and any(not scope.allows(r) for r in schools):
-            raise AccessError(
-                f"La carga {batch_id} tiene filas de establecimientos fuera de su alcance; "
-                "no puede deshacerla."
-            )
-        if scope is not None:
-            foreign = [
-                c
-                for c in sql.undo_territory_changes(cur, int(batch_id))
-                if not scope.administers(c[1])
-            ]
-            if foreign:
+        plan = _undo_plan(cur, int(batch_id), scope)
+        if plan.dependants and (
+            with_dependants is None
+            or set(map(int, with_dependants)) != {b.id for b in plan.dependants}
+        ):
+            raise DependantsError(plan)
+        counts: dict[str, int] = {}
+        for batch in plan.ids:
+            schools = batch_schools(cur, batch)
+            if scope is not None and any(not scope.allows(r) for r in schools):
                 raise AccessError(
-                    territory_change_message(foreign, undo=int(batch_id)), "No se puede deshacer"
+                    f"La carga {batch} tiene filas de establecimientos fuera de su alcance; "
+                    "no puede deshacerla."
                 )
-        counts = sql.undo(cur, int(batch_id), actor)
-        audit.append(
-            cur,
-            actor,
-            "deshacer",
-            {
-                "carga": int(batch_id),
-                "filas_quitadas": sum(v for k, v in counts.items() if ":" not in k),
-                "filas_restauradas": sum(v for k, v in counts.items() if ":" in k),
+            if scope is not None:
+                foreign = [
+                    c for c in sql.undo_territory_changes(cur, batch) if not scope.administers(c[1])
+                ]
+                if foreign:
+                    raise AccessError(
+                        territory_change_message(foreign, undo=batch), "No se puede deshacer"
+                    )
+            undone = sql.undo(cur, batch, actor)
+            detail: dict[str, Any] = {
+                "carga": batch,
+                "filas_quitadas": sum(v for k, v in undone.items() if ":" not in k),
+                "filas_restauradas": sum(v for k, v in undone.items() if ":" in k),
                 "rbds": schools,
-            },
-        )
+            }
+            if batch != plan.batch.id:
+                detail["junto_con"] = plan.batch.id
+            audit.append(cur, actor, "deshacer", detail)
+            for table, rows in undone.items():
+                counts[table] = counts.get(table, 0) + rows
         return counts
 
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from metrics.ingest.formats import Binding, Part, Plan
     from metrics.ingest.readers import Table
     from metrics.pseudonym import PseudonymKey
+    from metrics.store.references import Pending
 
 REPLACED_PREFIX = "replaced_"
 ISSUE_CAP = 100_000
@@ -853,8 +854,12 @@ class Found:
     first_skipped: int | None = None
 
 
-def validate(stage: Stage) -> Found:
-    """Run THE validation query of a staged file (every check, one statement)."""
+def validate(stage: Stage, pending: Pending | None = None) -> Found:
+    """Run THE validation query of a staged file (every check, one statement).
+
+    With ``pending`` (the stage is on a store's cursor), every id a row points at must be in
+    the store, in the file itself or among ``pending`` (see :func:`_reference_branches`).
+    """
     plan = stage.plan
     q = _Q()
     branches: list[str] = []
@@ -903,6 +908,8 @@ def validate(stage: Stage) -> Found:
             f"SELECT {keys}, min(__row) AS first_row FROM {candidates} "
             f"GROUP BY {keys} HAVING count(*) > 1) d ON {on} WHERE s.__row > d.first_row"
         )
+    if pending is not None:
+        branches += _reference_branches(q, stage, pending)
     if not branches:
         return Found([], 0, 0)
     sql = (
@@ -930,6 +937,120 @@ def validate(stage: Stage) -> Found:
             found.skipped, found.first_skipped = int(row[0]), int(row[1])
             stage.skipped = found.skipped
     return found
+
+
+# -- references ----------------------------------------------------------------------------
+
+
+def _staged_columns(stage: Stage) -> set[str]:
+    rows = stage.cur.execute(f"DESCRIBE {stage.view}").fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _reference_branches(q: _Q, stage: Stage, pending: Pending) -> list[str]:
+    """Validation branches: a row naming a school, community, teacher or territory that is
+    neither in the store, nor brought by this file (the schools an official file registers),
+    nor by an earlier file of the same upload (``pending``) is an error naming what to load
+    first (:data:`metrics.store.references.FILE_REFERENCES`)."""
+    from metrics.store.references import ENTITIES, file_references
+
+    plan = stage.plan
+    bound = {t for p in plan.parts for t in p.bindings}
+    staged = _staged_columns(stage)
+    kept = _present_sql(plan, plan.skip_blank) if plan.skip_blank else "TRUE"
+    branches: list[str] = []
+    for ref in file_references(plan.dataset.kind):
+        if ref.column not in bound:
+            continue
+        if ref.entity == "school" and plan.schools is not None:
+            continue  # an official file registers every school its rows name
+        entity = ENTITIES[ref.entity]
+        col = plan.dataset.column(ref.column)
+        typed = f"__typed_{ref.column}"
+        pseudo = f"__pseudo_{ref.column}"
+        shown = _text_sql(plan, ref.column)
+        source = "typed"
+        if ref.many:
+            source = (
+                f"typed, UNNEST(string_split(regexp_replace({_ident(ref.column)}, '[,;]', '|', "
+                "'g'), '|')) AS __u(__m)"
+            )
+            shown = "trim(__m)"
+            value, key = shown, f"CAST(e.{entity.key} AS VARCHAR)"
+            present = "trim(__m) <> ''"
+        elif typed in staged and _type_of(plan, col) in ("int", "rbd"):
+            value, key = typed, f"e.{entity.key}"
+            present = f"{typed} IS NOT NULL"
+        else:
+            value = pseudo if pseudo in staged else _ident(ref.column)
+            key = f"CAST(e.{entity.key} AS VARCHAR)"
+            present = f"{value} IS NOT NULL"
+        label = _label_sql(q, plan, ref.column)
+        head = q.p(f"{entity.noun} «")
+        tail = q.p(
+            "» no existe en la base de datos ni en los archivos cargados junto con este. "
+            f"Cargue primero {entity.load_first}, o corrija la celda."
+        )
+        sev = q.p("error")
+        where = [kept, present]
+        if ref.when is not None:
+            where.append(f"__typed_scope_kind = {q.p(ref.when)}")
+        where.append(f"NOT EXISTS (SELECT 1 FROM {entity.table} e WHERE {key} = {value})")
+        ids = pending.of(ref.entity)
+        if ids:
+            where.append(f"NOT list_contains({q.p(ids)}::VARCHAR[], CAST({value} AS VARCHAR))")
+        if _is_const(plan, ref.column):
+            where.append(f"__row = (SELECT min(__row) FROM {stage.view})")
+        # DISTINCT: a Forms or SIMCE row is staged once per question or subject.
+        branches.append(
+            f"SELECT DISTINCT __row, {label} AS col, ({shown})::VARCHAR AS val, "
+            f"({head} || ({shown})::VARCHAR || {tail})::VARCHAR AS msg, {sev}::VARCHAR AS sev "
+            f"FROM {source} WHERE {' AND '.join(where)}"
+        )
+    return branches
+
+
+_SLEP_ID = "'slep:' || trim(regexp_replace(lower(strip_accents({x})), '[^a-z0-9]+', '_', 'g'), '_')"
+"""A SLEP's territory id from its name, as :func:`_register_schools` writes it."""
+
+
+def provided_ids(stage: Stage) -> dict[str, set[str]]:
+    """The ids of schools, communities, teachers and territories a staged file brings, as
+    the store keeps them (for the files after it in the same upload)."""
+    plan = stage.plan
+    kind = plan.dataset.kind
+    staged = _staged_columns(stage)
+    view = stage.view
+    queries: dict[str, list[str]] = {}
+    if kind == "establecimientos":
+        queries["school"] = [f"SELECT CAST(__typed_rbd AS VARCHAR) FROM {view}"]
+        territory = queries.setdefault("territory", [])
+        for target, prefix in (("comuna_code", "comuna:"), ("deprov_code", "deprov:")):
+            if f"__typed_{target}" in staged:
+                territory.append(
+                    f"SELECT '{prefix}' || CAST(__typed_{target} AS VARCHAR) FROM {view}"
+                )
+        if "slep" in staged:
+            territory.append(f"SELECT {_SLEP_ID.format(x='slep')} FROM {view}")
+    elif stage.schools is not None:
+        rbd = _ident(_SCHOOL_PREFIX + "rbd")
+        queries["school"] = [
+            f"SELECT CAST(TRY_CAST({rbd} AS INTEGER) AS VARCHAR) FROM {stage.schools} WHERE __kept"
+        ]
+    if kind == "comunidades":
+        queries["community"] = [f"SELECT id FROM {view}"]
+    if kind == "docentes":
+        teacher = "__pseudo_teacher_id" if "__pseudo_teacher_id" in staged else "teacher_id"
+        queries["teacher"] = [f"SELECT {teacher} FROM {view}"]
+    out: dict[str, set[str]] = {}
+    for entity, selects in queries.items():
+        if not selects:
+            continue
+        rows = stage.cur.execute(
+            f"SELECT DISTINCT v FROM ({' UNION ALL '.join(selects)}) t(v) WHERE v IS NOT NULL"
+        ).fetchall()
+        out[entity] = {str(r[0]) for r in rows}
+    return out
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -1265,7 +1386,7 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
         replaced = _move_replaced(cur, ds.table, inc, ds.key, batch_id)
         table_cols = set(_table_columns(cur, ds.table)) - {"batch_id"}
         wanted = [c.target for c in ds.columns if c.target in table_cols]
-        select = f"SELECT {', '.join(_ident(c) for c in wanted)} FROM {inc}"
+        select = f"SELECT {', '.join(_or_default(cur, ds.table, c) for c in wanted)} FROM {inc}"
         if ds.kind == "docentes":
             _write_teachers(cur, inc, batch_id)
         inserted = _insert(cur, ds.table, select, [], batch_id)
@@ -1274,6 +1395,19 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
     written.territory_changes = changes
     written.period, written.schools = _period(cur, inc, ds)
     return written
+
+
+def _or_default(cur: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
+    """The incoming column, or the table's default where it is blank (an optional column left
+    out of the file, such as estrategias_compartidas, must not fail a NOT NULL)."""
+    row = cur.execute(
+        "SELECT column_default FROM information_schema.columns WHERE table_schema = 'main' "
+        "AND table_name = ? AND column_name = ?",
+        [table, column],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return _ident(column)
+    return f"coalesce({_ident(column)}, {row[0]}) AS {_ident(column)}"
 
 
 def _write_teachers(cur: duckdb.DuckDBPyConnection, inc: str, batch_id: int) -> None:
@@ -1299,10 +1433,10 @@ def _write_teachers(cur: duckdb.DuckDBPyConnection, inc: str, batch_id: int) -> 
 
 
 _PERIOD_EXPR = {
-    "comunidades": "year(start_date)",
+    "comunidades": "year(CAST(start_date AS DATE))",
     "cronograma": "year(planned_date)",
     "asistencia_sesiones": "year(session_date)",
-    "encuestas": "year(response_date)",
+    "encuestas": "year(CAST(response_date AS DATE))",
     "evaluaciones": "year(eval_date)",
     "metas": "deadline_year",
     "establecimientos": None,
@@ -1372,6 +1506,14 @@ def batch_history(cur: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFr
         "FROM import_batch ORDER BY id DESC LIMIT ?",
         [limit],
     ).df()
+
+
+def batch_row(cur: duckdb.DuckDBPyConnection, batch_id: int) -> tuple[Any, ...] | None:
+    """(id, kind, file_name, created_at, undone_at) of one batch, or None."""
+    return cur.execute(
+        "SELECT id, kind, file_name, created_at, undone_at FROM import_batch WHERE id = ?",
+        [batch_id],
+    ).fetchone()
 
 
 def undo(cur: duckdb.DuckDBPyConnection, batch_id: int, actor: str) -> dict[str, int]:

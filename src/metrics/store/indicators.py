@@ -29,6 +29,7 @@ the country's ~4.5 million pseudonyms colliding is about 1 in a million.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -159,7 +160,12 @@ def _scoped(
     cols = ", ".join(stats)
     selects = []
     if 0 in kinds and use_comm:
-        selects.append(f"SELECT 0 AS kind, community_id AS sid, {k}, {cols} FROM _c")
+        # Rows naming a community the store does not hold (``_com`` has the known ones) are
+        # skipped, and reported by :func:`_orphan_problems`.
+        selects.append(
+            f"SELECT 0 AS kind, community_id AS sid, {k}, {cols} FROM _c "
+            "WHERE community_id IN (SELECT id FROM _com)"
+        )
     if 1 in kinds:
         selects.append(f"SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, {k}, {cols} FROM _s")
     if 2 in kinds:
@@ -1148,19 +1154,72 @@ def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _build_facts(cur: duckdb.DuckDBPyConnection) -> None:
-    """Compute the facts of every community and school into ``_f`` (one pass per source)."""
+def _build_facts(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Compute the facts of every community and school into ``_f`` (one pass per source).
+
+    A source that fails leaves no facts of its own and is reported (Spanish, in the returned
+    list): the other sources' indicators are still computed.
+    """
     scope = Scope.all()
     kinds = _CACHED_KINDS
     wanted = set(CATALOG.codes) - {SCHEDULE}
     _prepare(cur, scope, courses=True)
-    _results(cur, scope, kinds, wanted)
-    _attendance(cur, scope, kinds, wanted)
-    _tests(cur, scope, kinds, wanted)
-    _roster(cur, scope, kinds, wanted)
-    _sessions(cur, scope, kinds, wanted, True)
-    _observations(cur, scope, kinds, wanted, True)
-    _surveys(cur, scope, kinds, wanted, True)
+    sources: tuple[tuple[str, Any], ...] = (
+        ("resultados finales", lambda: _results(cur, scope, kinds, wanted)),
+        ("asistencia mensual", lambda: _attendance(cur, scope, kinds, wanted)),
+        ("pruebas estandarizadas", lambda: _tests(cur, scope, kinds, wanted)),
+        ("dotación docente", lambda: _roster(cur, scope, kinds, wanted)),
+        ("asistencia a sesiones", lambda: _sessions(cur, scope, kinds, wanted, True)),
+        ("evaluaciones docentes", lambda: _observations(cur, scope, kinds, wanted, True)),
+        ("encuestas", lambda: _surveys(cur, scope, kinds, wanted, True)),
+    )
+    problems = []
+    for label, build in sources:
+        row = cur.execute("SELECT count(*) FROM _f").fetchone()
+        before = int(row[0]) if row else 0
+        try:
+            build()
+        except duckdb.Error as exc:
+            # _f only grows while it is built: its rows from this source are those after
+            # ``before`` (rowid is the insertion order).
+            cur.execute("DELETE FROM _f WHERE rowid >= ?", [before])
+            problems.append(
+                f"No se pudieron calcular los indicadores de {label} ({exc}); los demás "
+                "indicadores se muestran."
+            )
+    return problems
+
+
+def _orphan_problems(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rows of the store that name what it does not hold, in Spanish (see
+    :func:`metrics.store.references.orphans`)."""
+    from metrics.formatting import format_number
+    from metrics.store.core import DATASET_LABELS
+    from metrics.store.references import ENTITIES, orphans
+
+    out = []
+    for o in orphans(cur):
+        entity = ENTITIES[o.entity]
+        article, noun = entity.noun.split(" ", 1)
+        some = {"el": "un", "la": "una"}.get(article, article)
+        out.append(
+            f"{format_number(o.rows)} fila(s) de {DATASET_LABELS.get(o.table, o.table)} "
+            f"(columna {o.column}) nombran {some} {noun} que no está en la base de datos. "
+            f"Cargue primero {entity.load_first}, o deshaga la carga que trajo esas filas."
+        )
+    return out
+
+
+def read_problems(store: Store) -> list[str]:
+    """What the last build of the facts could not compute or had to skip, in Spanish."""
+    cur = store.cursor()
+    try:
+        row = cur.execute("SELECT problems FROM indicator_fact_state").fetchone()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron leer los datos de los indicadores: {exc}") from exc
+    finally:
+        cur.close()
+    return [str(p) for p in json.loads(row[0])] if row and row[0] else []
 
 
 def _as_null(stat: str) -> str:
@@ -1200,7 +1259,7 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                 return None  # another thread rebuilt it while this one waited
             start = time.perf_counter()
             cur.execute("SET SESSION preserve_insertion_order = false")
-            _build_facts(cur)
+            problems = _build_facts(cur) + _orphan_problems(cur)
             stats = ", ".join(_as_null(x) for x in _STATS)
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -1213,6 +1272,9 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                            CASE WHEN f.kind = 1 THEN CAST(f.sid AS INTEGER) ELSE c.rbd END AS rbd,
                            f.year, f.month, f.base, {stats}
                     FROM _f f LEFT JOIN _com c ON f.kind = 0 AND c.id = f.sid
+                    -- rows naming a community or school the store does not hold are skipped
+                    WHERE (f.kind = 0 AND c.rbd IS NOT NULL)
+                       OR (f.kind = 1 AND TRY_CAST(f.sid AS INTEGER) IN (SELECT rbd FROM _sch))
                     ORDER BY rbd, f.kind, f.sid, f.ind
                     """
                 )
@@ -1222,9 +1284,14 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                 cur.execute("INSERT INTO indicator_fact_school SELECT rbd, base_year FROM _sch")
                 cur.execute("DELETE FROM indicator_fact_state")
                 cur.execute(
-                    "INSERT INTO indicator_fact_state (signature, seconds, row_count) "
-                    "VALUES (?, ?, ?)",
-                    [signature, seconds, rows[0] if rows else 0],
+                    "INSERT INTO indicator_fact_state (signature, seconds, row_count, problems) "
+                    "VALUES (?, ?, ?, ?)",
+                    [
+                        signature,
+                        seconds,
+                        rows[0] if rows else 0,
+                        json.dumps(problems, ensure_ascii=False) if problems else None,
+                    ],
                 )
                 cur.execute("COMMIT")
             except BaseException:

@@ -394,7 +394,24 @@ _V8_SLEP = (
     + _append_column("territory", "comunas", "INTEGER[]")
 )
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7_AUDIT_KEYED, _V8_SLEP)
+_V9_FACT_PROBLEMS = """
+-- What the last build of the indicator facts could not compute (a source that failed) or had to
+-- skip (rows naming a community, school, teacher or territory the store does not hold): a JSON
+-- list of Spanish sentences, NULL when there was nothing to say (issue 14).
+ALTER TABLE indicator_fact_state ADD COLUMN problems VARCHAR;
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _V6,
+    _V7_AUDIT_KEYED,
+    _V8_SLEP,
+    _V9_FACT_PROBLEMS,
+)
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -898,6 +898,7 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
     page_title(title, filters)
     standing_territory_note(store, scope, filters)
     results = indicators_for(store, scope, filters)
+    engine_problems_notice(store)
     chosen = selection(store, filters, scope)
     rows = (
         rows_for(results, *chosen, periodo=str(filters.year), codes=codes)
@@ -909,6 +910,20 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
         st.stop()
     assert chosen is not None
     return MomentPage(store, filters, scope, results, chosen, rows)
+
+
+def engine_problems_notice(store: Store) -> None:
+    """Say what the indicators could not use (the rest is shown), once, collapsed."""
+    from metrics.indicators import engine_problems
+
+    problems = engine_problems(store)
+    if problems:
+        with st.expander(
+            f"Algunos datos no se pudieron usar en los indicadores ({len(problems)})",
+            icon=":material/warning:",
+        ):
+            for problem in problems:
+                st.text(problem)  # not markdown: it may quote data
 
 
 def account_box(store: Store, access: Access) -> None:

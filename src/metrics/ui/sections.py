@@ -995,17 +995,26 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
         return
     done: set[str] = st.session_state.setdefault("cargados", set())
     ready: list[tuple[Any, bytes, dict[str, Any]]] = []
+    # What others point at goes first (schools, communities, teachers), and a file may name
+    # what an earlier file of this upload brings.
+    detections: dict[str, Any] = {}
     for up in files:
+        try:
+            detections[up.file_id] = ingest.detect(up.getvalue(), up.name, store=store)
+        except TableroError as exc:
+            detections[up.file_id] = exc
+    kinds = [getattr(detections[up.file_id], "kind", None) for up in files]
+    pending = ingest.Pending()
+    for up in [files[i] for i in ingest.upload_order(kinds)]:
         data = up.getvalue()
         with st.container(border=True):
             st.markdown(f"**{escape_markdown(up.name)}**")
             if up.file_id in done:
                 st.success("Ya se cargó en esta sesión.", icon=":material/check:")
                 continue
-            try:
-                detection = ingest.detect(data, up.name, store=store)
-            except TableroError as exc:
-                show_error(exc)
+            detection = detections[up.file_id]
+            if isinstance(detection, TableroError):
+                show_error(detection)
                 continue
             options: dict[str, Any] = {}
             c1, c2 = st.columns([2, 1])
@@ -1026,7 +1035,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
             if len(detection.preview):
                 with st.expander("Vista previa (primeras filas, columnas del tablero)"):
                     st.dataframe(detection.preview, hide_index=True, width="stretch")
-            report = ingest.validate(data, up.name, **options)
+            report = ingest.validate(data, up.name, store=store, upload=pending, **options)
             if report.ok:
                 st.success(escape_markdown(report.summary()), icon=":material/check_circle:")
                 if report.warnings:
@@ -1052,6 +1061,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
         return
     bar = st.progress(0.0, text="Cargando…")
     imported = 0
+    brought = ingest.Pending()
     for i, (up, data, options) in enumerate(ready):
 
         def step(fraction: float, message: str, i: int = i, name: str = up.name) -> None:
@@ -1060,7 +1070,14 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
 
         try:
             result = ingest.import_file(
-                store, data, up.name, actor=actor, progress=step, scope=scope, **options
+                store,
+                data,
+                up.name,
+                actor=actor,
+                progress=step,
+                scope=scope,
+                upload=brought,
+                **options,
             )
         except TableroError as exc:
             show_error(exc)
@@ -1074,11 +1091,23 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
         bar.progress(1.0, text="Listo.")
 
 
-def history_section(store: Store, scope: Scope, actor: str) -> None:
-    """The batch history, and undo of one batch after an explicit confirmation."""
-    from metrics import ingest
-    from metrics.ui import batches_table, data_changed
+_UNDO_REQUEST = "deshacer_pedido"
+"""Session key of a click on «Deshacer»: (load, its dependants, confirmed), as shown then."""
+_UNDO_DONE = "deshacer_hecho"
+_UNDO_KEYS = ("deshacer_carga", "deshacer_confirmar_")
+"""Widget keys (and key prefixes) of the undo box, forgotten after an undo."""
 
+
+def history_section(store: Store, scope: Scope, actor: str) -> None:
+    """The batch history, and undo of one batch after an explicit confirmation that names it
+    and the loads that depend on it (undone together)."""
+    from metrics import ingest
+    from metrics.ui import batches_table
+
+    _run_undo_request(store, scope, actor)
+    done = st.session_state.pop(_UNDO_DONE, None)
+    if done:
+        st.success(done, icon=":material/undo:")
     batches = store.batches(scope, limit=500)
     if batches.empty:
         empty_state("todavía no hay cargas.")
@@ -1087,7 +1116,7 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
     active = batches[batches["undone_at"].isna()]
     if active.empty or not current_access().can_upload:
         return
-    with st.form("deshacer", border=True):
+    with st.container(border=True):
         st.markdown(
             "**Deshacer una carga**: sus filas se quitan y vuelven las que reemplazó; "
             "la base queda exactamente como antes de esa carga."
@@ -1098,25 +1127,78 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
                 active["id"], active["file_name"], active["created_at"], strict=True
             )
         }
-        batch_id = st.selectbox("Carga", list(labels), format_func=lambda b: labels[b])
-        sure = st.checkbox("Entiendo que se quitarán los datos de esta carga")
-        sent = st.form_submit_button("Deshacer carga", icon=":material/undo:")
-    if not sent:
+        batch_id = st.selectbox(
+            "Carga", list(labels), format_func=lambda b: labels[b], key="deshacer_carga"
+        )
+        try:
+            plan = ingest.undo_plan(store, int(batch_id), scope)
+        except TableroError as exc:
+            show_error(exc)
+            return
+        st.markdown(f"Se deshará la **{plan.batch.label()}**.")
+        if plan.dependants:
+            st.warning(
+                f"{len(plan.dependants)} carga(s) dependen de ella (nombran lo que trajo o "
+                "reemplazaron filas suyas) y se desharán también, antes que ella:\n"
+                + "\n".join(f"- {b.label()}" for b in plan.dependants),
+                icon=":material/account_tree:",
+            )
+        tag = "-".join(str(b) for b in plan.ids)
+        what = (
+            f"la carga {plan.batch.id}"
+            if not plan.dependants
+            else f"la carga {plan.batch.id} y de las {len(plan.dependants)} que dependen de ella"
+        )
+        confirm = f"deshacer_confirmar_{tag}"
+        st.checkbox(f"Entiendo que se quitarán los datos de {what}", key=confirm)
+        st.button(
+            f"Deshacer la carga {plan.batch.id}"
+            + (f" y sus {len(plan.dependants)} dependiente(s)" if plan.dependants else ""),
+            key=f"deshacer_{tag}",
+            icon=":material/undo:",
+            on_click=_request_undo,
+            args=(plan.batch.id, tuple(b.id for b in plan.dependants), confirm),
+        )
+
+
+def _request_undo(batch_id: int, dependants: tuple[int, ...], confirm: str) -> None:
+    """The click, bound to the load and dependants shown when it was drawn (not to whatever
+    the widgets hold at the next run)."""
+    st.session_state[_UNDO_REQUEST] = (batch_id, dependants, bool(st.session_state.get(confirm)))
+
+
+def _run_undo_request(store: Store, scope: Scope, actor: str) -> None:
+    """Carry out a pending click once: undo, forget the caches and the confirmation, rerun."""
+    from metrics import ingest
+    from metrics.ui import data_changed
+
+    request = st.session_state.pop(_UNDO_REQUEST, None)
+    if request is None:
         return
+    batch_id, dependants, sure = request
     if not sure:
-        st.error("Marque la casilla de confirmación para deshacer la carga.")
+        st.error(
+            f"Marque la casilla de confirmación para deshacer la carga {batch_id}.",
+            icon=":material/error:",
+        )
         return
     try:
-        counts = ingest.undo_batch(store, int(batch_id), actor=actor, scope=scope)
+        counts = ingest.undo_batch(
+            store, batch_id, actor=actor, scope=scope, with_dependants=dependants
+        )
     except TableroError as exc:
         show_error(exc)
         return
     data_changed(store)
-    st.success(
-        f"Carga {batch_id} deshecha: {format_number(sum(counts.values()))} filas "
-        "quitadas o restauradas.",
-        icon=":material/undo:",
+    for key in list(st.session_state):
+        if str(key).startswith(_UNDO_KEYS):
+            del st.session_state[key]
+    together = f" junto con las cargas {', '.join(map(str, dependants))}" if dependants else ""
+    st.session_state[_UNDO_DONE] = (
+        f"Carga {batch_id} deshecha{together}: {format_number(sum(counts.values()))} filas "
+        "quitadas o restauradas."
     )
+    st.rerun()
 
 
 def format_datetime_short(value: Any) -> str:
