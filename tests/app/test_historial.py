@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from metrics.ingest import import_file
 from metrics.scope import Scope
 from metrics.store import open_store
-from tests.app.conftest import run_app
+from tests.app.conftest import run_app_as_admin
 
 SCHOOL_A = b"rbd;nombre\n101;Escuela Uno\n"
 SCHOOL_B = b"rbd;nombre\n202;Liceo Dos\n"
@@ -30,7 +30,7 @@ def _active(path: Path) -> list[int]:
 
 
 def _history(path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    at = run_app(path, monkeypatch)
+    at = run_app_as_admin(path, monkeypatch)
     at.switch_page("pages/historial.py").run()
     assert not at.exception
     return at

@@ -136,10 +136,11 @@ def test_mineduc_file_reports_every_bad_cell_at_once(empty_store: Store) -> None
     ],
 )
 def test_values_that_are_not_values_are_refused_as_written(
-    empty_store: Store, name: str, expected: list[tuple[int, str, str]]
+    two_schools: Store, name: str, expected: list[tuple[int, str, str]]
 ) -> None:
+    """Each file names what the store holds (school 101, community c-a): only its values fail."""
     with pytest.raises(RefusedFileError) as info:
-        import_file(empty_store, BAD / name, actor="test")
+        import_file(two_schools, BAD / name, actor="test")
     found = [(i.row, i.value, i.message) for i in info.value.report.errors]
     assert [(r, v) for r, v, _ in found] == [(r, v) for r, v, _ in expected]
     for (_, _, message), (_, _, wanted) in zip(found, expected, strict=True):

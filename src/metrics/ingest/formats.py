@@ -309,17 +309,19 @@ def nearest_formats(headers: list[str], limit: int = 3) -> list[tuple[str, list[
     """
     h = set(_index(headers))
     scored: list[tuple[float, int, str, list[str]]] = []
-    for fmt, groups in OFFICIAL_COLUMNS.items():
-        missing = _missing_official(fmt, h)
-        if len(missing) < len(groups):
-            share = 1 - len(missing) / len(groups)
-            scored.append((share, len(scored), FORMAT_LABELS[fmt], missing))
+    # Templates first: on a tie (a lone «rbd» is half of SIMCE's distinctive columns too), a
+    # hand-made file is nearer to a template than to an official file.
     for ds in DATASETS.values():
         required = [c for c in ds.columns if c.required]
         missing = [c.name for c in required if not set(c.keys) & h]
         if required and len(missing) < len(required):
             share = 1 - len(missing) / len(required)
             scored.append((share, len(scored), f"plantilla «{ds.kind}»", missing))
+    for fmt, groups in OFFICIAL_COLUMNS.items():
+        missing = _missing_official(fmt, h)
+        if len(missing) < len(groups):
+            share = 1 - len(missing) / len(groups)
+            scored.append((share, len(scored), FORMAT_LABELS[fmt], missing))
     scored.sort(key=lambda s: (-s[0], s[1]))
     return [(label, missing) for _, _, label, missing in scored[:limit]]
 
