@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import signal
 import sys
@@ -202,6 +203,11 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("Interrumpido por el usuario.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`tablero indicadores | head`): nothing to tell it. Point stdout
+        # at /dev/null so that flushing it at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
     except Exception as exc:
         print(
             f"Error inesperado ({type(exc).__name__}): {terminal_lines(exc)}. No se modificaron "

@@ -92,3 +92,30 @@ def test_export_formats_are_the_packs_formats() -> None:
     from metrics.export.slides import PACK_FORMATS
 
     assert tuple(PACK_FORMATS) == FORMATS
+
+
+def test_a_reader_that_stops_early_gets_no_error_message(demo_db: Path, tmp_path: Path) -> None:
+    """`tablero indicadores | head`: the pipe closes long before the output ends (the demo's
+    JSON is megabytes); the command stops quietly instead of «Error inesperado (BrokenPipeError)»."""
+    import shutil
+    import subprocess
+    import sys
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    for suffix in (".key", ".audit"):
+        if Path(f"{demo_db}{suffix}").exists():
+            shutil.copy(f"{demo_db}{suffix}", f"{db}{suffix}")
+    cmd = [sys.executable, "-c", "from metrics.cli import run; run()"]
+    proc = subprocess.Popen(
+        [*cmd, "indicadores", "--db", str(db), "--formato", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Error inesperado" not in err and "BrokenPipe" not in err
+    assert proc.returncode == 2
