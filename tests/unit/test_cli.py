@@ -96,7 +96,8 @@ def test_export_formats_are_the_packs_formats() -> None:
 
 def test_a_reader_that_stops_early_gets_no_error_message(demo_db: Path, tmp_path: Path) -> None:
     """`tablero indicadores | head`: the pipe closes long before the output ends (the demo's
-    JSON is megabytes); the command stops quietly instead of «Error inesperado (BrokenPipeError)»."""
+    JSON is megabytes); the command stops quietly, not with «Error inesperado (BrokenPipeError)».
+    """
     import shutil
     import subprocess
     import sys
