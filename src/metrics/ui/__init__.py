@@ -912,11 +912,18 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
     return MomentPage(store, filters, scope, results, chosen, rows)
 
 
-def engine_problems_notice(store: Store) -> None:
-    """Say what the indicators could not use (the rest is shown), once, collapsed."""
+@st.cache_data(show_spinner=False, ttl=600)
+def _load_engine_problems(_store: Store, store_path: str) -> list[str]:
+    """What the facts could not use (cached like the indicators: reading it checks the facts'
+    signature, which reads every small table; cleared after every import and undo)."""
     from metrics.indicators import engine_problems
 
-    problems = engine_problems(store)
+    return engine_problems(_store)
+
+
+def engine_problems_notice(store: Store) -> None:
+    """Say what the indicators could not use (the rest is shown), once, collapsed."""
+    problems = _load_engine_problems(store, store.path)
     if problems:
         with st.expander(
             f"Algunos datos no se pudieron usar en los indicadores ({len(problems)})",
