@@ -65,13 +65,6 @@ def describe(detail_json: str) -> str:
     return " · ".join(parts)
 
 
-def _safe_text(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
-
-
 def audit_table(rows: pd.DataFrame) -> pd.DataFrame:
     """The log as users read it: Spanish columns and actions, one-line details."""
     return pd.DataFrame(
@@ -127,7 +120,7 @@ def audit_section(store: Store, access: Access) -> None:
         download(
             st,
             "Descargar CSV",
-            lambda: frame_csv(table.map(_safe_text)),
+            lambda: frame_csv(table),  # formulas neutralised there
             f"registro_auditoria_{today.isoformat()}.csv",
             help="Separado por «;», para Excel.",
         )
