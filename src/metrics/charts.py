@@ -82,6 +82,28 @@ THEME_CONFIG: dict[str, Any] = {
 """The visual language's configuration, applied to every chart when it is serialised."""
 
 
+def value_axis(decimals: int, **kwargs: Any) -> alt.Axis:
+    """A quantitative axis whose labels carry ``decimals`` decimals (decimal comma) and whose
+    ticks are never closer than one unit of the last decimal, so no two labels read the same
+    (``3 3 3 2`` where the ticks were 3,4 · 3,2 · 3,0 · 2,8)."""
+    return alt.Axis(labelExpr=tick_label(decimals), tickMinStep=10.0**-decimals, **kwargs)
+
+
+def tick_label(decimals: int, expr: str = "datum.value", suffix: str = "") -> str:
+    """A tick label with ``decimals`` decimals, blank on a tick that is not a multiple of the
+    last decimal: Vega takes ``tickMinStep`` as a wish, and a narrow domain still gets ticks at
+    3,5 · 4,0 · 4,5 that whole-number labels would read «4 4 5»."""
+    scale = 10**decimals
+    exact = f"abs({expr} * {scale} - round({expr} * {scale})) < 1e-6"
+    return f"({exact}) ? {es_number(expr, decimals, suffix)} : ''"
+
+
+def axis_decimals(unit: str, decimals: int) -> int:
+    """How many decimals a chart's axis labels carry: whole points for a percentage (its
+    values keep their own decimals in labels and tooltips), the indicator's own otherwise."""
+    return 0 if unit == "%" else decimals
+
+
 @alt.theme.register("tablero", enable=True)
 def _tablero_theme() -> alt.theme.ThemeConfig:
     # A registered theme is merged when the chart becomes a spec, for the browser and for
@@ -155,7 +177,7 @@ def _trend_template(
         "valor:Q",
         title=title,
         scale=alt.Scale(zero=zero_based, nice=True),
-        axis=alt.Axis(labelExpr=es_number("datum.value", 0 if unit == "%" else decimals)),
+        axis=value_axis(axis_decimals(unit, decimals)),
     )
     tooltip = [
         alt.Tooltip("periodo:N", title="Período"),
@@ -338,7 +360,7 @@ def build_bullet_chart(
                 "type": "quantitative",
                 "scale": {"domain": [0, top], "nice": False},
                 "axis": {
-                    "labelExpr": es_number("datum.value", 0),
+                    "labelExpr": tick_label(0),
                     "title": None,
                     "tickCount": 5,
                     "tickMinStep": 1,
@@ -445,7 +467,7 @@ def build_likert_chart(
                 "x0:Q",
                 title="% de respuestas (izquierda: en desacuerdo; derecha: de acuerdo)",
                 scale=alt.Scale(domain=[-100, 100]),
-                axis=alt.Axis(labelExpr=es_number("abs(datum.value)", 0, " %")),
+                axis=alt.Axis(labelExpr=tick_label(0, "abs(datum.value)", " %"), tickMinStep=1),
             ),
             x2=alt.X2("x1:Q"),
             color=colour,
@@ -513,7 +535,7 @@ def _bar_template(
         "valor:Q",
         title=value_title,
         scale=alt.Scale(domain=[0, 1]),
-        axis=alt.Axis(labelExpr=es_number("datum.value", 0)),
+        axis=value_axis(axis_decimals(unit, decimals)),
     )
     base = alt.Chart()
     layers = [
@@ -652,9 +674,7 @@ def build_planned_done_chart(
             format="%m-%Y", labelAngle=0, tickCount=alt.TimeIntervalStep(interval="month", step=3)
         ),
     )
-    y = alt.Y(
-        "actividades:Q", title="Actividades", axis=alt.Axis(labelExpr=es_number("datum.value", 0))
-    )
+    y = alt.Y("actividades:Q", title="Actividades", axis=value_axis(0))
     lines = (
         alt.Chart(long)
         .mark_line(strokeWidth=3, point=True)
@@ -710,7 +730,7 @@ def build_small_multiples(
         "valor:Q",
         title=None,
         scale=y_scale,
-        axis=alt.Axis(labelExpr=es_number("datum.value", 0), tickCount=4),
+        axis=value_axis(axis_decimals(unit, decimals), tickCount=4),
     )
     layers = [
         visible.mark_rule(color=BASELINE, strokeDash=[6, 4]).encode(y=alt.Y("mean(linea_base):Q")),

@@ -130,3 +130,82 @@ def test_thousands_and_decimals_in_es_cl() -> None:
         )
     )
     assert "1.234,5" in texts
+
+
+def _axis_labels(svg: str) -> list[list[str]]:
+    """The tick labels of each axis of a rendered chart, axis by axis."""
+    groups = re.findall(r'<g class="mark-text role-axis-label"[^>]*>(.*?)</g>', svg, re.S)
+    return [[t for t in _texts(g) if t] for g in groups]
+
+
+def _series(values: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "periodo": [str(2022 + i) for i in range(len(values))],
+            "valor": values,
+            "n": [400] * len(values),
+            "suprimido": [False] * len(values),
+        }
+    )
+
+
+def _no_label_repeats(svg: str) -> list[list[str]]:
+    axes = _axis_labels(svg)
+    assert axes, "the chart has no axis labels"
+    for labels in axes:
+        assert len(labels) == len(set(labels)), labels
+    return axes
+
+
+def test_axis_ticks_never_repeat_a_rounded_label() -> None:
+    # Retiro drifting from 4,6 % to 3,4 %: whole-point labels on half-point ticks read
+    # «5 5 4 4 3 3»; an observation score of 2,9–3,3 on a 0-decimal axis read «3 3 3 3 3 2».
+    retiro = charts.build_trend_chart(
+        _series([4.6, 3.9, 3.4]),
+        title="Retiro (%)",
+        unit="%",
+        baseline=4.6,
+        baseline_label="Línea base 2022",
+        target=None,
+        target_label=None,
+        zero_based=False,
+        width=500,
+    )
+    years, values = _no_label_repeats(_svg(retiro))
+    assert years == ["2022", "2023", "2024"]
+    assert values == ["4"]  # 3,5 and 4,5 carry a grid line and no label
+    score = charts.build_trend_chart(
+        _series([3.3, 3.1, 2.9]),
+        title="Puntaje MBE",
+        unit="puntos",
+        decimals=0,
+        baseline=None,
+        baseline_label=None,
+        target=None,
+        target_label=None,
+        zero_based=False,
+        width=500,
+    )
+    _no_label_repeats(_svg(score))
+
+
+def test_bar_and_small_multiple_axes_never_repeat_a_label() -> None:
+    bars = pd.DataFrame(
+        {
+            "etiqueta": ["A", "B", "C"],
+            "valor": [0.4, 0.8, 1.2],
+            "n": [12, 12, 12],
+            "suprimido": [False] * 3,
+        }
+    )
+    _no_label_repeats(
+        _svg(
+            charts.build_bar_chart(
+                bars, value_title="Sesiones por mes", unit="sesiones", decimals=0, width=500
+            )
+        )
+    )
+    groups = pd.concat(
+        [_series([92.0, 93.0, 94.0]).assign(grupo=g, linea_base=92.0) for g in ("A", "B")]
+    )
+    _no_label_repeats(_svg(charts.build_small_multiples(groups, unit="%", decimals=1)))
