@@ -1,4 +1,4 @@
-"""The demo store (metrics.demo) and the national benchmark store (metrics.store.national).
+"""The demo store (tablero_demo.demo) and the national benchmark store (tablero_demo.national).
 
 The story checks recompute every figure from the stored rows with plain SQL, independently of
 the indicator engine.
@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics import demo
 from metrics.config import DEMO_SEED, MIN_GROUP_SIZE
 from metrics.errors import StoreError
 from metrics.store import DATA_TABLES, Store, open_store
-from metrics.store.national import build_national
+from tablero_demo import demo
+from tablero_demo.national import build_national
 
 CATALOGUE = {
     "cumplimiento_cronograma",
