@@ -133,7 +133,7 @@ SMALL_COMMUNITY_ID = "com-90006-1"
 """Its two members teach only 1° A of Escuela Rural El Maitén (fewer than 10 students)."""
 
 INDICATOR_CODES: tuple[str, ...] = tuple(INDICATORS)
-"""Every indicator code of DOMAIN.md's catalogue: the demo has targets for all of them."""
+"""Every indicator code of the catalogue: the demo has targets for all of them."""
 
 SESSION_KINDS: tuple[str, ...] = ("reunión", "taller", "observación de aula", "retroalimentación")
 """Activity kinds that are sessions: a held one produces session_attendance rows."""
