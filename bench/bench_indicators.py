@@ -46,10 +46,11 @@ TARGET_ONE_MS = 200.0
 def national_store(scale: float, seed: int) -> Path:
     """Path of a national store at ``scale``, built once per version of the generator."""
     try:
-        from tablero_demo import national
+        from tablero_demo import national, words
     except ImportError:
         sys.exit("bench_indicators: tablero_demo.national no está disponible.")
-    source = Path(national.__file__).read_bytes()
+    # The generator's output follows its SQL and the word lists it draws from.
+    source = b"".join(Path(m.__file__).read_bytes() for m in (national, words))
     tag = hashlib.sha256(source).hexdigest()[:10]
     path = OUT / f"nacional_{scale:g}_{seed}_{tag}.duckdb"
     if not path.exists():
