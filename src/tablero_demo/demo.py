@@ -4,7 +4,9 @@ This module owns the generator of the demo data set. It writes through :class:`S
 (``transaction``, ``new_batch``, ``insert_frame``) and must not import duckdb or streamlit.
 Everything comes from ``numpy.random.default_rng(seed)`` and a fixed reference date
 (:data:`REFERENCE_DATE`, never today's date), so the same seed gives the same
-``store.fingerprint()``.
+``store.fingerprint()``. Names, subjects, instruments and survey items come from
+:mod:`tablero_demo.words`, shared with the national store; the story (schools, communities,
+profiles, targets) is this module's own.
 
 The territory
 -------------

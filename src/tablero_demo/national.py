@@ -24,7 +24,11 @@ How it is generated:
 * While it runs it sets ``preserve_insertion_order = false`` and a memory limit
   (:data:`MEMORY_LIMIT`; DuckDB spills to disk beyond it), and resets both at the end.
 
-It must not be used on a store with data: it refuses, like the demo.
+It must not be used on a store with data: it refuses, like the demo. It draws names, community
+kinds, topics, subjects and survey items (their short wording) from :mod:`tablero_demo.words`.
+Unlike the product's modules it writes SQL against DuckDB directly: it is not part of the
+product, and the import-linter contract that keeps DuckDB in ``metrics.store`` covers
+``metrics`` only.
 """
 
 from __future__ import annotations
