@@ -1,6 +1,6 @@
 """Benchmark: build the national-scale store (``tablero demo --escala nacional``).
 
-Builds the country-sized store of :mod:`metrics.store.national` in a temporary directory, as a
+Builds the country-sized store of :mod:`tablero_demo.national` in a temporary directory, as a
 separate process: through the real CLI (``tablero demo --escala nacional --db PATH``) when the
 installed ``tablero`` offers it, else through ``build_national`` called in a child Python.
 Prints the wall time, the child's peak RSS (``resource.getrusage(RUSAGE_CHILDREN)``), the size
@@ -28,7 +28,7 @@ from pathlib import Path
 _FUNCTION = (
     "import sys\n"
     "from metrics.store import open_store\n"
-    "from metrics.store.national import build_national\n"
+    "from tablero_demo.national import build_national\n"
     "store = open_store(sys.argv[1])\n"
     "build_national(store, int(sys.argv[2]), progress=lambda m: print(m, flush=True),\n"
     "               scale=float(sys.argv[3]))\n"

@@ -1,6 +1,6 @@
 """Benchmark of the indicator engine on national-scale stores (`make bench`).
 
-Builds (once, cached under bench/out/) stores with :func:`metrics.store.national.build_national`
+Builds (once, cached under bench/out/) stores with :func:`tablero_demo.national.build_national`
 at three scales and measures:
 
 - **facts**: rebuilding the engine's facts cache from the source tables, what the first request
@@ -46,10 +46,11 @@ TARGET_ONE_MS = 200.0
 def national_store(scale: float, seed: int) -> Path:
     """Path of a national store at ``scale``, built once per version of the generator."""
     try:
-        from metrics.store import national
+        from tablero_demo import national, words
     except ImportError:
-        sys.exit("bench_indicators: metrics.store.national no está disponible.")
-    source = Path(national.__file__).read_bytes()
+        sys.exit("bench_indicators: tablero_demo.national no está disponible.")
+    # The generator's output follows its SQL and the word lists it draws from.
+    source = b"".join(Path(m.__file__).read_bytes() for m in (national, words))
     tag = hashlib.sha256(source).hexdigest()[:10]
     path = OUT / f"nacional_{scale:g}_{seed}_{tag}.duckdb"
     if not path.exists():

@@ -183,7 +183,7 @@ def two_schools(empty_store: Store) -> Store:
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled demo store, built once per test session (closed: open it yourself)."""
-    from metrics.demo import build_demo
+    from tablero_demo.demo import build_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     with open_store(path) as store:

@@ -1,4 +1,4 @@
-"""The indicator catalogue, declared as data: the guide's default indicators (DOMAIN.md).
+"""The indicator catalogue, declared as data: the guide's default indicators (docs/indicadores.md).
 
 Each indicator is a frozen pydantic model saying what it measures, in which evaluation moment,
 in which unit, which direction is good, from which dataset, whether it is about students (and

@@ -1,6 +1,6 @@
 """Altair builders with one visual language: data in, ``alt.Chart`` out.
 
-Conventions (../shared/DESIGN.md): baseline as a dashed grey rule labelled "Línea base AAAA";
+Conventions (docs/diseno.md): baseline as a dashed grey rule labelled "Línea base AAAA";
 target as a light band labelled "Meta AAAA"; colour by the good/bad direction of a change
 (blue-teal better, orange worse, grey not conclusive — never red/green alone); suppressed
 groups are never drawn as a mark but as the text "n < 10"; numbers in es-CL (decimal comma,

@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from metrics.access import Access, access_for, cli_actor
-from metrics.commands import COMMAND_MODULES, required_permission
+from metrics.commands import COMMAND_MODULES, extra_command_modules, required_permission
 from metrics.config import resolve_db_path
 from metrics.errors import TableroError
 from metrics.formatting import terminal_lines, terminal_text
@@ -119,7 +119,9 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def _load_commands() -> list[ModuleType]:
-    return [importlib.import_module(f"metrics.commands.{name}") for name in COMMAND_MODULES]
+    """The built-in command modules, then those other packages register (``tablero demo``)."""
+    builtin = [importlib.import_module(f"metrics.commands.{name}") for name in COMMAND_MODULES]
+    return builtin + extra_command_modules(taken=COMMAND_MODULES)
 
 
 def _add_global_options(p: argparse.ArgumentParser, nested: bool = False) -> None:

@@ -59,7 +59,7 @@ def compute_change(valor: ArrayLike, linea_base: ArrayLike) -> tuple[Any, Any]:
 
     ``cambio_pct`` is NaN when the baseline is 0.
 
-    Example (the guide's case, DOMAIN.md):
+    Example (the guide's case, docs/indicadores.md):
         >>> cambio, pct = compute_change(2.0, 6.0)
         >>> cambio, round(pct, 1)
         (-4.0, -66.7)

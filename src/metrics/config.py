@@ -16,7 +16,7 @@ ENV_DB = "TABLERO_DB"
 ENV_DEMO_MODE = "TABLERO_DEMO"
 
 MIN_GROUP_SIZE = 10
-"""Student-based values from fewer students than this are suppressed (DOMAIN.md)."""
+"""Student-based values from fewer students than this are suppressed (docs/indicadores.md)."""
 
 DEMO_SEED = 20231
 """Seed of the bundled demo store; the same seed gives the same store."""

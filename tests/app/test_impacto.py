@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.demo import CASE_SCHOOL_RBD, SMALL_COMMUNITY_ID, TINY_SCHOOL_RBD
+from tablero_demo.demo import CASE_SCHOOL_RBD, SMALL_COMMUNITY_ID, TINY_SCHOOL_RBD
 from tests.app.conftest import run_app
 
 PAGE = "pages/impacto.py"

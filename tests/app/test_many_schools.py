@@ -18,7 +18,7 @@ NOTICE = f"más de {MANY_SCHOOLS} establecimientos"
 @pytest.fixture(scope="module")
 def wide_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A national-layout store of 220 schools (2 % of the country)."""
-    from metrics.store.national import build_national
+    from tablero_demo.national import build_national
 
     path = tmp_path_factory.mktemp("wide") / "wide.duckdb"
     with open_store(path) as store:

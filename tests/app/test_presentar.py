@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.demo import CASE_SCHOOL_RBD
 from metrics.packs import build_pack
 from metrics.scope import Scope
 from metrics.store import open_store
+from tablero_demo.demo import CASE_SCHOOL_RBD
 from tests.app.conftest import run_app
 
 PAGE = "pages/presentar.py"

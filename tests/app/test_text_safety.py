@@ -19,12 +19,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.cli import main
-from metrics.demo import CASE_SCHOOL_RBD, IMPROVING_COMMUNITY_ID, SLEP_ID
 from metrics.errors import StoreLockedError
 from metrics.formatting import escape_markdown
 from metrics.scope import Scope
 from metrics.store import open_store
 from metrics.store.notes import write_note
+from tablero_demo.demo import CASE_SCHOOL_RBD, IMPROVING_COMMUNITY_ID, SLEP_ID
 from tests.app.conftest import run_app
 
 EVIL = "**x** :red[y] ![i](http://example.com/a.png) <img src=x> [l](http://evil) $k$"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from metrics.demo import CASE_SCHOOL_RBD
 from metrics.store import open_store
+from tablero_demo.demo import CASE_SCHOOL_RBD
 from tests.browser.conftest import screenshot, start_server, wait_for_app
 
 pytestmark = pytest.mark.browser

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from metrics.demo import CASE_SCHOOL_RBD
 from metrics.export.slides import pack_pptx
 from metrics.packs import build_pack
 from metrics.scope import Scope
 from metrics.store import open_store
+from tablero_demo.demo import CASE_SCHOOL_RBD
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "pack"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.demo import CASE_SCHOOL_RBD
 from metrics.indicators import compute_breakdowns
 from metrics.scope import Scope
 from metrics.store import open_store
+from tablero_demo.demo import CASE_SCHOOL_RBD
 
 CUTOFF = date(2026, 11, 15)
 KEYS = ["indicador", "desglose", "categoria", "alcance", "alcance_id", "periodo"]

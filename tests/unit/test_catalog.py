@@ -1,4 +1,5 @@
-"""The indicator catalogue: DOMAIN.md's codes, valid models, and documented in the README."""
+"""The indicator catalogue: the guide's codes (docs/indicadores.md), valid models, documented in
+the README."""
 
 from __future__ import annotations
 

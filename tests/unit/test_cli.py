@@ -120,3 +120,43 @@ def test_a_reader_that_stops_early_gets_no_error_message(demo_db: Path, tmp_path
     proc.wait(timeout=120)
     assert "Error inesperado" not in err and "BrokenPipe" not in err
     assert proc.returncode == 2
+
+
+def test_demo_is_an_extra_command_from_the_entry_point_group(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The product does not list `demo` (it may not import tablero_demo); the installed metadata
+    registers it in `tablero.comandos`, and the CLI offers it like its own commands."""
+    from importlib.metadata import entry_points
+
+    from metrics.commands import COMMAND_MODULES, ENTRY_POINT_GROUP
+
+    assert "demo" not in COMMAND_MODULES
+    (ep,) = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == "demo"]
+    assert ep.value == "tablero_demo.command"
+    assert main(["demo", "--ayuda"]) == 0
+    assert "--escala {slep,nacional}" in capsys.readouterr().out
+
+
+def test_a_broken_extra_command_is_left_out_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An extra command that cannot be imported does not stop `tablero`; one that takes the name
+    of a built-in command does not replace it."""
+    import importlib.metadata as md
+
+    from metrics.commands import ENTRY_POINT_GROUP
+
+    fake = [
+        md.EntryPoint("roto", "tablero_no_existe.comando", ENTRY_POINT_GROUP),
+        md.EntryPoint("info", "tablero_demo.command", ENTRY_POINT_GROUP),
+    ]
+    monkeypatch.setattr(
+        md, "entry_points", lambda group: fake if group == ENTRY_POINT_GROUP else []
+    )
+    assert main(["--ayuda"]) == 0
+    out, err = capsys.readouterr()
+    assert "Aviso: no se pudo cargar el comando «roto» (tablero_no_existe.comando)" in err
+    assert "roto" not in out
+    assert "muestra qué contiene la base de datos" in out  # info is still the built-in one
+    assert main(["nada"]) == 2

@@ -1,4 +1,4 @@
-"""The demo store (metrics.demo) and the national benchmark store (metrics.store.national).
+"""The demo store (tablero_demo.demo) and the national benchmark store (tablero_demo.national).
 
 The story checks recompute every figure from the stored rows with plain SQL, independently of
 the indicator engine.
@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics import demo
 from metrics.config import DEMO_SEED, MIN_GROUP_SIZE
 from metrics.errors import StoreError
 from metrics.store import DATA_TABLES, Store, open_store
-from metrics.store.national import build_national
+from tablero_demo import demo, words
+from tablero_demo.national import build_national
 
 CATALOGUE = {
     "cumplimiento_cronograma",
@@ -436,3 +436,49 @@ def test_national_fills_every_table_in_proportion() -> None:
 def test_national_refuses_a_store_with_data(store: Store) -> None:
     with pytest.raises(StoreError, match="ya contiene datos"):
         build_national(store, 1, scale=0.001)
+
+
+# -- the shared word lists ------------------------------------------------------------------
+def _split_name(name: str) -> tuple[str, str, str]:
+    """«María José Soto Díaz» → («María José», «Soto», «Díaz»): surnames are one word each."""
+    *first, last1, last2 = name.split(" ")
+    return " ".join(first), last1, last2
+
+
+def test_both_generators_draw_from_the_shared_word_lists(store: Store) -> None:
+    """Names, community kinds, instruments and survey items of both stores come from
+    tablero_demo.words; the national store uses each item's short wording."""
+    items = {
+        (kind, item)
+        for kind, group in (("docente", words.TEACHER_ITEMS), ("estudiante", words.STUDENT_ITEMS))
+        for item in group
+    }
+    with open_store(":memory:") as national:
+        build_national(national, 7, scale=0.001)
+        for generated, wording in ((store, "text"), (national, "national_text")):
+            found = set(
+                generated.query_df(
+                    "SELECT DISTINCT instrument, respondent_kind, dimension, item, reverse_coded "
+                    "FROM survey_response"
+                ).itertuples(index=False, name=None)
+            )
+            instrument = {
+                "docente": words.TEACHER_INSTRUMENT,
+                "estudiante": words.STUDENT_INSTRUMENT,
+            }
+            assert found == {
+                (instrument[kind], kind, i.dimension, getattr(i, wording), i.reverse_coded)
+                for kind, i in items
+            }
+            for name in generated.query_df("SELECT name FROM teacher")["name"]:
+                first, last1, last2 = _split_name(name)
+                assert first in words.FIRST_NAMES and {last1, last2} <= set(words.SURNAMES), name
+            kinds = set(generated.query_df("SELECT DISTINCT kind FROM community")["kind"])
+            assert kinds == set(words.COMMUNITY_KINDS)  # all six, in both stores
+        subjects = set(
+            national.query_df("SELECT DISTINCT subject FROM teaching_assignment")["subject"]
+        )
+        assert subjects == {"Lenguaje y Comunicación", "Matemática", "Ciencias Naturales"}
+    # Eight of the 25 items have a shorter national wording; the others read the same.
+    assert sum(i.short is not None for _, i in items) == 8
+    assert words.COMMUNITY_KINDS[0] == "comunidad de práctica" and len(words.COMMUNITY_KINDS) == 6

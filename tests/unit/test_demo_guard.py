@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from metrics.access import demo_refusal
-from metrics.demo import build_demo
 from metrics.indicators import import_targets
 from metrics.ingest import import_file, undo_batch
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.store.users import save_user
+from tablero_demo.demo import build_demo
 
 
 def test_an_empty_store_and_the_demo_are_demo_data(empty_store: Store) -> None:

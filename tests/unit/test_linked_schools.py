@@ -14,7 +14,7 @@ from metrics.presentation import plain
 from metrics.scope import Scope
 from metrics.store import Store, open_store
 from metrics.store.indicators import linked_schools
-from metrics.store.national import build_national
+from tablero_demo.national import build_national
 
 CUT = date(2025, 12, 31)
 

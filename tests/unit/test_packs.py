@@ -16,7 +16,6 @@ from pypdf import PdfReader
 
 from metrics.catalog import INDICATORS
 from metrics.cli import main
-from metrics.demo import CASE_SCHOOL_RBD, SMALL_COMMUNITY_ID, TINY_SCHOOL_RBD
 from metrics.errors import AccessError
 from metrics.export.slides import keep_units, pack_pdf, pack_pptx
 from metrics.export.workbook import pack_xlsx, sheet_title
@@ -26,6 +25,7 @@ from metrics.presentation import format_indicator_change, format_indicator_value
 from metrics.scope import Scope
 from metrics.store import Store, open_store
 from metrics.store.notes import read_note, write_note
+from tablero_demo.demo import CASE_SCHOOL_RBD, SMALL_COMMUNITY_ID, TINY_SCHOOL_RBD
 
 CUTOFF = date(2025, 12, 31)
 TODAY = date(2026, 11, 24)

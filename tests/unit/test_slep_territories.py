@@ -245,7 +245,7 @@ def test_unrecognised_file_names_the_nearest_formats() -> None:
     assert "Lo más parecido" in issue.message and "DGV_RBD" in issue.message
 
 
-# -- writes are scoped like reads (issue «Security and privacy», item 1) --------------------------
+# -- writes are scoped like reads (README «Acceso») ------------------------------------------------
 
 SCHOOLS_TEMPLATE = "rbd;nombre;cod_comuna;comuna;cod_deprov;deprov;slep\n"
 DIRECTORY_HEADER = (

@@ -163,7 +163,7 @@ def _commands(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_file_name_with_control_characters_is_never_replayed(
     store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The issue's case: import a file so named, then list the loads and the audit log."""
+    """A file named like EVIL_FILE: import it, then list the loads and the audit log."""
     upload = tmp_path / EVIL_FILE.replace("\x9b", "\u009b")
     upload.write_bytes(SCHOOLS)
     assert (

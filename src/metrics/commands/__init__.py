@@ -10,11 +10,17 @@ A command that needs a permission says so with ``PERMISSION = "can_upload"`` (a 
 :data:`metrics.access.PERMISSIONS`) or, when it depends on the arguments, with
 ``required_permission(args) -> str | None``. Inside ``run``, :func:`access_of` gives the access
 (its ``actor`` is who acts, for batches and the audit log).
+
+Commands from outside the product: a module of another package registered in the entry-point
+group :data:`ENTRY_POINT_GROUP` (``tablero.comandos``) of the installed metadata is offered too,
+after the built-in ones (see :func:`extra_command_modules`). That is how ``tablero demo`` comes
+from ``tablero_demo``, which the product must never import (an import-linter contract says so).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Collection
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -23,7 +29,6 @@ if TYPE_CHECKING:
     from metrics.store import Store
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "demo",
     "info",
     "importar",
     "plantilla",
@@ -35,6 +40,36 @@ COMMAND_MODULES: tuple[str, ...] = (
     "exportar",
 )
 """Modules of this package that ``tablero`` offers, in the order its help lists them."""
+
+ENTRY_POINT_GROUP = "tablero.comandos"
+"""Entry-point group of commands that other packages add to ``tablero`` (``demo``)."""
+
+
+def extra_command_modules(taken: Collection[str] = COMMAND_MODULES) -> list[ModuleType]:
+    """The command modules registered in :data:`ENTRY_POINT_GROUP`, sorted by name.
+
+    A name in ``taken`` (the built-in commands) is skipped: the built-in wins. A module that
+    cannot be imported is left out with a Spanish note on stderr, so that a broken extra never
+    stops the product's own commands.
+    """
+    import sys
+    from importlib.metadata import entry_points
+
+    modules: dict[str, ModuleType] = {}
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if ep.name in taken or ep.name in modules:
+            continue
+        try:
+            module = ep.load()
+        except Exception as exc:  # any failure of someone else's package: say it, go on
+            print(
+                f"Aviso: no se pudo cargar el comando «{ep.name}» ({ep.value}): {exc}",
+                file=sys.stderr,
+            )
+            continue
+        if isinstance(module, ModuleType):
+            modules[ep.name] = module
+    return list(modules.values())
 
 
 def required_permission(module: ModuleType, args: argparse.Namespace) -> str | None:

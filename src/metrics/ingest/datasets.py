@@ -212,7 +212,7 @@ LIKERT = _codes(
         "mucho",
     ),
 )
-"""Likert families of DOMAIN.md (and their usual neighbours) → 1..5."""
+"""Likert families that Forms exports use (docs/importar.md), and their usual neighbours → 1..5."""
 
 DEFAULT_DIMENSIONS = ("colaboracion", "apoyo", "satisfaccion", "aprendizaje")
 

@@ -1,6 +1,6 @@
 """The import pipeline: one file → detect → stage → validate → one batch in one transaction.
 
-Guarantees (issue 3): a file lands whole or not at all; a refused file changes no table; the
+Guarantees: a file lands whole or not at all; a refused file changes no table; the
 same file again (same kind and SHA-256) changes nothing; a corrected file replaces the earlier
 rows with the same natural key (moved to a shadow table so that undo restores them); personal
 ids are pseudonymised before they reach a table.

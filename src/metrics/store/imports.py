@@ -650,7 +650,7 @@ def _fmt(v: float) -> str:
 
 
 def _checks(plan: Plan) -> list[Check]:
-    """Every check of a plan's dataset (see DOMAIN.md and the dataset declarations)."""
+    """Every check of a plan's dataset (see docs/importar.md and the dataset declarations)."""
     from metrics.ingest.datasets import LIKERT
 
     ds = plan.dataset

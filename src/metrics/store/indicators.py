@@ -1112,7 +1112,7 @@ def _families(cur: duckdb.DuckDBPyConnection, suppressible: list[int]) -> tuple[
 
 # -- the facts cache -----------------------------------------------------------------------------
 # Facts of communities and schools do not depend on who asks: a student counts at the school of
-# their final record whoever looks (DOMAIN.md), so they are computed once over the whole store,
+# their final record whoever looks, so they are computed once over the whole store,
 # kept in ``indicator_fact`` (schema v5) and read per request. Territories are added up from
 # the schools a user sees, and schedule compliance (it depends on the cut-off date) is computed
 # per request; both are cheap. The cache is rebuilt when the source tables change.

@@ -1,5 +1,5 @@
 """Council notes: the conclusions and agreed next steps a team writes for one school or territory
-and one year, shown on the last slide of the council pack (issue 6).
+and one year, shown on the last slide of the council pack (README «Presentar al consejo»).
 
 A note belongs to a school (``establecimiento``, its RBD) or a territory (its id). Reads and
 writes check the scope: a user sees and edits notes only of schools they see, and of territories

@@ -238,7 +238,7 @@ CREATE TABLE setting (
 
 _V3 = (
     """
--- Import bookkeeping (issue 3): counts and period of each batch, who undid it.
+-- Import bookkeeping (README «Formatos de datos»): counts and period of each batch, who undid it.
 ALTER TABLE import_batch ADD COLUMN rows_new BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE import_batch ADD COLUMN rows_replaced BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE import_batch ADD COLUMN rows_skipped BIGINT NOT NULL DEFAULT 0;
@@ -272,7 +272,7 @@ CREATE TABLE survey_mapping (
 )
 
 _V4 = """
--- Council packs (issue 6): the conclusions and agreed next steps a team writes for a school or a
+-- Council packs: the conclusions and agreed next steps a team writes for a school or a
 -- territory and a year, shown on the last slide of the pack.
 CREATE TABLE council_note (
     scope_kind   VARCHAR NOT NULL CHECK (scope_kind IN ('establecimiento', 'territorio')),
@@ -285,7 +285,7 @@ CREATE TABLE council_note (
     PRIMARY KEY (scope_kind, scope_id, year)
 );
 
--- Accounts (issue 7). Local accounts have a password hash (argon2); OpenID Connect users are
+-- Accounts. Local accounts have a password hash (argon2); OpenID Connect users are
 -- matched by e-mail and have none. Schools and territories a user may see are in user_scope.
 CREATE TABLE app_user (
     email            VARCHAR PRIMARY KEY,  -- lower case
@@ -321,7 +321,7 @@ CREATE TABLE audit_log (
 """
 
 _V5 = """
--- The indicator engine's facts cache (issue 4): the sufficient statistics of every indicator
+-- The indicator engine's facts cache: the sufficient statistics of every indicator
 -- (except schedule compliance, which depends on the cut-off date) for every community and
 -- school, yearly, monthly and per baseline wave, computed over the whole store. Derived data:
 -- rebuilt whenever `signature` (a digest of the source tables) no longer matches; never edited.
@@ -359,7 +359,7 @@ SELECT 'pseudonym_scheme', CASE WHEN EXISTS (SELECT 1 FROM import_batch WHERE ki
 """
 
 _V7_AUDIT_KEYED = """
--- The audit log's keyed chain (issue 20): rows appended from this version on carry an
+-- The audit log's keyed chain (README «Seguridad»): rows appended from this version on carry an
 -- HMAC-SHA256 keyed with a key derived from the store's secret key, and ids without gaps; older
 -- rows keep their plain SHA-256 and are verified by it. The log's length and last hash are
 -- anchored outside the database (<db>.audit, see metrics.store.audit), written when the store is
@@ -384,7 +384,7 @@ def _append_column(table: str, column: str, type_: str) -> str:
 
 _V8_SLEP = (
     """
--- SLEP territories from Mineduc's official list (issue «Real data», item 3): a SLEP serves some
+-- SLEP territories from Mineduc's official list (docs/importar.md): a SLEP serves some
 -- comunas, and its schools are those of SLEP dependency (the directory's COD_DEPE2 = 5) in them.
 """
     # COD_DEPE2 of the school directory: 1 municipal, 2 particular subvencionado, 3 particular
@@ -397,7 +397,7 @@ _V8_SLEP = (
 _V9_FACT_PROBLEMS = """
 -- What the last build of the indicator facts could not compute (a source that failed) or had to
 -- skip (rows naming a community, school, teacher or territory the store does not hold): a JSON
--- list of Spanish sentences, NULL when there was nothing to say (issue 14).
+-- list of Spanish sentences, NULL when there was nothing to say.
 ALTER TABLE indicator_fact_state ADD COLUMN problems VARCHAR;
 """
 

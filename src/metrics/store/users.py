@@ -268,7 +268,7 @@ def settle_sign_in(
 
 DEMO_KIND = "demo"
 """``import_batch.kind`` (with ``actor`` ``demo``) of the batches the demo generators write
-(:func:`metrics.demo.build_demo`, :func:`metrics.store.national.build_national`)."""
+(:func:`tablero_demo.demo.build_demo`, :func:`tablero_demo.national.build_national`)."""
 
 
 def demo_blockers(store: Store) -> tuple[int, int]:

@@ -1,4 +1,19 @@
-"""`tablero demo`: build the bundled demo store, or one the size of the country."""
+"""`tablero demo`: build the bundled demo store, or one the size of the country.
+
+The product does not import this package, so ``tablero`` cannot list this command among its
+own (:data:`metrics.commands.COMMAND_MODULES`). Instead ``pyproject.toml`` registers this module
+in the entry-point group ``tablero.comandos``::
+
+    [project.entry-points."tablero.comandos"]
+    demo = "tablero_demo.command"
+
+and :func:`metrics.commands.extra_command_modules` loads every module of that group when the
+CLI starts. A module registered there follows the same protocol as a built-in command (``NAME``,
+``HELP``, ``add_arguments``, ``run``, optionally ``PERMISSION`` and ``open_for_command``).
+Entry points live in the installed metadata: after changing them, install the project again
+(``pip install -e .``; ``make`` does it when ``pyproject.toml`` changes). A wheel built without
+this package has no ``tablero demo``, and nothing else changes.
+"""
 
 from __future__ import annotations
 
@@ -59,12 +74,12 @@ def open_for_command(path: Path, args: argparse.Namespace) -> Store:
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     start = time.perf_counter()
     if args.escala == "nacional":
-        from metrics.store.national import build_national
+        from tablero_demo.national import build_national
 
         print("Generando una base de datos del tamaño del país (puede tardar unos minutos)…")
         counts = build_national(store, args.semilla, progress=lambda m: print(m, flush=True))
     else:
-        from metrics.demo import build_demo
+        from tablero_demo.demo import build_demo
 
         counts = build_demo(store, args.semilla)
     # The indicators' facts, computed now so that the dashboard's first page is quick.

@@ -4,7 +4,9 @@ This module owns the generator of the demo data set. It writes through :class:`S
 (``transaction``, ``new_batch``, ``insert_frame``) and must not import duckdb or streamlit.
 Everything comes from ``numpy.random.default_rng(seed)`` and a fixed reference date
 (:data:`REFERENCE_DATE`, never today's date), so the same seed gives the same
-``store.fingerprint()``.
+``store.fingerprint()``. Names, subjects, instruments and survey items come from
+:mod:`tablero_demo.words`, shared with the national store; the story (schools, communities,
+profiles, targets) is this module's own.
 
 The territory
 -------------
@@ -81,6 +83,20 @@ from metrics.config import DEMO_SEED
 from metrics.errors import StoreError
 from metrics.scope import Scope
 from metrics.store import DATA_TABLES, Store
+from metrics.store.users import DEMO_KIND
+from tablero_demo.words import (
+    DAYS_WORKED,
+    FIRST_NAMES,
+    PIE_SUBJECT,
+    STUDENT_INSTRUMENT,
+    STUDENT_ITEMS,
+    SUBJECTS_BASIC,
+    SUBJECTS_MEDIA,
+    SURNAMES,
+    TEACHER_INSTRUMENT,
+    TEACHER_ITEMS,
+    TRAMOS,
+)
 
 # -- the story's constants ------------------------------------------------------------------
 REFERENCE_DATE = date(2026, 11, 15)
@@ -119,7 +135,7 @@ SMALL_COMMUNITY_ID = "com-90006-1"
 """Its two members teach only 1° A of Escuela Rural El Maitén (fewer than 10 students)."""
 
 INDICATOR_CODES: tuple[str, ...] = tuple(INDICATORS)
-"""Every indicator code of DOMAIN.md's catalogue: the demo has targets for all of them."""
+"""Every indicator code of the catalogue: the demo has targets for all of them."""
 
 SESSION_KINDS: tuple[str, ...] = ("reunión", "taller", "observación de aula", "retroalimentación")
 """Activity kinds that are sessions: a held one produces session_attendance rows."""
@@ -507,161 +523,6 @@ _PROFILES: dict[str, dict[str, Any]] = {
     ),
 }
 
-_FIRST_NAMES = (
-    "María José",
-    "Camila",
-    "Valentina",
-    "Francisca",
-    "Javiera",
-    "Constanza",
-    "Daniela",
-    "Catalina",
-    "Fernanda",
-    "Paula",
-    "Carolina",
-    "Andrea",
-    "Claudia",
-    "Macarena",
-    "Paulina",
-    "Natalia",
-    "Carla",
-    "Gabriela",
-    "Lorena",
-    "Marcela",
-    "Alejandra",
-    "Soledad",
-    "Pamela",
-    "Juan Pablo",
-    "Sebastián",
-    "Matías",
-    "Felipe",
-    "Diego",
-    "Nicolás",
-    "Cristóbal",
-    "Rodrigo",
-    "Gonzalo",
-    "Francisco",
-    "Patricio",
-    "Mauricio",
-    "Claudio",
-    "Andrés",
-    "Pablo",
-    "Ignacio",
-    "Tomás",
-    "Manuel",
-    "Héctor",
-    "Luis",
-    "Jorge",
-)
-_SURNAMES = (
-    "González",
-    "Muñoz",
-    "Rojas",
-    "Díaz",
-    "Pérez",
-    "Soto",
-    "Contreras",
-    "Silva",
-    "Martínez",
-    "Sepúlveda",
-    "Morales",
-    "Rodríguez",
-    "López",
-    "Fuentes",
-    "Hernández",
-    "Torres",
-    "Araya",
-    "Flores",
-    "Espinoza",
-    "Valenzuela",
-    "Castillo",
-    "Tapia",
-    "Reyes",
-    "Gutiérrez",
-    "Castro",
-    "Pizarro",
-    "Álvarez",
-    "Vásquez",
-    "Sánchez",
-    "Fernández",
-    "Ramírez",
-    "Carrasco",
-    "Gómez",
-    "Cortés",
-    "Herrera",
-    "Núñez",
-    "Jara",
-    "Vergara",
-    "Rivera",
-    "Figueroa",
-    "Riquelme",
-    "García",
-    "Miranda",
-    "Bravo",
-    "Vera",
-    "Molina",
-    "Vega",
-    "Campos",
-    "Sandoval",
-    "Orellana",
-)
-_TRAMOS = ("inicial", "temprano", "avanzado", "experto I", "experto II")
-
-_SUBJECTS_BASIC = (
-    "Lenguaje y Comunicación",
-    "Matemática",
-    "Ciencias Naturales",
-    "Historia, Geografía y Ciencias Sociales",
-)
-_SUBJECTS_MEDIA = (
-    "Lengua y Literatura",
-    "Matemática",
-    "Ciencias para la Ciudadanía",
-    "Historia, Geografía y Ciencias Sociales",
-    "Inglés",
-)
-_PIE = "Educación diferencial (PIE)"
-
-# Survey instruments: (dimension, item text, reverse-coded)
-_TEACHER_ITEMS: tuple[tuple[str, str, bool], ...] = (
-    ("colaboracion", "En mi comunidad compartimos estrategias que funcionan en el aula.", False),
-    ("colaboracion", "Planifico clases en conjunto con otros docentes.", False),
-    ("colaboracion", "Recibo retroalimentación útil de mis colegas.", False),
-    ("colaboracion", "Trabajo aislado de mis colegas la mayor parte del tiempo.", True),
-    ("apoyo", "El equipo directivo facilita tiempos para el trabajo colaborativo.", False),
-    ("apoyo", "Cuento con apoyo para implementar en el aula lo aprendido en la comunidad.", False),
-    ("apoyo", "El equipo directivo da seguimiento a los acuerdos de la comunidad.", False),
-    (
-        "satisfaccion",
-        "Estoy satisfecho/a con las instancias de desarrollo profesional de este año.",
-        False,
-    ),
-    ("satisfaccion", "Las reuniones de la comunidad son un buen uso de mi tiempo.", False),
-    ("satisfaccion", "Recomendaría a un colega participar en la comunidad.", False),
-    (
-        "aprendizaje",
-        "Lo trabajado en la comunidad ha mejorado el aprendizaje de mis estudiantes.",
-        False,
-    ),
-    ("aprendizaje", "He incorporado nuevas estrategias en mis clases.", False),
-    ("aprendizaje", "Mis estudiantes participan más en clases que el año pasado.", False),
-)
-_STUDENT_ITEMS: tuple[tuple[str, str, bool], ...] = (
-    ("colaboracion", "Mis profesores trabajan en equipo.", False),
-    ("colaboracion", "En clases trabajamos en grupo con mis compañeros.", False),
-    ("colaboracion", "Mis profesores usan estrategias parecidas en distintas asignaturas.", False),
-    ("apoyo", "Mis profesores me ayudan cuando no entiendo.", False),
-    ("apoyo", "Recibo comentarios sobre cómo mejorar mis trabajos.", False),
-    ("apoyo", "Siento que en el colegio me apoyan para aprender.", False),
-    ("satisfaccion", "Me gustan las clases de este año.", False),
-    ("satisfaccion", "Me aburro en la mayoría de las clases.", True),
-    ("satisfaccion", "Estoy contento/a con mi colegio.", False),
-    ("aprendizaje", "Este año he aprendido más que el año pasado.", False),
-    ("aprendizaje", "Entiendo mejor lo que leo.", False),
-    ("aprendizaje", "Sé qué hacer para mejorar mis notas.", False),
-)
-_TEACHER_INSTRUMENT = "Encuesta docente de trabajo colaborativo"
-_STUDENT_INSTRUMENT = "Encuesta de estudiantes sobre sus clases"
 _DIMENSION_OFFSET = {
     "colaboracion": 0.03,
     "apoyo": -0.05,
@@ -674,8 +535,6 @@ _WAVES: tuple[tuple[str, int, int], ...] = (
     ("final", 2025, 11),
 )
 
-# School days worked per month (March–December) in a normal year.
-_DAYS_WORKED = {3: 20, 4: 21, 5: 20, 6: 19, 7: 16, 8: 22, 9: 17, 10: 21, 11: 20, 12: 16}
 _MONTHS = tuple(range(3, 13))
 
 
@@ -709,10 +568,10 @@ def build_demo(store: Store, seed: int = DEMO_SEED) -> dict[str, int]:
                 continue  # travels in the schools' batch, as the Mineduc directory brings both
             batch_id = Store.new_batch(
                 cur,
-                kind="demo",
+                kind=DEMO_KIND,
                 file_name=f"demo:{table}",
                 file_hash=hashlib.sha256(f"{seed}:{table}".encode()).hexdigest(),
-                actor="demo",
+                actor=DEMO_KIND,
             )
             counts[table] = Store.insert_frame(cur, table, frames[table], batch_id)
             if table == "school":
@@ -849,32 +708,32 @@ def _positions() -> list[_Position]:
 
         if school.rbd == TINY_SCHOOL_RBD:
             # Multigrade: the first two posts (the small community) teach only 1° A.
-            add((110, 1, "A", s) for s in _SUBJECTS_BASIC)
-            add([(110, 1, "A", _PIE)])
-            add((110, g, "A", s) for g in (2, 3) for s in _SUBJECTS_BASIC)
-            add((110, 4, "A", s) for s in _SUBJECTS_BASIC)
-            add((110, g, "A", s) for g in (5, 6) for s in _SUBJECTS_BASIC)
+            add((110, 1, "A", s) for s in SUBJECTS_BASIC)
+            add([(110, 1, "A", PIE_SUBJECT)])
+            add((110, g, "A", s) for g in (2, 3) for s in SUBJECTS_BASIC)
+            add((110, 4, "A", s) for s in SUBJECTS_BASIC)
+            add((110, g, "A", s) for g in (5, 6) for s in SUBJECTS_BASIC)
             continue
         cursos = _cursos(school)
         for level in school.levels:
             mine = [c for c in cursos if c[0] == level.cod_ense]
             if level.cod_ense == 110:
                 for c in (c for c in mine if c[1] <= 4):  # generalists teach their own course
-                    add((*c, s) for s in _SUBJECTS_BASIC[:3])
+                    add((*c, s) for s in SUBJECTS_BASIC[:3])
                 upper = [c for c in mine if c[1] >= 5]
-                for subject in _SUBJECTS_BASIC:
+                for subject in SUBJECTS_BASIC:
                     for chunk in _chunks(upper, 4):
                         add((*c, subject) for c in chunk)
                 for chunk in _chunks(upper, 8):
                     add((*c, "Inglés") for c in chunk)
             else:
-                for subject in _SUBJECTS_MEDIA:
+                for subject in SUBJECTS_MEDIA:
                     for chunk in _chunks(mine, 4):
                         add((*c, subject) for c in chunk)
         for chunk in _chunks(cursos, 8):
             add((*c, "Educación Física y Salud") for c in chunk)
         for chunk in _chunks([c for c in cursos if c[1] <= 4], 6):
-            add((*c, _PIE) for c in chunk[:4])
+            add((*c, PIE_SUBJECT) for c in chunk[:4])
         add([])  # a teacher with hours of coordination and no course this year
     return out
 
@@ -894,9 +753,9 @@ def _tramo_index(experience: int, u: float) -> int:
 def _person_names(rng: np.random.Generator, n: int, taken: set[str]) -> list[str]:
     out: list[str] = []
     while len(out) < n:
-        first = _FIRST_NAMES[int(rng.integers(len(_FIRST_NAMES)))]
-        last1 = _SURNAMES[int(rng.integers(len(_SURNAMES)))]
-        last2 = _SURNAMES[int(rng.integers(len(_SURNAMES)))]
+        first = FIRST_NAMES[int(rng.integers(len(FIRST_NAMES)))]
+        last1 = SURNAMES[int(rng.integers(len(SURNAMES)))]
+        last2 = SURNAMES[int(rng.integers(len(SURNAMES)))]
         name = f"{first} {last1} {last2}"
         if last1 != last2 and name not in taken:
             taken.add(name)
@@ -954,7 +813,7 @@ def _simulate_teachers(
                     p.rbd,
                     p.key,
                     int(st["exp"]),
-                    _TRAMOS[int(st["tramo"])],
+                    TRAMOS[int(st["tramo"])],
                     float(st["skill"]),
                 )
             )
@@ -1147,7 +1006,7 @@ def _school_year(
     )
     rbd_rep = df["rbd"].to_numpy()[rep]
     worked = np.array(
-        [_DAYS_WORKED[m] - school_dip[(r, m)] for r, m in zip(rbd_rep, month, strict=True)]
+        [DAYS_WORKED[m] - school_dip[(r, m)] for r, m in zip(rbd_rep, month, strict=True)]
     )
     if year == 2024:
         worked[(rbd_rep == TINY_SCHOOL_RBD) & (month == 6)] = 0  # a storm closed the school
@@ -1501,7 +1360,7 @@ def _surveys(
             prof = _PROFILES[_SCHOOL_BY_RBD[int(rbd)].profile]
             level = prof["survey"][w] - (0.0 if cid else 0.04)
             people.append(
-                ("docente", _pseudonym("docente", tid), int(rbd), cid, _TEACHER_INSTRUMENT, level)
+                ("docente", _pseudonym("docente", tid), int(rbd), cid, TEACHER_INSTRUMENT, level)
             )
         # Students: 30 a school (all from 4° básico up in the rural school).
         final = results[(results["year"] == year) & results["final_situation"].isin(["P", "R"])]
@@ -1528,17 +1387,17 @@ def _surveys(
                         _pseudonym("estudiante", sid),
                         int(rbd),
                         cid,
-                        _STUDENT_INSTRUMENT,
+                        STUDENT_INSTRUMENT,
                         level,
                     )
                 )
         day_lo, day_hi = (8, 27) if month == 4 else (4, 23)
-        for kind, items in (("docente", _TEACHER_ITEMS), ("estudiante", _STUDENT_ITEMS)):
+        for kind, items in (("docente", TEACHER_ITEMS), ("estudiante", STUDENT_ITEMS)):
             who = [p for p in people if p[0] == kind]
             n_people, n_items = len(who), len(items)
             level = np.array([p[5] for p in who]) + rng.normal(0, 0.04, n_people)
-            offset = np.array([_DIMENSION_OFFSET[d] for d, _, _ in items])
-            reverse_items = np.array([r for _, _, r in items])
+            offset = np.array([_DIMENSION_OFFSET[i.dimension] for i in items])
+            reverse_items = np.array([i.reverse_coded for i in items])
             answers = _answers(rng, level, offset, reverse_items).ravel()
             reverse = np.tile(reverse_items, n_people)
             days = rng.integers(day_lo, day_hi, size=n_people)
@@ -1556,8 +1415,8 @@ def _surveys(
                         "community_id": np.repeat(
                             np.array([p[3] for p in who], dtype=object), n_items
                         ),
-                        "item": np.tile([text for _, text, _ in items], n_people),
-                        "dimension": np.tile([d for d, _, _ in items], n_people),
+                        "item": np.tile([i.text for i in items], n_people),
+                        "dimension": np.tile([i.dimension for i in items], n_people),
                         "reverse_coded": reverse,
                         "answer": answers.astype("int8"),
                     }

@@ -24,7 +24,11 @@ How it is generated:
 * While it runs it sets ``preserve_insertion_order = false`` and a memory limit
   (:data:`MEMORY_LIMIT`; DuckDB spills to disk beyond it), and resets both at the end.
 
-It must not be used on a store with data: it refuses, like the demo.
+It must not be used on a store with data: it refuses, like the demo. It draws names, community
+kinds, topics, subjects and survey items (their short wording) from :mod:`tablero_demo.words`.
+Unlike the product's modules it writes SQL against DuckDB directly: it is not part of the
+product, and the import-linter contract that keeps DuckDB in ``metrics.store`` covers
+``metrics`` only.
 """
 
 from __future__ import annotations
@@ -37,6 +41,19 @@ import duckdb
 from metrics.errors import StoreError
 from metrics.store.core import Store
 from metrics.store.schema import DATA_TABLES
+from metrics.store.users import DEMO_KIND
+from tablero_demo.words import (
+    COMMUNITY_KINDS,
+    DAYS_WORKED,
+    FIRST_NAMES,
+    STUDENT_INSTRUMENT,
+    STUDENT_ITEMS,
+    SUBJECTS_BASIC,
+    SURNAMES,
+    TEACHER_INSTRUMENT,
+    TEACHER_ITEMS,
+    TOPICS,
+)
 
 SCHOOLS = 11_000
 """Schools at scale 1.0 (the country has ~11,000 schools with students in básica or media)."""
@@ -68,121 +85,15 @@ _INDICATORS = (
     ("puntaje_estandarizado", 265.0),
     ("permanencia_docente", 90.0),
 )
-_COMMUNITY_KINDS = (
-    "comunidad de práctica",
-    "grupo de estudio de casos",
-    "observación entre pares",
-    "comunidad profesional de aprendizaje",
-    "acompañamiento entre pares",
-    "coaching entre pares",
+_SUBJECTS = SUBJECTS_BASIC[:3]
+"""Lenguaje, matemática and ciencias: the subjects of the national store's assignments."""
+_ITEMS = tuple(
+    (kind, item.dimension, item.national_text, item.reverse_coded)
+    for kind, items in (("docente", TEACHER_ITEMS), ("estudiante", STUDENT_ITEMS))
+    for item in items
 )
-_FOCUS = (
-    "Mejorar la comprensión lectora",
-    "Mejorar la resolución de problemas en matemática",
-    "Disminuir la inasistencia crónica",
-    "Fortalecer la gestión del aula",
-    "Usar la evaluación formativa para retroalimentar a los estudiantes",
-    "Acompañar a los docentes principiantes en su inserción",
-)
-_FIRST = (
-    "María José",
-    "Camila",
-    "Valentina",
-    "Francisca",
-    "Javiera",
-    "Carolina",
-    "Andrea",
-    "Claudia",
-    "Paulina",
-    "Natalia",
-    "Sebastián",
-    "Matías",
-    "Felipe",
-    "Diego",
-    "Nicolás",
-    "Rodrigo",
-    "Gonzalo",
-    "Francisco",
-    "Patricio",
-    "Claudio",
-    "Andrés",
-    "Pablo",
-)
-_LAST = (
-    "González",
-    "Muñoz",
-    "Rojas",
-    "Díaz",
-    "Pérez",
-    "Soto",
-    "Contreras",
-    "Silva",
-    "Martínez",
-    "Sepúlveda",
-    "Morales",
-    "Rodríguez",
-    "López",
-    "Fuentes",
-    "Hernández",
-    "Torres",
-    "Araya",
-    "Flores",
-    "Espinoza",
-    "Valenzuela",
-    "Castillo",
-    "Tapia",
-    "Reyes",
-)
-_SUBJECTS = ("Lenguaje y Comunicación", "Matemática", "Ciencias Naturales")
-_ITEMS = (  # (respondent kind, dimension, item, reverse-coded)
-    ("docente", "colaboracion", "En mi comunidad compartimos estrategias que funcionan.", False),
-    ("docente", "colaboracion", "Planifico clases en conjunto con otros docentes.", False),
-    ("docente", "colaboracion", "Recibo retroalimentación útil de mis colegas.", False),
-    ("docente", "colaboracion", "Trabajo aislado de mis colegas la mayor parte del tiempo.", True),
-    (
-        "docente",
-        "apoyo",
-        "El equipo directivo facilita tiempos para el trabajo colaborativo.",
-        False,
-    ),
-    ("docente", "apoyo", "Cuento con apoyo para implementar lo aprendido.", False),
-    ("docente", "apoyo", "El equipo directivo da seguimiento a los acuerdos.", False),
-    (
-        "docente",
-        "satisfaccion",
-        "Estoy satisfecho/a con el desarrollo profesional de este año.",
-        False,
-    ),
-    (
-        "docente",
-        "satisfaccion",
-        "Las reuniones de la comunidad son un buen uso de mi tiempo.",
-        False,
-    ),
-    ("docente", "satisfaccion", "Recomendaría a un colega participar en la comunidad.", False),
-    (
-        "docente",
-        "aprendizaje",
-        "Lo trabajado ha mejorado el aprendizaje de mis estudiantes.",
-        False,
-    ),
-    ("docente", "aprendizaje", "He incorporado nuevas estrategias en mis clases.", False),
-    ("docente", "aprendizaje", "Mis estudiantes participan más que el año pasado.", False),
-    ("estudiante", "colaboracion", "Mis profesores trabajan en equipo.", False),
-    ("estudiante", "colaboracion", "En clases trabajamos en grupo.", False),
-    ("estudiante", "colaboracion", "Mis profesores usan estrategias parecidas.", False),
-    ("estudiante", "apoyo", "Mis profesores me ayudan cuando no entiendo.", False),
-    ("estudiante", "apoyo", "Recibo comentarios sobre cómo mejorar mis trabajos.", False),
-    ("estudiante", "apoyo", "Siento que en el colegio me apoyan para aprender.", False),
-    ("estudiante", "satisfaccion", "Me gustan las clases de este año.", False),
-    ("estudiante", "satisfaccion", "Me aburro en la mayoría de las clases.", True),
-    ("estudiante", "satisfaccion", "Estoy contento/a con mi colegio.", False),
-    ("estudiante", "aprendizaje", "Este año he aprendido más que el año pasado.", False),
-    ("estudiante", "aprendizaje", "Entiendo mejor lo que leo.", False),
-    ("estudiante", "aprendizaje", "Sé qué hacer para mejorar mis notas.", False),
-)
+"""(respondent kind, dimension, item, reverse-coded) of both surveys."""
 _WAVES = (("línea base", "2024-04-10"), ("intermedia", "2024-11-12"), ("final", "2025-11-11"))
-_DAYS_WORKED = {3: 20, 4: 21, 5: 20, 6: 19, 7: 16, 8: 22, 9: 17, 10: 21, 11: 20, 12: 16}
 _POSTS = "ceil({n} * 1.2)::INTEGER + 1"
 """Teaching posts of a school with ``n`` courses (SQL)."""
 _TEMP_TABLES = (
@@ -305,10 +216,10 @@ class _Generator:
         name = f"nacional:{table}" + (f":{label}" if label else "")
         batch_id = Store.new_batch(
             cur,
-            kind="demo",
+            kind=DEMO_KIND,
             file_name=name,
             file_hash=hashlib.sha256(f"{self.seed}:{self.schools}:{name}".encode()).hexdigest(),
-            actor="demo",
+            actor=DEMO_KIND,
         )
         row = cur.execute(
             f"INSERT INTO {table} BY NAME SELECT *, {batch_id} AS batch_id FROM ({select})"
@@ -376,7 +287,7 @@ class _Generator:
                    CASE 11 - ({digit}) % 11 WHEN 11 THEN '0' WHEN 10 THEN 'K'
                         ELSE (11 - ({digit}) % 11)::VARCHAR END AS check_digit,
                    CASE levels WHEN 1 THEN 'Liceo ' ELSE 'Escuela ' END
-                       || {self.pick(_LAST, "rbd", "'name'")} || ' ' || rbd AS name,
+                       || {self.pick(SURNAMES, "rbd", "'name'")} || ' ' || rbd AS name,
                    (comuna_idx % 16 + 1) * 1000 + comuna_idx AS comuna_code,
                    'Comuna ' || (comuna_idx + 1) AS comuna,
                    comuna_idx % 16 + 1 AS region_code,
@@ -450,9 +361,9 @@ class _Generator:
             "teacher",
             f"""
             SELECT DISTINCT teacher_id AS id,
-                   {self.pick(_FIRST, "teacher_id", "'f'")} || ' '
-                   || {self.pick(_LAST, "teacher_id", "'l1'")} || ' '
-                   || {self.pick(_LAST, "teacher_id", "'l2'")} AS name
+                   {self.pick(FIRST_NAMES, "teacher_id", "'f'")} || ' '
+                   || {self.pick(SURNAMES, "teacher_id", "'l1'")} || ' '
+                   || {self.pick(SURNAMES, "teacher_id", "'l2'")} AS name
             FROM nat_holder""",
         )
         self.insert(
@@ -500,8 +411,8 @@ class _Generator:
             f"""
             SELECT id, rbd,
                    'Comunidad ' || (j + 1) || ' del establecimiento ' || rbd AS name,
-                   {self.pick(_COMMUNITY_KINDS, "rbd", "j", "'kind'")} AS kind,
-                   {self.pick(_FOCUS, "rbd", "j", "'focus'")} AS focus,
+                   {self.pick(COMMUNITY_KINDS, "rbd", "j", "'kind'")} AS kind,
+                   {self.pick(TOPICS, "rbd", "j", "'focus'")} AS focus,
                    DATE '2024-03-04' + floor(21 * {u("rbd", "j", "'start'")})::INTEGER
                        AS start_date
             FROM nat_community""",
@@ -605,7 +516,7 @@ class _Generator:
         year = ATTENDANCE_YEAR
         grade, present = self._grade_present(year)
         worked = (
-            "CASE month " + " ".join(f"WHEN {m} THEN {d}" for m, d in _DAYS_WORKED.items()) + " END"
+            "CASE month " + " ".join(f"WHEN {m} THEN {d}" for m, d in DAYS_WORKED.items()) + " END"
         )
         self.insert(
             cur,
@@ -661,8 +572,8 @@ class _Generator:
             )
             SELECT 'act-' || community_id || '-' || k AS id, community_id,
                    list_element({kinds}, (k % 10 + 1)::INTEGER) AS kind,
-                   {self.pick(_FIRST, "community_id", "k % 2", "'rf'")} || ' '
-                   || {self.pick(_LAST, "community_id", "k % 2", "'rl'")} AS responsible,
+                   {self.pick(FIRST_NAMES, "community_id", "k % 2", "'rf'")} || ' '
+                   || {self.pick(SURNAMES, "community_id", "k % 2", "'rl'")} AS responsible,
                    planned_date,
                    CASE WHEN planned_date <= DATE '{REFERENCE_DATE}'
                          AND ud < 0.5 + 0.45 * quality
@@ -732,8 +643,7 @@ class _Generator:
                 FROM waves w, nat_school s, LATERAL (SELECT unnest(range(30)) AS k)
             ), people AS (SELECT * FROM teachers UNION ALL SELECT * FROM students)
             SELECT CASE p.respondent_kind WHEN 'docente'
-                        THEN 'Encuesta docente de trabajo colaborativo'
-                        ELSE 'Encuesta de estudiantes sobre sus clases' END AS instrument,
+                        THEN '{TEACHER_INSTRUMENT}' ELSE '{STUDENT_INSTRUMENT}' END AS instrument,
                    p.wave, p.wave_date + (hash(p.respondent_id, {self.seed}) % 15)::INTEGER
                        AS response_date,
                    p.respondent_kind, p.respondent_id, p.rbd, p.community_id,
