@@ -9,7 +9,7 @@ import pytest
 
 from metrics.scope import Scope
 from metrics.store import open_store
-from metrics.ui import MANY_SCHOOLS
+from metrics.selection import MANY_SCHOOLS
 from tests.app.conftest import run_app
 
 NOTICE = f"más de {MANY_SCHOOLS} establecimientos"
