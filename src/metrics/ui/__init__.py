@@ -1,7 +1,12 @@
-"""Shared Streamlit pieces: the cached store, the sidebar filters, guards, cards, empty states.
+"""Shared Streamlit pieces: the cached store and results, the sidebar filters, guards, cards,
+empty states.
 
-The only package under ``src/`` that imports Streamlit; :mod:`metrics.ui.sections` holds the
-sections pages are made of. Pages call these helpers and ``metrics.*`` functions; they hold no
+The only package under ``src/`` that imports Streamlit. Each screen's own parts live in one
+module of :mod:`metrics.ui.screens` (``pages/antes.py`` → ``metrics.ui.screens.antes``); what is
+here serves several screens. What to compute for a selection is decided in
+:mod:`metrics.selection` (shared with the command line and the council packs); this package
+only caches it: every result is an ``st.cache_data`` entry, cleared by :func:`clear_caches`
+after every import and undo. Pages call these helpers and ``metrics.*`` functions; they hold no
 SQL and no business rules.
 """
 
@@ -846,6 +851,17 @@ def load_view(_store: Store, store_path: str, scope: Scope, view: str, **kwargs:
 @st.cache_data(show_spinner=False, ttl=600)
 def load_communities(_store: Store, store_path: str, scope: Scope, rbd: int | None) -> pd.DataFrame:
     return _store.communities(scope, rbd)
+
+
+def community_names(store: Store, scope: Scope, rbd: int | None) -> dict[str, str]:
+    """Community id → name, of one school (or of every school of ``scope``), cached."""
+    comms = load_communities(store, store.path, scope, rbd)
+    return {str(i): str(n) for i, n in zip(comms["id"], comms["name"], strict=True)}
+
+
+def file_stem(*parts: object) -> str:
+    """A download's file name from its parts («participacion_activa_comunidades_90001»)."""
+    return "_".join(str(p) for p in parts if p is not None).replace(":", "-").replace(" ", "-")
 
 
 def current_actor() -> str:
