@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from metrics.errors import AccessError, TableroError
 from metrics.filters import Filters
 from metrics.scope import Scope
+from metrics.store.notes import territory_fully_visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -267,8 +268,6 @@ def pack_target(store: Store, scope: Scope, filters: Filters) -> tuple[int | Non
     if scope.is_all:
         return None, default_territory(store, scope)
     # A supervisor: the widest territory whose schools they all see, else their first school.
-    from metrics.store.notes import territory_fully_visible
-
     territories = store.territories(scope).sort_values("schools", ascending=False, kind="stable")
     for tid in territories["id"]:
         if territory_fully_visible(store, scope, str(tid)):
