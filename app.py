@@ -1,7 +1,8 @@
 """Tablero DPD: the entry point. Declares the pages, draws the shared sidebar, runs the page.
 
 The home page ("Inicio") lives here: what the store holds for the selection, and where to go
-next. Pages only compose helpers from ``metrics.ui`` and functions from ``metrics``.
+next (its own parts: :mod:`metrics.ui.screens.inicio`). Pages only compose helpers from
+``metrics.ui`` and ``metrics.ui.screens``, and functions from ``metrics``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from metrics import ui
 from metrics.errors import TableroError
 from metrics.formatting import format_number
 from metrics.presentation import readiness_checks, rows_for, status_summary
-from metrics.ui import sections
+from metrics.ui.screens import inicio
 
 st.set_page_config(
     page_title="Tablero DPD",
@@ -64,7 +65,7 @@ def home() -> None:
             rbd=filters.rbd,
             community_id=filters.community_id,
         )
-        sections.readiness_checklist(
+        inicio.readiness_checklist(
             readiness_checks(
                 rows,
                 year=filters.year,
@@ -76,7 +77,7 @@ def home() -> None:
     with st.container(border=True):
         st.subheader("Indicadores frente a la línea base y la meta")
         if len(rows):
-            sections.moment_scorecards(rows)
+            ui.scorecard_table(rows)
             ui.suppressed_notice()
         else:
             ui.empty_state("no hay indicadores calculados para esta selección y año.")

@@ -41,7 +41,7 @@ def _fresh_app(db: Path, user: str | None = None):  # type: ignore[no-untyped-de
 
     st.cache_data.clear()
     st.cache_resource.clear()
-    clear_caches()  # the engine rows kept outside Streamlit's caches too
+    clear_caches()
     os.environ["TABLERO_DB"] = str(db)
     if user is None:
         os.environ["TABLERO_DEMO"] = "1"  # no sign-in, every school: the demo mode of `make run`

@@ -4,7 +4,7 @@ import streamlit as st
 
 from metrics import ui
 from metrics.catalog import INDICATORS
-from metrics.ui import sections
+from metrics.ui.screens import antes as screen
 
 page = ui.moment_page(
     "Antes — línea base y metas",
@@ -18,11 +18,11 @@ st.markdown(
 for moment, title in (("durante", "Durante"), ("resultados", "Resultados"), ("impacto", "Impacto")):
     part = page.rows[[INDICATORS[c].moment == moment for c in page.rows["indicador"]]]
     if not part.empty:
-        sections.bullet_section(part, title)
+        screen.bullet_section(part, title)
 with st.expander("Tabla de indicadores: valor, línea base y meta"):
     ui.scorecard_table(page.rows)
-sections.baseline_year_form(page.store, page.scope, page.filters)
-sections.target_form(page.store, page.scope, *page.chosen, page.filters.label(), page.filters.year)
+screen.baseline_year_form(page.store, page.scope, page.filters)
+screen.target_form(page.store, page.scope, *page.chosen, page.filters.label(), page.filters.year)
 st.subheader("Diagnóstico")
-sections.observations_section(page.store, page.scope, page.filters.rbd, page.filters.community_id)
-sections.tests_section(page.store, page.scope, page.filters.rbd)
+screen.observations_section(page.store, page.scope, page.filters.rbd, page.filters.community_id)
+screen.tests_section(page.store, page.scope, page.filters.rbd)

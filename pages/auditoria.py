@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.ui.auditing import audit_section
+from metrics.ui.screens import auditoria as screen
 
 store, filters, scope = ui.page_setup()
 ui.require("sees_audit")
@@ -13,4 +13,4 @@ st.markdown(
     "con quién lo hizo y cuándo. El registro no se puede editar: cada fila lleva el hash de la "
     "anterior, y una fila alterada fuera del tablero rompe la cadena."
 )
-audit_section(store, ui.current_access())
+screen.audit_section(store, ui.current_access())

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.ui import sections
+from metrics.ui.screens import cargar as screen
 
 store, filters, scope = ui.page_setup()
 ui.require("can_upload")
@@ -14,6 +14,6 @@ st.markdown(
     "archivo ya cargado no se duplica; uno corregido reemplaza las filas anteriores del mismo "
     "establecimiento y período. Los RUT y MRUN se seudonimizan al cargar."
 )
-sections.templates_section()
-sections.upload_section(store, actor=ui.current_actor(), scope=scope)
+screen.templates_section()
+screen.upload_section(store, actor=ui.current_actor(), scope=scope)
 st.page_link("pages/historial.py", label="Ver el historial de cargas", icon=":material/history:")

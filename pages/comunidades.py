@@ -4,14 +4,14 @@ import streamlit as st
 
 from metrics import ui
 from metrics.presentation import rows_for, status_summary
-from metrics.ui import sections
+from metrics.ui.screens import comunidades as screen
 
 store, filters, scope = ui.page_setup()
 ui.page_title("Comunidades", filters)
 results = ui.indicators_for(store, scope, filters)
 if filters.community_id:
     rows = rows_for(results, "comunidad", filters.community_id, periodo=str(filters.year))
-    sections.community_profile(store, scope, filters.community_id, filters.year)
+    screen.community_profile(store, scope, filters.community_id, filters.year)
     if rows.empty:
         ui.empty_state("no hay indicadores de esta comunidad para el año elegido.")
     else:
@@ -25,7 +25,7 @@ if filters.community_id:
             filters.year,
         )
         ui.suppressed_notice()
-elif filters.rbd and sections.school_has_communities(
+elif filters.rbd and screen.school_has_communities(
     store, scope, filters.rbd, filters.school_name or "El establecimiento"
 ):
     st.markdown(
@@ -33,7 +33,7 @@ elif filters.rbd and sections.school_has_communities(
         "escala. Elija una comunidad en la barra lateral para ver su ficha."
     )
     for code in ("participacion_activa", "cumplimiento_cronograma", "tasa_aprobacion"):
-        sections.small_multiples_card(
+        screen.small_multiples_card(
             store, scope, results, filters.rbd, code, filters.school_name or "el establecimiento"
         )
     ui.suppressed_notice()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.ui import sections
+from metrics.ui.screens import durante as screen
 
 KEY = [
     "cumplimiento_cronograma",
@@ -25,10 +25,10 @@ st.markdown(
 ui.indicator_metrics(page.rows, KEY)
 breakdowns = ui.breakdowns_for(page.store, page.scope, page.filters)
 st.subheader("Cronograma")
-sections.schedule_section(
+screen.schedule_section(
     page.store, page.scope, page.results, breakdowns, page.filters, page.filters.year
 )
 st.subheader("Percepciones")
-sections.perception_section(
+screen.perception_section(
     page.store, page.scope, page.results, breakdowns, page.chosen, page.filters
 )

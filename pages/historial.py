@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.ui import sections
+from metrics.ui.screens import historial as screen
 
 store, filters, scope = ui.page_setup()
 st.title("Historial de cargas")
@@ -11,4 +11,4 @@ st.markdown(
     "Cada archivo cargado es una carga. Deshacer una carga devuelve la base de datos "
     "exactamente al estado anterior a ella."
 )
-sections.history_section(store, scope, actor=ui.current_actor())
+screen.history_section(store, scope, actor=ui.current_actor())

@@ -6,12 +6,13 @@ import streamlit as st
 from metrics import ui
 from metrics.errors import TableroError
 from metrics.formatting import escape_markdown
-from metrics.ui import presenting
+from metrics.selection import pack_target
+from metrics.ui.screens import presentar as screen
 
 store, filters, scope = ui.page_setup()
-can_export, actor = presenting.permissions()
-projector = bool(st.session_state.get(presenting.PROJECTOR_KEY, False))
-rbd, territory_id = presenting.pack_target(store, scope, filters)
+can_export, actor = screen.permissions()
+projector = bool(st.session_state.get(screen.PROJECTOR_KEY, False))
+rbd, territory_id = pack_target(store, scope, filters)
 if rbd is None and territory_id is None:
     st.title("Presentar")
     ui.empty_state("no hay establecimientos ni territorios cargados.")
@@ -47,30 +48,30 @@ if not projector:
             st.stop()
 
 try:
-    pack = presenting.load_pack(
+    pack = screen.load_pack(
         store, store.path, scope, rbd, territory_id, filters.year, chosen, filters.cutoff
     )
 except TableroError as exc:
-    presenting.no_pack(exc)
+    screen.no_pack(exc)
     st.stop()
 
 if not projector:
     title.title(f"Presentar al consejo — {escape_markdown(pack.name)}, {pack.year}")
 st.toggle(
     "Modo proyector (pantalla completa: oculta la barra lateral; F11 en el navegador)",
-    key=presenting.PROJECTOR_KEY,
+    key=screen.PROJECTOR_KEY,
 )
 if projector:
-    st.markdown(presenting.PROJECTOR_CSS, unsafe_allow_html=True)
-index = presenting.slide_navigation(pack)
+    st.markdown(screen.PROJECTOR_CSS, unsafe_allow_html=True)
+index = screen.slide_navigation(pack)
 with st.container(border=not projector):
-    presenting.show_slide(pack, pack.slides[index], index + 1, projector=projector)
+    screen.show_slide(pack, pack.slides[index], index + 1, projector=projector)
 if not projector:
     st.subheader("Conclusiones y próximos pasos")
-    presenting.note_form(store, scope, pack, can_edit=can_export, actor=actor)
+    screen.note_form(store, scope, pack, can_edit=can_export, actor=actor)
     st.subheader("Descargar la presentación")
     if can_export:
-        presenting.pack_downloads(pack)
+        screen.pack_downloads(pack)
         ui.suppressed_notice()
     else:
         st.caption("Su perfil no permite exportar archivos.")

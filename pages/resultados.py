@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.ui import sections
+from metrics.ui.screens import resultados as screen
 
 KEY = [
     "frecuencia_reuniones",
@@ -22,16 +22,16 @@ st.markdown(
     "la **participación activa** y el **intercambio de estrategias**."
 )
 ui.indicator_metrics(page.rows, KEY)
-comparison = sections.community_comparison(
+comparison = screen.community_comparison(
     page.store, page.scope, page.results, page.filters, KEY, page.filters.year
 )
 if ui.communities_need_a_school(page.store, page.scope, page.filters.rbd):
     ui.choose_a_school_notice()
 if not comparison.empty:
-    sections.ranking_card(comparison, "frecuencia_reuniones", "Reuniones al mes", page.filters)
-sections.participation_heatmap(page.store, page.scope, page.filters, page.filters.year)
+    screen.ranking_card(comparison, "frecuencia_reuniones", "Reuniones al mes", page.filters)
+screen.participation_heatmap(page.store, page.scope, page.filters, page.filters.year)
 if not comparison.empty:
-    sections.ranking_card(
+    screen.ranking_card(
         comparison, "intercambio_estrategias", "Estrategias por sesión", page.filters
     )
 ui.trend_card(page.results, "desempeno_docente", *page.chosen, page.filters.year)

@@ -41,6 +41,7 @@ from metrics.presentation import (
     trend_view,
 )
 from metrics.scope import Scope
+from metrics.selection import default_year
 from metrics.store import Store, views
 from metrics.store.notes import CouncilNote, read_note, territory_fully_visible
 
@@ -646,15 +647,6 @@ class _Builder:
         ]
         out.extend([*during, *results, *impact, self.closing()])
         return [s for s in out if s is not None and s.title]
-
-
-def default_year(store: Store, scope: Scope) -> int | None:
-    """The latest year with students' results in ``scope``, else the latest with any data."""
-    year = store.latest_results_year(scope)
-    if year is not None:
-        return year
-    years = store.years(scope)
-    return years[-1] if years else None
 
 
 def build_pack(

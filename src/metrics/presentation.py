@@ -12,7 +12,6 @@ from typing import Any
 import pandas as pd
 
 from metrics.catalog import INDICATORS, Indicator
-from metrics.filters import Filters
 from metrics.formatting import format_number, format_percent
 
 STATUS_LABELS: dict[str, str] = {
@@ -225,25 +224,6 @@ PROVISIONAL_NOTE = (
     "establecimiento no tenga comunidades ni un año de línea base fijado (se fija en Antes)."
 )
 """What a provisional baseline is, said wherever one is shown."""
-
-
-def selection_scope(filters: Filters, default_territory: str | None) -> tuple[str, str] | None:
-    """The (alcance, alcance_id) whose rows describe the sidebar's selection.
-
-    >>> selection_scope(Filters(rbd=90001), "slep:90")
-    ('establecimiento', '90001')
-    >>> selection_scope(Filters(), "slep:90")
-    ('territorio', 'slep:90')
-    """
-    if filters.community_id is not None:
-        return ("comunidad", filters.community_id)
-    if filters.rbd is not None:
-        return ("establecimiento", str(filters.rbd))
-    if filters.territory_id is not None:
-        return ("territorio", filters.territory_id)
-    if default_territory is not None:
-        return ("territorio", default_territory)
-    return None
 
 
 def rows_for(

@@ -77,3 +77,58 @@ def test_undo_restores_the_store(store_path: Path, monkeypatch: pytest.MonkeyPat
         # Data back as before; the batch stays in the history, marked undone.
         assert store.batches(Scope.all())["undone_at"].notna().all()
         assert sum(store.info(Scope.all()).rows.values()) == 0
+
+
+COMMUNITIES = (
+    "id_comunidad;rbd;nombre;tipo;foco;fecha_inicio\n"
+    "CP-1;101;Lectura;comunidad de práctica;lectura;04-03-2024\n"
+).encode()
+
+
+def _schedule(states: list[str]) -> bytes:
+    """Four activities of CP-1 planned in March 2024, with these states (done the same day)."""
+    rows = [
+        f"A-{i};CP-1;reuni\u00f3n;Ana;0{i}-03-2024;"
+        + (f"0{i}-03-2024;" if state == "realizada" else ";")
+        + state
+        for i, state in enumerate(states, start=1)
+    ]
+    head = "id_actividad;id_comunidad;tipo;responsable;fecha_planificada;fecha_realizada;estado"
+    return "\n".join([head, *rows, ""]).encode()
+
+
+def _schedule_metric(at: AppTest) -> str:
+    at.switch_page("pages/durante.py").run()
+    assert not at.exception
+    return next(m.value for m in at.metric if "cronograma" in m.label.lower())
+
+
+def test_an_import_shows_new_figures_in_the_same_session(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's figures were cached; after a corrected schedule is loaded, the same session
+    shows the new ones: 2 of 4 activities done (50 %), then 4 of 4 (100 %)."""
+    at = run_app_as_admin(store_path, monkeypatch)
+    at.switch_page("pages/cargar.py").run()
+    first = _schedule(["realizada", "realizada", "planificada", "cancelada"])
+    at.file_uploader[0].set_value(
+        [
+            ("establecimientos.csv", SCHOOLS, "text/csv"),
+            ("comunidades.csv", COMMUNITIES, "text/csv"),
+            ("cronograma.csv", first, "text/csv"),
+        ]
+    ).run()
+    next(b for b in at.button if b.label.startswith("Cargar 3 archivos")).click().run()
+    assert not at.exception and not at.error
+    at.run()  # the sidebar of the run that imported was drawn before the import
+    at.sidebar.selectbox(key="f_school").select(101).run()
+    assert at.sidebar.selectbox(key="f_year").value == 2024
+    assert _schedule_metric(at) == "50,0 %"
+    assert _schedule_metric(at) == "50,0 %"  # a rerun reads the cache
+
+    at.switch_page("pages/cargar.py").run()
+    fixed = _schedule(["realizada"] * 4)
+    at.file_uploader[0].set_value([("cronograma_corregido.csv", fixed, "text/csv")]).run()
+    next(b for b in at.button if b.label.startswith("Cargar 1 archivo")).click().run()
+    assert not at.exception and not at.error
+    assert _schedule_metric(at) == "100,0 %"

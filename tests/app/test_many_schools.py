@@ -1,5 +1,6 @@
-"""Over many schools (more than ui.MANY_SCHOOLS), the "all schools" view leaves communities out
-until a school is chosen; then that school's communities are there, as computed for it."""
+"""Over many schools (more than selection.MANY_SCHOOLS), the "all schools" view leaves
+communities out until a school is chosen; then that school's communities are there, as
+computed for it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from metrics.scope import Scope
+from metrics.selection import MANY_SCHOOLS
 from metrics.store import open_store
-from metrics.ui import MANY_SCHOOLS
 from tests.app.conftest import run_app
 
 NOTICE = f"más de {MANY_SCHOOLS} establecimientos"

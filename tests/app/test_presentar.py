@@ -83,7 +83,7 @@ def test_fewer_communities_fewer_bars(demo_db: Path, monkeypatch: pytest.MonkeyP
 def test_slides_on_screen_have_large_axis_text_and_a_wrapping_legend(demo_db: Path) -> None:
     import altair as alt
 
-    from metrics.ui.presenting import SLIDE_FONT_SIZE, _slide_spec
+    from metrics.ui.screens.presentar import SLIDE_FONT_SIZE, _slide_spec
 
     with open_store(demo_db) as store:
         pack = build_pack(store, Scope.all(), rbd=CASE_SCHOOL_RBD, year=2024)

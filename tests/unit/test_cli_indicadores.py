@@ -272,3 +272,30 @@ def test_says_when_it_prepares_the_facts_after_an_import(
     assert facts_are_current(store)
     assert call(indicadores, store, ["--anio", "2024"]) == 0
     assert "Preparando" not in capsys.readouterr().err
+
+
+def test_one_school_or_territory_gives_the_same_rows_as_the_whole(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--rbd 1`: Escuela A, its communities c1 and c2, and Comuna Uno (which holds it), each
+    row equal to the whole run's; `--territorio comuna:9`: Escuela Guía and its comuna."""
+    base = ["--corte", "2024-06-30", "--indicador", "tasa_reprobacion", "--solo-anual"]
+    assert call(indicadores, store, base) == 0
+    whole = {(r["alcance_id"], r["periodo"]): r for r in json.loads(capsys.readouterr().out)}
+    assert call(indicadores, store, [*base, "--rbd", "1"]) == 0
+    school = json.loads(capsys.readouterr().out)
+    assert {r["alcance_id"] for r in school} == {"1", "c1", "c2", "comuna:1"}
+    assert all(r == whole[(r["alcance_id"], r["periodo"])] for r in school)
+    assert call(indicadores, store, [*base, "--territorio", "comuna:9"]) == 0
+    territory = json.loads(capsys.readouterr().out)
+    assert {r["alcance_id"] for r in territory} == {"9", "comuna:9"}
+    assert all(r == whole[(r["alcance_id"], r["periodo"])] for r in territory)
+
+
+def test_a_school_outside_the_scope_or_unknown_is_refused(store: Store) -> None:
+    with pytest.raises(TableroError, match="No tiene acceso al establecimiento 2"):
+        call(indicadores, store, ["--rbd", "2"], scope=Scope.schools([1]))
+    with pytest.raises(TableroError, match="RBD 77"):
+        call(indicadores, store, ["--rbd", "77"])
+    with pytest.raises(TableroError, match="«slep:9»"):
+        call(indicadores, store, ["--territorio", "slep:9"])

@@ -348,6 +348,26 @@ def test_cli_exportar_writes_the_file(
     assert log["action"].iloc[-1] == "exportacion" and last["formato"] == fmt
 
 
+def test_cli_exportar_without_a_place_exports_what_presentar_opens(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --rbd nor --territorio: for an administrator, the territory with the most schools
+    (the pack the Presentar page opens with nothing chosen in the sidebar)."""
+    db = tmp_path / "cli.duckdb"
+    shutil.copy(demo_db, db)
+    with open_store(db) as s:
+        territories = s.territories(Scope.all()).sort_values("schools", kind="stable")
+        widest = territories.iloc[-1]
+        assert int(widest["schools"]) > int(territories.iloc[-2]["schools"])  # no tie
+    out = tmp_path / "consejo.xlsx"
+    args = ["exportar", "--db", str(db), "--formato", "xlsx", "--anio", "2025"]
+    assert main([*args, "--salida", str(out)]) == 0
+    assert f"de {widest['name']} (2025) guardado en" in capsys.readouterr().out
+    with open_store(db) as s:
+        last = json.loads(s.query_df("SELECT detail FROM audit_log ORDER BY id")["detail"].iloc[-1])
+    assert (last["alcance"], last["alcance_id"]) == ("territorio", widest["id"])
+
+
 def test_cli_exportar_explains_a_bad_selection(
     demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

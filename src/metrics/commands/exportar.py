@@ -30,8 +30,15 @@ PERMISSION = "can_export"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--formato", choices=FORMATS, required=True, help="pptx, pdf o xlsx")
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--rbd", type=int, metavar="N", help="RBD del establecimiento")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--rbd",
+        type=int,
+        metavar="N",
+        help="RBD del establecimiento (sin --rbd ni --territorio: la misma presentación que "
+        "abre la página Presentar, es decir el establecimiento del usuario o el territorio más "
+        "amplio que ve completo)",
+    )
     where.add_argument("--territorio", metavar="ID", help="id del territorio (por ejemplo slep:90)")
     parser.add_argument(
         "--anio", type=int, metavar="A", help="año (por omisión, el último con resultados)"
@@ -57,14 +64,24 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         [c.strip() for c in args.comunidades.split(",") if c.strip()] if args.comunidades else None
     )
     from metrics.export.slides import PACK_FORMATS, render_pack
+    from metrics.filters import Filters
     from metrics.packs import build_pack
+    from metrics.selection import pack_target
 
+    rbd, territory_id = pack_target(
+        store, scope, Filters(rbd=args.rbd, territory_id=args.territorio)
+    )
+    if rbd is None and territory_id is None:
+        raise TableroError(
+            "No hay establecimientos ni territorios que pueda ver: no hay nada que presentar.",
+            title="Nada que presentar",
+        )
     prepare_indicators(store)
     pack = build_pack(
         store,
         scope,
-        rbd=args.rbd,
-        territory_id=args.territorio,
+        rbd=rbd,
+        territory_id=territory_id,
         year=args.anio,
         community_ids=communities,
         cutoff=args.corte,

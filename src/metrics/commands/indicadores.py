@@ -65,6 +65,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=SCOPE_KINDS,
         help="solo este tipo de alcance (por omisión, los tres)",
     )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--rbd",
+        type=int,
+        metavar="N",
+        help="solo este establecimiento, sus comunidades y sus territorios (los valores son los "
+        "mismos que sin --rbd: la supresión se decide sobre todo lo que el usuario ve)",
+    )
+    where.add_argument(
+        "--territorio",
+        metavar="ID",
+        help="solo los establecimientos de este territorio (por ejemplo slep:90), sus "
+        "comunidades y sus territorios",
+    )
     parser.add_argument("--anio", type=int, metavar="A", help="solo los períodos de este año")
     parser.add_argument(
         "--corte",
@@ -98,7 +112,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     from metrics.indicators import compute_indicators, engine_problems
+    from metrics.selection import schools_for
 
+    rbds = schools_for(store, scope, rbd=args.rbd, territory_id=args.territorio)
     prepare_indicators(store)
     for problem in engine_problems(store):
         print(f"Aviso: {problem}", file=sys.stderr)
@@ -106,6 +122,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         store,
         scope,
         alcance=args.alcance,
+        rbds=rbds,
         anio=args.anio,
         corte=args.corte,
         indicadores=args.indicador,

@@ -1,7 +1,12 @@
-"""Shared Streamlit pieces: the cached store, the sidebar filters, guards, cards, empty states.
+"""Shared Streamlit pieces: the cached store and results, the sidebar filters, guards, cards,
+empty states.
 
-The only package under ``src/`` that imports Streamlit; :mod:`metrics.ui.sections` holds the
-sections pages are made of. Pages call these helpers and ``metrics.*`` functions; they hold no
+The only package under ``src/`` that imports Streamlit. Each screen's own parts live in one
+module of :mod:`metrics.ui.screens` (``pages/antes.py`` → ``metrics.ui.screens.antes``); what is
+here serves several screens. What to compute for a selection is decided in
+:mod:`metrics.selection` (shared with the command line and the council packs); this package
+only caches it: every result is an ``st.cache_data`` entry, cleared by :func:`clear_caches`
+after every import and undo. Pages call these helpers and ``metrics.*`` functions; they hold no
 SQL and no business rules.
 """
 
@@ -22,13 +27,21 @@ from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_datetime, format_number
 from metrics.presentation import LOAD_PAGE
 from metrics.scope import Scope
+from metrics.selection import (
+    MANY_SCHOOLS,
+    Plan,
+    default_year_of,
+    plan_rows,
+    selection_scope,
+    standing_territory_shown,
+    territory_label,
+    territory_schools,
+    widest_territory,
+)
 from metrics.store import Store, StoreInfo, open_store
 
 ALL = "__todos__"
 """Sentinel option of a select box meaning "no filter"."""
-
-TERRITORY_KINDS = {"slep": "SLEP", "deprov": "DEPROV", "comuna": "Comuna"}
-"""How a territory's kind reads before its name («DEPROV Santiago Oriente»)."""
 
 _FILTER_KEYS = ("f_territory", "f_school", "f_community", "f_year", "f_cutoff")
 
@@ -144,20 +157,23 @@ def _load_options(_store: Store, store_path: str, scope: Scope) -> dict[str, Any
         "schools": _store.schools(scope),
         "communities": _store.communities(scope),
         "years": _store.years(scope),
-        "default_year": _store.latest_results_year(scope),
+        "default_year": default_year_of(_store.years(scope), _store.latest_results_year(scope)),
     }
 
 
 @st.cache_data(show_spinner=False, ttl=600)
 def _territory_rbds(_store: Store, store_path: str, scope: Scope, territory_id: str) -> list[int]:
-    return [int(r) for r in _store.schools(scope, territory_id)["rbd"]]
+    return territory_schools(_store, scope, territory_id)
 
 
 def clear_caches() -> None:
-    """Forget cached query results (after an import or an undo)."""
+    """Forget cached query results (after an import or an undo).
+
+    Every result this app keeps is an ``st.cache_data`` entry (the store itself is an
+    ``st.cache_resource``), so this is all it takes; their ``ttl`` bounds how long a page
+    shows figures from before a change made outside the app (``tablero importar``).
+    """
     st.cache_data.clear()
-    _EVERY_SCHOOL.clear()
-    _FACTS_CHECKED.clear()
 
 
 PREPARING = (
@@ -170,8 +186,6 @@ def data_changed(store: Store, bar: Any = None) -> None:
     """After an import or an undo: forget cached results and bring the engine's facts up to
     date now, saying so, so that the next page does not wait for it. ``bar``: an
     ``st.progress`` to say it on (else a spinner)."""
-    import time
-
     from metrics.indicators import prepare_facts
 
     clear_caches()
@@ -182,39 +196,21 @@ def data_changed(store: Store, bar: Any = None) -> None:
     else:
         with st.spinner(PREPARING):
             prepare_facts(store)
-    _FACTS_CHECKED[store.path] = time.monotonic()  # the next page need not check again
+    _facts_made_current(store, store.path)  # the next page need not check again
 
 
-_FACTS_CHECKED: dict[str, float] = {}
-"""When this process last found the facts of a store current (cleared with the caches)."""
-
-
-def _prepare_facts_visibly(store: Store) -> None:
-    """A page that finds the facts out of date (data changed outside this app, e.g. with
-    ``tablero importar``) says why its first render waits. Checked once per cache lifetime:
-    the check reads every small table (70 ms on the demonstration store)."""
-    import time
-
+@st.cache_data(show_spinner=PREPARING, ttl=600)
+def _facts_made_current(_store: Store, store_path: str) -> bool:
+    """Bring the engine's facts up to date if the data changed outside this app (e.g. with
+    ``tablero importar``), saying why the page waits (the spinner shows only after half a
+    second, so not for the check alone). Checked once per cache lifetime: the check reads
+    every small table (70 ms on the demonstration store). True when the facts were rebuilt."""
     from metrics.indicators import facts_are_current, prepare_facts
 
-    checked = _FACTS_CHECKED.get(store.path)
-    if checked is not None and time.monotonic() - checked < _EVERY_SCHOOL_TTL:
-        return
-    if not facts_are_current(store):
-        with st.spinner(PREPARING):
-            prepare_facts(store)
-    _FACTS_CHECKED[store.path] = time.monotonic()
-
-
-_EVERY_SCHOOL: dict[tuple[Any, ...], tuple[float, pd.DataFrame]] = {}
-"""The engine's rows for every school of a scope (of at most :data:`MANY_SCHOOLS`), kept when
-a page computed them, so that choosing one school filters them instead of computing again."""
-_EVERY_SCHOOL_TTL = 600.0
-
-
-MANY_SCHOOLS = 200
-"""Above this many visible schools, "all schools" stands for one territory, without the
-communities' rows (pages compare the communities of one school)."""
+    if facts_are_current(_store):
+        return False
+    prepare_facts(_store)
+    return True
 
 
 def data_years(store: Store, scope: Scope) -> list[int]:
@@ -228,8 +224,53 @@ def _school_count(store: Store, store_path: str, scope: Scope) -> int:
 
 def communities_need_a_school(store: Store, scope: Scope, rbd: int | None) -> bool:
     """Whether the communities' rows wait for a school to be chosen (many schools, none
-    chosen)."""
-    return rbd is None and _school_count(store, store.path, scope) > MANY_SCHOOLS
+    chosen): :func:`metrics.selection.communities_need_a_school` over the cached schools."""
+    from metrics.selection import communities_need_a_school as need
+
+    return need(_school_count(store, store.path, scope), rbd)
+
+
+def plan(store: Store, scope: Scope, filters: Filters) -> Plan:
+    """What the engine computes for the sidebar's selection (:func:`metrics.selection.plan_rows`
+    over the cached schools and territories)."""
+    return plan_rows(
+        filters, _school_count(store, store.path, scope), default_territory(store, scope)
+    )
+
+
+def _compute(
+    kind: str,
+    store: Store,
+    scope: Scope,
+    corte: date | None,
+    rbds: list[int] | None,
+    communities: bool,
+) -> pd.DataFrame:
+    """Indicators (``kind`` "indicadores") or breakdowns ("desgloses"), yearly, of ``rbds``
+    (None: every school of ``scope``). The engine decides suppression over the whole scope in
+    every case and computes only the part of it that the chosen schools depend on."""
+    from metrics.indicators import compute_breakdowns, compute_indicators
+    from metrics.presentation import plain
+
+    _facts_made_current(store, store.path)
+    # Pages draw yearly values; monthly series come from store views. Months are most of the
+    # engine's work at national scale, so they are not asked for here.
+    if kind == "indicadores":
+        rows = compute_indicators(
+            store, scope, corte=corte, rbds=rbds, mensual=False, comunidades=communities
+        )
+    else:
+        rows = compute_breakdowns(store, scope, corte=corte, rbds=rbds, mensual=False)
+    return plain(rows)
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=8)
+def _load_whole(
+    _store: Store, store_path: str, kind: str, scope: Scope, corte: date | None
+) -> pd.DataFrame:
+    """Every school of a scope of a few schools, communities included: kept so that choosing
+    one school then takes its rows from these instead of computing them again."""
+    return _compute(kind, _store, scope, corte, None, True)
 
 
 def _engine_rows(
@@ -238,67 +279,32 @@ def _engine_rows(
     store_path: str,
     scope: Scope,
     corte: date | None,
-    rbd: int | None,
-    territory: str | None,
+    chosen: Plan,
 ) -> pd.DataFrame:
-    """Indicators (``kind`` "indicadores") or breakdowns ("desgloses"), yearly: of the whole
-    scope, of one school of it (``rbd``) or of one territory's schools (``territory``).
+    """The engine's rows of ``kind`` for the :class:`~metrics.selection.Plan` ``chosen``."""
+    from metrics.indicators import restrict_to_schools
 
-    The engine decides suppression over the whole scope in every case, and computes only the
-    part of it that the chosen schools depend on.
-    """
-    import time
-
-    from metrics.indicators import compute_breakdowns, compute_indicators, restrict_to_schools
-    from metrics.presentation import plain
-
-    key = (kind, store_path, scope, corte)
-    now = time.monotonic()
-    _prepare_facts_visibly(store)
-    if rbd is not None:
-        kept = _EVERY_SCHOOL.get(key)
-        if kept is not None and now - kept[0] < _EVERY_SCHOOL_TTL:
-            return restrict_to_schools(store, scope, kept[1], [rbd])
+    if chosen.whole:
+        whole = _load_whole(store, store_path, kind, scope, corte)
+        if chosen.rbd is None:
+            return whole
+        return restrict_to_schools(store, scope, whole, [chosen.rbd])
     rbds: list[int] | None = None
-    if rbd is not None:
-        rbds = [rbd]
-    elif territory is not None:
-        rbds = _territory_rbds(store, store_path, scope, territory)
-    # Pages draw yearly values; monthly series come from store views. Months are most of the
-    # engine's work at national scale, so they are not asked for here.
-    whole = not communities_need_a_school(store, scope, rbd)
-    if kind == "indicadores":
-        rows = compute_indicators(
-            store, scope, corte=corte, rbds=rbds, mensual=False, comunidades=whole
-        )
-    else:
-        rows = compute_breakdowns(store, scope, corte=corte, rbds=rbds, mensual=False)
-    rows = plain(rows)
-    if rbds is None and whole:
-        if len(_EVERY_SCHOOL) >= 8:
-            _EVERY_SCHOOL.pop(next(iter(_EVERY_SCHOOL)))
-        _EVERY_SCHOOL[key] = (now, rows)
-    return rows
-
-
-def _standing_territory(store: Store, scope: Scope, filters: Filters) -> str | None:
-    """Over many schools and none chosen, the territory whose rows the pages show (the
-    sidebar's, else the one holding the most schools): only its schools are computed."""
-    if not communities_need_a_school(store, scope, filters.rbd):
-        return None
-    return filters.territory_id or default_territory(store, scope)
+    if chosen.rbd is not None:
+        rbds = [chosen.rbd]
+    elif chosen.territory is not None:
+        rbds = _territory_rbds(store, store_path, scope, chosen.territory)
+    return _compute(kind, store, scope, corte, rbds, chosen.communities)
 
 
 def indicators_for(store: Store, scope: Scope, filters: Filters) -> pd.DataFrame:
     """The engine's indicators for the sidebar's selection (cached): what pages draw."""
-    territory = _standing_territory(store, scope, filters)
-    return load_indicators(store, store.path, scope, filters.cutoff, filters.rbd, territory)
+    return load_indicators(store, store.path, scope, filters.cutoff, plan(store, scope, filters))
 
 
 def breakdowns_for(store: Store, scope: Scope, filters: Filters) -> pd.DataFrame:
     """The engine's breakdowns for the sidebar's selection (cached)."""
-    territory = _standing_territory(store, scope, filters)
-    return load_breakdowns(store, store.path, scope, filters.cutoff, filters.rbd, territory)
+    return load_breakdowns(store, store.path, scope, filters.cutoff, plan(store, scope, filters))
 
 
 def _keep_valid(key: str, options: list[Any]) -> None:
@@ -322,7 +328,7 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
     with st.sidebar:
         st.subheader("Filtros")
         t_names = {
-            str(tid): f"{TERRITORY_KINDS.get(str(kind), str(kind))} {name}"
+            str(tid): territory_label(str(kind), str(name))
             for tid, name, kind in zip(
                 territories["id"], territories["name"], territories["kind"], strict=True
             )
@@ -498,48 +504,33 @@ def demo_badge(batches: pd.DataFrame) -> None:
 
 @st.cache_data(show_spinner="Calculando indicadores…", ttl=600)
 def load_indicators(
-    _store: Store,
-    store_path: str,
-    scope: Scope,
-    corte: date | None,
-    rbd: int | None = None,
-    territory: str | None = None,
+    _store: Store, store_path: str, scope: Scope, corte: date | None, chosen: Plan
 ) -> pd.DataFrame:
-    """The indicators of the user's scope, cached; with ``rbd``, only that school's rows (its
-    communities and territories too); with ``territory``, its schools'. Suppression is decided
-    over the whole scope either way.
+    """The indicators of the user's scope for the selection's :class:`~metrics.selection.Plan`,
+    cached: every school, one school (its communities and territories too) or one
+    territory's schools. Suppression is decided over the whole scope either way.
     """
-    return _engine_rows("indicadores", _store, store_path, scope, corte, rbd, territory)
+    return _engine_rows("indicadores", _store, store_path, scope, corte, chosen)
 
 
 def default_territory(store: Store, scope: Scope) -> str | None:
-    """The territory that stands for "all schools": the one holding the most visible schools."""
-    territories: pd.DataFrame = _load_options(store, store.path, scope)["territories"]
-    if territories.empty:
-        return None
-    return str(territories.sort_values("schools", ascending=False, kind="stable")["id"].iloc[0])
+    """The territory that stands for "all schools" (:func:`metrics.selection.widest_territory`
+    of the cached territories)."""
+    return widest_territory(_load_options(store, store.path, scope)["territories"])
 
 
 def standing_territory_note(store: Store, scope: Scope, filters: Filters) -> None:
     """With no territory or school chosen, the figures are those of the territory with the
     most visible schools; say so when it does not hold them all."""
-    if filters.rbd is not None or filters.territory_id is not None:
-        return
-    tid = default_territory(store, scope)
-    if tid is None:
-        return
     opts = _load_options(store, store.path, scope)
-    territories: pd.DataFrame = opts["territories"]
-    rec = territories[territories["id"] == tid].iloc[0]
-    total = len(opts["schools"])
-    if int(rec["schools"]) >= total:
+    shown = standing_territory_shown(filters, opts["territories"], len(opts["schools"]))
+    if shown is None:
         return
-    kind = TERRITORY_KINDS.get(str(rec["kind"]), "")
     st.caption(
         f":material/info: Los indicadores de «Todos los establecimientos» son los de "
-        f"{kind} {escape_markdown(rec['name'])} ({format_number(int(rec['schools']))} de "
-        f"{format_number(total)} establecimientos), el territorio con más establecimientos. "
-        "Elija otro territorio o un establecimiento en la barra lateral."
+        f"{escape_markdown(shown.label)} ({format_number(shown.schools)} de "
+        f"{format_number(shown.total)} establecimientos), el territorio con más "
+        "establecimientos. Elija otro territorio o un establecimiento en la barra lateral."
     )
 
 
@@ -762,8 +753,6 @@ def page_setup() -> tuple[Store, Filters, Scope]:
 
 def selection(store: Store, filters: Filters, scope: Scope) -> tuple[str, str] | None:
     """(alcance, alcance_id) of the sidebar's selection; "all" means the widest territory."""
-    from metrics.presentation import selection_scope
-
     return selection_scope(filters, default_territory(store, scope))
 
 
@@ -844,16 +833,11 @@ def style_status(table: pd.DataFrame) -> Any:
 
 @st.cache_data(show_spinner="Calculando desgloses…", ttl=600)
 def load_breakdowns(
-    _store: Store,
-    store_path: str,
-    scope: Scope,
-    corte: date | None,
-    rbd: int | None = None,
-    territory: str | None = None,
+    _store: Store, store_path: str, scope: Scope, corte: date | None, chosen: Plan
 ) -> pd.DataFrame:
     """The engine's breakdowns (by person responsible, respondent kind, test series), cached;
-    ``rbd`` and ``territory`` as in :func:`load_indicators`."""
-    return _engine_rows("desgloses", _store, store_path, scope, corte, rbd, territory)
+    ``chosen`` as in :func:`load_indicators`."""
+    return _engine_rows("desgloses", _store, store_path, scope, corte, chosen)
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -867,6 +851,17 @@ def load_view(_store: Store, store_path: str, scope: Scope, view: str, **kwargs:
 @st.cache_data(show_spinner=False, ttl=600)
 def load_communities(_store: Store, store_path: str, scope: Scope, rbd: int | None) -> pd.DataFrame:
     return _store.communities(scope, rbd)
+
+
+def community_names(store: Store, scope: Scope, rbd: int | None) -> dict[str, str]:
+    """Community id → name, of one school (or of every school of ``scope``), cached."""
+    comms = load_communities(store, store.path, scope, rbd)
+    return {str(i): str(n) for i, n in zip(comms["id"], comms["name"], strict=True)}
+
+
+def file_stem(*parts: object) -> str:
+    """A download's file name from its parts («participacion_activa_comunidades_90001»)."""
+    return "_".join(str(p) for p in parts if p is not None).replace(":", "-").replace(" ", "-")
 
 
 def current_actor() -> str:

@@ -13,18 +13,11 @@ from typing import Any
 import streamlit as st
 
 from metrics.errors import TableroError
-from metrics.filters import Filters
 from metrics.formatting import escape_html as escape
 from metrics.packs import NothingToPresent, Pack, Slide, build_pack
 from metrics.scope import Scope
 from metrics.store import Store
-from metrics.ui import (
-    current_actor,
-    default_territory,
-    download,
-    empty_state,
-    show_error,
-)
+from metrics.ui import current_access, current_actor, download, empty_state, show_error
 
 SLIDE_KEY = "presentar_diapositiva"
 GO_TO_KEY = "presentar_ir_a"  # a slide to show on the next run (set after the widget exists)
@@ -52,28 +45,6 @@ _SLIDE_CSS = """
 .tablero-caption { color: #4B5563; font-size: .95rem; }
 </style>
 """
-
-
-def pack_target(store: Store, scope: Scope, filters: Filters) -> tuple[int | None, str | None]:
-    """(rbd, territory id) of the pack for the sidebar's selection: its school, else its
-    territory, else the user's only school, else the widest territory the user sees."""
-    if filters.rbd is not None:
-        return filters.rbd, None
-    if filters.territory_id is not None:
-        return None, filters.territory_id
-    if scope.rbds is not None and len(scope.rbds) == 1:
-        return next(iter(scope.rbds)), None  # a school's team: its school
-    if scope.is_all:
-        return None, default_territory(store, scope)
-    # A supervisor: the widest territory whose schools they all see, else their first school.
-    from metrics.store.notes import territory_fully_visible
-
-    territories = store.territories(scope).sort_values("schools", ascending=False, kind="stable")
-    for tid in territories["id"]:
-        if territory_fully_visible(store, scope, str(tid)):
-            return None, str(tid)
-    schools = store.schools(scope)
-    return (int(schools["rbd"].iloc[0]), None) if len(schools) else (None, None)
 
 
 @st.cache_data(show_spinner="Preparando la presentación…", ttl=600, max_entries=16)
@@ -271,8 +242,6 @@ def pack_downloads(pack: Pack) -> None:
 
 def permissions() -> tuple[bool, str]:
     """(may export and write the conclusions, who acts) for the signed-in person."""
-    from metrics.ui import current_access
-
     access = current_access()
     return bool(access.can_export), current_actor()
 
@@ -293,7 +262,6 @@ __all__ = [
     "no_pack",
     "note_form",
     "pack_downloads",
-    "pack_target",
     "permissions",
     "show_slide",
     "slide_navigation",

@@ -1,4 +1,5 @@
-"""The audit log on screen: filters, a read-only table, the chain check and a CSV download.
+"""*Registro de auditoría* (``pages/auditoria.py``): the audit log on screen — filters, a
+read-only table, the chain check and a CSV download.
 
 No widget here changes the log: the table is a ``st.dataframe`` (read only) and the only
 buttons are the filters and the download.
@@ -16,6 +17,7 @@ import streamlit as st
 from metrics.access import Access
 from metrics.formatting import format_datetime
 from metrics.store import Store, audit
+from metrics.ui import download
 
 ALL = "__todas__"
 _DISPLAY_LIMIT = 2000
@@ -115,7 +117,6 @@ def audit_section(store: Store, access: Access) -> None:
         if len(table) > _DISPLAY_LIMIT:
             st.caption(f"Se muestran los {_DISPLAY_LIMIT} más recientes; el CSV los tiene todos.")
         from metrics.export import frame_csv
-        from metrics.ui import download
 
         download(
             st,

@@ -1,0 +1,336 @@
+"""*Antes — línea base y metas* (``pages/antes.py``): each moment's indicators against their
+baseline and target, the baseline year and target forms, and the diagnosis (classroom
+observations by domain of the *Marco para la Buena Enseñanza*, official test results).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+import pandas as pd
+import streamlit as st
+
+from metrics import charts
+from metrics.catalog import INDICATORS
+from metrics.errors import TableroError
+from metrics.filters import Filters
+from metrics.formatting import escape_markdown, format_number
+from metrics.presentation import PROVISIONAL_NOTE, bullet_frame, format_indicator_value
+from metrics.scope import Scope
+from metrics.store import Store
+from metrics.ui import (
+    chart_card,
+    clear_caches,
+    current_access,
+    current_actor,
+    data_changed,
+    data_years,
+    empty_state,
+    file_stem,
+    load_view,
+    missing_sources,
+    show_error,
+)
+
+MBE_DOMAINS = {
+    "A": "A. Preparación de la enseñanza",
+    "B": "B. Ambiente propicio para el aprendizaje",
+    "C": "C. Enseñanza para el aprendizaje",
+    "D": "D. Responsabilidades profesionales",
+}
+
+
+def bullet_section(rows: pd.DataFrame, title: str) -> None:
+    """Every indicator of ``rows`` with a value, a baseline or a target as a bullet: value as a
+    bar, baseline and target as ticks; those with none of them are named, with their files."""
+    full = bullet_frame(rows)
+    shown = (
+        full["valor"].notna()
+        | full["linea_base"].notna()
+        | full["meta"].notna()
+        | full["suprimido"]
+    ).to_numpy()
+    codes = list(rows["indicador"])
+    if not shown.any():
+        with st.container(border=True):
+            st.markdown(f"**{title}**")
+            empty_state(
+                f"ningún indicador de {title.lower()} tiene datos ni meta para esta selección "
+                f"y año. Se calculan con: {missing_sources(codes)}."
+            )
+        return
+    frame = full[shown].reset_index(drop=True)
+    with_target = int(full["meta"].notna().sum())
+    with_base = int(full["linea_base"].notna().sum())
+    headline = (
+        f"{title}: {with_base} de {len(full)} indicadores tienen línea base y {with_target} "
+        "tienen meta."
+    )
+    absent = [INDICATORS[c].name for c, ok in zip(codes, shown, strict=True) if not ok]
+    provisional = rows["linea_base_provisional"].fillna(False).astype(bool).to_numpy()
+    notes = (f" Sin datos en {len(absent)}: {', '.join(absent)}." if absent else "") + (
+        f" {PROVISIONAL_NOTE}" if provisional.any() else ""
+    )
+    download = (
+        frame.drop(columns=["decimales", "sufijo"])
+        .rename(
+            columns={
+                "nombre": "Indicador",
+                "unidad": "Unidad",
+                "valor": "Valor",
+                "linea_base": "Línea base",
+                "meta": "Meta",
+                "suprimido": "Suprimido",
+            }
+        )
+        .drop(columns="mejor")
+    )
+    download.loc[download["Suprimido"], ["Valor", "Línea base"]] = None
+    chart_card(
+        headline,
+        charts.build_bullet_chart(frame),
+        caption="Barra: valor del año elegido (azul verdoso si mejoró respecto de la línea "
+        "base, naranjo si empeoró, gris si no hay cambio o línea base). Trazo gris "
+        "discontinuo: línea base. Trazo negro grueso: meta." + notes,
+        data=download,
+        file_stem=file_stem("linea_base_metas", title),
+        png_chart=lambda: charts.build_bullet_chart(frame, width=800),
+    )
+
+
+def target_form(
+    store: Store, scope: Scope, alcance: str, alcance_id: str, place: str, year: int | None
+) -> None:
+    """Set or change a target: validated, with a required reason, recorded as a batch."""
+    from metrics.indicators import TargetFileError, import_targets
+
+    if not current_access().can_set_targets:
+        return
+    with st.form("meta", border=True):
+        st.markdown(f"**Fijar o cambiar una meta — {escape_markdown(place)}**")
+        codes = list(INDICATORS)
+        c1, c2, c3 = st.columns([3, 1, 1])
+        code = c1.selectbox("Indicador", codes, format_func=lambda c: INDICATORS[c].name)
+        value = c2.number_input("Meta", min_value=0.0, step=0.1, format="%.1f")
+        deadline = c3.number_input(
+            "Año límite",
+            min_value=2000,
+            max_value=2100,
+            step=1,
+            value=(year or date.today().year) + 1,
+        )
+        reason = st.text_area(
+            "Motivo del cambio (obligatorio)",
+            placeholder="Por ejemplo: acuerdo del consejo escolar del 12-03-2025.",
+        )
+        sent = st.form_submit_button("Guardar meta", type="primary")
+    if not sent:
+        return
+    if not reason.strip():
+        st.error("Escriba el motivo de la meta: queda registrado junto al cambio.")
+        return
+    row = {
+        "indicador": code,
+        "alcance": alcance,
+        "alcance_id": alcance_id,
+        "meta": str(value).replace(".", ","),
+        "anio_limite": str(int(deadline)),
+        "motivo": reason.strip(),
+    }
+    stamp = datetime.now().isoformat()
+    digest = hashlib.sha256(f"{row}{stamp}".encode()).hexdigest()
+    try:
+        result = import_targets(
+            store,
+            scope,
+            [row],
+            file_name="formulario de metas",
+            file_hash=digest,
+            actor=current_actor(),
+        )
+    except TargetFileError as exc:
+        for issue in exc.issues:
+            st.error(escape_markdown(issue))
+        return
+    except TableroError as exc:
+        show_error(exc)
+        return
+    clear_caches()
+    for warning in getattr(result, "warnings", []) or []:
+        st.warning(escape_markdown(warning))
+    st.success(
+        f"Meta guardada: {INDICATORS[code].name} = "
+        f"{format_indicator_value(INDICATORS[code], value)} para {int(deadline)}."
+    )
+
+
+_BASELINE_SAVED = "linea_base_guardada"
+_DEFAULT_YEAR = 0
+"""The baseline-year form's option that clears the year set by hand (back to the default)."""
+
+
+def baseline_year_status(store: Store, scope: Scope, rbd: int) -> tuple[int | None, str, bool]:
+    """A school's baseline year in use, how it was chosen (in words), and whether it was set
+    by hand."""
+    from metrics.indicators import baseline_years
+
+    df = baseline_years(store, scope.narrow([rbd]))
+    row = df[df["rbd"] == rbd]
+    if row.empty:
+        return None, "sin establecimiento", False
+    rec = row.iloc[0]
+    if pd.notna(rec["anio_base_definido"]):
+        return int(rec["anio_base_definido"]), "fijado por el equipo", True
+    if pd.notna(rec["anio_base_por_omision"]):
+        return int(rec["anio_base_por_omision"]), "el año anterior a la primera comunidad", False
+    return None, "provisional: el primer año con datos de cada indicador", False
+
+
+def baseline_year_form(store: Store, scope: Scope, filters: Filters) -> None:
+    """Set or clear the chosen school's baseline year, as ``tablero metas linea-base`` does:
+    the same permission (``can_set_targets``), the same store function, audited."""
+    from metrics.indicators import set_baseline_year
+
+    rbd = filters.rbd
+    if rbd is None or not current_access().can_set_targets:
+        return
+    years = data_years(store, scope.narrow([rbd]))
+    saved = st.session_state.pop(_BASELINE_SAVED, None)
+    if saved:
+        st.success(escape_markdown(saved), icon=":material/check:")
+    year, how, fixed = baseline_year_status(store, scope, rbd)
+    place = filters.school_name or f"RBD {rbd}"
+    now = f"{year} ({how})" if year is not None else how
+    with st.expander(f"Año de línea base de {escape_markdown(place)}: {now}"):
+        st.markdown(
+            "Todos los indicadores del establecimiento y de sus comunidades se comparan con su "
+            "valor en este año. Sin año fijado, es el año anterior a la primera comunidad; sin "
+            "comunidades, una línea base **provisional**: el primer año con datos de cada "
+            "indicador."
+        )
+        options = [_DEFAULT_YEAR, *sorted(set(years) | ({year} if year else set()), reverse=True)]
+        with st.form("linea_base", border=False):
+            chosen = st.selectbox(
+                "Año de línea base",
+                options,
+                index=options.index(year) if fixed and year in options else 0,
+                format_func=lambda y: (
+                    "Por omisión (sin año fijado)" if y == _DEFAULT_YEAR else str(y)
+                ),
+            )
+            sent = st.form_submit_button("Guardar año de línea base", type="primary")
+    if not sent:
+        return
+    value = None if chosen == _DEFAULT_YEAR else int(chosen)
+    try:
+        set_baseline_year(store, scope, rbd, value, actor=current_actor())
+    except TableroError as exc:
+        show_error(exc)
+        return
+    data_changed(store)
+    st.session_state[_BASELINE_SAVED] = (
+        f"Línea base de {place}: {value}."
+        if value is not None
+        else f"Línea base de {place}: por omisión."
+    )
+    st.rerun()
+
+
+def observations_section(
+    store: Store, scope: Scope, rbd: int | None, community_id: str | None
+) -> None:
+    """Class observations by MBE domain and year, each domain against its first year."""
+    obs = load_view(
+        store, store.path, scope, "observations_by_domain", rbd=rbd, community_id=community_id
+    )
+    if obs.empty:
+        empty_state("no hay observaciones de aula (evaluaciones docentes) para esta selección.")
+        return
+    first_year = int(obs["year"].min())
+    base = obs[obs["year"] == first_year].set_index("domain")["mean_score"]
+    frame = pd.DataFrame(
+        {
+            "grupo": [MBE_DOMAINS.get(d, d) for d in obs["domain"]],
+            "periodo": obs["year"].astype(str),
+            "valor": obs["mean_score"].to_numpy(),
+            "suprimido": False,
+            "linea_base": [base.get(d) for d in obs["domain"]],
+        }
+    )
+    last = obs[obs["year"] == obs["year"].max()]
+    best = last.sort_values("mean_score").iloc[-1]
+    worst = last.sort_values("mean_score").iloc[0]
+    headline = (
+        f"En {int(best['year'])}, el dominio mejor evaluado es "
+        f"{MBE_DOMAINS.get(best['domain'], best['domain'])} "
+        f"({format_number(best['mean_score'], 2)} de 4) y el más débil, "
+        f"{MBE_DOMAINS.get(worst['domain'], worst['domain'])} "
+        f"({format_number(worst['mean_score'], 2)})."
+    )
+    chart_card(
+        headline,
+        charts.build_small_multiples(frame, unit="puntos", decimals=2, columns=2, width=300),
+        caption=f"Fuente: observaciones de aula, escala 1 (insatisfactorio) a 4 (destacado); "
+        f"{format_number(int(obs['n'].sum()))} observaciones. Línea discontinua: "
+        f"{first_year}.",
+        data=frame.rename(
+            columns={
+                "grupo": "Dominio MBE",
+                "periodo": "Año",
+                "valor": "Puntaje medio",
+                "linea_base": f"Puntaje {first_year}",
+            }
+        ),
+        file_stem=file_stem("observaciones_mbe", rbd, community_id),
+    )
+
+
+def tests_section(store: Store, scope: Scope, rbd: int | None) -> None:
+    """Standardized test scores per series (test, grade, subject) over the years."""
+    scores = load_view(store, store.path, scope, "standardized_scores", rbd=rbd)
+    if scores.empty:
+        empty_state("no hay resultados SIMCE u otras pruebas estandarizadas para esta selección.")
+        return
+    scores = scores.assign(
+        grupo=scores["test"]
+        + " "
+        + scores["grade_level"].str.replace("b", "° básico").str.replace("m", "° medio")
+        + " — "
+        + scores["subject"]
+    )
+    first = scores.sort_values("year").groupby("grupo")["mean_score"].first()
+    frame = pd.DataFrame(
+        {
+            "grupo": scores["grupo"],
+            "periodo": scores["year"].astype(str),
+            "valor": scores["mean_score"].to_numpy(),
+            "suprimido": scores["mean_score"].isna(),
+            "linea_base": scores["grupo"].map(first).to_numpy(),
+        }
+    )
+    hidden = int(frame["suprimido"].sum())
+    headline = (
+        f"Puntajes promedio de {frame['grupo'].nunique()} series de pruebas estandarizadas, "
+        f"ponderados por estudiantes evaluados"
+        + (
+            f"; {hidden} resultados ocultos por la propia Agencia (pocos estudiantes)."
+            if hidden
+            else "."
+        )
+    )
+    chart_card(
+        headline,
+        charts.build_small_multiples(frame, unit="puntaje", decimals=0, columns=2, width=300),
+        caption="Fuente: SIMCE por establecimiento (Agencia de Calidad de la Educación). "
+        "Línea discontinua: primer año con resultados.",
+        data=frame.rename(
+            columns={
+                "grupo": "Serie",
+                "periodo": "Año",
+                "valor": "Puntaje",
+                "linea_base": "Primer año",
+            }
+        ),
+        file_stem=file_stem("pruebas_estandarizadas", rbd),
+    )

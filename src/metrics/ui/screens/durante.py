@@ -1,0 +1,348 @@
+"""*Durante — implementación* (``pages/durante.py``): the schedule kept to the cut-off date
+(by person responsible and by community) and the perception surveys (by dimension and by kind
+of respondent).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from metrics import charts
+from metrics.catalog import INDICATORS
+from metrics.filters import Filters
+from metrics.formatting import (
+    escape_markdown,
+    format_date,
+    format_month,
+    format_number,
+    format_percent,
+)
+from metrics.presentation import (
+    SHORT_NAMES,
+    first_present,
+    format_indicator_change,
+    format_indicator_value,
+)
+from metrics.scope import Scope
+from metrics.store import Store
+from metrics.ui import (
+    chart_card,
+    choose_a_school_notice,
+    communities_need_a_school,
+    community_names,
+    current_access,
+    empty_state,
+    file_stem,
+    load_view,
+    show_chart,
+    table_height,
+)
+
+ANSWER_WORDS = {
+    1: "Muy en desacuerdo",
+    2: "En desacuerdo",
+    3: "Ni de acuerdo ni en desacuerdo",
+    4: "De acuerdo",
+    5: "Muy de acuerdo",
+}
+DIMENSION_NAMES = {
+    "colaboracion": "Colaboración",
+    "apoyo": "Apoyo recibido",
+    "satisfaccion": "Satisfacción con el desarrollo profesional",
+    "aprendizaje": "Efectos en el aprendizaje",
+}
+RESPONDENT_NAMES = {
+    "docente": "Docentes",
+    "estudiante": "Estudiantes",
+    "apoderado": "Apoderados",
+    "directivo": "Directivos",
+}
+
+
+def schedule_section(
+    store: Store,
+    scope: Scope,
+    results: pd.DataFrame,
+    breakdowns: pd.DataFrame,
+    filters: Filters,
+    year: int | None,
+) -> None:
+    """Schedule compliance per community and per person responsible, and planned vs done."""
+    cutoff = filters.cutoff or date.today()
+    if communities_need_a_school(store, scope, filters.rbd):
+        choose_a_school_notice()
+    names = community_names(store, scope, filters.rbd)
+    period = str(year) if year else None
+    comm = results[
+        (results["alcance"] == "comunidad")
+        & (results["indicador"] == "cumplimiento_cronograma")
+        & results["alcance_id"].isin(list(names))
+    ]
+    if period:
+        comm = comm[comm["periodo"] == period]
+    if not comm.empty:
+        frame = pd.DataFrame(
+            {
+                "etiqueta": [names[c] for c in comm["alcance_id"]],
+                "valor": pd.to_numeric(comm["valor"], errors="coerce").to_numpy(),
+                "n": comm["n"].to_numpy(),
+                "suprimido": (comm["estado"] == "suprimido").to_numpy(),
+            }
+        )
+        target = first_present(comm["meta"])
+        low = frame.sort_values("valor").iloc[0]
+        high = frame.sort_values("valor").iloc[-1]
+        headline = (
+            f"Al {format_date(cutoff)}, el cumplimiento del cronograma va de "
+            f"{format_percent(low['valor'])} ({low['etiqueta']}) a "
+            f"{format_percent(high['valor'])} ({high['etiqueta']})."
+        )
+        chart_card(
+            headline,
+            charts.build_bar_chart(
+                frame,
+                value_title="Actividades realizadas (%)",
+                unit="%",
+                target=None if target is None else float(target),
+                target_label=None if target is None else f"Meta {format_percent(float(target), 0)}",
+            ),
+            caption=f"Fuente: cronograma. Actividades realizadas ÷ actividades planificadas "
+            f"hasta la fecha de corte ({format_date(cutoff)}), {period or 'todos los años'}; "
+            "las canceladas cuentan como no realizadas.",
+            data=frame.rename(
+                columns={
+                    "etiqueta": "Comunidad",
+                    "valor": "Cumplimiento (%)",
+                    "suprimido": "Suprimido",
+                }
+            ),
+            file_stem=file_stem("cronograma_comunidades", filters.rbd, period),
+        )
+    people = breakdowns[
+        (breakdowns["indicador"] == "cumplimiento_cronograma")
+        & (breakdowns["desglose"] == "responsable")
+    ]
+    if filters.community_id:
+        people = people[
+            (people["alcance"] == "comunidad") & (people["alcance_id"] == filters.community_id)
+        ]
+    elif filters.rbd:
+        people = people[
+            (people["alcance"] == "establecimiento") & (people["alcance_id"] == str(filters.rbd))
+        ]
+    if period:
+        people = people[people["periodo"] == period]
+    if not people.empty and current_access().sees_teachers:
+        frame = pd.DataFrame(
+            {
+                "etiqueta": people["categoria"].astype(str).to_numpy(),
+                "valor": pd.to_numeric(people["valor"], errors="coerce").to_numpy(),
+                "n": people["n"].to_numpy(),
+                "suprimido": people["suprimido"].astype(bool).to_numpy(),
+            }
+        ).head(25)
+        with st.expander("Cumplimiento por responsable"):
+            show_chart(charts.build_bar_chart(frame, value_title="Realizadas (%)", unit="%"))
+    monthly = load_view(
+        store,
+        store.path,
+        scope,
+        "schedule_by_month",
+        rbd=filters.rbd,
+        community_id=filters.community_id,
+        cutoff=cutoff,
+    )
+    if monthly.empty:
+        empty_state("no hay actividades en el cronograma para esta selección.")
+        return
+    frame = pd.DataFrame(
+        {
+            "mes": pd.to_datetime(monthly["month"]),
+            "mes_txt": [format_month(m.year, m.month) for m in pd.to_datetime(monthly["month"])],
+            "planificadas": monthly["planned_cum"].astype(int).to_numpy(),
+            "realizadas": monthly["done_cum"].astype(int).to_numpy(),
+        }
+    )
+    upto = monthly[~monthly["after_cutoff"]]
+    planned = int(upto["planned_cum"].iloc[-1]) if len(upto) else 0
+    done = int(upto["done_cum"].iloc[-1]) if len(upto) else 0
+    headline = (
+        f"Hasta {format_month(cutoff.year, cutoff.month)} se planificaron "
+        f"{format_number(planned)} actividades y se realizaron {format_number(done)}"
+        + (f" ({format_percent(100 * done / planned)})." if planned else ".")
+    )
+    chart_card(
+        headline,
+        charts.build_planned_done_chart(
+            frame,
+            cutoff_label=f"Fecha de corte {format_date(cutoff)}",
+            cutoff_month=cutoff.isoformat(),
+        ),
+        caption="Fuente: cronograma de actividades. Curvas acumuladas por mes de la fecha "
+        "planificada; las actividades después de la fecha de corte aún pueden realizarse.",
+        data=frame.drop(columns="mes").rename(
+            columns={
+                "mes_txt": "Mes",
+                "planificadas": "Planificadas (acum.)",
+                "realizadas": "Realizadas (acum.)",
+            }
+        ),
+        file_stem=file_stem("planificadas_realizadas", filters.rbd, filters.community_id),
+    )
+
+
+def _likert_frame(counts: pd.DataFrame, label: str) -> pd.DataFrame:
+    grouped = counts.groupby([label, "answer"], as_index=False)["n"].sum()
+    return pd.DataFrame(
+        {
+            "etiqueta": grouped[label].map(lambda v: DIMENSION_NAMES.get(v, v)).to_numpy(),
+            "respuesta": grouped["answer"].astype(int).to_numpy(),
+            "respuesta_txt": grouped["answer"].astype(int).map(ANSWER_WORDS).to_numpy(),
+            "n": grouped["n"].to_numpy(),
+        }
+    )
+
+
+def perception_section(
+    store: Store,
+    scope: Scope,
+    results: pd.DataFrame,
+    breakdowns: pd.DataFrame,
+    chosen: tuple[str, str],
+    filters: Filters,
+    min_group: int = 10,
+) -> None:
+    """Perception surveys: Likert by dimension and item, by respondent kind, change in waves."""
+    counts = load_view(
+        store,
+        store.path,
+        scope,
+        "likert_counts",
+        rbd=filters.rbd,
+        community_id=filters.community_id,
+    )
+    if counts.empty:
+        empty_state("no hay respuestas de encuestas de percepción para esta selección.")
+        return
+    waves = counts.drop_duplicates("wave").sort_values("wave_date")["wave"].tolist()
+    wave = st.segmented_control(
+        "Ola de la encuesta", waves, default=waves[-1], key="ola", format_func=escape_markdown
+    )
+    wave = wave or waves[-1]
+    kinds = sorted(counts["respondent_kind"].unique())
+    kind = (
+        st.segmented_control(
+            "Encuestados",
+            kinds,
+            default=kinds[0],
+            key="encuestados",
+            format_func=lambda k: RESPONDENT_NAMES.get(k) or escape_markdown(k),
+        )
+        or kinds[0]
+    )
+    now = counts[(counts["wave"] == wave) & (counts["respondent_kind"] == kind)]
+    respondents = int(now.groupby("item")["respondents"].sum().max()) if len(now) else 0
+    if kind == "estudiante" and 0 < respondents < min_group:
+        st.info("Grupo pequeño (n < 10): no se muestra para proteger la privacidad.")
+        return
+    frame = _likert_frame(now, "dimension")
+    fav = (
+        frame[frame["respuesta"] >= 4].groupby("etiqueta")["n"].sum()
+        / frame.groupby("etiqueta")["n"].sum()
+        * 100
+    )
+    top, bottom = str(fav.idxmax()), str(fav.idxmin())
+    who = f"Ola «{wave}», {RESPONDENT_NAMES.get(kind, kind).lower()}: "
+    if top == bottom:
+        headline = f"{who}{format_percent(fav[top])} de respuestas favorables en {top.lower()}."
+    else:
+        headline = (
+            f"{who}la dimensión con más respuestas favorables es {top.lower()} "
+            f"({format_percent(fav[top])}); la que tiene menos, {bottom.lower()} "
+            f"({format_percent(fav[bottom])})."
+        )
+    chart_card(
+        headline,
+        charts.build_likert_chart(frame),
+        caption=f"Fuente: encuestas de percepción, {format_number(int(frame['n'].sum()))} "
+        "respuestas. Barras centradas en la respuesta neutra; a la derecha, las respuestas "
+        "favorables (4 y 5). Los ítems invertidos ya están dados vuelta.",
+        data=frame.rename(
+            columns={
+                "etiqueta": "Dimensión",
+                "respuesta": "Respuesta",
+                "respuesta_txt": "Texto",
+                "n": "Respuestas",
+            }
+        ),
+        file_stem=file_stem("percepcion", wave, kind, filters.rbd, filters.community_id),
+        png_chart=lambda: charts.build_likert_chart(frame, width=800),
+    )
+    with st.expander("Detalle por pregunta"):
+        items = _likert_frame(now, "item")
+        show_chart(charts.build_likert_chart(items))
+    codes = [c for c in INDICATORS if c.startswith("percepcion_")]
+    kinds_rows = breakdowns[
+        breakdowns["indicador"].isin(codes)
+        & (breakdowns["desglose"] == "tipo_encuestado")
+        & (breakdowns["alcance"] == chosen[0])
+        & (breakdowns["alcance_id"] == chosen[1])
+    ]
+    rows = results[
+        results["indicador"].isin(codes)
+        & (results["alcance"] == chosen[0])
+        & (results["alcance_id"] == chosen[1])
+        & ~results["periodo"].astype(str).str.contains("-")
+    ]
+    if not rows.empty:
+        latest = rows.sort_values("periodo").groupby("indicador").tail(1)
+        table = pd.DataFrame(
+            {
+                "Dimensión": [INDICATORS[c].name for c in latest["indicador"]],
+                "Período": latest["periodo"].astype(str).to_numpy(),
+                "% favorable": [
+                    format_indicator_value(INDICATORS[c], v)
+                    for c, v in zip(latest["indicador"], latest["valor"], strict=True)
+                ],
+                "Línea base": [
+                    format_indicator_value(INDICATORS[c], v)
+                    for c, v in zip(latest["indicador"], latest["linea_base"], strict=True)
+                ],
+                "Cambio": [
+                    format_indicator_change(INDICATORS[c], v) or "–"
+                    for c, v in zip(latest["indicador"], latest["cambio"], strict=True)
+                ],
+                "Tamaño del efecto (g de Hedges)": [
+                    "–" if pd.isna(g) else format_number(float(g), 2) for g in latest["efecto_g"]
+                ],
+                "¿Concluyente?": [
+                    "–" if pd.isna(c) else ("sí" if c else "no") for c in latest["concluyente"]
+                ],
+            }
+        )
+        with st.container(border=True):
+            st.markdown("**Cambio entre la ola de línea base y la última ola, por dimensión**")
+            st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+            st.caption(
+                "g de Hedges: 0,2 efecto pequeño, 0,5 mediano, 0,8 grande. «No "
+                "concluyente»: el intervalo de confianza del 95 % del cambio incluye 0."
+            )
+    if not kinds_rows.empty:
+        last = kinds_rows[kinds_rows["periodo"] != "línea base"]
+        last = last[last["periodo"] == last["periodo"].max()]
+        frame = pd.DataFrame(
+            {
+                "etiqueta": [
+                    f"{SHORT_NAMES.get(c, c)} — {RESPONDENT_NAMES.get(k, k)}"
+                    for c, k in zip(last["indicador"], last["categoria"], strict=True)
+                ],
+                "valor": pd.to_numeric(last["valor"], errors="coerce").to_numpy(),
+                "n": last["n"].to_numpy(),
+                "suprimido": last["suprimido"].astype(bool).to_numpy(),
+            }
+        )
+        with st.expander("% favorable por tipo de encuestado"):
+            show_chart(charts.build_bar_chart(frame, value_title="% favorable", unit="%"))
