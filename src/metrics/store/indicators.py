@@ -32,8 +32,11 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -1150,8 +1153,41 @@ def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
         f"(SELECT coalesce(sum(hash(x)::HUGEINT), 0) FROM {t} x)::VARCHAR" for t in small
     )
     content = cur.execute(f"SELECT [{hashes}]").fetchone() if small else None
-    text = f"v1;{sizes};{row[1]};{content[0] if content else ''}"
+    text = f"v1;{engine_digest()};{sizes};{row[1]};{content[0] if content else ''}"
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+ENGINE_VERSION = 2
+"""Raise to rebuild every store's facts when the engine's meaning changes outside this file."""
+
+
+@cache
+def engine_digest() -> str:
+    """A digest of what the facts are computed *with*: the catalogue's entries (in code order:
+    the facts are keyed by code, so reordering the catalogue changes nothing) and the engine's
+    source (this module's SQL). A new or changed indicator, or a changed query, rebuilds the
+    facts of an existing store."""
+    entries = sorted((i.model_dump(mode="json") for i in CATALOG), key=lambda e: str(e["code"]))
+    digest = hashlib.sha256(json.dumps(entries, sort_keys=True, ensure_ascii=False).encode())
+    digest.update(f";engine {ENGINE_VERSION};".encode())
+    with suppress(OSError):  # a frozen build without sources: the version number alone
+        digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _code_of(ind: str) -> str:
+    """SQL: the code of the facts' indicator number ``ind`` (``+100``: monthly variant)."""
+    whens = " ".join(f"WHEN {i} THEN '{c}'" for c, i in IND_CODE.items())
+    return f"CASE {ind} % {MONTHLY_VARIANT} {whens} END"
+
+
+def _number_of(code: str, monthly_source: str) -> str:
+    """SQL: the facts' indicator number of the cached row's ``code`` in today's catalogue."""
+    whens = " ".join(f"WHEN '{c}' THEN {i}" for c, i in IND_CODE.items())
+    return (
+        f"(CASE {code} {whens} END "
+        f"+ CASE WHEN {monthly_source} THEN {MONTHLY_VARIANT} ELSE 0 END)::SMALLINT"
+    )
 
 
 def _build_facts(cur: duckdb.DuckDBPyConnection) -> list[str]:
@@ -1268,7 +1304,7 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                 cur.execute(
                     f"""
                     INSERT INTO indicator_fact
-                    SELECT f.ind, f.kind, f.sid,
+                    SELECT {_code_of("f.ind")}, f.ind >= {MONTHLY_VARIANT}, f.kind, f.sid,
                            CASE WHEN f.kind = 1 THEN CAST(f.sid AS INTEGER) ELSE c.rbd END AS rbd,
                            f.year, f.month, f.base, {stats}
                     FROM _f f LEFT JOIN _com c ON f.kind = 0 AND c.id = f.sid
@@ -1315,9 +1351,7 @@ def _read_facts(
     visible territory as the sum of its visible schools."""
     if not wanted:
         return
-    codes = sorted(IND_CODE[c] for c in wanted)
-    codes += [c + MONTHLY_VARIANT for c in codes]
-    where = [f"f.ind IN ({', '.join(map(str, codes))})"]
+    where = [f"f.indicator IN ({', '.join(repr(c) for c in sorted(wanted))})"]
     if not monthly:
         where.append("f.month = 0")
     params: list[Any] = []
@@ -1333,12 +1367,13 @@ def _read_facts(
             params.append(rbds)
     cond = " AND ".join(where)
     nan = ", ".join(f"coalesce(f.{x}, {_NAN})" for x in _STATS)
+    ind = _number_of("f.indicator", "f.monthly_source")
     own = sorted(kinds & _CACHED_KINDS)
     if own:
         cur.execute(
             f"""
             INSERT INTO _f
-            SELECT f.ind, f.kind, f.sid, f.year, f.month, f.base, false, {nan}
+            SELECT {ind}, f.kind, f.sid, f.year, f.month, f.base, false, {nan}
             FROM indicator_fact f
             WHERE {cond} AND f.kind IN ({", ".join(map(str, own))})
                 AND (f.kind = 1 OR f.sid IN (SELECT id FROM _com))
@@ -1352,10 +1387,10 @@ def _read_facts(
         cur.execute(
             f"""
             INSERT INTO _f
-            SELECT f.ind, 2, st.territory_id, f.year, f.month, f.base, false, {sums}
+            SELECT {ind} AS ind, 2, st.territory_id, f.year, f.month, f.base, false, {sums}
             FROM indicator_fact f JOIN _st st ON st.rbd = f.rbd
             WHERE {cond} AND f.kind = 1
-            GROUP BY f.ind, st.territory_id, f.year, f.month, f.base
+            GROUP BY ALL
             """,
             params,
         )
