@@ -1667,6 +1667,10 @@ _REASONS: dict[str, str] = {
 }
 
 
+_DEFAULT_REASON = "Meta acordada con el equipo directivo."
+"""The reason of a target for an indicator without its own sentence above."""
+
+
 def _student_baselines(results: pd.DataFrame, rbds: list[int]) -> dict[str, float]:
     """Baseline values of the student indicators over the given schools (plain pandas)."""
     base = results[(results["year"] == BASELINE_YEAR) & results["rbd"].isin(rbds)]
@@ -1728,7 +1732,9 @@ def _targets(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if school.rbd == CASE_SCHOOL_RBD:
             values["tasa_reprobacion"] = CASE_TARGET
         for code in INDICATOR_CODES:
-            reason = _REASONS[code]
+            if code not in values:  # an indicator the demo sets no target for
+                continue
+            reason = _REASONS.get(code, _DEFAULT_REASON)
             if school.rbd == CASE_SCHOOL_RBD and code == "tasa_reprobacion":
                 reason = "Bajar la reprobación del 6 % de 2023 a 3 % en 2025 (caso de la guía)."
             rows.append(
@@ -1745,6 +1751,7 @@ def _targets(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "Meta del plan local de desarrollo profesional del SLEP.",
         )
         for code in INDICATOR_CODES
+        if code in values
     ]
     community_codes = (
         "cumplimiento_cronograma",
@@ -1770,6 +1777,7 @@ def _targets(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "Meta acordada por la comunidad al iniciar su trabajo.",
             )
             for code in community_codes
+            if code in values
         ]
     return pd.DataFrame(
         rows,

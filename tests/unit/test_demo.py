@@ -436,3 +436,14 @@ def test_national_fills_every_table_in_proportion() -> None:
 def test_national_refuses_a_store_with_data(store: Store) -> None:
     with pytest.raises(StoreError, match="ya contiene datos"):
         build_national(store, 1, scale=0.001)
+
+
+def test_an_indicator_without_a_demo_target_gets_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adding an indicator to the catalogue does not break the demo (issue 15): the demo sets
+    targets only where it has a value and a reason for them."""
+    from metrics import demo
+
+    monkeypatch.setattr(demo, "INDICATOR_CODES", (*demo.INDICATOR_CODES, "indicador_nuevo"))
+    targets = demo._targets(demo.generate_demo_frames())
+    assert "indicador_nuevo" not in set(targets["indicator"])
+    assert set(targets["indicator"]) == set(demo.INDICATOR_CODES) - {"indicador_nuevo"}
