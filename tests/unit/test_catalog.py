@@ -59,24 +59,26 @@ def table_rows(text: str, marker: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_catalogue_has_exactly_the_domain_codes() -> None:
-    assert set(CATALOG.codes) == set(DOMAIN_CODES)
-    assert len(CATALOG) == len(DOMAIN_CODES) == 18
+def test_catalogue_has_the_domain_codes() -> None:
+    """DOMAIN.md's default catalogue; the guide's other indicators may follow."""
+    assert set(DOMAIN_CODES) <= set(CATALOG.codes)
+    assert len(DOMAIN_CODES) == 18
 
 
 def test_moments_directions_and_student_indicators() -> None:
     for code, moment in DOMAIN_CODES.items():
         assert get_indicator(code).moment == moment
     assert get_indicator("desempeno_docente").moments == ("antes", "resultados")
-    assert {i.code for i in indicators_for_moment("antes")} == {"desempeno_docente"}
-    assert {i.code for i in CATALOG if i.direction == "lower_is_better"} == LOWER_IS_BETTER
-    students = {i.code for i in CATALOG if i.student_based}
+    assert "desempeno_docente" in {i.code for i in indicators_for_moment("antes")}
+    domain = [INDICATORS[c] for c in DOMAIN_CODES]
+    assert {i.code for i in domain if i.direction == "lower_is_better"} == LOWER_IS_BETTER
+    students = {i.code for i in domain if i.student_based}
     assert students == {
         "promedio_notas", "tasa_aprobacion", "tasa_reprobacion", "tasa_retiro",
         "tasa_repitencia", "asistencia_promedio", "inasistencia_cronica",
         "puntaje_estandarizado",
     }  # fmt: skip
-    assert {i.code for i in CATALOG if i.monthly} == {
+    assert {i.code for i in domain if i.monthly} == {
         c for c, m in DOMAIN_CODES.items() if m in ("durante", "resultados")
     }
     assert all(i.unit == "%" for i in CATALOG if i.statistic == "proporcion")
