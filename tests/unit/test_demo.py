@@ -353,7 +353,7 @@ def test_small_groups_exist(store: Store) -> None:
 
 
 def test_every_indicator_has_targets(store: Store) -> None:
-    assert set(demo.INDICATOR_CODES) == CATALOGUE
+    assert set(demo.INDICATOR_CODES) >= CATALOGUE  # DOMAIN.md's; later ones may have none
     targets = store.query_df("SELECT * FROM target")
     schools = targets[targets["scope_kind"] == "establecimiento"]
     for code in CATALOGUE:
