@@ -333,6 +333,41 @@ def _perception(dim: str, name: str, what: str, short: str, order: int) -> Indic
     )
 
 
+def _evaluation(code: str, name: str, instrument: str, what: str, short: str) -> Indicator:
+    """A mean score (1 to 4, Marco para la Buena Enseñanza) of one evaluation instrument."""
+    return Indicator(
+        code=code,
+        name=name,
+        moments=("antes", "resultados"),
+        unit="puntos",
+        decimals=2,
+        direction="higher_is_better",
+        sources=("teacher_evaluation",),
+        student_based=False,
+        facts=Facts(
+            source="teacher_evaluations",
+            statistic="media",
+            measures=Measures(count="n", total="s1", total_sq="s2"),
+            where={"instrument": instrument},
+        ),
+        display=Display(short_name=short),
+        definition=(
+            f"Puntaje medio (1 a 4) de {what} en el período, sobre los dominios del Marco para "
+            "la Buena Enseñanza."
+        ),
+        sheet=_sheet(
+            formula="suma de puntajes ÷ número de puntajes",
+            numerator=f"puntajes (1 a 4, uno por dominio) de {what}",
+            denominator="puntajes del período",
+            source=f"Evaluaciones docentes (instrumento «{instrument}»)",
+            notes=(
+                "Para una comunidad: los de sus integrantes en su establecimiento. Es indicador "
+                "de Antes (línea base) y de Resultados; léalo junto al desempeño observado."
+            ),
+        ),
+    )
+
+
 CATALOG = Catalog(
     indicators=(
         Indicator(
@@ -511,6 +546,20 @@ CATALOG = Catalog(
                     "Es indicador de Antes (línea base) y de Resultados."
                 ),
             ),
+        ),
+        _evaluation(
+            code="autoevaluacion_docente",
+            name="Autoevaluación docente",
+            instrument="autoevaluación",
+            what="las autoevaluaciones de los docentes",
+            short="Autoevaluación",
+        ),
+        _evaluation(
+            code="retroalimentacion_pares",
+            name="Retroalimentación de pares",
+            instrument="retroalimentación de pares",
+            what="las evaluaciones de los docentes por sus pares",
+            short="Retroalim. pares",
         ),
         Indicator(
             code="promedio_notas",

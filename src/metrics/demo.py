@@ -1569,9 +1569,11 @@ def _surveys(
 def _evaluations(
     rng: np.random.Generator, roster: pd.DataFrame, members: pd.DataFrame
 ) -> pd.DataFrame:
-    """One class observation a year per teacher, scored 1–4 in each MBE domain."""
+    """One class observation a year per teacher, scored 1–4 in each MBE domain; besides, a
+    self-evaluation (a little kinder) and a peer feedback (a little closer to the observation)."""
     member = {(int(y), t) for y, _, t in members.itertuples(index=False)}
     rows: list[tuple[str, int, date, str, str, int]] = []
+    levels: list[tuple[str, int, int, float]] = []
     offsets = {"A": 0.1, "B": 0.15, "C": -0.1, "D": 0.0}
     for year, tid, rbd, exp, skill in roster[
         ["year", "teacher_id", "rbd", "years_experience", "skill"]
@@ -1585,6 +1587,17 @@ def _evaluations(
         for domain, off in offsets.items():
             score = int(np.clip(np.round(base + off + rng.normal(0, 0.45)), 1, 4))
             rows.append((tid, int(rbd), when, "observación de aula", domain, score))
+        levels.append((tid, int(rbd), int(year), base))
+    # Drawn after the observations, so that these keep the scores of earlier versions.
+    for instrument, bias, noise in (
+        ("autoevaluación", 0.35, 0.5),
+        ("retroalimentación de pares", 0.1, 0.4),
+    ):
+        for tid, rbd, year, base in levels:
+            when = date(year, int(rng.integers(4, 12)), int(rng.integers(1, 29)))
+            for domain, off in offsets.items():
+                score = int(np.clip(np.round(base + bias + off + rng.normal(0, noise)), 1, 4))
+                rows.append((tid, rbd, when, instrument, domain, score))
     return pd.DataFrame(
         rows, columns=["teacher_id", "rbd", "eval_date", "instrument", "domain", "score"]
     )
@@ -1700,7 +1713,11 @@ def _student_baselines(results: pd.DataFrame, rbds: list[int]) -> dict[str, floa
 def _target_values(frames: dict[str, pd.DataFrame], rbds: list[int]) -> dict[str, float]:
     b = _student_baselines(frames["student_result"], rbds)
     ev = frames["teacher_evaluation"]
-    ev = ev[(ev["rbd"].isin(rbds)) & (pd.to_datetime(ev["eval_date"]).dt.year == BASELINE_YEAR)]
+    ev = ev[
+        (ev["rbd"].isin(rbds))
+        & (pd.to_datetime(ev["eval_date"]).dt.year == BASELINE_YEAR)
+        & (ev["instrument"] == "observación de aula")
+    ]
     st = frames["standardized_test"]
     st = st[(st["year"] == BASELINE_YEAR) & st["rbd"].isin(rbds) & st["mean_score"].notna()]
     simce = (
