@@ -68,6 +68,35 @@ def national_store(scale: float, seed: int) -> Path:
     return path
 
 
+def bare_scans(store: object, rbd: int) -> dict[str, float]:
+    """Seconds of plain DuckDB reads of what each measured call reads, in the same run: the
+    yearly school facts (all schools), one school's facts (one school), and every column of
+    the source tables of the cached facts (a rebuild)."""
+    from metrics.store import indicators as sql
+
+    cur = store.cursor()  # type: ignore[attr-defined]
+    stats = ", ".join(("indicator", "kind", "sid", "rbd", "year", "month", "base", *sql._STATS))
+    tables = sorted({t for s in sql.SOURCES.values() if s.cached for t in s.tables})
+    queries: dict[str, str | list[str]] = {
+        "all": f"SELECT {stats} FROM indicator_fact WHERE month = 0 AND kind = 1",
+        "one": f"SELECT {stats} FROM indicator_fact WHERE rbd = {int(rbd)}",
+        "facts": [f"SELECT max(COLUMNS(*)) FROM {t}" for t in tables],
+    }
+    out = {}
+    try:
+        for name, query in queries.items():
+            runs = []
+            for _ in range(5):
+                start = time.perf_counter()
+                for one in [query] if isinstance(query, str) else query:
+                    cur.execute(one).fetchnumpy()
+                runs.append(time.perf_counter() - start)
+            out[name] = statistics.median(runs)
+    finally:
+        cur.close()
+    return out
+
+
 def timed(fn: object, *args: object, **kwargs: object) -> tuple[float, int]:
     start = time.perf_counter()
     df = fn(*args, **kwargs)  # type: ignore[operator]
@@ -130,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 for fn in (compute_indicators, compute_breakdowns)
             )
             every = timed(compute_indicators, store, Scope.all(), corte=CUTOFF)
+            bare = bare_scans(store, picks[len(picks) // 2])
         rows.append(
             {
                 "scale": scale,
@@ -145,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 "breakdown_ms": statistics.median(t for t, _ in breakdown_runs) * 1000,
                 "every_s": every[0],
                 "every_rows": every[1],
+                "bare": bare,
             }
         )
 
@@ -171,6 +202,18 @@ def main(argv: list[str] | None = None) -> int:
     print("|---:|---:|---:|")
     for r in rows:
         print(f"| {f(r['scale'], 1)} | {f(r['chosen_ms'])} ms | {f(r['breakdown_ms'])} ms |")
+    print(
+        "\n| escala | hechos: reconstruir / leer sus tablas de origen | todas las escuelas / "
+        "leer sus hechos | un establecimiento / leer sus hechos |"
+    )
+    print("|---:|---:|---:|---:|")
+    for r in rows:
+        b = r["bare"]
+        print(
+            f"| {f(r['scale'], 1)} | {f(r['facts_s'], 2)} s / {f(b['facts'], 2)} s "
+            f"| {f(r['all_s'], 2)} s / {f(b['all'], 3)} s "
+            f"| {f(r['one_ms'])} ms / {f(b['one'] * 1000, 1)} ms |"
+        )
     full = next((r for r in rows if r["scale"] == 1.0), None)
     if full:
         ok_all = full["all_s"] <= TARGET_ALL_S

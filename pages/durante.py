@@ -3,15 +3,10 @@
 import streamlit as st
 
 from metrics import ui
+from metrics.catalog import page_indicators
 from metrics.ui.screens import durante as screen
 
-KEY = [
-    "cumplimiento_cronograma",
-    "percepcion_colaboracion",
-    "percepcion_apoyo",
-    "percepcion_satisfaccion",
-    "percepcion_aprendizaje",
-]
+KEY = list(page_indicators("durante"))
 
 page = ui.moment_page(
     "Durante — implementación",

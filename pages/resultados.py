@@ -3,14 +3,10 @@
 import streamlit as st
 
 from metrics import ui
+from metrics.catalog import page_indicators
 from metrics.ui.screens import resultados as screen
 
-KEY = [
-    "frecuencia_reuniones",
-    "participacion_activa",
-    "intercambio_estrategias",
-    "desempeno_docente",
-]
+KEY = list(page_indicators("resultados"))
 
 page = ui.moment_page(
     "Resultados — comunidades de práctica",

@@ -1,14 +1,22 @@
 """The indicator catalogue, declared as data: the guide's default indicators (docs/indicadores.md).
 
-Each indicator is a frozen pydantic model saying what it measures, in which evaluation moment,
-in which unit, which direction is good, from which dataset, whether it is about students (and
-so subject to small-group suppression) and how its confidence interval is built. The SQL that
-computes it lives in :mod:`metrics.store.indicators`, keyed by ``code``; the arithmetic on top
-(change, progress, status, intervals, suppression) in :mod:`metrics.compute`.
+Each indicator is one frozen pydantic entry saying what it measures, in which evaluation moment,
+in which unit, which direction is good, whether it is about students (and so subject to
+small-group suppression), **how it is computed** — its fact source (a query of the registry
+:data:`metrics.store.indicators.SOURCES`), its statistic and the source's measures the
+statistic is taken over (:class:`Facts`) — and **how it is shown**: short name, place on its
+moment's page, slide group of the council pack (:class:`Display`). The engine writes the SQL
+from these declarations; the arithmetic on top (change, progress, status, intervals,
+suppression) is in :mod:`metrics.compute`.
+
+Adding an indicator from an existing source is one entry here (anywhere: facts are keyed by
+code, order is only the order pages list them in) and its hand-computed test. Its source's
+measures are listed in :data:`metrics.store.indicators.SOURCES`.
 
 This module must not import the store, Streamlit or DuckDB: pages, exports and tests read it.
-The catalogue is validated when imported (unique codes, a formula for every code); a test
-checks that every code appears in the README's indicator table.
+The catalogue is validated when imported (unique codes, the measures each statistic needs); the
+store checks at import that every source and measure named here exists, and a test checks the
+README's indicator table against it.
 """
 
 from __future__ import annotations
@@ -22,12 +30,38 @@ Moment = Literal["antes", "durante", "resultados", "impacto"]
 Direction = Literal["higher_is_better", "lower_is_better"]
 ScopeKind = Literal["comunidad", "establecimiento", "territorio"]
 Statistic = Literal["proporcion", "media", "razon"]
-"""How a value and its interval are built from sufficient statistics.
+"""How a value and its interval are built from sufficient statistics (the engine's whole set).
 
-- ``proporcion``: successes ÷ trials × 100; interval for the change: Newcombe (hybrid Wilson).
-- ``media``: mean of observations; interval for the change: Welch.
-- ``razon``: a ratio of two sums; an interval only when per-unit variances exist (delta method).
+- ``proporcion`` (a rate): ``successes`` ÷ ``count`` × 100; interval for the change: Newcombe
+  (hybrid Wilson).
+- ``media`` (a mean): ``total`` ÷ ``count``; with ``total_sq``, an interval for the change
+  (Welch).
+- ``razon`` (a ratio, a weighted mean or a rate per month): ``total`` ÷ ``denominator`` ×
+  ``factor``; an interval only when per-unit variances exist (``total_sq``,
+  ``denominator_sq``, ``cross``: delta method).
 """
+
+SlideGroup = Literal["cronograma", "percepcion", "resultados", "impacto"]
+"""Groups of indicators that share slides in the council pack (:mod:`metrics.packs`)."""
+
+MEASURE_FACTS: dict[str, str] = {
+    "count": "n",
+    "successes": "k",
+    "total": "s1",
+    "total_sq": "s2",
+    "denominator": "rx",
+    "denominator_sq": "sxx",
+    "cross": "sxy",
+    "students": "n_priv",
+    "first_year": "y0",
+}
+"""Each measure role → the column of the facts it is kept in."""
+
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "proporcion": ("count", "successes"),
+    "media": ("count", "total"),
+    "razon": ("total", "denominator"),
+}
 
 Dataset = Literal[
     "activity",
@@ -76,6 +110,72 @@ class TechnicalSheet(BaseModel):
     notes: str = ""
 
 
+class Measures(BaseModel):
+    """The source's measures (its column names) a statistic is taken over, by role."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    count: str | None = None
+    """Trials (a rate), observations (a mean), or the units of a ratio (its ``n``)."""
+    successes: str | None = None
+    total: str | None = None
+    """Σx: the sum of a mean, or a ratio's numerator."""
+    total_sq: str | None = None
+    """Σx², for a mean's or a ratio's variance."""
+    denominator: str | None = None
+    """A ratio's denominator Σy."""
+    denominator_sq: str | None = None
+    cross: str | None = None
+    """Σxy, for a ratio's variance."""
+    students: str | None = None
+    """The students a value rests on (small-group suppression); ``count`` when omitted."""
+    first_year: str | None = None
+    """The first year of a survey's baseline wave."""
+
+    def named(self) -> dict[str, str]:
+        """The measures given: role → the source's column."""
+        return {role: col for role, col in self.model_dump().items() if col is not None}
+
+
+class Facts(BaseModel):
+    """Where an indicator's sufficient statistics come from: a source of the registry, the
+    statistic, the measures, and (``where``) the source's rows it keeps."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str = Field(pattern=r"^[a-z][a-z_]*$")
+    statistic: Statistic
+    measures: Measures
+    where: dict[str, str] = Field(default_factory=dict)
+    """Only the source's rows whose key columns hold these values (``{"dimension":
+    "apoyo"}``)."""
+    factor: float = 1.0
+    """A ratio's value is multiplied by this (100: a ratio shown as a percentage)."""
+
+    @model_validator(mode="after")
+    def _measures_for_statistic(self) -> Facts:
+        missing = [m for m in _NEEDS[self.statistic] if m not in self.measures.named()]
+        if missing:
+            raise ValueError(f"la estadística {self.statistic} necesita {', '.join(missing)}")
+        return self
+
+
+class Display(BaseModel):
+    """How pages and packs show an indicator."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    short_name: str = Field(min_length=2, max_length=16)
+    """The key figure's label, short enough for five in a row on a school laptop."""
+    page: Moment | None = None
+    """The moment page that shows it among its key figures (None: only in tables)."""
+    order: int = 0
+    """Its place among its page's key figures."""
+    slide_group: SlideGroup | None = None
+    slide_order: int = 0
+    """Its place in its slide group."""
+
+
 class Indicator(BaseModel):
     """One indicator of the catalogue.
 
@@ -96,9 +196,19 @@ class Indicator(BaseModel):
     sources: tuple[Dataset, ...] = Field(min_length=1)
     student_based: bool
     student_respondents: bool = False
-    statistic: Statistic
+    facts: Facts
+    fallback: Facts | None = None
+    """Where a scope has no value from ``facts`` for a year, the value from these (attendance
+    from the monthly file where the results file has none)."""
+    mean_beside: bool = False
+    """Whether the mean answer (``media``) and an effect size are reported beside the value."""
+    display: Display
     definition: str = Field(min_length=10)
     sheet: TechnicalSheet
+
+    @property
+    def statistic(self) -> Statistic:
+        return self.facts.statistic
 
     @property
     def suppressible(self) -> bool:
@@ -172,7 +282,7 @@ _STUDENTS_NOTE = (
 )
 
 
-def _perception(dim: str, name: str, what: str) -> Indicator:
+def _perception(dim: str, name: str, what: str, short: str, order: int) -> Indicator:
     return Indicator(
         code=f"percepcion_{dim}",
         name=name,
@@ -183,7 +293,27 @@ def _perception(dim: str, name: str, what: str) -> Indicator:
         sources=("survey_response",),
         student_based=False,
         student_respondents=True,
-        statistic="proporcion",
+        facts=Facts(
+            source="surveys",
+            statistic="proporcion",
+            measures=Measures(
+                count="n",
+                successes="k",
+                total="s1",
+                total_sq="s2",
+                students="n_priv",
+                first_year="y0",
+            ),
+            where={"dim": dim},
+        ),
+        mean_beside=True,
+        display=Display(
+            short_name=short,
+            page="durante",
+            order=order,
+            slide_group="percepcion",
+            slide_order=order,
+        ),
         definition=(
             f"Porcentaje de respuestas favorables (4 o 5) sobre {what}: respuestas 4 o 5 ÷ todas "
             "las respuestas válidas (1–5) a los ítems de la dimensión, × 100. Junto a él, la "
@@ -203,6 +333,41 @@ def _perception(dim: str, name: str, what: str) -> Indicator:
     )
 
 
+def _evaluation(code: str, name: str, instrument: str, what: str, short: str) -> Indicator:
+    """A mean score (1 to 4, Marco para la Buena Enseñanza) of one evaluation instrument."""
+    return Indicator(
+        code=code,
+        name=name,
+        moments=("antes", "resultados"),
+        unit="puntos",
+        decimals=2,
+        direction="higher_is_better",
+        sources=("teacher_evaluation",),
+        student_based=False,
+        facts=Facts(
+            source="teacher_evaluations",
+            statistic="media",
+            measures=Measures(count="n", total="s1", total_sq="s2"),
+            where={"instrument": instrument},
+        ),
+        display=Display(short_name=short),
+        definition=(
+            f"Puntaje medio (1 a 4) de {what} en el período, sobre los dominios del Marco para "
+            "la Buena Enseñanza."
+        ),
+        sheet=_sheet(
+            formula="suma de puntajes ÷ número de puntajes",
+            numerator=f"puntajes (1 a 4, uno por dominio) de {what}",
+            denominator="puntajes del período",
+            source=f"Evaluaciones docentes (instrumento «{instrument}»)",
+            notes=(
+                "Para una comunidad: los de sus integrantes en su establecimiento. Es indicador "
+                "de Antes (línea base) y de Resultados; léalo junto al desempeño observado."
+            ),
+        ),
+    )
+
+
 CATALOG = Catalog(
     indicators=(
         Indicator(
@@ -214,7 +379,14 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("activity",),
             student_based=False,
-            statistic="proporcion",
+            facts=Facts(
+                source="schedule",
+                statistic="proporcion",
+                measures=Measures(count="n", successes="k"),
+            ),
+            display=Display(
+                short_name="Cronograma", page="durante", order=0, slide_group="cronograma"
+            ),
             definition=(
                 "Actividades realizadas ÷ actividades planificadas hasta la fecha de corte, × 100. "
                 "Las canceladas y reprogramadas cuentan como no realizadas."
@@ -230,17 +402,23 @@ CATALOG = Catalog(
                 notes="Fecha de corte por omisión: hoy. Se desglosa por responsable.",
             ),
         ),
-        _perception("colaboracion", "Percepción de colaboración", "la colaboración"),
-        _perception("apoyo", "Percepción de apoyo recibido", "el apoyo recibido"),
+        _perception(
+            "colaboracion", "Percepción de colaboración", "la colaboración", "Colaboración", 1
+        ),
+        _perception("apoyo", "Percepción de apoyo recibido", "el apoyo recibido", "Apoyo", 2),
         _perception(
             "satisfaccion",
             "Satisfacción con el desarrollo profesional",
             "la satisfacción con el desarrollo profesional",
+            "Satisfacción",
+            3,
         ),
         _perception(
             "aprendizaje",
             "Percepción de efectos en el aprendizaje",
             "los efectos en el aprendizaje",
+            "Aprendizaje",
+            4,
         ),
         Indicator(
             code="frecuencia_reuniones",
@@ -251,7 +429,18 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("session_attendance",),
             student_based=False,
-            statistic="razon",
+            facts=Facts(
+                source="sessions",
+                statistic="razon",
+                measures=Measures(count="held", total="held", denominator="months"),
+            ),
+            display=Display(
+                short_name="Reuniones",
+                page="resultados",
+                order=0,
+                slide_group="resultados",
+                slide_order=1,
+            ),
             definition=(
                 "Sesiones realizadas ÷ meses entre la primera y la última sesión de la comunidad "
                 "en el período (al menos 1)."
@@ -278,7 +467,18 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("session_attendance",),
             student_based=False,
-            statistic="proporcion",
+            facts=Facts(
+                source="sessions",
+                statistic="proporcion",
+                measures=Measures(count="n_rec", successes="k_att"),
+            ),
+            display=Display(
+                short_name="Participación",
+                page="resultados",
+                order=1,
+                slide_group="resultados",
+                slide_order=0,
+            ),
             definition="Registros de asistencia con «asistió» ÷ todos los registros, × 100.",
             sheet=_sheet(
                 formula="asistencias ÷ registros de asistencia × 100",
@@ -296,7 +496,18 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("session_attendance",),
             student_based=False,
-            statistic="media",
+            facts=Facts(
+                source="sessions",
+                statistic="media",
+                measures=Measures(count="held", total="strat", total_sq="strat_sq"),
+            ),
+            display=Display(
+                short_name="Estrategias",
+                page="resultados",
+                order=2,
+                slide_group="resultados",
+                slide_order=2,
+            ),
             definition="Estrategias compartidas ÷ sesiones realizadas.",
             sheet=_sheet(
                 formula="estrategias compartidas ÷ sesiones realizadas",
@@ -314,7 +525,13 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("teacher_evaluation",),
             student_based=False,
-            statistic="media",
+            facts=Facts(
+                source="teacher_evaluations",
+                statistic="media",
+                measures=Measures(count="n", total="s1", total_sq="s2"),
+                where={"instrument": "observación de aula"},
+            ),
+            display=Display(short_name="Desempeño", page="resultados", order=3),
             definition=(
                 "Puntaje medio (1 a 4) de las observaciones de aula del período "
                 "(Marco para la Buena Enseñanza)."
@@ -330,6 +547,20 @@ CATALOG = Catalog(
                 ),
             ),
         ),
+        _evaluation(
+            code="autoevaluacion_docente",
+            name="Autoevaluación docente",
+            instrument="autoevaluación",
+            what="las autoevaluaciones de los docentes",
+            short="Autoevaluación",
+        ),
+        _evaluation(
+            code="retroalimentacion_pares",
+            name="Retroalimentación de pares",
+            instrument="retroalimentación de pares",
+            what="las evaluaciones de los docentes por sus pares",
+            short="Retroalim. pares",
+        ),
         Indicator(
             code="promedio_notas",
             name="Promedio de notas",
@@ -339,7 +570,20 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("student_result",),
             student_based=True,
-            statistic="media",
+            facts=Facts(
+                source="student_results",
+                statistic="media",
+                measures=Measures(
+                    count="n_avg", total="s_avg", total_sq="ss_avg", students="n_avg"
+                ),
+            ),
+            display=Display(
+                short_name="Promedio",
+                page="impacto",
+                order=2,
+                slide_group="impacto",
+                slide_order=2,
+            ),
             definition=(
                 "Promedio final medio de los estudiantes promovidos o reprobados (los retirados "
                 "llevan 0,0 en los archivos del Mineduc y quedan fuera)."
@@ -361,7 +605,18 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("student_result",),
             student_based=True,
-            statistic="proporcion",
+            facts=Facts(
+                source="student_results",
+                statistic="proporcion",
+                measures=Measures(count="n_pr", successes="k_p", students="n_pr"),
+            ),
+            display=Display(
+                short_name="Aprobación",
+                page="impacto",
+                order=1,
+                slide_group="impacto",
+                slide_order=1,
+            ),
             definition="Promovidos ÷ (promovidos + reprobados), × 100.",
             sheet=_sheet(
                 formula="promovidos ÷ (promovidos + reprobados) × 100",
@@ -380,7 +635,18 @@ CATALOG = Catalog(
             direction="lower_is_better",
             sources=("student_result",),
             student_based=True,
-            statistic="proporcion",
+            facts=Facts(
+                source="student_results",
+                statistic="proporcion",
+                measures=Measures(count="n_pr", successes="k_r", students="n_pr"),
+            ),
+            display=Display(
+                short_name="Reprobación",
+                page="impacto",
+                order=0,
+                slide_group="impacto",
+                slide_order=0,
+            ),
             definition=(
                 "Reprobados ÷ (promovidos + reprobados), × 100; más bajo es mejor. Es lo que los "
                 "establecimientos suelen llamar repitencia."
@@ -402,7 +668,18 @@ CATALOG = Catalog(
             direction="lower_is_better",
             sources=("student_result",),
             student_based=True,
-            statistic="proporcion",
+            facts=Facts(
+                source="student_results",
+                statistic="proporcion",
+                measures=Measures(count="n_pry", successes="k_y", students="n_pry"),
+            ),
+            display=Display(
+                short_name="Retiro",
+                page="impacto",
+                order=5,
+                slide_group="impacto",
+                slide_order=5,
+            ),
             definition=(
                 "Retirados ÷ (promovidos + reprobados + retirados), × 100; más bajo es mejor."
             ),
@@ -423,7 +700,18 @@ CATALOG = Catalog(
             direction="lower_is_better",
             sources=("student_result",),
             student_based=True,
-            statistic="proporcion",
+            facts=Facts(
+                source="student_results",
+                statistic="proporcion",
+                measures=Measures(count="n_rep", successes="k_rep", students="n_rep"),
+            ),
+            display=Display(
+                short_name="Repitencia",
+                page="impacto",
+                order=6,
+                slide_group="impacto",
+                slide_order=6,
+            ),
             definition=(
                 "Estudiantes del año t matriculados en el mismo nivel (tipo de enseñanza y grado) "
                 "que en t−1 ÷ estudiantes del año t con registro en t−1, × 100; más bajo es mejor."
@@ -447,7 +735,34 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("student_result", "student_attendance"),
             student_based=True,
-            statistic="media",
+            facts=Facts(
+                source="student_results",
+                statistic="media",
+                measures=Measures(
+                    count="n_att", total="s_att", total_sq="ss_att", students="n_att"
+                ),
+            ),
+            fallback=Facts(
+                source="monthly_attendance",
+                statistic="razon",
+                measures=Measures(
+                    count="n",
+                    total="sy",
+                    total_sq="syy",
+                    denominator="sx",
+                    denominator_sq="sxx",
+                    cross="sxy",
+                    students="n",
+                ),
+                factor=100.0,
+            ),
+            display=Display(
+                short_name="Asistencia",
+                page="impacto",
+                order=3,
+                slide_group="impacto",
+                slide_order=3,
+            ),
             definition=(
                 "Asistencia anual media (%) de los estudiantes promovidos o reprobados, del "
                 "archivo de rendimiento; donde el alcance solo tiene asistencia mensual, "
@@ -477,7 +792,23 @@ CATALOG = Catalog(
             direction="lower_is_better",
             sources=("student_result", "student_attendance"),
             student_based=True,
-            statistic="proporcion",
+            facts=Facts(
+                source="student_results",
+                statistic="proporcion",
+                measures=Measures(count="n_att", successes="k_chr", students="n_att"),
+            ),
+            fallback=Facts(
+                source="monthly_attendance",
+                statistic="proporcion",
+                measures=Measures(count="n", successes="k", students="n"),
+            ),
+            display=Display(
+                short_name="Inasist. crónica",
+                page="impacto",
+                order=4,
+                slide_group="impacto",
+                slide_order=4,
+            ),
             definition=(
                 "Estudiantes con asistencia anual menor a 90 % ÷ estudiantes, × 100, sobre los "
                 "mismos estudiantes que la asistencia promedio; más bajo es mejor."
@@ -499,7 +830,18 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("standardized_test",),
             student_based=True,
-            statistic="razon",
+            facts=Facts(
+                source="standardized_tests",
+                statistic="razon",
+                measures=Measures(count="n", total="s1", denominator="n", students="n_priv"),
+            ),
+            display=Display(
+                short_name="SIMCE",
+                page="impacto",
+                order=7,
+                slide_group="impacto",
+                slide_order=7,
+            ),
             definition=(
                 "Puntaje medio por prueba y asignatura, ponderado por estudiantes evaluados. El "
                 "valor principal pondera todas las pruebas, niveles y asignaturas del alcance; el "
@@ -527,7 +869,12 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("teacher_year", "community_member"),
             student_based=False,
-            statistic="proporcion",
+            facts=Facts(
+                source="teacher_roster",
+                statistic="proporcion",
+                measures=Measures(count="n", successes="k"),
+            ),
+            display=Display(short_name="Permanencia"),
             definition=(
                 "Docentes del alcance en el año t−1 que siguen en el mismo establecimiento en el "
                 "año t ÷ docentes en t−1, × 100."
@@ -545,7 +892,8 @@ CATALOG = Catalog(
         ),
     )
 )
-"""The default catalogue, in the order pages list it."""
+"""The default catalogue, in the order tables and the CLI list it (any order works: the engine
+keys everything by code)."""
 
 INDICATORS: dict[str, Indicator] = {i.code: i for i in CATALOG}
 
@@ -561,3 +909,20 @@ def get_indicator(code: str) -> Indicator:
 def indicators_for_moment(moment: Moment) -> tuple[Indicator, ...]:
     """Indicators of one evaluation moment (``desempeno_docente`` is in antes and resultados)."""
     return tuple(i for i in CATALOG if moment in i.moments)
+
+
+def page_indicators(page: Moment) -> tuple[str, ...]:
+    """The codes a moment's page shows as key figures, in their order.
+
+    Example:
+        >>> page_indicators("durante")[:2]
+        ('cumplimiento_cronograma', 'percepcion_colaboracion')
+    """
+    on_page = [i for i in CATALOG if i.display.page == page]
+    return tuple(i.code for i in sorted(on_page, key=lambda i: i.display.order))
+
+
+def slide_indicators(group: SlideGroup) -> tuple[str, ...]:
+    """The codes of a slide group of the council pack, in their order."""
+    members = [i for i in CATALOG if i.display.slide_group == group]
+    return tuple(i.code for i in sorted(members, key=lambda i: i.display.slide_order))

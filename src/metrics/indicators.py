@@ -646,10 +646,13 @@ _STATISTIC = np.array([i.statistic for i in CATALOG], dtype=object)
 _STUDENT = np.array([i.student_based for i in CATALOG], dtype=bool)
 _SUPPRESSIBLE = np.array([i.suppressible for i in CATALOG], dtype=bool)
 _SIGN = np.array([i.sign for i in CATALOG], dtype=float)
-_PERCEPTION = np.array([i.code.startswith("percepcion_") for i in CATALOG], dtype=bool)
+_MEAN_BESIDE = np.array([i.mean_beside for i in CATALOG], dtype=bool)
+_HAS_FALLBACK = np.array([i.fallback is not None for i in CATALOG], dtype=bool)
+_FALLBACK_STATISTIC = np.array([(i.fallback or i.facts).statistic for i in CATALOG], dtype=object)
+_FACTOR = np.array([i.facts.factor for i in CATALOG], dtype=float)
+_FALLBACK_FACTOR = np.array([(i.fallback or i.facts).factor for i in CATALOG], dtype=float)
 _MOMENT_NAMES: tuple[str, ...] = ("antes", "durante", "resultados", "impacto")
 _MOMENT_CODE = np.array([_MOMENT_NAMES.index(i.moment) for i in CATALOG], dtype=np.int64)
-_ATTENDANCE_MEAN = sql.IND_CODE["asistencia_promedio"]
 _BREAKDOWN_CODES = (
     "cumplimiento_cronograma",
     *(f"percepcion_{d}" for d in sql.PERCEPTION_DIMENSIONS),
@@ -705,12 +708,12 @@ class _Values:
 def _values(ind: np.ndarray, monthly_source: np.ndarray, st: Mapping[str, np.ndarray]) -> _Values:
     """The value of each row from its statistics, its variance per unit (for intervals), and
     the number of students behind it."""
-    stat = _STATISTIC[ind]
-    monthly_att = monthly_source & (ind == _ATTENDANCE_MEAN)
-    stat = np.where(monthly_att, "razon", stat)
+    # A row from an indicator's fallback facts takes the fallback's statistic and factor.
+    fallback = monthly_source & _HAS_FALLBACK[ind]
+    stat = np.where(fallback, _FALLBACK_STATISTIC[ind], _STATISTIC[ind])
     n = np.nan_to_num(st["n"], nan=0.0)
     k, s1, s2, rx = st["k"], st["s1"], st["s2"], st["rx"]
-    scale = np.where(monthly_att, 100.0, 1.0)
+    scale = np.where(fallback, _FALLBACK_FACTOR[ind], _FACTOR[ind])
     with np.errstate(divide="ignore", invalid="ignore"):
         prop = np.where(n > 0, 100.0 * k / n, np.nan)
         mean = np.where(n > 0, s1 / n, np.nan)
@@ -721,7 +724,7 @@ def _values(ind: np.ndarray, monthly_source: np.ndarray, st: Mapping[str, np.nda
         compute.ratio_unit_variance(n, s1, rx, s2, st["sxx"], st["sxy"]), dtype=float
     ) * (scale * scale)
     var = np.select([stat == "media", stat == "razon"], [var_mean, var_ratio], np.nan)
-    perception = _PERCEPTION[ind]
+    perception = _MEAN_BESIDE[ind]
     n_priv = np.where(_STUDENT[ind] & np.isnan(st["n_priv"]), n, st["n_priv"])
     n_priv = np.nan_to_num(n_priv, nan=0.0)
     return _Values(

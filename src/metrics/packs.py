@@ -20,13 +20,12 @@ from typing import Any
 import pandas as pd
 
 from metrics import charts
-from metrics.catalog import INDICATORS, Indicator
+from metrics.catalog import INDICATORS, Indicator, slide_indicators
 from metrics.errors import AccessError, TableroError
 from metrics.formatting import count_label, format_date, format_number, format_percent
 from metrics.indicators import compute_indicators
 from metrics.narrative import with_article
 from metrics.presentation import (
-    IMPACT_ORDER,
     PROVISIONAL_NOTE,
     STATUS_LABELS,
     baseline_name,
@@ -64,13 +63,8 @@ its 14 px text reads at about 13 pt, the facts beside it."""
 BAR_STEP = 64
 """Room of one bar on a slide's bar chart (pixels): thick bars that fill the space."""
 
-PERCEPTION = (
-    "percepcion_colaboracion",
-    "percepcion_apoyo",
-    "percepcion_satisfaccion",
-    "percepcion_aprendizaje",
-)
-RESULTS = ("participacion_activa", "frecuencia_reuniones", "intercambio_estrategias")
+PERCEPTION = slide_indicators("percepcion")
+RESULTS = slide_indicators("resultados")
 MAX_BULLETS = 6
 """At most this many indicators on the Antes slide (the ones with a target first)."""
 
@@ -560,7 +554,7 @@ class _Builder:
 
     def impact(self) -> list[Slide]:
         out = []
-        for code in IMPACT_ORDER:
+        for code in slide_indicators("impacto"):
             view = trend_view(self.results, code, self.kind, self.id, self.year)
             if view is None:
                 continue

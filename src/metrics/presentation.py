@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.catalog import INDICATORS, Indicator
+from metrics.catalog import CATALOG, INDICATORS, Indicator, page_indicators
 from metrics.formatting import format_number, format_percent
 
 STATUS_LABELS: dict[str, str] = {
@@ -23,39 +23,13 @@ STATUS_LABELS: dict[str, str] = {
 }
 """Status as people read it: always a word with its symbol, never a colour alone."""
 
-SHORT_NAMES: dict[str, str] = {
-    "cumplimiento_cronograma": "Cronograma",
-    "percepcion_colaboracion": "Colaboración",
-    "percepcion_apoyo": "Apoyo",
-    "percepcion_satisfaccion": "Satisfacción",
-    "percepcion_aprendizaje": "Aprendizaje",
-    "frecuencia_reuniones": "Reuniones",
-    "participacion_activa": "Participación",
-    "intercambio_estrategias": "Estrategias",
-    "desempeno_docente": "Desempeño",
-    "promedio_notas": "Promedio",
-    "tasa_aprobacion": "Aprobación",
-    "tasa_reprobacion": "Reprobación",
-    "tasa_retiro": "Retiro",
-    "tasa_repitencia": "Repitencia",
-    "asistencia_promedio": "Asistencia",
-    "inasistencia_cronica": "Inasist. crónica",
-    "puntaje_estandarizado": "SIMCE",
-    "permanencia_docente": "Permanencia",
-}
-"""Labels for key figures, short enough for five in a row on a school laptop."""
+SHORT_NAMES: dict[str, str] = {i.code: i.display.short_name for i in CATALOG}
+"""Labels for key figures, short enough for five in a row on a school laptop (declared in the
+catalogue: ``display.short_name``)."""
 
-IMPACT_ORDER: tuple[str, ...] = (
-    "tasa_reprobacion",
-    "tasa_aprobacion",
-    "promedio_notas",
-    "asistencia_promedio",
-    "inasistencia_cronica",
-    "tasa_retiro",
-    "tasa_repitencia",
-    "puntaje_estandarizado",
-)
-"""Students' indicators in the order pages and packs show them (the guide's case first)."""
+IMPACT_ORDER: tuple[str, ...] = page_indicators("impacto")
+"""Students' indicators in the order pages and packs show them (the guide's case first;
+declared in the catalogue: ``display.order``)."""
 
 _STATUS_PLURAL = {"logrado": "logrados", "en_camino": "en camino", "en_riesgo": "en riesgo"}
 

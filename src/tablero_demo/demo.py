@@ -1428,9 +1428,11 @@ def _surveys(
 def _evaluations(
     rng: np.random.Generator, roster: pd.DataFrame, members: pd.DataFrame
 ) -> pd.DataFrame:
-    """One class observation a year per teacher, scored 1–4 in each MBE domain."""
+    """One class observation a year per teacher, scored 1–4 in each MBE domain; besides, a
+    self-evaluation (a little kinder) and a peer feedback (a little closer to the observation)."""
     member = {(int(y), t) for y, _, t in members.itertuples(index=False)}
     rows: list[tuple[str, int, date, str, str, int]] = []
+    levels: list[tuple[str, int, int, float]] = []
     offsets = {"A": 0.1, "B": 0.15, "C": -0.1, "D": 0.0}
     for year, tid, rbd, exp, skill in roster[
         ["year", "teacher_id", "rbd", "years_experience", "skill"]
@@ -1444,6 +1446,17 @@ def _evaluations(
         for domain, off in offsets.items():
             score = int(np.clip(np.round(base + off + rng.normal(0, 0.45)), 1, 4))
             rows.append((tid, int(rbd), when, "observación de aula", domain, score))
+        levels.append((tid, int(rbd), int(year), base))
+    # Drawn after the observations, so that these keep the scores of earlier versions.
+    for instrument, bias, noise in (
+        ("autoevaluación", 0.35, 0.5),
+        ("retroalimentación de pares", 0.1, 0.4),
+    ):
+        for tid, rbd, year, base in levels:
+            when = date(year, int(rng.integers(4, 12)), int(rng.integers(1, 29)))
+            for domain, off in offsets.items():
+                score = int(np.clip(np.round(base + bias + off + rng.normal(0, noise)), 1, 4))
+                rows.append((tid, rbd, when, instrument, domain, score))
     return pd.DataFrame(
         rows, columns=["teacher_id", "rbd", "eval_date", "instrument", "domain", "score"]
     )
@@ -1526,6 +1539,10 @@ _REASONS: dict[str, str] = {
 }
 
 
+_DEFAULT_REASON = "Meta acordada con el equipo directivo."
+"""The reason of a target for an indicator without its own sentence above."""
+
+
 def _student_baselines(results: pd.DataFrame, rbds: list[int]) -> dict[str, float]:
     """Baseline values of the student indicators over the given schools (plain pandas)."""
     base = results[(results["year"] == BASELINE_YEAR) & results["rbd"].isin(rbds)]
@@ -1555,7 +1572,11 @@ def _student_baselines(results: pd.DataFrame, rbds: list[int]) -> dict[str, floa
 def _target_values(frames: dict[str, pd.DataFrame], rbds: list[int]) -> dict[str, float]:
     b = _student_baselines(frames["student_result"], rbds)
     ev = frames["teacher_evaluation"]
-    ev = ev[(ev["rbd"].isin(rbds)) & (pd.to_datetime(ev["eval_date"]).dt.year == BASELINE_YEAR)]
+    ev = ev[
+        (ev["rbd"].isin(rbds))
+        & (pd.to_datetime(ev["eval_date"]).dt.year == BASELINE_YEAR)
+        & (ev["instrument"] == "observación de aula")
+    ]
     st = frames["standardized_test"]
     st = st[(st["year"] == BASELINE_YEAR) & st["rbd"].isin(rbds) & st["mean_score"].notna()]
     simce = (
@@ -1587,7 +1608,9 @@ def _targets(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if school.rbd == CASE_SCHOOL_RBD:
             values["tasa_reprobacion"] = CASE_TARGET
         for code in INDICATOR_CODES:
-            reason = _REASONS[code]
+            if code not in values:  # an indicator the demo sets no target for
+                continue
+            reason = _REASONS.get(code, _DEFAULT_REASON)
             if school.rbd == CASE_SCHOOL_RBD and code == "tasa_reprobacion":
                 reason = "Bajar la reprobación del 6 % de 2023 a 3 % en 2025 (caso de la guía)."
             rows.append(
@@ -1604,6 +1627,7 @@ def _targets(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "Meta del plan local de desarrollo profesional del SLEP.",
         )
         for code in INDICATOR_CODES
+        if code in values
     ]
     community_codes = (
         "cumplimiento_cronograma",
@@ -1629,6 +1653,7 @@ def _targets(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "Meta acordada por la comunidad al iniciar su trabajo.",
             )
             for code in community_codes
+            if code in values
         ]
     return pd.DataFrame(
         rows,

@@ -29,6 +29,7 @@ from pptx import Presentation
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
+from metrics.catalog import CATALOG
 from metrics.cli import main
 from metrics.store import Store, open_store
 from tests.app.conftest import ROOT, run_app, run_app_as_admin
@@ -132,14 +133,18 @@ def links(at: AppTest) -> list[str]:
     return [p.proto.label for p in at.get("page_link")]
 
 
+IN_MOMENT = {m: sum(i.moment == m for i in CATALOG) for m in ("durante", "resultados", "impacto")}
+"""Indicators reported under each moment: the counts the checklists read out."""
+
 EXPECTED: dict[tuple[str, str], list[str]] = {
     # A first day on official files: SIMCE and a provisional baseline; everything else missing.
     ("official", "app.py"): [
-        "1 de 18 indicadores tienen línea base provisional (fije el año de línea base en Antes)."
+        f"1 de {len(CATALOG)} indicadores tienen línea base provisional (fije el año de línea "
+        "base en Antes)."
     ],
     ("official", "pages/antes.py"): [
         "Faltan datos:** ningún indicador de durante tiene datos ni meta",
-        "Impacto: 1 de 9 indicadores tienen línea base y 0 tienen meta.",
+        f"Impacto: 1 de {IN_MOMENT['impacto']} indicadores tienen línea base y 0 tienen meta.",
         "Año de línea base de ESCUELA PARTICULAR VILLA LOURDES: provisional",
     ],
     ("official", "pages/durante.py"): [
@@ -163,7 +168,7 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     # Its baseline year is 2023 (the year before its communities): only the class observations
     # have a value then; the sessions started in 2024.
     ("communities", "pages/antes.py"): [
-        "Resultados: 1 de 4 indicadores tienen línea base",
+        f"Resultados: 1 de {IN_MOMENT['resultados']} indicadores tienen línea base",
         "Año de línea base de Escuela A: 2023 (el año anterior a la primera comunidad)",
     ],
     ("communities", "pages/durante.py"): ["no hay respuestas de encuestas de percepción"],

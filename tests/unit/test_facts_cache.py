@@ -212,3 +212,75 @@ def test_undoing_targets_brings_back_the_ones_they_replaced_or_removed(store: St
     assert targets() != before
     undo_batch(store, done.batch_id, actor="t")
     assert targets() == before
+
+
+_REORDERED = """
+import json, sys
+from metrics import catalog
+codes = list(catalog.CATALOG.codes)
+# tasa_retiro moved ahead of tasa_aprobacion, and the whole catalogue reversed besides
+reordered = [catalog.INDICATORS[c] for c in reversed(codes)]
+catalog.CATALOG = catalog.Catalog(indicators=tuple(reordered))
+from metrics.indicators import compute_indicators, prepare_facts
+from metrics.scope import Scope
+from metrics.store import open_store
+with open_store(sys.argv[1]) as store:
+    rebuilt = prepare_facts(store)
+    df = compute_indicators(store, Scope.all(), alcance="establecimiento", mensual=False,
+                            corte=__import__("datetime").date.fromisoformat(sys.argv[2]))
+    out = {f"{r.indicador}|{r.alcance_id}|{r.periodo}": r.valor for r in df.itertuples()
+           if r.valor == r.valor and r.valor is not None}
+    print(json.dumps({"rebuilt": rebuilt is not None, "values": out}))
+"""
+
+
+def test_a_reordered_catalogue_keeps_cached_values_right(store: Store, tmp_path: Path) -> None:
+    """Issue 15: the facts name indicators by code, so a store whose facts were built with one
+    catalogue order gives the same values (and needs no rebuild) under another order."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    prepare_facts(store)
+    before = compute_indicators(
+        store, Scope.all(), alcance="establecimiento", mensual=False, corte=CUTOFF
+    )
+    want = {
+        f"{r.indicador}|{r.alcance_id}|{r.periodo}": r.valor
+        for r in before.itertuples()
+        if r.valor == r.valor and r.valor is not None
+    }
+    path = store.path
+    store.close()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run(
+        [sys.executable, "-c", _REORDERED, str(path), CUTOFF.isoformat()],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["rebuilt"] is False  # the catalogue's order does not enter the facts
+    assert {"tasa_aprobacion", "tasa_retiro"} <= {k.split("|")[0] for k in want}
+    assert got["values"].keys() == want.keys()
+    for key, value in want.items():
+        assert got["values"][key] == pytest.approx(value), key
+
+
+def test_a_changed_catalogue_entry_rebuilds_the_facts(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metrics import catalog
+    from metrics.store import indicators as sql
+
+    prepare_facts(store)
+    assert facts_are_current(store)
+    changed = catalog.INDICATORS["tasa_retiro"].model_copy(update={"decimals": 2})
+    entries = tuple(changed if i.code == "tasa_retiro" else i for i in catalog.CATALOG)
+    monkeypatch.setattr(sql, "CATALOG", catalog.Catalog(indicators=entries))
+    sql.engine_digest.cache_clear()
+    try:
+        assert not facts_are_current(store)
+        assert prepare_facts(store) is not None
+        assert facts_are_current(store)
+    finally:
+        sql.engine_digest.cache_clear()

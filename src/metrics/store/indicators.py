@@ -31,9 +31,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -41,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from metrics.catalog import CATALOG, INDICATORS, SCOPE_KINDS
+from metrics.catalog import CATALOG, INDICATORS, MEASURE_FACTS, SCOPE_KINDS
 from metrics.errors import StoreError
 from metrics.scope import Scope
 from metrics.store.core import Store, scope_clause
@@ -56,14 +59,16 @@ KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(SCOPE_KINDS)}
 MONTHLY_VARIANT = 100
 """Attendance facts from the monthly file are numbered indicator + 100 until resolved."""
 
-PERCEPTION_DIMENSIONS: tuple[str, ...] = ("colaboracion", "apoyo", "satisfaccion", "aprendizaje")
+PERCEPTION_DIMENSIONS: tuple[str, ...] = tuple(
+    i.facts.where["dim"] for i in CATALOG if i.facts.source == "surveys"
+)
+"""The survey dimensions the catalogue reads (``colaboracion``, ``apoyo``…)."""
 MIN_GROUP_SETTING = "min_group_size"
 """Key of the ``setting`` row that overrides the minimum group size."""
 
 _STATS = ("n", "k", "s1", "s2", "rx", "sxx", "sxy", "n_priv", "y0")
 _NAN = "CAST('NaN' AS DOUBLE)"
 
-_PERCEPTION_CODES = tuple(f"percepcion_{d}" for d in PERCEPTION_DIMENSIONS)
 
 BREAKDOWN_COLUMNS: tuple[str, ...] = (
     "indicator",
@@ -178,26 +183,33 @@ def _scoped(
     return "WITH " + ", ".join(parts) + "\n" + "\nUNION ALL ".join(selects)
 
 
-def _insert_facts(wide: str, mapping: dict[str, dict[str, str]], wanted: set[str]) -> str:
-    """INSERT the long facts of a wide SELECT: one UNION ALL branch per wanted indicator.
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
-    ``mapping[code]`` maps fact columns to expressions over the wide row (missing: NaN); a
-    code may carry ``+100`` (monthly attendance variant).
-    """
+
+def _insert_facts(wide: str, source: str, wanted: set[str]) -> str:
+    """INSERT the long facts of a source's wide SELECT: one UNION ALL branch per wanted
+    indicator that names ``source`` in the catalogue (its ``facts``, or its ``fallback``,
+    numbered +100 until :func:`_assemble` resolves it), its measures put in the facts'
+    columns (missing: NaN) and its rows chosen by its ``where``."""
     branches = []
-    for code, exprs in mapping.items():
-        base_code = code.removesuffix("+100")
-        if base_code not in wanted:
+    for ind in CATALOG:
+        if ind.code not in wanted:
             continue
-        number = IND_CODE[base_code] + (MONTHLY_VARIANT if code.endswith("+100") else 0)
-        cols = ", ".join(
-            f"coalesce(CAST({exprs[s]} AS DOUBLE), {_NAN}) AS {s}" if s in exprs else f"{_NAN}"
-            for s in _STATS
-        )
-        branches.append(
-            f"SELECT {number} AS ind, kind, sid, CAST(year AS SMALLINT), "
-            f"CAST(coalesce(month, 0) AS TINYINT), base, false, {cols} FROM w"
-        )
+        for facts, variant in ((ind.facts, 0), (ind.fallback, MONTHLY_VARIANT)):
+            if facts is None or facts.source != source:
+                continue
+            exprs = {MEASURE_FACTS[role]: col for role, col in facts.measures.named().items()}
+            cols = ", ".join(
+                f"coalesce(CAST({exprs[s]} AS DOUBLE), {_NAN}) AS {s}" if s in exprs else _NAN
+                for s in _STATS
+            )
+            where = " AND ".join(f"{k} = {_sql_text(v)}" for k, v in facts.where.items())
+            branches.append(
+                f"SELECT {IND_CODE[ind.code] + variant} AS ind, kind, sid, "
+                f"CAST(year AS SMALLINT), CAST(coalesce(month, 0) AS TINYINT), base, false, "
+                f"{cols} FROM w{' WHERE ' + where if where else ''}"
+            )
     if not branches:
         return ""
     return f"INSERT INTO _f WITH w AS MATERIALIZED ({wide})\n" + "\nUNION ALL ".join(branches)
@@ -436,19 +448,7 @@ def _results(
         "n_att", "s_att", "ss_att", "k_chr", "n_rep", "k_rep",
     )  # fmt: skip
     wide = _scoped(stats, kinds, school="SELECT * FROM _srs", community=community)
-    sql = _insert_facts(
-        wide,
-        {
-            "promedio_notas": {"n": "n_avg", "s1": "s_avg", "s2": "ss_avg", "n_priv": "n_avg"},
-            "tasa_aprobacion": {"n": "n_pr", "k": "k_p", "n_priv": "n_pr"},
-            "tasa_reprobacion": {"n": "n_pr", "k": "k_r", "n_priv": "n_pr"},
-            "tasa_retiro": {"n": "n_pry", "k": "k_y", "n_priv": "n_pry"},
-            "tasa_repitencia": {"n": "n_rep", "k": "k_rep", "n_priv": "n_rep"},
-            "asistencia_promedio": {"n": "n_att", "s1": "s_att", "s2": "ss_att", "n_priv": "n_att"},
-            "inasistencia_cronica": {"n": "n_att", "k": "k_chr", "n_priv": "n_att"},
-        },
-        wanted,
-    )
+    sql = _insert_facts(wide, "student_results", wanted)
     if sql:
         cur.execute(sql)
     cur.execute("DROP TABLE _stu")
@@ -503,17 +503,7 @@ def _attendance(
     wide = _scoped(
         ("n", "k", "sy", "sx", "syy", "sxx", "sxy"), kinds, school=school, community=community
     )
-    sql = _insert_facts(
-        wide,
-        {
-            "asistencia_promedio+100": {
-                "n": "n", "s1": "sy", "rx": "sx", "s2": "syy", "sxx": "sxx", "sxy": "sxy",
-                "n_priv": "n",
-            },
-            "inasistencia_cronica+100": {"n": "n", "k": "k", "n_priv": "n"},
-        },
-        wanted,
-    )  # fmt: skip
+    sql = _insert_facts(wide, "monthly_attendance", wanted)  # fmt: skip
     if sql:
         cur.execute(sql)
     cur.execute("DROP TABLE _att")
@@ -555,11 +545,7 @@ def _tests(
         "GROUP BY ALL"
     )
     wide = _scoped(("n", "s1", "n_priv"), kinds, school=school, community=community)
-    sql = _insert_facts(
-        wide,
-        {"puntaje_estandarizado": {"n": "n", "s1": "s1", "rx": "n", "n_priv": "n_priv"}},
-        wanted,
-    )
+    sql = _insert_facts(wide, "standardized_tests", wanted)
     if sql:
         cur.execute(sql)
     cur.execute("DROP TABLE _tst")
@@ -592,7 +578,7 @@ def _roster(
         GROUP BY ALL
     """
     wide = _scoped(("n", "k"), kinds, school=school, community=community)
-    sql = _insert_facts(wide, {"permanencia_docente": {"n": "n", "k": "k"}}, wanted)
+    sql = _insert_facts(wide, "teacher_roster", wanted)
     if sql:
         cur.execute(sql)
     cur.execute("DROP TABLE _ty")
@@ -635,7 +621,7 @@ def _schedule(
     monthly: bool,
 ) -> None:
     wide, params = _schedule_sql(cur, scope, kinds, cutoff, monthly)
-    sql = _insert_facts(wide, {"cumplimiento_cronograma": {"n": "n", "k": "k"}}, wanted)
+    sql = _insert_facts(wide, "schedule", wanted)
     if sql:
         cur.execute(sql, params)
 
@@ -671,15 +657,7 @@ def _sessions(
     """
     stats = ("n_rec", "k_att", "held", "months", "strat", "strat_sq")
     wide = _scoped(stats, kinds, school=None, community=community, community_to_school=True)
-    sql = _insert_facts(
-        wide,
-        {
-            "frecuencia_reuniones": {"n": "held", "s1": "held", "rx": "months"},
-            "participacion_activa": {"n": "n_rec", "k": "k_att"},
-            "intercambio_estrategias": {"n": "held", "s1": "strat", "s2": "strat_sq"},
-        },
-        wanted,
-    )
+    sql = _insert_facts(wide, "sessions", wanted)
     if sql:
         cur.execute(sql, params)
 
@@ -691,29 +669,50 @@ def _observations(
     wanted: set[str],
     monthly: bool,
 ) -> None:
+    """Teacher evaluations: count, Σ and Σ² of the scores (1–4) per instrument; only the
+    instruments some wanted indicator reads."""
+    chosen = sorted(
+        {
+            facts.where["instrument"]
+            for ind in CATALOG
+            if ind.code in wanted
+            for facts in (ind.facts, ind.fallback)
+            if facts is not None and facts.source == "teacher_evaluations"
+        }
+    )
+    if not chosen:
+        return
+    instruments = ", ".join(_sql_text(i) for i in chosen)
     cond, params = scope_clause(scope, "teacher_evaluation", "t")
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _obs AS
-        SELECT t.teacher_id, t.rbd, year(t.eval_date) AS year, month(t.eval_date) AS month,
-               t.score::DOUBLE AS score
-        FROM teacher_evaluation t WHERE {cond} AND t.instrument = 'observación de aula'
+        SELECT t.teacher_id, t.rbd, t.instrument, year(t.eval_date) AS year,
+               month(t.eval_date) AS month, t.score::DOUBLE AS score
+        FROM teacher_evaluation t WHERE {cond} AND t.instrument IN ({instruments})
         """,
         params,
     )
     agg = "count(*) AS n, sum(score) AS s1, sum(score * score) AS s2"
     school = (
-        f"SELECT rbd, year, {_month(monthly, 'month')} AS month, false AS base, {agg} "
-        f"FROM _obs {_group('rbd', monthly)}"
+        f"SELECT rbd, instrument, year, {_month(monthly, 'month')} AS month, false AS base, "
+        f"{agg} FROM _obs {_group('rbd, instrument', monthly)}"
     )
     community = f"""
-        SELECT m.community_id, o.year, {_month(monthly, "o.month")} AS month, false AS base, {agg}
+        SELECT m.community_id, o.instrument, o.year, {_month(monthly, "o.month")} AS month,
+               false AS base, {agg}
         FROM _obs o JOIN _mem m
             ON m.teacher_id = o.teacher_id AND m.year = o.year AND m.rbd = o.rbd
-        {_group("m.community_id", monthly, "o.year", "o.month")}
+        {_group("m.community_id, o.instrument", monthly, "o.year", "o.month")}
     """
-    wide = _scoped(("n", "s1", "s2"), kinds, school=school, community=community)
-    sql = _insert_facts(wide, {"desempeno_docente": {"n": "n", "s1": "s1", "s2": "s2"}}, wanted)
+    wide = _scoped(
+        ("n", "s1", "s2"),
+        kinds,
+        school=school,
+        community=community,
+        keys=("instrument", "year", "month", "base"),
+    )
+    sql = _insert_facts(wide, "teacher_evaluations", wanted)
     if sql:
         cur.execute(sql)
     cur.execute("DROP TABLE _obs")
@@ -883,26 +882,193 @@ def _surveys(
     wanted: set[str],
     monthly: bool,
 ) -> None:
-    codes = [c for c in _PERCEPTION_CODES if c in wanted]
-    if not codes:
+    if not _SOURCE_CODES["surveys"] & wanted:
         return
     # Without communities, grouping answers by community is wasted work (a third of it).
     _survey_cells(cur, scope, communities=0 in kinds)
     wide = _survey_sql(kinds, monthly)
-    mapping = ", ".join(f"('{d}', {IND_CODE['percepcion_' + d]})" for d in PERCEPTION_DIMENSIONS)
-    cur.execute(
-        f"""
-        INSERT INTO _f
-        SELECT m.ind, w.kind, w.sid, CAST(w.year AS SMALLINT),
-               CAST(coalesce(w.month, 0) AS TINYINT), w.base, false,
-               w.n, w.k, w.s1, w.s2, {_NAN}, {_NAN}, {_NAN}, w.n_priv,
-               coalesce(CAST(w.y0 AS DOUBLE), {_NAN})
-        FROM ({wide}) w JOIN (VALUES {mapping}) m(dim, ind) ON m.dim = w.dim
-        WHERE m.ind IN (SELECT UNNEST(?::SMALLINT[]))
-        """,
-        [[IND_CODE[c] for c in codes]],
-    )
+    sql = _insert_facts(wide, "surveys", wanted)
+    if sql:
+        cur.execute(sql)
     cur.execute("DROP TABLE _sv")
+
+
+# -- the source registry ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Request:
+    """What a source's query is asked for: the temporary tables of :func:`_prepare` are on
+    ``cur``."""
+
+    cur: duckdb.DuckDBPyConnection
+    scope: Scope
+    kinds: frozenset[int]
+    wanted: set[str]
+    monthly: bool
+    cutoff: date | None = None
+
+
+@dataclass(frozen=True)
+class FactSource:
+    """One query of the engine: the measures it yields per (scope, year, month) and the tables
+    it reads. Indicators name it and its measures in the catalogue
+    (:class:`~metrics.catalog.Facts`)."""
+
+    name: str
+    label: str
+    """Spanish, for the notice shown when it fails: «No se pudieron calcular los indicadores de
+    <label>…»."""
+    tables: tuple[str, ...]
+    """The store tables it reads (besides schools, communities and territories)."""
+    measures: tuple[str, ...]
+    """The columns of its wide SELECT that indicators can take as measures."""
+    build: Callable[[_Request], None]
+    keys: tuple[str, ...] = ()
+    """Key columns an indicator can choose rows by (``where``)."""
+    after: tuple[str, ...] = ()
+    """Sources whose query must run first (they leave a table this one reads)."""
+    cached: bool = True
+    """False: computed per request (its value depends on the request's cut-off date)."""
+
+
+_MEMBERS = ("community_member",)
+"""Communities stand for their members: every source that reaches communities reads these."""
+
+SOURCES: dict[str, FactSource] = {
+    s.name: s
+    for s in (
+        FactSource(
+            name="student_results",
+            label="resultados finales",
+            tables=("student_result", "teaching_assignment", *_MEMBERS),
+            measures=(
+                "n_pr",
+                "k_p",
+                "k_r",
+                "n_pry",
+                "k_y",
+                "n_avg",
+                "s_avg",
+                "ss_avg",
+                "n_att",
+                "s_att",
+                "ss_att",
+                "k_chr",
+                "n_rep",
+                "k_rep",
+            ),
+            build=lambda r: _results(r.cur, r.scope, r.kinds, r.wanted),
+        ),
+        FactSource(
+            name="monthly_attendance",
+            label="asistencia mensual",
+            tables=("student_attendance", "student_result", "teaching_assignment", *_MEMBERS),
+            measures=("n", "k", "sy", "sx", "syy", "sxx", "sxy"),
+            build=lambda r: _attendance(r.cur, r.scope, r.kinds, r.wanted),
+            after=("student_results",),
+        ),
+        FactSource(
+            name="standardized_tests",
+            label="pruebas estandarizadas",
+            tables=("standardized_test", "teaching_assignment", *_MEMBERS),
+            measures=("n", "s1", "n_priv"),
+            build=lambda r: _tests(r.cur, r.scope, r.kinds, r.wanted),
+        ),
+        FactSource(
+            name="teacher_roster",
+            label="dotación docente",
+            tables=("teacher_year", *_MEMBERS),
+            measures=("n", "k"),
+            build=lambda r: _roster(r.cur, r.scope, r.kinds, r.wanted),
+        ),
+        FactSource(
+            name="sessions",
+            label="asistencia a sesiones",
+            tables=("session_attendance",),
+            measures=("n_rec", "k_att", "held", "months", "strat", "strat_sq"),
+            build=lambda r: _sessions(r.cur, r.scope, r.kinds, r.wanted, r.monthly),
+        ),
+        FactSource(
+            name="teacher_evaluations",
+            label="evaluaciones docentes",
+            tables=("teacher_evaluation", *_MEMBERS),
+            measures=("n", "s1", "s2"),
+            keys=("instrument",),
+            build=lambda r: _observations(r.cur, r.scope, r.kinds, r.wanted, r.monthly),
+        ),
+        FactSource(
+            name="surveys",
+            label="encuestas",
+            tables=("survey_response",),
+            measures=("n", "k", "s1", "s2", "n_priv", "y0"),
+            keys=("dim",),
+            build=lambda r: _surveys(r.cur, r.scope, r.kinds, r.wanted, r.monthly),
+        ),
+        FactSource(
+            name="schedule",
+            label="cronograma",
+            tables=("activity",),
+            measures=("n", "k"),
+            cached=False,
+            build=lambda r: _schedule(
+                r.cur, r.scope, r.kinds, r.wanted, _required(r.cutoff), r.monthly
+            ),
+        ),
+    )
+}
+"""Every fact source, in an order that runs each after those it depends on."""
+
+
+def _required(cutoff: date | None) -> date:
+    assert cutoff is not None, "the schedule needs a cut-off date"
+    return cutoff
+
+
+def _source_codes() -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {name: set() for name in SOURCES}
+    for ind in CATALOG:
+        for facts in (ind.facts, ind.fallback):
+            if facts is not None:
+                out.setdefault(facts.source, set()).add(ind.code)
+    return out
+
+
+def check_catalogue() -> list[str]:
+    """What in the catalogue the registry cannot compute: unknown sources, measures or keys,
+    and sources out of dependency order (English, for developers; empty when all is well)."""
+    problems = []
+    seen: set[str] = set()
+    for name, each in SOURCES.items():
+        problems += [f"{name} runs before {a}" for a in each.after if a not in seen]
+        seen.add(name)
+    for ind in CATALOG:
+        for facts in (ind.facts, ind.fallback):
+            if facts is None:
+                continue
+            src = SOURCES.get(facts.source)
+            if src is None:
+                problems.append(f"{ind.code}: unknown source {facts.source}")
+                continue
+            for role, col in facts.measures.named().items():
+                if col not in src.measures:
+                    problems.append(f"{ind.code}: {facts.source} has no measure {col} ({role})")
+            for key in facts.where:
+                if key not in src.keys:
+                    problems.append(f"{ind.code}: {facts.source} has no key {key}")
+            if facts.source == "teacher_evaluations" and "instrument" not in facts.where:
+                problems.append(f"{ind.code}: an evaluation indicator names its instrument")
+    return problems
+
+
+_PROBLEMS = check_catalogue()
+if _PROBLEMS:  # pragma: no cover - a developer's mistake, caught by the first import
+    raise RuntimeError("catálogo de indicadores inválido: " + "; ".join(_PROBLEMS))
+_SOURCE_CODES = _source_codes()
+PER_REQUEST: frozenset[str] = frozenset(
+    code for name, codes in _SOURCE_CODES.items() if not SOURCES[name].cached for code in codes
+)
+"""Indicators computed per request, never cached (schedule compliance: it depends on the
+cut-off date)."""
+_FALLBACK = [IND_CODE[i.code] for i in CATALOG if i.fallback is not None]
 
 
 # -- rows, baselines, targets, families ----------------------------------------------------------
@@ -910,8 +1076,9 @@ def _assemble(
     cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], inds: list[int]
 ) -> None:
     """``_r``: the rows in output order, with their scope's baseline year."""
-    # Attendance: per scope and year, from the results file, else from monthly attendance.
-    att = [IND_CODE["asistencia_promedio"], IND_CODE["inasistencia_cronica"]]
+    # An indicator with a fallback (attendance: the results file, else the monthly file): per
+    # scope and year, its own facts where they have rows, else the fallback's.
+    fallback = ", ".join(map(str, _FALLBACK)) or "NULL"
     cur.execute(
         f"""
         DELETE FROM _f v WHERE v.ind >= {MONTHLY_VARIANT} AND EXISTS (
@@ -921,7 +1088,7 @@ def _assemble(
     )
     cur.execute(
         f"""
-        DELETE FROM _f r WHERE r.ind IN ({att[0]}, {att[1]}) AND r.n = 0 AND EXISTS (
+        DELETE FROM _f r WHERE r.ind IN ({fallback}) AND r.n = 0 AND EXISTS (
             SELECT 1 FROM _f v WHERE v.ind = r.ind + {MONTHLY_VARIANT} AND v.kind = r.kind
                 AND v.sid = r.sid AND v.year = r.year)
         """
@@ -1150,41 +1317,67 @@ def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
         f"(SELECT coalesce(sum(hash(x)::HUGEINT), 0) FROM {t} x)::VARCHAR" for t in small
     )
     content = cur.execute(f"SELECT [{hashes}]").fetchone() if small else None
-    text = f"v1;{sizes};{row[1]};{content[0] if content else ''}"
+    text = f"v1;{engine_digest()};{sizes};{row[1]};{content[0] if content else ''}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+ENGINE_VERSION = 2
+"""Raise to rebuild every store's facts when the engine's meaning changes outside this file."""
+
+
+@cache
+def engine_digest() -> str:
+    """A digest of what the facts are computed *with*: the catalogue's entries (in code order:
+    the facts are keyed by code, so reordering the catalogue changes nothing) and the engine's
+    source (this module's SQL). A new or changed indicator, or a changed query, rebuilds the
+    facts of an existing store."""
+    entries = sorted((i.model_dump(mode="json") for i in CATALOG), key=lambda e: str(e["code"]))
+    digest = hashlib.sha256(json.dumps(entries, sort_keys=True, ensure_ascii=False).encode())
+    digest.update(f";engine {ENGINE_VERSION};".encode())
+    with suppress(OSError):  # a frozen build without sources: the version number alone
+        digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _code_of(ind: str) -> str:
+    """SQL: the code of the facts' indicator number ``ind`` (``+100``: monthly variant)."""
+    whens = " ".join(f"WHEN {i} THEN '{c}'" for c, i in IND_CODE.items())
+    return f"CASE {ind} % {MONTHLY_VARIANT} {whens} END"
+
+
+def _number_of(code: str, monthly_source: str) -> str:
+    """SQL: the facts' indicator number of the cached row's ``code`` in today's catalogue."""
+    whens = " ".join(f"WHEN '{c}' THEN {i}" for c, i in IND_CODE.items())
+    return (
+        f"(CASE {code} {whens} END "
+        f"+ CASE WHEN {monthly_source} THEN {MONTHLY_VARIANT} ELSE 0 END)::SMALLINT"
+    )
+
+
 def _build_facts(cur: duckdb.DuckDBPyConnection) -> list[str]:
-    """Compute the facts of every community and school into ``_f`` (one pass per source).
+    """Compute the facts of every community and school into ``_f``: one query per cached
+    source of :data:`SOURCES`.
 
     A source that fails leaves no facts of its own and is reported (Spanish, in the returned
     list): the other sources' indicators are still computed.
     """
     scope = Scope.all()
-    kinds = _CACHED_KINDS
-    wanted = set(CATALOG.codes) - {SCHEDULE}
+    request = _Request(cur, scope, _CACHED_KINDS, set(CATALOG.codes) - PER_REQUEST, True)
     _prepare(cur, scope, courses=True)
-    sources: tuple[tuple[str, Any], ...] = (
-        ("resultados finales", lambda: _results(cur, scope, kinds, wanted)),
-        ("asistencia mensual", lambda: _attendance(cur, scope, kinds, wanted)),
-        ("pruebas estandarizadas", lambda: _tests(cur, scope, kinds, wanted)),
-        ("dotación docente", lambda: _roster(cur, scope, kinds, wanted)),
-        ("asistencia a sesiones", lambda: _sessions(cur, scope, kinds, wanted, True)),
-        ("evaluaciones docentes", lambda: _observations(cur, scope, kinds, wanted, True)),
-        ("encuestas", lambda: _surveys(cur, scope, kinds, wanted, True)),
-    )
     problems = []
-    for label, build in sources:
+    for source in SOURCES.values():
+        if not source.cached or not _SOURCE_CODES[source.name]:
+            continue
         row = cur.execute("SELECT count(*) FROM _f").fetchone()
         before = int(row[0]) if row else 0
         try:
-            build()
+            source.build(request)
         except duckdb.Error as exc:
             # _f only grows while it is built: its rows from this source are those after
             # ``before`` (rowid is the insertion order).
             cur.execute("DELETE FROM _f WHERE rowid >= ?", [before])
             problems.append(
-                f"No se pudieron calcular los indicadores de {label} ({exc}); los demás "
+                f"No se pudieron calcular los indicadores de {source.label} ({exc}); los demás "
                 "indicadores se muestran."
             )
     return problems
@@ -1268,7 +1461,7 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                 cur.execute(
                     f"""
                     INSERT INTO indicator_fact
-                    SELECT f.ind, f.kind, f.sid,
+                    SELECT {_code_of("f.ind")}, f.ind >= {MONTHLY_VARIANT}, f.kind, f.sid,
                            CASE WHEN f.kind = 1 THEN CAST(f.sid AS INTEGER) ELSE c.rbd END AS rbd,
                            f.year, f.month, f.base, {stats}
                     FROM _f f LEFT JOIN _com c ON f.kind = 0 AND c.id = f.sid
@@ -1315,9 +1508,7 @@ def _read_facts(
     visible territory as the sum of its visible schools."""
     if not wanted:
         return
-    codes = sorted(IND_CODE[c] for c in wanted)
-    codes += [c + MONTHLY_VARIANT for c in codes]
-    where = [f"f.ind IN ({', '.join(map(str, codes))})"]
+    where = [f"f.indicator IN ({', '.join(repr(c) for c in sorted(wanted))})"]
     if not monthly:
         where.append("f.month = 0")
     params: list[Any] = []
@@ -1333,12 +1524,13 @@ def _read_facts(
             params.append(rbds)
     cond = " AND ".join(where)
     nan = ", ".join(f"coalesce(f.{x}, {_NAN})" for x in _STATS)
+    ind = _number_of("f.indicator", "f.monthly_source")
     own = sorted(kinds & _CACHED_KINDS)
     if own:
         cur.execute(
             f"""
             INSERT INTO _f
-            SELECT f.ind, f.kind, f.sid, f.year, f.month, f.base, false, {nan}
+            SELECT {ind}, f.kind, f.sid, f.year, f.month, f.base, false, {nan}
             FROM indicator_fact f
             WHERE {cond} AND f.kind IN ({", ".join(map(str, own))})
                 AND (f.kind = 1 OR f.sid IN (SELECT id FROM _com))
@@ -1352,10 +1544,10 @@ def _read_facts(
         cur.execute(
             f"""
             INSERT INTO _f
-            SELECT f.ind, 2, st.territory_id, f.year, f.month, f.base, false, {sums}
+            SELECT {ind} AS ind, 2, st.territory_id, f.year, f.month, f.base, false, {sums}
             FROM indicator_fact f JOIN _st st ON st.rbd = f.rbd
             WHERE {cond} AND f.kind = 1
-            GROUP BY f.ind, st.territory_id, f.year, f.month, f.base
+            GROUP BY ALL
             """,
             params,
         )
@@ -1421,9 +1613,11 @@ def load_indicator_rows(
     try:
         cur.execute("SET SESSION preserve_insertion_order = false")
         _prepare(cur, scope, courses=False, cached=True)
-        _read_facts(cur, scope, kind_set, wanted - {SCHEDULE}, monthly)
-        if SCHEDULE in wanted:
-            _schedule(cur, scope, kind_set, wanted, cutoff, monthly)
+        _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly)
+        request = _Request(cur, scope, kind_set, wanted, monthly, cutoff)
+        for source in SOURCES.values():
+            if not source.cached and _SOURCE_CODES[source.name] & wanted:
+                source.build(request)
         inds = sorted(IND_CODE[c] for c in wanted)
         _assemble(cur, scope, kind_set, inds)
         cols = ", ".join(_STATS)

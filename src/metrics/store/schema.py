@@ -401,6 +401,27 @@ _V9_FACT_PROBLEMS = """
 ALTER TABLE indicator_fact_state ADD COLUMN problems VARCHAR;
 """
 
+_V10_FACTS_BY_CODE = """
+-- The facts cache names each indicator by its code, not by its position in the catalogue (issue
+-- 15: reordering the catalogue mislabelled cached values). The cache is derived data: it is
+-- emptied here and rebuilt on the next request.
+DROP TABLE indicator_fact;
+CREATE TABLE indicator_fact (
+    indicator       VARCHAR NOT NULL,  -- the indicator's code in the catalogue
+    monthly_source  BOOLEAN NOT NULL,  -- attendance computed from the monthly file
+    kind    TINYINT NOT NULL,    -- 0 comunidad, 1 establecimiento
+    sid     VARCHAR NOT NULL,    -- community id or RBD
+    rbd     INTEGER NOT NULL,    -- the school (of the community)
+    year    SMALLINT,            -- NULL on a survey's baseline-wave row
+    month   TINYINT NOT NULL,    -- 0 on yearly rows
+    base    BOOLEAN NOT NULL,    -- a survey's baseline-wave row
+    n DOUBLE, k DOUBLE, s1 DOUBLE, s2 DOUBLE, rx DOUBLE, sxx DOUBLE, sxy DOUBLE,
+    n_priv DOUBLE, y0 DOUBLE
+);
+DELETE FROM indicator_fact_school;
+DELETE FROM indicator_fact_state;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -411,6 +432,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V7_AUDIT_KEYED,
     _V8_SLEP,
     _V9_FACT_PROBLEMS,
+    _V10_FACTS_BY_CODE,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
