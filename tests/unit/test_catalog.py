@@ -61,7 +61,7 @@ def table_rows(text: str, marker: str) -> dict[str, list[str]]:
 
 
 def test_catalogue_has_the_domain_codes() -> None:
-    """DOMAIN.md's default catalogue; the guide's other indicators may follow."""
+    """The default catalogue (docs/indicadores.md); the guide's other indicators may follow."""
     assert set(DOMAIN_CODES) <= set(CATALOG.codes)
     assert len(DOMAIN_CODES) == 18
 
