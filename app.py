@@ -12,7 +12,7 @@ import streamlit as st
 from metrics import ui
 from metrics.errors import TableroError
 from metrics.formatting import format_number
-from metrics.presentation import readiness_checks, rows_for, status_summary
+from metrics.presentation.views import readiness_checks, rows_for, status_summary
 from metrics.ui.screens import inicio
 
 st.set_page_config(

@@ -101,7 +101,7 @@ def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
 
 _IMPORT = (
     "import sys\n"
-    "import metrics.commands as c\n"
+    "import metrics.cli.common as c\n"
     "if 'importar' not in c.COMMAND_MODULES:\n"
     "    c.COMMAND_MODULES = (*c.COMMAND_MODULES, 'importar')\n"
     "from metrics.cli import main\n"

@@ -31,8 +31,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from metrics.engine.indicators import compute_breakdowns, compute_indicators, prepare_facts
 from metrics.formatting import format_number
-from metrics.indicators import compute_breakdowns, compute_indicators, prepare_facts
 from metrics.scope import Scope
 from metrics.store import open_store
 
@@ -72,7 +72,7 @@ def bare_scans(store: object, rbd: int) -> dict[str, float]:
     """Seconds of plain DuckDB reads of what each measured call reads, in the same run: the
     yearly school facts (all schools), one school's facts (one school), and every column of
     the source tables of the cached facts (a rebuild)."""
-    from metrics.store import indicators as sql
+    from metrics.engine import facts as sql
 
     cur = store.cursor()  # type: ignore[attr-defined]
     stats = ", ".join(("indicator", "kind", "sid", "rbd", "year", "month", "base", *sql._STATS))

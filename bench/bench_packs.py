@@ -27,9 +27,9 @@ def main() -> None:
     parser.add_argument("--repeticiones", type=int, default=3)
     args = parser.parse_args()
 
-    from metrics.export.slides import render_pack
-    from metrics.export.tables import chart_png
-    from metrics.packs import build_pack
+    from metrics.presentation.export.slides import render_pack
+    from metrics.presentation.export.tables import chart_png
+    from metrics.presentation.packs import build_pack
     from metrics.scope import Scope
     from metrics.store import open_store
     from tablero_demo.demo import CASE_SCHOOL_RBD, build_demo

@@ -165,7 +165,7 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
         )
     user = _school_user(national, 1)
-    from metrics.indicators import prepare_facts
+    from metrics.engine.indicators import prepare_facts
     from metrics.store import open_store
 
     with open_store(national) as store:

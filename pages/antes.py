@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.catalog import INDICATORS
+from metrics.engine.catalog import INDICATORS
 from metrics.ui.screens import antes as screen
 
 page = ui.moment_page(

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.presentation import rows_for, status_summary
+from metrics.presentation.views import rows_for, status_summary
 from metrics.ui.screens import comunidades as screen
 
 store, filters, scope = ui.page_setup()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.catalog import page_indicators
+from metrics.engine.catalog import page_indicators
 from metrics.ui.screens import durante as screen
 
 KEY = list(page_indicators("durante"))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import ui
-from metrics.presentation import IMPACT_ORDER
+from metrics.presentation.views import IMPACT_ORDER
 
 IMPACT = list(IMPACT_ORDER)
 

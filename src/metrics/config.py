@@ -11,6 +11,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from metrics.errors import StoreError
+
 DEFAULT_DB = Path("data") / "tablero.duckdb"
 ENV_DB = "TABLERO_DB"
 ENV_DEMO_MODE = "TABLERO_DEMO"
@@ -47,8 +49,6 @@ def staging_root() -> Path:
     root.mkdir(mode=0o700, exist_ok=True)
     info = root.lstat()
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
-        from metrics.errors import StoreError
-
         raise StoreError(
             f"La carpeta de trabajo {root} no es una carpeta propia de este usuario. Bórrela "
             "e intente de nuevo."

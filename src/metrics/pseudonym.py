@@ -23,7 +23,7 @@ a file ``<db>.key`` next to the database, created with mode 0600 on first use. A
 without ``TABLERO_KEY`` gets a key that lives as long as the process.
 
 This module owns the key and the Python reference implementation; the importer computes the
-same hash vectorised inside DuckDB (:func:`metrics.store.imports.pseudonym_sql`), and the tests
+same hash vectorised inside DuckDB (:func:`metrics.store.loads.pseudonym_sql`), and the tests
 check both agree for both schemes. It must not import duckdb.
 """
 

@@ -2,13 +2,14 @@
 territory that stands for "all schools", and the default year and pack.
 
 One home for these choices so that the pages (:mod:`metrics.ui`), the command line
-(``tablero indicadores``, ``tablero exportar``) and the council packs (:mod:`metrics.packs`)
+(``tablero indicadores``, ``tablero exportar``) and the council packs
+(:mod:`metrics.presentation.packs`)
 agree on them. The rules are pure functions of plain inputs (a :class:`~metrics.filters.Filters`,
 a count of schools, the territories table), tested by hand in ``tests/unit/test_selection.py``;
 the few functions that take a store only read it to feed those rules.
 
 This module decides; it draws nothing (no Streamlit) and computes no indicator (that is
-:mod:`metrics.indicators`).
+:mod:`metrics.engine.indicators`).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """`tablero demo`: build the bundled demo store, or one the size of the country.
 
 The product does not import this package, so ``tablero`` cannot list this command among its
-own (:data:`metrics.commands.COMMAND_MODULES`). Instead ``pyproject.toml`` registers this module
+own (:data:`metrics.cli.COMMAND_MODULES`). Instead ``pyproject.toml`` registers this module
 in the entry-point group ``tablero.comandos``::
 
     [project.entry-points."tablero.comandos"]
     demo = "tablero_demo.command"
 
-and :func:`metrics.commands.extra_command_modules` loads every module of that group when the
+and :func:`metrics.cli.extra_command_modules` loads every module of that group when the
 CLI starts. A module registered there follows the same protocol as a built-in command (``NAME``,
 ``HELP``, ``add_arguments``, ``run``, optionally ``PERMISSION`` and ``open_for_command``).
 Entry points live in the installed metadata: after changing them, install the project again
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
 
         counts = build_demo(store, args.semilla)
     # The indicators' facts, computed now so that the dashboard's first page is quick.
-    from metrics.indicators import prepare_facts
+    from metrics.engine.indicators import prepare_facts
 
     print("Preparando los indicadores…", flush=True)
     prepare_facts(store, force=True)

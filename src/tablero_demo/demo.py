@@ -78,8 +78,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics.catalog import INDICATORS
 from metrics.config import DEMO_SEED
+from metrics.engine.catalog import INDICATORS
 from metrics.errors import StoreError
 from metrics.scope import Scope
 from metrics.store import DATA_TABLES, Store

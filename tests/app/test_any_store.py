@@ -29,8 +29,8 @@ from pptx import Presentation
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from metrics.catalog import CATALOG
 from metrics.cli import main
+from metrics.engine.catalog import CATALOG
 from metrics.store import Store, open_store
 from tests.app.conftest import ROOT, run_app, run_app_as_admin
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.indicators import facts_are_current
+from metrics.engine.indicators import facts_are_current
 from metrics.scope import Scope
 from metrics.store import open_store
 from tests.app.conftest import run_app, run_app_as_admin

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from metrics.access import hash_password
-from metrics.ingest import import_file
+from metrics.imports import import_file
 from metrics.store import open_store
 from metrics.store.users import save_user
 from tests.app.conftest import run_app

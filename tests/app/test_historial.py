@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.ingest import import_file
+from metrics.imports import import_file
 from metrics.scope import Scope
 from metrics.store import open_store
 from tests.app.conftest import run_app_as_admin
@@ -75,7 +75,7 @@ def test_a_stale_click_cannot_undo_a_load_already_undone(
     at.checkbox(key="deshacer_confirmar_2").check().run()
     # Meanwhile, load 2 is undone elsewhere (another tab, the command line).
     with open_store(store_path) as store:
-        from metrics.ingest import undo_batch
+        from metrics.imports import undo_batch
 
         undo_batch(store, 2, "otra")
     at.button(key="deshacer_2").click().run()

@@ -55,9 +55,9 @@ def test_all_schools_shows_the_widest_territory_as_over_the_whole_scope(
 ) -> None:
     """Only the standing territory's schools are computed; its scorecard is the one the whole
     scope gives."""
-    from metrics.catalog import INDICATORS
-    from metrics.indicators import compute_indicators
-    from metrics.presentation import format_indicator_value, plain
+    from metrics.engine.catalog import INDICATORS
+    from metrics.engine.indicators import compute_indicators
+    from metrics.presentation.views import format_indicator_value, plain
     from metrics.ui import default_territory
 
     at = run_app(wide_db, monkeypatch)
@@ -87,7 +87,7 @@ def test_all_schools_shows_the_widest_territory_as_over_the_whole_scope(
 
 def test_durante_for_one_school_of_many(wide_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The breakdowns of a chosen school: perceptions by respondent kind, as the whole scope."""
-    from metrics.indicators import compute_breakdowns
+    from metrics.engine.indicators import compute_breakdowns
 
     at = run_app(wide_db, monkeypatch)
     at.switch_page("pages/durante.py").run()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.catalog import INDICATORS
+from metrics.engine.catalog import INDICATORS
+from metrics.engine.indicators import compute_indicators
 from metrics.formatting import format_number
-from metrics.indicators import compute_indicators
-from metrics.presentation import format_indicator_value
+from metrics.presentation.views import format_indicator_value
 from metrics.scope import Scope
 from metrics.store import open_store
 from tablero_demo.demo import CASE_SCHOOL_RBD, SMALL_COMMUNITY_ID, TINY_SCHOOL_RBD

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.packs import build_pack
+from metrics.presentation.packs import build_pack
 from metrics.scope import Scope
 from metrics.store import open_store
 from tablero_demo.demo import CASE_SCHOOL_RBD

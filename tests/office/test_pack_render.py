@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics.export.slides import pack_pptx
-from metrics.packs import build_pack
+from metrics.presentation.export.slides import pack_pptx
+from metrics.presentation.packs import build_pack
 from metrics.scope import Scope
 from metrics.store import open_store
 from tablero_demo.demo import CASE_SCHOOL_RBD

@@ -24,9 +24,9 @@ from metrics.access import (
     sign_in_oidc,
 )
 from metrics.cli import main
+from metrics.engine.indicators import import_targets, set_baseline_year
 from metrics.errors import AccessError, StoreError
-from metrics.indicators import import_targets, set_baseline_year
-from metrics.ingest import import_file, undo_batch
+from metrics.imports import import_file, undo_batch
 from metrics.scope import Scope
 from metrics.store import Store, audit, open_store
 from metrics.store.users import get_user, save_user

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.indicators import compute_breakdowns
+from metrics.engine.indicators import compute_breakdowns
 from metrics.scope import Scope
 from metrics.store import open_store
 from tablero_demo.demo import CASE_SCHOOL_RBD

@@ -9,8 +9,14 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from metrics.catalog import CATALOG, INDICATORS, Catalog, get_indicator, indicators_for_moment
-from metrics.indicators import OUTPUT_COLUMNS
+from metrics.engine.catalog import (
+    CATALOG,
+    INDICATORS,
+    Catalog,
+    get_indicator,
+    indicators_for_moment,
+)
+from metrics.engine.indicators import OUTPUT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "<!-- indicadores -->"
@@ -139,7 +145,7 @@ def test_the_readme_table_agrees_with_each_entry() -> None:
 
 
 def test_every_entry_names_a_registered_source_and_its_measures() -> None:
-    from metrics.store import indicators as sql
+    from metrics.engine import facts as sql
 
     assert sql.check_catalogue() == []
     for ind in CATALOG:
@@ -148,7 +154,7 @@ def test_every_entry_names_a_registered_source_and_its_measures() -> None:
 
 
 def test_a_statistic_without_its_measures_is_refused() -> None:
-    from metrics.catalog import Facts, Measures
+    from metrics.engine.catalog import Facts, Measures
 
     with pytest.raises(pydantic.ValidationError, match="successes"):
         Facts(source="sessions", statistic="proporcion", measures=Measures(count="n_rec"))
@@ -157,8 +163,8 @@ def test_a_statistic_without_its_measures_is_refused() -> None:
 
 
 def test_display_hints_feed_pages_and_packs() -> None:
-    from metrics.catalog import page_indicators, slide_indicators
-    from metrics.presentation import IMPACT_ORDER, SHORT_NAMES
+    from metrics.engine.catalog import page_indicators, slide_indicators
+    from metrics.presentation.views import IMPACT_ORDER, SHORT_NAMES
 
     assert SHORT_NAMES["inasistencia_cronica"] == "Inasist. crónica"
     assert set(SHORT_NAMES) == set(CATALOG.codes)

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import vl_convert as vlc
 
-from metrics import charts
+from metrics.presentation import charts
 
 
 def _svg(chart: object) -> str:

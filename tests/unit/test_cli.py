@@ -80,7 +80,8 @@ def test_the_cli_starts_without_pandas_or_the_engine() -> None:
 
     code = (
         "import sys, metrics.cli as c; c._load_commands(); "
-        "print(sorted(m for m in ('pandas', 'metrics.indicators', 'metrics.packs') "
+        "heavy = ('pandas', 'metrics.engine.indicators', 'metrics.presentation.packs'); "
+        "print(sorted(m for m in heavy "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -88,8 +89,8 @@ def test_the_cli_starts_without_pandas_or_the_engine() -> None:
 
 
 def test_export_formats_are_the_packs_formats() -> None:
-    from metrics.commands.exportar import FORMATS
-    from metrics.export.slides import PACK_FORMATS
+    from metrics.cli.exportar import FORMATS
+    from metrics.presentation.export.slides import PACK_FORMATS
 
     assert tuple(PACK_FORMATS) == FORMATS
 
@@ -129,7 +130,7 @@ def test_demo_is_an_extra_command_from_the_entry_point_group(
     registers it in `tablero.comandos`, and the CLI offers it like its own commands."""
     from importlib.metadata import entry_points
 
-    from metrics.commands import COMMAND_MODULES, ENTRY_POINT_GROUP
+    from metrics.cli.common import COMMAND_MODULES, ENTRY_POINT_GROUP
 
     assert "demo" not in COMMAND_MODULES
     (ep,) = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == "demo"]
@@ -145,7 +146,7 @@ def test_a_broken_extra_command_is_left_out_with_a_note(
     of a built-in command does not replace it."""
     import importlib.metadata as md
 
-    from metrics.commands import ENTRY_POINT_GROUP
+    from metrics.cli.common import ENTRY_POINT_GROUP
 
     fake = [
         md.EntryPoint("roto", "tablero_no_existe.comando", ENTRY_POINT_GROUP),

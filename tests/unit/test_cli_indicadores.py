@@ -12,10 +12,10 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from metrics.cli import main
-from metrics.commands import COMMAND_MODULES, indicadores, metas
+from metrics.cli import indicadores, main, metas
+from metrics.cli.common import COMMAND_MODULES
+from metrics.engine.indicators import OUTPUT_COLUMNS, TargetFileError
 from metrics.errors import TableroError
-from metrics.indicators import OUTPUT_COLUMNS, TargetFileError
 from metrics.scope import Scope
 from metrics.store import Store, open_store
 from tests.unit.test_indicators import load_fixture
@@ -262,7 +262,7 @@ def test_says_when_it_prepares_the_facts_after_an_import(
 ) -> None:
     """The first run after new data rebuilds the engine's facts and says so on stderr (stdout
     stays valid JSON); the next run has nothing to say."""
-    from metrics.indicators import facts_are_current
+    from metrics.engine.indicators import facts_are_current
 
     assert not facts_are_current(store)
     assert call(indicadores, store, ["--anio", "2024"]) == 0

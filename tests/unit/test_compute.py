@@ -1,4 +1,4 @@
-"""Pure functions of metrics.compute: change, progress, status, intervals, suppression."""
+"""Pure functions of metrics.engine.compute: change, progress, status, intervals, suppression."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics import compute
+from metrics.engine import compute
 
 
 def test_worked_example_of_the_guide() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from metrics.access import demo_refusal
-from metrics.indicators import import_targets
-from metrics.ingest import import_file, undo_batch
+from metrics.engine.indicators import import_targets
+from metrics.imports import import_file, undo_batch
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.store.users import save_user

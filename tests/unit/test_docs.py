@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from metrics.catalog import CATALOG
+from metrics.engine.catalog import CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ("dominio.md", "indicadores.md", "diseno.md", "glosario.md", "importar.md")

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 from openpyxl import load_workbook
 
-from metrics.export import chart_png, frame_csv, frame_xlsx
+from metrics.presentation.export import chart_png, frame_csv, frame_xlsx
 
 
 def test_png_of_a_container_sized_chart() -> None:

@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.indicators import (
+from metrics.engine.indicators import (
     compute_indicators,
     facts_are_current,
     import_targets,
     prepare_facts,
     set_baseline_year,
 )
-from metrics.ingest.pipeline import undo_batch
+from metrics.imports.pipeline import undo_batch
 from metrics.scope import Scope
 from metrics.store import Store, open_store
 from tests.unit.test_indicators import CUTOFF, close, load_fixture, row
@@ -216,12 +216,12 @@ def test_undoing_targets_brings_back_the_ones_they_replaced_or_removed(store: St
 
 _REORDERED = """
 import json, sys
-from metrics import catalog
+from metrics.engine import catalog
 codes = list(catalog.CATALOG.codes)
 # tasa_retiro moved ahead of tasa_aprobacion, and the whole catalogue reversed besides
 reordered = [catalog.INDICATORS[c] for c in reversed(codes)]
 catalog.CATALOG = catalog.Catalog(indicators=tuple(reordered))
-from metrics.indicators import compute_indicators, prepare_facts
+from metrics.engine.indicators import compute_indicators, prepare_facts
 from metrics.scope import Scope
 from metrics.store import open_store
 with open_store(sys.argv[1]) as store:
@@ -269,8 +269,8 @@ def test_a_reordered_catalogue_keeps_cached_values_right(store: Store, tmp_path:
 def test_a_changed_catalogue_entry_rebuilds_the_facts(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from metrics import catalog
-    from metrics.store import indicators as sql
+    from metrics.engine import catalog
+    from metrics.engine import facts as sql
 
     prepare_facts(store)
     assert facts_are_current(store)

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics import compute
-from metrics.catalog import CATALOG
-from metrics.indicators import (
+from metrics.engine import compute
+from metrics.engine.catalog import CATALOG
+from metrics.engine.indicators import (
     OUTPUT_COLUMNS,
     IndicatorRequestError,
     compute_breakdowns,
@@ -468,8 +468,8 @@ def test_breakdowns_hide_small_groups_of_students(store: Store) -> None:
 @pytest.mark.parametrize("rbd", [90001, 90006])
 def test_one_school_filtered_from_every_school_equals_computing_it(demo_db: Path, rbd: int) -> None:
     """Pages filter the "all schools" rows when one school is chosen: same rows, same values."""
-    from metrics.indicators import compute_breakdowns, restrict_to_schools
-    from metrics.presentation import plain
+    from metrics.engine.indicators import compute_breakdowns, restrict_to_schools
+    from metrics.presentation.views import plain
 
     cut = date(2025, 12, 31)
     with open_store(demo_db) as store:
@@ -489,8 +489,8 @@ def test_a_few_schools_of_a_wide_scope_are_suppressed_as_in_the_whole_scope(
     """Asking for one school computes its communities apart (schools and territories are
     decided over the whole scope): the same rows, values and suppression as the whole scope,
     monthly rows included, with groups large enough that suppression spreads to families."""
-    from metrics.indicators import restrict_to_schools
-    from metrics.presentation import plain
+    from metrics.engine.indicators import restrict_to_schools
+    from metrics.presentation.views import plain
 
     cut = date(2025, 12, 31)
     with open_store(demo_db) as store:

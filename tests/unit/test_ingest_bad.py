@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from metrics.errors import UploadError
-from metrics.ingest import RefusedFileError, import_file
+from metrics.imports import RefusedFileError, import_file
 from metrics.store import Store
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
@@ -150,7 +150,7 @@ def test_values_that_are_not_values_are_refused_as_written(
 def test_dates_run_from_2000_to_the_end_of_next_year() -> None:
     from datetime import date
 
-    from metrics.ingest import validate
+    from metrics.imports import validate
 
     last = date.today().year + 1
     rows = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.ingest import MappingRow, detect, import_file, read_mapping, saved_mappings
+from metrics.imports import MappingRow, detect, import_file, read_mapping, saved_mappings
 from metrics.ingest.formats import detect_format, propose_mapping
 from metrics.scope import Scope
 from metrics.store import Store
@@ -188,7 +188,7 @@ def test_microsoft_forms_xlsx_columns_out_of_order(forms_schools: Store) -> None
 
 
 def test_forms_without_wave_are_refused_with_a_hint(empty_store: Store) -> None:
-    from metrics.ingest import RefusedFileError
+    from metrics.imports import RefusedFileError
 
     with pytest.raises(RefusedFileError, match="--ola"):
         import_file(
@@ -278,7 +278,7 @@ def test_codes_are_read_as_written_or_in_any_spelling() -> None:
     import duckdb
 
     from metrics.ingest.datasets import DATASETS
-    from metrics.store.imports import _Q, typed_sql
+    from metrics.store.loads import _Q, typed_sql
 
     col = DATASETS["resultados"].column("final_situation")
     q = _Q()

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from metrics.errors import UploadError
-from metrics.ingest import (
+from metrics.imports import (
     DATASETS,
     RefusedFileError,
     codes_table,

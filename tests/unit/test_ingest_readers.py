@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from metrics.errors import FormatError, UploadError
-from metrics.ingest import validate
+from metrics.imports import validate
 from metrics.ingest.readers import cell_text, open_table, sniff_delimiter
 from metrics.ingest.text import normalize_header, normalize_label
 
@@ -155,7 +155,7 @@ def test_truncated_xlsx_is_refused_cleanly(cut: int) -> None:
 
 
 def test_windows_1252_found_after_the_first_64_kib_is_transcoded(empty_store) -> None:
-    from metrics.ingest import import_file
+    from metrics.imports import import_file
 
     lines = ["rbd;nombre"] + [f"{n};Escuela {n}" for n in range(1, 8000)]
     lines.append("8000;Escuela Ñuñoa – Peñalolén")
@@ -169,7 +169,7 @@ def test_windows_1252_found_after_the_first_64_kib_is_transcoded(empty_store) ->
 
 
 def test_detect_gives_a_mapped_preview() -> None:
-    from metrics.ingest import detect
+    from metrics.imports import detect
 
     d = detect(ROWS.encode(), "e.csv")
     assert d.kind == "establecimientos"
@@ -190,8 +190,8 @@ def test_first_table_like_sheet_is_chosen() -> None:
 _STUCK_IMPORT = """
 import sys, time
 from pathlib import Path
-import metrics.store.imports as sql
-from metrics.ingest import import_file
+import metrics.store.loads as sql
+from metrics.imports import import_file
 from metrics.store import open_store
 
 db, upload, ready = sys.argv[1:4]
@@ -272,7 +272,7 @@ def test_killed_import_leaves_private_files_that_the_next_command_removes(
 _STUCK_CLI = """
 import sys, time
 from pathlib import Path
-import metrics.store.imports as sql
+import metrics.store.loads as sql
 from metrics.cli import run
 
 ready = sys.argv.pop()
@@ -359,7 +359,7 @@ def _write_big(path: Path, head: str, filler: bytes, size: int, tail: str) -> No
 def test_oversized_cells_and_lines_name_their_row_and_column(
     empty_store, tmp_path: Path, head: str, megabytes: int, tail: str, row: int, column: str
 ) -> None:
-    from metrics.ingest import import_file
+    from metrics.imports import import_file
 
     path = tmp_path / "grande.csv"
     _write_big(path, head, b"x", megabytes << 20, tail)
@@ -381,7 +381,7 @@ def test_a_nul_deep_in_a_big_file_names_its_row(tmp_path: Path) -> None:
 
 
 def test_two_line_ends_in_a_quoted_cell_are_not_mixed(empty_store) -> None:
-    from metrics.ingest import import_file
+    from metrics.imports import import_file
 
     data = b'rbd;nombre\r\n1;"Escuela\nde dos lineas"\r\n2;Liceo\r\n'
     assert import_file(empty_store, data, "e.csv", actor="test").rows == 2
@@ -435,7 +435,7 @@ def test_formulas_are_read_by_their_cached_value_and_refused_without_one() -> No
 
 
 def test_a_cell_longer_than_the_csv_modules_limit_is_no_crash() -> None:
-    from metrics.ingest import detect
+    from metrics.imports import detect
 
     big = "x" * 200_000  # over Python's csv field limit (131,072), under DuckDB's row limit
     data = f"rbd;nombre\r\n1;{big}\r\nuno;Liceo\r\n".encode()

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics.indicators import compute_breakdowns, compute_indicators, restrict_to_schools
-from metrics.presentation import plain
+from metrics.engine.facts import linked_schools
+from metrics.engine.indicators import compute_breakdowns, compute_indicators, restrict_to_schools
+from metrics.presentation.views import plain
 from metrics.scope import Scope
 from metrics.store import Store, open_store
-from metrics.store.indicators import linked_schools
 from tablero_demo.national import build_national
 
 CUT = date(2025, 12, 31)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from metrics.narrative import headline, with_article
+from metrics.presentation.narrative import headline, with_article
 
 BASE: dict[str, Any] = dict(
     name="Tasa de reprobación",

@@ -14,14 +14,14 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pypdf import PdfReader
 
-from metrics.catalog import INDICATORS
 from metrics.cli import main
+from metrics.engine.catalog import INDICATORS
+from metrics.engine.indicators import OUTPUT_COLUMNS, compute_indicators
 from metrics.errors import AccessError
-from metrics.export.slides import keep_units, pack_pdf, pack_pptx
-from metrics.export.workbook import pack_xlsx, sheet_title
-from metrics.indicators import OUTPUT_COLUMNS, compute_indicators
-from metrics.packs import PackError, build_pack
-from metrics.presentation import format_indicator_change, format_indicator_value, plain
+from metrics.presentation.export.slides import keep_units, pack_pdf, pack_pptx
+from metrics.presentation.export.workbook import pack_xlsx, sheet_title
+from metrics.presentation.packs import PackError, build_pack
+from metrics.presentation.views import format_indicator_change, format_indicator_value, plain
 from metrics.scope import Scope
 from metrics.store import Store, open_store
 from metrics.store.notes import read_note, write_note
@@ -421,7 +421,7 @@ def test_a_school_user_exports_nothing_of_another_school(store: Store) -> None:
 def test_a_school_user_sets_no_target_for_its_whole_territory(store: Store) -> None:
     """A territory's target speaks for every school in it: one school's scope may not set it,
     the territory's full scope may (the import is only validated here: TargetFileError or not)."""
-    from metrics.indicators import TargetFileError, import_targets
+    from metrics.engine.indicators import TargetFileError, import_targets
 
     territory = store.territories(Scope.all()).sort_values("schools").iloc[-1]
     row = {

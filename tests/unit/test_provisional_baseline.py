@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.indicators import compute_indicators, set_baseline_year
+from metrics.engine.indicators import compute_indicators, set_baseline_year
 from metrics.scope import Scope
 from metrics.store import Store, open_store
 

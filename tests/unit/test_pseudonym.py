@@ -20,7 +20,7 @@ from metrics.pseudonym import (
     key_path_for,
     load_key,
 )
-from metrics.store import imports
+from metrics.store import loads as imports
 
 
 def test_key_file_created_once_with_owner_only_permissions(tmp_path: Path, monkeypatch) -> None:

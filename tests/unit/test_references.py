@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from metrics import cli
+from metrics.engine.indicators import compute_indicators, engine_problems
 from metrics.errors import UploadError
-from metrics.indicators import compute_indicators, engine_problems
-from metrics.ingest import (
+from metrics.imports import (
     DATASETS,
     DependantsError,
     Pending,

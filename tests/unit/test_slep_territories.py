@@ -14,7 +14,7 @@ import pytest
 from metrics.access import Role, access_for, scope_of
 from metrics.cli import main
 from metrics.errors import AccessError
-from metrics.ingest import RefusedFileError, detect, import_file, undo_batch
+from metrics.imports import RefusedFileError, detect, import_file, undo_batch
 from metrics.ingest.formats import detect_format
 from metrics.scope import Scope
 from metrics.store import DATA_TABLES, Store, open_store

@@ -86,7 +86,7 @@ def test_an_upgraded_hmac_store_gives_a_student_the_pseudonym_they_had(
 ) -> None:
     """A store that held imports before the upgrade still pseudonymises with HMAC after it,
     so a student imported again gets the pseudonym HMAC gave them before."""
-    from metrics.ingest import import_file
+    from metrics.imports import import_file
     from metrics.pseudonym import AMAC, HMAC, PseudonymKey
 
     monkeypatch.setenv("TABLERO_KEY", "cd" * 32)

@@ -26,8 +26,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from metrics import compute
-from metrics.indicators import compute_indicators
+from metrics.engine import compute
+from metrics.engine.indicators import compute_indicators
 from metrics.scope import Scope
 from metrics.store import Store, open_store
 

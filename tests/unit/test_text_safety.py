@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from metrics import cli
-from metrics.cli import TerminalGuard
-from metrics.commands import indicadores, metas
+from metrics.cli import TerminalGuard, indicadores, metas
 from metrics.errors import redact_paths
 from metrics.formatting import escape_html, escape_markdown, terminal_lines, terminal_text
 from metrics.store import DATA_TABLES, audit, open_store

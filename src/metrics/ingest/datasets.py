@@ -3,7 +3,7 @@
 Each :class:`Dataset` lists its columns as users write them in a template (Spanish headers),
 with type, whether required, limits and allowed codes. These declarations drive everything
 else: header matching, the vectorised validation query (built by
-:mod:`metrics.store.imports`), the templates and the "códigos válidos" sheet.
+:mod:`metrics.store.loads`), the templates and the "códigos válidos" sheet.
 
 This module must not read files or hold SQL; pydantic describes, DuckDB validates.
 """

@@ -20,7 +20,7 @@ A file's headers (normalised: case, spaces, accents) decide its format:
   format shares with others (an IDPS file has ``rbd``, ``nom_rbd`` and ``cod_com_rbd`` too).
 
 The result is a :class:`Plan`: for every canonical column, a :data:`Binding` saying which raw
-column (by position) or constant feeds it. Plans are data; :mod:`metrics.store.imports` turns
+column (by position) or constant feeds it. Plans are data; :mod:`metrics.store.loads` turns
 them into SQL. Identifiers never come from a file: raw columns are addressed by position.
 """
 
@@ -32,7 +32,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from metrics.errors import UploadError
 from metrics.ingest.datasets import DATASETS, ColumnType, Dataset
+from metrics.ingest.readers import open_table
 from metrics.ingest.report import Issue
 from metrics.ingest.text import column_letter, normalize_header, normalize_label
 
@@ -810,9 +812,6 @@ def _forms_plan(
 def read_mapping(path: str | Path) -> list[MappingRow]:
     """Read a ``pregunta,dimension[,invertida]`` CSV (any encoding/separator the readers take)."""
     import csv
-
-    from metrics.errors import UploadError
-    from metrics.ingest.readers import open_table
 
     name = Path(path).name
     rows: list[MappingRow] = []

@@ -20,7 +20,7 @@ Every upload is read in a private work folder (:func:`work_folder`: 0700, files 
 removed on the way out, and by the next import or command when a kill left it behind.
 
 A reader never holds a whole file in memory, and never parses rows: DuckDB does
-(:mod:`metrics.store.imports`). Everything a user sees is a Spanish :class:`FormatError`
+(:mod:`metrics.store.loads`). Everything a user sees is a Spanish :class:`FormatError`
 naming the file, the row and the column.
 """
 

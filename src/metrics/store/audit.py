@@ -52,11 +52,13 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from metrics.errors import StoreError, TableroError
+from metrics.pseudonym import load_key
 from metrics.scope import Scope
-from metrics.store.core import Store
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from metrics.store.core import Store
 
 GENESIS = "0" * 64
 """``prev_hash`` of the first row."""
@@ -120,7 +122,6 @@ def _row_mac(
 
 def _key_for_path(path: str) -> bytes:
     """The audit key: derived from the store's secret key, never the key itself."""
-    from metrics.pseudonym import load_key
 
     secret = load_key(path).key
     return hashlib.sha256(b"tablero-dpd:audit-log:" + secret).digest()

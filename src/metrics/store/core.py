@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
+from metrics.config import staging_root
 from metrics.errors import SchemaVersionError, StoreError, StoreLockedError
 from metrics.scope import Scope
+from metrics.store import audit
 from metrics.store.schema import AUDIT_KEYED_VERSION, DATA_TABLES, LATEST_VERSION, MIGRATIONS
 
 if TYPE_CHECKING:  # pandas is imported by DuckDB when a DataFrame is asked for: a CLI import
@@ -235,7 +237,6 @@ class Store:
         try:
             before = _read_version(self._con)
             _migrate(self._con, self.path)
-            from metrics.store import audit
 
             audit.start_anchor(self, new=fresh or before < AUDIT_KEYED_VERSION)
         except BaseException:
@@ -243,7 +244,6 @@ class Store:
             raise
 
     def _after_write(self) -> None:
-        from metrics.store import audit
 
         audit.seal(self)
 
@@ -609,7 +609,6 @@ def harden(con: duckdb.DuckDBPyConnection) -> None:
     :func:`~metrics.config.staging_root` before reading it; spilling to DuckDB's own temporary
     folder keeps working.
     """
-    from metrics.config import staging_root
 
     state = con.execute("SELECT current_setting('enable_external_access')").fetchone()
     if state is not None and not state[0]:

@@ -4,7 +4,7 @@ A file's row may name a school (RBD), a community, a teacher or a territory that
 brings. This module declares every such reference twice over the same four *entities*:
 
 - :data:`FILE_REFERENCES`: the columns of an import kind (``metrics.ingest.datasets``) that name
-  an entity. The validation query (:mod:`metrics.store.imports`) refuses a row whose entity is
+  an entity. The validation query (:mod:`metrics.store.loads`) refuses a row whose entity is
   neither in the store nor brought by the same file or an earlier file of the same upload.
 - :data:`STORE_REFERENCES`: the columns of the store's tables that name an entity. They decide
   which loads depend on which (:func:`dependants`: undoing a load that others point at is

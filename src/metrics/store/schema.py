@@ -11,6 +11,9 @@ importer, which replaces rows by (dataset, school, period).
 
 from __future__ import annotations
 
+TARGET_BATCH_KIND = "metas"
+"""The batch kind of targets set in the app or with ``tablero metas`` (not a file of a dataset)."""
+
 DATA_TABLES: tuple[str, ...] = (
     "territory",
     "school",

@@ -15,9 +15,10 @@ from metrics.errors import AccessError, StoreError
 from metrics.scope import Scope
 from metrics.store import audit
 from metrics.store.core import Store, batch_schools, scope_clause
-from metrics.store.imports import REPLACED_PREFIX
+from metrics.store.notes import territory_fully_visible
+from metrics.store.references import REPLACED_PREFIX
+from metrics.store.schema import TARGET_BATCH_KIND
 
-TARGET_BATCH_KIND = "metas"
 _SAME_KEY = (
     "t.indicator = k.indicator AND t.scope_kind = k.scope_kind AND t.scope_id = k.scope_id "
     "AND t.deadline_year = k.deadline_year"
@@ -55,7 +56,6 @@ def visible_scope_ids(store: Store, scope: Scope) -> dict[str, set[str]]:
     if not scope.is_all:
         # A territory's target speaks for all its schools: only someone who sees them all
         # (a supervisor of that territory) may name it.
-        from metrics.store.notes import territory_fully_visible
 
         out["territorio"] = {
             t for t in out["territorio"] if territory_fully_visible(store, scope, t)

@@ -17,6 +17,7 @@ import duckdb
 
 from metrics.errors import StoreError
 from metrics.store.core import Store
+from metrics.store.schema import TARGET_BATCH_KIND
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,6 @@ def demo_blockers(store: Store) -> tuple[int, int]:
     Targets set by hand (kind ``metas``) are not counted: they hold no personal data, and
     setting one is part of trying the demo. Undone loads hold no rows and are not counted.
     """
-    from metrics.store.targets import TARGET_BATCH_KIND
 
     cur = store.cursor()
     try:

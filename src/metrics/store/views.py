@@ -2,7 +2,7 @@
 
 Each function takes the store and the user's :class:`~metrics.scope.Scope` first and returns a
 DataFrame with English column names that :mod:`metrics.views` reshapes for charts. Indicator
-values themselves come from :mod:`metrics.store.indicators`; nothing here is a number pages
+values themselves come from :mod:`metrics.engine.facts`; nothing here is a number pages
 present as an indicator.
 """
 

@@ -22,10 +22,33 @@ import streamlit as st
 
 from metrics.access import PERMISSION_REFUSALS, Access
 from metrics.config import resolve_db_path
-from metrics.errors import AccessError, TableroError
+from metrics.engine.catalog import INDICATORS
+from metrics.engine.indicators import (
+    compute_breakdowns,
+    compute_indicators,
+    engine_problems,
+    facts_are_current,
+    prepare_facts,
+    restrict_to_schools,
+)
+from metrics.errors import AccessError, TableroError, redact_paths
 from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_datetime, format_number
-from metrics.presentation import LOAD_PAGE
+from metrics.imports import KIND_LABELS
+from metrics.presentation.export import chart_png, frame_csv, frame_xlsx
+from metrics.presentation.views import (
+    LOAD_PAGE,
+    SOURCE_LABELS,
+    STATUS_COLOURS,
+    SUPPRESSED_TEXT,
+    baseline_name,
+    metric_delta,
+    metric_label_and_value,
+    plain,
+    rows_for,
+    scorecard,
+    trend_view,
+)
 from metrics.scope import Scope
 from metrics.selection import (
     MANY_SCHOOLS,
@@ -38,7 +61,8 @@ from metrics.selection import (
     territory_schools,
     widest_territory,
 )
-from metrics.store import Store, StoreInfo, open_store
+from metrics.selection import communities_need_a_school as need
+from metrics.store import Store, StoreInfo, audit, open_store, views
 
 ALL = "__todos__"
 """Sentinel option of a select box meaning "no filter"."""
@@ -129,7 +153,6 @@ def show_error(exc: TableroError) -> None:
 def report_table(report: Any, limit: int = 200) -> pd.DataFrame:
     """A validation report's problems for the page (the first ``limit``), with no path on the
     server in what they say to do (:func:`metrics.errors.redact_paths`)."""
-    from metrics.errors import redact_paths
 
     table: pd.DataFrame = report.to_frame(limit=limit)
     column = "qué hacer"
@@ -186,7 +209,6 @@ def data_changed(store: Store, bar: Any = None) -> None:
     """After an import or an undo: forget cached results and bring the engine's facts up to
     date now, saying so, so that the next page does not wait for it. ``bar``: an
     ``st.progress`` to say it on (else a spinner)."""
-    from metrics.indicators import prepare_facts
 
     clear_caches()
     if bar is not None:
@@ -205,7 +227,6 @@ def _facts_made_current(_store: Store, store_path: str) -> bool:
     ``tablero importar``), saying why the page waits (the spinner shows only after half a
     second, so not for the check alone). Checked once per cache lifetime: the check reads
     every small table (70 ms on the demonstration store). True when the facts were rebuilt."""
-    from metrics.indicators import facts_are_current, prepare_facts
 
     if facts_are_current(_store):
         return False
@@ -225,7 +246,6 @@ def _school_count(store: Store, store_path: str, scope: Scope) -> int:
 def communities_need_a_school(store: Store, scope: Scope, rbd: int | None) -> bool:
     """Whether the communities' rows wait for a school to be chosen (many schools, none
     chosen): :func:`metrics.selection.communities_need_a_school` over the cached schools."""
-    from metrics.selection import communities_need_a_school as need
 
     return need(_school_count(store, store.path, scope), rbd)
 
@@ -249,8 +269,6 @@ def _compute(
     """Indicators (``kind`` "indicadores") or breakdowns ("desgloses"), yearly, of ``rbds``
     (None: every school of ``scope``). The engine decides suppression over the whole scope in
     every case and computes only the part of it that the chosen schools depend on."""
-    from metrics.indicators import compute_breakdowns, compute_indicators
-    from metrics.presentation import plain
 
     _facts_made_current(store, store.path)
     # Pages draw yearly values; monthly series come from store views. Months are most of the
@@ -282,7 +300,6 @@ def _engine_rows(
     chosen: Plan,
 ) -> pd.DataFrame:
     """The engine's rows of ``kind`` for the :class:`~metrics.selection.Plan` ``chosen``."""
-    from metrics.indicators import restrict_to_schools
 
     if chosen.whole:
         whole = _load_whole(store, store_path, kind, scope, corte)
@@ -439,7 +456,6 @@ def datasets_table(info: StoreInfo) -> pd.DataFrame:
 
 def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
     """The batch history, for display."""
-    from metrics.ingest import KIND_LABELS
 
     return pd.DataFrame(
         {
@@ -545,8 +561,6 @@ def indicator_metrics(rows: pd.DataFrame, codes: list[str], limit: int = 5) -> N
     Only indicators with a value (or a suppressed one) get a card, the first ``limit`` of
     ``codes``; the sections below say what is missing for the others.
     """
-    from metrics.catalog import INDICATORS
-    from metrics.presentation import baseline_name, metric_delta, metric_label_and_value
 
     present = rows[rows["valor"].notna() | (rows["estado"] == "suprimido")]
     chosen = [c for c in codes if c in set(present["indicador"])][:limit]
@@ -612,7 +626,6 @@ def download(
     store = get_store()
 
     def audited() -> bytes:
-        from metrics.store import audit
 
         content = data()
         record: dict[str, Any] = {"archivo": file_name, "formato": file_name.rsplit(".", 1)[-1]}
@@ -639,13 +652,12 @@ def show_chart(chart: Any, where: Any = None) -> None:
 
     The chart's spec goes to Streamlit without Altair's JSON-schema validation, which costs
     more than everything else on a page (about 0,1 s a chart). The builders in
-    :mod:`metrics.charts` are validated by the test suite instead.
+    :mod:`metrics.presentation.charts` are validated by the test suite instead.
     """
     (where or st).vega_lite_chart(spec=chart.to_dict(validate=False), width="stretch")
 
 
 def _png(chart: Any) -> bytes:
-    from metrics.export import chart_png
 
     return chart_png(chart)
 
@@ -664,7 +676,6 @@ def chart_card(
     ``png_chart`` builds the chart as the image should look (fixed width); it runs only when
     someone asks for the PNG.
     """
-    from metrics.export import frame_csv, frame_xlsx
 
     with st.container(border=True):
         st.markdown(f"**{escape_markdown(headline)}**")
@@ -714,8 +725,6 @@ def load_data_link() -> None:
 
 def missing_sources(codes: list[str]) -> str:
     """The files the indicators ``codes`` are computed from, as a sentence names them."""
-    from metrics.catalog import INDICATORS
-    from metrics.presentation import SOURCE_LABELS
 
     sources = dict.fromkeys(
         SOURCE_LABELS.get(src, src) for c in codes for src in INDICATORS[c].sources
@@ -733,7 +742,6 @@ def choose_a_school_notice() -> None:
 
 
 def suppressed_notice() -> None:
-    from metrics.presentation import SUPPRESSED_TEXT
 
     st.caption(f":material/lock: {SUPPRESSED_TEXT}.")
 
@@ -760,8 +768,6 @@ def trend_card(
     results: pd.DataFrame, code: str, alcance: str, alcance_id: str, year: int | None
 ) -> None:
     """One indicator's yearly series against its baseline and target, in a chart card."""
-    from metrics.catalog import INDICATORS
-    from metrics.presentation import trend_view
 
     view = trend_view(results, code, alcance, alcance_id, year)
     if view is None:
@@ -792,8 +798,6 @@ def trend_cards(
 ) -> None:
     """A trend card for each of ``codes`` with data, then one empty state naming the others
     and the files they are computed from (not one empty card per indicator)."""
-    from metrics.catalog import INDICATORS
-    from metrics.presentation import trend_view
 
     missing = []
     for code in codes:
@@ -813,7 +817,6 @@ def trend_cards(
 
 def scorecard_table(rows: pd.DataFrame) -> None:
     """The indicators of ``rows`` as a table (value, baseline, target, change, status)."""
-    from metrics.presentation import scorecard
 
     table = scorecard(rows)
     st.dataframe(
@@ -823,7 +826,6 @@ def scorecard_table(rows: pd.DataFrame) -> None:
 
 def style_status(table: pd.DataFrame) -> Any:
     """The scorecard with its status column on a light background by status."""
-    from metrics.presentation import STATUS_COLOURS
 
     return table.style.map(
         lambda v: f"background-color: {STATUS_COLOURS[v]}" if v in STATUS_COLOURS else "",
@@ -843,7 +845,6 @@ def load_breakdowns(
 @st.cache_data(show_spinner=False, ttl=600)
 def load_view(_store: Store, store_path: str, scope: Scope, view: str, **kwargs: Any) -> Any:
     """One of :mod:`metrics.store.views`, cached by its arguments."""
-    from metrics.store import views
 
     return getattr(views, view)(_store, scope, **kwargs)
 
@@ -887,7 +888,6 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
     ``codes`` limits the selection's rows (None: every indicator); ``missing`` says which data
     the empty state asks for.
     """
-    from metrics.presentation import rows_for
 
     store, filters, scope = page_setup()
     page_title(title, filters)
@@ -911,7 +911,6 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
 def _load_engine_problems(_store: Store, store_path: str) -> list[str]:
     """What the facts could not use (cached like the indicators: reading it checks the facts'
     signature, which reads every small table; cleared after every import and undo)."""
-    from metrics.indicators import engine_problems
 
     return engine_problems(_store)
 

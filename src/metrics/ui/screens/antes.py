@@ -11,12 +11,18 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from metrics import charts
-from metrics.catalog import INDICATORS
+from metrics.engine.catalog import INDICATORS
+from metrics.engine.indicators import (
+    TargetFileError,
+    baseline_years,
+    import_targets,
+    set_baseline_year,
+)
 from metrics.errors import TableroError
 from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_number
-from metrics.presentation import PROVISIONAL_NOTE, bullet_frame, format_indicator_value
+from metrics.presentation import charts
+from metrics.presentation.views import PROVISIONAL_NOTE, bullet_frame, format_indicator_value
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import (
@@ -103,7 +109,6 @@ def target_form(
     store: Store, scope: Scope, alcance: str, alcance_id: str, place: str, year: int | None
 ) -> None:
     """Set or change a target: validated, with a required reason, recorded as a batch."""
-    from metrics.indicators import TargetFileError, import_targets
 
     if not current_access().can_set_targets:
         return
@@ -173,7 +178,6 @@ _DEFAULT_YEAR = 0
 def baseline_year_status(store: Store, scope: Scope, rbd: int) -> tuple[int | None, str, bool]:
     """A school's baseline year in use, how it was chosen (in words), and whether it was set
     by hand."""
-    from metrics.indicators import baseline_years
 
     df = baseline_years(store, scope.narrow([rbd]))
     row = df[df["rbd"] == rbd]
@@ -190,7 +194,6 @@ def baseline_year_status(store: Store, scope: Scope, rbd: int) -> tuple[int | No
 def baseline_year_form(store: Store, scope: Scope, filters: Filters) -> None:
     """Set or clear the chosen school's baseline year, as ``tablero metas linea-base`` does:
     the same permission (``can_set_targets``), the same store function, audited."""
-    from metrics.indicators import set_baseline_year
 
     rbd = filters.rbd
     if rbd is None or not current_access().can_set_targets:

@@ -16,6 +16,7 @@ import streamlit as st
 
 from metrics.access import Access
 from metrics.formatting import format_datetime
+from metrics.presentation.export import frame_csv
 from metrics.store import Store, audit
 from metrics.ui import download
 
@@ -116,7 +117,6 @@ def audit_section(store: Store, access: Access) -> None:
         st.dataframe(table.head(_DISPLAY_LIMIT), hide_index=True, width="stretch")
         if len(table) > _DISPLAY_LIMIT:
             st.caption(f"Se muestran los {_DISPLAY_LIMIT} más recientes; el CSV los tiene todos.")
-        from metrics.export import frame_csv
 
         download(
             st,

@@ -9,8 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from metrics import imports
 from metrics.errors import TableroError
 from metrics.formatting import escape_markdown
+from metrics.imports import KIND_LABELS, MappingRow, template_csv, template_xlsx
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import data_changed, download, report_table, show_error
@@ -18,7 +20,6 @@ from metrics.ui import data_changed, download, report_table, show_error
 
 def templates_section() -> None:
     """Download a canonical template (CSV or Excel, with example rows and valid codes)."""
-    from metrics.ingest import KIND_LABELS, template_csv, template_xlsx
 
     with st.expander("Plantillas para cargar datos propios"):
         kind = st.selectbox(
@@ -35,7 +36,6 @@ def templates_section() -> None:
 
 def _mapping_editor(detection: Any, key: str) -> list[Any] | None:
     """Let the user confirm a Forms question → dimension mapping; None until confirmed."""
-    from metrics.ingest import MappingRow
 
     st.warning(
         "Este archivo es una exportación de formulario: confirme a qué dimensión "
@@ -77,8 +77,6 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
 
     With a ``scope``, a file with rows of schools outside it is refused whole at import.
     """
-    from metrics import ingest
-
     files = st.file_uploader(
         "Archivos CSV o Excel (puede elegir varios)",
         type=["csv", "txt", "xlsx"],
@@ -99,12 +97,12 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
     detections: dict[str, Any] = {}
     for up in files:
         try:
-            detections[up.file_id] = ingest.detect(up.getvalue(), up.name, store=store)
+            detections[up.file_id] = imports.detect(up.getvalue(), up.name, store=store)
         except TableroError as exc:
             detections[up.file_id] = exc
     kinds = [getattr(detections[up.file_id], "kind", None) for up in files]
-    pending = ingest.Pending()
-    for up in [files[i] for i in ingest.upload_order(kinds)]:
+    pending = imports.Pending()
+    for up in [files[i] for i in imports.upload_order(kinds)]:
         data = up.getvalue()
         with st.container(border=True):
             st.markdown(f"**{escape_markdown(up.name)}**")
@@ -134,7 +132,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
             if len(detection.preview):
                 with st.expander("Vista previa (primeras filas, columnas del tablero)"):
                     st.dataframe(detection.preview, hide_index=True, width="stretch")
-            report = ingest.validate(data, up.name, store=store, upload=pending, **options)
+            report = imports.validate(data, up.name, store=store, upload=pending, **options)
             if report.ok:
                 st.success(escape_markdown(report.summary()), icon=":material/check_circle:")
                 if report.warnings:
@@ -160,7 +158,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
         return
     bar = st.progress(0.0, text="Cargando…")
     imported = 0
-    brought = ingest.Pending()
+    brought = imports.Pending()
     for i, (up, data, options) in enumerate(ready):
 
         def step(fraction: float, message: str, i: int = i, name: str = up.name) -> None:
@@ -168,7 +166,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
             bar.progress(min(1.0, (i + fraction) / len(ready)), text=text)
 
         try:
-            result = ingest.import_file(
+            result = imports.import_file(
                 store,
                 data,
                 up.name,

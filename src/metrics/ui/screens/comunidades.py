@@ -7,10 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics import charts
-from metrics.catalog import INDICATORS
+from metrics.engine.catalog import INDICATORS
 from metrics.formatting import format_number
-from metrics.presentation import is_better
+from metrics.presentation import charts
+from metrics.presentation.views import is_better
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import (

@@ -10,8 +10,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from metrics import charts
-from metrics.catalog import INDICATORS
+from metrics.engine.catalog import INDICATORS
 from metrics.filters import Filters
 from metrics.formatting import (
     escape_markdown,
@@ -20,7 +19,8 @@ from metrics.formatting import (
     format_number,
     format_percent,
 )
-from metrics.presentation import (
+from metrics.presentation import charts
+from metrics.presentation.views import (
     SHORT_NAMES,
     first_present,
     format_indicator_change,

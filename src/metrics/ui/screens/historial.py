@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from metrics import imports
 from metrics.errors import TableroError
-from metrics.formatting import format_number
+from metrics.formatting import format_datetime, format_number
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import batches_table, current_access, data_changed, empty_state, show_error
@@ -25,8 +26,6 @@ _UNDO_KEYS = ("deshacer_carga", "deshacer_confirmar_")
 def history_section(store: Store, scope: Scope, actor: str) -> None:
     """The batch history, and undo of one batch after an explicit confirmation that names it
     and the loads that depend on it (undone together)."""
-    from metrics import ingest
-
     _run_undo_request(store, scope, actor)
     done = st.session_state.pop(_UNDO_DONE, None)
     if done:
@@ -54,7 +53,7 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
             "Carga", list(labels), format_func=lambda b: labels[b], key="deshacer_carga"
         )
         try:
-            plan = ingest.undo_plan(store, int(batch_id), scope)
+            plan = imports.undo_plan(store, int(batch_id), scope)
         except TableroError as exc:
             show_error(exc)
             return
@@ -92,8 +91,6 @@ def _request_undo(batch_id: int, dependants: tuple[int, ...], confirm: str) -> N
 
 def _run_undo_request(store: Store, scope: Scope, actor: str) -> None:
     """Carry out a pending click once: undo, forget the caches and the confirmation, rerun."""
-    from metrics import ingest
-
     request = st.session_state.pop(_UNDO_REQUEST, None)
     if request is None:
         return
@@ -105,7 +102,7 @@ def _run_undo_request(store: Store, scope: Scope, actor: str) -> None:
         )
         return
     try:
-        counts = ingest.undo_batch(
+        counts = imports.undo_batch(
             store, batch_id, actor=actor, scope=scope, with_dependants=dependants
         )
     except TableroError as exc:
@@ -124,6 +121,5 @@ def _run_undo_request(store: Store, scope: Scope, actor: str) -> None:
 
 
 def format_datetime_short(value: Any) -> str:
-    from metrics.formatting import format_datetime
 
     return format_datetime(None if pd.isna(value) else value)

@@ -1,7 +1,8 @@
 """The *Presentar* page's parts: the pack for the selection, one slide at a time, the team's
 conclusions, and the pack's downloads (PowerPoint, PDF, Excel).
 
-The slides are :mod:`metrics.packs`' — the same the files hold — so what the council sees on the
+The slides are :mod:`metrics.presentation.packs`' — the same the files hold — so what the council
+sees on the
 projector and what it takes home say the same thing.
 """
 
@@ -14,9 +15,11 @@ import streamlit as st
 
 from metrics.errors import TableroError
 from metrics.formatting import escape_html as escape
-from metrics.packs import NothingToPresent, Pack, Slide, build_pack
+from metrics.presentation.export.slides import PACK_FORMATS, render_pack
+from metrics.presentation.packs import NothingToPresent, Pack, Slide, build_pack
 from metrics.scope import Scope
 from metrics.store import Store
+from metrics.store.notes import write_note
 from metrics.ui import current_access, current_actor, download, empty_state, show_error
 
 SLIDE_KEY = "presentar_diapositiva"
@@ -177,7 +180,6 @@ def slide_navigation(pack: Pack) -> int:
 def note_form(store: Store, scope: Scope, pack: Pack, *, can_edit: bool, actor: str) -> None:
     """The team's conclusions and next steps for the last slide, saved with the school and
     year."""
-    from metrics.store.notes import write_note
 
     if not can_edit:
         st.caption("Su perfil no permite escribir las conclusiones.")
@@ -219,7 +221,6 @@ def note_form(store: Store, scope: Scope, pack: Pack, *, can_edit: bool, actor: 
 def pack_downloads(pack: Pack) -> None:
     """PowerPoint, PDF and Excel of the pack; each file is made when clicked (a few seconds)
     and recorded in the audit log with the pack's scope and year."""
-    from metrics.export.slides import PACK_FORMATS, render_pack
 
     detail = {
         "alcance": pack.scope_kind,

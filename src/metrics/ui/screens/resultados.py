@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metrics import charts
-from metrics.catalog import INDICATORS
+from metrics.engine.catalog import INDICATORS
 from metrics.filters import Filters
 from metrics.formatting import format_month, format_number, format_percent
-from metrics.presentation import first_present, format_indicator_value, is_better
+from metrics.presentation import charts
+from metrics.presentation.views import first_present, format_indicator_value, is_better
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import chart_card, community_names, empty_state, file_stem, load_view

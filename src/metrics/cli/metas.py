@@ -17,7 +17,7 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metrics.commands import access_of
+from metrics.cli.common import access_of
 from metrics.errors import TableroError, UploadError
 from metrics.formatting import format_number, terminal_text
 from metrics.scope import Scope
@@ -122,8 +122,8 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
 
 
 def _export(store: Store, scope: Scope, path: Path) -> int:
-    from metrics.export import neutralise_formulas
-    from metrics.indicators import export_targets
+    from metrics.engine.indicators import export_targets
+    from metrics.presentation.export import neutralise_formulas
 
     df = export_targets(store, scope)
     buf = io.StringIO()
@@ -140,7 +140,7 @@ def _export(store: Store, scope: Scope, path: Path) -> int:
 
 def read_targets_file(path: Path) -> tuple[list[dict[str, str]], bytes]:
     """The rows of a targets CSV (headers normalised to :data:`TARGET_COLUMNS`) and its bytes."""
-    from metrics.indicators import TARGET_COLUMNS
+    from metrics.engine.indicators import TARGET_COLUMNS
 
     try:
         data = path.read_bytes()
@@ -179,14 +179,15 @@ def read_targets_file(path: Path) -> tuple[list[dict[str, str]], bytes]:
 
 
 def _unquote(cell: str) -> str:
-    """A cell as it was before :func:`metrics.export.neutralise_formulas` protected it: the
+    """A cell as it was before :func:`metrics.presentation.export.neutralise_formulas` protected
+    it: the
     ``'`` that export puts before ``=``, ``+``, ``-``, ``@`` goes, so export and import round
     trip.
 
     >>> _unquote("'=HYPERLINK(1)"), _unquote("'Lectura"), _unquote("-4,0")
     ('=HYPERLINK(1)', "'Lectura", '-4,0')
     """
-    from metrics.export import looks_like_formula
+    from metrics.presentation.export import looks_like_formula
 
     return cell[1:] if cell.startswith("'") and looks_like_formula(cell[1:]) else cell
 
@@ -198,7 +199,7 @@ def _normalise(header: str) -> str:
 
 
 def _import(store: Store, scope: Scope, path: Path, actor: str) -> int:
-    from metrics.indicators import import_targets
+    from metrics.engine.indicators import import_targets
 
     rows, data = read_targets_file(path)
     result = import_targets(
@@ -221,7 +222,7 @@ def _import(store: Store, scope: Scope, path: Path, actor: str) -> int:
 def _baseline(store: Store, scope: Scope, args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from metrics.indicators import baseline_years, set_baseline_year
+    from metrics.engine.indicators import baseline_years, set_baseline_year
 
     if args.rbd is None:
         if args.anio is not None or args.por_omision:

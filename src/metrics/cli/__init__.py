@@ -1,6 +1,6 @@
 """The `tablero` command: Spanish subcommands over the store.
 
-Commands live in :mod:`metrics.commands`; this module parses arguments (with Spanish help and
+Commands live in :mod:`metrics.cli.common`; this module parses arguments (with Spanish help and
 errors), resolves ``--db``, opens the store and turns every :class:`TableroError` into a Spanish
 message and a non-zero exit, never a traceback.
 
@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from metrics.access import Access, access_for, cli_actor
-from metrics.commands import COMMAND_MODULES, extra_command_modules, required_permission
+from metrics.cli.common import COMMAND_MODULES, extra_command_modules, required_permission
 from metrics.config import resolve_db_path
 from metrics.errors import TableroError
 from metrics.formatting import terminal_lines, terminal_text
@@ -120,7 +120,7 @@ def _is_terminal(stream: TextIO) -> bool:
 
 def _load_commands() -> list[ModuleType]:
     """The built-in command modules, then those other packages register (``tablero demo``)."""
-    builtin = [importlib.import_module(f"metrics.commands.{name}") for name in COMMAND_MODULES]
+    builtin = [importlib.import_module(f"metrics.cli.{name}") for name in COMMAND_MODULES]
     return builtin + extra_command_modules(taken=COMMAND_MODULES)
 
 

@@ -1,6 +1,7 @@
 """How indicator results read on screen: values with units, changes, statuses, selections.
 
-Pure functions over the engine's output (:data:`metrics.indicators.OUTPUT_COLUMNS`), shared by
+Pure functions over the engine's output (:data:`metrics.engine.indicators.OUTPUT_COLUMNS`), shared
+by
 pages and exports. No Streamlit, no SQL.
 """
 
@@ -11,8 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.catalog import CATALOG, INDICATORS, Indicator, page_indicators
+from metrics.engine.catalog import CATALOG, INDICATORS, Indicator, page_indicators
+from metrics.engine.compute import wilson
 from metrics.formatting import format_number, format_percent
+from metrics.presentation import charts
+from metrics.presentation.narrative import headline
 
 STATUS_LABELS: dict[str, str] = {
     "logrado": "✓ Logrado",
@@ -271,14 +275,14 @@ def change_tone(indicator: Indicator, change: Any, conclusive: Any) -> str:
 
 
 def trend_frame(series: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
-    """Engine rows of one indicator → the frame :func:`metrics.charts.build_trend_chart` takes.
+    """Engine rows of one indicator → the frame
+    :func:`metrics.presentation.charts.build_trend_chart` takes.
 
     Each point carries the 95 % interval of the *value* where it can be known from the value
     and its n (rates: Wilson), and its tone: whether its change against the baseline is a
     conclusive improvement, a conclusive worsening, or not conclusive (the engine's interval of
     the change includes 0).
     """
-    from metrics.compute import wilson
 
     valor = pd.to_numeric(series["valor"], errors="coerce").to_numpy(dtype=float)
     n = pd.to_numeric(series["n"], errors="coerce").to_numpy(dtype=float)
@@ -401,7 +405,7 @@ N_WORDS = {
 
 def bullet_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """Engine rows of one scope and period → the frame of
-    :func:`metrics.charts.build_bullet_chart` (suppressed values stay out)."""
+    :func:`metrics.presentation.charts.build_bullet_chart` (suppressed values stay out)."""
     return pd.DataFrame(
         {
             "nombre": [INDICATORS[c].name for c in rows["indicador"]],
@@ -446,8 +450,6 @@ class TrendView:
         self.caption = caption
 
     def chart(self, width: int | str = "container") -> Any:
-        from metrics import charts
-
         return charts.build_trend_chart(self.frame, **self.options, width=width)
 
     def download(self) -> pd.DataFrame:
@@ -471,7 +473,6 @@ def trend_view(
     results: pd.DataFrame, code: str, alcance: str, alcance_id: str, year: int | None
 ) -> TrendView | None:
     """The yearly series of ``code`` in one scope up to ``year``; None when it has no data."""
-    from metrics.narrative import headline
 
     ind = INDICATORS[code]
     series = series_for(results, code, alcance, alcance_id)

@@ -5,7 +5,7 @@ same file again (same kind and SHA-256) changes nothing; a corrected file replac
 rows with the same natural key (moved to a shadow table so that undo restores them); personal
 ids are pseudonymised before they reach a table.
 
-This module orchestrates; SQL lives in :mod:`metrics.store.imports`.
+This module orchestrates; SQL lives in :mod:`metrics.store.loads`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from metrics.ingest.text import normalize_label
 from metrics.pseudonym import load_key
 from metrics.scope import Scope
 from metrics.store import Store, audit
-from metrics.store import imports as sql
+from metrics.store import loads as sql
 from metrics.store.core import batch_schools
 from metrics.store.references import Pending, dependants, file_references, upload_rank
 

@@ -22,7 +22,7 @@ from metrics.access import (
     hash_password,
     normalize_email,
 )
-from metrics.commands import access_of
+from metrics.cli.common import access_of
 from metrics.errors import AccessError, TableroError
 from metrics.formatting import format_datetime
 from metrics.scope import Scope

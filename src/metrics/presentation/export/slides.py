@@ -18,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
-from metrics.export.tables import chart_png
-from metrics.packs import Pack, Slide
+from metrics.presentation.export.tables import chart_png
+from metrics.presentation.export.workbook import pack_xlsx
+from metrics.presentation.packs import Pack, Slide
 
 # Page geometry in inches (16:9, PowerPoint's default widescreen).
 PAGE_W, PAGE_H = 13.333, 7.5
@@ -195,7 +196,7 @@ def pack_pptx(pack: Pack) -> bytes:
 
 
 def _font_path(name: str) -> str:
-    return str(resources.files("metrics.export").joinpath(FONT_DIR, name))
+    return str(resources.files("metrics.presentation.export").joinpath(FONT_DIR, name))
 
 
 def pack_pdf(pack: Pack) -> bytes:
@@ -281,7 +282,6 @@ PACK_FORMATS: dict[str, tuple[str, str]] = {
 
 def render_pack(pack: Pack, fmt: str) -> bytes:
     """The pack as a file of format ``fmt`` (``pptx``, ``pdf`` or ``xlsx``)."""
-    from metrics.export.workbook import pack_xlsx
 
     if fmt == "pptx":
         return pack_pptx(pack)

@@ -24,6 +24,8 @@ from collections.abc import Collection
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from metrics.access import Access, cli_actor
+
 if TYPE_CHECKING:
     from metrics.access import Access
     from metrics.store import Store
@@ -82,7 +84,6 @@ def required_permission(module: ModuleType, args: argparse.Namespace) -> str | N
 
 def access_of(args: argparse.Namespace) -> Access:
     """The access ``metrics.cli`` attached to the arguments (full access when run directly)."""
-    from metrics.access import Access, cli_actor
 
     access = getattr(args, "_access", None)
     return access if access is not None else Access.full(cli_actor())
@@ -93,7 +94,7 @@ def prepare_indicators(store: Store) -> None:
     store; stdout stays the command's output)."""
     import sys
 
-    from metrics.indicators import facts_are_current, prepare_facts
+    from metrics.engine.indicators import facts_are_current, prepare_facts
 
     if not facts_are_current(store):
         print("Preparando los indicadores con los datos nuevos…", file=sys.stderr, flush=True)

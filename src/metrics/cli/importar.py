@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.commands import access_of
+from metrics.cli.common import access_of
 from metrics.errors import TableroError
 from metrics.formatting import terminal_lines
 from metrics.formatting import terminal_text as shown
-from metrics.ingest import (
+from metrics.imports import (
     DATASETS,
     Pending,
     RefusedFileError,

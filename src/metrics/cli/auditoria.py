@@ -9,7 +9,7 @@ import argparse
 import json
 from datetime import date
 
-from metrics.commands import access_of
+from metrics.cli.common import access_of
 from metrics.errors import TableroError
 from metrics.formatting import format_datetime, terminal_text
 from metrics.scope import Scope

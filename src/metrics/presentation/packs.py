@@ -5,7 +5,7 @@ and the Excel workbook — so that they all say the same thing. Each slide has o
 computed headline (the slide title), two or three facts, and speaker notes with the *ficha
 técnica* of its indicators.
 
-Numbers come from :func:`metrics.indicators.compute_indicators` (already suppressed: a small
+Numbers come from :func:`metrics.engine.indicators.compute_indicators` (already suppressed: a small
 group's value is null and its status ``suprimido``) and from store views; nothing here reads a
 value the engine suppressed. No Streamlit, no SQL.
 """
@@ -19,13 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from metrics import charts
-from metrics.catalog import INDICATORS, Indicator, slide_indicators
+from metrics.engine.catalog import INDICATORS, Indicator, slide_indicators
+from metrics.engine.indicators import compute_indicators
 from metrics.errors import AccessError, TableroError
 from metrics.formatting import count_label, format_date, format_number, format_percent
-from metrics.indicators import compute_indicators
-from metrics.narrative import with_article
-from metrics.presentation import (
+from metrics.presentation import charts
+from metrics.presentation.narrative import with_article
+from metrics.presentation.views import (
     PROVISIONAL_NOTE,
     STATUS_LABELS,
     baseline_name,

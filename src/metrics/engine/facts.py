@@ -17,7 +17,7 @@ What this module computes, for the indicators, scope kinds and periods asked for
    **families** (total, part) in which a hidden value could be recovered by subtraction.
 
 Nothing leaves here but numbers in NumPy arrays: values, statuses and suppression are computed
-by :mod:`metrics.indicators` with :mod:`metrics.compute`. Every table is read through
+by :mod:`metrics.engine.indicators` with :mod:`metrics.engine.compute`. Every table is read through
 :func:`scope_clause`; temporary tables live on one cursor, and DuckDB keeps them per
 connection, so concurrent calls do not see each other's.
 
@@ -44,11 +44,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from metrics.catalog import CATALOG, INDICATORS, MEASURE_FACTS, SCOPE_KINDS
+from metrics.engine.catalog import CATALOG, INDICATORS, MEASURE_FACTS, SCOPE_KINDS
 from metrics.errors import StoreError
+from metrics.formatting import format_number
 from metrics.scope import Scope
-from metrics.store.core import Store, scope_clause
-from metrics.store.imports import scratch_cursor
+from metrics.store.core import DATASET_LABELS, Store, scope_clause
+from metrics.store.loads import scratch_cursor
+from metrics.store.references import ENTITIES, orphans
 from metrics.store.schema import DATA_TABLES
 from metrics.store.targets import TARGET_BATCH_KIND
 
@@ -911,7 +913,7 @@ class _Request:
 class FactSource:
     """One query of the engine: the measures it yields per (scope, year, month) and the tables
     it reads. Indicators name it and its measures in the catalogue
-    (:class:`~metrics.catalog.Facts`)."""
+    (:class:`~metrics.engine.catalog.Facts`)."""
 
     name: str
     label: str
@@ -1386,9 +1388,6 @@ def _build_facts(cur: duckdb.DuckDBPyConnection) -> list[str]:
 def _orphan_problems(cur: duckdb.DuckDBPyConnection) -> list[str]:
     """Rows of the store that name what it does not hold, in Spanish (see
     :func:`metrics.store.references.orphans`)."""
-    from metrics.formatting import format_number
-    from metrics.store.core import DATASET_LABELS
-    from metrics.store.references import ENTITIES, orphans
 
     out = []
     for o in orphans(cur):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from metrics.commands.importar import _actor
+from metrics.cli.importar import _actor
 from metrics.formatting import format_datetime, format_number, terminal_text
-from metrics.ingest import KIND_LABELS, undo_batch, undo_plan
+from metrics.imports import KIND_LABELS, undo_batch, undo_plan
 from metrics.scope import Scope
 from metrics.store import DATASET_LABELS, Store
 

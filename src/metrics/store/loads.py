@@ -1,6 +1,6 @@
 """All import SQL: staging, the validation query, replacement by natural key, undo, history.
 
-The importer (:mod:`metrics.ingest`) decides *what* a file holds (a :class:`~metrics.ingest.
+The importer (:mod:`metrics.imports`) decides *what* a file holds (a :class:`~metrics.imports.
 formats.Plan`); this module decides *how* DuckDB reads, checks and stores it:
 
 1. **Stage**: ``read_csv`` (all VARCHAR, explicit separator/quote/header, rejects stored) streams
@@ -17,7 +17,7 @@ formats.Plan`); this module decides *how* DuckDB reads, checks and stores it:
    and deleted, and the staged rows inserted, typed and pseudonymised. Undo deletes the batch's
    rows and moves its shadow rows back, so the data tables are exactly as before the batch.
 
-Values are bound parameters; identifiers come from this package's and ``metrics.ingest``'s
+Values are bound parameters; identifiers come from this package's and ``metrics.imports``'s
 constants only.
 """
 
@@ -33,6 +33,13 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from metrics.errors import FormatError, StoreError, UploadError
+from metrics.formatting import format_number
+from metrics.ingest.datasets import FIRST_DATE_YEAR, YES_NO, last_date_year
+from metrics.ingest.formats import SCHOOL_FIELDS, Col, Const, FirstOf, RowId
+from metrics.ingest.text import normalize_label
+from metrics.pseudonym import AMAC, HMAC, PSEUDONYM_HEX, SCHEMES
+from metrics.store.core import harden
+from metrics.store.references import ENTITIES, file_references
 from metrics.store.schema import DATA_TABLES
 
 if TYPE_CHECKING:
@@ -114,7 +121,6 @@ _PERSON_RUT = "^[0-9.]{6,12}-?[0-9kK]$"
 
 def pseudonym_sql(q: _Q, key: PseudonymKey, message: str) -> str:
     """:meth:`PseudonymKey.pseudonym` of the text ``message`` in SQL, in the key's scheme."""
-    from metrics.pseudonym import AMAC, HMAC, PSEUDONYM_HEX
 
     if key.scheme == AMAC:
         mac = f"sha256({q.p(key.prefix)}::BLOB || encode({message}))"
@@ -134,7 +140,6 @@ PSEUDONYM_SETTING = "pseudonym_scheme"
 
 def pseudonym_scheme(cur: duckdb.DuckDBPyConnection) -> str:
     """The store's pseudonym scheme (:mod:`metrics.pseudonym`)."""
-    from metrics.pseudonym import SCHEMES
 
     row = cur.execute("SELECT value FROM setting WHERE key = ?", [PSEUDONYM_SETTING]).fetchone()
     if row is None or row[0] not in SCHEMES:
@@ -162,7 +167,6 @@ def _pseudonym_input(type_: ColumnType, x: str) -> str:
 
 
 def _codes_lookup(q: _Q, col: Column, x: str, numbering: bool = False) -> str:
-    from metrics.ingest.text import normalize_label
 
     codes = col.normalized_codes()
     labels, values = list(codes), list(codes.values())
@@ -248,7 +252,6 @@ class Stage:
 
 
 def _binding_sql(q: _Q, b: Binding | None, row_sql: str = "NULL::INTEGER") -> str:
-    from metrics.ingest.formats import Col, Const, FirstOf, RowId
 
     if b is None:
         return "NULL::VARCHAR"
@@ -292,7 +295,6 @@ def _school_pack_sql(q: _Q, schools: Part) -> str:
     """The school fields of a row as one text, raw: official files repeat them on every row,
     and one column is much cheaper to stage than ten (they are split, trimmed and checked once
     per school, in :func:`_stage_schools`)."""
-    from metrics.ingest.formats import Col
 
     fields = []
     for name in _school_fields():
@@ -333,7 +335,6 @@ def _stage_schools(stage: Stage) -> None:
 
 def _data_columns(plan: Plan) -> set[int]:
     """Raw columns that feed the dataset (not the school details of official files)."""
-    from metrics.ingest.formats import Col, FirstOf
 
     out: set[int] = set()
     for part in plan.parts:
@@ -346,7 +347,6 @@ def _data_columns(plan: Plan) -> set[int]:
 
 
 def _school_fields() -> tuple[str, ...]:
-    from metrics.ingest.formats import SCHOOL_FIELDS
 
     return SCHOOL_FIELDS
 
@@ -396,8 +396,6 @@ def _out_of_range(col: Column, type_: ColumnType, t: str) -> str | None:
     end of next year.
     """
     if type_ == "date":
-        from metrics.ingest.datasets import FIRST_DATE_YEAR, last_date_year
-
         first, last = int(FIRST_DATE_YEAR), int(last_date_year())
         return f"({t} < DATE '{first:04d}-01-01' OR {t} > DATE '{last:04d}-12-31')"
     if type_ not in ("int", "rbd", "decimal") or (col.min is None and col.max is None):
@@ -485,8 +483,6 @@ def stage_file(
     ncols = len(table.headers)
     mapped = f"m_{tag}"
     try:
-        from metrics.ingest.formats import RowId
-
         row_ids = any(isinstance(b, RowId) for p in plan.parts for b in p.bindings.values())
         if len(plan.parts) == 1 and not table.row_column and not row_ids:
             # The common (big) case: one statement reads, projects and converts; rowid keeps
@@ -630,7 +626,6 @@ def _label_sql(q: _Q, plan: Plan, target: str) -> str:
 
 
 def _is_const(plan: Plan, target: str) -> bool:
-    from metrics.ingest.formats import Const
 
     bindings = [p.bindings.get(target) for p in plan.parts]
     return bool(bindings) and all(b is None or isinstance(b, Const) for b in bindings)
@@ -644,14 +639,12 @@ def _type_of(plan: Plan, col: Column) -> ColumnType:
 
 
 def _fmt(v: float) -> str:
-    from metrics.formatting import format_number
 
     return format_number(v, 0 if float(v).is_integer() else 1)
 
 
 def _checks(plan: Plan) -> list[Check]:
     """Every check of a plan's dataset (see docs/importar.md and the dataset declarations)."""
-    from metrics.ingest.datasets import LIKERT
 
     ds = plan.dataset
     out: list[Check] = []
@@ -685,8 +678,6 @@ def _checks(plan: Plan) -> list[Check]:
         typed = f"__typed_{col.target}"
         out_of_range = _out_of_range(col, type_, typed)
         if type_ == "date" and out_of_range is not None:
-            from metrics.ingest.datasets import FIRST_DATE_YEAR, last_date_year
-
             out.append(
                 Check(
                     col.target,
@@ -743,7 +734,6 @@ def _checks(plan: Plan) -> list[Check]:
                     severity="aviso",
                 )
             )
-    del LIKERT
     # Cross-column rules.
     if ds.kind == "asistencia_mensual":
         out.append(
@@ -952,7 +942,6 @@ def _reference_branches(q: _Q, stage: Stage, pending: Pending) -> list[str]:
     neither in the store, nor brought by this file (the schools an official file registers),
     nor by an earlier file of the same upload (``pending``) is an error naming what to load
     first (:data:`metrics.store.references.FILE_REFERENCES`)."""
-    from metrics.store.references import ENTITIES, file_references
 
     plan = stage.plan
     bound = {t for p in plan.parts for t in p.bindings}
@@ -1080,7 +1069,6 @@ def _table_columns(cur: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 def _incoming(stage: Stage) -> str:
     """A view of the staged rows as the store wants them: typed and pseudonymised."""
-    from metrics.ingest.datasets import YES_NO
 
     plan = stage.plan
     bound = {t for p in plan.parts for t in p.bindings}
@@ -1613,7 +1601,6 @@ def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def scratch_cursor() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection, hardened like a store's, for work that needs no store
     (validating a file, joining DataFrames)."""
-    from metrics.store.core import harden
 
     con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")

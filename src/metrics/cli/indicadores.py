@@ -3,7 +3,7 @@
 Output formats (documented in the README, "Indicadores"):
 
 - ``json`` (default): a list of records with the fields of
-  :data:`metrics.indicators.OUTPUT_COLUMNS`; numbers are plain JSON numbers (point decimal),
+  :data:`metrics.engine.indicators.OUTPUT_COLUMNS`; numbers are plain JSON numbers (point decimal),
   missing values ``null``.
 - ``csv``: for Excel in Chile — ``;`` separator, decimal comma, UTF-8 with BOM (so Excel detects
   the encoding), no thousands separator; ``concluyente`` and ``linea_base_provisional`` as
@@ -20,8 +20,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from metrics.catalog import INDICATORS, SCOPE_KINDS
-from metrics.commands import prepare_indicators
+from metrics.cli.common import prepare_indicators
+from metrics.engine.catalog import INDICATORS, SCOPE_KINDS
 from metrics.errors import TableroError
 from metrics.formatting import format_number, format_percent, format_points, terminal_text
 from metrics.scope import Scope
@@ -111,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
-    from metrics.indicators import compute_indicators, engine_problems
+    from metrics.engine.indicators import compute_indicators, engine_problems
     from metrics.selection import schools_for
 
     rbds = schools_for(store, scope, rbd=args.rbd, territory_id=args.territorio)
@@ -169,7 +169,7 @@ def to_json(df: pd.DataFrame) -> str:
 def to_csv(df: pd.DataFrame) -> str:
     """CSV as Excel in Chile opens it: ``;`` separator and decimal comma; text a spreadsheet
     would run as a formula (an id written ``=HYPERLINK(…)``) starts with ``'``."""
-    from metrics.export import neutralise_formulas
+    from metrics.presentation.export import neutralise_formulas
 
     plain = _plain(df)
     floats = plain.select_dtypes(include="float").columns

@@ -8,8 +8,8 @@ leave this module as numbers). :func:`compute_breakdowns` gives the documented b
 the same suppression. Targets and baseline years are read and written through
 :func:`import_targets`, :func:`export_targets` and :func:`set_baseline_year`.
 
-SQL lives in :mod:`metrics.store.indicators` and :mod:`metrics.store.targets`; formulas in
-:mod:`metrics.compute`; this module applies them to whole NumPy arrays (no loops over rows).
+SQL lives in :mod:`metrics.engine.facts` and :mod:`metrics.store.targets`; formulas in
+:mod:`metrics.engine.compute`; this module applies them to whole NumPy arrays (no loops over rows).
 
 Suppression depends on every value a user can see side by side, so it is decided over the
 user's whole Scope: pass the user's Scope and filter with ``alcance``/``alcance_id``/``rbds``/
@@ -31,13 +31,13 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from metrics import compute
-from metrics.catalog import CATALOG, INDICATORS, SCOPE_KINDS, ScopeKind
 from metrics.config import MIN_GROUP_SIZE
+from metrics.engine import compute
+from metrics.engine import facts as sql
+from metrics.engine.catalog import CATALOG, INDICATORS, SCOPE_KINDS, ScopeKind
 from metrics.errors import TableroError
 from metrics.scope import Scope
 from metrics.store import Store
-from metrics.store import indicators as sql
 from metrics.store import targets as target_store
 
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -176,7 +176,7 @@ def compute_indicators(
 
 def _linked(store: Store, scope: Scope, rbds: list[int]) -> Scope:
     """The part of ``scope`` that decides everything about ``rbds``: the schools tied to them
-    through territories (:func:`metrics.store.indicators.linked_schools`). Computing over it
+    through territories (:func:`metrics.engine.facts.linked_schools`). Computing over it
     gives the whole scope's values and suppression for those schools, their communities and
     territories, for a fraction of the work when the scope spans several regions."""
     if scope.rbds is not None and len(scope.rbds) <= len(rbds):
@@ -280,7 +280,7 @@ def facts_are_current(store: Store) -> bool:
 
 def prepare_facts(store: Store, *, force: bool = False) -> float | None:
     """Bring the engine's facts cache up to date with the store's data (see
-    :func:`metrics.store.indicators.ensure_facts`): the seconds a rebuild took, or None when
+    :func:`metrics.engine.facts.ensure_facts`): the seconds a rebuild took, or None when
     it was current. :func:`compute_indicators` does it by itself; call it after loading data
     so that the next request does not wait for it."""
     return sql.ensure_facts(store, force=force)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.ingest import DATASETS, template_csv, template_xlsx
+from metrics.imports import DATASETS, template_csv, template_xlsx
 from metrics.scope import Scope
 from metrics.store import Store, open_store
 

@@ -5,7 +5,7 @@ Sheets: *Resumen* (the selection, the slides' headlines, the team's conclusions)
 values as ``tablero indicadores``), one sheet per community, and *Ficha técnica*. Numbers are
 numbers with a number format (Excel in Chile shows them with a decimal comma), statuses are
 coloured and always written as words, and every text from user data is written as text, never
-as a formula (see :func:`metrics.export.tables.write_text_safely`).
+as a formula (see :func:`metrics.presentation.export.tables.write_text_safely`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.catalog import INDICATORS
-from metrics.export.tables import write_text_safely
+from metrics.engine.catalog import INDICATORS
+from metrics.engine.indicators import OUTPUT_COLUMNS
 from metrics.formatting import format_date
-from metrics.indicators import OUTPUT_COLUMNS
-from metrics.packs import Pack
-from metrics.presentation import MOMENT_NAMES, STATUS_LABELS
+from metrics.presentation.export.tables import write_text_safely
+from metrics.presentation.packs import Pack
+from metrics.presentation.views import MOMENT_NAMES, STATUS_LABELS
 
 HEADER_FILL = "0B5C8C"
 STATUS_FILLS = {

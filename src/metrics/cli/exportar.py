@@ -1,6 +1,7 @@
 """`tablero exportar`: the council pack of a school or territory as PowerPoint, PDF or Excel.
 
-The same slides as the *Presentar* page (see :mod:`metrics.packs`); small groups are suppressed
+The same slides as the *Presentar* page (see :mod:`metrics.presentation.packs`); small groups are
+suppressed
 exactly as on the pages. Each export is recorded in the audit log.
 """
 
@@ -11,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from metrics.commands import access_of, prepare_indicators
-from metrics.commands.indicadores import parse_date
+from metrics.cli.common import access_of, prepare_indicators
+from metrics.cli.indicadores import parse_date
 from metrics.errors import TableroError
 from metrics.formatting import format_number, terminal_text
 from metrics.scope import Scope
@@ -20,7 +21,8 @@ from metrics.store import Store, audit
 
 NAME = "exportar"
 FORMATS = ("pptx", "pdf", "xlsx")
-"""The formats of :data:`metrics.export.slides.PACK_FORMATS` (a test keeps them equal)."""
+"""The formats of :data:`metrics.presentation.export.slides.PACK_FORMATS` (a test keeps them
+equal)."""
 HELP = (
     "prepara la presentación para el consejo de un establecimiento o territorio: PowerPoint, "
     "PDF o Excel"
@@ -63,9 +65,9 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     communities = (
         [c.strip() for c in args.comunidades.split(",") if c.strip()] if args.comunidades else None
     )
-    from metrics.export.slides import PACK_FORMATS, render_pack
     from metrics.filters import Filters
-    from metrics.packs import build_pack
+    from metrics.presentation.export.slides import PACK_FORMATS, render_pack
+    from metrics.presentation.packs import build_pack
     from metrics.selection import pack_target
 
     rbd, territory_id = pack_target(

@@ -3,7 +3,7 @@
 No Streamlit here; pages call these behind download buttons.
 """
 
-from metrics.export.tables import (
+from metrics.presentation.export.tables import (
     chart_png,
     frame_csv,
     frame_xlsx,
