@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from metrics.access import Access, access_for, cli_actor
-from metrics.commands import COMMAND_MODULES, required_permission
+from metrics.commands import COMMAND_MODULES, reads_only, required_permission
 from metrics.config import resolve_db_path
 from metrics.errors import TableroError
 from metrics.formatting import terminal_lines, terminal_text
@@ -184,7 +184,11 @@ def _main(argv: Sequence[str] | None) -> int:
     path = resolve_db_path(args.db)
     try:
         opener = getattr(module, "open_for_command", None)
-        store = opener(path, args) if opener else open_store(path)
+        store = (
+            opener(path, args)
+            if opener
+            else open_store(path, read_only=reads_only(module, args), on_wait=_say_waiting)
+        )
         try:
             # Whoever runs the CLI holds the database file: without --usuario it acts with full
             # access. --usuario narrows what a command sees and may do (it restricts; it does
@@ -216,6 +220,15 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def _say_waiting() -> None:
+    print(
+        "Esperando la base de datos… (la está usando otro proceso: el tablero o una carga; "
+        "continuará solo)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

@@ -6,6 +6,10 @@ store (``--db``), builds the user's :class:`~metrics.access.Access` (``--usuario
 permission the command needs and turns :class:`~metrics.errors.TableroError` into a Spanish
 message and exit code 2.
 
+A command that only reads says so with ``READS_ONLY = True`` (or ``reads_only(args)``): it
+opens the store shared, so that any number of them run together (see
+:mod:`metrics.store.locking`).
+
 A command that needs a permission says so with ``PERMISSION = "can_upload"`` (a name from
 :data:`metrics.access.PERMISSIONS`) or, when it depends on the arguments, with
 ``required_permission(args) -> str | None``. Inside ``run``, :func:`access_of` gives the access
@@ -37,6 +41,16 @@ COMMAND_MODULES: tuple[str, ...] = (
 """Modules of this package that ``tablero`` offers, in the order its help lists them."""
 
 
+def reads_only(module: ModuleType, args: argparse.Namespace) -> bool:
+    """Whether ``module`` only reads the store with these arguments: then it opens the file
+    shared with other readers instead of waiting for it alone. A module says so with
+    ``READS_ONLY = True`` or ``reads_only(args) -> bool``; by default a command may write."""
+    fn = getattr(module, "reads_only", None)
+    if fn is not None:
+        return bool(fn(args))
+    return bool(getattr(module, "READS_ONLY", False))
+
+
 def required_permission(module: ModuleType, args: argparse.Namespace) -> str | None:
     """The permission ``module`` needs for these arguments (None: any signed-in user)."""
     fn = getattr(module, "required_permission", None)
@@ -62,4 +76,5 @@ def prepare_indicators(store: Store) -> None:
 
     if not facts_are_current(store):
         print("Preparando los indicadores con los datos nuevos…", file=sys.stderr, flush=True)
-        prepare_facts(store)
+        with store.writing():  # a reader waits for its turn to write them, then reads again
+            prepare_facts(store)
