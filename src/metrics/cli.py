@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from metrics.access import Access, access_for, cli_actor
-from metrics.commands import COMMAND_MODULES, reads_only, required_permission
+from metrics.commands import COMMAND_MODULES, reads_only, required_permission, say_waiting
 from metrics.config import resolve_db_path
 from metrics.errors import TableroError
 from metrics.formatting import terminal_lines, terminal_text
@@ -187,7 +187,7 @@ def _main(argv: Sequence[str] | None) -> int:
         store = (
             opener(path, args)
             if opener
-            else open_store(path, read_only=reads_only(module, args), on_wait=_say_waiting)
+            else open_store(path, read_only=reads_only(module, args), on_wait=say_waiting)
         )
         try:
             # Whoever runs the CLI holds the database file: without --usuario it acts with full
@@ -220,15 +220,6 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-
-
-def _say_waiting() -> None:
-    print(
-        "Esperando la base de datos… (la está usando otro proceso: el tablero o una carga; "
-        "continuará solo)",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

@@ -37,8 +37,22 @@ COMMAND_MODULES: tuple[str, ...] = (
     "usuarios",
     "auditoria",
     "exportar",
+    "respaldo",
+    "servir",
 )
 """Modules of this package that ``tablero`` offers, in the order its help lists them."""
+
+
+def say_waiting() -> None:
+    """What a command says when it waits for the database (stderr; stdout stays its output)."""
+    import sys
+
+    print(
+        "Esperando la base de datos… (la está usando otro proceso: el tablero o una carga; "
+        "continuará sola)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def reads_only(module: ModuleType, args: argparse.Namespace) -> bool:

@@ -1,0 +1,1 @@
+"""Tablero DPD core."""

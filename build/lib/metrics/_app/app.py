@@ -1,0 +1,171 @@
+"""Tablero DPD: the entry point. Declares the pages, draws the shared sidebar, runs the page.
+
+The home page ("Inicio") lives here: what the store holds for the selection, and where to go
+next. Pages only compose helpers from ``metrics.ui`` and functions from ``metrics``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from metrics import ui
+from metrics.errors import TableroError
+from metrics.formatting import format_number
+from metrics.presentation import readiness_checks, rows_for, status_summary
+from metrics.ui import sections
+
+st.set_page_config(
+    page_title="Tablero DPD",
+    page_icon=":material/groups:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+
+def home() -> None:
+    """Inicio: the evaluation at a glance for the chosen filters, and what the store holds."""
+    store = ui.get_store()
+    filters = ui.current_filters()
+    scope = ui.current_scope()
+    selected = ui.filtered_scope(store, filters)
+    info = ui.load_info(store, store.path, selected)
+    batches = ui.load_batches(store, store.path, selected)
+
+    ui.page_title("Tablero DPD", filters)
+    ui.demo_badge(batches)
+    ui.standing_territory_note(store, scope, filters)
+    if info.batches == 0:
+        ui.empty_store_notice()
+        return
+
+    counts = ui.load_counts(store, store.path, selected, filters.year)
+    results = ui.indicators_for(store, scope, filters)
+    chosen = ui.selection(store, filters, scope)
+    rows = rows_for(results, *chosen, periodo=str(filters.year)) if chosen else results[:0]
+    period = f"en {filters.year}" if filters.year else "en todos los años"
+    st.markdown(
+        f"{format_number(counts['schools'])} establecimientos, "
+        f"{format_number(counts['communities'])} comunidades de práctica, "
+        f"{format_number(counts['teachers'])} docentes y "
+        f"{format_number(counts['students'])} estudiantes {period}. "
+        + (status_summary(rows) if len(rows) else "")
+    )
+    cols = st.columns(5)
+    for col, (label, key, hint) in zip(cols, HEADLINE_COUNTS, strict=True):
+        col.metric(label, format_number(counts[key]), border=True, help=hint)
+
+    with st.container(border=True):
+        st.subheader("¿Está lista la evaluación?")
+        waves = ui.load_view(
+            store,
+            store.path,
+            scope,
+            "survey_waves",
+            rbd=filters.rbd,
+            community_id=filters.community_id,
+        )
+        sections.readiness_checklist(
+            readiness_checks(
+                rows,
+                year=filters.year,
+                years_with_results=info.years_by_dataset.get("student_result", []),
+                waves=waves,
+                activities=info.rows["activity"],
+            )
+        )
+    with st.container(border=True):
+        st.subheader("Indicadores frente a la línea base y la meta")
+        if len(rows):
+            sections.moment_scorecards(rows)
+            ui.suppressed_notice()
+        else:
+            ui.empty_state("no hay indicadores calculados para esta selección y año.")
+
+    with st.expander("¿Qué datos hay?"):
+        table = ui.datasets_table(info)
+        st.dataframe(table, hide_index=True, width="stretch", height=ui.table_height(len(table)))
+        st.caption(f"Años con datos: {', '.join(map(str, info.years)) or 'ninguno'}.")
+    with st.expander(f"Últimas cargas ({format_number(info.batches)} vigentes)"):
+        st.dataframe(ui.batches_table(batches), hide_index=True, width="stretch")
+
+
+HEADLINE_COUNTS = (
+    ("Establecimientos", "schools", None),
+    (
+        "Comunidades",
+        "communities",
+        "Comunidades de práctica y otras modalidades de trabajo colaborativo.",
+    ),
+    ("Docentes", "teachers", None),
+    ("Principiantes", "novices", "Docentes con menos de 3 años de experiencia."),
+    ("Estudiantes", "students", None),
+)
+
+pages = {
+    "": [st.Page(home, title="Inicio", icon=":material/home:", default=True)],
+    "Evaluación": [
+        st.Page(
+            "pages/antes.py",
+            title="Antes — línea base y metas",
+            icon=":material/flag:",
+            url_path="linea-base",
+        ),
+        st.Page(
+            "pages/durante.py",
+            title="Durante — implementación",
+            icon=":material/event_available:",
+            url_path="implementacion",
+        ),
+        st.Page(
+            "pages/resultados.py",
+            title="Resultados — comunidades",
+            icon=":material/groups:",
+            url_path="resultados-comunidades",
+        ),
+        st.Page(
+            "pages/impacto.py",
+            title="Impacto — estudiantes",
+            icon=":material/school:",
+            url_path="impacto-estudiantes",
+        ),
+        st.Page(
+            "pages/comunidades.py",
+            title="Comunidades",
+            icon=":material/diversity_3:",
+            url_path="ficha-comunidad",
+        ),
+        st.Page(
+            "pages/presentar.py",
+            title="Presentar al consejo",
+            icon=":material/co_present:",
+            url_path="presentacion-consejo",
+        ),
+    ],
+    "Datos": [
+        st.Page(
+            "pages/cargar.py", title="Cargar datos", icon=":material/upload:", url_path="carga"
+        ),
+        st.Page(
+            "pages/historial.py",
+            title="Historial de cargas",
+            icon=":material/history:",
+            url_path="cargas",
+        ),
+        st.Page(
+            "pages/auditoria.py",
+            title="Registro de auditoría",
+            icon=":material/policy:",
+            url_path="auditoria",
+        ),
+    ],
+}
+store = ui.get_store()
+# Sign-in first: without an access the sign-in screen is the only page, and the run stops.
+access = ui.require_access(store, navigation=True)
+page = st.navigation(ui.pages_for(pages, access))
+try:
+    ui.account_box(store, access)
+    ui.remember_filters(ui.sidebar_filters(store, access.scope))
+    page.run()
+except TableroError as exc:  # a Spanish message, never a traceback
+    ui.show_error(exc)

@@ -1,0 +1,1077 @@
+"""The indicator engine's public API: the one place pages, exports and the CLI get numbers from.
+
+:func:`compute_indicators` returns, for every (indicator, scope, period) visible in a
+:class:`~metrics.scope.Scope`, the value against its baseline and target, with its status,
+confidence interval and effect size, **already suppressed** (small groups of students never
+leave this module as numbers). :func:`compute_breakdowns` gives the documented breakdowns
+(schedule by person responsible, perceptions by respondent kind, test scores by series) under
+the same suppression. Targets and baseline years are read and written through
+:func:`import_targets`, :func:`export_targets` and :func:`set_baseline_year`.
+
+SQL lives in :mod:`metrics.store.indicators` and :mod:`metrics.store.targets`; formulas in
+:mod:`metrics.compute`; this module applies them to whole NumPy arrays (no loops over rows).
+
+Suppression depends on every value a user can see side by side, so it is decided over the
+user's whole Scope: pass the user's Scope and filter with ``alcance``/``alcance_id``/``rbds``/
+``anio`` here, never a Scope narrowed to a selection (a narrowed Scope can show a value that the
+wider view hides to protect a neighbour). A request for a few schools (``rbds``) is computed
+over the schools tied to them through territories — the part of the scope that decides their
+suppression — which gives the same values for a fraction of the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from metrics import compute
+from metrics.catalog import CATALOG, INDICATORS, SCOPE_KINDS, ScopeKind
+from metrics.config import MIN_GROUP_SIZE
+from metrics.errors import TableroError
+from metrics.scope import Scope
+from metrics.store import Store
+from metrics.store import indicators as sql
+from metrics.store import targets as target_store
+
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "indicador",
+    "momento",
+    "alcance",
+    "alcance_id",
+    "periodo",
+    "valor",
+    "n",
+    "media",
+    "linea_base",
+    "periodo_base",
+    "linea_base_provisional",
+    "meta",
+    "anio_meta",
+    "cambio",
+    "cambio_pct",
+    "progreso",
+    "estado",
+    "ic_inferior",
+    "ic_superior",
+    "concluyente",
+    "efecto_g",
+)
+"""The fields of every result record, in order (the CLI's JSON keys; documented in the README)."""
+
+BREAKDOWN_OUTPUT_COLUMNS: tuple[str, ...] = (
+    "indicador",
+    "desglose",
+    "categoria",
+    "alcance",
+    "alcance_id",
+    "periodo",
+    "valor",
+    "n",
+    "media",
+    "suprimido",
+)
+
+TARGET_COLUMNS: tuple[str, ...] = (
+    "indicador",
+    "alcance",
+    "alcance_id",
+    "meta",
+    "anio_limite",
+    "motivo",
+)
+"""Columns of the targets file (``tablero metas exportar`` / ``importar``)."""
+
+_SCOPE_ORDER = {k: i for i, k in enumerate(SCOPE_KINDS)}
+_IND_ORDER = {code: i for i, code in enumerate(CATALOG.codes)}
+
+
+class IndicatorRequestError(TableroError):
+    """A request for indicators that cannot be answered (unknown scope kind or indicator)."""
+
+    title = "Consulta de indicadores no válida"
+
+
+# -- public API ----------------------------------------------------------------------------------
+def resolve_min_group(store: Store, min_group: int | None = None) -> int:
+    """The minimum group size: the argument, else the store's setting, else the default (10)."""
+    if min_group is not None:
+        if int(min_group) < 1:
+            raise IndicatorRequestError("El tamaño mínimo de grupo debe ser un entero mayor que 0.")
+        return int(min_group)
+    return sql.read_min_group_size(store) or MIN_GROUP_SIZE
+
+
+def compute_indicators(
+    store: Store,
+    scope: Scope,
+    *,
+    alcance: ScopeKind | None = None,
+    alcance_id: str | None = None,
+    rbds: Iterable[int] | None = None,
+    anio: int | None = None,
+    corte: date | None = None,
+    min_group: int | None = None,
+    indicadores: Sequence[str] | None = None,
+    mensual: bool = True,
+    comunidades: bool = True,
+) -> pd.DataFrame:
+    """Every indicator, for every scope and period in ``scope``, suppressed and ready to show.
+
+    Args:
+        store: the store.
+        scope: the schools the user may see (not a narrowed selection; see the module doc).
+        alcance: only ``comunidad``, ``establecimiento`` or ``territorio`` rows.
+        alcance_id: only the rows of this community id, RBD or territory id.
+        rbds: only rows of these schools (their communities, and territories holding them).
+        anio: only periods of this year (its months included).
+        corte: cut-off date for ``cumplimiento_cronograma`` (default today).
+        min_group: minimum group size (default: the store's setting, else 10).
+        indicadores: only these codes.
+        mensual: include the monthly rows (``2024-05``) of durante and resultados indicators.
+        comunidades: include the communities' rows (False: schools and territories only, a
+            fraction of the work over many schools).
+
+    Returns:
+        A DataFrame with exactly :data:`OUTPUT_COLUMNS`, ordered by catalogue, scope kind
+        (comunidad, establecimiento, territorio), scope id and period.
+
+    Example:
+        >>> from metrics.store import open_store
+        >>> df = compute_indicators(open_store(":memory:"), Scope.all(), corte=date(2024, 12, 31))
+        >>> list(df.columns) == list(OUTPUT_COLUMNS), len(df)
+        (True, 0)
+    """
+    codes = _check_request(alcance, indicadores)
+    minimum = resolve_min_group(store, min_group)
+    kinds = _NEEDED_KINDS[alcance]
+    if not comunidades:
+        if alcance == "comunidad":
+            return _empty(OUTPUT_COLUMNS)
+        kinds = tuple(k for k in kinds if k != "comunidad")
+    chosen = None if rbds is None else sorted({int(r) for r in rbds})
+    load = partial(
+        sql.load_indicator_rows,
+        store,
+        cutoff=corte or date.today(),
+        monthly=mensual,
+        indicators=codes,
+    )
+    where = partial(_filter, alcance=alcance, alcance_id=alcance_id, anio=anio, mensual=mensual)
+    if chosen is not None:
+        scope = _linked(store, scope, chosen)
+    if chosen is not None and "comunidad" in kinds and scope.narrow(chosen) != scope:
+        return _for_schools(load, where, scope, chosen, kinds, minimum)
+    rows = load(scope, kinds=kinds)
+    if not len(rows):
+        return _empty(OUTPUT_COLUMNS)
+    return _present(rows, _evaluate(rows, minimum, where(rows, rbds=chosen)))
+
+
+def _linked(store: Store, scope: Scope, rbds: list[int]) -> Scope:
+    """The part of ``scope`` that decides everything about ``rbds``: the schools tied to them
+    through territories (:func:`metrics.store.indicators.linked_schools`). Computing over it
+    gives the whole scope's values and suppression for those schools, their communities and
+    territories, for a fraction of the work when the scope spans several regions."""
+    if scope.rbds is not None and len(scope.rbds) <= len(rbds):
+        return scope
+    return scope.narrow(sql.linked_schools(store, scope, rbds))
+
+
+def _for_schools(
+    load: Callable[..., sql.IndicatorRows],
+    where: Callable[..., np.ndarray],
+    scope: Scope,
+    rbds: list[int],
+    kinds: tuple[str, ...],
+    minimum: int,
+) -> pd.DataFrame:
+    """The rows of a few schools of a wide scope, without the other schools' communities.
+
+    A value's suppression depends on the families it is a part of, never on its own parts, so:
+    schools and territories are decided over the whole scope (they do not need communities),
+    then the chosen schools' communities under their school's decision — the same values the
+    whole scope gives, for a fraction of the work.
+    """
+    upper = load(scope, kinds=tuple(k for k in kinds if k != "comunidad"))
+    lower = load(scope.narrow(rbds), kinds=("comunidad", "establecimiento"))
+    decided = _evaluate(upper, minimum, where(upper, rbds=rbds)) if len(upper) else None
+    frames = []
+    if len(lower):
+        pinned = _pinned_schools(upper, decided, lower)
+        keep = where(lower, rbds=rbds) & (lower.kind == sql.KIND_CODE["comunidad"])
+        frames.append(_present(lower, _evaluate(lower, minimum, keep, hidden=pinned)))
+    if decided is not None:
+        frames.append(_present(upper, decided))
+    if not frames:
+        return _empty(OUTPUT_COLUMNS)
+    return _merge_results(frames)
+
+
+def _pinned_schools(
+    upper: sql.IndicatorRows, decided: _Result | None, lower: sql.IndicatorRows
+) -> np.ndarray:
+    """For each row of ``lower``: a school's value that the whole scope (``upper``, evaluated
+    as ``decided``) hides."""
+    pinned = np.zeros(len(lower), dtype=bool)
+    if decided is None:
+        return pinned
+    hidden = decided.hidden
+    school = sql.KIND_CODE["establecimiento"]
+
+    def keys(rows: sql.IndicatorRows, mask: np.ndarray) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays(
+            [
+                rows.ind[mask],
+                rows.sids[rows.sid[mask]],
+                np.nan_to_num(rows.year[mask], nan=-1.0),
+                rows.month[mask],
+                rows.base[mask],
+            ]
+        )
+
+    up = (upper.kind == school) & hidden
+    low = lower.kind == school
+    pinned[np.flatnonzero(low)] = keys(lower, low).isin(keys(upper, up))
+    return pinned
+
+
+def _merge_results(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate result frames (categoricals united) into catalogue and scope-kind order."""
+    out = {}
+    for col in OUTPUT_COLUMNS:
+        parts = [f[col] for f in frames]
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            out[col] = pd.Series(union_categoricals(_same_category_dtype([p.array for p in parts])))
+        else:
+            out[col] = pd.concat(parts, ignore_index=True)
+    merged = pd.DataFrame(out)
+    order = np.lexsort(
+        (
+            merged["alcance"].map(_SCOPE_ORDER).to_numpy(dtype=np.int64),
+            merged["indicador"].map(_IND_ORDER).to_numpy(dtype=np.int64),
+        )
+    )
+    return merged.iloc[order].reset_index(drop=True)
+
+
+def _same_category_dtype(parts: list[Any]) -> list[Any]:
+    """``parts`` with the categories of those that have none (an empty frame, or a column
+    with no value at all, such as ``periodo_base`` without a baseline) given the dtype of the
+    others: their default ``object`` categories cannot be united with text ones."""
+    filled = [p for p in parts if len(p.categories)]
+    if not filled:
+        return parts
+    empty = filled[0].categories[:0]
+    return [p if len(p.categories) else p.set_categories(empty) for p in parts]
+
+
+def facts_are_current(store: Store) -> bool:
+    """Whether the next request can skip rebuilding the facts cache (the data did not change
+    since it was built)."""
+    return sql.facts_are_current(store)
+
+
+def prepare_facts(store: Store, *, force: bool = False) -> float | None:
+    """Bring the engine's facts cache up to date with the store's data (see
+    :func:`metrics.store.indicators.ensure_facts`): the seconds a rebuild took, or None when
+    it was current. :func:`compute_indicators` does it by itself; call it after loading data
+    so that the next request does not wait for it."""
+    return sql.ensure_facts(store, force=force)
+
+
+def engine_problems(store: Store) -> list[str]:
+    """What the indicators could not use, in Spanish: a source that failed to compute (its
+    indicators are missing, the rest are shown) and rows that name a community, school,
+    teacher or territory the store does not hold (skipped). Empty when all is well.
+
+    Example:
+        >>> from metrics.store import open_store
+        >>> engine_problems(open_store(":memory:"))
+        []
+    """
+    sql.ensure_facts(store)
+    return sql.read_problems(store)
+
+
+def restrict_to_schools(
+    store: Store, scope: Scope, results: pd.DataFrame, rbds: Iterable[int]
+) -> pd.DataFrame:
+    """The rows of ``results`` — the engine's output over all of ``scope`` — that the same call
+    with ``rbds`` returns: those schools, their communities and the territories holding them.
+
+    Suppression is decided over the whole scope either way, so the values are the same; this
+    only saves computing them again (a page that showed every school, then one).
+    """
+    narrowed = scope.narrow(rbds)
+    schools = {str(int(r)) for r in rbds if scope.allows(int(r))}
+    comms = set(store.communities(narrowed)["id"].astype(str))
+    terrs = set(store.territories(narrowed)["id"].astype(str)) if schools else set()
+    kind = results["alcance"].astype(str)
+    ident = results["alcance_id"].astype(str)
+    mask = (
+        ((kind == "establecimiento") & ident.isin(schools))
+        | ((kind == "comunidad") & ident.isin(comms))
+        | ((kind == "territorio") & ident.isin(terrs))
+    )
+    return results[mask.to_numpy()].reset_index(drop=True)
+
+
+def compute_breakdowns(
+    store: Store,
+    scope: Scope,
+    *,
+    alcance: ScopeKind | None = None,
+    alcance_id: str | None = None,
+    rbds: Iterable[int] | None = None,
+    anio: int | None = None,
+    corte: date | None = None,
+    min_group: int | None = None,
+    indicadores: Sequence[str] | None = None,
+    mensual: bool = True,
+) -> pd.DataFrame:
+    """The breakdowns the guide asks for, suppressed together with :func:`compute_indicators`.
+
+    ``desglose`` is ``responsable`` (``cumplimiento_cronograma``), ``tipo_encuestado`` (each
+    ``percepcion_*``: docente, estudiante, apoderado, directivo) or ``serie``
+    (``puntaje_estandarizado``: test, grade level and subject, e.g. ``SIMCE 4b lectura``).
+    A perception's baseline wave appears with ``periodo`` ``línea base``.
+
+    Returns:
+        A DataFrame with exactly :data:`BREAKDOWN_OUTPUT_COLUMNS`.
+    """
+    codes = [c for c in _check_request(alcance, indicadores) if c in _BREAKDOWN_CODES]
+    if not codes:
+        return _empty(BREAKDOWN_OUTPUT_COLUMNS)
+    minimum = resolve_min_group(store, min_group)
+    cutoff = corte or date.today()
+    if rbds is not None:
+        rbds = sorted({int(r) for r in rbds})
+        scope = _linked(store, scope, rbds)
+    rows = sql.load_indicator_rows(
+        store, scope, cutoff=cutoff, monthly=mensual, indicators=_BREAKDOWN_CODES
+    )
+    parts = sql.load_breakdown_facts(store, scope, cutoff=cutoff, monthly=mensual)
+    if not len(parts):
+        return _empty(BREAKDOWN_OUTPUT_COLUMNS)
+    res = _evaluate(rows, minimum)
+    frame = _breakdown_frame(rows, res, parts, minimum)
+    keep = frame["indicator"].isin(codes).to_numpy().copy()  # to_numpy() may be read-only
+    if alcance is not None:
+        keep &= (frame["scope_kind"] == alcance).to_numpy()
+    if alcance_id is not None:
+        keep &= (frame["scope_id"] == str(alcance_id)).to_numpy()
+    if anio is not None:
+        keep &= (frame["year"] == int(anio)).to_numpy()
+    if not mensual:
+        keep &= (frame["month"] == 0).to_numpy()
+    if rbds is not None:
+        wanted = {str(int(r)) for r in rbds}
+        comms = set(rows.communities.loc[rows.communities["rbd"].astype(str).isin(wanted), "id"])
+        terrs = set(rows.links.loc[rows.links["rbd"].astype(str).isin(wanted), "territory_id"])
+        kind = frame["scope_kind"].to_numpy()
+        sid = frame["scope_id"]
+        keep &= (
+            ((kind == "establecimiento") & sid.isin(wanted).to_numpy())
+            | ((kind == "comunidad") & sid.isin(comms).to_numpy())
+            | ((kind == "territorio") & sid.isin(terrs).to_numpy())
+        )
+    out = frame.loc[keep]
+    hidden = out["hidden"].to_numpy(dtype=bool)
+    result = pd.DataFrame(
+        {
+            "indicador": out["indicator"].to_numpy(),
+            "desglose": out["breakdown"].to_numpy(),
+            "categoria": out["category"].astype(str).to_numpy(),
+            "alcance": out["scope_kind"].to_numpy(),
+            "alcance_id": out["scope_id"].to_numpy(),
+            "periodo": np.asarray(
+                _coded(
+                    _period_code(
+                        out["year"].to_numpy(dtype=float),
+                        out["month"].to_numpy(dtype=np.int64),
+                        out["base"].to_numpy(dtype=bool),
+                    ),
+                    _period_label,
+                ).astype(object)
+            ),
+            "valor": np.where(hidden, np.nan, out["value"].to_numpy(dtype=float)),
+            "n": pd.array(
+                np.where(hidden, np.nan, out["n"].to_numpy(dtype=float)), dtype="Float64"
+            ).astype("Int64"),
+            "media": np.where(hidden, np.nan, out["mean_answer"].to_numpy(dtype=float)),
+            "suprimido": hidden,
+        }
+    )
+    order = result.assign(
+        _i=result["indicador"].map(_IND_ORDER), _s=result["alcance"].map(_SCOPE_ORDER)
+    )
+    order = order.sort_values(
+        ["_i", "_s", "alcance_id", "desglose", "categoria", "periodo"], kind="stable"
+    )
+    return order.drop(columns=["_i", "_s"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class TargetIssue:
+    """One problem (or warning) of a targets file, as the user sees it in Excel."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"fila {self.row}, columna «{self.column}»"
+        shown = f" (valor «{self.value}»)" if self.value else ""
+        return f"{where}{shown}: {self.message}"
+
+
+class TargetFileError(TableroError):
+    """A targets file with errors: nothing was written."""
+
+    title = "El archivo de metas tiene errores"
+
+    def __init__(self, issues: Sequence[TargetIssue], limit: int = 20) -> None:
+        self.issues = list(issues)
+        lines = [str(i) for i in self.issues[:limit]]
+        more = len(self.issues) - limit
+        if more > 0:
+            lines.append(f"… y {more} problema(s) más.")
+        super().__init__(
+            "No se guardó ninguna meta. Corrija estos problemas e importe de nuevo:\n  "
+            + "\n  ".join(lines)
+        )
+
+
+@dataclass(frozen=True)
+class TargetImport:
+    """What an import of targets did."""
+
+    batch_id: int
+    written: int
+    deleted: int
+    warnings: list[TargetIssue] = field(default_factory=list)
+
+
+def export_targets(store: Store, scope: Scope) -> pd.DataFrame:
+    """The targets visible in ``scope``, as the targets file (:data:`TARGET_COLUMNS`)."""
+    df = target_store.read_targets(store, scope)
+    out = pd.DataFrame(
+        {
+            "indicador": df["indicator"],
+            "alcance": df["scope_kind"],
+            "alcance_id": df["scope_id"],
+            "meta": df["target_value"].astype(float),
+            "anio_limite": df["deadline_year"].astype("Int64"),
+            "motivo": df["reason"],
+        }
+    )
+    out["_o"] = out["indicador"].map(_IND_ORDER)
+    out["_s"] = out["alcance"].map(_SCOPE_ORDER)
+    out = out.sort_values(["_o", "_s", "alcance_id", "anio_limite"]).drop(columns=["_o", "_s"])
+    return out.reset_index(drop=True)
+
+
+def import_targets(
+    store: Store,
+    scope: Scope,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    file_name: str,
+    file_hash: str,
+    actor: str,
+    first_row: int = 2,
+) -> TargetImport:
+    """Validate the rows of a targets file and write them in one transaction (one batch).
+
+    Each row has :data:`TARGET_COLUMNS` (``motivo`` optional). A row replaces the target with
+    the same indicator, scope and deadline year; a row with an empty ``meta`` deletes it.
+    Every error is reported at once (row numbers as in Excel: the header is row 1) and then
+    nothing is written. A target on the wrong side of the baseline (or equal to it) is
+    accepted with a warning.
+
+    Raises:
+        TargetFileError: the file has errors; ``issues`` lists them all.
+    """
+    issues: list[TargetIssue] = []
+    visible = target_store.visible_scope_ids(store, scope)
+    clean: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str, str, int], int] = {}
+    if not rows:
+        raise TargetFileError(
+            [TargetIssue(first_row, "indicador", "", "el archivo no tiene filas")]
+        )
+    missing = [
+        c for c in ("indicador", "alcance", "alcance_id", "meta", "anio_limite") if c not in rows[0]
+    ]
+    if missing:
+        raise TargetFileError(
+            [TargetIssue(1, c, "", "falta esta columna en el encabezado") for c in missing]
+        )
+    for offset, raw in enumerate(rows):
+        row_no = first_row + offset
+        rec = {k: ("" if v is None else str(v).strip()) for k, v in raw.items()}
+        if not any(rec.get(c, "") for c in TARGET_COLUMNS):
+            continue  # a blank line
+        row_issues: list[TargetIssue] = []
+        code = rec.get("indicador", "")
+        if code not in INDICATORS:
+            row_issues.append(
+                TargetIssue(
+                    row_no,
+                    "indicador",
+                    code,
+                    "indicador desconocido; use un código de la tabla de indicadores "
+                    "(por ejemplo tasa_reprobacion)",
+                )
+            )
+        kind = rec.get("alcance", "").lower()
+        if kind not in SCOPE_KINDS:
+            row_issues.append(
+                TargetIssue(
+                    row_no,
+                    "alcance",
+                    rec.get("alcance", ""),
+                    "alcance desconocido; use comunidad, establecimiento o territorio",
+                )
+            )
+        scope_id = rec.get("alcance_id", "")
+        if kind in SCOPE_KINDS:
+            if kind == "establecimiento":
+                scope_id = _normalise_rbd(scope_id)
+            if scope_id not in visible.get(kind, set()):
+                row_issues.append(
+                    TargetIssue(
+                        row_no,
+                        "alcance_id",
+                        rec.get("alcance_id", ""),
+                        f"no existe un(a) {kind} con ese identificador entre los que usted "
+                        "puede ver",
+                    )
+                )
+        year_text = rec.get("anio_limite", "")
+        year = _parse_int(year_text)
+        if year is None or not 2000 <= year <= 2100:
+            row_issues.append(
+                TargetIssue(row_no, "anio_limite", year_text, "debe ser un año entre 2000 y 2100")
+            )
+        meta_text = rec.get("meta", "")
+        value: float | None = None
+        if meta_text:
+            value = _parse_number(meta_text)
+            if value is None:
+                row_issues.append(
+                    TargetIssue(row_no, "meta", meta_text, "debe ser un número (por ejemplo 3,5)")
+                )
+            elif code in INDICATORS:
+                bad = _range_problem(code, value)
+                if bad:
+                    row_issues.append(TargetIssue(row_no, "meta", meta_text, bad))
+        if not row_issues and year is not None:
+            key = (code, kind, scope_id, year)
+            if key in seen:
+                row_issues.append(
+                    TargetIssue(
+                        row_no,
+                        "anio_limite",
+                        year_text,
+                        f"meta repetida: la fila {seen[key]} ya define este indicador, alcance "
+                        "y año límite",
+                    )
+                )
+            else:
+                seen[key] = row_no
+        if row_issues:
+            issues.extend(row_issues)
+            continue
+        clean.append(
+            {
+                "row": row_no,
+                "indicator": code,
+                "scope_kind": kind,
+                "scope_id": scope_id,
+                "target_value": value,
+                "deadline_year": year,
+                "reason": rec.get("motivo") or None,
+                "meta_text": meta_text,
+            }
+        )
+    if issues:
+        raise TargetFileError(issues)
+    warnings = _baseline_warnings(store, scope, clean)
+    frame = pd.DataFrame(clean)
+    if not len(frame):
+        raise TargetFileError(
+            [TargetIssue(first_row, "indicador", "", "el archivo no tiene filas")]
+        )
+    batch_id, written, deleted = target_store.write_targets(
+        store,
+        frame.loc[
+            :, ["indicator", "scope_kind", "scope_id", "target_value", "deadline_year", "reason"]
+        ],
+        file_name=file_name,
+        file_hash=file_hash,
+        actor=actor,
+    )
+    return TargetImport(batch_id=batch_id, written=written, deleted=deleted, warnings=warnings)
+
+
+def baseline_years(store: Store, scope: Scope) -> pd.DataFrame:
+    """Each visible school's baseline year: ``rbd``, ``nombre``, ``anio_base`` (the one used),
+    ``anio_base_definido`` (set by hand, or null) and ``anio_base_por_omision`` (the year
+    before its first community started)."""
+    return target_store.read_baseline_years(store, scope)
+
+
+def set_baseline_year(
+    store: Store, scope: Scope, rbd: int, year: int | None, actor: str = "tablero"
+) -> None:
+    """Set (or, with ``None``, clear back to the default) a school's baseline year (audited)."""
+    if year is not None and not 2000 <= int(year) <= 2100:
+        raise IndicatorRequestError("El año de línea base debe estar entre 2000 y 2100.")
+    target_store.set_baseline_year(
+        store, scope, int(rbd), None if year is None else int(year), actor=actor
+    )
+
+
+# -- the engine ----------------------------------------------------------------------------------
+_STATISTIC = np.array([i.statistic for i in CATALOG], dtype=object)
+_STUDENT = np.array([i.student_based for i in CATALOG], dtype=bool)
+_SUPPRESSIBLE = np.array([i.suppressible for i in CATALOG], dtype=bool)
+_SIGN = np.array([i.sign for i in CATALOG], dtype=float)
+_PERCEPTION = np.array([i.code.startswith("percepcion_") for i in CATALOG], dtype=bool)
+_MOMENT_NAMES: tuple[str, ...] = ("antes", "durante", "resultados", "impacto")
+_MOMENT_CODE = np.array([_MOMENT_NAMES.index(i.moment) for i in CATALOG], dtype=np.int64)
+_ATTENDANCE_MEAN = sql.IND_CODE["asistencia_promedio"]
+_BREAKDOWN_CODES = (
+    "cumplimiento_cronograma",
+    *(f"percepcion_{d}" for d in sql.PERCEPTION_DIMENSIONS),
+    "puntaje_estandarizado",
+)
+
+# Scope kinds a request needs: a value's suppression depends on the families it is a part of
+# (a community in its school, a school in its territories), never on its own parts; and a
+# territory's years are its schools'.
+_NEEDED_KINDS: dict[str | None, tuple[str, ...]] = {
+    None: SCOPE_KINDS,
+    "comunidad": SCOPE_KINDS,
+    "establecimiento": ("establecimiento", "territorio"),
+    "territorio": ("establecimiento", "territorio"),
+}
+
+
+def _check_request(alcance: str | None, indicadores: Sequence[str] | None) -> list[str]:
+    if alcance is not None and alcance not in SCOPE_KINDS:
+        raise IndicatorRequestError(
+            f"Alcance desconocido: «{alcance}». Use comunidad, establecimiento o territorio."
+        )
+    if indicadores is None:
+        return list(CATALOG.codes)
+    unknown = [c for c in indicadores if c not in INDICATORS]
+    if unknown:
+        raise IndicatorRequestError(
+            f"Indicador(es) desconocido(s): {', '.join(unknown)}. Códigos válidos: "
+            f"{', '.join(CATALOG.codes)}."
+        )
+    return list(dict.fromkeys(indicadores))
+
+
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+
+
+@dataclass
+class _Values:
+    """Per-row values and sufficient statistics (aligned with the rows)."""
+
+    stat: np.ndarray
+    n: np.ndarray
+    k: np.ndarray
+    value: np.ndarray
+    var: np.ndarray
+    mean_answer: np.ndarray
+    var_answer: np.ndarray
+    n_priv: np.ndarray
+    sensitive: np.ndarray
+
+
+def _values(ind: np.ndarray, monthly_source: np.ndarray, st: Mapping[str, np.ndarray]) -> _Values:
+    """The value of each row from its statistics, its variance per unit (for intervals), and
+    the number of students behind it."""
+    stat = _STATISTIC[ind]
+    monthly_att = monthly_source & (ind == _ATTENDANCE_MEAN)
+    stat = np.where(monthly_att, "razon", stat)
+    n = np.nan_to_num(st["n"], nan=0.0)
+    k, s1, s2, rx = st["k"], st["s1"], st["s2"], st["rx"]
+    scale = np.where(monthly_att, 100.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prop = np.where(n > 0, 100.0 * k / n, np.nan)
+        mean = np.where(n > 0, s1 / n, np.nan)
+        ratio = np.where(rx > 0, scale * s1 / rx, np.nan)
+    value = np.select([stat == "proporcion", stat == "media"], [prop, mean], ratio)
+    var_mean = np.asarray(compute.sample_variance(n, s1, s2), dtype=float)
+    var_ratio = np.asarray(
+        compute.ratio_unit_variance(n, s1, rx, s2, st["sxx"], st["sxy"]), dtype=float
+    ) * (scale * scale)
+    var = np.select([stat == "media", stat == "razon"], [var_mean, var_ratio], np.nan)
+    perception = _PERCEPTION[ind]
+    n_priv = np.where(_STUDENT[ind] & np.isnan(st["n_priv"]), n, st["n_priv"])
+    n_priv = np.nan_to_num(n_priv, nan=0.0)
+    return _Values(
+        stat=stat,
+        n=n,
+        k=k,
+        value=value,
+        var=var,
+        mean_answer=np.where(perception, mean, np.nan),
+        var_answer=np.where(perception, var_mean, np.nan),
+        n_priv=n_priv,
+        sensitive=_SUPPRESSIBLE[ind] & (n_priv > 0),
+    )
+
+
+@dataclass
+class _Result:
+    """Everything the engine computed: ``hidden``, ``n``, ``n_priv`` and ``sensitive`` for
+    every row, the rest for the rows ``idx``."""
+
+    idx: np.ndarray
+    hidden: np.ndarray
+    value: np.ndarray
+    n: np.ndarray
+    n_priv: np.ndarray
+    sensitive: np.ndarray
+    media: np.ndarray
+    linea_base: np.ndarray
+    base_period: np.ndarray
+    provisional: np.ndarray
+    cambio: np.ndarray
+    cambio_pct: np.ndarray
+    progreso: np.ndarray
+    estado: np.ndarray
+    ic_inferior: np.ndarray
+    ic_superior: np.ndarray
+    efecto_g: np.ndarray
+
+
+def _evaluate(
+    rows: sql.IndicatorRows,
+    min_group: int,
+    keep: np.ndarray | None = None,
+    hidden: np.ndarray | None = None,
+) -> _Result:
+    """Suppression of every row; baseline, change, progress, status, interval and effect size
+    of the rows in ``keep`` (all rows when None; the others are left missing). ``hidden``:
+    rows already hidden by a wider decision."""
+    size = len(rows)
+    v = _values(rows.ind, rows.monthly_source, rows.stats)
+    hidden = compute.suppress(v.n_priv, v.sensitive, rows.parent, rows.child, min_group, hidden)
+    shown_all = np.where(hidden, np.nan, v.value)
+    idx = np.arange(size) if keep is None else np.flatnonzero(keep)
+
+    b = rows.brid[idx]
+    has = b >= 0
+    bi = np.where(has, b, 0)
+
+    def at_base(arr: np.ndarray, missing: Any = np.nan) -> np.ndarray:
+        return np.where(has, arr[bi], missing)
+
+    shown = shown_all[idx]
+    hid = hidden[idx]
+    base = np.where(at_base(hidden, False).astype(bool), np.nan, at_base(v.value))
+    b_wave = at_base(rows.base, False).astype(bool)
+    b_y0 = at_base(rows.stats["y0"])
+    base_year = rows.base_year[idx]
+    base_period = np.where(b_wave & ~np.isnan(b_y0), b_y0, base_year)
+
+    year = rows.year[idx]
+    month = rows.month[idx]
+    meta = rows.meta[idx]
+    change, pct = compute.compute_change(shown, base)
+    progress = compute.compute_progress(shown, base, meta)
+    ends = compute.period_end(year, np.where(month > 0, month.astype(float), np.nan))
+    elapsed = compute.elapsed_share(ends, base_period, rows.meta_year[idx])
+    estado = compute.compute_status_codes(shown, base, meta, _SIGN[rows.ind[idx]], elapsed, hid)
+
+    # Intervals and effect sizes only where there is a change to measure: a shown value and a
+    # shown baseline from another period (the baseline row is no second, independent sample).
+    same = (month == 0) & ~rows.base[idx] & ~b_wave & (year == base_period)
+    ok = ~(hid | np.isnan(shown) | np.isnan(base) | same)
+    j = np.flatnonzero(ok)
+    lo = np.full(idx.size, np.nan)
+    hi = np.full(idx.size, np.nan)
+    g = np.full(idx.size, np.nan)
+    if j.size:
+        r = idx[j]
+        rb = bi[j]
+        stat = v.stat[r]
+        is_prop = stat == "proporcion"
+        p_lo, p_hi = compute.newcombe(v.k[r], v.n[r], v.k[rb], v.n[rb])
+        w_lo, w_hi = compute.welch(shown[j], v.var[r], v.n[r], base[j], v.var[rb], v.n[rb])
+        lo[j] = np.where(is_prop, np.asarray(p_lo) * 100.0, w_lo)
+        hi[j] = np.where(is_prop, np.asarray(p_hi) * 100.0, w_hi)
+        g[j] = compute.hedges_g(
+            v.mean_answer[r], v.var_answer[r], v.n[r],
+            v.mean_answer[rb], v.var_answer[rb], v.n[rb],
+        )  # fmt: skip
+    return _Result(
+        idx=idx,
+        hidden=hidden,
+        value=shown,
+        n=v.n,
+        n_priv=v.n_priv,
+        sensitive=v.sensitive,
+        media=np.where(hid, np.nan, v.mean_answer[idx]),
+        linea_base=base,
+        base_period=base_period,
+        provisional=rows.provisional[idx],
+        cambio=np.asarray(change, dtype=float),
+        cambio_pct=np.asarray(pct, dtype=float),
+        progreso=np.asarray(progress, dtype=float),
+        estado=estado,
+        ic_inferior=lo,
+        ic_superior=hi,
+        efecto_g=g,
+    )
+
+
+def _categorical(codes: np.ndarray, categories: Any) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=pd.Index(list(categories)))
+
+
+def _coded(values: np.ndarray, label: Any) -> pd.Categorical:
+    """A categorical of labels for many rows, computed once per distinct value."""
+    if not values.size:
+        return pd.Categorical([])
+    uniq, inverse = np.unique(values, return_inverse=True)
+    labels = [label(u) for u in uniq]
+    cats = list(dict.fromkeys(x for x in labels if x is not None))
+    pos = {c: i for i, c in enumerate(cats)}
+    table = np.array([pos[x] if x is not None else -1 for x in labels], dtype=np.int64)
+    return pd.Categorical.from_codes(table[inverse.reshape(-1)], categories=pd.Index(cats))
+
+
+def _period_code(year: np.ndarray, month: np.ndarray, base: np.ndarray) -> np.ndarray:
+    return np.where(base, -1.0, np.nan_to_num(year, nan=-1.0) * 100 + month)
+
+
+def _period_label(code: float) -> str:
+    if code < 0:
+        return "línea base"
+    y, m = divmod(int(code), 100)
+    return f"{y}-{m:02d}" if m else str(y)
+
+
+def _year_label(year: float) -> str | None:
+    return None if np.isnan(year) else str(int(year))
+
+
+def _filter(
+    rows: sql.IndicatorRows,
+    *,
+    alcance: str | None,
+    alcance_id: str | None,
+    rbds: Iterable[int] | None,
+    anio: int | None,
+    mensual: bool,
+) -> np.ndarray:
+    keep = ~rows.base
+    if alcance is not None:
+        keep &= rows.kind == sql.KIND_CODE[alcance]
+    if alcance_id is not None:
+        keep &= _sid_mask(rows, {str(alcance_id)})
+    if anio is not None:
+        keep &= rows.year == int(anio)
+    if not mensual:
+        keep &= rows.month == 0
+    if rbds is not None:
+        keep &= _in_schools(rows, rbds)
+    return keep
+
+
+def _sid_mask(rows: sql.IndicatorRows, wanted: set[str]) -> np.ndarray:
+    codes = [i for i, s in enumerate(rows.sids) if s in wanted]
+    return np.isin(rows.sid, codes)
+
+
+def _in_schools(rows: sql.IndicatorRows, rbds: Iterable[int]) -> np.ndarray:
+    wanted = {str(int(r)) for r in rbds}
+    comms = set(
+        rows.communities.loc[rows.communities["rbd"].astype(str).isin(wanted), "id"].astype(str)
+    )
+    terrs = set(
+        rows.links.loc[rows.links["rbd"].astype(str).isin(wanted), "territory_id"].astype(str)
+    )
+    return (
+        ((rows.kind == 1) & _sid_mask(rows, wanted))
+        | ((rows.kind == 0) & _sid_mask(rows, comms))
+        | ((rows.kind == 2) & _sid_mask(rows, terrs))
+    )
+
+
+def _present(rows: sql.IndicatorRows, res: _Result) -> pd.DataFrame:
+    """The result records (rows are already in output order)."""
+    i = res.idx
+    ind = rows.ind[i]
+    hidden = res.hidden[i]
+    n = res.n[i]
+    concl = (res.ic_inferior > 0) | (res.ic_superior < 0)
+    no_ci = np.isnan(res.ic_inferior) | np.isnan(res.ic_superior)
+    return pd.DataFrame(
+        {
+            "indicador": _categorical(ind, CATALOG.codes),
+            "momento": _categorical(_MOMENT_CODE[ind], _MOMENT_NAMES),
+            "alcance": _categorical(rows.kind[i], SCOPE_KINDS),
+            "alcance_id": _categorical(rows.sid[i], rows.sids),
+            "periodo": _coded(
+                _period_code(rows.year[i], rows.month[i], rows.base[i]), _period_label
+            ),
+            "valor": res.value,
+            "n": pd.arrays.IntegerArray(
+                np.where(hidden, 0, n).astype(np.int64), hidden.astype(bool).copy()
+            ),
+            "media": res.media,
+            "linea_base": res.linea_base,
+            "periodo_base": _coded(res.base_period, _year_label),
+            "linea_base_provisional": res.provisional,
+            "meta": rows.meta[i],
+            "anio_meta": pd.arrays.IntegerArray(
+                np.nan_to_num(rows.meta_year[i], nan=0).astype(np.int64),
+                np.isnan(rows.meta_year[i]),
+            ),
+            "cambio": res.cambio,
+            "cambio_pct": res.cambio_pct,
+            "progreso": res.progreso,
+            "estado": _categorical(res.estado, compute.STATUSES),
+            "ic_inferior": res.ic_inferior,
+            "ic_superior": res.ic_superior,
+            "concluyente": pd.arrays.BooleanArray(concl & ~no_ci, no_ci),
+            "efecto_g": res.efecto_g,
+        }
+    )
+
+
+def _breakdown_frame(
+    rows: sql.IndicatorRows, res: _Result, parts: pd.DataFrame, min_group: int
+) -> pd.DataFrame:
+    """Values of the breakdown parts, suppressed together with the values they break down."""
+    main = pd.DataFrame(
+        {
+            "indicator": _categorical(rows.ind, CATALOG.codes),
+            "scope_kind": _categorical(rows.kind, SCOPE_KINDS),
+            "scope_id": _categorical(rows.sid, rows.sids),
+            "yk": np.nan_to_num(rows.year, nan=-1.0),
+            "month": rows.month,
+            "base": rows.base,
+            "rid": np.arange(len(rows)),
+        }
+    )
+    parts = parts.reset_index(drop=True)
+    ind = parts["indicator"].map(sql.IND_CODE).to_numpy(dtype=np.int64)
+    stats = {
+        s: parts[s].to_numpy(dtype=float) if s in parts else np.full(len(parts), np.nan)
+        for s in ("n", "k", "s1", "s2", "rx", "sxx", "sxy", "n_priv")
+    }
+    v = _values(ind, np.zeros(len(parts), dtype=bool), stats)
+    offset = len(rows)
+    keyed = parts.assign(yk=parts["year"].fillna(-1.0), rid=np.arange(len(parts)) + offset)
+    parent, child = sql.breakdown_families(
+        main,
+        keyed.loc[
+            :, ["indicator", "category", "scope_kind", "scope_id", "yk", "month", "base"]
+        ].assign(rid=keyed["rid"]),
+        rows.links,
+        rows.communities,
+    )
+    hidden = compute.suppress(
+        np.concatenate([res.n_priv, v.n_priv]),
+        np.concatenate([res.sensitive, v.sensitive]),
+        parent,
+        child,
+        min_group,
+        hidden=np.concatenate([res.hidden, np.zeros(len(parts), dtype=bool)]),
+    )[offset:]
+    return parts.assign(value=v.value, n=v.n, mean_answer=v.mean_answer, hidden=hidden)
+
+
+# -- targets helpers -----------------------------------------------------------------------------
+def _parse_number(text: str) -> float | None:
+    """A number written either way: ``3,5``, ``3.5``, ``1.234,5``."""
+    t = text.replace(" ", "").replace("\u00a0", "").replace("%", "")
+    if "," in t:
+        t = t.replace(".", "").replace(",", ".")
+    try:
+        value = float(t)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _parse_int(text: str) -> int | None:
+    value = _parse_number(text)
+    if value is None or value != int(value):
+        return None
+    return int(value)
+
+
+def _normalise_rbd(text: str) -> str:
+    value = _parse_int(text.split("-")[0]) if text else None
+    return str(value) if value is not None else text
+
+
+def _range_problem(code: str, value: float) -> str | None:
+    unit = INDICATORS[code].unit
+    bounds = {"%": (0.0, 100.0), "nota": (1.0, 7.0), "puntos": (1.0, 4.0)}.get(unit)
+    if bounds and not bounds[0] <= value <= bounds[1]:
+        return (
+            f"fuera de rango para un indicador en {unit}: debe estar entre {bounds[0]:g} y "
+            f"{bounds[1]:g}"
+        )
+    if value < 0:
+        return "no puede ser negativa"
+    return None
+
+
+def _baseline_warnings(store: Store, scope: Scope, rows: list[dict[str, Any]]) -> list[TargetIssue]:
+    """Targets on the wrong side of their scope's baseline, or equal to it (accepted)."""
+    wanted = [r for r in rows if r["target_value"] is not None]
+    if not wanted:
+        return []
+    codes = sorted({r["indicator"] for r in wanted})
+    res = compute_indicators(store, scope, indicadores=codes, mensual=False)
+    base = (
+        res.dropna(subset=["linea_base"])
+        .drop_duplicates(["indicador", "alcance", "alcance_id"])
+        .set_index(["indicador", "alcance", "alcance_id"])
+    )
+    out: list[TargetIssue] = []
+    for r in wanted:
+        key = (r["indicator"], r["scope_kind"], r["scope_id"])
+        if key not in base.index:
+            continue
+        b = float(base.loc[key, "linea_base"])
+        period = base.loc[key, "periodo_base"]
+        ind = INDICATORS[r["indicator"]]
+        diff = ind.sign * (r["target_value"] - b)
+        if abs(r["target_value"] - b) < 1e-9:
+            msg = (
+                f"la meta es igual a la línea base {period} ({b:g}); el progreso no se podrá "
+                "calcular"
+            )
+        elif diff < 0:
+            better = "más alto" if ind.sign > 0 else "más bajo"
+            msg = (
+                f"la meta está del lado contrario a la línea base {period} ({b:g}): en este "
+                f"indicador {better} es mejor. Se guardó igual; revise si es lo que quiere"
+            )
+        else:
+            continue
+        out.append(TargetIssue(r["row"], "meta", r["meta_text"], msg))
+    return out

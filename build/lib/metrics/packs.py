@@ -1,0 +1,779 @@
+"""The council pack: the evaluation of one school (or territory) and year as a sequence of slides.
+
+One :class:`Pack` feeds every way of showing it — the *Presentar* page, the PowerPoint, the PDF
+and the Excel workbook — so that they all say the same thing. Each slide has one chart, its
+computed headline (the slide title), two or three facts, and speaker notes with the *ficha
+técnica* of its indicators.
+
+Numbers come from :func:`metrics.indicators.compute_indicators` (already suppressed: a small
+group's value is null and its status ``suprimido``) and from store views; nothing here reads a
+value the engine suppressed. No Streamlit, no SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from metrics import charts
+from metrics.catalog import INDICATORS, Indicator
+from metrics.errors import AccessError, TableroError
+from metrics.formatting import count_label, format_date, format_number, format_percent
+from metrics.indicators import compute_indicators
+from metrics.narrative import with_article
+from metrics.presentation import (
+    IMPACT_ORDER,
+    PROVISIONAL_NOTE,
+    STATUS_LABELS,
+    baseline_name,
+    bullet_frame,
+    first_present,
+    format_indicator_change,
+    format_indicator_value,
+    is_better,
+    is_provisional,
+    plain,
+    status_phrase,
+    trend_view,
+)
+from metrics.scope import Scope
+from metrics.store import Store, views
+from metrics.store.notes import CouncilNote, read_note, territory_fully_visible
+
+SLIDE_KINDS: dict[str, str] = {
+    "portada": "Portada",
+    "modelo": "El modelo y las comunidades",
+    "antes": "Antes — línea base y metas",
+    "durante": "Durante — implementación",
+    "resultados": "Resultados — comunidades de práctica",
+    "impacto": "Impacto — estudiantes",
+    "conclusiones": "Conclusiones y próximos pasos",
+}
+"""Kinds of slide, in the order of a pack, with the section title each shows."""
+
+CHART_WIDTH = 640
+"""Width (CSS px) of a slide's chart: drawn on about 60 % of a 16:9 slide (8,2 in), so that
+its 14 px text reads at about 13 pt, the facts beside it."""
+
+
+BAR_STEP = 64
+"""Room of one bar on a slide's bar chart (pixels): thick bars that fill the space."""
+
+PERCEPTION = (
+    "percepcion_colaboracion",
+    "percepcion_apoyo",
+    "percepcion_satisfaccion",
+    "percepcion_aprendizaje",
+)
+RESULTS = ("participacion_activa", "frecuencia_reuniones", "intercambio_estrategias")
+MAX_BULLETS = 6
+"""At most this many indicators on the Antes slide (the ones with a target first)."""
+
+
+class PackError(TableroError):
+    """A pack cannot be made for this selection."""
+
+    title = "No se pudo preparar la presentación"
+
+
+class NothingToPresent(PackError):
+    """The school or territory has no data yet (pages show an empty state, not an error)."""
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One slide: ``title`` is the computed headline, ``section`` names the moment."""
+
+    kind: str
+    section: str
+    title: str
+    facts: tuple[str, ...] = ()
+    chart: Any | None = None
+    notes: str = ""
+    caption: str = ""
+    indicators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Everything a pack shows, for one school or territory and one year."""
+
+    scope_kind: str  # 'establecimiento' or 'territorio'
+    scope_id: str
+    name: str
+    year: int
+    cutoff: date
+    communities: pd.DataFrame  # community_id, rbd, name, kind, members, novices (selected)
+    results: pd.DataFrame  # engine rows (yearly) of the pack's scopes, every year
+    note: CouncilNote
+    slides: list[Slide] = field(default_factory=list)
+    school_names: dict[str, str] = field(default_factory=dict)  # RBD -> name, in the pack
+
+    @property
+    def title(self) -> str:
+        return f"Evaluación del Modelo de trabajo colaborativo — {self.name}, {self.year}"
+
+    @property
+    def file_stem(self) -> str:
+        ident = self.scope_id.replace(":", "-")
+        return f"consejo_{ident}_{self.year}"
+
+    def table(self) -> pd.DataFrame:
+        """The indicator rows of every scope in the pack (the main one and its communities)."""
+        return self.results.reset_index(drop=True)
+
+
+def _pick(rows: pd.DataFrame, code: str) -> pd.Series | None:
+    hit = rows[rows["indicador"] == code]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _value_text(ind: Indicator, row: pd.Series | None) -> str:
+    """A value as a fact shows it; a suppressed one is never shown."""
+    if row is None:
+        return "sin datos"
+    if row["estado"] == "suprimido":
+        return "n < 10 (no se muestra)"
+    return format_indicator_value(ind, row["valor"])
+
+
+_DIRECTION_WORDS = {"higher_is_better": "más alto es mejor", "lower_is_better": "más bajo es mejor"}
+
+
+def _ficha(codes: Sequence[str]) -> str:
+    """Speaker notes: the *ficha técnica* of each indicator of a slide."""
+    parts = []
+    for code in codes:
+        ind = INDICATORS[code]
+        sheet = ind.sheet
+        text = (
+            f"{ind.name} ({ind.unit}; {_DIRECTION_WORDS[ind.direction]})"
+            f"\nDefinición: {ind.definition}\nFórmula: {sheet.formula}\nNumerador: "
+            f"{sheet.numerator}\nDenominador: {sheet.denominator}\nFuente: {sheet.source}"
+        )
+        if sheet.notes:
+            text += f"\nNotas: {sheet.notes}"
+        parts.append(text)
+    return "\n\n".join(parts)
+
+
+def _status_fact(row: pd.Series) -> list[str]:
+    """The status as a fact; nothing for a suppressed row (its slide says why)."""
+    status = str(row["estado"])
+    if status == "suprimido":
+        return []
+    if status == "sin_datos":
+        if pd.isna(row["meta"]):
+            return ["Sin meta definida para este indicador."]
+        return ["Sin línea base: aún no se puede medir el avance hacia la meta."]
+    return [f"Estado: {STATUS_LABELS.get(status, status)}."]
+
+
+def _bar_frame(rows: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    ind = INDICATORS[str(rows["indicador"].iloc[0])]
+    return pd.DataFrame(
+        {
+            "etiqueta": [names.get(str(i), str(i)) for i in rows["alcance_id"]],
+            "valor": pd.to_numeric(rows["valor"], errors="coerce").to_numpy(),
+            "n": rows["n"].to_numpy(),
+            "suprimido": (rows["estado"] == "suprimido").to_numpy(),
+            "mejor": [is_better(ind, c) for c in rows["cambio"]],
+        }
+    )
+
+
+def _range_headline(ind: Indicator, frame: pd.DataFrame, year: int, groups: str) -> str:
+    shown = frame[~frame["suprimido"] & frame["valor"].notna()].sort_values("valor")
+    subject = with_article(ind.name)
+    if shown.empty:
+        return (
+            f"{subject} de {year} no se muestra por {groups}: faltan datos o son grupos pequeños."
+        )
+    if len(shown) == 1:
+        one = shown.iloc[0]
+        value = format_indicator_value(ind, one["valor"])
+        return f"{subject} es {value} en {one['etiqueta']} ({year})."
+    low, high = shown.iloc[0], shown.iloc[-1]
+    if ind.direction == "lower_is_better":
+        low, high = high, low
+    return (
+        f"En {year}, {subject[0].lower()}{subject[1:]} va de "
+        f"{format_indicator_value(ind, low['valor'])} ({low['etiqueta']}) a "
+        f"{format_indicator_value(ind, high['valor'])} ({high['etiqueta']})."
+    )
+
+
+LOAD_PAGE_NAME = "Cargar datos"
+MISSING_COMMUNITIES = (
+    "las comunidades de práctica y sus integrantes (plantillas de comunidades y de docentes)."
+)
+MISSING_WORDS = {
+    "durante": "durante (cronograma y encuestas de percepción)",
+    "resultados": "resultados (asistencia a las sesiones de las comunidades)",
+    "impacto": "impacto (Rendimiento por estudiante o SIMCE)",
+}
+"""What a pack without slides for a moment says is missing (on its closing slide)."""
+
+
+def _listing(items: list[str]) -> str:
+    """«a», «a y b», «a, b y c»."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} y {items[-1]}"
+
+
+def _has_data(rows: pd.DataFrame) -> bool:
+    """Whether any of the engine's ``rows`` has a value to show, or a suppressed one."""
+    if rows.empty:
+        return False
+    return bool((rows["valor"].notna() | (rows["estado"] == "suprimido")).any())
+
+
+def _target_of(rows: pd.DataFrame) -> float | None:
+    value = first_present(rows["meta"])
+    return None if value is None else float(value)
+
+
+class _Builder:
+    def __init__(
+        self,
+        store: Store,
+        scope: Scope,
+        *,
+        scope_kind: str,
+        scope_id: str,
+        name: str,
+        year: int,
+        cutoff: date,
+        communities: pd.DataFrame,
+        results: pd.DataFrame,
+        note: CouncilNote,
+        today: date,
+        school_names: dict[str, str],
+    ) -> None:
+        self.store, self.scope = store, scope
+        self.kind, self.id, self.name = scope_kind, scope_id, name
+        self.year, self.cutoff, self.today = year, cutoff, today
+        self.communities, self.results, self.note = communities, results, note
+        self.school_names = school_names
+        self.missing: list[str] = []
+        period = str(year)
+        self.main = results[
+            (results["alcance"] == scope_kind)
+            & (results["alcance_id"] == scope_id)
+            & (results["periodo"] == period)
+        ]
+        # The groups compared on a slide: the chosen communities of a school; the schools of a
+        # territory.
+        if scope_kind == "establecimiento":
+            self.group_kind = "comunidad"
+            self.group_names = {
+                str(i): str(n)
+                for i, n in zip(communities["community_id"], communities["name"], strict=True)
+            }
+            self.groups_word = "comunidad"
+        else:
+            self.group_kind = "establecimiento"
+            self.group_names = school_names
+            self.groups_word = "establecimiento"
+        self.groups = results[
+            (results["alcance"] == self.group_kind)
+            & results["alcance_id"].isin(list(self.group_names))
+            & (results["periodo"] == period)
+        ]
+
+    # -- slides ----------------------------------------------------------------------------
+    def cover(self) -> Slide:
+        where = "Establecimiento" if self.kind == "establecimiento" else "Territorio"
+        facts = [
+            f"{where}: {self.name}",
+            f"Año evaluado: {self.year}; fecha de corte del cronograma: {format_date(self.cutoff)}",
+            f"Preparado el {format_date(self.today)} con Tablero DPD",
+        ]
+        return Slide(
+            kind="portada",
+            section="Consejo escolar" if self.kind == "establecimiento" else "Consejo territorial",
+            title=f"Evaluación del Modelo de trabajo colaborativo — {self.name}, {self.year}",
+            facts=tuple(facts),
+            notes=(
+                "Esta presentación resume la evaluación del Modelo de trabajo colaborativo en sus "
+                "cuatro momentos: antes (línea base y metas), durante (implementación), resultados "
+                "(comunidades de práctica) e impacto (estudiantes). Los cambios se asocian con el "
+                "trabajo de las comunidades; no prueban por sí solos que el modelo los causó."
+            ),
+        )
+
+    def model(self) -> Slide:
+        comms = self.communities
+        if not len(comms):
+            return Slide(
+                kind="modelo",
+                section=SLIDE_KINDS["modelo"],
+                title=f"{self.name} aún no tiene comunidades de práctica registradas en "
+                f"{self.year}.",
+                facts=(
+                    f"Faltan datos: {MISSING_COMMUNITIES}",
+                    f"Se cargan en la página {LOAD_PAGE_NAME} del tablero.",
+                ),
+                notes="Las comunidades de práctica son grupos de docentes que se reúnen con "
+                "regularidad para abordar un desafío común de enseñanza.",
+            )
+        members = int(comms["members"].sum()) if len(comms) else 0
+        novices = int(comms["novices"].sum()) if len(comms) else 0
+        title = (
+            f"{count_label(len(comms), 'comunidad de práctica', 'comunidades de práctica')} "
+            f"con {count_label(members, 'docente', 'docentes')} en {self.year}"
+            + (f", {count_label(novices, 'principiante', 'principiantes')}." if novices else ".")
+        )
+        facts = []
+        by_kind = comms["kind"].value_counts() if len(comms) else pd.Series(dtype=int)
+        if len(by_kind):
+            facts.append(
+                "Modalidades: "
+                + "; ".join(f"{k} ({format_number(int(v))})" for k, v in by_kind.items())
+                + "."
+            )
+        focus = [str(f) for f in comms.get("focus", pd.Series(dtype=str)).dropna()][:2]
+        facts.extend(f"Desafío: {f}" for f in focus)
+        if self.kind == "territorio":
+            facts.append(
+                f"{count_label(len(self.school_names), 'establecimiento', 'establecimientos')}"
+                " del territorio."
+            )
+        chart = None
+        if len(comms):
+            frame = pd.DataFrame(
+                {
+                    "etiqueta": comms["name"].astype(str).to_numpy()
+                    if self.kind == "establecimiento"
+                    else [self.school_names.get(str(r), str(r)) for r in comms["rbd"]],
+                    "valor": comms["members"].astype(float).to_numpy(),
+                    "n": comms["members"].to_numpy(),
+                    "suprimido": [False] * len(comms),
+                }
+            )
+            if self.kind == "territorio":
+                frame = frame.groupby("etiqueta", as_index=False).agg(
+                    valor=("valor", "sum"), n=("n", "sum"), suprimido=("suprimido", "any")
+                )
+            chart = charts.build_bar_chart(
+                frame.head(25),
+                value_title=f"Docentes integrantes en {self.year}",
+                unit="docentes",
+                decimals=0,
+                width=CHART_WIDTH,
+                step=BAR_STEP if len(frame) <= 6 else 34,
+            )
+        return Slide(
+            kind="modelo",
+            section=SLIDE_KINDS["modelo"],
+            title=title,
+            facts=tuple(facts[:3]),
+            chart=chart,
+            caption="Fuente: integrantes de comunidades y dotación docente anual.",
+            notes=(
+                "Las comunidades de práctica son grupos de docentes que se reúnen con "
+                "regularidad para abordar un desafío común de enseñanza. Principiantes: "
+                "docentes con menos de 3 años de experiencia."
+            ),
+        )
+
+    def before(self) -> Slide | None:
+        rows = self.main[self.main["linea_base"].notna() | self.main["meta"].notna()]
+        if rows.empty:
+            return None
+        ordered = pd.concat([rows[rows["meta"].notna()], rows[rows["meta"].isna()]])
+        shown = ordered.head(MAX_BULLETS)
+        with_base = int(self.main["linea_base"].notna().sum())
+        with_target = int(self.main["meta"].notna().sum())
+        base_period = first_present(self.main["periodo_base"])
+        provisional = is_provisional(self.main)
+        title = (
+            f"{with_base} de {len(self.main)} indicadores tienen línea base"
+            + (f" ({baseline_name(base_period, provisional)})" if base_period else "")
+            + f" y {with_target} tienen meta."
+        )
+        targeted = self.main[self.main["meta"].notna()]
+        facts = []
+        if len(targeted):
+            facts.append(f"De los indicadores con meta: {status_phrase(targeted)}.")
+            deadline = first_present(targeted["anio_meta"])
+            if deadline is not None:
+                facts.append(f"Las metas vencen en {int(deadline)}.")
+        facts.append("Barra: valor del año; trazo discontinuo: línea base; trazo grueso: meta.")
+        return Slide(
+            kind="antes",
+            section=SLIDE_KINDS["antes"],
+            title=title,
+            facts=tuple(facts),
+            chart=charts.build_bullet_chart(bullet_frame(shown), width=CHART_WIDTH),
+            caption=f"Valores de {self.year} frente a la línea base y la meta.",
+            notes=(
+                "La línea base es el valor de cada indicador antes de empezar el modelo (por "
+                "omisión, el año anterior a la primera comunidad); la meta, adonde el equipo "
+                "directivo acordó llegar."
+                + (f" {PROVISIONAL_NOTE}" if provisional else "")
+                + "\n\n"
+                + _ficha(list(shown["indicador"]))
+            ),
+            indicators=tuple(shown["indicador"]),
+        )
+
+    def _group_slide(self, code: str, kind: str) -> Slide | None:
+        ind = INDICATORS[code]
+        rows = self.groups[self.groups["indicador"] == code]
+        main = _pick(self.main, code)
+        main_shown = main is not None and (pd.notna(main["valor"]) or main["estado"] == "suprimido")
+        if not _has_data(rows) and not main_shown:
+            return None  # nothing to show: the closing slide names what is missing
+        facts = [
+            f"{'Establecimiento' if self.kind == 'establecimiento' else 'Territorio'}: "
+            f"{_value_text(ind, main)}"
+            + (
+                f" (línea base {format_indicator_value(ind, main['linea_base'])}"
+                f", meta {format_indicator_value(ind, main['meta'])})"
+                if main is not None and main["estado"] != "suprimido"
+                else ""
+            )
+        ]
+        if main is not None:
+            facts.extend(_status_fact(main))
+        chart = None
+        title = ""
+        if not rows.empty:
+            frame = _bar_frame(rows, self.group_names)
+            title = _range_headline(ind, frame, self.year, self.groups_word)
+            target = _target_of(rows)
+            chart = charts.build_bar_chart(
+                frame,
+                value_title=ind.name + (" (%)" if ind.unit == "%" else ""),
+                unit=ind.unit,
+                decimals=ind.decimals,
+                target=target,
+                target_label=None
+                if target is None
+                else f"Meta {format_indicator_value(ind, target)}",
+                width=CHART_WIDTH,
+                step=BAR_STEP if len(frame) <= 6 else 34,
+            )
+            hidden = int(frame["suprimido"].sum())
+            if hidden:
+                facts.append(
+                    f"{count_label(hidden, 'grupo pequeño', 'grupos pequeños')} (n < 10) "
+                    "no se muestran, para proteger la privacidad."
+                )
+        elif main is not None:
+            title = f"{with_article(ind.name)} es {_value_text(ind, main)} en {self.year}."
+        return Slide(
+            kind=kind,
+            section=SLIDE_KINDS[kind],
+            title=title,
+            facts=tuple(facts[:3]),
+            chart=chart,
+            caption=f"Fuente: {INDICATORS[code].sheet.source}.",
+            notes=_ficha([code]),
+            indicators=(code,),
+        )
+
+    def schedule(self) -> Slide | None:
+        slide = self._group_slide("cumplimiento_cronograma", "durante")
+        if slide is None:
+            return None
+        rbd = int(self.id) if self.kind == "establecimiento" else None
+        monthly = views.schedule_by_month(self.store, self.scope, rbd=rbd, cutoff=self.cutoff)
+        upto = monthly[~monthly["after_cutoff"]] if len(monthly) else monthly
+        facts = list(slide.facts)
+        if len(upto):
+            planned = int(upto["planned_cum"].iloc[-1])
+            done = int(upto["done_cum"].iloc[-1])
+            facts.insert(
+                0,
+                f"Al {format_date(self.cutoff)}: {format_number(done)} de "
+                f"{count_label(planned, 'actividad planificada', 'actividades planificadas')} "
+                "realizadas.",
+            )
+        return replace(slide, facts=tuple(facts[:3]))
+
+    def perceptions(self) -> Slide | None:
+        rows = self.main[self.main["indicador"].isin(PERCEPTION)]
+        rows = rows[rows["valor"].notna() | (rows["estado"] == "suprimido")]
+        if rows.empty:
+            return None
+        names = {
+            c: INDICATORS[c].name.replace("Percepción de ", "").capitalize() for c in PERCEPTION
+        }
+        frame = pd.DataFrame(
+            {
+                "etiqueta": [names[c] for c in rows["indicador"]],
+                "valor": pd.to_numeric(rows["valor"], errors="coerce").to_numpy(),
+                "n": rows["n"].to_numpy(),
+                "suprimido": (rows["estado"] == "suprimido").to_numpy(),
+                "mejor": [
+                    is_better(INDICATORS[c], ch)
+                    for c, ch in zip(rows["indicador"], rows["cambio"], strict=True)
+                ],
+            }
+        )
+        shown = frame[~frame["suprimido"] & frame["valor"].notna()].sort_values("valor")
+        if shown.empty:
+            title = f"Las respuestas de percepción de {self.year} no se muestran: grupos pequeños."
+        else:
+            low, high = shown.iloc[0], shown.iloc[-1]
+            title = (
+                f"En {self.year}, las respuestas favorables van de {format_percent(low['valor'])} "
+                f"({low['etiqueta'].lower()}) a {format_percent(high['valor'])} "
+                f"({high['etiqueta'].lower()})."
+            )
+        facts = []
+        for rec in rows.to_dict("records"):
+            ind = INDICATORS[rec["indicador"]]
+            change = format_indicator_change(ind, rec["cambio"])
+            if change is None or rec["estado"] == "suprimido":
+                continue
+            g = rec.get("efecto_g")
+            effect = (
+                f", tamaño del efecto g = {format_number(float(g), 2)}"
+                if g is not None and not pd.isna(g)
+                else ""
+            )
+            facts.append(f"{names[ind.code]}: {change} respecto de la línea base{effect}.")
+        return Slide(
+            kind="durante",
+            section="Durante — percepciones",
+            title=title,
+            facts=tuple(facts[:3]),
+            chart=charts.build_bar_chart(
+                frame,
+                value_title="Respuestas favorables (%)",
+                unit="%",
+                width=CHART_WIDTH,
+                step=BAR_STEP,
+            ),
+            caption="Fuente: encuestas de percepción; % de respuestas «de acuerdo» o «muy de "
+            "acuerdo».",
+            notes=_ficha(list(rows["indicador"])),
+            indicators=tuple(rows["indicador"]),
+        )
+
+    def impact(self) -> list[Slide]:
+        out = []
+        for code in IMPACT_ORDER:
+            view = trend_view(self.results, code, self.kind, self.id, self.year)
+            if view is None:
+                continue
+            ind, cur = view.indicator, view.current
+            facts = []
+            if cur["estado"] != "suprimido" and pd.notna(cur["n"]):
+                facts.append(
+                    f"{format_number(cur['n'])} estudiantes en {cur['periodo']}."
+                    if ind.student_based
+                    else f"n = {format_number(cur['n'])} en {cur['periodo']}."
+                )
+            change = format_indicator_change(ind, cur["cambio"])
+            if change is not None and cur["estado"] != "suprimido":
+                conclusive = cur.get("concluyente")
+                if pd.notna(cur.get("ic_inferior")) and pd.notna(cur.get("ic_superior")):
+                    facts.append(
+                        f"Cambio {change} (IC 95 %: "
+                        f"{format_indicator_change(ind, cur['ic_inferior'])} a "
+                        f"{format_indicator_change(ind, cur['ic_superior'])}; "
+                        + ("concluyente)." if bool(conclusive) else "no concluyente).")
+                    )
+                else:
+                    base = baseline_name(cur["periodo_base"], cur.get("linea_base_provisional"))
+                    facts.append(f"Cambio {change} respecto de la línea base {base}.")
+            facts.extend(_status_fact(cur))
+            out.append(
+                Slide(
+                    kind="impacto",
+                    section=SLIDE_KINDS["impacto"],
+                    title=view.headline,
+                    facts=tuple(facts[:3]),
+                    chart=view.chart(width=CHART_WIDTH),
+                    caption=view.caption.split(". ")[0] + ".",
+                    notes=_ficha([code]),
+                    indicators=(code,),
+                )
+            )
+        return out
+
+    def closing(self) -> Slide:
+        targeted = self.main[self.main["meta"].notna()]
+        facts = []
+        if self.note.conclusions.strip():
+            facts.append("Conclusiones: " + self.note.conclusions.strip())
+        if self.note.next_steps.strip():
+            facts.append("Próximos pasos: " + self.note.next_steps.strip())
+        if not facts:
+            facts.append(
+                "El equipo aún no escribe las conclusiones ni los próximos pasos "
+                "(página Presentar)."
+            )
+        if self.missing:
+            facts.append(
+                f"Faltan datos de {_listing(self.missing)}: se cargan en la página "
+                f"{LOAD_PAGE_NAME} del tablero."
+            )
+        title = (
+            f"Conclusiones y próximos pasos: de {len(targeted)} indicadores con meta, "
+            f"{status_phrase(targeted)}."
+            if len(targeted)
+            else "Conclusiones y próximos pasos"
+        )
+        return Slide(
+            kind="conclusiones",
+            section=SLIDE_KINDS["conclusiones"],
+            title=title,
+            facts=tuple(facts),
+            notes="Texto acordado por el equipo, guardado con el establecimiento y el año.",
+        )
+
+    def slides(self) -> list[Slide]:
+        out: list[Slide | None] = [self.cover(), self.model(), self.before()]
+        during = [self.schedule(), self.perceptions()]
+        results = [self._group_slide(code, "resultados") for code in RESULTS]
+        impact = self.impact()
+        self.missing = [
+            words
+            for words, made in (
+                (MISSING_WORDS["durante"], during),
+                (MISSING_WORDS["resultados"], results),
+                (MISSING_WORDS["impacto"], impact),
+            )
+            if not any(s is not None and s.title for s in made)
+        ]
+        out.extend([*during, *results, *impact, self.closing()])
+        return [s for s in out if s is not None and s.title]
+
+
+def default_year(store: Store, scope: Scope) -> int | None:
+    """The latest year with students' results in ``scope``, else the latest with any data."""
+    year = store.latest_results_year(scope)
+    if year is not None:
+        return year
+    years = store.years(scope)
+    return years[-1] if years else None
+
+
+def build_pack(
+    store: Store,
+    scope: Scope,
+    *,
+    rbd: int | None = None,
+    territory_id: str | None = None,
+    year: int | None = None,
+    community_ids: Sequence[str] | None = None,
+    cutoff: date | None = None,
+    today: date | None = None,
+) -> Pack:
+    """The pack of one school (``rbd``) or one territory, for ``year`` (default: the latest
+    year with results), with the chosen communities (default: all of them).
+
+    Raises :class:`AccessError` for a school or territory outside ``scope`` and
+    :class:`PackError` when there is nothing to present.
+    """
+    if (rbd is None) == (territory_id is None):
+        raise PackError("Indique un establecimiento (RBD) o un territorio, no ambos.")
+    today = today or date.today()
+    if rbd is not None:
+        if not scope.allows(rbd):
+            raise AccessError(f"No tiene acceso al establecimiento {rbd}.")
+        schools = store.schools(scope)
+        hit = schools[schools["rbd"] == int(rbd)]
+        if hit.empty:
+            raise PackError(
+                f"No hay un establecimiento con RBD {rbd} en la base de datos. Los "
+                "establecimientos se registran al cargar el Directorio oficial de "
+                "establecimientos (Mineduc) o la plantilla de establecimientos."
+            )
+        scope_kind, scope_id, name = "establecimiento", str(int(rbd)), str(hit["name"].iloc[0])
+        rbds = [int(rbd)]
+    else:
+        territories = store.territories(scope)
+        hit = territories[territories["id"] == territory_id]
+        if hit.empty:
+            raise PackError(f"No hay un territorio «{territory_id}» entre los que puede ver.")
+        scope_kind, scope_id, name = "territorio", str(territory_id), str(hit["name"].iloc[0])
+        if not territory_fully_visible(store, scope, str(territory_id)):
+            raise AccessError(
+                f"Su perfil ve solo parte de los establecimientos de {name}: la presentación de "
+                "un territorio requiere verlos todos. Elija un establecimiento."
+            )
+        schools = store.schools(scope, territory_id)
+        rbds = [int(r) for r in schools["rbd"]]
+    school_names = {
+        str(int(r)): str(n) for r, n in zip(schools["rbd"], schools["name"], strict=True)
+    }
+    school_names = {k: v for k, v in school_names.items() if int(k) in rbds}
+    narrowed = scope.narrow(rbds)
+    if year is None:
+        year = default_year(store, narrowed)
+        if year is None:
+            raise NothingToPresent(
+                f"{name} aún no tiene datos cargados: no hay nada que presentar."
+            )
+    cutoff = cutoff or min(today, date(year, 12, 31))
+    comms = views.community_sizes(store, scope, rbds=rbds, year=year)
+    all_comms = store.communities(scope)
+    comms = comms.merge(
+        all_comms[["id", "focus"]].rename(columns={"id": "community_id"}), how="left"
+    )
+    if community_ids is not None:
+        wanted = [str(c) for c in community_ids]
+        unknown = sorted(set(wanted) - set(comms["community_id"]))
+        if unknown:
+            raise PackError(
+                f"Estas comunidades no son de {name} o no puede verlas: {', '.join(unknown)}."
+            )
+        comms = comms[comms["community_id"].isin(wanted)]
+    results = plain(compute_indicators(store, scope, rbds=rbds, corte=cutoff, mensual=False))
+    results = results[results["periodo"].astype(int) <= year]
+    keep = (results["alcance"] == scope_kind) & (results["alcance_id"] == scope_id)
+    keep |= (results["alcance"] == "comunidad") & results["alcance_id"].isin(
+        list(comms["community_id"])
+    )
+    if scope_kind == "territorio":
+        keep |= (results["alcance"] == "establecimiento") & results["alcance_id"].isin(
+            list(school_names)
+        )
+    results = results[keep].reset_index(drop=True)
+    note = read_note(store, scope, scope_kind, scope_id, year)
+    builder = _Builder(
+        store,
+        narrowed,
+        scope_kind=scope_kind,
+        scope_id=scope_id,
+        name=name,
+        year=year,
+        cutoff=cutoff,
+        communities=comms.reset_index(drop=True),
+        results=results,
+        note=note,
+        today=today,
+        school_names=school_names,
+    )
+    return Pack(
+        scope_kind=scope_kind,
+        scope_id=scope_id,
+        name=name,
+        year=year,
+        cutoff=cutoff,
+        communities=builder.communities,
+        results=results,
+        note=note,
+        slides=builder.slides(),
+        school_names=school_names,
+    )
+
+
+__all__ = [
+    "SLIDE_KINDS",
+    "NothingToPresent",
+    "Pack",
+    "PackError",
+    "Slide",
+    "build_pack",
+    "default_year",
+]

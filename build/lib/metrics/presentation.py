@@ -1,0 +1,576 @@
+"""How indicator results read on screen: values with units, changes, statuses, selections.
+
+Pure functions over the engine's output (:data:`metrics.indicators.OUTPUT_COLUMNS`), shared by
+pages and exports. No Streamlit, no SQL.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from metrics.catalog import INDICATORS, Indicator
+from metrics.filters import Filters
+from metrics.formatting import format_number, format_percent
+
+STATUS_LABELS: dict[str, str] = {
+    "logrado": "✓ Logrado",
+    "en_camino": "→ En camino",
+    "en_riesgo": "! En riesgo",
+    "sin_datos": "– Sin datos",
+    "suprimido": "n < 10",
+}
+"""Status as people read it: always a word with its symbol, never a colour alone."""
+
+SHORT_NAMES: dict[str, str] = {
+    "cumplimiento_cronograma": "Cronograma",
+    "percepcion_colaboracion": "Colaboración",
+    "percepcion_apoyo": "Apoyo",
+    "percepcion_satisfaccion": "Satisfacción",
+    "percepcion_aprendizaje": "Aprendizaje",
+    "frecuencia_reuniones": "Reuniones",
+    "participacion_activa": "Participación",
+    "intercambio_estrategias": "Estrategias",
+    "desempeno_docente": "Desempeño",
+    "promedio_notas": "Promedio",
+    "tasa_aprobacion": "Aprobación",
+    "tasa_reprobacion": "Reprobación",
+    "tasa_retiro": "Retiro",
+    "tasa_repitencia": "Repitencia",
+    "asistencia_promedio": "Asistencia",
+    "inasistencia_cronica": "Inasist. crónica",
+    "puntaje_estandarizado": "SIMCE",
+    "permanencia_docente": "Permanencia",
+}
+"""Labels for key figures, short enough for five in a row on a school laptop."""
+
+IMPACT_ORDER: tuple[str, ...] = (
+    "tasa_reprobacion",
+    "tasa_aprobacion",
+    "promedio_notas",
+    "asistencia_promedio",
+    "inasistencia_cronica",
+    "tasa_retiro",
+    "tasa_repitencia",
+    "puntaje_estandarizado",
+)
+"""Students' indicators in the order pages and packs show them (the guide's case first)."""
+
+_STATUS_PLURAL = {"logrado": "logrados", "en_camino": "en camino", "en_riesgo": "en riesgo"}
+
+
+def status_phrase(rows: pd.DataFrame) -> str:
+    """How many rows are met, on track and at risk.
+
+    >>> status_phrase(pd.DataFrame({"estado": ["logrado", "logrado", "en_riesgo"]}))
+    '2 logrados, 0 en camino y 1 en riesgo'
+    """
+    counts = rows["estado"].value_counts()
+    parts = [f"{int(counts.get(s, 0))} {_STATUS_PLURAL[s]}" for s in _STATUS_PLURAL]
+    return f"{parts[0]}, {parts[1]} y {parts[2]}"
+
+
+def status_summary(rows: pd.DataFrame) -> str:
+    """One sentence: how many indicators are met, on track, at risk (and without data)."""
+    missing = int((rows["estado"] == "sin_datos").sum())
+    return f"De {len(rows)} indicadores: {status_phrase(rows)}" + (
+        f"; {missing} sin datos." if missing else "."
+    )
+
+
+MOMENT_NAMES = {
+    "antes": "Antes",
+    "durante": "Durante",
+    "resultados": "Resultados",
+    "impacto": "Impacto",
+}
+
+STATUS_COLOURS = {
+    "✓ Logrado": "#D6EEF0",
+    "→ En camino": "#E8F1F8",
+    "! En riesgo": "#FBE3D2",
+}
+"""Light backgrounds for the status column (the word and symbol carry the meaning)."""
+
+SUPPRESSED_TEXT = "Grupo pequeño (n < 10): no se muestra para proteger la privacidad"
+
+_UNIT_SUFFIX = {
+    "%": "",
+    "nota": "",
+    "puntos": "",
+    "puntaje": " puntos",
+    "sesiones/mes": " sesiones/mes",
+    "estrategias/sesión": " por sesión",
+}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def unit_text(indicator: Indicator) -> str:
+    """What follows a value of ``indicator`` in text (" %", " sesiones/mes", "")."""
+    if indicator.unit == "%":
+        return " %"
+    return _UNIT_SUFFIX.get(indicator.unit, f" {indicator.unit}")
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """The engine's frame with categorical columns as plain values, for display code."""
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(object)
+    return out
+
+
+def format_indicator_value(indicator: Indicator, value: Any) -> str:
+    """A value of ``indicator`` with its unit, es-CL.
+
+    >>> format_indicator_value(INDICATORS["tasa_reprobacion"], 6.0)
+    '6,0 %'
+    >>> format_indicator_value(INDICATORS["frecuencia_reuniones"], 2.74)
+    '2,7 sesiones/mes'
+    """
+    if _missing(value):
+        return "–"
+    if indicator.unit == "%":
+        return format_percent(float(value), indicator.decimals)
+    suffix = _UNIT_SUFFIX.get(indicator.unit, f" {indicator.unit}")
+    return format_number(float(value), indicator.decimals) + suffix
+
+
+_CARD_UNIT = {
+    "sesiones/mes": "al mes",
+    "estrategias/sesión": "por sesión",
+    "puntaje": "(puntos)",
+}
+"""Units written in words: on a key-figure card they go to the label, so the value fits."""
+
+
+def metric_label_and_value(indicator: Indicator, value: Any) -> tuple[str, str]:
+    """The label and value of a key-figure card: a unit in words moves to the label.
+
+    >>> metric_label_and_value(INDICATORS["frecuencia_reuniones"], 2.54)
+    ('Reuniones al mes', '2,5')
+    >>> metric_label_and_value(INDICATORS["tasa_reprobacion"], 6.0)
+    ('Reprobación', '6,0 %')
+    """
+    label = SHORT_NAMES.get(indicator.code, indicator.name)
+    unit = _CARD_UNIT.get(indicator.unit)
+    if unit is None or _missing(value):
+        return label, format_indicator_value(indicator, value)
+    return f"{label} {unit}", format_number(float(value), indicator.decimals)
+
+
+def format_indicator_change(indicator: Indicator, change: Any) -> str | None:
+    """A change against the baseline with its sign: percentage points for rates.
+
+    >>> format_indicator_change(INDICATORS["tasa_reprobacion"], -4.0)
+    '−4,0 pp'
+    >>> format_indicator_change(INDICATORS["promedio_notas"], 0.227)
+    '+0,23'
+    """
+    if _missing(change):
+        return None
+    change = float(change)
+    sign = "+" if round(change, indicator.decimals) > 0 else ""
+    text = sign + format_number(change, indicator.decimals)
+    return text + (" pp" if indicator.unit == "%" else "")
+
+
+def metric_delta(indicator: Indicator, change: Any) -> str | None:
+    """The change as ``st.metric`` needs it: an ASCII minus, so the arrow points right.
+
+    >>> metric_delta(INDICATORS["tasa_reprobacion"], -4.0)
+    '-4,0 pp'
+    """
+    text = format_indicator_change(indicator, change)
+    return None if text is None else text.replace("−", "-")
+
+
+def is_better(indicator: Indicator, change: Any) -> bool | None:
+    """Whether a change goes in the indicator's good direction (None: no change or unknown)."""
+    if _missing(change) or float(change) == 0:
+        return None
+    return (float(change) > 0) == (indicator.direction == "higher_is_better")
+
+
+def baseline_name(period: Any, provisional: Any = False) -> str:
+    """A baseline's period as labels say it: ``2023``, or ``provisional 2022`` for the first
+    year with data of a school that has no baseline year yet (no community, none set by hand).
+
+    >>> baseline_name("2022", True)
+    'provisional 2022'
+    """
+    text = "" if _missing(period) else str(period)
+    return f"provisional {text}".strip() if _flag(provisional) else text
+
+
+def is_provisional(rows: pd.DataFrame) -> bool:
+    """Whether the baseline of these rows (one indicator in one scope) is provisional."""
+    if "linea_base_provisional" not in rows or rows.empty:
+        return False
+    return bool(rows["linea_base_provisional"].fillna(False).astype(bool).any())
+
+
+def _flag(value: Any) -> bool:
+    return not _missing(value) and bool(value)
+
+
+PROVISIONAL_NOTE = (
+    "La línea base provisional es el primer año con datos de cada indicador, mientras el "
+    "establecimiento no tenga comunidades ni un año de línea base fijado (se fija en Antes)."
+)
+"""What a provisional baseline is, said wherever one is shown."""
+
+
+def selection_scope(filters: Filters, default_territory: str | None) -> tuple[str, str] | None:
+    """The (alcance, alcance_id) whose rows describe the sidebar's selection.
+
+    >>> selection_scope(Filters(rbd=90001), "slep:90")
+    ('establecimiento', '90001')
+    >>> selection_scope(Filters(), "slep:90")
+    ('territorio', 'slep:90')
+    """
+    if filters.community_id is not None:
+        return ("comunidad", filters.community_id)
+    if filters.rbd is not None:
+        return ("establecimiento", str(filters.rbd))
+    if filters.territory_id is not None:
+        return ("territorio", filters.territory_id)
+    if default_territory is not None:
+        return ("territorio", default_territory)
+    return None
+
+
+def rows_for(
+    results: pd.DataFrame,
+    alcance: str,
+    alcance_id: str,
+    *,
+    periodo: str | None = None,
+    codes: list[str] | None = None,
+) -> pd.DataFrame:
+    """The engine's rows of one scope (and one period), in catalogue order."""
+    mask = (results["alcance"] == alcance) & (results["alcance_id"] == alcance_id)
+    if periodo is not None:
+        mask &= results["periodo"] == periodo
+    if codes is not None:
+        mask &= results["indicador"].isin(codes)
+    return results[mask]
+
+
+def series_for(results: pd.DataFrame, code: str, alcance: str, alcance_id: str) -> pd.DataFrame:
+    """Yearly rows of one indicator in one scope, oldest first (months left out)."""
+    rows = rows_for(results, alcance, alcance_id, codes=[code])
+    rows = rows[~rows["periodo"].astype(str).str.contains("-")]
+    return rows.sort_values("periodo")
+
+
+def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
+    """One line per indicator for display: name, value, baseline, target, change, status."""
+    out = []
+    for rec in rows.to_dict("records"):
+        ind = INDICATORS[rec["indicador"]]
+        suppressed = rec["estado"] == "suprimido"
+        out.append(
+            {
+                "Momento": MOMENT_NAMES[ind.moment],
+                "Indicador": ind.name,
+                "Estado": STATUS_LABELS.get(str(rec["estado"]), str(rec["estado"])),
+                "Valor": "n < 10" if suppressed else format_indicator_value(ind, rec["valor"]),
+                "Línea base": format_indicator_value(ind, rec["linea_base"])
+                + (
+                    f" ({baseline_name(rec['periodo_base'], rec.get('linea_base_provisional'))})"
+                    if not _missing(rec["linea_base"])
+                    else ""
+                ),
+                "Meta": format_indicator_value(ind, rec["meta"])
+                + (f" ({int(rec['anio_meta'])})" if not _missing(rec["meta"]) else ""),
+                "Cambio": format_indicator_change(ind, rec["cambio"]) or "–",
+                "n": "–" if suppressed or _missing(rec["n"]) else format_number(rec["n"]),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+TONES = ("Mejora concluyente", "Empeora (concluyente)", "Cambio no concluyente", "Sin comparación")
+"""How a point of a trend reads against the baseline (its colour on the chart)."""
+
+
+def change_tone(indicator: Indicator, change: Any, conclusive: Any) -> str:
+    """The tone of one period's change: better, worse, or not conclusive.
+
+    >>> change_tone(INDICATORS["tasa_reprobacion"], -4.0, True)
+    'Mejora concluyente'
+    >>> change_tone(INDICATORS["tasa_reprobacion"], 0.9, False)
+    'Cambio no concluyente'
+    """
+    if _missing(change) or _missing(conclusive):
+        return TONES[3]
+    if not bool(conclusive):
+        return TONES[2]
+    return TONES[0] if is_better(indicator, change) else TONES[1]
+
+
+def trend_frame(series: pd.DataFrame, indicator: Indicator) -> pd.DataFrame:
+    """Engine rows of one indicator → the frame :func:`metrics.charts.build_trend_chart` takes.
+
+    Each point carries the 95 % interval of the *value* where it can be known from the value
+    and its n (rates: Wilson), and its tone: whether its change against the baseline is a
+    conclusive improvement, a conclusive worsening, or not conclusive (the engine's interval of
+    the change includes 0).
+    """
+    from metrics.compute import wilson
+
+    valor = pd.to_numeric(series["valor"], errors="coerce").to_numpy(dtype=float)
+    n = pd.to_numeric(series["n"], errors="coerce").to_numpy(dtype=float)
+    df = pd.DataFrame(
+        {
+            "periodo": series["periodo"].astype(str).to_numpy(),
+            "valor": valor,
+            "n": n,
+            "suprimido": (series["estado"] == "suprimido").to_numpy(),
+            "tono": [
+                change_tone(indicator, c, k)
+                for c, k in zip(series["cambio"], series["concluyente"], strict=True)
+            ],
+        }
+    )
+    if indicator.unit == "%":
+        lo, hi = wilson(valor / 100 * n, n)
+        df["ic_inferior"] = lo * 100
+        df["ic_superior"] = hi * 100
+    else:
+        df["ic_inferior"] = float("nan")
+        df["ic_superior"] = float("nan")
+    return df
+
+
+def first_present(series: pd.Series) -> Any:
+    """The first non-missing value of a column (None when every value is missing)."""
+    present = series.dropna()
+    return None if present.empty else present.iloc[0]
+
+
+LOAD_PAGE = "pages/cargar.py"
+"""*Cargar datos*: where a check that misses data sends people."""
+
+
+def readiness_checks(
+    rows: pd.DataFrame,
+    *,
+    year: int | None,
+    years_with_results: list[int],
+    waves: list[str],
+    activities: int,
+) -> list[tuple[str, bool, str, str | None]]:
+    """What the evaluation needs at each moment, for one selection.
+
+    Returns (label, done, detail, page to fix it) tuples, in the guide's order: missing data
+    is fixed in *Cargar datos*, a missing baseline year or target in *Antes*.
+    """
+    base = rows["linea_base"].notna().sum() if len(rows) else 0
+    targets = rows["meta"].notna().sum() if len(rows) else 0
+    total = len(rows)
+    provisional = bool(len(rows)) and is_provisional(rows[rows["linea_base"].notna()])
+    expected_waves = ["línea base", "intermedia", "final"]
+    have = [w for w in expected_waves if w in waves]
+    missing = [w for w in expected_waves if w not in waves]
+    return [
+        (
+            "Antes: línea base",
+            total > 0 and base > 0 and not provisional,
+            f"{base} de {total} indicadores tienen línea base"
+            + (" provisional (fije el año de línea base en Antes)." if provisional else "."),
+            "pages/antes.py",
+        ),
+        (
+            "Antes: metas",
+            total > 0 and targets == total,
+            f"{targets} de {total} indicadores tienen meta.",
+            "pages/antes.py",
+        ),
+        (
+            "Durante: cronograma",
+            activities > 0,
+            f"{format_number(activities)} actividades registradas.",
+            LOAD_PAGE,
+        ),
+        (
+            "Durante: encuestas de percepción",
+            not missing,
+            ("olas cargadas: " + ", ".join(have) if have else "ninguna ola cargada")
+            + (f"; faltan: {', '.join(missing)}." if missing else "."),
+            LOAD_PAGE,
+        ),
+        (
+            "Impacto: resultados del año",
+            year is not None and year in years_with_results,
+            f"resultados de estudiantes de {year} cargados."
+            if year in years_with_results
+            else f"faltan los resultados de estudiantes de {year}.",
+            LOAD_PAGE,
+        ),
+    ]
+
+
+SOURCE_LABELS = {
+    "student_result": "Rendimiento por estudiante (Mineduc)",
+    "student_attendance": "Asistencia declarada mensual (Mineduc)",
+    "standardized_test": "SIMCE por establecimiento (Agencia de Calidad)",
+    "teacher_year": "dotación docente anual",
+    "teaching_assignment": "asignación docente a cursos",
+    "community_member": "integrantes de comunidades",
+    "activity": "cronograma de actividades",
+    "session_attendance": "asistencia a sesiones",
+    "survey_response": "encuestas de percepción",
+    "teacher_evaluation": "observaciones de aula",
+}
+"""Where each dataset comes from, as a caption names it."""
+
+N_WORDS = {
+    "student_result": "estudiantes",
+    "student_attendance": "estudiantes",
+    "standardized_test": "estudiantes evaluados",
+    "teacher_year": "docentes",
+    "activity": "actividades",
+    "session_attendance": "registros de asistencia",
+    "survey_response": "respuestas",
+    "teacher_evaluation": "observaciones",
+}
+"""What the ``n`` of an indicator counts, by its first source."""
+
+
+def bullet_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Engine rows of one scope and period → the frame of
+    :func:`metrics.charts.build_bullet_chart` (suppressed values stay out)."""
+    return pd.DataFrame(
+        {
+            "nombre": [INDICATORS[c].name for c in rows["indicador"]],
+            "unidad": [INDICATORS[c].unit for c in rows["indicador"]],
+            "valor": pd.to_numeric(rows["valor"], errors="coerce").to_numpy(),
+            "linea_base": pd.to_numeric(rows["linea_base"], errors="coerce").to_numpy(),
+            "meta": pd.to_numeric(rows["meta"], errors="coerce").to_numpy(),
+            "suprimido": (rows["estado"] == "suprimido").to_numpy(),
+            "mejor": [
+                is_better(INDICATORS[c], ch)
+                for c, ch in zip(rows["indicador"], rows["cambio"], strict=True)
+            ],
+            "decimales": [INDICATORS[c].decimals for c in rows["indicador"]],
+            "sufijo": [unit_text(INDICATORS[c]) for c in rows["indicador"]],
+        }
+    )
+
+
+class TrendView:
+    """One indicator's yearly series in one scope, ready to draw: its headline, the chart's
+    frame and options, the caption, and the row of the year shown.
+
+    Built by :func:`trend_view`; pages draw it in a card, packs put it on a slide.
+    """
+
+    def __init__(
+        self,
+        indicator: Indicator,
+        series: pd.DataFrame,
+        current: pd.Series,
+        headline: str,
+        frame: pd.DataFrame,
+        options: dict[str, Any],
+        caption: str,
+    ) -> None:
+        self.indicator = indicator
+        self.series = series
+        self.current = current
+        self.headline = headline
+        self.frame = frame
+        self.options = options
+        self.caption = caption
+
+    def chart(self, width: int | str = "container") -> Any:
+        from metrics import charts
+
+        return charts.build_trend_chart(self.frame, **self.options, width=width)
+
+    def download(self) -> pd.DataFrame:
+        """The chart's data as a file holds it (suppressed values blank)."""
+        out = self.frame.rename(
+            columns={
+                "periodo": "Período",
+                "valor": "Valor",
+                "n": "n",
+                "suprimido": "Suprimido",
+                "tono": "Respecto de la línea base",
+                "ic_inferior": "IC 95 % inferior",
+                "ic_superior": "IC 95 % superior",
+            }
+        )
+        out.loc[out["Suprimido"], ["Valor", "n", "IC 95 % inferior", "IC 95 % superior"]] = None
+        return out
+
+
+def trend_view(
+    results: pd.DataFrame, code: str, alcance: str, alcance_id: str, year: int | None
+) -> TrendView | None:
+    """The yearly series of ``code`` in one scope up to ``year``; None when it has no data."""
+    from metrics.narrative import headline
+
+    ind = INDICATORS[code]
+    series = series_for(results, code, alcance, alcance_id)
+    if series.empty or (series["valor"].isna().all() and (series["estado"] != "suprimido").all()):
+        return None
+    shown = series if year is None else series[series["periodo"].astype(int) <= year]
+    current = (shown if not shown.empty else series).iloc[-1]
+    base_period = first_present(series["periodo_base"])
+    provisional = is_provisional(series)
+    meta_year = first_present(series["anio_meta"])
+    text = headline(
+        name=ind.name,
+        unit=ind.unit,
+        direction=ind.direction,
+        valor=None if pd.isna(current["valor"]) else float(current["valor"]),
+        periodo=str(current["periodo"]),
+        linea_base=None if pd.isna(current["linea_base"]) else float(current["linea_base"]),
+        periodo_base=None if base_period is None else str(base_period),
+        meta=None if pd.isna(current["meta"]) else float(current["meta"]),
+        estado=str(current["estado"]),
+        decimals=ind.decimals,
+        provisional=provisional,
+    )
+    baseline = first_present(series["linea_base"])
+    target = first_present(series["meta"])
+    options: dict[str, Any] = dict(
+        title=ind.name + (" (%)" if ind.unit == "%" else ""),
+        unit=ind.unit,
+        decimals=ind.decimals,
+        baseline=None if baseline is None else float(baseline),
+        baseline_label=(
+            f"Línea base {baseline_name(base_period, provisional)}" if base_period else None
+        ),
+        target=None if target is None else float(target),
+        target_label=f"Meta {int(meta_year)}" if meta_year else None,
+        zero_based=ind.unit == "%",
+    )
+    source = ind.sources[0]
+    n_now = current["n"]
+    n_text = (
+        f", {format_number(n_now)} {N_WORDS.get(source, 'registros')} en {current['periodo']}"
+        if pd.notna(n_now) and current["estado"] != "suprimido"
+        else ""
+    )
+    interval = (
+        " La barra vertical es el intervalo de confianza del 95 % de cada valor."
+        if ind.unit == "%"
+        else ""
+    )
+    caption = (
+        f"Fuente: {SOURCE_LABELS.get(source, source)}{n_text}.{interval} Color del punto: "
+        "mejora o empeora de forma concluyente respecto de la línea base (el intervalo de "
+        "confianza del cambio no incluye 0), o cambio no concluyente (gris)."
+        + (f" {PROVISIONAL_NOTE}" if provisional else "")
+    )
+    return TrendView(ind, series, current, text, trend_frame(series, ind), options, caption)

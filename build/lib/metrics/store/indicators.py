@@ -1,0 +1,1627 @@
+"""Indicator SQL: every aggregation and join of the indicator engine, in DuckDB, scoped.
+
+What this module computes, for the indicators, scope kinds and periods asked for:
+
+1. **Facts** (temporary table ``_f``): per (indicator, scope kind, scope id, year, month) the
+   sufficient statistics a value and its interval come from — ``n`` trials or observations,
+   ``k`` successes, ``s1`` Σx, ``s2`` Σx², ``rx`` Σ of a ratio's denominator, ``sxx``/``sxy``
+   for a ratio's variance, ``n_priv`` the students a value rests on, ``y0`` the first year of a
+   survey's baseline wave. Those of communities and schools are computed once over the whole
+   store (one pass per source table) and kept in the **facts cache** (``indicator_fact``,
+   rebuilt by :func:`ensure_facts` when the data changed); a request reads the rows of the
+   schools it may see, and adds up each territory from its visible schools. Schedule
+   compliance depends on the cut-off date and is computed per request.
+2. **Rows** (``_r``): every yearly (indicator, scope, year) a user can ask about — with data or
+   not — plus the monthly rows and the perception baseline-wave rows, numbered in output order.
+3. For each row, the row holding its **baseline**, the **target** that applies, and the
+   **families** (total, part) in which a hidden value could be recovered by subtraction.
+
+Nothing leaves here but numbers in NumPy arrays: values, statuses and suppression are computed
+by :mod:`metrics.indicators` with :mod:`metrics.compute`. Every table is read through
+:func:`scope_clause`; temporary tables live on one cursor, and DuckDB keeps them per
+connection, so concurrent calls do not see each other's.
+
+Students are matched across records and years by ``hash(student_id)`` (64 bits): grouping
+integers is several times faster than grouping 16-character strings, and the chance of two of
+the country's ~4.5 million pseudonyms colliding is about 1 in a million.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from metrics.catalog import CATALOG, INDICATORS, SCOPE_KINDS
+from metrics.errors import StoreError
+from metrics.scope import Scope
+from metrics.store.core import Store, scope_clause
+from metrics.store.imports import scratch_cursor
+from metrics.store.schema import DATA_TABLES
+from metrics.store.targets import TARGET_BATCH_KIND
+
+IND_CODE: dict[str, int] = {code: i for i, code in enumerate(CATALOG.codes)}
+"""Indicator code → its number in the facts (catalogue order)."""
+KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(SCOPE_KINDS)}
+"""Scope kind → its number: 0 comunidad, 1 establecimiento, 2 territorio."""
+MONTHLY_VARIANT = 100
+"""Attendance facts from the monthly file are numbered indicator + 100 until resolved."""
+
+PERCEPTION_DIMENSIONS: tuple[str, ...] = ("colaboracion", "apoyo", "satisfaccion", "aprendizaje")
+MIN_GROUP_SETTING = "min_group_size"
+"""Key of the ``setting`` row that overrides the minimum group size."""
+
+_STATS = ("n", "k", "s1", "s2", "rx", "sxx", "sxy", "n_priv", "y0")
+_NAN = "CAST('NaN' AS DOUBLE)"
+
+_PERCEPTION_CODES = tuple(f"percepcion_{d}" for d in PERCEPTION_DIMENSIONS)
+
+BREAKDOWN_COLUMNS: tuple[str, ...] = (
+    "indicator",
+    "breakdown",
+    "category",
+    "scope_kind",
+    "scope_id",
+    "year",
+    "month",
+    "base",
+    "n",
+    "k",
+    "s1",
+    "s2",
+    "rx",
+    "n_priv",
+)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class IndicatorRows:
+    """The rows of one computation, as arrays aligned by row number (output order).
+
+    ``year`` is NaN on baseline-wave rows, ``month`` 0 on yearly rows; ``brid`` is the row
+    holding each row's baseline (−1: none); ``parent``/``child`` are the families.
+    """
+
+    ind: IntArray
+    kind: IntArray
+    sid: IntArray
+    """Scope id as a number: its position in ``sids``."""
+    sids: npt.NDArray[np.object_]
+    """Every scope id, sorted."""
+    year: FloatArray
+    month: IntArray
+    base: npt.NDArray[np.bool_]
+    monthly_source: npt.NDArray[np.bool_]
+    stats: dict[str, FloatArray]
+    base_year: FloatArray
+    """The scope's baseline year; for a provisional baseline, the indicator's first year."""
+    brid: IntArray
+    provisional: npt.NDArray[np.bool_]
+    """Whether the row's baseline is provisional (see :func:`_baselines`)."""
+    meta: FloatArray
+    meta_year: FloatArray
+    parent: IntArray
+    child: IntArray
+    communities: pd.DataFrame
+    """id, rbd of the visible communities."""
+    links: pd.DataFrame
+    """rbd, territory_id: the visible schools of each territory."""
+
+    def __len__(self) -> int:
+        return int(self.ind.size)
+
+
+# -- SQL builders --------------------------------------------------------------------------------
+def _sums(stats: Sequence[str], agg: dict[str, str] | None = None, prefix: str = "") -> str:
+    agg = agg or {}
+    return ", ".join(f"{agg.get(s, 'sum')}({prefix}{s}) AS {s}" for s in stats)
+
+
+def _scoped(
+    stats: Sequence[str],
+    kinds: frozenset[int],
+    *,
+    school: str | None,
+    community: str | None,
+    community_to_school: bool = False,
+    agg: dict[str, str] | None = None,
+    keys: Sequence[str] = ("year", "month", "base"),
+) -> str:
+    """A wide SELECT of ``kind, sid, <keys>, <stats>`` for the scope kinds in ``kinds``.
+
+    ``school`` yields ``rbd, <keys>, <stats>``; ``community`` yields ``community_id, <keys>,
+    <stats>``. Territories add up their visible schools; with ``community_to_school`` schools
+    add up their communities (``school`` is then unused).
+    """
+    k = ", ".join(keys)
+    parts: list[str] = []
+    use_comm = community is not None and (0 in kinds or community_to_school)
+    if use_comm:
+        parts.append(f"_c AS MATERIALIZED ({community})")
+    if community_to_school:
+        school = (
+            f"SELECT c2.rbd, {', '.join('_c.' + x for x in keys)}, {_sums(stats, agg, '_c.')} "
+            "FROM _c JOIN _com c2 ON c2.id = _c.community_id GROUP BY ALL"
+        )
+    assert school is not None
+    parts.append(f"_s AS MATERIALIZED ({school})")
+    cols = ", ".join(stats)
+    selects = []
+    if 0 in kinds and use_comm:
+        # Rows naming a community the store does not hold (``_com`` has the known ones) are
+        # skipped, and reported by :func:`_orphan_problems`.
+        selects.append(
+            f"SELECT 0 AS kind, community_id AS sid, {k}, {cols} FROM _c "
+            "WHERE community_id IN (SELECT id FROM _com)"
+        )
+    if 1 in kinds:
+        selects.append(f"SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, {k}, {cols} FROM _s")
+    if 2 in kinds:
+        selects.append(
+            f"SELECT 2 AS kind, st.territory_id AS sid, {', '.join('_s.' + x for x in keys)}, "
+            f"{_sums(stats, agg, '_s.')} FROM _s JOIN _st st ON st.rbd = _s.rbd GROUP BY ALL"
+        )
+    if not selects:
+        selects.append(f"SELECT 1 AS kind, '' AS sid, {k}, {cols} FROM _s WHERE false")
+    return "WITH " + ", ".join(parts) + "\n" + "\nUNION ALL ".join(selects)
+
+
+def _insert_facts(wide: str, mapping: dict[str, dict[str, str]], wanted: set[str]) -> str:
+    """INSERT the long facts of a wide SELECT: one UNION ALL branch per wanted indicator.
+
+    ``mapping[code]`` maps fact columns to expressions over the wide row (missing: NaN); a
+    code may carry ``+100`` (monthly attendance variant).
+    """
+    branches = []
+    for code, exprs in mapping.items():
+        base_code = code.removesuffix("+100")
+        if base_code not in wanted:
+            continue
+        number = IND_CODE[base_code] + (MONTHLY_VARIANT if code.endswith("+100") else 0)
+        cols = ", ".join(
+            f"coalesce(CAST({exprs[s]} AS DOUBLE), {_NAN}) AS {s}" if s in exprs else f"{_NAN}"
+            for s in _STATS
+        )
+        branches.append(
+            f"SELECT {number} AS ind, kind, sid, CAST(year AS SMALLINT), "
+            f"CAST(coalesce(month, 0) AS TINYINT), base, false, {cols} FROM w"
+        )
+    if not branches:
+        return ""
+    return f"INSERT INTO _f WITH w AS MATERIALIZED ({wide})\n" + "\nUNION ALL ".join(branches)
+
+
+def _group(keys: str, monthly: bool, year: str = "year", month: str = "month") -> str:
+    """GROUP BY for yearly (and monthly) rows; ``month`` is NULL on yearly rows."""
+    if monthly:
+        return f"GROUP BY GROUPING SETS (({keys}, {year}, base), ({keys}, {year}, {month}, base))"
+    return f"GROUP BY {keys}, {year}, base"
+
+
+def _month(monthly: bool, expr: str) -> str:
+    return expr if monthly else "NULL::INTEGER"
+
+
+# Tables that reach their school through their community.
+_BY_COMMUNITY = frozenset({"community_member", "activity", "session_attendance"})
+_MAX_LISTED = 256
+"""Up to this many visible communities are listed in a query's text (``IN (?, ?, …)``)."""
+
+
+def _where(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, table: str, alias: str = "t"
+) -> tuple[str, list[Any]]:
+    """:func:`scope_clause`, but a table of community rows is filtered by the visible
+    communities (``_com``, made by :func:`_prepare`) listed in the query when they are few: the
+    same rows, without a correlated lookup per row, and DuckDB can skip row groups."""
+    if scope.is_all or table not in _BY_COMMUNITY:
+        return scope_clause(scope, table, alias)
+    row = cur.execute("SELECT list(id ORDER BY id) FROM _com").fetchone()
+    ids: list[str] = list(row[0] or []) if row else []
+    if not ids:
+        return "false", []
+    if len(ids) > _MAX_LISTED:
+        return f"{alias}.community_id IN (SELECT id FROM _com)", []
+    return f"{alias}.community_id IN ({', '.join('?' * len(ids))})", ids
+
+
+# -- the shared pieces ---------------------------------------------------------------------------
+def _prepare(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, *, courses: bool, cached: bool = False
+) -> None:
+    """Schools with their baseline year, communities, territories' schools, the teachers a
+    community stands for each year and (with ``courses``) the courses they teach; and the empty
+    facts table ``_f``. With ``cached``, only what reading the facts cache needs: the baseline
+    years come from the cache, and members are not read."""
+    sc, sp = scope_clause(scope, "school", "s")
+    cc, cp = scope_clause(scope, "community", "c")
+    stc, stp = scope_clause(scope, "school_territory", "t")
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _com AS SELECT c.id, c.rbd FROM community c WHERE {cc}",
+        cp,
+    )
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _st AS SELECT t.rbd, t.territory_id "
+        f"FROM school_territory t WHERE {stc}",
+        stp,
+    )
+    if cached:
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE _sch AS SELECT s.rbd, s.base_year "
+            f"FROM indicator_fact_school s WHERE {sc}",
+            sp,
+        )
+    else:
+        mc, mp = _where(cur, scope, "community_member", "m")
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _mreal AS
+            SELECT m.community_id, c.rbd, CAST(m.year AS INTEGER) AS year, m.teacher_id
+            FROM community_member m JOIN _com c ON c.id = m.community_id
+            WHERE {mc}
+            """,
+            mp,
+        )
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _sch AS
+            WITH first_year AS (
+                SELECT c.rbd, min(coalesce(year(c.start_date), f.y)) AS y
+                FROM community c
+                LEFT JOIN (SELECT community_id, min(year) AS y FROM _mreal GROUP BY 1) f
+                    ON f.community_id = c.id
+                WHERE {cc}
+                GROUP BY c.rbd
+            )
+            SELECT s.rbd, CAST(coalesce(s.baseline_year, f.y - 1) AS INTEGER) AS base_year
+            FROM school s LEFT JOIN first_year f ON f.rbd = s.rbd
+            WHERE {sc}
+            """,
+            cp + sp,
+        )
+        _members(cur)
+        if courses:
+            _courses(cur, scope)
+    cur.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _f (
+            ind SMALLINT, kind TINYINT, sid VARCHAR, year SMALLINT, month TINYINT,
+            base BOOLEAN, mon BOOLEAN, n DOUBLE, k DOUBLE, s1 DOUBLE, s2 DOUBLE, rx DOUBLE,
+            sxx DOUBLE, sxy DOUBLE, n_priv DOUBLE, y0 DOUBLE)
+        """
+    )
+
+
+def _members(cur: duckdb.DuckDBPyConnection) -> None:
+    """``_mem``: the teachers a community stands for each year. In its school's baseline year,
+    before it existed, it stands for its first year's members: "the same teachers, before the
+    model"."""
+    cur.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _mem AS
+        WITH first AS (SELECT community_id, min(year) AS y FROM _mreal GROUP BY 1)
+        SELECT community_id, rbd, year, teacher_id FROM _mreal
+        UNION ALL
+        SELECT r.community_id, r.rbd, s.base_year, r.teacher_id
+        FROM _mreal r
+        JOIN first f ON f.community_id = r.community_id AND r.year = f.y
+        JOIN _sch s ON s.rbd = r.rbd
+        WHERE s.base_year < f.y
+        """
+    )
+
+
+def _courses(cur: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    """``_cc``: the courses (school, cod_ense, grade, letter) each community's members teach."""
+    tac, tap = scope_clause(scope, "teaching_assignment", "ta")
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cc AS
+        SELECT DISTINCT m.community_id, m.year, ta.rbd, ta.cod_ense, ta.grade,
+               ascii(ta.letter) & 255 AS lc
+        FROM _mem m JOIN teaching_assignment ta
+            ON ta.teacher_id = m.teacher_id AND ta.year = m.year AND ta.rbd = m.rbd
+        WHERE {tac}
+        """,
+        tap,
+    )
+
+
+# -- one query per source --------------------------------------------------------------------
+# A student's final record of a year, packed into one BIGINT so that the per-student grouping
+# is a plain integer min() (several times faster than min_by over structs). From the high
+# bits: withdrawn (so that a completed year wins), RBD, cod_ense, grade, first letter of the
+# course, situation, final average × 10 + 1 and attendance × 10 + 1 (0 = missing).
+_PACK = """(
+    ((t.final_situation = 'Y')::BIGINT << 62) + (t.rbd::BIGINT << 41)
+    + (t.cod_ense::BIGINT << 31) + ((t.grade::BIGINT & 15) << 27)
+    + ((ascii(t.letter)::BIGINT & 255) << 19)
+    + ((CASE t.final_situation WHEN 'P' THEN 1 WHEN 'R' THEN 2 ELSE 3 END)::BIGINT << 17)
+    + (coalesce(CAST(round(t.final_average * 10) AS BIGINT) + 1, 0) << 10)
+    + coalesce(CAST(round(t.attendance_pct * 10) AS BIGINT) + 1, 0)
+)"""
+
+
+def _unpack(r: str, prev: str) -> str:
+    """Columns of a packed record ``r``, and whether the student has a record the year before
+    (``prev``) in the same cod_ense and grade (repetition)."""
+    return f"""
+        ({r} >> 41) & 2097151 AS rbd, ({r} >> 31) & 1023 AS e, ({r} >> 27) & 15 AS g,
+        ({r} >> 19) & 255 AS l, ({r} >> 17) & 3 AS s,
+        CASE WHEN ({r} >> 10) & 127 = 0 THEN NULL ELSE (({r} >> 10) & 127) - 1 END / 10.0 AS a,
+        CASE WHEN {r} & 1023 = 0 THEN NULL ELSE ({r} & 1023) - 1 END / 10.0 AS p,
+        {prev} IS NOT NULL AS hp,
+        coalesce(({prev} >> 27) & 16383 = ({r} >> 27) & 16383, false) AS rep
+    """
+
+
+def _results(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+) -> None:
+    """Student results: each student's final record per year, and the year before's.
+
+    One pass over the table grouped by student: for each year the final record (a transfer
+    'T' never counts; of several others a completed year (P/R) wins over a withdrawal, then
+    the lowest school and course). Leaves ``_cov``, the school-years with annual attendance.
+    """
+    cond, params = scope_clause(scope, "student_result", "t")
+    cur.execute("CREATE OR REPLACE TEMP TABLE _cov (year INTEGER, rbd INTEGER)")
+    info = cur.execute(
+        "SELECT list(DISTINCT CAST(t.year AS INTEGER) ORDER BY CAST(t.year AS INTEGER)), "
+        "max(t.rbd), min(t.rbd), max(t.cod_ense), min(t.cod_ense) "
+        f"FROM student_result t WHERE {cond}",
+        params,
+    ).fetchone()
+    years: list[int] = list(info[0] or []) if info else []
+    if not years:
+        return
+    assert info is not None
+    if info[1] >= 2**21 or info[2] < 0 or info[3] >= 1024 or info[4] < 0:
+        raise StoreError(
+            "Hay resultados de estudiantes con un RBD o un código de enseñanza fuera de rango "
+            "(RBD hasta 2.097.151, código de enseñanza hasta 1023); revise el archivo cargado."
+        )
+    per_year = ", ".join(f"min({_PACK}) FILTER (WHERE t.year = {y}) AS r{y}" for y in years)
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE _stu AS SELECT {per_year} FROM student_result t "
+        f"WHERE {cond} AND t.final_situation <> 'T' GROUP BY hash(t.student_id)",
+        params,
+    )
+    records = "\nUNION ALL ".join(
+        f"SELECT {y} AS year, {_unpack(f'r{y}', f'r{y - 1}' if y - 1 in years else 'NULL::BIGINT')}"
+        f" FROM _stu WHERE r{y} IS NOT NULL"
+        for y in years
+    )
+    agg = """
+        count(*) FILTER (WHERE s <= 2) AS n_pr,
+        count(*) FILTER (WHERE s = 1) AS k_p,
+        count(*) FILTER (WHERE s = 2) AS k_r,
+        count(*) AS n_pry,
+        count(*) FILTER (WHERE s = 3) AS k_y,
+        count(*) FILTER (WHERE s <= 2 AND a > 0) AS n_avg,
+        sum(a) FILTER (WHERE s <= 2 AND a > 0) AS s_avg,
+        sum(a * a) FILTER (WHERE s <= 2 AND a > 0) AS ss_avg,
+        count(p) FILTER (WHERE s <= 2) AS n_att,
+        sum(p) FILTER (WHERE s <= 2) AS s_att,
+        sum(p * p) FILTER (WHERE s <= 2) AS ss_att,
+        count(*) FILTER (WHERE s <= 2 AND p < 90) AS k_chr,
+        count(*) FILTER (WHERE hp) AS n_rep,
+        count(*) FILTER (WHERE rep) AS k_rep
+    """
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _srs AS SELECT rbd, year, NULL::INTEGER AS month, "
+        f"false AS base, {agg} FROM ({records}) GROUP BY ALL"
+    )
+    cur.execute("DROP TABLE IF EXISTS _cov")
+    cur.execute("CREATE TEMP TABLE _cov AS SELECT year, rbd FROM _srs WHERE n_att > 0")
+    community = (
+        f"SELECT cc.community_id, x.year, NULL::INTEGER AS month, false AS base, {agg} "
+        f"FROM ({records}) x JOIN _cc cc ON cc.year = x.year AND cc.rbd = x.rbd "
+        "AND cc.cod_ense = x.e AND cc.grade = x.g AND cc.lc = x.l GROUP BY ALL"
+    )
+    stats = (
+        "n_pr", "k_p", "k_r", "n_pry", "k_y", "n_avg", "s_avg", "ss_avg",
+        "n_att", "s_att", "ss_att", "k_chr", "n_rep", "k_rep",
+    )  # fmt: skip
+    wide = _scoped(stats, kinds, school="SELECT * FROM _srs", community=community)
+    sql = _insert_facts(
+        wide,
+        {
+            "promedio_notas": {"n": "n_avg", "s1": "s_avg", "s2": "ss_avg", "n_priv": "n_avg"},
+            "tasa_aprobacion": {"n": "n_pr", "k": "k_p", "n_priv": "n_pr"},
+            "tasa_reprobacion": {"n": "n_pr", "k": "k_r", "n_priv": "n_pr"},
+            "tasa_retiro": {"n": "n_pry", "k": "k_y", "n_priv": "n_pry"},
+            "tasa_repitencia": {"n": "n_rep", "k": "k_rep", "n_priv": "n_rep"},
+            "asistencia_promedio": {"n": "n_att", "s1": "s_att", "s2": "ss_att", "n_priv": "n_att"},
+            "inasistencia_cronica": {"n": "n_att", "k": "k_chr", "n_priv": "n_att"},
+        },
+        wanted,
+    )
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _stu")
+    cur.execute("DROP TABLE _srs")
+
+
+def _attendance(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+) -> None:
+    """Monthly attendance, only for the school-years without annual attendance in results."""
+    cond, params = scope_clause(scope, "student_attendance", "t")
+    # School-years with monthly attendance but no annual attendance in the results file: the
+    # only ones that need the (large) monthly file.
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _need AS
+        SELECT DISTINCT CAST(t.year AS INTEGER) AS year, t.rbd FROM student_attendance t
+        WHERE {cond}
+        EXCEPT SELECT year, rbd FROM _cov
+        """,
+        params,
+    )
+    need = cur.execute("SELECT count(*) FROM _need").fetchone()
+    if not need or not need[0]:
+        return
+    # Each student counts once, at the school and course of their latest month.
+    per_student = f"""
+        SELECT CAST(t.year AS INTEGER) AS year,
+               sum(t.days_attended)::DOUBLE AS a, sum(t.days_worked)::DOUBLE AS w,
+               max_by(struct_pack(rbd := t.rbd, e := t.cod_ense, g := t.grade,
+                                  l := ascii(t.letter) & 255),
+                      struct_pack(m := t.month, r := -t.rbd)) AS c
+        FROM student_attendance t SEMI JOIN _need n ON n.year = t.year AND n.rbd = t.rbd
+        WHERE {cond}
+        GROUP BY t.year, hash(t.student_id)
+        HAVING sum(t.days_worked) > 0
+    """
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _att AS {per_student}", params)
+    agg = """
+        count(*) AS n, count(*) FILTER (WHERE a < 0.9 * w) AS k,
+        sum(a) AS sy, sum(w) AS sx, sum(a * a) AS syy, sum(w * w) AS sxx, sum(a * w) AS sxy
+    """
+    school = (
+        f"SELECT c.rbd AS rbd, year, NULL::INTEGER AS month, false AS base, {agg} "
+        "FROM _att GROUP BY ALL"
+    )
+    community = (
+        f"SELECT cc.community_id, _att.year, NULL::INTEGER AS month, false AS base, {agg} "
+        "FROM _att JOIN _cc cc ON cc.year = _att.year AND cc.rbd = _att.c.rbd "
+        "AND cc.cod_ense = _att.c.e AND cc.grade = _att.c.g AND cc.lc = _att.c.l GROUP BY ALL"
+    )
+    wide = _scoped(
+        ("n", "k", "sy", "sx", "syy", "sxx", "sxy"), kinds, school=school, community=community
+    )
+    sql = _insert_facts(
+        wide,
+        {
+            "asistencia_promedio+100": {
+                "n": "n", "s1": "sy", "rx": "sx", "s2": "syy", "sxx": "sxx", "sxy": "sxy",
+                "n_priv": "n",
+            },
+            "inasistencia_cronica+100": {"n": "n", "k": "k", "n_priv": "n"},
+        },
+        wanted,
+    )  # fmt: skip
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _att")
+
+
+_LEVELS = """
+    SELECT DISTINCT community_id, year, rbd,
+           CAST(grade AS VARCHAR) || CASE WHEN cod_ense < 300 THEN 'b' ELSE 'm' END AS gl
+    FROM _cc WHERE cod_ense >= 100
+"""
+"""The grade levels (``4b``, ``2m``) each community's members teach each year."""
+
+
+def _tests(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+) -> None:
+    cond, params = scope_clause(scope, "standardized_test", "t")
+    # One row per test and grade; n_priv ≈ its students (the most assessed in any subject).
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tst AS
+        SELECT CAST(t.year AS INTEGER) AS year, t.rbd, t.test, lower(t.grade_level) AS gl,
+               sum(t.students_assessed)::DOUBLE AS n, sum(t.mean_score * t.students_assessed) AS s1,
+               max(t.students_assessed)::DOUBLE AS n_priv
+        FROM standardized_test t
+        WHERE {cond} AND t.mean_score IS NOT NULL AND t.students_assessed > 0
+        GROUP BY ALL
+        """,
+        params,
+    )
+    agg = "sum(n) AS n, sum(s1) AS s1, sum(n_priv) AS n_priv"
+    school = (
+        f"SELECT rbd, year, NULL::INTEGER AS month, false AS base, {agg} FROM _tst GROUP BY ALL"
+    )
+    # A community sees its school's tests of the grade levels its members teach that year.
+    community = (
+        f"SELECT l.community_id, g.year, NULL::INTEGER AS month, false AS base, {agg} "
+        f"FROM _tst g JOIN ({_LEVELS}) l ON l.rbd = g.rbd AND l.year = g.year AND l.gl = g.gl "
+        "GROUP BY ALL"
+    )
+    wide = _scoped(("n", "s1", "n_priv"), kinds, school=school, community=community)
+    sql = _insert_facts(
+        wide,
+        {"puntaje_estandarizado": {"n": "n", "s1": "s1", "rx": "n", "n_priv": "n_priv"}},
+        wanted,
+    )
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _tst")
+
+
+def _roster(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+) -> None:
+    cond, params = scope_clause(scope, "teacher_year", "t")
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _ty AS SELECT DISTINCT CAST(t.year AS INTEGER) AS year, "
+        f"t.teacher_id, t.rbd FROM teacher_year t WHERE {cond}",
+        params,
+    )
+    # Only years whose roster is loaded: otherwise everyone would seem to have left.
+    school = """
+        SELECT p.rbd, p.year + 1 AS year, NULL::INTEGER AS month, false AS base,
+               count(*) AS n, count(c.teacher_id) AS k
+        FROM _ty p
+        JOIN (SELECT DISTINCT year, rbd FROM _ty) r ON r.rbd = p.rbd AND r.year = p.year + 1
+        LEFT JOIN _ty c ON c.teacher_id = p.teacher_id AND c.rbd = p.rbd AND c.year = p.year + 1
+        GROUP BY ALL
+    """
+    community = """
+        SELECT m.community_id, m.year + 1 AS year, NULL::INTEGER AS month, false AS base,
+               count(*) AS n, count(c.teacher_id) AS k
+        FROM _mreal m
+        JOIN (SELECT DISTINCT year, rbd FROM _ty) r ON r.rbd = m.rbd AND r.year = m.year + 1
+        LEFT JOIN _ty c ON c.teacher_id = m.teacher_id AND c.rbd = m.rbd AND c.year = m.year + 1
+        GROUP BY ALL
+    """
+    wide = _scoped(("n", "k"), kinds, school=school, community=community)
+    sql = _insert_facts(wide, {"permanencia_docente": {"n": "n", "k": "k"}}, wanted)
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _ty")
+
+
+def _schedule_sql(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    cutoff: date,
+    monthly: bool,
+    by: str | None = None,
+) -> tuple[str, list[Any]]:
+    cond, params = _where(cur, scope, "activity", "t")
+    extra = f", {by}" if by else ""
+    community = f"""
+        SELECT community_id{extra}, year, {_month(monthly, "month")} AS month, false AS base,
+               count(*) AS n, count(*) FILTER (WHERE done) AS k
+        FROM (
+            SELECT t.community_id, coalesce(t.responsible, 'Sin responsable') AS responsable,
+                   year(t.planned_date) AS year, month(t.planned_date) AS month,
+                   t.status = 'realizada' AND (t.done_date IS NULL OR t.done_date <= ?) AS done
+            FROM activity t WHERE {cond} AND t.planned_date <= ?
+        )
+        {_group("community_id" + extra, monthly)}
+    """
+    keys = ("year", "month", "base", by) if by else ("year", "month", "base")
+    wide = _scoped(
+        ("n", "k"), kinds, school=None, community=community, community_to_school=True, keys=keys
+    )
+    return wide, [cutoff, *params, cutoff]
+
+
+def _schedule(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    cutoff: date,
+    monthly: bool,
+) -> None:
+    wide, params = _schedule_sql(cur, scope, kinds, cutoff, monthly)
+    sql = _insert_facts(wide, {"cumplimiento_cronograma": {"n": "n", "k": "k"}}, wanted)
+    if sql:
+        cur.execute(sql, params)
+
+
+def _sessions(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+) -> None:
+    cond, params = _where(cur, scope, "session_attendance", "t")
+    # First one row per session (community and date), then per community and period.
+    community = f"""
+        WITH s AS (
+            SELECT t.community_id, t.session_date AS d, count(*) AS recs,
+                   count(*) FILTER (WHERE t.attended) AS att,
+                   sum(t.strategies_shared)::DOUBLE AS strat
+            FROM session_attendance t WHERE {cond}
+            GROUP BY ALL
+        )
+        SELECT community_id, year, {_month(monthly, "month")} AS month, false AS base,
+               sum(recs) AS n_rec, sum(att) AS k_att,
+               count(*) FILTER (WHERE att > 0) AS held,
+               CASE WHEN count(*) FILTER (WHERE att > 0) = 0 THEN 1
+                    ELSE greatest(1, date_diff('month', min(d) FILTER (WHERE att > 0),
+                                                        max(d) FILTER (WHERE att > 0)))
+               END AS months,
+               sum(strat) FILTER (WHERE att > 0) AS strat,
+               sum(strat * strat) FILTER (WHERE att > 0) AS strat_sq
+        FROM (SELECT *, year(d) AS year, month(d) AS month FROM s)
+        {_group("community_id", monthly)}
+    """
+    stats = ("n_rec", "k_att", "held", "months", "strat", "strat_sq")
+    wide = _scoped(stats, kinds, school=None, community=community, community_to_school=True)
+    sql = _insert_facts(
+        wide,
+        {
+            "frecuencia_reuniones": {"n": "held", "s1": "held", "rx": "months"},
+            "participacion_activa": {"n": "n_rec", "k": "k_att"},
+            "intercambio_estrategias": {"n": "held", "s1": "strat", "s2": "strat_sq"},
+        },
+        wanted,
+    )
+    if sql:
+        cur.execute(sql, params)
+
+
+def _observations(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+) -> None:
+    cond, params = scope_clause(scope, "teacher_evaluation", "t")
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _obs AS
+        SELECT t.teacher_id, t.rbd, year(t.eval_date) AS year, month(t.eval_date) AS month,
+               t.score::DOUBLE AS score
+        FROM teacher_evaluation t WHERE {cond} AND t.instrument = 'observación de aula'
+        """,
+        params,
+    )
+    agg = "count(*) AS n, sum(score) AS s1, sum(score * score) AS s2"
+    school = (
+        f"SELECT rbd, year, {_month(monthly, 'month')} AS month, false AS base, {agg} "
+        f"FROM _obs {_group('rbd', monthly)}"
+    )
+    community = f"""
+        SELECT m.community_id, o.year, {_month(monthly, "o.month")} AS month, false AS base, {agg}
+        FROM _obs o JOIN _mem m
+            ON m.teacher_id = o.teacher_id AND m.year = o.year AND m.rbd = o.rbd
+        {_group("m.community_id", monthly, "o.year", "o.month")}
+    """
+    wide = _scoped(("n", "s1", "s2"), kinds, school=school, community=community)
+    sql = _insert_facts(wide, {"desempeno_docente": {"n": "n", "s1": "s1", "s2": "s2"}}, wanted)
+    if sql:
+        cur.execute(sql)
+    cur.execute("DROP TABLE _obs")
+
+
+_ANSWER = "CAST(CASE WHEN t.reverse_coded THEN 6 - t.answer ELSE t.answer END AS DOUBLE)"
+"""An answer from 1 to 5, higher is better (reverse-coded items turned around)."""
+
+
+_WAVE_BASE = "lower(strip_accents(trim({w}))) IN ('linea base', 'linea de base')"
+"""Whether a wave is the baseline wave."""
+
+
+def _cell_columns(community: str, extra: str) -> str:
+    """Keys and sums of a survey cell (school, community, item, wave and month of answer)."""
+    return f"""
+        t.rbd, {community} AS community_id, hash(t.dimension, t.item, t.wave) AS item {extra},
+        year(t.response_date) AS ry, month(t.response_date) AS rm, count(*) AS n,
+        count(*) FILTER (WHERE {_ANSWER} >= 4) AS k, sum({_ANSWER}) AS s1,
+        sum({_ANSWER} * {_ANSWER}) AS s2,
+        count(*) FILTER (WHERE t.respondent_kind = 'estudiante') AS st
+    """
+
+
+def _survey_cells(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    by: str | None = None,
+    communities: bool = True,
+) -> None:
+    """``_sv``: answers summed per school, community, dimension, item, wave and month.
+
+    The students behind a value are counted as the most student answers to any one item in
+    any one wave (each student answers an item once per wave): exact when they answer the same
+    items, an undercount otherwise — which only hides more.
+    """
+    cond, params = scope_clause(scope, "survey_response", "t")
+    dims = ", ".join(f"'{d}'" for d in PERCEPTION_DIMENSIONS)
+    extra = f", t.respondent_kind AS {by}" if by else ""
+    # Group the raw columns first (17 million rows at national scale), by integers only: an
+    # item is hash(dimension, item, wave), 64 bits (the few hundred items and waves of a store
+    # colliding is about as likely as 1 in 10^14), and each cell keeps one of its rows. The
+    # dimension and wave of each item are then read from those rows alone, and a wave's meaning
+    # (baseline or a date) is worked out once per item, not once per answer.
+    community = "t.community_id" if communities else "NULL::VARCHAR"
+    if not scope.is_all:
+        # A few schools' answers: carrying each item's dimension and wave along costs little,
+        # and one statement is quicker than three.
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _sv AS
+            WITH c AS (
+                SELECT {_cell_columns(community, extra)},
+                       any_value(t.dimension) AS dim, any_value(t.wave) AS wave
+                FROM survey_response t
+                WHERE {cond} AND t.answer BETWEEN 1 AND 5 AND t.dimension IN ({dims})
+                GROUP BY ALL
+            ),
+            items AS (
+                SELECT item, any_value(dim) AS dim,
+                       {_WAVE_BASE.format(w="any_value(wave)")} AS base,
+                       TRY_CAST(any_value(wave) AS DATE) AS d
+                FROM c GROUP BY item
+            )
+            SELECT c.* EXCLUDE (ry, rm, dim, wave), i.dim, i.base,
+                   coalesce(c.ry, year(i.d)) AS year, coalesce(c.rm, month(i.d)) AS month
+            FROM c JOIN items i ON i.item = c.item
+            """,
+            params,
+        )
+        return
+    # One transaction: row ids are only meaningful within one snapshot of the table.
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        _survey_cell_tables(cur, cond, params, community, dims, extra)
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    cur.execute("COMMIT")
+
+
+def _survey_cell_tables(
+    cur: duckdb.DuckDBPyConnection,
+    cond: str,
+    params: list[Any],
+    community: str,
+    dims: str,
+    extra: str,
+) -> None:
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _svc AS
+        SELECT {_cell_columns(community, extra)}, min(t.rowid) AS row_id
+        FROM survey_response t
+        WHERE {cond} AND t.answer BETWEEN 1 AND 5 AND t.dimension IN ({dims})
+        GROUP BY ALL
+        """,
+        params,
+    )
+    row = cur.execute(
+        "SELECT list(r ORDER BY r) FROM (SELECT min(row_id) AS r FROM _svc GROUP BY item)"
+    ).fetchone()
+    rows = ", ".join(str(int(r)) for r in ((row[0] if row else None) or [])) or "NULL"
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _sv AS
+        WITH items AS (
+            SELECT DISTINCT hash(t.dimension, t.item, t.wave) AS item, t.dimension AS dim,
+                   {_WAVE_BASE.format(w="t.wave")} AS base,
+                   TRY_CAST(t.wave AS DATE) AS d
+            FROM survey_response t WHERE t.rowid IN ({rows})
+        )
+        SELECT c.* EXCLUDE (ry, rm, row_id), i.dim, i.base,
+               coalesce(c.ry, year(i.d)) AS year, coalesce(c.rm, month(i.d)) AS month
+        FROM _svc c JOIN items i ON i.item = c.item
+        """
+    )
+    cur.execute("DROP TABLE _svc")
+
+
+def _survey_sql(kinds: frozenset[int], monthly: bool, by: str | None = None) -> str:
+    """Perception facts from ``_sv``: the baseline wave as its own row (no period), the other
+    answers by year (and month) of answer."""
+    extra = f", {by}" if by else ""
+    # Per item and wave first (yearly and, if asked, monthly), so that the students of a wave
+    # answered over several months count once in the year.
+    agg = "sum(n) AS n, sum(k) AS k, sum(s1) AS s1, sum(s2) AS s2, max(st) AS n_priv, min(y0) AS y0"
+
+    def cells(owner: str) -> str:
+        keys = f"{owner}, dim{extra}, item, base, yy"  # an item is of one dimension and wave
+        month = "mm" if monthly else "NULL::INTEGER"
+        only_communities = "AND community_id IS NOT NULL" if owner != "rbd" else ""
+        sets = f"({keys}), ({keys}, mm)" if monthly else f"({keys})"
+        return f"""
+            SELECT {owner}, dim{extra}, base, yy AS year, {month} AS month,
+                   sum(n) AS n, sum(k) AS k, sum(s1) AS s1, sum(s2) AS s2, sum(st) AS st,
+                   min(year) AS y0
+            FROM (SELECT *, CASE WHEN base THEN NULL ELSE year END AS yy,
+                            CASE WHEN base THEN NULL ELSE month END AS mm
+                  FROM _sv WHERE (base OR year IS NOT NULL) {only_communities})
+            GROUP BY GROUPING SETS ({sets})
+            {"HAVING NOT (base AND GROUPING(mm) = 0)" if monthly else ""}
+        """
+
+    school = f"SELECT rbd, dim{extra}, year, month, base, {agg} FROM ({cells('rbd')}) GROUP BY ALL"
+    community = f"""
+        SELECT p.community_id, dim{extra}, year, month, base, {agg}
+        FROM ({cells("rbd, community_id")}) p JOIN _com c ON c.id = p.community_id AND c.rbd = p.rbd
+        GROUP BY ALL
+    """
+    keys: tuple[str, ...] = ("dim", "year", "month", "base") + ((by,) if by else ())
+    # A territory's or school's students: the sum over its parts of each part's count.
+    return _scoped(
+        ("n", "k", "s1", "s2", "n_priv", "y0"),
+        kinds,
+        school=school,
+        community=community,
+        agg={"y0": "min"},
+        keys=keys,
+    )
+
+
+def _surveys(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+) -> None:
+    codes = [c for c in _PERCEPTION_CODES if c in wanted]
+    if not codes:
+        return
+    # Without communities, grouping answers by community is wasted work (a third of it).
+    _survey_cells(cur, scope, communities=0 in kinds)
+    wide = _survey_sql(kinds, monthly)
+    mapping = ", ".join(f"('{d}', {IND_CODE['percepcion_' + d]})" for d in PERCEPTION_DIMENSIONS)
+    cur.execute(
+        f"""
+        INSERT INTO _f
+        SELECT m.ind, w.kind, w.sid, CAST(w.year AS SMALLINT),
+               CAST(coalesce(w.month, 0) AS TINYINT), w.base, false,
+               w.n, w.k, w.s1, w.s2, {_NAN}, {_NAN}, {_NAN}, w.n_priv,
+               coalesce(CAST(w.y0 AS DOUBLE), {_NAN})
+        FROM ({wide}) w JOIN (VALUES {mapping}) m(dim, ind) ON m.dim = w.dim
+        WHERE m.ind IN (SELECT UNNEST(?::SMALLINT[]))
+        """,
+        [[IND_CODE[c] for c in codes]],
+    )
+    cur.execute("DROP TABLE _sv")
+
+
+# -- rows, baselines, targets, families ----------------------------------------------------------
+def _assemble(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], inds: list[int]
+) -> None:
+    """``_r``: the rows in output order, with their scope's baseline year."""
+    # Attendance: per scope and year, from the results file, else from monthly attendance.
+    att = [IND_CODE["asistencia_promedio"], IND_CODE["inasistencia_cronica"]]
+    cur.execute(
+        f"""
+        DELETE FROM _f v WHERE v.ind >= {MONTHLY_VARIANT} AND EXISTS (
+            SELECT 1 FROM _f r WHERE r.ind = v.ind - {MONTHLY_VARIANT} AND r.kind = v.kind
+                AND r.sid = v.sid AND r.year = v.year AND r.n > 0)
+        """
+    )
+    cur.execute(
+        f"""
+        DELETE FROM _f r WHERE r.ind IN ({att[0]}, {att[1]}) AND r.n = 0 AND EXISTS (
+            SELECT 1 FROM _f v WHERE v.ind = r.ind + {MONTHLY_VARIANT} AND v.kind = r.kind
+                AND v.sid = r.sid AND v.year = r.year)
+        """
+    )
+    cur.execute(
+        f"UPDATE _f SET ind = ind - {MONTHLY_VARIANT}, mon = true WHERE ind >= {MONTHLY_VARIANT}"
+    )
+    scopes = []
+    if 1 in kinds:
+        scopes.append("SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, year FROM sy")
+    if 0 in kinds:
+        scopes.append(
+            "SELECT 0 AS kind, c.id AS sid, sy.year FROM _com c JOIN sy ON sy.rbd = c.rbd"
+        )
+    if 2 in kinds:
+        scopes.append(
+            "SELECT DISTINCT 2 AS kind, st.territory_id AS sid, sy.year "
+            "FROM _st st JOIN sy ON sy.rbd = st.rbd"
+        )
+    stats = ", ".join(f"coalesce(f.{s}, {_NAN}) AS {s}" for s in _STATS)
+    # Rows sorted into output order by an ORDER BY (a parallel sort) and numbered by their
+    # place in the table, rather than by a window function over all of them (single-threaded).
+    cur.execute("SET SESSION preserve_insertion_order = true")
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _r0 AS
+        WITH sy AS (
+            -- A school's years: those with any data for it (its communities' data is its own).
+            SELECT DISTINCT TRY_CAST(sid AS INTEGER) AS rbd, year FROM _f
+            WHERE kind = 1 AND month = 0 AND NOT base AND n > 0
+        ),
+        sc AS ({" UNION ALL ".join(scopes)}),
+        g AS (
+            SELECT i.ind, sc.kind, sc.sid, sc.year
+            FROM sc CROSS JOIN (SELECT UNNEST(?::SMALLINT[]) AS ind) i
+        ),
+        allr AS (
+            SELECT g.ind, g.kind, g.sid, g.year, CAST(0 AS TINYINT) AS month, false AS base,
+                   coalesce(f.mon, false) AS mon, {stats}
+            FROM g LEFT JOIN _f f ON f.ind = g.ind AND f.kind = g.kind AND f.sid = g.sid
+                AND f.year = g.year AND f.month = 0 AND NOT f.base
+            UNION ALL
+            SELECT f.ind, f.kind, f.sid, f.year, f.month, f.base, f.mon, {stats}
+            FROM _f f WHERE (f.month > 0 OR f.base) AND f.ind IN (SELECT UNNEST(?::SMALLINT[]))
+        ),
+        sb AS (
+            SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, base_year FROM _sch
+            UNION ALL
+            SELECT 0, c.id, s.base_year FROM _com c JOIN _sch s ON s.rbd = c.rbd
+            UNION ALL
+            SELECT 2, st.territory_id, min(s.base_year) FROM _st st JOIN _sch s ON s.rbd = st.rbd
+            GROUP BY ALL
+        )
+        SELECT a.*, d.sc, sb.base_year
+        FROM allr a
+        JOIN (SELECT sid, CAST(row_number() OVER (ORDER BY sid) - 1 AS INTEGER) AS sc
+              FROM (SELECT DISTINCT sid FROM allr)) d ON d.sid = a.sid
+        LEFT JOIN sb ON sb.kind = a.kind AND sb.sid = a.sid
+        ORDER BY a.ind, a.kind, d.sc, a.year NULLS FIRST, a.month
+        """,
+        [inds, inds],
+    )
+    cur.execute("SET SESSION preserve_insertion_order = false")
+    cur.execute("CREATE OR REPLACE TEMP TABLE _r AS SELECT rowid AS rid, * FROM _r0")
+    cur.execute("DROP TABLE _r0")
+
+
+def _fetch(
+    cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> dict[str, Any]:
+    return cur.execute(sql, params or []).fetchnumpy()
+
+
+def _filled(arr: Any, fill: Any) -> Any:
+    return arr.filled(fill) if isinstance(arr, np.ma.MaskedArray) else arr
+
+
+def _baselines(
+    cur: duckdb.DuckDBPyConnection, size: int
+) -> tuple[IntArray, npt.NDArray[np.bool_], FloatArray]:
+    """The row holding each row's baseline: the perception's baseline wave when there is one,
+    else the scope's baseline year; and, for a scope without a baseline year (a school with
+    no community yet and no year set by hand), the **provisional** baseline: the indicator's
+    first year with a value in that scope.
+
+    Returns the baseline row (−1: none), whether it is provisional, and the provisional year
+    (NaN where it is not)."""
+    res = _fetch(
+        cur,
+        """
+        WITH p AS (
+            SELECT ind, kind, sid, arg_min(rid, year) AS rid, min(year) AS year
+            FROM _r
+            WHERE NOT base AND month = 0
+                AND ((n > 0 AND NOT isnan(n)) OR (rx > 0 AND NOT isnan(rx)))
+            GROUP BY ind, kind, sid
+        )
+        SELECT r.rid, coalesce(w.rid, b.rid, p.rid, -1) AS brid,
+               w.rid IS NULL AND p.rid IS NOT NULL AS provisional,
+               coalesce(CAST(p.year AS DOUBLE), 'NaN'::DOUBLE) AS pyear
+        FROM _r r
+        LEFT JOIN _r w ON w.base AND w.n > 0 AND w.ind = r.ind AND w.kind = r.kind AND w.sid = r.sid
+        LEFT JOIN _r b ON NOT b.base AND b.month = 0 AND b.ind = r.ind AND b.kind = r.kind
+            AND b.sid = r.sid AND b.year = r.base_year
+        LEFT JOIN p ON r.base_year IS NULL AND p.ind = r.ind AND p.kind = r.kind AND p.sid = r.sid
+        """,
+    )
+    rid = res["rid"].astype(np.int64)
+    out = np.full(size, -1, dtype=np.int64)
+    out[rid] = res["brid"].astype(np.int64)
+    provisional = np.zeros(size, dtype=bool)
+    provisional[rid] = _filled(res["provisional"], False).astype(bool)
+    year = np.full(size, np.nan)
+    year[rid] = np.where(provisional[rid], _filled(res["pyear"], np.nan).astype(float), np.nan)
+    return out, provisional, year
+
+
+def _targets(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, size: int
+) -> tuple[FloatArray, FloatArray]:
+    """The target that applies to each row: the nearest deadline not before the row's year,
+    else the latest one.
+
+    Only targets of the rows' own scopes are read: those are visible in ``scope`` by
+    construction, so :func:`scope_clause` (a lookup per target) is not needed.
+    """
+    del scope
+    inds = ", ".join(f"('{c}', {i})" for c, i in IND_CODE.items())
+    kinds = ", ".join(f"('{k}', {i})" for k, i in KIND_CODE.items())
+    res = _fetch(
+        cur,
+        f"""
+        WITH t AS (
+            SELECT m.ind, k.kind, t.scope_id, t.target_value, t.deadline_year
+            FROM target t
+            JOIN (VALUES {inds}) m(code, ind) ON m.code = t.indicator
+            JOIN (VALUES {kinds}) k(name, kind) ON k.name = t.scope_kind
+            WHERE t.scope_id IN (SELECT DISTINCT sid FROM _r)
+        )
+        SELECT r.rid,
+               arg_min(t.target_value, CASE WHEN t.deadline_year >= r.year THEN t.deadline_year
+                                            ELSE 100000 - t.deadline_year END) AS meta,
+               arg_min(t.deadline_year, CASE WHEN t.deadline_year >= r.year THEN t.deadline_year
+                                             ELSE 100000 - t.deadline_year END) AS meta_year
+        FROM _r r JOIN t ON t.ind = r.ind AND t.kind = r.kind AND t.scope_id = r.sid
+        WHERE NOT r.base
+        GROUP BY r.rid
+        """,
+    )
+    meta = np.full(size, np.nan)
+    year = np.full(size, np.nan)
+    rid = res["rid"].astype(np.int64)
+    meta[rid] = res["meta"].astype(float)
+    year[rid] = res["meta_year"].astype(float)
+    return meta, year
+
+
+def _families(cur: duckdb.DuckDBPyConnection, suppressible: list[int]) -> tuple[IntArray, IntArray]:
+    """(total, part) row pairs where parts can add up to a total: a territory and its schools,
+    a school and its communities, a year and its months (same indicator and period)."""
+    if not suppressible:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty
+    same = (
+        "c.ind = p.ind AND c.year IS NOT DISTINCT FROM p.year AND c.month = p.month "
+        "AND c.base = p.base"
+    )
+    res = _fetch(
+        cur,
+        f"""
+        WITH r AS (SELECT * FROM _r WHERE ind IN (SELECT UNNEST(?::SMALLINT[])))
+        SELECT p.rid AS p, c.rid AS c FROM r p
+            JOIN _st st ON p.kind = 2 AND st.territory_id = p.sid
+            JOIN r c ON c.kind = 1 AND c.sid = CAST(st.rbd AS VARCHAR) AND {same}
+        UNION ALL
+        SELECT p.rid, c.rid FROM r p
+            JOIN _com cm ON p.kind = 1 AND CAST(cm.rbd AS VARCHAR) = p.sid
+            JOIN r c ON c.kind = 0 AND c.sid = cm.id AND {same}
+        UNION ALL
+        SELECT p.rid, c.rid FROM r p
+            JOIN r c ON p.month = 0 AND c.month > 0 AND NOT p.base AND NOT c.base
+                AND c.ind = p.ind AND c.kind = p.kind AND c.sid = p.sid AND c.year = p.year
+        """,
+        [suppressible],
+    )
+    return res["p"].astype(np.int64), res["c"].astype(np.int64)
+
+
+# -- the facts cache -----------------------------------------------------------------------------
+# Facts of communities and schools do not depend on who asks: a student counts at the school of
+# their final record whoever looks (DOMAIN.md), so they are computed once over the whole store,
+# kept in ``indicator_fact`` (schema v5) and read per request. Territories are added up from
+# the schools a user sees, and schedule compliance (it depends on the cut-off date) is computed
+# per request; both are cheap. The cache is rebuilt when the source tables change.
+SCHEDULE = "cumplimiento_cronograma"
+"""The one indicator not kept in the facts cache (its value depends on the cut-off date)."""
+
+_CACHED_KINDS = frozenset({KIND_CODE["comunidad"], KIND_CODE["establecimiento"]})
+_SMALL_TABLE = 20_000
+"""Source tables up to this many rows enter the signature with their content, larger ones with
+their row count (they change only through import batches, which the signature also covers)."""
+_SIGNATURE_TABLES = tuple(t for t in DATA_TABLES if t not in {"teacher", "activity", "target"})
+"""The tables the cached facts are computed from (schedule compliance, from ``activity``, is
+computed per request; names and targets do not enter the facts)."""
+
+
+def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
+    """A digest of what the cached facts are computed from.
+
+    Every import and undo is a batch (its id, and whether it is undone, change the digest),
+    except the targets' (targets are read per request, not cached); besides, every source
+    table's row count, and the content of the small ones (schools and their baseline years,
+    communities, territories at any scale; everything in a small store), so that changes made
+    outside a batch are seen too.
+    """
+    counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in _SIGNATURE_TABLES)
+    row = cur.execute(
+        f"SELECT [{counts}], (SELECT [count(*), coalesce(max(id), 0), count(undone_at)] "
+        "FROM import_batch WHERE kind <> ?)",
+        [TARGET_BATCH_KIND],
+    ).fetchone()
+    assert row is not None
+    sizes = dict(zip(_SIGNATURE_TABLES, row[0], strict=True))
+    small = [t for t, n in sizes.items() if n <= _SMALL_TABLE]
+    hashes = ", ".join(
+        f"(SELECT coalesce(sum(hash(x)::HUGEINT), 0) FROM {t} x)::VARCHAR" for t in small
+    )
+    content = cur.execute(f"SELECT [{hashes}]").fetchone() if small else None
+    text = f"v1;{sizes};{row[1]};{content[0] if content else ''}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _build_facts(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Compute the facts of every community and school into ``_f`` (one pass per source).
+
+    A source that fails leaves no facts of its own and is reported (Spanish, in the returned
+    list): the other sources' indicators are still computed.
+    """
+    scope = Scope.all()
+    kinds = _CACHED_KINDS
+    wanted = set(CATALOG.codes) - {SCHEDULE}
+    _prepare(cur, scope, courses=True)
+    sources: tuple[tuple[str, Any], ...] = (
+        ("resultados finales", lambda: _results(cur, scope, kinds, wanted)),
+        ("asistencia mensual", lambda: _attendance(cur, scope, kinds, wanted)),
+        ("pruebas estandarizadas", lambda: _tests(cur, scope, kinds, wanted)),
+        ("dotación docente", lambda: _roster(cur, scope, kinds, wanted)),
+        ("asistencia a sesiones", lambda: _sessions(cur, scope, kinds, wanted, True)),
+        ("evaluaciones docentes", lambda: _observations(cur, scope, kinds, wanted, True)),
+        ("encuestas", lambda: _surveys(cur, scope, kinds, wanted, True)),
+    )
+    problems = []
+    for label, build in sources:
+        row = cur.execute("SELECT count(*) FROM _f").fetchone()
+        before = int(row[0]) if row else 0
+        try:
+            build()
+        except duckdb.Error as exc:
+            # _f only grows while it is built: its rows from this source are those after
+            # ``before`` (rowid is the insertion order).
+            cur.execute("DELETE FROM _f WHERE rowid >= ?", [before])
+            problems.append(
+                f"No se pudieron calcular los indicadores de {label} ({exc}); los demás "
+                "indicadores se muestran."
+            )
+    return problems
+
+
+def _orphan_problems(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rows of the store that name what it does not hold, in Spanish (see
+    :func:`metrics.store.references.orphans`)."""
+    from metrics.formatting import format_number
+    from metrics.store.core import DATASET_LABELS
+    from metrics.store.references import ENTITIES, orphans
+
+    out = []
+    for o in orphans(cur):
+        entity = ENTITIES[o.entity]
+        article, noun = entity.noun.split(" ", 1)
+        some = {"el": "un", "la": "una"}.get(article, article)
+        out.append(
+            f"{format_number(o.rows)} fila(s) de {DATASET_LABELS.get(o.table, o.table)} "
+            f"(columna {o.column}) nombran {some} {noun} que no está en la base de datos. "
+            f"Cargue primero {entity.load_first}, o deshaga la carga que trajo esas filas."
+        )
+    return out
+
+
+def read_problems(store: Store) -> list[str]:
+    """What the last build of the facts could not compute or had to skip, in Spanish."""
+    cur = store.cursor()
+    try:
+        row = cur.execute("SELECT problems FROM indicator_fact_state").fetchone()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron leer los datos de los indicadores: {exc}") from exc
+    finally:
+        cur.close()
+    return [str(p) for p in json.loads(row[0])] if row and row[0] else []
+
+
+def _as_null(stat: str) -> str:
+    return f"CASE WHEN isnan({stat}) THEN NULL ELSE {stat} END AS {stat}"
+
+
+def _stored_signature(cur: duckdb.DuckDBPyConnection) -> str | None:
+    row = cur.execute("SELECT signature FROM indicator_fact_state").fetchone()
+    return str(row[0]) if row else None
+
+
+def facts_are_current(store: Store) -> bool:
+    """Whether the facts cache matches the store's data (no rebuild is due)."""
+    cur = store.cursor()
+    try:
+        return _stored_signature(cur) == facts_signature(cur)
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron leer los datos de los indicadores: {exc}") from exc
+    finally:
+        cur.close()
+
+
+def ensure_facts(store: Store, *, force: bool = False) -> float | None:
+    """Rebuild the facts cache if the source tables changed since it was built (or ``force``).
+
+    Returns the seconds the rebuild took, or None when the cache was current. One rebuild at
+    a time per store (``store.write_lock``); readers keep seeing the previous facts until the
+    new ones are committed.
+    """
+    cur = store.cursor()
+    try:
+        if not force and _stored_signature(cur) == facts_signature(cur):
+            return None
+        with store.write_lock:
+            signature = facts_signature(cur)
+            if not force and _stored_signature(cur) == signature:
+                return None  # another thread rebuilt it while this one waited
+            start = time.perf_counter()
+            cur.execute("SET SESSION preserve_insertion_order = false")
+            problems = _build_facts(cur) + _orphan_problems(cur)
+            stats = ", ".join(_as_null(x) for x in _STATS)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute("DELETE FROM indicator_fact")
+                # Sorted by school: a request for a few schools reads a few row groups.
+                cur.execute(
+                    f"""
+                    INSERT INTO indicator_fact
+                    SELECT f.ind, f.kind, f.sid,
+                           CASE WHEN f.kind = 1 THEN CAST(f.sid AS INTEGER) ELSE c.rbd END AS rbd,
+                           f.year, f.month, f.base, {stats}
+                    FROM _f f LEFT JOIN _com c ON f.kind = 0 AND c.id = f.sid
+                    -- rows naming a community or school the store does not hold are skipped
+                    WHERE (f.kind = 0 AND c.rbd IS NOT NULL)
+                       OR (f.kind = 1 AND TRY_CAST(f.sid AS INTEGER) IN (SELECT rbd FROM _sch))
+                    ORDER BY rbd, f.kind, f.sid, f.ind
+                    """
+                )
+                rows = cur.execute("SELECT count(*) FROM indicator_fact").fetchone()
+                seconds = time.perf_counter() - start
+                cur.execute("DELETE FROM indicator_fact_school")
+                cur.execute("INSERT INTO indicator_fact_school SELECT rbd, base_year FROM _sch")
+                cur.execute("DELETE FROM indicator_fact_state")
+                cur.execute(
+                    "INSERT INTO indicator_fact_state (signature, seconds, row_count, problems) "
+                    "VALUES (?, ?, ?, ?)",
+                    [
+                        signature,
+                        seconds,
+                        rows[0] if rows else 0,
+                        json.dumps(problems, ensure_ascii=False) if problems else None,
+                    ],
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            return seconds
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron preparar los datos de los indicadores: {exc}") from exc
+    finally:
+        cur.close()
+
+
+def _read_facts(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+) -> None:
+    """Fill ``_f`` from the cache: the visible communities and schools asked for, and each
+    visible territory as the sum of its visible schools."""
+    if not wanted:
+        return
+    codes = sorted(IND_CODE[c] for c in wanted)
+    codes += [c + MONTHLY_VARIANT for c in codes]
+    where = [f"f.ind IN ({', '.join(map(str, codes))})"]
+    if not monthly:
+        where.append("f.month = 0")
+    params: list[Any] = []
+    if not scope.is_all:
+        rbds = sorted(int(r) for r in scope.rbds or ())
+        if not rbds:
+            return
+        if len(rbds) <= _MAX_LISTED:
+            # Constants in the query's text: DuckDB skips the row groups of other schools.
+            where.append(f"f.rbd IN ({', '.join(map(str, rbds))})")
+        else:
+            where.append("f.rbd IN (SELECT UNNEST(?::INTEGER[]))")
+            params.append(rbds)
+    cond = " AND ".join(where)
+    nan = ", ".join(f"coalesce(f.{x}, {_NAN})" for x in _STATS)
+    own = sorted(kinds & _CACHED_KINDS)
+    if own:
+        cur.execute(
+            f"""
+            INSERT INTO _f
+            SELECT f.ind, f.kind, f.sid, f.year, f.month, f.base, false, {nan}
+            FROM indicator_fact f
+            WHERE {cond} AND f.kind IN ({", ".join(map(str, own))})
+                AND (f.kind = 1 OR f.sid IN (SELECT id FROM _com))
+            """,
+            params,
+        )
+    if KIND_CODE["territorio"] in kinds:
+        sums = ", ".join(
+            f"coalesce({'min' if x == 'y0' else 'sum'}(f.{x}), {_NAN})" for x in _STATS
+        )
+        cur.execute(
+            f"""
+            INSERT INTO _f
+            SELECT f.ind, 2, st.territory_id, f.year, f.month, f.base, false, {sums}
+            FROM indicator_fact f JOIN _st st ON st.rbd = f.rbd
+            WHERE {cond} AND f.kind = 1
+            GROUP BY f.ind, st.territory_id, f.year, f.month, f.base
+            """,
+            params,
+        )
+
+
+def linked_schools(store: Store, scope: Scope, rbds: Iterable[int]) -> list[int]:
+    """The schools of ``scope`` tied to ``rbds`` through territories: ``rbds``, the schools
+    sharing a territory with them, those sharing one with these, and so on.
+
+    Every family a value can be suppressed in (a territory and its schools, a school and its
+    communities, a year and its months) stays inside such a set, and a territory's value
+    comes from its schools only. So the indicators of ``rbds`` computed over these schools are
+    those of the whole scope: in Chile a region at most (territories do not cross regions),
+    a fraction of the country.
+
+    Example:
+        >>> from metrics.store import open_store
+        >>> linked_schools(open_store(":memory:"), Scope.all(), [101])
+        [101]
+    """
+    cond, params = scope_clause(scope, "school_territory", "t")
+    cur = store.cursor()
+    try:
+        links = cur.execute(
+            f"SELECT rbd, territory_id FROM school_territory t WHERE {cond}", params
+        ).fetchnumpy()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron leer los territorios: {exc}") from exc
+    finally:
+        cur.close()
+    school = np.asarray(links["rbd"], dtype=np.int64)
+    territory = np.asarray(links["territory_id"], dtype=object)
+    found = np.unique(np.asarray([int(r) for r in rbds if scope.allows(int(r))], dtype=np.int64))
+    while True:
+        reached = np.unique(territory[np.isin(school, found)])
+        grown = np.union1d(found, school[np.isin(territory, reached)])
+        if grown.size == found.size:
+            return [int(r) for r in found]
+        found = grown
+
+
+def load_indicator_rows(
+    store: Store,
+    scope: Scope,
+    *,
+    cutoff: date,
+    kinds: Iterable[str] = SCOPE_KINDS,
+    monthly: bool = True,
+    indicators: Iterable[str] | None = None,
+) -> IndicatorRows:
+    """Read and join everything the engine needs for ``indicators`` in ``kinds`` and ``scope``.
+
+    Example:
+        >>> from metrics.store import open_store
+        >>> store = open_store(":memory:")
+        >>> len(load_indicator_rows(store, Scope.all(), cutoff=date(2024, 12, 31)))
+        0
+    """
+    kind_set = frozenset(KIND_CODE[k] for k in kinds)
+    wanted = set(indicators) if indicators is not None else set(CATALOG.codes)
+    ensure_facts(store)  # schedule compliance alone still reads the cached baseline years
+    cur = store.cursor()
+    try:
+        cur.execute("SET SESSION preserve_insertion_order = false")
+        _prepare(cur, scope, courses=False, cached=True)
+        _read_facts(cur, scope, kind_set, wanted - {SCHEDULE}, monthly)
+        if SCHEDULE in wanted:
+            _schedule(cur, scope, kind_set, wanted, cutoff, monthly)
+        inds = sorted(IND_CODE[c] for c in wanted)
+        _assemble(cur, scope, kind_set, inds)
+        cols = ", ".join(_STATS)
+        r = _fetch(
+            cur,
+            "SELECT ind, kind, sc, coalesce(CAST(year AS DOUBLE), 'NaN'::DOUBLE) AS year, "
+            f"month, base, mon, coalesce(CAST(base_year AS DOUBLE), 'NaN'::DOUBLE) AS base_year, "
+            f"{cols} FROM _r ORDER BY rid",
+        )
+        sids = cur.execute(
+            "SELECT list(sid ORDER BY sc) FROM (SELECT DISTINCT sc, sid FROM _r)"
+        ).fetchone()
+        size = int(r["ind"].size)
+        brid, provisional, provisional_year = _baselines(cur, size)
+        meta, meta_year = _targets(cur, scope, size)
+        suppressible = [IND_CODE[c] for c in wanted if _is_suppressible(c)]
+        parent, child = _families(cur, suppressible)
+        communities = cur.execute("SELECT id, rbd FROM _com").df()
+        links = cur.execute("SELECT rbd, territory_id FROM _st").df()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron calcular los indicadores: {exc}") from exc
+    finally:
+        cur.close()
+    return IndicatorRows(
+        ind=r["ind"].astype(np.int64),
+        kind=r["kind"].astype(np.int64),
+        sid=r["sc"].astype(np.int64),
+        sids=np.asarray((sids[0] if sids else None) or [], dtype=object),
+        year=r["year"].astype(float),
+        month=r["month"].astype(np.int64),
+        base=r["base"].astype(bool),
+        monthly_source=r["mon"].astype(bool),
+        stats={s: np.asarray(_filled(r[s], np.nan), dtype=float) for s in _STATS},
+        base_year=np.where(provisional, provisional_year, r["base_year"].astype(float)),
+        brid=brid,
+        provisional=provisional,
+        meta=meta,
+        meta_year=meta_year,
+        parent=parent,
+        child=child,
+        communities=communities,
+        links=links,
+    )
+
+
+def _is_suppressible(code: str) -> bool:
+    return INDICATORS[code].suppressible
+
+
+# -- breakdowns ------------------------------------------------------------------------------------
+def load_breakdown_facts(
+    store: Store, scope: Scope, *, cutoff: date, monthly: bool = True
+) -> pd.DataFrame:
+    """Facts of the documented breakdowns (``BREAKDOWN_COLUMNS``), every scope kind.
+
+    - ``cumplimiento_cronograma`` by ``responsable``;
+    - each ``percepcion_*`` by ``tipo_encuestado`` (docente, estudiante, apoderado, directivo);
+    - ``puntaje_estandarizado`` by ``serie`` (test, grade level and subject).
+    """
+    kinds = frozenset(KIND_CODE.values())
+    names = {v: k for k, v in KIND_CODE.items()}
+    cur = store.cursor()
+    try:
+        cur.execute("SET SESSION preserve_insertion_order = false")
+        _prepare(cur, scope, courses=True)
+        wide, params = _schedule_sql(cur, scope, kinds, cutoff, monthly, by="responsable")
+        acts = cur.execute(
+            "SELECT 'cumplimiento_cronograma' AS indicator, 'responsable' AS breakdown, "
+            "responsable AS category, kind, sid, year, month, base, n, k, "
+            "NULL AS s1, NULL AS s2, NULL AS rx, 0 AS n_priv "
+            f"FROM ({wide})",
+            params,
+        ).df()
+        _survey_cells(cur, scope, by="tipo")
+        survey = cur.execute(
+            "SELECT 'percepcion_' || dim AS indicator, 'tipo_encuestado' AS breakdown, "
+            "tipo AS category, kind, sid, year, month, base, n, k, s1, s2, NULL AS rx, n_priv "
+            f"FROM ({_survey_sql(kinds, monthly, by='tipo')})",
+        ).df()
+        cond, tparams = scope_clause(scope, "standardized_test", "t")
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _tst AS
+            SELECT CAST(t.year AS INTEGER) AS year, t.rbd, lower(t.grade_level) AS gl,
+                   t.test || ' ' || t.grade_level || ' ' || t.subject AS serie,
+                   t.students_assessed::DOUBLE AS n, t.mean_score * t.students_assessed AS s1,
+                   t.students_assessed::DOUBLE AS n_priv
+            FROM standardized_test t
+            WHERE {cond} AND t.mean_score IS NOT NULL AND t.students_assessed > 0
+            """,
+            tparams,
+        )
+        agg = "sum(n) AS n, sum(s1) AS s1, sum(n_priv) AS n_priv"
+        school = (
+            f"SELECT rbd, year, NULL::INTEGER AS month, false AS base, serie, {agg} "
+            "FROM _tst GROUP BY ALL"
+        )
+        community = (
+            f"SELECT l.community_id, s.year, NULL::INTEGER AS month, false AS base, s.serie, "
+            f"{agg} FROM _tst s JOIN ({_LEVELS}) l ON l.rbd = s.rbd AND l.year = s.year "
+            "AND l.gl = s.gl GROUP BY ALL"
+        )
+        wide = _scoped(
+            ("n", "s1", "n_priv"),
+            kinds,
+            school=school,
+            community=community,
+            keys=("year", "month", "base", "serie"),
+        )
+        tests = cur.execute(
+            "SELECT 'puntaje_estandarizado' AS indicator, 'serie' AS breakdown, "
+            "serie AS category, kind, sid, year, month, base, n, NULL AS k, s1, NULL AS s2, "
+            f"n AS rx, n_priv FROM ({wide})",
+        ).df()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron calcular los desgloses: {exc}") from exc
+    finally:
+        cur.close()
+    frames = [f for f in (acts, survey, tests) if len(f)]
+    if not frames:
+        return pd.DataFrame({c: [] for c in BREAKDOWN_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
+    out["scope_kind"] = out["kind"].map(names)
+    out = out.rename(columns={"sid": "scope_id"})
+    for c in ("n", "k", "s1", "s2", "rx", "n_priv"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    out["year"] = pd.to_numeric(out["year"], errors="coerce").astype(float)
+    out["month"] = pd.to_numeric(out["month"], errors="coerce").fillna(0).astype(int)
+    out["base"] = out["base"].astype(bool)
+    return out.loc[:, list(BREAKDOWN_COLUMNS)]
+
+
+def breakdown_families(
+    main: pd.DataFrame, parts: pd.DataFrame, links: pd.DataFrame, communities: pd.DataFrame
+) -> tuple[IntArray, IntArray]:
+    """(total, part) row-number pairs of the breakdowns' families, joined in DuckDB.
+
+    ``main`` has one row per indicator row (indicator, scope_kind, scope_id, yk, month, base,
+    rid), ``parts`` one per breakdown part (the same keys plus category, and its rid). A part
+    belongs to its indicator row; a territory's part to its schools' parts of the same
+    category, a school's to its communities'; a year's to its months'.
+    """
+    con = scratch_cursor()
+    try:
+        # Materialised once: the joins below read each table several times.
+        for name, frame in (
+            ("main_rows", main),
+            ("part_rows", parts),
+            ("link_rows", links),
+            ("comm_rows", communities),
+        ):
+            con.register("_frame", frame)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM _frame")
+            con.unregister("_frame")
+        same = "c.indicator = p.indicator AND c.category IS NOT DISTINCT FROM p.category " + (
+            "AND c.yk = p.yk AND c.month = p.month AND c.base = p.base"
+        )
+        con.execute(
+            "CREATE TABLE school_parts AS SELECT c.*, l.territory_id FROM part_rows c "
+            "JOIN link_rows l ON c.scope_kind = 'establecimiento' "
+            "AND c.scope_id = CAST(l.rbd AS VARCHAR)"
+        )
+        res = con.execute(
+            f"""
+            SELECT m.rid AS p, c.rid AS c FROM main_rows m JOIN part_rows c
+                ON c.indicator = m.indicator AND c.scope_kind = m.scope_kind
+                AND c.scope_id = m.scope_id AND c.yk = m.yk AND c.month = m.month
+                AND c.base = m.base
+            UNION ALL
+            -- Schools' parts with their territories (school_parts) first: joining the
+            -- territories' parts to the links first leaves a join on few distinct keys, and
+            -- is twenty times slower.
+            SELECT p.rid, c.rid FROM part_rows p JOIN school_parts c
+                ON p.scope_kind = 'territorio' AND c.territory_id = p.scope_id AND {same}
+            UNION ALL
+            SELECT p.rid, c.rid FROM part_rows p
+                JOIN comm_rows cm ON p.scope_kind = 'establecimiento'
+                    AND CAST(cm.rbd AS VARCHAR) = p.scope_id
+                JOIN part_rows c ON c.scope_kind = 'comunidad' AND c.scope_id = cm.id AND {same}
+            UNION ALL
+            SELECT p.rid, c.rid FROM part_rows p JOIN part_rows c
+                ON p.month = 0 AND c.month > 0 AND c.indicator = p.indicator
+                AND c.category IS NOT DISTINCT FROM p.category AND c.scope_kind = p.scope_kind
+                AND c.scope_id = p.scope_id AND c.yk = p.yk AND c.base = p.base
+            """
+        ).fetchnumpy()
+    finally:
+        con.close()
+    return np.asarray(res["p"], dtype=np.int64), np.asarray(res["c"], dtype=np.int64)
+
+
+def read_min_group_size(store: Store) -> int | None:
+    """The deployment's minimum group size (``setting`` row), or None when not set."""
+    df = store.query_df("SELECT value FROM setting WHERE key = ?", [MIN_GROUP_SETTING])
+    if not len(df):
+        return None
+    try:
+        value = int(str(df["value"].iloc[0]).strip())
+    except ValueError:
+        return None
+    return value if value >= 1 else None

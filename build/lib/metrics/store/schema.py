@@ -1,0 +1,420 @@
+"""The store's tables, one migration per schema version.
+
+``MIGRATIONS[i]`` upgrades a database from version ``i`` to ``i + 1``. Never edit a migration
+that has shipped: add a new one. Every data table carries ``batch_id``, the import batch
+(``import_batch.id``) that brought the row.
+
+Big tables (student results, monthly attendance) have no primary key on purpose: an ART index
+over millions of rows costs memory on every import, and natural keys are enforced by the
+importer, which replaces rows by (dataset, school, period).
+"""
+
+from __future__ import annotations
+
+DATA_TABLES: tuple[str, ...] = (
+    "territory",
+    "school",
+    "school_territory",
+    "community",
+    "teacher",
+    "teacher_year",
+    "community_member",
+    "activity",
+    "session_attendance",
+    "survey_response",
+    "teacher_evaluation",
+    "student_result",
+    "student_attendance",
+    "standardized_test",
+    "teaching_assignment",
+    "target",
+)
+"""Tables that hold imported data, in an order that respects their references."""
+
+_V1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+
+CREATE SEQUENCE import_batch_seq START 1;
+CREATE TABLE import_batch (
+    id          INTEGER PRIMARY KEY DEFAULT nextval('import_batch_seq'),
+    kind        VARCHAR NOT NULL,      -- dataset kind: 'establecimientos', 'rendimiento', 'demo'...
+    file_name   VARCHAR NOT NULL,
+    file_hash   VARCHAR NOT NULL,      -- sha256 of the file's bytes
+    row_count   BIGINT  NOT NULL DEFAULT 0,
+    actor       VARCHAR NOT NULL,      -- who imported it
+    created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    undone_at   TIMESTAMP              -- set when the batch is undone
+);
+
+-- Territories: SLEP, DEPROV or comuna. A school belongs to several (school_territory).
+CREATE TABLE territory (
+    id        VARCHAR PRIMARY KEY,     -- 'slep:1', 'deprov:151', 'comuna:15101'
+    name      VARCHAR NOT NULL,
+    kind      VARCHAR NOT NULL CHECK (kind IN ('slep', 'deprov', 'comuna')),
+    batch_id  INTEGER NOT NULL
+);
+
+CREATE TABLE school (
+    rbd            INTEGER PRIMARY KEY,
+    check_digit    VARCHAR,
+    name           VARCHAR NOT NULL,
+    comuna_code    INTEGER,
+    comuna         VARCHAR,
+    region_code    INTEGER,
+    region         VARCHAR,
+    baseline_year  INTEGER,             -- NULL: the year before its first community started
+    batch_id       INTEGER NOT NULL
+);
+
+CREATE TABLE school_territory (
+    rbd           INTEGER NOT NULL,
+    territory_id  VARCHAR NOT NULL,
+    batch_id      INTEGER NOT NULL,
+    PRIMARY KEY (rbd, territory_id)
+);
+
+CREATE TABLE community (
+    id          VARCHAR PRIMARY KEY,
+    rbd         INTEGER NOT NULL,
+    name        VARCHAR NOT NULL,
+    kind        VARCHAR NOT NULL CHECK (kind IN (
+        'comunidad de práctica', 'grupo de estudio de casos', 'observación entre pares',
+        'comunidad profesional de aprendizaje', 'acompañamiento entre pares',
+        'coaching entre pares')),
+    focus       VARCHAR,                -- the common challenge (desafío)
+    start_date  DATE,
+    batch_id    INTEGER NOT NULL
+);
+
+-- Teachers: id chosen by the school (a RUT is pseudonymised before it gets here).
+CREATE TABLE teacher (
+    id        VARCHAR PRIMARY KEY,
+    name      VARCHAR,                  -- shown to leadership only
+    batch_id  INTEGER NOT NULL
+);
+
+-- The yearly roster: teacher retention is computed from it.
+CREATE TABLE teacher_year (
+    year              INTEGER NOT NULL,
+    teacher_id        VARCHAR NOT NULL,
+    rbd               INTEGER NOT NULL,
+    years_experience  INTEGER,
+    tramo             VARCHAR CHECK (tramo IN
+        ('inicial', 'temprano', 'avanzado', 'experto I', 'experto II')),
+    batch_id          INTEGER NOT NULL,
+    PRIMARY KEY (year, teacher_id, rbd)
+);
+
+CREATE TABLE community_member (
+    year          INTEGER NOT NULL,
+    community_id  VARCHAR NOT NULL,
+    teacher_id    VARCHAR NOT NULL,
+    batch_id      INTEGER NOT NULL,
+    PRIMARY KEY (year, community_id, teacher_id)
+);
+
+-- The schedule (cronograma).
+CREATE TABLE activity (
+    id            VARCHAR PRIMARY KEY,
+    community_id  VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL CHECK (kind IN
+        ('reunión', 'taller', 'observación de aula', 'retroalimentación', 'curso', 'otro')),
+    responsible   VARCHAR,
+    planned_date  DATE NOT NULL,
+    done_date     DATE,
+    status        VARCHAR NOT NULL CHECK (status IN
+        ('planificada', 'realizada', 'reprogramada', 'cancelada')),
+    batch_id      INTEGER NOT NULL
+);
+
+-- One row per teacher and session; strategies_shared is what that teacher shared there.
+CREATE TABLE session_attendance (
+    community_id       VARCHAR NOT NULL,
+    session_date       DATE NOT NULL,
+    teacher_id         VARCHAR NOT NULL,
+    attended           BOOLEAN NOT NULL,
+    strategies_shared  INTEGER NOT NULL DEFAULT 0 CHECK (strategies_shared >= 0),
+    batch_id           INTEGER NOT NULL
+);
+
+CREATE TABLE survey_response (
+    instrument       VARCHAR NOT NULL,
+    wave             VARCHAR NOT NULL,  -- 'línea base', 'intermedia', 'final' or a date
+    response_date    DATE,
+    respondent_kind  VARCHAR NOT NULL CHECK (respondent_kind IN
+        ('docente', 'estudiante', 'apoderado', 'directivo')),
+    respondent_id    VARCHAR,           -- pseudonymous; groups the answers of one person
+    rbd              INTEGER NOT NULL,
+    community_id     VARCHAR,
+    item             VARCHAR NOT NULL,
+    dimension        VARCHAR NOT NULL,  -- 'colaboracion', 'apoyo', 'satisfaccion', 'aprendizaje'...
+    reverse_coded    BOOLEAN NOT NULL DEFAULT false,
+    answer           TINYINT CHECK (answer BETWEEN 1 AND 5), -- as answered, before reversal
+    batch_id         INTEGER NOT NULL
+);
+
+CREATE TABLE teacher_evaluation (
+    teacher_id  VARCHAR NOT NULL,
+    rbd         INTEGER NOT NULL,
+    eval_date   DATE NOT NULL,
+    instrument  VARCHAR NOT NULL CHECK (instrument IN ('observación de aula', 'autoevaluación',
+        'retroalimentación de pares', 'evaluación docente')),
+    domain      VARCHAR NOT NULL CHECK (domain IN ('A', 'B', 'C', 'D')),  -- MBE domain
+    score       TINYINT NOT NULL CHECK (score BETWEEN 1 AND 4),
+    batch_id    INTEGER NOT NULL
+);
+
+-- Final results (Mineduc "Rendimiento por estudiante"). curso = rbd + cod_ense + grade + letter.
+CREATE TABLE student_result (
+    year             SMALLINT NOT NULL,
+    rbd              INTEGER NOT NULL,
+    cod_ense         SMALLINT NOT NULL,
+    grade            TINYINT NOT NULL,
+    letter           VARCHAR NOT NULL,
+    student_id       VARCHAR NOT NULL,  -- keyed-hash pseudonym of the MRUN/RUN
+    final_average    DECIMAL(2, 1),     -- 1.0-7.0; 0 for withdrawn students in Mineduc files
+    final_situation  VARCHAR NOT NULL CHECK (final_situation IN ('P', 'R', 'Y', 'T')),
+    attendance_pct   DECIMAL(4, 1),     -- 0-100
+    batch_id         INTEGER NOT NULL
+);
+
+-- Monthly attendance (Mineduc "Asistencia declarada mensual").
+CREATE TABLE student_attendance (
+    year           SMALLINT NOT NULL,
+    month          TINYINT NOT NULL CHECK (month BETWEEN 1 AND 12),
+    rbd            INTEGER NOT NULL,
+    cod_ense       SMALLINT NOT NULL,
+    grade          TINYINT NOT NULL,
+    letter         VARCHAR NOT NULL,
+    student_id     VARCHAR NOT NULL,
+    days_attended  TINYINT NOT NULL,
+    days_worked    TINYINT NOT NULL,
+    batch_id       INTEGER NOT NULL
+);
+
+CREATE TABLE standardized_test (
+    year               SMALLINT NOT NULL,
+    rbd                INTEGER NOT NULL,
+    test               VARCHAR NOT NULL,  -- 'SIMCE', 'DIA', 'otra'
+    grade_level        VARCHAR NOT NULL,  -- '4b', '6b', '8b', '2m'...
+    subject            VARCHAR NOT NULL,  -- 'lectura', 'matemática'...
+    mean_score         DOUBLE,            -- NULL when the test's own mark hides it
+    students_assessed  INTEGER,
+    batch_id           INTEGER NOT NULL
+);
+
+CREATE TABLE teaching_assignment (
+    year        SMALLINT NOT NULL,
+    teacher_id  VARCHAR NOT NULL,
+    rbd         INTEGER NOT NULL,
+    cod_ense    SMALLINT NOT NULL,
+    grade       TINYINT NOT NULL,
+    letter      VARCHAR NOT NULL,
+    subject     VARCHAR,
+    batch_id    INTEGER NOT NULL
+);
+
+-- Targets (metas): one per indicator, scope and deadline year.
+CREATE TABLE target (
+    indicator      VARCHAR NOT NULL,
+    scope_kind     VARCHAR NOT NULL CHECK (scope_kind IN
+        ('comunidad', 'establecimiento', 'territorio')),
+    scope_id       VARCHAR NOT NULL,  -- community id, RBD or territory id
+    target_value   DOUBLE NOT NULL,
+    deadline_year  INTEGER NOT NULL,
+    reason         VARCHAR,
+    batch_id       INTEGER NOT NULL,
+    PRIMARY KEY (indicator, scope_kind, scope_id, deadline_year)
+);
+"""
+
+_V2 = """
+-- Settings of one deployment (for example the minimum group size), editable in the app.
+CREATE TABLE setting (
+    key    VARCHAR PRIMARY KEY,
+    value  VARCHAR NOT NULL
+);
+"""
+
+_V3 = (
+    """
+-- Import bookkeeping (issue 3): counts and period of each batch, who undid it.
+ALTER TABLE import_batch ADD COLUMN rows_new BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE import_batch ADD COLUMN rows_replaced BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE import_batch ADD COLUMN rows_skipped BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE import_batch ADD COLUMN source_format VARCHAR;   -- 'mineduc_rendimiento'...
+ALTER TABLE import_batch ADD COLUMN period VARCHAR;          -- '2024' or '2023–2024'
+ALTER TABLE import_batch ADD COLUMN schools INTEGER;         -- distinct RBDs in the file
+ALTER TABLE import_batch ADD COLUMN options VARCHAR;         -- JSON: --rbd, --ola, sheet...
+ALTER TABLE import_batch ADD COLUMN undone_by VARCHAR;
+CREATE INDEX import_batch_hash ON import_batch (file_hash);
+
+-- Forms exports: the question -> dimension mapping confirmed for each instrument, reused.
+CREATE TABLE survey_mapping (
+    instrument     VARCHAR NOT NULL,
+    question       VARCHAR NOT NULL,   -- header text as in the export
+    dimension      VARCHAR NOT NULL,   -- a dimension code, or a role: establecimiento, comunidad...
+    reverse_coded  BOOLEAN NOT NULL DEFAULT false,
+    actor          VARCHAR,
+    updated_at     TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (instrument, question)
+);
+"""
+    # Shadow of every data table: rows a later batch replaced, tagged with that batch, so that
+    # undoing it restores them exactly. Same columns (no constraints; batch_id renamed
+    # origin_batch, so that only data tables have a batch_id) plus replaced_by.
+    + "".join(
+        f"CREATE TABLE replaced_{t} AS SELECT * RENAME (batch_id AS origin_batch) FROM {t} "
+        "WITH NO DATA;\n"
+        f"ALTER TABLE replaced_{t} ADD COLUMN replaced_by INTEGER;\n"
+        for t in DATA_TABLES
+    )
+)
+
+_V4 = """
+-- Council packs (issue 6): the conclusions and agreed next steps a team writes for a school or a
+-- territory and a year, shown on the last slide of the pack.
+CREATE TABLE council_note (
+    scope_kind   VARCHAR NOT NULL CHECK (scope_kind IN ('establecimiento', 'territorio')),
+    scope_id     VARCHAR NOT NULL,   -- RBD or territory id
+    year         INTEGER NOT NULL,
+    conclusions  VARCHAR NOT NULL DEFAULT '',
+    next_steps   VARCHAR NOT NULL DEFAULT '',
+    actor        VARCHAR NOT NULL,
+    updated_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (scope_kind, scope_id, year)
+);
+
+-- Accounts (issue 7). Local accounts have a password hash (argon2); OpenID Connect users are
+-- matched by e-mail and have none. Schools and territories a user may see are in user_scope.
+CREATE TABLE app_user (
+    email            VARCHAR PRIMARY KEY,  -- lower case
+    name             VARCHAR NOT NULL DEFAULT '',
+    role             VARCHAR NOT NULL CHECK (role IN
+        ('administrador', 'supervisor', 'directivo', 'lector')),
+    password_hash    VARCHAR,
+    active           BOOLEAN NOT NULL DEFAULT true,
+    failed_attempts  INTEGER NOT NULL DEFAULT 0,
+    locked_until     TIMESTAMP,
+    created_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_at       TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE user_scope (
+    email       VARCHAR NOT NULL,
+    scope_kind  VARCHAR NOT NULL CHECK (scope_kind IN ('establecimiento', 'territorio')),
+    scope_id    VARCHAR NOT NULL,      -- RBD or territory id
+    PRIMARY KEY (email, scope_kind, scope_id)
+);
+
+-- Audit log, append-only: nothing in the code updates or deletes its rows. Each row carries the
+-- hash of the previous one (a chain), so an edit made outside the app is detectable.
+CREATE SEQUENCE audit_log_seq START 1;
+CREATE TABLE audit_log (
+    id         BIGINT PRIMARY KEY DEFAULT nextval('audit_log_seq'),
+    logged_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    actor      VARCHAR NOT NULL,       -- e-mail, or 'cli:<os user>', or 'tablero' in demo mode
+    action     VARCHAR NOT NULL,       -- 'ingreso', 'ingreso_fallido', 'carga', 'deshacer'...
+    detail     VARCHAR NOT NULL,       -- JSON
+    prev_hash  VARCHAR NOT NULL,
+    row_hash   VARCHAR NOT NULL
+);
+"""
+
+_V5 = """
+-- The indicator engine's facts cache (issue 4): the sufficient statistics of every indicator
+-- (except schedule compliance, which depends on the cut-off date) for every community and
+-- school, yearly, monthly and per baseline wave, computed over the whole store. Derived data:
+-- rebuilt whenever `signature` (a digest of the source tables) no longer matches; never edited.
+-- NULL: a statistic the indicator does not use, or no rows to sum.
+CREATE TABLE indicator_fact (
+    ind     SMALLINT NOT NULL,   -- catalogue position (+100: attendance from the monthly file)
+    kind    TINYINT NOT NULL,    -- 0 comunidad, 1 establecimiento
+    sid     VARCHAR NOT NULL,    -- community id or RBD
+    rbd     INTEGER NOT NULL,    -- the school (of the community)
+    year    SMALLINT,            -- NULL on a survey's baseline-wave row
+    month   TINYINT NOT NULL,    -- 0 on yearly rows
+    base    BOOLEAN NOT NULL,    -- a survey's baseline-wave row
+    n DOUBLE, k DOUBLE, s1 DOUBLE, s2 DOUBLE, rx DOUBLE, sxx DOUBLE, sxy DOUBLE,
+    n_priv DOUBLE, y0 DOUBLE
+);
+CREATE TABLE indicator_fact_school (
+    rbd        INTEGER NOT NULL,
+    base_year  INTEGER            -- the baseline year the facts were computed with
+);
+CREATE TABLE indicator_fact_state (
+    signature  VARCHAR NOT NULL,
+    built_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    seconds    DOUBLE NOT NULL,
+    row_count  BIGINT NOT NULL
+);
+"""
+
+_V6 = """
+-- How personal ids are pseudonymised (metrics.pseudonym). A store that already holds imported
+-- rows keeps HMAC-SHA256, so that its students keep their pseudonyms; any other store (a new
+-- one, or one with only the demo) uses AMAC-SHA256, four times cheaper. Never changed after.
+INSERT INTO setting (key, value)
+SELECT 'pseudonym_scheme', CASE WHEN EXISTS (SELECT 1 FROM import_batch WHERE kind <> 'demo')
+    THEN 'hmac-sha256' ELSE 'amac-sha256' END;
+"""
+
+_V7_AUDIT_KEYED = """
+-- The audit log's keyed chain (issue 20): rows appended from this version on carry an
+-- HMAC-SHA256 keyed with a key derived from the store's secret key, and ids without gaps; older
+-- rows keep their plain SHA-256 and are verified by it. The log's length and last hash are
+-- anchored outside the database (<db>.audit, see metrics.store.audit), written when the store is
+-- created or reaches this version. The version itself is the point: older versions of Tablero
+-- DPD, which would append unkeyed rows, refuse to open the store from here on.
+COMMENT ON TABLE audit_log IS 'Append-only; rows keyed with HMAC-SHA256 from the keyed-chain '
+    'migration on, older rows plain SHA-256; length and end anchored in <db>.audit';
+"""
+
+
+def _append_column(table: str, column: str, type_: str) -> str:
+    """Add ``column`` to a data table and to its shadow, keeping their columns in the same order
+    (rows move between them by position: the shadow is the table's columns, then replaced_by)."""
+    return (
+        f"ALTER TABLE {table} ADD COLUMN {column} {type_};\n"
+        f"CREATE TABLE replaced_{table}_v AS SELECT * EXCLUDE (replaced_by), "
+        f"NULL::{type_} AS {column}, replaced_by FROM replaced_{table};\n"
+        f"DROP TABLE replaced_{table};\n"
+        f"ALTER TABLE replaced_{table}_v RENAME TO replaced_{table};\n"
+    )
+
+
+_V8_SLEP = (
+    """
+-- SLEP territories from Mineduc's official list (issue «Real data», item 3): a SLEP serves some
+-- comunas, and its schools are those of SLEP dependency (the directory's COD_DEPE2 = 5) in them.
+"""
+    # COD_DEPE2 of the school directory: 1 municipal, 2 particular subvencionado, 3 particular
+    # pagado, 4 administración delegada, 5 Servicio Local de Educación Pública.
+    + _append_column("school", "dependency", "TINYINT")
+    # For a SLEP of the official list: the comunas (codes) it serves.
+    + _append_column("territory", "comunas", "INTEGER[]")
+)
+
+_V9_FACT_PROBLEMS = """
+-- What the last build of the indicator facts could not compute (a source that failed) or had to
+-- skip (rows naming a community, school, teacher or territory the store does not hold): a JSON
+-- list of Spanish sentences, NULL when there was nothing to say (issue 14).
+ALTER TABLE indicator_fact_state ADD COLUMN problems VARCHAR;
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _V6,
+    _V7_AUDIT_KEYED,
+    _V8_SLEP,
+    _V9_FACT_PROBLEMS,
+)
+"""``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
+
+LATEST_VERSION = len(MIGRATIONS)
+
+AUDIT_KEYED_VERSION = MIGRATIONS.index(_V7_AUDIT_KEYED) + 1
+"""The schema version from which the audit log is keyed and anchored outside the store."""

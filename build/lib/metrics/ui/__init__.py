@@ -1,0 +1,956 @@
+"""Shared Streamlit pieces: the cached store, the sidebar filters, guards, cards, empty states.
+
+The only package under ``src/`` that imports Streamlit; :mod:`metrics.ui.sections` holds the
+sections pages are made of. Pages call these helpers and ``metrics.*`` functions; they hold no
+SQL and no business rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from metrics.access import PERMISSION_REFUSALS, Access
+from metrics.config import resolve_db_path
+from metrics.errors import AccessError, TableroError
+from metrics.filters import Filters
+from metrics.formatting import escape_markdown, format_datetime, format_number
+from metrics.presentation import LOAD_PAGE
+from metrics.scope import Scope
+from metrics.store import Store, StoreInfo, open_store
+
+ALL = "__todos__"
+"""Sentinel option of a select box meaning "no filter"."""
+
+TERRITORY_KINDS = {"slep": "SLEP", "deprov": "DEPROV", "comuna": "Comuna"}
+"""How a territory's kind reads before its name («DEPROV Santiago Oriente»)."""
+
+_FILTER_KEYS = ("f_territory", "f_school", "f_community", "f_year", "f_cutoff")
+
+
+@st.cache_resource(show_spinner="Abriendo la base de datos…")
+def _open_cached_store(path: str) -> Store:
+    # The app holds the file only while it works, so that `tablero` commands on the same
+    # file take their turn (see metrics.store.locking).
+    return open_store(path, release_when_idle=True)
+
+
+_SEEN_VERSION: dict[str, int] = {}
+"""The store's :meth:`~metrics.store.Store.data_version` the caches of this process were built
+on."""
+
+
+def get_store() -> Store:
+    """The store of this deployment, opened once per server process; stops the page on error.
+
+    When another process changed the file since (a `tablero importar` at night), the cached
+    results are forgotten first, so that the page shows the new data.
+    """
+    path = str(resolve_db_path())
+    try:
+        store = _open_cached_store(path)
+    except TableroError as exc:
+        show_error(exc)
+        st.stop()
+        raise  # unreachable: st.stop() raises
+    version = store.data_version()
+    if _SEEN_VERSION.setdefault(path, version) != version:
+        _SEEN_VERSION[path] = version
+        clear_caches()
+    return store
+
+
+def current_scope() -> Scope:
+    """The schools the signed-in person may see (nobody before :func:`require_access` ran)."""
+    return current_access().scope
+
+
+def current_access() -> Access:
+    """The signed-in person's access for this run: scope, permissions and actor.
+
+    ``app.py`` and :func:`page_setup` compute it (:func:`metrics.ui.auth.require_access`);
+    before that it is :meth:`Access.nobody` (the store denies by default).
+    """
+    from metrics.ui.auth import current_access as _current
+
+    return _current()
+
+
+def require_access(store: Store, *, navigation: bool = False) -> Access:
+    """Sign-in guard (see :mod:`metrics.ui.auth`): the access, or the sign-in screen and stop."""
+    from metrics.ui.auth import require_access as _require
+
+    return _require(store, navigation=navigation)
+
+
+def require(permission: str) -> None:
+    """Stop the page with a Spanish message unless the person has ``permission``."""
+    access = current_access()
+    if not access.allows(permission):
+        show_error(AccessError(PERMISSION_REFUSALS[permission]))
+        st.stop()
+
+
+PAGE_PERMISSIONS = {
+    "carga": "can_upload",
+    "auditoria": "sees_audit",
+}
+"""Pages (by ``url_path``) shown only to people with a permission."""
+
+
+def pages_for(pages: dict[str, list[Any]], access: Access) -> dict[str, list[Any]]:
+    """The navigation without the pages ``access`` may not open (empty sections dropped)."""
+    out: dict[str, list[Any]] = {}
+    for section, entries in pages.items():
+        kept = [
+            p
+            for p in entries
+            if PAGE_PERMISSIONS.get(str(getattr(p, "url_path", ""))) is None
+            or access.allows(PAGE_PERMISSIONS[str(p.url_path)])
+        ]
+        if kept:
+            out[section] = kept
+    return out
+
+
+def show_error(exc: TableroError) -> None:
+    """A Spanish error box with the error's title and message, never a traceback.
+
+    The message is shown as text (file names and cell values in it never act as Markdown),
+    line by line, and without paths on the server (:meth:`TableroError.public_message`).
+    """
+    lines = exc.public_message([resolve_db_path()]).split("\n")
+    text = "  \n".join(escape_markdown(line) for line in lines)
+    st.error(f"**{escape_markdown(exc.title)}.** {text}", icon=":material/error:")
+
+
+def report_table(report: Any, limit: int = 200) -> pd.DataFrame:
+    """A validation report's problems for the page (the first ``limit``), with no path on the
+    server in what they say to do (:func:`metrics.errors.redact_paths`)."""
+    from metrics.errors import redact_paths
+
+    table: pd.DataFrame = report.to_frame(limit=limit)
+    column = "qué hacer"
+    if column in table:
+        paths = [resolve_db_path()]
+        table[column] = [redact_paths(str(m), paths) for m in table[column]]
+    return table
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def load_info(_store: Store, store_path: str, scope: Scope) -> StoreInfo:
+    """What the store holds in ``scope`` (cached; cleared after every import)."""
+    return _store.info(scope)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def load_counts(_store: Store, store_path: str, scope: Scope, year: int | None) -> dict[str, int]:
+    return _store.headline_counts(scope, year)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _load_options(_store: Store, store_path: str, scope: Scope) -> dict[str, Any]:
+    return {
+        "territories": _store.territories(scope),
+        "schools": _store.schools(scope),
+        "communities": _store.communities(scope),
+        "years": _store.years(scope),
+        "default_year": _store.latest_results_year(scope),
+    }
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _territory_rbds(_store: Store, store_path: str, scope: Scope, territory_id: str) -> list[int]:
+    return [int(r) for r in _store.schools(scope, territory_id)["rbd"]]
+
+
+def clear_caches() -> None:
+    """Forget cached query results (after an import or an undo)."""
+    st.cache_data.clear()
+    _EVERY_SCHOOL.clear()
+    _FACTS_CHECKED.clear()
+
+
+PREPARING = (
+    "Preparando los indicadores con los datos nuevos (solo la primera vez después de una "
+    "carga; en una base nacional, unos segundos)…"
+)
+
+
+def data_changed(store: Store, bar: Any = None) -> None:
+    """After an import or an undo: forget cached results and bring the engine's facts up to
+    date now, saying so, so that the next page does not wait for it. ``bar``: an
+    ``st.progress`` to say it on (else a spinner)."""
+    import time
+
+    from metrics.indicators import prepare_facts
+
+    clear_caches()
+    if bar is not None:
+        bar.progress(1.0, text=PREPARING)
+        prepare_facts(store)
+        bar.progress(1.0, text="Listo.")
+    else:
+        with st.spinner(PREPARING):
+            prepare_facts(store)
+    _FACTS_CHECKED[store.path] = time.monotonic()  # the next page need not check again
+
+
+_FACTS_CHECKED: dict[str, float] = {}
+"""When this process last found the facts of a store current (cleared with the caches)."""
+
+
+def _prepare_facts_visibly(store: Store) -> None:
+    """A page that finds the facts out of date (data changed outside this app, e.g. with
+    ``tablero importar``) says why its first render waits. Checked once per cache lifetime:
+    the check reads every small table (70 ms on the demonstration store)."""
+    import time
+
+    from metrics.indicators import facts_are_current, prepare_facts
+
+    checked = _FACTS_CHECKED.get(store.path)
+    if checked is not None and time.monotonic() - checked < _EVERY_SCHOOL_TTL:
+        return
+    if not facts_are_current(store):
+        with st.spinner(PREPARING):
+            prepare_facts(store)
+    _FACTS_CHECKED[store.path] = time.monotonic()
+
+
+_EVERY_SCHOOL: dict[tuple[Any, ...], tuple[float, pd.DataFrame]] = {}
+"""The engine's rows for every school of a scope (of at most :data:`MANY_SCHOOLS`), kept when
+a page computed them, so that choosing one school filters them instead of computing again."""
+_EVERY_SCHOOL_TTL = 600.0
+
+
+MANY_SCHOOLS = 200
+"""Above this many visible schools, "all schools" stands for one territory, without the
+communities' rows (pages compare the communities of one school)."""
+
+
+def data_years(store: Store, scope: Scope) -> list[int]:
+    """The years with any data in ``scope`` (the sidebar's years; cached)."""
+    return list(_load_options(store, store.path, scope)["years"])
+
+
+def _school_count(store: Store, store_path: str, scope: Scope) -> int:
+    return len(_load_options(store, store_path, scope)["schools"])
+
+
+def communities_need_a_school(store: Store, scope: Scope, rbd: int | None) -> bool:
+    """Whether the communities' rows wait for a school to be chosen (many schools, none
+    chosen)."""
+    return rbd is None and _school_count(store, store.path, scope) > MANY_SCHOOLS
+
+
+def _engine_rows(
+    kind: str,
+    store: Store,
+    store_path: str,
+    scope: Scope,
+    corte: date | None,
+    rbd: int | None,
+    territory: str | None,
+) -> pd.DataFrame:
+    """Indicators (``kind`` "indicadores") or breakdowns ("desgloses"), yearly: of the whole
+    scope, of one school of it (``rbd``) or of one territory's schools (``territory``).
+
+    The engine decides suppression over the whole scope in every case, and computes only the
+    part of it that the chosen schools depend on.
+    """
+    import time
+
+    from metrics.indicators import compute_breakdowns, compute_indicators, restrict_to_schools
+    from metrics.presentation import plain
+
+    key = (kind, store_path, scope, corte)
+    now = time.monotonic()
+    _prepare_facts_visibly(store)
+    if rbd is not None:
+        kept = _EVERY_SCHOOL.get(key)
+        if kept is not None and now - kept[0] < _EVERY_SCHOOL_TTL:
+            return restrict_to_schools(store, scope, kept[1], [rbd])
+    rbds: list[int] | None = None
+    if rbd is not None:
+        rbds = [rbd]
+    elif territory is not None:
+        rbds = _territory_rbds(store, store_path, scope, territory)
+    # Pages draw yearly values; monthly series come from store views. Months are most of the
+    # engine's work at national scale, so they are not asked for here.
+    whole = not communities_need_a_school(store, scope, rbd)
+    if kind == "indicadores":
+        rows = compute_indicators(
+            store, scope, corte=corte, rbds=rbds, mensual=False, comunidades=whole
+        )
+    else:
+        rows = compute_breakdowns(store, scope, corte=corte, rbds=rbds, mensual=False)
+    rows = plain(rows)
+    if rbds is None and whole:
+        if len(_EVERY_SCHOOL) >= 8:
+            _EVERY_SCHOOL.pop(next(iter(_EVERY_SCHOOL)))
+        _EVERY_SCHOOL[key] = (now, rows)
+    return rows
+
+
+def _standing_territory(store: Store, scope: Scope, filters: Filters) -> str | None:
+    """Over many schools and none chosen, the territory whose rows the pages show (the
+    sidebar's, else the one holding the most schools): only its schools are computed."""
+    if not communities_need_a_school(store, scope, filters.rbd):
+        return None
+    return filters.territory_id or default_territory(store, scope)
+
+
+def indicators_for(store: Store, scope: Scope, filters: Filters) -> pd.DataFrame:
+    """The engine's indicators for the sidebar's selection (cached): what pages draw."""
+    territory = _standing_territory(store, scope, filters)
+    return load_indicators(store, store.path, scope, filters.cutoff, filters.rbd, territory)
+
+
+def breakdowns_for(store: Store, scope: Scope, filters: Filters) -> pd.DataFrame:
+    """The engine's breakdowns for the sidebar's selection (cached)."""
+    territory = _standing_territory(store, scope, filters)
+    return load_breakdowns(store, store.path, scope, filters.cutoff, filters.rbd, territory)
+
+
+def _keep_valid(key: str, options: list[Any]) -> None:
+    """Drop a remembered choice that the current options no longer offer."""
+    if key in st.session_state and st.session_state[key] not in options:
+        st.session_state[key] = options[0]
+
+
+def sidebar_filters(store: Store, scope: Scope) -> Filters:
+    """Draw the shared filters in the sidebar and return the selection.
+
+    Widgets live in the entry point (``app.py``), so their values are kept while moving between
+    pages.
+    """
+    opts = _load_options(store, store.path, scope)
+    territories: pd.DataFrame = opts["territories"]
+    schools: pd.DataFrame = opts["schools"]
+    communities: pd.DataFrame = opts["communities"]
+    years: list[int] = opts["years"]
+
+    with st.sidebar:
+        st.subheader("Filtros")
+        t_names = {
+            str(tid): f"{TERRITORY_KINDS.get(str(kind), str(kind))} {name}"
+            for tid, name, kind in zip(
+                territories["id"], territories["name"], territories["kind"], strict=True
+            )
+        }
+        t_options = [ALL, *t_names]
+        _keep_valid("f_territory", t_options)
+        territory = st.selectbox(
+            "Territorio",
+            t_options,
+            key="f_territory",
+            format_func=lambda v: "Todos los territorios" if v == ALL else t_names[v],
+        )
+        territory_id = None if territory == ALL else str(territory)
+        if territory_id is not None:
+            rbds = set(_territory_rbds(store, store.path, scope, territory_id))
+            schools = schools[schools["rbd"].isin(rbds)]
+        s_names = {
+            int(r): f"{name} (RBD {r})"
+            for r, name in zip(schools["rbd"], schools["name"], strict=True)
+        }
+        # A school's team sees one school: it is the selection, not "all schools".
+        s_options = list(s_names) if len(s_names) == 1 and not scope.is_all else [ALL, *s_names]
+        _keep_valid("f_school", s_options)
+        school = st.selectbox(
+            "Establecimiento",
+            s_options,
+            key="f_school",
+            format_func=lambda v: "Todos los establecimientos" if v == ALL else s_names[v],
+        )
+        rbd = None if school == ALL else int(str(school))
+        comms = communities if rbd is None else communities[communities["rbd"] == rbd]
+        if rbd is None and territory_id is not None:
+            comms = comms[comms["rbd"].isin(list(s_names))]
+        c_names = {str(c): str(name) for c, name in zip(comms["id"], comms["name"], strict=True)}
+        c_options = [ALL, *c_names]
+        _keep_valid("f_community", c_options)
+        community = st.selectbox(
+            "Comunidad de práctica",
+            c_options,
+            key="f_community",
+            format_func=lambda v: "Todas las comunidades" if v == ALL else c_names[v],
+        )
+        community_id = None if community == ALL else str(community)
+        y_options: list[Any] = sorted(years, reverse=True) or [ALL]
+        _keep_valid("f_year", y_options)
+        if "f_year" not in st.session_state and opts["default_year"] in y_options:
+            # The latest year with students' final results, not a year with only a schedule.
+            st.session_state["f_year"] = opts["default_year"]
+        year = st.selectbox(
+            "Año",
+            y_options,
+            key="f_year",
+            format_func=lambda v: "Sin datos" if v == ALL else str(v),
+        )
+        cutoff = st.date_input(
+            "Fecha de corte",
+            value=date.today(),
+            key="f_cutoff",
+            format="DD-MM-YYYY",
+            help="El cumplimiento del cronograma cuenta las actividades planificadas hasta "
+            "esta fecha.",
+        )
+
+    return Filters(
+        territory_id=territory_id,
+        territory_name=None if territory_id is None else t_names[territory_id],
+        rbd=rbd,
+        school_name=None if rbd is None else s_names[rbd].rsplit(" (RBD", 1)[0],
+        community_id=community_id,
+        community_name=None if community_id is None else c_names[community_id],
+        year=None if year == ALL else int(str(year)),
+        cutoff=cutoff if isinstance(cutoff, date) else None,
+    )
+
+
+def filtered_scope(store: Store, filters: Filters) -> Scope:
+    """The user's scope narrowed to the sidebar's school or territory."""
+    base = current_scope()
+    territory_rbds = (
+        _territory_rbds(store, store.path, base, filters.territory_id)
+        if filters.territory_id
+        else None
+    )
+    return filters.scope(base, territory_rbds)
+
+
+def table_height(rows: int) -> int:
+    """Pixel height that shows ``rows`` rows of an ``st.dataframe`` without scrolling."""
+    return 44 + 38 * rows
+
+
+def datasets_table(info: StoreInfo) -> pd.DataFrame:
+    """Rows and years per dataset, for display."""
+
+    def years_label(years: list[int]) -> str:
+        if not years:
+            return "–"
+        return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+    return pd.DataFrame(
+        {
+            "Conjunto de datos": [info.labels[t] for t in info.rows],
+            "Filas": [format_number(n) for n in info.rows.values()],
+            "Años": [years_label(info.years_by_dataset.get(t, [])) for t in info.rows],
+        }
+    )
+
+
+def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
+    """The batch history, for display."""
+    from metrics.ingest import KIND_LABELS
+
+    return pd.DataFrame(
+        {
+            "Carga": batches["id"],
+            "Tipo": [
+                KIND_LABELS.get(k, "Demostración" if k == "demo" else k) for k in batches["kind"]
+            ],
+            "Archivo": batches["file_name"],
+            "Período": batches["period"].fillna("–"),
+            "Filas": [format_number(n) for n in batches["row_count"]],
+            "Nuevas": [format_number(n) for n in batches["rows_new"]],
+            "Reemplazadas": [format_number(n) for n in batches["rows_replaced"]],
+            "Por": batches["actor"],
+            "Fecha": [format_datetime(d) for d in batches["created_at"]],
+            "Estado": [
+                f"deshecha el {format_datetime(u)}" if pd.notna(u) else "vigente"
+                for u in batches["undone_at"]
+            ],
+        }
+    )
+
+
+def remember_filters(filters: Filters) -> None:
+    """Keep the sidebar selection for the page that runs after the entry point."""
+    st.session_state["filters"] = filters
+
+
+def current_filters() -> Filters:
+    """The sidebar selection of this run (all schools, no year, before the sidebar runs)."""
+    value = st.session_state.get("filters")
+    return value if isinstance(value, Filters) else Filters()
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def load_batches(_store: Store, store_path: str, scope: Scope, limit: int = 10) -> pd.DataFrame:
+    return _store.batches(scope, limit=limit)
+
+
+def empty_store_notice() -> None:
+    """What to do when the store holds no data yet."""
+    st.info(
+        "**La base de datos todavía no tiene datos.** Empiece por los archivos oficiales que "
+        "ya tiene: el Directorio oficial de establecimientos (Mineduc) registra los "
+        "establecimientos y sus territorios; los resultados SIMCE (Agencia de Calidad) dan la "
+        "primera línea base. Después, las plantillas de comunidades, cronograma y encuestas.",
+        icon=":material/database:",
+    )
+    load_data_link()
+
+
+def demo_badge(batches: pd.DataFrame) -> None:
+    """Say plainly when the figures are fictional."""
+    if len(batches) and (batches["kind"] == "demo").any():
+        st.caption(
+            ":material/science: Datos de demostración: establecimientos, docentes y "
+            "estudiantes ficticios."
+        )
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="Calculando indicadores…", ttl=600)
+def load_indicators(
+    _store: Store,
+    store_path: str,
+    scope: Scope,
+    corte: date | None,
+    rbd: int | None = None,
+    territory: str | None = None,
+) -> pd.DataFrame:
+    """The indicators of the user's scope, cached; with ``rbd``, only that school's rows (its
+    communities and territories too); with ``territory``, its schools'. Suppression is decided
+    over the whole scope either way.
+    """
+    return _engine_rows("indicadores", _store, store_path, scope, corte, rbd, territory)
+
+
+def default_territory(store: Store, scope: Scope) -> str | None:
+    """The territory that stands for "all schools": the one holding the most visible schools."""
+    territories: pd.DataFrame = _load_options(store, store.path, scope)["territories"]
+    if territories.empty:
+        return None
+    return str(territories.sort_values("schools", ascending=False, kind="stable")["id"].iloc[0])
+
+
+def standing_territory_note(store: Store, scope: Scope, filters: Filters) -> None:
+    """With no territory or school chosen, the figures are those of the territory with the
+    most visible schools; say so when it does not hold them all."""
+    if filters.rbd is not None or filters.territory_id is not None:
+        return
+    tid = default_territory(store, scope)
+    if tid is None:
+        return
+    opts = _load_options(store, store.path, scope)
+    territories: pd.DataFrame = opts["territories"]
+    rec = territories[territories["id"] == tid].iloc[0]
+    total = len(opts["schools"])
+    if int(rec["schools"]) >= total:
+        return
+    kind = TERRITORY_KINDS.get(str(rec["kind"]), "")
+    st.caption(
+        f":material/info: Los indicadores de «Todos los establecimientos» son los de "
+        f"{kind} {escape_markdown(rec['name'])} ({format_number(int(rec['schools']))} de "
+        f"{format_number(total)} establecimientos), el territorio con más establecimientos. "
+        "Elija otro territorio o un establecimiento en la barra lateral."
+    )
+
+
+def page_title(moment: str, filters: Filters) -> None:
+    """ "Impacto — Escuela Los Aromos, 2024"."""
+    st.title(f"{moment} — {escape_markdown(filters.label())}")
+
+
+def indicator_metrics(rows: pd.DataFrame, codes: list[str], limit: int = 5) -> None:
+    """A row of bordered key figures: value, change against the baseline as the delta.
+
+    Only indicators with a value (or a suppressed one) get a card, the first ``limit`` of
+    ``codes``; the sections below say what is missing for the others.
+    """
+    from metrics.catalog import INDICATORS
+    from metrics.presentation import baseline_name, metric_delta, metric_label_and_value
+
+    present = rows[rows["valor"].notna() | (rows["estado"] == "suprimido")]
+    chosen = [c for c in codes if c in set(present["indicador"])][:limit]
+    if not chosen:
+        return
+    cols = st.columns(len(chosen))
+    by_code = rows.set_index("indicador")
+    for col, code in zip(cols, chosen, strict=True):
+        ind = INDICATORS[code]
+        rec = by_code.loc[code]
+        label, value = metric_label_and_value(ind, rec["valor"])
+        if rec["estado"] == "suprimido":
+            col.metric(label, "n < 10", border=True, help="Grupo pequeño: no se muestra.")
+            continue
+        base = rec["linea_base"]
+        col.metric(
+            label,
+            value,
+            delta=metric_delta(ind, rec["cambio"]),
+            delta_color="inverse" if ind.direction == "lower_is_better" else "normal",
+            border=True,
+            help=f"**{ind.name}.** {ind.definition} Cambio respecto de la línea base"
+            + (
+                f" {baseline_name(rec['periodo_base'], rec.get('linea_base_provisional'))}."
+                if pd.notna(base)
+                else " (sin línea base)."
+            ),
+        )
+
+
+_MIME = {
+    "png": ("image/png", ":material/image:"),
+    "csv": ("text/csv", ":material/table:"),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ":material/grid_on:",
+    ),
+    "pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ":material/slideshow:",
+    ),
+    "pdf": ("application/pdf", ":material/picture_as_pdf:"),
+}
+
+
+def download(
+    where: Any,
+    label: str,
+    data: Callable[[], bytes],
+    file_name: str,
+    help: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """A download button whose file is made only when clicked; type and icon from the name.
+
+    Shown only to people who may export (not to a ``lector``); each file made is recorded in
+    the audit log as an ``exportacion`` (with ``detail`` added to the record).
+    """
+    access = current_access()
+    if not access.can_export:
+        return
+    mime, icon = _MIME[file_name.rsplit(".", 1)[-1]]
+    store = get_store()
+
+    def audited() -> bytes:
+        from metrics.store import audit
+
+        content = data()
+        record: dict[str, Any] = {"archivo": file_name, "formato": file_name.rsplit(".", 1)[-1]}
+        if not access.scope.is_all:
+            record["rbds"] = sorted(access.scope.rbds or ())
+        record.update(detail or {})
+        audit.record(store, access.actor or "tablero", "exportacion", record)
+        return content
+
+    where.download_button(
+        label,
+        data=audited,
+        file_name=file_name,
+        mime=mime,
+        on_click="ignore",
+        key=f"descarga_{file_name}",
+        icon=icon,
+        help=help,
+    )
+
+
+def show_chart(chart: Any, where: Any = None) -> None:
+    """Draw an Altair chart as wide as its container.
+
+    The chart's spec goes to Streamlit without Altair's JSON-schema validation, which costs
+    more than everything else on a page (about 0,1 s a chart). The builders in
+    :mod:`metrics.charts` are validated by the test suite instead.
+    """
+    (where or st).vega_lite_chart(spec=chart.to_dict(validate=False), width="stretch")
+
+
+def _png(chart: Any) -> bytes:
+    from metrics.export import chart_png
+
+    return chart_png(chart)
+
+
+def chart_card(
+    headline: str,
+    chart: Any,
+    *,
+    caption: str,
+    data: pd.DataFrame,
+    file_stem: str,
+    png_chart: Callable[[], Any] | None = None,
+) -> None:
+    """A bordered card: headline, chart, source and n, and its downloads (PNG, CSV, XLSX).
+
+    ``png_chart`` builds the chart as the image should look (fixed width); it runs only when
+    someone asks for the PNG.
+    """
+    from metrics.export import frame_csv, frame_xlsx
+
+    with st.container(border=True):
+        st.markdown(f"**{escape_markdown(headline)}**")
+        show_chart(chart)
+        st.caption(escape_markdown(caption))
+        c1, c2, c3, _ = st.columns([1, 1, 1, 2])
+        download(
+            c1,
+            "PNG",
+            lambda: _png(png_chart() if png_chart else chart),
+            f"{file_stem}.png",
+            "El gráfico como imagen, para presentaciones.",
+        )
+        download(
+            c2,
+            "CSV",
+            lambda: frame_csv(data),
+            f"{file_stem}.csv",
+            "Los datos del gráfico (separados por punto y coma, para Excel).",
+        )
+        download(
+            c3,
+            "Excel",
+            lambda: frame_xlsx(data),
+            f"{file_stem}.xlsx",
+            "Los datos del gráfico como planilla Excel.",
+        )
+
+
+def empty_state(missing: str) -> None:
+    """Say which data is missing and where to load it — never a blank chart."""
+    st.info(f"**Faltan datos:** {escape_markdown(missing)}", icon=":material/info:")
+    load_data_link()
+
+
+def load_data_link() -> None:
+    """A link to *Cargar datos* for whoever may load data; for the others, whom to ask (the
+    page is not in their menu, so there is nothing to link to)."""
+    if current_access().can_upload:
+        st.page_link(LOAD_PAGE, label="Cargar datos", icon=":material/upload:")
+    else:
+        st.caption(
+            ":material/upload: Quien carga los datos de su establecimiento o territorio puede "
+            "subirlos en *Cargar datos*."
+        )
+
+
+def missing_sources(codes: list[str]) -> str:
+    """The files the indicators ``codes`` are computed from, as a sentence names them."""
+    from metrics.catalog import INDICATORS
+    from metrics.presentation import SOURCE_LABELS
+
+    sources = dict.fromkeys(
+        SOURCE_LABELS.get(src, src) for c in codes for src in INDICATORS[c].sources
+    )
+    return "; ".join(sources)
+
+
+def choose_a_school_notice() -> None:
+    """Said where a page would compare communities but waits for a school to be chosen."""
+    st.info(
+        f"La selección tiene más de {MANY_SCHOOLS} establecimientos: elija uno en la barra "
+        "lateral para ver y comparar sus comunidades de práctica.",
+        icon=":material/arrow_back:",
+    )
+
+
+def suppressed_notice() -> None:
+    from metrics.presentation import SUPPRESSED_TEXT
+
+    st.caption(f":material/lock: {SUPPRESSED_TEXT}.")
+
+
+def page_setup() -> tuple[Store, Filters, Scope]:
+    """What every page starts with: the store, the sidebar selection and the user's scope.
+
+    A page reached before the entry point ran (Streamlit's first request to a file-derived
+    URL) still gets the shared sidebar.
+    """
+    store = get_store()
+    scope = require_access(store).scope
+    if not isinstance(st.session_state.get("filters"), Filters):
+        remember_filters(sidebar_filters(store, scope))
+    return store, current_filters(), scope
+
+
+def selection(store: Store, filters: Filters, scope: Scope) -> tuple[str, str] | None:
+    """(alcance, alcance_id) of the sidebar's selection; "all" means the widest territory."""
+    from metrics.presentation import selection_scope
+
+    return selection_scope(filters, default_territory(store, scope))
+
+
+def trend_card(
+    results: pd.DataFrame, code: str, alcance: str, alcance_id: str, year: int | None
+) -> None:
+    """One indicator's yearly series against its baseline and target, in a chart card."""
+    from metrics.catalog import INDICATORS
+    from metrics.presentation import trend_view
+
+    view = trend_view(results, code, alcance, alcance_id, year)
+    if view is None:
+        name = INDICATORS[code].name
+        with st.container(border=True):
+            st.markdown(f"**{name}**")
+            empty_state(
+                f"no hay datos de {name.lower()} para esta selección. Se calcula con: "
+                f"{missing_sources([code])}."
+            )
+        return
+    _trend_chart_card(view, code, alcance_id)
+
+
+def _trend_chart_card(view: Any, code: str, alcance_id: str) -> None:
+    chart_card(
+        view.headline,
+        view.chart(),
+        caption=view.caption,
+        data=view.download(),
+        file_stem=f"{code}_{alcance_id}".replace(":", "-"),
+        png_chart=lambda: view.chart(width=900),
+    )
+
+
+def trend_cards(
+    results: pd.DataFrame, codes: list[str], alcance: str, alcance_id: str, year: int | None
+) -> None:
+    """A trend card for each of ``codes`` with data, then one empty state naming the others
+    and the files they are computed from (not one empty card per indicator)."""
+    from metrics.catalog import INDICATORS
+    from metrics.presentation import trend_view
+
+    missing = []
+    for code in codes:
+        view = trend_view(results, code, alcance, alcance_id, year)
+        if view is None:
+            missing.append(code)
+        else:
+            _trend_chart_card(view, code, alcance_id)
+    if missing:
+        names = [INDICATORS[c].name.lower() for c in missing]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} y {names[-1]}"
+        empty_state(
+            f"no hay datos de {listed} para esta selección. Se calculan con: "
+            f"{missing_sources(missing)}."
+        )
+
+
+def scorecard_table(rows: pd.DataFrame) -> None:
+    """The indicators of ``rows`` as a table (value, baseline, target, change, status)."""
+    from metrics.presentation import scorecard
+
+    table = scorecard(rows)
+    st.dataframe(
+        style_status(table), hide_index=True, width="stretch", height=table_height(len(table))
+    )
+
+
+def style_status(table: pd.DataFrame) -> Any:
+    """The scorecard with its status column on a light background by status."""
+    from metrics.presentation import STATUS_COLOURS
+
+    return table.style.map(
+        lambda v: f"background-color: {STATUS_COLOURS[v]}" if v in STATUS_COLOURS else "",
+        subset=["Estado"],
+    )
+
+
+@st.cache_data(show_spinner="Calculando desgloses…", ttl=600)
+def load_breakdowns(
+    _store: Store,
+    store_path: str,
+    scope: Scope,
+    corte: date | None,
+    rbd: int | None = None,
+    territory: str | None = None,
+) -> pd.DataFrame:
+    """The engine's breakdowns (by person responsible, respondent kind, test series), cached;
+    ``rbd`` and ``territory`` as in :func:`load_indicators`."""
+    return _engine_rows("desgloses", _store, store_path, scope, corte, rbd, territory)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def load_view(_store: Store, store_path: str, scope: Scope, view: str, **kwargs: Any) -> Any:
+    """One of :mod:`metrics.store.views`, cached by its arguments."""
+    from metrics.store import views
+
+    return getattr(views, view)(_store, scope, **kwargs)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def load_communities(_store: Store, store_path: str, scope: Scope, rbd: int | None) -> pd.DataFrame:
+    return _store.communities(scope, rbd)
+
+
+def current_actor() -> str:
+    """Who is acting, for batches and the audit log: the signed-in e-mail (demo: the app)."""
+    return current_access().actor or "tablero"
+
+
+@dataclass(frozen=True)
+class MomentPage:
+    """What a moment's page works with: the store, the selection and the engine's results."""
+
+    store: Store
+    filters: Filters
+    scope: Scope
+    results: pd.DataFrame
+    chosen: tuple[str, str]
+    rows: pd.DataFrame
+
+
+def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage:
+    """Open a page: title, results for the selection and year; an empty state stops it.
+
+    ``codes`` limits the selection's rows (None: every indicator); ``missing`` says which data
+    the empty state asks for.
+    """
+    from metrics.presentation import rows_for
+
+    store, filters, scope = page_setup()
+    page_title(title, filters)
+    standing_territory_note(store, scope, filters)
+    results = indicators_for(store, scope, filters)
+    engine_problems_notice(store)
+    chosen = selection(store, filters, scope)
+    rows = (
+        rows_for(results, *chosen, periodo=str(filters.year), codes=codes)
+        if chosen
+        else results[:0]
+    )
+    if chosen is None or rows.empty:
+        empty_state(missing)
+        st.stop()
+    assert chosen is not None
+    return MomentPage(store, filters, scope, results, chosen, rows)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _load_engine_problems(_store: Store, store_path: str) -> list[str]:
+    """What the facts could not use (cached like the indicators: reading it checks the facts'
+    signature, which reads every small table; cleared after every import and undo)."""
+    from metrics.indicators import engine_problems
+
+    return engine_problems(_store)
+
+
+def engine_problems_notice(store: Store) -> None:
+    """Say what the indicators could not use (the rest is shown), once, collapsed."""
+    problems = _load_engine_problems(store, store.path)
+    if problems:
+        with st.expander(
+            f"Algunos datos no se pudieron usar en los indicadores ({len(problems)})",
+            icon=":material/warning:",
+        ):
+            for problem in problems:
+                st.text(problem)  # not markdown: it may quote data
+
+
+def account_box(store: Store, access: Access) -> None:
+    """The sidebar's signed-in person and «Salir» (nothing in demo mode)."""
+    from metrics.ui.auth import account_box as _box
+
+    _box(store, access)
