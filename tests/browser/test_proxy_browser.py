@@ -35,7 +35,8 @@ HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
 CSP = (
-    "default-src 'self'; img-src 'self' data: blob: https://fonts.gstatic.com; font-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; img-src 'self' data: blob: https://fonts.gstatic.com; "
+    "font-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self' 'unsafe-inline' 'unsafe-eval'; connect-src 'self' wss:; "
     "frame-ancestors 'none'"
 )
