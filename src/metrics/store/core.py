@@ -341,6 +341,10 @@ class Store:
         """Wait for this process's turn on the file and connect (the caller holds no cursor)."""
         if self._turn is not None and Path(self.path).is_dir():
             raise StoreError(f"La ruta {self.path} es una carpeta, no un archivo de base de datos.")
+        if self._turn is not None and not write and self._turn.exclusive:
+            # Another Store of this process writes the file: DuckDB shares one database per
+            # process and refuses a second configuration (read-only) of it; read through it.
+            write = True
         if self._turn is not None:
             try:
                 self._turn.acquire(exclusive=write, timeout=self._timeout, on_wait=self._on_wait)

@@ -106,6 +106,11 @@ class ProcessLock:
     def held(self) -> bool:
         return self._holders > 0
 
+    @property
+    def exclusive(self) -> bool:
+        """Whether this process holds the exclusive turn now."""
+        return self._holders > 0 and self._exclusive
+
     def _files(self) -> tuple[int, int]:
         if self._fd is None or self._queue_fd is None:
             Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
