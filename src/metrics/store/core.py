@@ -216,7 +216,7 @@ class WriteLock:
             self._lock.release()
 
 
-IDLE_SECONDS = 5.0
+IDLE_SECONDS = 60.0
 """A Store that lets go of its file when idle (the dashboard's) closes it after this long
 without a query, or at once when another process waits for it."""
 
