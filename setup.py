@@ -29,6 +29,7 @@ class BuildWithDashboard(build_py):
         if getattr(self, "editable_mode", False):
             return  # an editable install runs the repository's own app.py
         target = Path(self.build_lib) / "metrics" / "_app"
+        shutil.rmtree(target, ignore_errors=True)  # a page deleted since must not ship
         (target / "pages").mkdir(parents=True, exist_ok=True)
         (target / ".streamlit").mkdir(exist_ok=True)
         for source, name in APP_FILES.items():
