@@ -94,6 +94,9 @@ def main() -> int:
     parser.add_argument("--sesiones", default="5,10")
     parser.add_argument("--paginas", type=int, default=4)
     args = parser.parse_args()
+    if not Path(CHROMIUM).exists() or not Path("/proc/self/stat").exists():
+        print(f"Se omite: hace falta Linux (/proc) y Chromium en {CHROMIUM}.")
+        return 0
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "demo.duckdb"

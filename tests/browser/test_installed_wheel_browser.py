@@ -34,9 +34,17 @@ def test_servir_from_the_installed_wheel(
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     dist, venv, home = work / "dist", work / "venv", work / "sitio"
     home.mkdir()
+    # Built from a clean copy of the sources: a build/ folder left in the checkout would ship
+    # modules deleted since.
+    source = work / "fuente"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+    for name in ("src", "pages", ".streamlit"):
+        shutil.copytree(ROOT / name, source / name, ignore=ignore)
+    for name in ("app.py", "setup.py", "pyproject.toml", "MANIFEST.in", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
     times = {
         "wheel": _run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
             env=env,
         )
     }

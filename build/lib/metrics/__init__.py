@@ -1,1 +1,0 @@
-"""Tablero DPD core."""
