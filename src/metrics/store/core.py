@@ -311,6 +311,7 @@ class Store:
         self._stamp: tuple[Any, ...] | None = None
         self._generation = 0
         self._watcher: threading.Thread | None = None
+        self._ready = False  # no watcher may close the file while it is being upgraded
         fresh = memory or not Path(self.path).exists()
         try:
             self._open(write=not read_only or fresh)
@@ -329,6 +330,8 @@ class Store:
         except BaseException:
             self._release()
             raise
+        self._ready = True
+        self._watch()
 
     # -- the file's turn ------------------------------------------------------------------
     def _con_now(self) -> duckdb.DuckDBPyConnection:
@@ -366,7 +369,14 @@ class Store:
         if self._stamp is not None and stamp != self._stamp:
             self._generation += 1
         self._stamp = stamp
-        if self._idle_release and (self._watcher is None or not self._watcher.is_alive()):
+        self._watch()
+
+    def _watch(self) -> None:
+        """Start the thread that lets go of the file when idle (a Store made for it, once
+        it is open and upgraded)."""
+        if not (self._idle_release and self._ready and self._con is not None):
+            return
+        if self._watcher is None or not self._watcher.is_alive():
             self._watcher = threading.Thread(
                 target=_watch_idle, args=(weakref.ref(self),), name="tablero-store", daemon=True
             )
