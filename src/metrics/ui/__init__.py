@@ -37,7 +37,19 @@ _FILTER_KEYS = ("f_territory", "f_school", "f_community", "f_year", "f_cutoff")
 def _open_cached_store(path: str) -> Store:
     # The app holds the file only while it works, so that `tablero` commands on the same
     # file take their turn (see metrics.store.locking).
-    return open_store(path, release_when_idle=True)
+    return open_store(path, release_when_idle=True, on_wait=_say_waiting)
+
+
+def _say_waiting() -> None:
+    """Called by the store in the page's thread when another process holds the file."""
+    from contextlib import suppress
+
+    with suppress(Exception):  # outside a page run there is nobody to tell
+        st.toast(
+            "Esperando la base de datos… (una carga u otro comando la está usando; la página "
+            "sigue sola)",
+            icon=":material/hourglass_top:",
+        )
 
 
 _SEEN_VERSION: dict[str, int] = {}
