@@ -17,7 +17,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
-    CHROMIUM_ARGS,
     ROOT,
     _free_port,
     screenshot,
@@ -123,28 +122,22 @@ def test_https_with_the_security_headers(proxy: tuple[int, int, Path]) -> None:
 
 
 def test_a_page_through_the_proxy_in_chromium(
-    chromium_path: str, proxy: tuple[int, int, Path]
+    browser: object, proxy: tuple[int, int, Path]
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     _, https_port, _ = proxy
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            # Chromium does not trust Caddy's CA; the certificate was verified above.
-            context = browser.new_context(
-                ignore_https_errors=True, viewport={"width": 1366, "height": 900}
-            )
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"https://localhost:{https_port}/")
-            wait_for_app(page)  # the script ran: the WebSocket went through
-            expect(page.get_by_test_id("stMetricValue").first).to_be_visible(timeout=60_000)
-            screenshot(page, "proxy_caddy_inicio")
-            bad = [e[-200:] for e in errors if "Content Security Policy" in e]
-            assert not bad, bad
-        finally:
-            browser.close()
+    # Chromium does not trust Caddy's CA; the certificate was verified above.
+    context = browser.new_context(  # type: ignore[attr-defined]
+        ignore_https_errors=True, viewport={"width": 1366, "height": 900}
+    )
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"https://localhost:{https_port}/")
+        wait_for_app(page)  # the script ran: the WebSocket went through
+        expect(page.get_by_test_id("stMetricValue").first).to_be_visible(timeout=60_000)
+        screenshot(page, "proxy_caddy_inicio")
+        bad = [e[-200:] for e in errors if "Content Security Policy" in e]
+        assert not bad, bad
+    finally:
+        context.close()
