@@ -24,7 +24,13 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from metrics.access import Access, access_for, cli_actor
-from metrics.cli.common import COMMAND_MODULES, extra_command_modules, required_permission
+from metrics.cli.common import (
+    COMMAND_MODULES,
+    extra_command_modules,
+    reads_only,
+    required_permission,
+    say_waiting,
+)
 from metrics.config import resolve_db_path
 from metrics.errors import TableroError
 from metrics.formatting import terminal_lines, terminal_text
@@ -186,7 +192,11 @@ def _main(argv: Sequence[str] | None) -> int:
     path = resolve_db_path(args.db)
     try:
         opener = getattr(module, "open_for_command", None)
-        store = opener(path, args) if opener else open_store(path)
+        store = (
+            opener(path, args)
+            if opener
+            else open_store(path, read_only=reads_only(module, args), on_wait=say_waiting)
+        )
         try:
             # Whoever runs the CLI holds the database file: without --usuario it acts with full
             # access. --usuario narrows what a command sees and may do (it restricts; it does

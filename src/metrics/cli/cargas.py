@@ -32,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limite", type=int, default=50, help="cuántas cargas mostrar (50)")
 
 
+def reads_only(args: argparse.Namespace) -> bool:
+    return args.deshacer is None
+
+
 def required_permission(args: argparse.Namespace) -> str | None:
     return "can_upload" if args.deshacer is not None else None
 

@@ -6,6 +6,10 @@ store (``--db``), builds the user's :class:`~metrics.access.Access` (``--usuario
 permission the command needs and turns :class:`~metrics.errors.TableroError` into a Spanish
 message and exit code 2.
 
+A command that only reads says so with ``READS_ONLY = True`` (or ``reads_only(args)``): it
+opens the store shared, so that any number of them run together (see
+:mod:`metrics.store.locking`).
+
 A command that needs a permission says so with ``PERMISSION = "can_upload"`` (a name from
 :data:`metrics.access.PERMISSIONS`) or, when it depends on the arguments, with
 ``required_permission(args) -> str | None``. Inside ``run``, :func:`access_of` gives the access
@@ -40,6 +44,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "usuarios",
     "auditoria",
     "exportar",
+    "respaldo",
+    "servir",
 )
 """Modules of this package that ``tablero`` offers, in the order its help lists them."""
 
@@ -74,6 +80,28 @@ def extra_command_modules(taken: Collection[str] = COMMAND_MODULES) -> list[Modu
     return list(modules.values())
 
 
+def say_waiting() -> None:
+    """What a command says when it waits for the database (stderr; stdout stays its output)."""
+    import sys
+
+    print(
+        "Esperando la base de datos… (la está usando otro proceso: el tablero o una carga; "
+        "continuará sola)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def reads_only(module: ModuleType, args: argparse.Namespace) -> bool:
+    """Whether ``module`` only reads the store with these arguments: then it opens the file
+    shared with other readers instead of waiting for it alone. A module says so with
+    ``READS_ONLY = True`` or ``reads_only(args) -> bool``; by default a command may write."""
+    fn = getattr(module, "reads_only", None)
+    if fn is not None:
+        return bool(fn(args))
+    return bool(getattr(module, "READS_ONLY", False))
+
+
 def required_permission(module: ModuleType, args: argparse.Namespace) -> str | None:
     """The permission ``module`` needs for these arguments (None: any signed-in user)."""
     fn = getattr(module, "required_permission", None)
@@ -98,4 +126,5 @@ def prepare_indicators(store: Store) -> None:
 
     if not facts_are_current(store):
         print("Preparando los indicadores con los datos nuevos…", file=sys.stderr, flush=True)
-        prepare_facts(store)
+        with store.writing():  # a reader waits for its turn to write them, then reads again
+            prepare_facts(store)

@@ -35,6 +35,7 @@ HELP = (
     "calcula los indicadores de la guía por comunidad, establecimiento y territorio: valor, "
     "línea base, meta, cambio, avance y estado"
 )
+READS_ONLY = True
 
 FORMATS = ("json", "csv", "tabla")
 DECIMALS = 4

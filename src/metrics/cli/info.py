@@ -11,6 +11,7 @@ from metrics.store import Store
 
 NAME = "info"
 HELP = "muestra qué contiene la base de datos: filas por conjunto, establecimientos, años, cargas"
+READS_ONLY = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

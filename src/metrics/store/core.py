@@ -10,19 +10,21 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import duckdb
 
 from metrics.config import staging_root
 from metrics.errors import SchemaVersionError, StoreError, StoreLockedError
 from metrics.scope import Scope
-from metrics.store import audit
+from metrics.store import audit, locking
 from metrics.store.schema import AUDIT_KEYED_VERSION, DATA_TABLES, LATEST_VERSION, MIGRATIONS
 
 if TYPE_CHECKING:  # pandas is imported by DuckDB when a DataFrame is asked for: a CLI import
@@ -215,11 +217,68 @@ class WriteLock:
             self._lock.release()
 
 
+IDLE_SECONDS = 60.0
+"""A Store that lets go of its file when idle (the dashboard's) closes it after this long
+without a query, or at once when another process waits for it."""
+
+STUCK_SECONDS = 300.0
+"""A cursor silent this long while another process waits is taken as forgotten."""
+
+
+class _TrackedCursor:
+    """A cursor of a Store that lets go of its file when idle: it counts as in use until it is
+    closed or dropped, so that the Store never closes the file under a query."""
+
+    __slots__ = ("__weakref__", "_cur", "_live", "_store")
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, store: Store) -> None:
+        self._cur = cur
+        self._store = store
+        self._live = True
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._cur, name)
+        if not callable(attr):
+            return attr
+        cur, store = self._cur, self._store
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            store._last_activity = time.monotonic()
+            out = attr(*args, **kwargs)
+            return self if out is cur else out
+
+        return call
+
+    def close(self) -> None:
+        if self._live:
+            self._live = False
+            try:
+                self._cur.close()
+            finally:
+                self._store._cursor_done()
+
+    def __enter__(self) -> _TrackedCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with suppress(Exception):
+            self.close()
+
+
 class Store:
     """One DuckDB file. Open it with :func:`open_store`.
 
     One connection per Store; each call takes its own cursor, so the app's threads can share a
     cached Store (DuckDB connections are not thread-safe, cursors are independent).
+
+    Processes take turns on the file (:mod:`metrics.store.locking`): a Store waits for its
+    turn when it opens the file, shared when ``read_only``, exclusive otherwise. A Store made
+    with ``release_when_idle`` (the dashboard's) opens the file when a query needs it and
+    closes it when idle (:data:`IDLE_SECONDS`) or as soon as another process waits, and
+    :meth:`data_version` says when another process changed the file in between.
 
     Example:
         >>> store = open_store(":memory:")
@@ -227,21 +286,167 @@ class Store:
         0
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        release_when_idle: bool = False,
+        on_wait: Callable[[], None] | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self.path = str(path)
+        self.read_only = read_only
         self._lock = threading.Lock()
+        """Guards the connection and the count of cursors in use."""
         self.write_lock = WriteLock(self._after_write)
         """Held while appending to the audit log (its hash chain needs one writer at a time)."""
-        fresh = self.path == ":memory:" or not Path(self.path).exists()
-        self._con = _connect(self.path)
+        memory = self.path == ":memory:"
+        self._turn = None if memory else locking.lock_for(self.path)
+        self._idle_release = release_when_idle and not memory
+        self._on_wait, self._timeout = on_wait, timeout
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._writing = False
+        self._in_use = 0
+        self._last_activity = time.monotonic()
+        self._stamp: tuple[Any, ...] | None = None
+        self._generation = 0
+        self._watcher: threading.Thread | None = None
+        self._ready = False  # no watcher may close the file while it is being upgraded
+        fresh = memory or not Path(self.path).exists()
         try:
-            before = _read_version(self._con)
-            _migrate(self._con, self.path)
+            self._open(write=not read_only or fresh)
+            if _read_version(self._con_now()) < LATEST_VERSION and not self._writing:
+                self._release()
+                self._open(write=True)
+            if self._writing:
+                before = _read_version(self._con_now())
+                _migrate(self._con_now(), self.path)
 
-            audit.start_anchor(self, new=fresh or before < AUDIT_KEYED_VERSION)
+                audit.start_anchor(self, new=fresh or before < AUDIT_KEYED_VERSION)
+            if read_only and self._writing:
+                self._release()
+                self._open(write=False)
         except BaseException:
-            self._con.close()
+            self._release()
             raise
+        self._ready = True
+        self._watch()
+
+    # -- the file's turn ------------------------------------------------------------------
+    def _con_now(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._open(write=not self.read_only)
+        assert self._con is not None
+        return self._con
+
+    def _open(self, *, write: bool) -> None:
+        """Wait for this process's turn on the file and connect (the caller holds no cursor)."""
+        if self._turn is not None and Path(self.path).is_dir():
+            raise StoreError(f"La ruta {self.path} es una carpeta, no un archivo de base de datos.")
+        if self._turn is not None and not write and self._turn.exclusive:
+            # Another Store of this process writes the file: DuckDB shares one database per
+            # process and refuses a second configuration (read-only) of it; read through it.
+            write = True
+        if self._turn is not None:
+            try:
+                self._turn.acquire(exclusive=write, timeout=self._timeout, on_wait=self._on_wait)
+            except locking.LockTimeoutError as exc:
+                raise StoreLockedError(
+                    f"La base de datos {self.path} siguió ocupada por otro proceso (una carga "
+                    f"u otro comando) durante {exc}. Intente de nuevo cuando termine, o espere "
+                    "más con la variable TABLERO_ESPERA (segundos)."
+                ) from None
+        try:
+            self._con = _connect(self.path, read_only=not write)
+        except BaseException:
+            if self._turn is not None:
+                self._turn.release()
+            raise
+        self._writing = write
+        self._last_activity = time.monotonic()
+        stamp = _file_stamp(self.path)
+        if self._stamp is not None and stamp != self._stamp:
+            self._generation += 1
+        self._stamp = stamp
+        self._watch()
+
+    def _watch(self) -> None:
+        """Start the thread that lets go of the file when idle (a Store made for it, once
+        it is open and upgraded)."""
+        if not (self._idle_release and self._ready and self._con is not None):
+            return
+        if self._watcher is None or not self._watcher.is_alive():
+            self._watcher = threading.Thread(
+                target=_watch_idle, args=(weakref.ref(self),), name="tablero-store", daemon=True
+            )
+            self._watcher.start()
+
+    def _release(self) -> None:
+        """Close the file and give the turn back (the caller holds ``_lock`` or is alone)."""
+        if self._con is None:
+            return
+        try:
+            self._con.close()
+        finally:
+            self._con = None
+            self._stamp = _file_stamp(self.path)
+            if self._turn is not None:
+                self._turn.release()
+
+    def _cursor_done(self) -> None:
+        with self._lock:
+            self._in_use -= 1
+            if self._in_use == 0:
+                self._last_activity = time.monotonic()
+                if self._turn is not None and self._turn.someone_waits():
+                    self._release()
+
+    def _release_if_idle(self) -> bool:
+        """The watcher's step: close the file if idle; False once it is closed."""
+        if not self._lock.acquire(blocking=False):
+            return True
+        try:
+            if self._con is None:
+                return False
+            idle = time.monotonic() - self._last_activity
+            waits = self._turn is not None and self._turn.someone_waits()
+            if (self._in_use == 0 and (waits or idle > IDLE_SECONDS)) or (
+                waits and idle > STUCK_SECONDS
+            ):
+                self._release()
+                return False
+            return True
+        finally:
+            self._lock.release()
+
+    def data_version(self) -> int:
+        """A number that changes when another process changed the file since this Store last
+        had it open (an import from the command line): caches built on it are stale."""
+        with self._lock:
+            if self._con is None and self._stamp is not None:
+                stamp = _file_stamp(self.path)
+                if stamp != self._stamp:
+                    self._generation += 1
+                    self._stamp = stamp
+            return self._generation
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Write with a Store opened ``read_only``: wait for the exclusive turn, then go back
+        to reading (other readers wait meanwhile). Without ``read_only``, nothing to do."""
+        if not self.read_only:
+            yield
+            return
+        with self._lock:
+            self._release()
+            self._open(write=True)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._release()
+                self._open(write=False)
 
     def _after_write(self) -> None:
 
@@ -249,12 +454,23 @@ class Store:
 
     # -- plumbing -------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A new cursor on the shared connection (one per call, one per thread)."""
+        """A new cursor on the shared connection (one per call, one per thread); opens the
+        file first if this Store let go of it."""
         with self._lock:
-            return self._con.cursor()
+            con = self._con_now()
+            if not self._idle_release:
+                return con.cursor()
+            self._in_use += 1
+            try:
+                raw = con.cursor()
+            except BaseException:
+                self._in_use -= 1
+                raise
+        return cast("duckdb.DuckDBPyConnection", _TrackedCursor(raw, self))
 
     def close(self) -> None:
-        self._con.close()
+        with self._lock:
+            self._release()
 
     def __enter__(self) -> Store:
         return self
@@ -333,7 +549,11 @@ class Store:
 
     # -- whole-store facts (not user data) -------------------------------------------------
     def schema_version(self) -> int:
-        return _read_version(self._con)
+        cur = self.cursor()
+        try:
+            return _read_version(cur)
+        finally:
+            cur.close()
 
     def fingerprint(self) -> str:
         """A digest of every data row and batch: equal fingerprints, equal stores.
@@ -557,12 +777,58 @@ class Store:
         return [int(y) for y in df.iloc[:, 0]] if len(df) else []
 
 
-def open_store(path: str | os.PathLike[str]) -> Store:
-    """Open (creating or upgrading) the store at ``path``; ``":memory:"`` for a scratch one."""
-    return Store(path)
+def open_store(
+    path: str | os.PathLike[str],
+    *,
+    read_only: bool = False,
+    release_when_idle: bool = False,
+    on_wait: Callable[[], None] | None = None,
+    timeout: float | None = None,
+) -> Store:
+    """Open (creating or upgrading) the store at ``path``; ``":memory:"`` for a scratch one.
+
+    Waits for the file's turn (see :class:`Store`): ``timeout`` seconds at most (by default
+    ``TABLERO_ESPERA`` or 15 minutes), calling ``on_wait`` once if it has to wait.
+    """
+    return Store(
+        path,
+        read_only=read_only,
+        release_when_idle=release_when_idle,
+        on_wait=on_wait,
+        timeout=timeout,
+    )
 
 
-def _connect(path: str) -> duckdb.DuckDBPyConnection:
+def _watch_idle(ref: weakref.ref[Store]) -> None:
+    """The thread of a Store that lets go of its file when idle; ends when it closed it."""
+    while True:
+        time.sleep(0.1)
+        store = ref()
+        if store is None or not store._release_if_idle():
+            return
+        del store
+
+
+def _file_stamp(path: str) -> tuple[Any, ...]:
+    """What changes when a process writes the database: its file's and its WAL's identity,
+    size and time."""
+    out: list[Any] = []
+    for name in (path, path + ".wal"):
+        try:
+            st = os.stat(name)
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+FOREIGN_HOLDER_SECONDS = 2.0
+"""How long to retry when the file's turn is ours but DuckDB still finds it held: a process
+that does not take turns (an older Tablero, the duckdb shell) or one that is just closing."""
+
+
+def _connect(path: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if path != ":memory:":
         p = Path(path)
         if p.exists() and p.is_dir():
@@ -573,31 +839,40 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
         # and temporary files, exports) is readable by its owner only, with no window in
         # which the new database file is readable by others.
         os.umask(os.umask(0o077) | 0o077)
-    try:
-        con = duckdb.connect(path)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "not a valid DuckDB database" in text:
+    deadline = time.monotonic() + FOREIGN_HOLDER_SECONDS
+    while True:
+        try:
+            con = duckdb.connect(path, read_only=read_only and path != ":memory:")
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                return _refuse(path, exc)
+            time.sleep(0.05)
+        except duckdb.Error as exc:
             raise StoreError(
-                f"El archivo {path} no es una base de datos de Tablero DPD (ni de DuckDB). "
-                "Revise la ruta indicada en --db o TABLERO_DB."
+                f"El archivo {path} no es una base de datos de Tablero DPD o está dañado ({exc})."
             ) from exc
-        if "lock" in text.lower():
-            raise StoreLockedError(
-                f"La base de datos {path} está abierta por otro proceso (por ejemplo, el tablero "
-                "en ejecución o una carga en curso). Ciérrelo o espere a que termine e intente "
-                "de nuevo."
-            ) from exc
-        raise StoreError(f"No se pudo abrir la base de datos {path}: {text}") from exc
-    except duckdb.Error as exc:
-        raise StoreError(
-            f"El archivo {path} no es una base de datos de Tablero DPD o está dañado ({exc})."
-        ) from exc
     if path != ":memory:" and created:
         # Students' data: the file is readable by its owner only.
         os.chmod(path, 0o600)
     harden(con)
     return con
+
+
+def _refuse(path: str, exc: duckdb.IOException) -> NoReturn:
+    text = str(exc)
+    if "not a valid DuckDB database" in text:
+        raise StoreError(
+            f"El archivo {path} no es una base de datos de Tablero DPD (ni de DuckDB). "
+            "Revise la ruta indicada en --db o TABLERO_DB."
+        ) from exc
+    if "lock" in text.lower():
+        raise StoreLockedError(
+            f"La base de datos {path} está abierta por otro proceso que no espera su turno "
+            "(por ejemplo, una versión anterior del tablero o la consola de DuckDB). Ciérrelo "
+            "e intente de nuevo."
+        ) from exc
+    raise StoreError(f"No se pudo abrir la base de datos {path}: {text}") from exc
 
 
 def harden(con: duckdb.DuckDBPyConnection) -> None:

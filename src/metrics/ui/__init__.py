@@ -72,18 +72,46 @@ _FILTER_KEYS = ("f_territory", "f_school", "f_community", "f_year", "f_cutoff")
 
 @st.cache_resource(show_spinner="Abriendo la base de datos…")
 def _open_cached_store(path: str) -> Store:
-    return open_store(path)
+    # The app holds the file only while it works, so that `tablero` commands on the same
+    # file take their turn (see metrics.store.locking).
+    return open_store(path, release_when_idle=True, on_wait=_say_waiting)
+
+
+def _say_waiting() -> None:
+    """Called by the store in the page's thread when another process holds the file."""
+    from contextlib import suppress
+
+    with suppress(Exception):  # outside a page run there is nobody to tell
+        st.toast(
+            "Esperando la base de datos… (una carga u otro comando la está usando; la página "
+            "sigue sola)",
+            icon=":material/hourglass_top:",
+        )
+
+
+_SEEN_VERSION: dict[str, int] = {}
+"""The store's :meth:`~metrics.store.Store.data_version` the caches of this process were built
+on."""
 
 
 def get_store() -> Store:
-    """The store of this deployment, opened once per server process; stops the page on error."""
+    """The store of this deployment, opened once per server process; stops the page on error.
+
+    When another process changed the file since (a `tablero importar` at night), the cached
+    results are forgotten first, so that the page shows the new data.
+    """
     path = str(resolve_db_path())
     try:
-        return _open_cached_store(path)
+        store = _open_cached_store(path)
     except TableroError as exc:
         show_error(exc)
         st.stop()
         raise  # unreachable: st.stop() raises
+    version = store.data_version()
+    if _SEEN_VERSION.setdefault(path, version) != version:
+        _SEEN_VERSION[path] = version
+        clear_caches()
+    return store
 
 
 def current_scope() -> Scope:
