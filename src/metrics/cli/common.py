@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 from metrics.access import Access, cli_actor
 
 if TYPE_CHECKING:
-    from metrics.access import Access
     from metrics.store import Store
 
 COMMAND_MODULES: tuple[str, ...] = (

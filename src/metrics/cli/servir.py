@@ -48,11 +48,21 @@ def open_for_command(path: Path, args: argparse.Namespace) -> Store:
     from metrics.store import open_store
 
     if args.demo and not path.exists():
-        from metrics.demo import build_demo
-
+        # `tablero demo` comes from tablero_demo through the tablero.comandos entry points; the
+        # product never imports it, so the demo store is built by running that command.
         print("Creando la base de demostración…", file=sys.stderr, flush=True)
-        with open_store(path) as store:
-            build_demo(store)
+        made = subprocess.run(
+            [sys.executable, "-m", "metrics.cli", "demo", "--db", str(path)],
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        if made.returncode != 0 or not path.exists():
+            raise TableroError(
+                "No se pudo crear la base de demostración (¿está instalado el paquete con su "
+                "demostración, tablero_demo?). Ejecute «tablero demo --db RUTA» para ver el "
+                "detalle.",
+                title="Demostración no disponible",
+            )
     return open_store(path)
 
 
