@@ -50,7 +50,7 @@ from metrics.formatting import format_number
 from metrics.scope import Scope
 from metrics.store.core import DATASET_LABELS, Store, batch_schools, scope_clause
 from metrics.store.loads import scratch_cursor
-from metrics.store.references import ENTITIES, orphans
+from metrics.store.references import ENTITIES, REPLACED_PREFIX, orphans
 from metrics.store.schema import DATA_TABLES
 from metrics.store.targets import TARGET_BATCH_KIND
 
@@ -394,19 +394,20 @@ def _results(
     'T' never counts; of several others a completed year (P/R) wins over a withdrawal, then
     the lowest school and course). Leaves ``_cov``, the school-years with annual attendance.
 
-    ``incremental`` (see :func:`_refresh_facts`): every record of the students in ``_irs``
-    (those with a record at a school of ``_sch``), and only the schools of ``_sch`` kept; the
-    other schools' annual attendance comes from the facts cache.
+    ``incremental`` (see :func:`_build_facts`): every record of the students with a record at a
+    school of ``_sch`` (``_isr``), and only the schools of ``_sch`` kept; the other schools'
+    annual attendance comes from the facts cache.
     """
+    table = "_isr" if incremental else "student_result"
     if incremental:
-        cond, params = "hash(t.student_id) IN (SELECT h FROM _irs)", []
+        cond, params = "true", []
     else:
         cond, params = scope_clause(scope, "student_result", "t")
     cur.execute("CREATE OR REPLACE TEMP TABLE _cov (year INTEGER, rbd INTEGER)")
     info = cur.execute(
         "SELECT list(DISTINCT CAST(t.year AS INTEGER) ORDER BY CAST(t.year AS INTEGER)), "
         "max(t.rbd), min(t.rbd), max(t.cod_ense), min(t.cod_ense) "
-        f"FROM student_result t WHERE {cond}",
+        f"FROM {table} t WHERE {cond}",
         params,
     ).fetchone()
     years: list[int] = list(info[0] or []) if info else []
@@ -420,7 +421,7 @@ def _results(
         )
     per_year = ", ".join(f"min({_PACK}) FILTER (WHERE t.year = {y}) AS r{y}" for y in years)
     cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE _stu AS SELECT {per_year} FROM student_result t "
+        f"CREATE OR REPLACE TEMP TABLE _stu AS SELECT {per_year} FROM {table} t "
         f"WHERE {cond} AND t.final_situation <> 'T' GROUP BY hash(t.student_id)",
         params,
     )
@@ -486,10 +487,11 @@ def _attendance(
 ) -> None:
     """Monthly attendance, only for the school-years without annual attendance in results.
 
-    ``incremental``: every month of the students in ``_ias``, only the schools of ``_sch``
-    kept (as :func:`_results`)."""
+    ``incremental``: every month of the students with one at a school of ``_sch`` (``_isa``),
+    only the schools of ``_sch`` kept (as :func:`_results`)."""
+    table = "_isa" if incremental else "student_attendance"
     if incremental:
-        cond, params = "hash(t.student_id) IN (SELECT h FROM _ias)", []
+        cond, params = "true", []
     else:
         cond, params = scope_clause(scope, "student_attendance", "t")
     # School-years with monthly attendance but no annual attendance in the results file: the
@@ -497,7 +499,7 @@ def _attendance(
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _need AS
-        SELECT DISTINCT CAST(t.year AS INTEGER) AS year, t.rbd FROM student_attendance t
+        SELECT DISTINCT CAST(t.year AS INTEGER) AS year, t.rbd FROM {table} t
         WHERE {cond}
         EXCEPT SELECT year, rbd FROM _cov
         """,
@@ -513,7 +515,7 @@ def _attendance(
                max_by(struct_pack(rbd := t.rbd, e := t.cod_ense, g := t.grade,
                                   l := ascii(t.letter) & 255),
                       struct_pack(m := t.month, r := -t.rbd)) AS c
-        FROM student_attendance t SEMI JOIN _need n ON n.year = t.year AND n.rbd = t.rbd
+        FROM {table} t SEMI JOIN _need n ON n.year = t.year AND n.rbd = t.rbd
         WHERE {cond}
         GROUP BY t.year, hash(t.student_id)
         HAVING sum(t.days_worked) > 0
@@ -939,7 +941,7 @@ class _Request:
     monthly: bool
     cutoff: date | None = None
     incremental: bool = False
-    """Recomputing the facts of a few schools (see :func:`_refresh_facts`)."""
+    """Recomputing the facts of a few schools (see :func:`_build_facts`)."""
 
 
 @dataclass(frozen=True)
@@ -1422,10 +1424,11 @@ def _build_facts(
     if incremental:
         # Every record of the students of these schools, wherever it is: a student's final
         # record (and latest month) is chosen among all of them.
-        for name, table in (("_irs", "student_result"), ("_ias", "student_attendance")):
+        for name, table in (("_isr", "student_result"), ("_isa", "student_attendance")):
             cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT hash(student_id) AS h "
-                f"FROM {table} WHERE rbd IN (SELECT rbd FROM _sch)"
+                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {table} "
+                f"WHERE hash(student_id) IN (SELECT DISTINCT hash(student_id) FROM {table} "
+                "WHERE rbd IN (SELECT rbd FROM _sch))"
             )
     problems = []
     for source in SOURCES.values():
@@ -1446,12 +1449,24 @@ def _build_facts(
     return problems
 
 
-def _orphan_problems(cur: duckdb.DuckDBPyConnection) -> list[str]:
+def _orphan_problems(
+    cur: duckdb.DuckDBPyConnection, batches: Sequence[int] | None = None
+) -> list[str]:
     """Rows of the store that name what it does not hold, in Spanish (see
-    :func:`metrics.store.references.orphans`)."""
+    :func:`metrics.store.references.orphans`); with ``batches``, only among their rows.
 
+    Rows of earlier batches are looked at too when ``batches`` replaced rows of an entity's
+    table (they may have taken away what earlier rows named)."""
+    if batches:
+        ids = ", ".join(map(str, batches))
+        replaced = " UNION ALL ".join(
+            f"SELECT 1 FROM {REPLACED_PREFIX}{t} WHERE replaced_by IN ({ids})"
+            for t in sorted({e.table for e in ENTITIES.values()})
+        )
+        if cur.execute(f"SELECT EXISTS ({replaced})").fetchone() != (False,):
+            batches = None
     out = []
-    for o in orphans(cur):
+    for o in orphans(cur, batches):
         entity = ENTITIES[o.entity]
         article, noun = entity.noun.split(" ", 1)
         some = {"el": "un", "la": "una"}.get(article, article)
@@ -1591,7 +1606,7 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
             if schools is not None and problems:
                 schools = None  # a source failed on a few schools: rebuild them all
                 problems = _build_facts(cur)
-            problems += _orphan_problems(cur)
+            problems += _orphan_problems(cur, None if schools is None else batches)
             stats = ", ".join(_as_null(x) for x in _STATS)
             state = json.dumps(_batch_state(cur))
             cur.execute("BEGIN TRANSACTION")
