@@ -1410,7 +1410,7 @@ def _build_facts(
 ) -> list[str]:
     """Compute the facts of every community and school into ``_f``: one query per cached
     source of :data:`SOURCES`; with ``schools``, only those of these schools (and their
-    communities), which must be closed under shared students (see :func:`_touched_schools`).
+    communities), as :func:`_touched_schools` found them (with the student rows it left).
 
     A source that fails leaves no facts of its own and is reported (Spanish, in the returned
     list): the other sources' indicators are still computed.
@@ -1421,15 +1421,6 @@ def _build_facts(
         cur, scope, _CACHED_KINDS, set(CATALOG.codes) - PER_REQUEST, True, incremental=incremental
     )
     _prepare(cur, scope, courses=True)
-    if incremental:
-        # Every record of the students of these schools, wherever it is: a student's final
-        # record (and latest month) is chosen among all of them.
-        for name, table in (("_isr", "student_result"), ("_isa", "student_attendance")):
-            cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {table} "
-                f"WHERE hash(student_id) IN (SELECT DISTINCT hash(student_id) FROM {table} "
-                "WHERE rbd IN (SELECT rbd FROM _sch))"
-            )
     problems = []
     for source in SOURCES.values():
         if not source.cached or not _SOURCE_CODES[source.name]:
@@ -1544,12 +1535,32 @@ def _new_batches(cur: duckdb.DuckDBPyConnection) -> list[int] | None:
     return new
 
 
+def _student_rows(cur: duckdb.DuckDBPyConnection, schools: Sequence[int]) -> None:
+    """``_isr``/``_isa``: every result and month of attendance of the students with one at
+    ``schools`` or in ``_ich`` (the students of new batches), wherever it is."""
+    listed = ", ".join(map(str, schools)) or "NULL"
+    for name, table in (("_isr", "student_result"), ("_isa", "student_attendance")):
+        # The students first (a small table), then one pass over the large one.
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _ih AS SELECT DISTINCT hash(student_id) AS h "
+            f"FROM {table} WHERE rbd IN ({listed}) UNION SELECT h FROM _ich"
+        )
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {table} "
+            "WHERE hash(student_id) IN (SELECT h FROM _ih)"
+        )
+    cur.execute("DROP TABLE _ih")
+
+
 def _touched_schools(cur: duckdb.DuckDBPyConnection, batches: list[int]) -> list[int]:
     """The schools whose facts ``batches`` may change: the schools of their rows (and of the
     rows they replaced); every school where a student of their student rows has a record
     (a student's final record and latest month are chosen among all of theirs); and every
     school where a student with monthly attendance at one of those has attendance (whether a
-    school-year has annual attendance decides which months count)."""
+    school-year has annual attendance decides which months count).
+
+    Leaves ``_isr``/``_isa`` (:func:`_student_rows`) for those schools: the student rows an
+    incremental :func:`_build_facts` reads."""
     found = {r for b in batches for r in batch_schools(cur, b)}
     ids = ", ".join(map(str, batches))
     students = " UNION ALL ".join(
@@ -1561,20 +1572,27 @@ def _touched_schools(cur: duckdb.DuckDBPyConnection, batches: list[int]) -> list
         "CREATE OR REPLACE TEMP TABLE _ich AS SELECT DISTINCT hash(student_id) AS h "
         f"FROM ({students})"
     )
+
+    # Each step reads the schools it adds from the student rows of the schools found so far,
+    # and reads those rows again only when it added some (usually it adds none).
+    _student_rows(cur, sorted(found))
     rows = cur.execute(
-        "SELECT DISTINCT rbd FROM student_result WHERE hash(student_id) IN (SELECT h FROM _ich) "
-        "UNION SELECT DISTINCT rbd FROM student_attendance "
-        "WHERE hash(student_id) IN (SELECT h FROM _ich)"
+        "SELECT DISTINCT rbd FROM (SELECT rbd, student_id FROM _isr UNION ALL "
+        "SELECT rbd, student_id FROM _isa) WHERE hash(student_id) IN (SELECT h FROM _ich)"
     ).fetchall()
-    found |= {int(r[0]) for r in rows}
-    if not found:
-        return []
-    listed = ", ".join(map(str, sorted(found)))
+    grown = found | {int(r[0]) for r in rows}
+    if grown != found:
+        found = grown
+        _student_rows(cur, sorted(found))
+    listed = ", ".join(map(str, sorted(found))) or "NULL"
     rows = cur.execute(
-        "SELECT DISTINCT rbd FROM student_attendance WHERE hash(student_id) IN ("
-        f"SELECT hash(student_id) FROM student_attendance WHERE rbd IN ({listed}))"
+        "SELECT DISTINCT rbd FROM _isa WHERE hash(student_id) IN ("
+        f"SELECT hash(student_id) FROM _isa WHERE rbd IN ({listed}))"
     ).fetchall()
-    found |= {int(r[0]) for r in rows}
+    grown = found | {int(r[0]) for r in rows}
+    if grown != found:
+        found = grown
+        _student_rows(cur, sorted(found))
     return sorted(found)
 
 
