@@ -1405,9 +1405,7 @@ def _number_of(code: str, monthly_source: str) -> str:
     )
 
 
-def _build_facts(
-    cur: duckdb.DuckDBPyConnection, schools: Sequence[int] | None = None
-) -> list[str]:
+def _build_facts(cur: duckdb.DuckDBPyConnection, schools: Sequence[int] | None = None) -> list[str]:
     """Compute the facts of every community and school into ``_f``: one query per cached
     source of :data:`SOURCES`; with ``schools``, only those of these schools (and their
     communities), as :func:`_touched_schools` found them (with the student rows it left).
@@ -1504,8 +1502,7 @@ def facts_are_current(store: Store) -> bool:
 def _batch_state(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The import batches the facts are built with (targets' batches aside), and the engine."""
     row = cur.execute(
-        "SELECT count(*), coalesce(max(id), 0), count(undone_at) FROM import_batch "
-        "WHERE kind <> ?",
+        "SELECT count(*), coalesce(max(id), 0), count(undone_at) FROM import_batch WHERE kind <> ?",
         [TARGET_BATCH_KIND],
     ).fetchone()
     assert row is not None

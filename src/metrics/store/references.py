@@ -266,9 +266,7 @@ class Orphans:
     rows: int
 
 
-def orphans(
-    cur: duckdb.DuckDBPyConnection, batches: Sequence[int] | None = None
-) -> list[Orphans]:
+def orphans(cur: duckdb.DuckDBPyConnection, batches: Sequence[int] | None = None) -> list[Orphans]:
     """Every store reference with rows that point nowhere, and how many (one query); with
     ``batches``, only among the rows those batches brought."""
     only = f" AND t.batch_id IN ({', '.join(str(int(b)) for b in batches)})" if batches else ""
