@@ -107,3 +107,30 @@ def test_an_undo_rebuilds_every_school(built: Path, tmp_path: Path) -> None:
         prepare_facts(store, force=True)
         full = snapshot(store)
     pd.testing.assert_frame_equal(after[0], full[0])
+
+
+def test_a_baseline_year_saved_in_the_app_refreshes_only_its_school(
+    built: Path, tmp_path: Path
+) -> None:
+    from metrics.engine.indicators import set_baseline_year
+    from metrics.scope import Scope
+
+    path = tmp_path / "store.duckdb"
+    path.write_bytes(built.read_bytes())
+    with open_store(path) as store:
+        prepare_facts(store)
+        rbd = int(store.query_df("SELECT min(rbd) AS r FROM community")["r"].iloc[0])
+        set_baseline_year(store, Scope.all(), rbd, 2021, actor="t")
+        cur = store.cursor()
+        try:
+            assert sql._new_batches(cur) == []  # no batch, yet no full rebuild
+            assert sql._edited_schools(cur) == {rbd}
+        finally:
+            cur.close()
+        assert prepare_facts(store) is not None
+        incremental = snapshot(store)
+        assert 2021 in set(incremental[1].loc[incremental[1]["rbd"] == rbd, "base_year"])
+        prepare_facts(store, force=True)
+        full = snapshot(store)
+    pd.testing.assert_frame_equal(incremental[0], full[0])
+    pd.testing.assert_frame_equal(incremental[1], full[1])

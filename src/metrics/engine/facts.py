@@ -1355,6 +1355,15 @@ def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
     communities, territories at any scale; everything in a small store), so that changes made
     outside a batch are seen too.
     """
+    parts = _signature_parts(cur)
+    content = list(parts["content"].values())
+    text = f"v1;{engine_digest()};{parts['sizes']};{parts['batches']};{content or ''}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _signature_parts(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What :func:`facts_signature` digests: every source table's row count (``sizes``), the
+    batches (count, highest id, undone) and the content of the small tables."""
     counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in _SIGNATURE_TABLES)
     row = cur.execute(
         f"SELECT [{counts}], (SELECT [count(*), coalesce(max(id), 0), count(undone_at)] "
@@ -1368,8 +1377,11 @@ def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
         f"(SELECT coalesce(sum(hash(x)::HUGEINT), 0) FROM {t} x)::VARCHAR" for t in small
     )
     content = cur.execute(f"SELECT [{hashes}]").fetchone() if small else None
-    text = f"v1;{engine_digest()};{sizes};{row[1]};{content[0] if content else ''}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    return {
+        "sizes": sizes,
+        "batches": list(row[1]),
+        "content": dict(zip(small, content[0] if content else [], strict=True)),
+    }
 
 
 ENGINE_VERSION = 2
@@ -1506,12 +1518,19 @@ def _batch_state(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         [TARGET_BATCH_KIND],
     ).fetchone()
     assert row is not None
-    return {"engine": engine_digest(), "count": row[0], "max": row[1], "undone": row[2]}
+    return {
+        "engine": engine_digest(),
+        "count": row[0],
+        "max": row[1],
+        "undone": row[2],
+        "parts": _signature_parts(cur),
+    }
 
 
 def _new_batches(cur: duckdb.DuckDBPyConnection) -> list[int] | None:
     """The batches imported since the facts were built, when nothing else happened since
-    (no undo, no failed source, the same engine); None: the facts need a full rebuild."""
+    (no undo, no failed source, the same engine; without new batches, no change but to rows of
+    schools, see :func:`_edited_schools`); None: the facts need a full rebuild."""
     row = cur.execute("SELECT batches, problems FROM indicator_fact_state").fetchone()
     if not row or not row[0] or row[1]:
         return None
@@ -1527,9 +1546,28 @@ def _new_batches(cur: duckdb.DuckDBPyConnection) -> list[int] | None:
             [int(old.get("max", 0)), TARGET_BATCH_KIND],
         ).fetchall()
     ]
-    if not new or len(new) != now["count"] - int(old.get("count", -1)):
+    if len(new) != now["count"] - int(old.get("count", -1)):
         return None
+    if not new:
+        # Saved in the app, not imported (a school's baseline year): only the school table.
+        before, after = old.get("parts"), now["parts"]
+        if not before or before["sizes"] != after["sizes"]:
+            return None
+        for table in set(before["content"]) | set(after["content"]):
+            if table != "school" and before["content"].get(table) != after["content"].get(table):
+                return None
     return new
+
+
+def _edited_schools(cur: duckdb.DuckDBPyConnection) -> set[int]:
+    """Schools whose row changed since the facts were built (``indicator_fact_school`` keeps
+    a hash of each), or that came or went."""
+    rows = cur.execute(
+        "SELECT coalesce(s.rbd, f.rbd) FROM (SELECT rbd, hash(x) AS h FROM school x) s "
+        "FULL JOIN indicator_fact_school f ON f.rbd = s.rbd "
+        "WHERE f.row_hash IS DISTINCT FROM s.h"
+    ).fetchall()
+    return {int(r[0]) for r in rows}
 
 
 def _student_rows(cur: duckdb.DuckDBPyConnection, schools: Sequence[int]) -> None:
@@ -1549,17 +1587,21 @@ def _student_rows(cur: duckdb.DuckDBPyConnection, schools: Sequence[int]) -> Non
     cur.execute("DROP TABLE _ih")
 
 
-def _touched_schools(cur: duckdb.DuckDBPyConnection, batches: list[int]) -> list[int]:
+def _touched_schools(
+    cur: duckdb.DuckDBPyConnection, batches: list[int], edited: Iterable[int] = ()
+) -> list[int]:
     """The schools whose facts ``batches`` may change: the schools of their rows (and of the
     rows they replaced); every school where a student of their student rows has a record
     (a student's final record and latest month are chosen among all of theirs); and every
     school where a student with monthly attendance at one of those has attendance (whether a
     school-year has annual attendance decides which months count).
 
+    ``edited``: schools whose row changed outside a batch, recomputed too.
+
     Leaves ``_isr``/``_isa`` (:func:`_student_rows`) for those schools: the student rows an
     incremental :func:`_build_facts` reads."""
-    found = {r for b in batches for r in batch_schools(cur, b)}
-    ids = ", ".join(map(str, batches))
+    found = {r for b in batches for r in batch_schools(cur, b)} | {int(r) for r in edited}
+    ids = ", ".join(map(str, batches)) or "NULL"
     students = " UNION ALL ".join(
         f"SELECT student_id FROM {t} WHERE batch_id IN ({ids}) UNION ALL "
         f"SELECT student_id FROM replaced_{t} WHERE replaced_by IN ({ids})"
@@ -1616,7 +1658,9 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
             start = time.perf_counter()
             cur.execute("SET SESSION preserve_insertion_order = false")
             batches = None if force else _new_batches(cur)
-            schools = None if batches is None else _touched_schools(cur, batches)
+            schools = (
+                None if batches is None else _touched_schools(cur, batches, _edited_schools(cur))
+            )
             problems = _build_facts(cur, schools)
             if schools is not None and problems:
                 schools = None  # a source failed on a few schools: rebuild them all
@@ -1648,7 +1692,10 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                 )
                 rows = cur.execute("SELECT count(*) FROM indicator_fact").fetchone()
                 seconds = time.perf_counter() - start
-                cur.execute("INSERT INTO indicator_fact_school SELECT rbd, base_year FROM _sch")
+                cur.execute(
+                    "INSERT INTO indicator_fact_school SELECT s.rbd, s.base_year, hash(x) "
+                    "FROM _sch s JOIN school x ON x.rbd = s.rbd"
+                )
                 cur.execute("DELETE FROM indicator_fact_state")
                 cur.execute(
                     "INSERT INTO indicator_fact_state "
