@@ -399,8 +399,9 @@ def _results(
     annual attendance comes from the facts cache.
     """
     table = "_isr" if incremental else "student_result"
+    params: list[Any] = []
     if incremental:
-        cond, params = "true", []
+        cond = "true"
     else:
         cond, params = scope_clause(scope, "student_result", "t")
     cur.execute("CREATE OR REPLACE TEMP TABLE _cov (year INTEGER, rbd INTEGER)")
@@ -490,8 +491,9 @@ def _attendance(
     ``incremental``: every month of the students with one at a school of ``_sch`` (``_isa``),
     only the schools of ``_sch`` kept (as :func:`_results`)."""
     table = "_isa" if incremental else "student_attendance"
+    params: list[Any] = []
     if incremental:
-        cond, params = "true", []
+        cond = "true"
     else:
         cond, params = scope_clause(scope, "student_attendance", "t")
     # School-years with monthly attendance but no annual attendance in the results file: the
