@@ -48,9 +48,9 @@ from metrics.engine.catalog import CATALOG, INDICATORS, MEASURE_FACTS, SCOPE_KIN
 from metrics.errors import StoreError
 from metrics.formatting import format_number
 from metrics.scope import Scope
-from metrics.store.core import DATASET_LABELS, Store, scope_clause
+from metrics.store.core import DATASET_LABELS, Store, batch_schools, scope_clause
 from metrics.store.loads import scratch_cursor
-from metrics.store.references import ENTITIES, orphans
+from metrics.store.references import ENTITIES, REPLACED_PREFIX, orphans
 from metrics.store.schema import DATA_TABLES
 from metrics.store.targets import TARGET_BATCH_KIND
 
@@ -382,20 +382,33 @@ def _unpack(r: str, prev: str) -> str:
 
 
 def _results(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    incremental: bool = False,
 ) -> None:
     """Student results: each student's final record per year, and the year before's.
 
     One pass over the table grouped by student: for each year the final record (a transfer
     'T' never counts; of several others a completed year (P/R) wins over a withdrawal, then
     the lowest school and course). Leaves ``_cov``, the school-years with annual attendance.
+
+    ``incremental`` (see :func:`_build_facts`): every record of the students with a record at a
+    school of ``_sch`` (``_isr``), and only the schools of ``_sch`` kept; the other schools'
+    annual attendance comes from the facts cache.
     """
-    cond, params = scope_clause(scope, "student_result", "t")
+    table = "_isr" if incremental else "student_result"
+    params: list[Any] = []
+    if incremental:
+        cond = "true"
+    else:
+        cond, params = scope_clause(scope, "student_result", "t")
     cur.execute("CREATE OR REPLACE TEMP TABLE _cov (year INTEGER, rbd INTEGER)")
     info = cur.execute(
         "SELECT list(DISTINCT CAST(t.year AS INTEGER) ORDER BY CAST(t.year AS INTEGER)), "
         "max(t.rbd), min(t.rbd), max(t.cod_ense), min(t.cod_ense) "
-        f"FROM student_result t WHERE {cond}",
+        f"FROM {table} t WHERE {cond}",
         params,
     ).fetchone()
     years: list[int] = list(info[0] or []) if info else []
@@ -409,7 +422,7 @@ def _results(
         )
     per_year = ", ".join(f"min({_PACK}) FILTER (WHERE t.year = {y}) AS r{y}" for y in years)
     cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE _stu AS SELECT {per_year} FROM student_result t "
+        f"CREATE OR REPLACE TEMP TABLE _stu AS SELECT {per_year} FROM {table} t "
         f"WHERE {cond} AND t.final_situation <> 'T' GROUP BY hash(t.student_id)",
         params,
     )
@@ -434,12 +447,21 @@ def _results(
         count(*) FILTER (WHERE hp) AS n_rep,
         count(*) FILTER (WHERE rep) AS k_rep
     """
+    only = " WHERE rbd IN (SELECT rbd FROM _sch)" if incremental else ""
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE _srs AS SELECT rbd, year, NULL::INTEGER AS month, "
-        f"false AS base, {agg} FROM ({records}) GROUP BY ALL"
+        "CREATE OR REPLACE TEMP TABLE _srs AS SELECT * FROM (SELECT rbd, year, "
+        f"NULL::INTEGER AS month, false AS base, {agg} FROM ({records}) GROUP BY ALL){only}"
     )
     cur.execute("DROP TABLE IF EXISTS _cov")
     cur.execute("CREATE TEMP TABLE _cov AS SELECT year, rbd FROM _srs WHERE n_att > 0")
+    if incremental:
+        cur.execute(
+            "INSERT INTO _cov SELECT DISTINCT CAST(f.year AS INTEGER), f.rbd "
+            "FROM indicator_fact f WHERE f.indicator = ? AND f.kind = 1 AND f.month = 0 "
+            "AND NOT f.base AND NOT f.monthly_source AND f.n > 0 "
+            "AND f.rbd NOT IN (SELECT rbd FROM _sch)",
+            [_COVERAGE],
+        )
     community = (
         f"SELECT cc.community_id, x.year, NULL::INTEGER AS month, false AS base, {agg} "
         f"FROM ({records}) x JOIN _cc cc ON cc.year = x.year AND cc.rbd = x.rbd "
@@ -458,16 +480,28 @@ def _results(
 
 
 def _attendance(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    incremental: bool = False,
 ) -> None:
-    """Monthly attendance, only for the school-years without annual attendance in results."""
-    cond, params = scope_clause(scope, "student_attendance", "t")
+    """Monthly attendance, only for the school-years without annual attendance in results.
+
+    ``incremental``: every month of the students with one at a school of ``_sch`` (``_isa``),
+    only the schools of ``_sch`` kept (as :func:`_results`)."""
+    table = "_isa" if incremental else "student_attendance"
+    params: list[Any] = []
+    if incremental:
+        cond = "true"
+    else:
+        cond, params = scope_clause(scope, "student_attendance", "t")
     # School-years with monthly attendance but no annual attendance in the results file: the
     # only ones that need the (large) monthly file.
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _need AS
-        SELECT DISTINCT CAST(t.year AS INTEGER) AS year, t.rbd FROM student_attendance t
+        SELECT DISTINCT CAST(t.year AS INTEGER) AS year, t.rbd FROM {table} t
         WHERE {cond}
         EXCEPT SELECT year, rbd FROM _cov
         """,
@@ -483,7 +517,7 @@ def _attendance(
                max_by(struct_pack(rbd := t.rbd, e := t.cod_ense, g := t.grade,
                                   l := ascii(t.letter) & 255),
                       struct_pack(m := t.month, r := -t.rbd)) AS c
-        FROM student_attendance t SEMI JOIN _need n ON n.year = t.year AND n.rbd = t.rbd
+        FROM {table} t SEMI JOIN _need n ON n.year = t.year AND n.rbd = t.rbd
         WHERE {cond}
         GROUP BY t.year, hash(t.student_id)
         HAVING sum(t.days_worked) > 0
@@ -493,9 +527,10 @@ def _attendance(
         count(*) AS n, count(*) FILTER (WHERE a < 0.9 * w) AS k,
         sum(a) AS sy, sum(w) AS sx, sum(a * a) AS syy, sum(w * w) AS sxx, sum(a * w) AS sxy
     """
+    only = " WHERE c.rbd IN (SELECT rbd FROM _sch)" if incremental else ""
     school = (
         f"SELECT c.rbd AS rbd, year, NULL::INTEGER AS month, false AS base, {agg} "
-        "FROM _att GROUP BY ALL"
+        f"FROM _att{only} GROUP BY ALL"
     )
     community = (
         f"SELECT cc.community_id, _att.year, NULL::INTEGER AS month, false AS base, {agg} "
@@ -907,6 +942,8 @@ class _Request:
     wanted: set[str]
     monthly: bool
     cutoff: date | None = None
+    incremental: bool = False
+    """Recomputing the facts of a few schools (see :func:`_build_facts`)."""
 
 
 @dataclass(frozen=True)
@@ -958,14 +995,14 @@ SOURCES: dict[str, FactSource] = {
                 "n_rep",
                 "k_rep",
             ),
-            build=lambda r: _results(r.cur, r.scope, r.kinds, r.wanted),
+            build=lambda r: _results(r.cur, r.scope, r.kinds, r.wanted, r.incremental),
         ),
         FactSource(
             name="monthly_attendance",
             label="asistencia mensual",
             tables=("student_attendance", "student_result", "teaching_assignment", *_MEMBERS),
             measures=("n", "k", "sy", "sx", "syy", "sxx", "sxy"),
-            build=lambda r: _attendance(r.cur, r.scope, r.kinds, r.wanted),
+            build=lambda r: _attendance(r.cur, r.scope, r.kinds, r.wanted, r.incremental),
             after=("student_results",),
         ),
         FactSource(
@@ -1071,6 +1108,20 @@ PER_REQUEST: frozenset[str] = frozenset(
 """Indicators computed per request, never cached (schedule compliance: it depends on the
 cut-off date)."""
 _FALLBACK = [IND_CODE[i.code] for i in CATALOG if i.fallback is not None]
+_COVERAGE = next(
+    (
+        i.code
+        for i in CATALOG
+        if i.facts.source == "student_results"
+        and i.facts.measures.named().get("count") == "n_att"
+        and i.fallback is not None
+        and i.fallback.source == "monthly_attendance"
+    ),
+    "",
+)
+"""The indicator whose cached school facts tell the school-years with annual attendance (its
+``n`` is the results' ``n_att``): what :func:`_attendance` needs of the schools it does not
+recompute."""
 
 
 # -- rows, baselines, targets, families ----------------------------------------------------------
@@ -1306,6 +1357,15 @@ def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
     communities, territories at any scale; everything in a small store), so that changes made
     outside a batch are seen too.
     """
+    parts = _signature_parts(cur)
+    content = list(parts["content"].values())
+    text = f"v1;{engine_digest()};{parts['sizes']};{parts['batches']};{content or ''}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _signature_parts(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What :func:`facts_signature` digests: every source table's row count (``sizes``), the
+    batches (count, highest id, undone) and the content of the small tables."""
     counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in _SIGNATURE_TABLES)
     row = cur.execute(
         f"SELECT [{counts}], (SELECT [count(*), coalesce(max(id), 0), count(undone_at)] "
@@ -1319,8 +1379,11 @@ def facts_signature(cur: duckdb.DuckDBPyConnection) -> str:
         f"(SELECT coalesce(sum(hash(x)::HUGEINT), 0) FROM {t} x)::VARCHAR" for t in small
     )
     content = cur.execute(f"SELECT [{hashes}]").fetchone() if small else None
-    text = f"v1;{engine_digest()};{sizes};{row[1]};{content[0] if content else ''}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    return {
+        "sizes": sizes,
+        "batches": list(row[1]),
+        "content": dict(zip(small, content[0] if content else [], strict=True)),
+    }
 
 
 ENGINE_VERSION = 2
@@ -1356,15 +1419,19 @@ def _number_of(code: str, monthly_source: str) -> str:
     )
 
 
-def _build_facts(cur: duckdb.DuckDBPyConnection) -> list[str]:
+def _build_facts(cur: duckdb.DuckDBPyConnection, schools: Sequence[int] | None = None) -> list[str]:
     """Compute the facts of every community and school into ``_f``: one query per cached
-    source of :data:`SOURCES`.
+    source of :data:`SOURCES`; with ``schools``, only those of these schools (and their
+    communities), as :func:`_touched_schools` found them (with the student rows it left).
 
     A source that fails leaves no facts of its own and is reported (Spanish, in the returned
     list): the other sources' indicators are still computed.
     """
-    scope = Scope.all()
-    request = _Request(cur, scope, _CACHED_KINDS, set(CATALOG.codes) - PER_REQUEST, True)
+    scope = Scope.all() if schools is None else Scope.schools(schools)
+    incremental = schools is not None
+    request = _Request(
+        cur, scope, _CACHED_KINDS, set(CATALOG.codes) - PER_REQUEST, True, incremental=incremental
+    )
     _prepare(cur, scope, courses=True)
     problems = []
     for source in SOURCES.values():
@@ -1385,12 +1452,24 @@ def _build_facts(cur: duckdb.DuckDBPyConnection) -> list[str]:
     return problems
 
 
-def _orphan_problems(cur: duckdb.DuckDBPyConnection) -> list[str]:
+def _orphan_problems(
+    cur: duckdb.DuckDBPyConnection, batches: Sequence[int] | None = None
+) -> list[str]:
     """Rows of the store that name what it does not hold, in Spanish (see
-    :func:`metrics.store.references.orphans`)."""
+    :func:`metrics.store.references.orphans`); with ``batches``, only among their rows.
 
+    Rows of earlier batches are looked at too when ``batches`` replaced rows of an entity's
+    table (they may have taken away what earlier rows named)."""
+    if batches:
+        ids = ", ".join(map(str, batches))
+        replaced = " UNION ALL ".join(
+            f"SELECT 1 FROM {REPLACED_PREFIX}{t} WHERE replaced_by IN ({ids})"
+            for t in sorted({e.table for e in ENTITIES.values()})
+        )
+        if cur.execute(f"SELECT EXISTS ({replaced})").fetchone() != (False,):
+            batches = None
     out = []
-    for o in orphans(cur):
+    for o in orphans(cur, batches):
         entity = ENTITIES[o.entity]
         article, noun = entity.noun.split(" ", 1)
         some = {"el": "un", "la": "una"}.get(article, article)
@@ -1434,12 +1513,141 @@ def facts_are_current(store: Store) -> bool:
         cur.close()
 
 
-def ensure_facts(store: Store, *, force: bool = False) -> float | None:
-    """Rebuild the facts cache if the source tables changed since it was built (or ``force``).
+def _batch_state(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The import batches the facts are built with (targets' batches aside), and the engine."""
+    row = cur.execute(
+        "SELECT count(*), coalesce(max(id), 0), count(undone_at) FROM import_batch WHERE kind <> ?",
+        [TARGET_BATCH_KIND],
+    ).fetchone()
+    assert row is not None
+    return {
+        "engine": engine_digest(),
+        "count": row[0],
+        "max": row[1],
+        "undone": row[2],
+        "parts": _signature_parts(cur),
+    }
 
-    Returns the seconds the rebuild took, or None when the cache was current. One rebuild at
-    a time per store (``store.write_lock``); readers keep seeing the previous facts until the
-    new ones are committed.
+
+def _new_batches(cur: duckdb.DuckDBPyConnection) -> list[int] | None:
+    """The batches imported since the facts were built, when nothing else happened since
+    (no undo, no failed source, the same engine; without new batches, no change but to rows of
+    schools, see :func:`_edited_schools`); None: the facts need a full rebuild."""
+    row = cur.execute("SELECT batches, problems FROM indicator_fact_state").fetchone()
+    if not row or not row[0] or row[1]:
+        return None
+    old = json.loads(row[0])
+    now = _batch_state(cur)
+    if old.get("engine") != now["engine"] or old.get("undone") != now["undone"]:
+        return None
+    new = [
+        int(r[0])
+        for r in cur.execute(
+            "SELECT id FROM import_batch WHERE id > ? AND kind <> ? AND undone_at IS NULL "
+            "ORDER BY id",
+            [int(old.get("max", 0)), TARGET_BATCH_KIND],
+        ).fetchall()
+    ]
+    if len(new) != now["count"] - int(old.get("count", -1)):
+        return None
+    if not new:
+        # Saved in the app, not imported (a school's baseline year): only the school table.
+        before, after = old.get("parts"), now["parts"]
+        if not before or before["sizes"] != after["sizes"]:
+            return None
+        for table in set(before["content"]) | set(after["content"]):
+            if table != "school" and before["content"].get(table) != after["content"].get(table):
+                return None
+    return new
+
+
+def _edited_schools(cur: duckdb.DuckDBPyConnection) -> set[int]:
+    """Schools whose row changed since the facts were built (``indicator_fact_school`` keeps
+    a hash of each), or that came or went."""
+    rows = cur.execute(
+        "SELECT coalesce(s.rbd, f.rbd) FROM (SELECT rbd, hash(x) AS h FROM school x) s "
+        "FULL JOIN indicator_fact_school f ON f.rbd = s.rbd "
+        "WHERE f.row_hash IS DISTINCT FROM s.h"
+    ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def _student_rows(cur: duckdb.DuckDBPyConnection, schools: Sequence[int]) -> None:
+    """``_isr``/``_isa``: every result and month of attendance of the students with one at
+    ``schools`` or in ``_ich`` (the students of new batches), wherever it is."""
+    listed = ", ".join(map(str, schools)) or "NULL"
+    for name, table in (("_isr", "student_result"), ("_isa", "student_attendance")):
+        # The students first (a small table), then one pass over the large one.
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _ih AS SELECT DISTINCT hash(student_id) AS h "
+            f"FROM {table} WHERE rbd IN ({listed}) UNION SELECT h FROM _ich"
+        )
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {table} "
+            "WHERE hash(student_id) IN (SELECT h FROM _ih)"
+        )
+    cur.execute("DROP TABLE _ih")
+
+
+def _touched_schools(
+    cur: duckdb.DuckDBPyConnection, batches: list[int], edited: Iterable[int] = ()
+) -> list[int]:
+    """The schools whose facts ``batches`` may change: the schools of their rows (and of the
+    rows they replaced); every school where a student of their student rows has a record
+    (a student's final record and latest month are chosen among all of theirs); and every
+    school where a student with monthly attendance at one of those has attendance (whether a
+    school-year has annual attendance decides which months count).
+
+    ``edited``: schools whose row changed outside a batch, recomputed too.
+
+    Leaves ``_isr``/``_isa`` (:func:`_student_rows`) for those schools: the student rows an
+    incremental :func:`_build_facts` reads."""
+    found = {r for b in batches for r in batch_schools(cur, b)} | {int(r) for r in edited}
+    ids = ", ".join(map(str, batches)) or "NULL"
+    students = " UNION ALL ".join(
+        f"SELECT student_id FROM {t} WHERE batch_id IN ({ids}) UNION ALL "
+        f"SELECT student_id FROM replaced_{t} WHERE replaced_by IN ({ids})"
+        for t in ("student_result", "student_attendance")
+    )
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _ich AS SELECT DISTINCT hash(student_id) AS h "
+        f"FROM ({students})"
+    )
+
+    # Each step reads the schools it adds from the student rows of the schools found so far,
+    # and reads those rows again only when it added some (usually it adds none).
+    _student_rows(cur, sorted(found))
+    rows = cur.execute(
+        "SELECT DISTINCT rbd FROM (SELECT rbd, student_id FROM _isr UNION ALL "
+        "SELECT rbd, student_id FROM _isa) WHERE hash(student_id) IN (SELECT h FROM _ich)"
+    ).fetchall()
+    grown = found | {int(r[0]) for r in rows}
+    if grown != found:
+        found = grown
+        _student_rows(cur, sorted(found))
+    listed = ", ".join(map(str, sorted(found))) or "NULL"
+    rows = cur.execute(
+        "SELECT DISTINCT rbd FROM _isa WHERE hash(student_id) IN ("
+        f"SELECT hash(student_id) FROM _isa WHERE rbd IN ({listed}))"
+    ).fetchall()
+    grown = found | {int(r[0]) for r in rows}
+    if grown != found:
+        found = grown
+        _student_rows(cur, sorted(found))
+    return sorted(found)
+
+
+def ensure_facts(store: Store, *, force: bool = False) -> float | None:
+    """Bring the facts cache up to date if the source tables changed since it was built (or
+    rebuild it with ``force``).
+
+    After new import batches alone (no undo, the same engine), only the facts of the schools
+    they touch are recomputed (:func:`_touched_schools`): the same facts a full rebuild gives.
+    Anything else rebuilds every school's.
+
+    Returns the seconds it took, or None when the cache was current. One rebuild at a time
+    per store (``store.write_lock``); readers keep seeing the previous facts until the new
+    ones are committed.
     """
     cur = store.cursor()
     try:
@@ -1451,11 +1659,25 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                 return None  # another thread rebuilt it while this one waited
             start = time.perf_counter()
             cur.execute("SET SESSION preserve_insertion_order = false")
-            problems = _build_facts(cur) + _orphan_problems(cur)
+            batches = None if force else _new_batches(cur)
+            schools = (
+                None if batches is None else _touched_schools(cur, batches, _edited_schools(cur))
+            )
+            problems = _build_facts(cur, schools)
+            if schools is not None and problems:
+                schools = None  # a source failed on a few schools: rebuild them all
+                problems = _build_facts(cur)
+            problems += _orphan_problems(cur, None if schools is None else batches)
             stats = ", ".join(_as_null(x) for x in _STATS)
+            state = json.dumps(_batch_state(cur))
             cur.execute("BEGIN TRANSACTION")
             try:
-                cur.execute("DELETE FROM indicator_fact")
+                if schools is None:
+                    cur.execute("DELETE FROM indicator_fact")
+                    cur.execute("DELETE FROM indicator_fact_school")
+                else:
+                    for table in ("indicator_fact", "indicator_fact_school"):
+                        cur.execute(f"DELETE FROM {table} WHERE rbd IN (SELECT rbd FROM _sch)")
                 # Sorted by school: a request for a few schools reads a few row groups.
                 cur.execute(
                     f"""
@@ -1472,17 +1694,20 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                 )
                 rows = cur.execute("SELECT count(*) FROM indicator_fact").fetchone()
                 seconds = time.perf_counter() - start
-                cur.execute("DELETE FROM indicator_fact_school")
-                cur.execute("INSERT INTO indicator_fact_school SELECT rbd, base_year FROM _sch")
+                cur.execute(
+                    "INSERT INTO indicator_fact_school SELECT s.rbd, s.base_year, hash(x) "
+                    "FROM _sch s JOIN school x ON x.rbd = s.rbd"
+                )
                 cur.execute("DELETE FROM indicator_fact_state")
                 cur.execute(
-                    "INSERT INTO indicator_fact_state (signature, seconds, row_count, problems) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO indicator_fact_state "
+                    "(signature, seconds, row_count, problems, batches) VALUES (?, ?, ?, ?, ?)",
                     [
                         signature,
                         seconds,
                         rows[0] if rows else 0,
                         json.dumps(problems, ensure_ascii=False) if problems else None,
+                        state,
                     ],
                 )
                 cur.execute("COMMIT")

@@ -16,7 +16,7 @@ Values are bound parameters; identifiers come from this module's constants only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -266,14 +266,18 @@ class Orphans:
     rows: int
 
 
-def orphans(cur: duckdb.DuckDBPyConnection) -> list[Orphans]:
-    """Every store reference with rows that point nowhere, and how many (one query)."""
+def orphans(cur: duckdb.DuckDBPyConnection, batches: Sequence[int] | None = None) -> list[Orphans]:
+    """Every store reference with rows that point nowhere, and how many (one query); with
+    ``batches``, only among the rows those batches brought."""
+    only = f" AND t.batch_id IN ({', '.join(str(int(b)) for b in batches)})" if batches else ""
+    if batches is not None and not batches:
+        return []
     parts = []
     for n, ref in enumerate(STORE_REFERENCES):
         entity = ENTITIES[ref.entity]
         parts.append(
             f"SELECT {n} AS ref, count(*) AS n FROM {ref.table} t "
-            f"WHERE t.{ref.column} IS NOT NULL{_when(ref, 't')} AND NOT EXISTS ("
+            f"WHERE t.{ref.column} IS NOT NULL{_when(ref, 't')}{only} AND NOT EXISTS ("
             f"SELECT 1 FROM {entity.table} e WHERE {_key_text(entity, 'e')} = "
             f"{_ref_text(ref, 't')})"
         )

@@ -425,6 +425,15 @@ DELETE FROM indicator_fact_school;
 DELETE FROM indicator_fact_state;
 """
 
+_V11_FACT_BATCHES = """
+-- The import batches the indicator facts were last built with (JSON: the engine's digest, the
+-- highest batch id, how many batches and how many undone), so that after new batches only the
+-- facts of the schools they touch are recomputed (metrics.engine.facts.ensure_facts); and a
+-- hash of each school's row, to see which schools a change made in the app touched.
+ALTER TABLE indicator_fact_state ADD COLUMN batches VARCHAR;
+ALTER TABLE indicator_fact_school ADD COLUMN row_hash UBIGINT;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -436,6 +445,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V8_SLEP,
     _V9_FACT_PROBLEMS,
     _V10_FACTS_BY_CODE,
+    _V11_FACT_BATCHES,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 

@@ -1,0 +1,136 @@
+"""After an import that touches a few schools, only their facts are recomputed, and the facts
+cache equals a full rebuild."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from metrics.engine import facts as sql
+from metrics.engine.indicators import prepare_facts
+from metrics.store import Store, open_store
+from tests import golden
+
+
+def snapshot(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
+    facts = store.query_df("SELECT * FROM indicator_fact ORDER BY ALL").reset_index(drop=True)
+    schools = store.query_df("SELECT * FROM indicator_fact_school ORDER BY ALL")
+    return facts, schools.reset_index(drop=True)
+
+
+def import_rows(store: Store, table: str, frame: pd.DataFrame) -> int:
+    with store.transaction() as cur:
+        batch = store.new_batch(cur, kind="prueba", file_name="x.csv", file_hash="x", actor="t")
+        store.insert_frame(cur, table, frame, batch)
+    return batch
+
+
+def touched(store: Store, batch: int) -> list[int]:
+    cur = store.cursor()
+    try:
+        return sql._touched_schools(cur, [batch])
+    finally:
+        cur.close()
+
+
+@pytest.fixture(scope="module", params=golden.STORES)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("inc") / f"{request.param}.duckdb"
+    return golden.build_store(request.param, path)
+
+
+def test_one_school_import_refreshes_only_its_schools_like_a_full_rebuild(
+    built: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "store.duckdb"
+    path.write_bytes(built.read_bytes())
+    with open_store(path) as store:
+        prepare_facts(store)
+        assert prepare_facts(store) is None
+        counts = store.query_df(
+            "SELECT rbd, count(*) AS n FROM student_result GROUP BY rbd ORDER BY n DESC, rbd"
+        )
+        school, other = int(counts["rbd"].iloc[0]), int(counts["rbd"].iloc[-1])
+        rows = store.query_df(
+            "SELECT * EXCLUDE (batch_id) FROM student_result WHERE rbd = ? ORDER BY student_id "
+            "LIMIT 3",
+            [school],
+        )
+        # One student fails, one is promoted at another school the same year (a transfer: the
+        # final record may move), one new student withdraws.
+        changed = rows.copy()
+        changed.loc[0, "final_situation"] = "R"
+        changed.loc[1, "rbd"] = other
+        changed.loc[1, "final_situation"] = "P"
+        changed.loc[2, "student_id"] = "nuevo-incremental"
+        changed.loc[2, "final_situation"] = "Y"
+        batch = import_rows(store, "student_result", changed)
+        schools = touched(store, batch)
+        cur = store.cursor()
+        try:
+            assert sql._new_batches(cur) == [batch]  # the refresh below is incremental
+        finally:
+            cur.close()
+        assert school in schools and other in schools
+        total = int(store.query_df("SELECT count(*) AS n FROM school")["n"].iloc[0])
+        assert len(schools) < total  # only some schools are recomputed
+        assert prepare_facts(store) is not None
+        assert prepare_facts(store) is None
+        incremental = snapshot(store)
+        prepare_facts(store, force=True)
+        full = snapshot(store)
+    pd.testing.assert_frame_equal(incremental[0], full[0])
+    pd.testing.assert_frame_equal(incremental[1], full[1])
+
+
+def test_an_undo_rebuilds_every_school(built: Path, tmp_path: Path) -> None:
+    from metrics.imports.pipeline import undo_batch
+
+    path = tmp_path / "store.duckdb"
+    path.write_bytes(built.read_bytes())
+    with open_store(path) as store:
+        prepare_facts(store)
+        rows = store.query_df("SELECT * EXCLUDE (batch_id) FROM student_result LIMIT 2")
+        rows["final_situation"] = "R"
+        batch = import_rows(store, "student_result", rows)
+        prepare_facts(store)
+        undo_batch(store, batch, actor="t")
+        cur = store.cursor()
+        try:
+            assert sql._new_batches(cur) is None  # an undo: no incremental refresh
+        finally:
+            cur.close()
+        prepare_facts(store)
+        after = snapshot(store)
+        prepare_facts(store, force=True)
+        full = snapshot(store)
+    pd.testing.assert_frame_equal(after[0], full[0])
+
+
+def test_a_baseline_year_saved_in_the_app_refreshes_only_its_school(
+    built: Path, tmp_path: Path
+) -> None:
+    from metrics.engine.indicators import set_baseline_year
+    from metrics.scope import Scope
+
+    path = tmp_path / "store.duckdb"
+    path.write_bytes(built.read_bytes())
+    with open_store(path) as store:
+        prepare_facts(store)
+        rbd = int(store.query_df("SELECT min(rbd) AS r FROM community")["r"].iloc[0])
+        set_baseline_year(store, Scope.all(), rbd, 2021, actor="t")
+        cur = store.cursor()
+        try:
+            assert sql._new_batches(cur) == []  # no batch, yet no full rebuild
+            assert sql._edited_schools(cur) == {rbd}
+        finally:
+            cur.close()
+        assert prepare_facts(store) is not None
+        incremental = snapshot(store)
+        assert 2021 in set(incremental[1].loc[incremental[1]["rbd"] == rbd, "base_year"])
+        prepare_facts(store, force=True)
+        full = snapshot(store)
+    pd.testing.assert_frame_equal(incremental[0], full[0])
+    pd.testing.assert_frame_equal(incremental[1], full[1])
