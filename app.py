@@ -11,7 +11,7 @@ import streamlit as st
 
 from metrics import ui
 from metrics.errors import TableroError
-from metrics.formatting import format_number
+from metrics.formatting import count_label, format_number
 from metrics.presentation.views import readiness_checks, rows_for, status_summary
 from metrics.ui.screens import inicio
 
@@ -45,10 +45,10 @@ def home() -> None:
     rows = rows_for(results, *chosen, periodo=str(filters.year)) if chosen else results[:0]
     period = f"en {filters.year}" if filters.year else "en todos los años"
     st.markdown(
-        f"{format_number(counts['schools'])} establecimientos, "
-        f"{format_number(counts['communities'])} comunidades de práctica, "
-        f"{format_number(counts['teachers'])} docentes y "
-        f"{format_number(counts['students'])} estudiantes {period}. "
+        f"{count_label(counts['schools'], 'establecimiento', 'establecimientos')}, "
+        f"{count_label(counts['communities'], 'comunidad de práctica', 'comunidades de práctica')}"
+        f", {count_label(counts['teachers'], 'docente', 'docentes')} y "
+        f"{count_label(counts['students'], 'estudiante', 'estudiantes')} {period}. "
         + (status_summary(rows) if len(rows) else "")
     )
     cols = st.columns(5)

@@ -65,6 +65,8 @@ def test_choosing_a_school_narrows_every_figure(
     assert at.title[0].value == "Tablero DPD — Escuela a, 2024"
     assert _metrics(at)["Establecimientos"] == "1"
     assert _metrics(at)["Estudiantes"] == "2"
+    summary = next(m.value for m in at.markdown if "establecimiento" in m.value)
+    assert summary.startswith("1 establecimiento, 1 comunidad de práctica, ")  # singular
     batches = next(d.value for d in at.dataframe if "Archivo" in d.value.columns)
     assert batches["Archivo"].tolist() == ["a.csv"]
     # Only the chosen school's community is offered.
