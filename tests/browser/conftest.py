@@ -18,6 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from metrics.access import hash_password
+from metrics.store import open_store
+from metrics.store.users import save_user
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("TABLERO_CHROMIUM", "/usr/bin/chromium")
@@ -45,6 +49,26 @@ def chromium_path() -> str:
             pytest.fail("CI sin Chromium: .ci/run debe instalar el paquete 'chromium'.")
         pytest.skip("Chromium no está instalado (apt-get install chromium)")
     return CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
+
+
+ADMIN, PASSWORD = "admin@slep.cl", "una-clave-bien-larga"
+"""The administrator of the stores that :func:`admin_copy` makes."""
+
+
+def admin_copy(demo_db: Path, folder: Path) -> Path:
+    """A copy of the demo store in ``folder`` with an administrator account: signed in, not in
+    demo mode (once a real file is loaded, demo mode no longer opens the store)."""
+    db = folder / "tablero.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    with open_store(db) as store:
+        save_user(
+            store,
+            email=ADMIN,
+            name="Admin",
+            role="administrador",
+            password_hash=hash_password(PASSWORD),
+        )
+    return db
 
 
 def start_server(db: Path, demo: bool = True) -> tuple[subprocess.Popen[bytes], str]:

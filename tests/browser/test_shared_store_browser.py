@@ -14,14 +14,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from metrics.access import hash_password
-from metrics.store import open_store
-from metrics.store.users import save_user
-from tests.browser.conftest import ROOT, screenshot, start_server, wait_for_app
+from tests.browser.conftest import (
+    ADMIN,
+    PASSWORD,
+    ROOT,
+    admin_copy,
+    screenshot,
+    start_server,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 
-ADMIN, PASSWORD = "admin@slep.cl", "una-clave-bien-larga"
 NEW_SCHOOLS = (
     "rbd;nombre;comuna\n"
     "91001;Escuela Nueva Esperanza;Puerto Aromo\n"
@@ -42,16 +46,7 @@ def _tablero(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def shared(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    db = tmp_path_factory.mktemp("compartida") / "tablero.duckdb"
-    db.write_bytes(demo_db.read_bytes())
-    with open_store(db) as store:
-        save_user(
-            store,
-            email=ADMIN,
-            name="Admin",
-            role="administrador",
-            password_hash=hash_password(PASSWORD),
-        )
+    db = admin_copy(demo_db, tmp_path_factory.mktemp("compartida"))
     proc, url = start_server(db, demo=False)
     yield url, db
     proc.terminate()

@@ -8,30 +8,23 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from metrics.access import hash_password
-from metrics.store import open_store
-from metrics.store.users import save_user
-from tests.browser.conftest import screenshot, start_server, wait_for_app
+from tests.browser.conftest import (
+    ADMIN,
+    PASSWORD,
+    admin_copy,
+    screenshot,
+    start_server,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 
 SCHOOLS = "rbd;nombre;comuna\n91001;Escuela Nueva Esperanza;Puerto Aromo\n"
-ADMIN, PASSWORD = "admin@slep.cl", "una-clave-bien-larga"
 
 
 @pytest.fixture(scope="module")
 def own_server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = tmp_path_factory.mktemp("subida") / "copia.duckdb"
-    db.write_bytes(demo_db.read_bytes())
-    # Signed in, not in demo mode: once a real file is loaded, demo mode no longer opens the store.
-    with open_store(db) as store:
-        save_user(
-            store,
-            email=ADMIN,
-            name="Admin",
-            role="administrador",
-            password_hash=hash_password(PASSWORD),
-        )
+    db = admin_copy(demo_db, tmp_path_factory.mktemp("subida"))
     proc, url = start_server(db, demo=False)
     yield url
     proc.terminate()
