@@ -638,7 +638,8 @@ def sniff_delimiter(line: str) -> str:
 # -- xlsx ---------------------------------------------------------------------------------
 
 
-def _hash_file(path: Path) -> str:
+def hash_file(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks (imports record it; backups check their copies)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -831,7 +832,7 @@ def _open_xlsx(path: Path, name: str, workdir: Path, sheet: str | None, size: in
         headers=headers,
         container="xlsx",
         encoding="XLSX",
-        file_hash=_hash_file(path),
+        file_hash=hash_file(path),
         size=size,
         row_column=True,
         sheet=sheet,

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from metrics.errors import StoreError
+from metrics.ingest.readers import hash_file
 from metrics.store.audit import ANCHOR_SUFFIX
 from metrics.store.core import Store, harden
 
@@ -53,14 +54,6 @@ def key_fingerprint(key: bytes) -> str:
     """A short hash of the pseudonym key: equal keys, equal fingerprints; the key stays
     secret (it is a hash of a 32-byte random secret)."""
     return hashlib.sha256(b"tablero-dpd:backup-fingerprint:" + key).hexdigest()[:16]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -127,7 +120,7 @@ def create_backup(store: Store, key: bytes, target: Path, passphrase: str | None
                 copy = folder / (DB_NAME + suffix)
                 shutil.copyfile(original, copy)
                 os.chmod(copy, 0o600)
-                files[copy.name] = _sha256(copy)
+                files[copy.name] = hash_file(copy)
         cur = store.cursor()
         try:
             counts = table_counts(cur)
@@ -136,7 +129,7 @@ def create_backup(store: Store, key: bytes, target: Path, passphrase: str | None
         if passphrase:
             (folder / SEALED_KEY).write_bytes(_seal_key(key, passphrase))
             os.chmod(folder / SEALED_KEY, 0o600)
-            files[SEALED_KEY] = _sha256(folder / SEALED_KEY)
+            files[SEALED_KEY] = hash_file(folder / SEALED_KEY)
         manifest = {
             "formato": FORMAT,
             "creado": datetime.now().isoformat(timespec="seconds"),
@@ -177,7 +170,7 @@ def verify_backup(folder: Path) -> Check:
         path = folder / name
         if not path.is_file():
             problems.append(f"Falta el archivo {name}.")
-        elif _sha256(path) != digest:
+        elif hash_file(path) != digest:
             problems.append(f"El archivo {name} cambió desde que se creó el respaldo.")
     if problems:
         return Check(problems, manifest)
