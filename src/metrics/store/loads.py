@@ -844,6 +844,10 @@ class Found:
     first_skipped: int | None = None
 
 
+_LETTER = r"regexp_extract(col, '\(([A-Z]+)\)', 1)"
+"""The column letter of an issue's label («id_docente (C)» → «C»), to order issues as the file."""
+
+
 def validate(stage: Stage, pending: Pending | None = None) -> Found:
     """Run THE validation query of a staged file (every check, one statement).
 
@@ -907,7 +911,9 @@ def validate(stage: Stage, pending: Pending | None = None) -> Found:
         f"issues AS ({' UNION ALL '.join(branches)}) "
         "SELECT __row, col, val, msg, sev, count(*) FILTER (WHERE sev = 'error') OVER (), "
         "count(*) FILTER (WHERE sev <> 'error') OVER () FROM issues "
-        f"ORDER BY sev, __row LIMIT {ISSUE_CAP}"
+        # Within a row, issues follow the file's columns (B before C, Z before AA): without this
+        # the UNION ALL's branches came back in any order.
+        f"ORDER BY sev, __row, length({_LETTER}), {_LETTER}, col, msg LIMIT {ISSUE_CAP}"
     )
     try:
         rows = stage.cur.execute(sql, q.params).fetchall()
