@@ -1721,7 +1721,7 @@ def load_indicator_rows(
             communities=communities,
             links=links,
         )
-        targets = _read_targets(cur, rows.sids) if len(rows) else pd.DataFrame()
+        targets = _read_targets(cur) if len(rows) else {}
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron calcular los indicadores: {exc}") from exc
     finally:
@@ -1752,21 +1752,21 @@ def load_indicator_rows(
     )
 
 
-def _read_targets(cur: duckdb.DuckDBPyConnection, sids: npt.NDArray[np.object_]) -> pd.DataFrame:
-    """The targets of the scopes ``sids``, their indicator and kind numbered as in the rows
-    (targets of indicators the catalogue no longer holds are left out)."""
+def _read_targets(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The targets of the request's scopes (``_sid``), their indicator and kind numbered as
+    in the rows (targets of indicators the catalogue no longer holds are left out)."""
     inds = ", ".join(f"('{c}', {i})" for c, i in IND_CODE.items())
     kinds = ", ".join(f"('{k}', {i})" for k, i in KIND_CODE.items())
-    return cur.execute(
+    return _fetch(
+        cur,
         f"""
-        SELECT m.ind, k.kind, t.scope_id, t.target_value, t.deadline_year
+        SELECT m.ind, k.kind, d.sc, t.target_value, t.deadline_year
         FROM target t
         JOIN (VALUES {inds}) m(code, ind) ON m.code = t.indicator
         JOIN (VALUES {kinds}) k(name, kind) ON k.name = t.scope_kind
-        WHERE t.scope_id IN (SELECT UNNEST(?::VARCHAR[]))
+        JOIN _sid d ON d.sid = t.scope_id
         """,
-        [[str(x) for x in sids]],
-    ).df()
+    )
 
 
 def _is_suppressible(code: str) -> bool:

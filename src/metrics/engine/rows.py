@@ -92,6 +92,8 @@ class Assembled:
     stats: dict[str, FloatArray]
     base_year: FloatArray
     """The scope's baseline year (NaN: none set and no community to tell it)."""
+    scope_codes: IntArray
+    """For each of ``sids``, its number in the request's facts (:class:`Facts`)."""
 
     def __len__(self) -> int:
         return int(self.ind.size)
@@ -268,6 +270,7 @@ def assemble(
         mon=mon[order],
         stats={s: v[order] for s, v in stats.items()},
         base_year=base_year[order],
+        scope_codes=used.astype(np.int64),
     )
 
 
@@ -345,40 +348,41 @@ def baselines(rows: Assembled) -> tuple[IntArray, BoolArray, FloatArray]:
     return brid.astype(np.int64), provisional, year
 
 
-def targets(rows: Assembled, table: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
+def targets(rows: Assembled, table: Mapping[str, Any]) -> tuple[FloatArray, FloatArray]:
     """The target that applies to each row (not the baseline wave's): of its indicator and
     scope, the nearest deadline not before the row's year, else the latest one.
 
-    ``table``: ind, kind, scope_id (text), target_value, deadline_year."""
+    ``table``: ind, kind, sc (the scope numbered as in :class:`Facts`), target_value,
+    deadline_year."""
     meta = np.full(len(rows), np.nan)
     year = np.full(len(rows), np.nan)
-    if not len(table) or not len(rows):
+    sc = np.asarray(table.get("sc", []), dtype=np.int64)
+    if not sc.size or not len(rows):
         return meta, year
-    at = np.searchsorted(rows.sids, table["scope_id"].to_numpy(dtype=object))
-    at = np.minimum(at, rows.sids.size - 1)
-    known = rows.sids[at] == table["scope_id"].to_numpy(dtype=object)
-    t = table.loc[known].assign(sc=at[known])
-    if not len(t):
-        return meta, year
+    # The request's scope numbers, as the rows number them (those with rows).
+    at = np.minimum(np.searchsorted(rows.scope_codes, sc), rows.scope_codes.size - 1)
+    known = rows.scope_codes[at] == sc
     size = max(int(rows.sids.size), 1)
-    t = t.assign(key=_key((t["ind"], _INDS), (t["kind"], _KINDS), (t["sc"], size)))
+    value = np.asarray(table["target_value"], dtype=float)[known]
+    deadline = np.asarray(table["deadline_year"], dtype=float)[known]
+    tkey = _key((np.asarray(table["ind"])[known], _INDS), (np.asarray(table["kind"])[known],
+                _KINDS), (at[known], size))  # fmt: skip
+    # Targets sorted by scope then deadline: a row's target is the first of its scope's
+    # whose deadline is not before its year, else its scope's last.
+    code = tkey * _YEARS + np.clip(deadline - _YEAR_ORIGIN, 1, _YEARS - 1).astype(np.int64)
+    order = np.argsort(code, kind="stable")
+    code = code[order]
     r = np.flatnonzero(~rows.base)
-    frame = pd.DataFrame(
-        {
-            "rid": r,
-            "key": _key((rows.ind[r], _INDS), (rows.kind[r], _KINDS), (rows.sid[r], size)),
-            "year": rows.year[r],
-        }
-    ).merge(t[["key", "target_value", "deadline_year"]], on="key")
-    if not len(frame):
-        return meta, year
-    deadline = frame["deadline_year"].to_numpy(dtype=float)
-    ahead = deadline >= frame["year"].to_numpy(dtype=float)  # NaN year: never ahead
-    frame["score"] = np.where(ahead, deadline, 100000 - deadline)
-    best = frame.sort_values(["rid", "score"], kind="stable").drop_duplicates("rid")
-    rid = best["rid"].to_numpy(dtype=np.int64)
-    meta[rid] = best["target_value"].to_numpy(dtype=float)
-    year[rid] = best["deadline_year"].to_numpy(dtype=float)
+    rkey = _key((rows.ind[r], _INDS), (rows.kind[r], _KINDS), (rows.sid[r], size))
+    ry = rows.year[r]
+    first = np.searchsorted(code, rkey * _YEARS)
+    end = np.searchsorted(code, (rkey + 1) * _YEARS)
+    wanted = np.where(np.isnan(ry), _YEARS, np.clip(np.nan_to_num(ry) - _YEAR_ORIGIN, 0, _YEARS))
+    pos = np.searchsorted(code, rkey * _YEARS + wanted.astype(np.int64))
+    has = end > first
+    chosen = order[np.where(pos < end, pos, end - 1)[has]]
+    meta[r[has]] = value[chosen]
+    year[r[has]] = deadline[chosen]
     return meta, year
 
 
