@@ -1336,7 +1336,9 @@ def facts_are_current(store: Store) -> bool:
 def _batch_state(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The import batches the facts are built with (targets' batches aside), and the engine."""
     row = cur.execute(
-        "SELECT count(*), coalesce(max(id), 0), count(undone_at) FROM import_batch WHERE kind <> ?",
+        "SELECT count(*), coalesce(max(id), 0), count(undone_at), "
+        "coalesce(list(id ORDER BY id) FILTER (WHERE undone_at IS NOT NULL), []) "
+        "FROM import_batch WHERE kind <> ?",
         [TARGET_BATCH_KIND],
     ).fetchone()
     assert row is not None
@@ -1345,32 +1347,50 @@ def _batch_state(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "count": row[0],
         "max": row[1],
         "undone": row[2],
+        "undone_ids": [int(i) for i in row[3]],
         "parts": _signature_parts(cur),
     }
 
 
-def _new_batches(cur: duckdb.DuckDBPyConnection) -> list[int] | None:
-    """The batches imported since the facts were built, when nothing else happened since
-    (no undo, no failed source, the same engine; without new batches, no change but to rows of
-    schools, see :func:`_edited_schools`); None: the facts need a full rebuild."""
+@dataclass(frozen=True)
+class _Changes:
+    """What happened since the facts were built: new batches, and batches undone."""
+
+    new: list[int]
+    undone: list[int]
+
+
+def _new_batches(cur: duckdb.DuckDBPyConnection) -> _Changes | None:
+    """The batches imported and those undone since the facts were built, when nothing else
+    happened since (no failed source, the same engine, every undone batch's reach recorded;
+    without batches, no change but to rows of schools, see :func:`_edited_schools`); None: the
+    facts need a full rebuild."""
     row = cur.execute("SELECT batches, problems FROM indicator_fact_state").fetchone()
     if not row or not row[0] or row[1]:
         return None
     old = json.loads(row[0])
     now = _batch_state(cur)
-    if old.get("engine") != now["engine"] or old.get("undone") != now["undone"]:
+    if old.get("engine") != now["engine"] or "undone_ids" not in old:
         return None
-    new = [
-        int(r[0])
-        for r in cur.execute(
-            "SELECT id FROM import_batch WHERE id > ? AND kind <> ? AND undone_at IS NULL "
-            "ORDER BY id",
-            [int(old.get("max", 0)), TARGET_BATCH_KIND],
-        ).fetchall()
-    ]
-    if len(new) != now["count"] - int(old.get("count", -1)):
+    later = cur.execute(
+        "SELECT id, undone_at IS NULL FROM import_batch WHERE id > ? AND kind <> ? ORDER BY id",
+        [int(old.get("max", 0)), TARGET_BATCH_KIND],
+    ).fetchall()
+    if len(later) != now["count"] - int(old.get("count", -1)):
         return None
-    if not new:
+    new = [int(i) for i, live in later if live]
+    undone = sorted(set(now["undone_ids"]) - set(old["undone_ids"]))
+    if set(old["undone_ids"]) - set(now["undone_ids"]):
+        return None  # an undo undone by hand: nothing recorded it
+    if undone:
+        recorded = cur.execute(
+            "SELECT count(DISTINCT batch_id) FROM undone_batch_reach "
+            "WHERE batch_id IN (SELECT UNNEST(?::INTEGER[]))",
+            [undone],
+        ).fetchone()
+        if not recorded or recorded[0] != len(undone):
+            return None  # undone by an earlier version, which kept no reach
+    if not new and not undone:
         # Saved in the app, not imported (a school's baseline year): only the school table.
         before, after = old.get("parts"), now["parts"]
         if not before or before["sizes"] != after["sizes"]:
@@ -1378,7 +1398,7 @@ def _new_batches(cur: duckdb.DuckDBPyConnection) -> list[int] | None:
         for table in set(before["content"]) | set(after["content"]):
             if table != "school" and before["content"].get(table) != after["content"].get(table):
                 return None
-    return new
+    return _Changes(new=new, undone=undone)
 
 
 def _edited_schools(cur: duckdb.DuckDBPyConnection) -> set[int]:
@@ -1410,7 +1430,10 @@ def _student_rows(cur: duckdb.DuckDBPyConnection, schools: Sequence[int]) -> Non
 
 
 def _touched_schools(
-    cur: duckdb.DuckDBPyConnection, batches: list[int], edited: Iterable[int] = ()
+    cur: duckdb.DuckDBPyConnection,
+    batches: list[int],
+    edited: Iterable[int] = (),
+    undone: Sequence[int] = (),
 ) -> list[int]:
     """The schools whose facts ``batches`` may change: the schools of their rows (and of the
     rows they replaced); every school where a student of their student rows has a record
@@ -1418,20 +1441,30 @@ def _touched_schools(
     school where a student with monthly attendance at one of those has attendance (whether a
     school-year has annual attendance decides which months count).
 
-    ``edited``: schools whose row changed outside a batch, recomputed too.
+    ``edited``: schools whose row changed outside a batch, recomputed too; ``undone``:
+    batches undone since, whose schools and students were recorded when they were undone.
 
     Leaves ``_isr``/``_isa`` (:func:`_student_rows`) for those schools: the student rows an
     incremental :func:`_build_facts` reads."""
     found = {r for b in batches for r in batch_schools(cur, b)} | {int(r) for r in edited}
+    gone = ", ".join(map(str, undone)) or "NULL"
+    found |= {
+        int(r[0])
+        for r in cur.execute(
+            f"SELECT DISTINCT rbd FROM undone_batch_reach WHERE batch_id IN ({gone}) "
+            "AND rbd IS NOT NULL"
+        ).fetchall()
+    }
     ids = ", ".join(map(str, batches)) or "NULL"
     students = " UNION ALL ".join(
-        f"SELECT student_id FROM {t} WHERE batch_id IN ({ids}) UNION ALL "
-        f"SELECT student_id FROM replaced_{t} WHERE replaced_by IN ({ids})"
+        f"SELECT hash(student_id) AS h FROM {t} WHERE batch_id IN ({ids}) UNION ALL "
+        f"SELECT hash(student_id) FROM replaced_{t} WHERE replaced_by IN ({ids})"
         for t in ("student_result", "student_attendance")
     )
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE _ich AS SELECT DISTINCT hash(student_id) AS h "
-        f"FROM ({students})"
+        "CREATE OR REPLACE TEMP TABLE _ich AS SELECT DISTINCT h FROM ("
+        f"{students} UNION ALL SELECT student_hash FROM undone_batch_reach "
+        f"WHERE batch_id IN ({gone}) AND student_hash IS NOT NULL)"
     )
 
     # Each step reads the schools it adds from the student rows of the schools found so far,
@@ -1461,8 +1494,9 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
     """Bring the facts cache up to date if the source tables changed since it was built (or
     rebuild it with ``force``).
 
-    After new import batches alone (no undo, the same engine), only the facts of the schools
-    they touch are recomputed (:func:`_touched_schools`): the same facts a full rebuild gives.
+    After new import batches and undos (the same engine; an undo records the schools and
+    students it reached), only the facts of the schools they touch are recomputed
+    (:func:`_touched_schools`): the same facts a full rebuild gives.
     Anything else rebuilds every school's.
 
     Returns the seconds it took, or None when the cache was current. One rebuild at a time
@@ -1483,15 +1517,20 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                 return None  # another thread rebuilt it while this one waited
             start = time.perf_counter()
             cur.execute("SET SESSION preserve_insertion_order = false")
-            batches = None if force else _new_batches(cur)
+            changes = None if force else _new_batches(cur)
+            batches = None if changes is None else changes.new
             schools = (
-                None if batches is None else _touched_schools(cur, batches, _edited_schools(cur))
+                None
+                if changes is None
+                else _touched_schools(cur, changes.new, _edited_schools(cur), changes.undone)
             )
             problems = _build_facts(cur, schools)
             if schools is not None and problems:
                 schools = None  # a source failed on a few schools: rebuild them all
                 problems = _build_facts(cur)
-            problems += _orphan_problems(cur, None if schools is None else batches)
+            # An undo can leave rows naming what it took away: look at all of them then.
+            every = schools is None or (changes is not None and bool(changes.undone))
+            problems += _orphan_problems(cur, None if every else batches)
             stats = ", ".join(_as_null(x) for x in _STATS)
             state = json.dumps(_batch_state(cur))
             cur.execute("BEGIN TRANSACTION")
