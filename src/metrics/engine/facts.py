@@ -1384,8 +1384,8 @@ def _new_batches(cur: duckdb.DuckDBPyConnection) -> _Changes | None:
         return None  # an undo undone by hand: nothing recorded it
     if undone:
         recorded = cur.execute(
-            "SELECT count(DISTINCT batch_id) FROM undone_batch_reach "
-            "WHERE batch_id IN (SELECT UNNEST(?::INTEGER[]))",
+            "SELECT count(DISTINCT undone_batch) FROM undone_batch_reach "
+            "WHERE undone_batch IN (SELECT UNNEST(?::INTEGER[]))",
             [undone],
         ).fetchone()
         if not recorded or recorded[0] != len(undone):
@@ -1451,7 +1451,7 @@ def _touched_schools(
     found |= {
         int(r[0])
         for r in cur.execute(
-            f"SELECT DISTINCT rbd FROM undone_batch_reach WHERE batch_id IN ({gone}) "
+            f"SELECT DISTINCT rbd FROM undone_batch_reach WHERE undone_batch IN ({gone}) "
             "AND rbd IS NOT NULL"
         ).fetchall()
     }
@@ -1464,7 +1464,7 @@ def _touched_schools(
     cur.execute(
         "CREATE OR REPLACE TEMP TABLE _ich AS SELECT DISTINCT h FROM ("
         f"{students} UNION ALL SELECT student_hash FROM undone_batch_reach "
-        f"WHERE batch_id IN ({gone}) AND student_hash IS NOT NULL)"
+        f"WHERE undone_batch IN ({gone}) AND student_hash IS NOT NULL)"
     )
 
     # Each step reads the schools it adds from the student rows of the schools found so far,

@@ -1564,7 +1564,7 @@ def _record_reach(cur: duckdb.DuckDBPyConnection, batch_id: int) -> None:
     """Keep what ``batch_id`` reaches before its rows go (``undone_batch_reach``): its schools
     and its students, for the indicator facts to recompute only theirs."""
     cur.execute(
-        "INSERT INTO undone_batch_reach (batch_id, rbd) SELECT ?, UNNEST(?::INTEGER[])",
+        "INSERT INTO undone_batch_reach (undone_batch, rbd) SELECT ?, UNNEST(?::INTEGER[])",
         [batch_id, batch_schools(cur, batch_id)],
     )
     students = " UNION ".join(
@@ -1573,7 +1573,8 @@ def _record_reach(cur: duckdb.DuckDBPyConnection, batch_id: int) -> None:
         for t in ("student_result", "student_attendance")
     )
     cur.execute(
-        f"INSERT INTO undone_batch_reach (batch_id, student_hash) SELECT $1, h FROM ({students})",
+        "INSERT INTO undone_batch_reach (undone_batch, student_hash) "
+        f"SELECT $1, h FROM ({students})",
         [batch_id],
     )
 

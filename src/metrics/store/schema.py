@@ -440,7 +440,7 @@ _V12_UNDONE_REACH = """
 -- the hash of their pseudonymised id), so that only those schools' indicator facts are
 -- recomputed (metrics.engine.facts.ensure_facts).
 CREATE TABLE undone_batch_reach (
-    batch_id      INTEGER NOT NULL,
+    undone_batch  INTEGER NOT NULL,  -- the import_batch id
     rbd           INTEGER,
     student_hash  UBIGINT
 );
