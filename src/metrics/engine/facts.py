@@ -969,6 +969,8 @@ class FactSource:
     """Sources whose query must run first (they leave a table this one reads)."""
     cached: bool = True
     """False: computed per request (its value depends on the request's cut-off date)."""
+    breakdowns: tuple[str, ...] = ()
+    """The breakdowns its indicators can declare (:func:`load_breakdown_facts` computes them)."""
 
 
 _MEMBERS = ("community_member",)
@@ -1012,6 +1014,7 @@ SOURCES: dict[str, FactSource] = {
             label="pruebas estandarizadas",
             tables=("standardized_test", "teaching_assignment", *_MEMBERS),
             measures=("n", "s1", "n_priv"),
+            breakdowns=("serie",),
             build=lambda r: _tests(r.cur, r.scope, r.kinds, r.wanted),
         ),
         FactSource(
@@ -1042,6 +1045,7 @@ SOURCES: dict[str, FactSource] = {
             tables=("survey_response",),
             measures=("n", "k", "s1", "s2", "n_priv", "y0"),
             keys=("dim",),
+            breakdowns=("tipo_encuestado",),
             build=lambda r: _surveys(r.cur, r.scope, r.kinds, r.wanted, r.monthly),
         ),
         FactSource(
@@ -1050,6 +1054,7 @@ SOURCES: dict[str, FactSource] = {
             tables=("activity",),
             measures=("n", "k"),
             cached=False,
+            breakdowns=("responsable",),
             build=lambda r: _schedule(
                 r.cur, r.scope, r.kinds, r.wanted, _required(r.cutoff), r.monthly
             ),
@@ -1097,6 +1102,9 @@ def check_catalogue() -> list[str]:
                     problems.append(f"{ind.code}: {facts.source} has no key {key}")
             if facts.source == "teacher_evaluations" and "instrument" not in facts.where:
                 problems.append(f"{ind.code}: an evaluation indicator names its instrument")
+        src = SOURCES.get(ind.facts.source)
+        if ind.breakdown and src is not None and ind.breakdown not in src.breakdowns:
+            problems.append(f"{ind.code}: {ind.facts.source} has no breakdown {ind.breakdown}")
     return problems
 
 
@@ -1821,35 +1829,53 @@ def _is_suppressible(code: str) -> bool:
 
 
 # -- breakdowns ------------------------------------------------------------------------------------
+class _NoTests(Exception):
+    """No indicator declares the test series breakdown: nothing more to compute."""
+
+
+def _declared(breakdown: str, source: str) -> list[Any]:
+    """The catalogue's indicators of ``source`` that declare ``breakdown``."""
+    return [i for i in CATALOG if i.breakdown == breakdown and i.facts.source == source]
+
+
 def load_breakdown_facts(
     store: Store, scope: Scope, *, cutoff: date, monthly: bool = True
 ) -> pd.DataFrame:
-    """Facts of the documented breakdowns (``BREAKDOWN_COLUMNS``), every scope kind.
+    """Facts of the breakdowns the catalogue's indicators declare (``BREAKDOWN_COLUMNS``),
+    every scope kind:
 
-    - ``cumplimiento_cronograma`` by ``responsable``;
-    - each ``percepcion_*`` by ``tipo_encuestado`` (docente, estudiante, apoderado, directivo);
-    - ``puntaje_estandarizado`` by ``serie`` (test, grade level and subject).
+    - ``responsable``: schedule compliance by who is responsible;
+    - ``tipo_encuestado``: a perception by respondent type (docente, estudiante, apoderado,
+      directivo);
+    - ``serie``: test scores by series (test, grade level and subject).
     """
     kinds = frozenset(KIND_CODE.values())
     names = {v: k for k, v in KIND_CODE.items()}
+    acts = survey = tests = pd.DataFrame()
     cur = store.cursor()
     try:
         cur.execute("SET SESSION preserve_insertion_order = false")
         _prepare(cur, scope, courses=True)
-        wide, params = _schedule_sql(cur, scope, kinds, cutoff, monthly, by="responsable")
-        acts = cur.execute(
-            "SELECT 'cumplimiento_cronograma' AS indicator, 'responsable' AS breakdown, "
-            "responsable AS category, kind, sid, year, month, base, n, k, "
-            "NULL AS s1, NULL AS s2, NULL AS rx, 0 AS n_priv "
-            f"FROM ({wide})",
-            params,
-        ).df()
-        _survey_cells(cur, scope, by="tipo")
-        survey = cur.execute(
-            "SELECT 'percepcion_' || dim AS indicator, 'tipo_encuestado' AS breakdown, "
-            "tipo AS category, kind, sid, year, month, base, n, k, s1, s2, NULL AS rx, n_priv "
-            f"FROM ({_survey_sql(kinds, monthly, by='tipo')})",
-        ).df()
+        if code := _declared("responsable", "schedule"):
+            wide, params = _schedule_sql(cur, scope, kinds, cutoff, monthly, by="responsable")
+            acts = cur.execute(
+                f"SELECT c.code AS indicator, 'responsable' AS breakdown, "
+                "responsable AS category, kind, sid, year, month, base, n, k, "
+                "NULL AS s1, NULL AS s2, NULL AS rx, 0 AS n_priv "
+                f"FROM ({wide}) CROSS JOIN (SELECT UNNEST(?::VARCHAR[]) AS code) c",
+                [*params, [i.code for i in code]],
+            ).df()
+        if code := _declared("tipo_encuestado", "surveys"):
+            dims = ", ".join(f"('{i.facts.where['dim']}', '{i.code}')" for i in code)
+            _survey_cells(cur, scope, by="tipo")
+            survey = cur.execute(
+                "SELECT c.code AS indicator, 'tipo_encuestado' AS breakdown, "
+                "tipo AS category, kind, sid, year, month, base, n, k, s1, s2, NULL AS rx, "
+                f"n_priv FROM ({_survey_sql(kinds, monthly, by='tipo')}) w "
+                f"JOIN (VALUES {dims}) c(dim, code) ON c.dim = w.dim",
+            ).df()
+        if not (code := _declared("serie", "standardized_tests")):
+            raise _NoTests
         cond, tparams = scope_clause(scope, "standardized_test", "t")
         cur.execute(
             f"""
@@ -1881,10 +1907,13 @@ def load_breakdown_facts(
             keys=("year", "month", "base", "serie"),
         )
         tests = cur.execute(
-            "SELECT 'puntaje_estandarizado' AS indicator, 'serie' AS breakdown, "
+            "SELECT c.code AS indicator, 'serie' AS breakdown, "
             "serie AS category, kind, sid, year, month, base, n, NULL AS k, s1, NULL AS s2, "
-            f"n AS rx, n_priv FROM ({wide})",
+            f"n AS rx, n_priv FROM ({wide}) CROSS JOIN (SELECT UNNEST(?::VARCHAR[]) AS code) c",
+            [[i.code for i in code]],
         ).df()
+    except _NoTests:
+        pass
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron calcular los desgloses: {exc}") from exc
     finally:
