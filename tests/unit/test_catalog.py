@@ -153,6 +153,28 @@ def test_every_entry_names_a_registered_source_and_its_measures() -> None:
         assert set(ind.sources) - {"community_member"} <= tables, ind.code
 
 
+def test_breakdowns_are_declared_by_the_indicators_and_offered_by_their_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The breakdowns come from the catalogue: the guide's three, and a declaration its
+    source cannot compute is a catalogue problem."""
+    from metrics.engine import catalog
+    from metrics.engine import facts as sql
+
+    declared = {i.code: i.breakdown for i in CATALOG if i.breakdown}
+    assert declared["cumplimiento_cronograma"] == "responsable"
+    assert declared["puntaje_estandarizado"] == "serie"
+    assert {c for c, b in declared.items() if b == "tipo_encuestado"} == {
+        i.code for i in CATALOG if i.facts.source == "surveys"
+    }
+    wrong = INDICATORS["tasa_reprobacion"].model_copy(update={"breakdown": "responsable"})
+    entries = tuple(wrong if i.code == wrong.code else i for i in CATALOG)
+    monkeypatch.setattr(sql, "CATALOG", catalog.Catalog(indicators=entries))
+    assert sql.check_catalogue() == [
+        "tasa_reprobacion: student_results has no breakdown responsable"
+    ]
+
+
 def test_a_statistic_without_its_measures_is_refused() -> None:
     from metrics.engine.catalog import Facts, Measures
 

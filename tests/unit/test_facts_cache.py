@@ -284,3 +284,30 @@ def test_a_changed_catalogue_entry_rebuilds_the_facts(
         assert facts_are_current(store)
     finally:
         sql.engine_digest.cache_clear()
+
+
+def test_a_current_check_is_trusted_until_the_file_changes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the facts were found current, requests skip the signature's queries while the
+    file stays as it was; any committed write (here a new batch of results) makes the next
+    request check again, and see the new figures."""
+    from metrics.engine import facts as sql
+
+    assert approval(store, Scope.all(), "2")["n"] == 2
+    assert facts_are_current(store)
+    calls: list[int] = []
+    real = sql.facts_signature
+
+    def counted(cur: object) -> str:
+        calls.append(1)
+        return real(cur)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sql, "facts_signature", counted)
+    assert facts_are_current(store)
+    assert approval(store, Scope.all(), "2")["n"] == 2
+    assert calls == []
+    add_results(store, [result("nuevo-1", 2, "R", 3.5)])
+    after = approval(store, Scope.all(), "2")
+    assert calls, "a write must make the next request check the facts again"
+    assert after["n"] == 3 and close(after["valor"], 100.0 * 2 / 3)

@@ -70,7 +70,8 @@ def test_one_school_import_refreshes_only_its_schools_like_a_full_rebuild(
         schools = touched(store, batch)
         cur = store.cursor()
         try:
-            assert sql._new_batches(cur) == [batch]  # the refresh below is incremental
+            changes = sql._new_batches(cur)  # the refresh below is incremental
+            assert changes is not None and changes.new == [batch] and changes.undone == []
         finally:
             cur.close()
         assert school in schools and other in schools
@@ -85,7 +86,52 @@ def test_one_school_import_refreshes_only_its_schools_like_a_full_rebuild(
     pd.testing.assert_frame_equal(incremental[1], full[1])
 
 
-def test_an_undo_rebuilds_every_school(built: Path, tmp_path: Path) -> None:
+def test_an_undo_refreshes_only_the_schools_it_reached_like_a_full_rebuild(
+    built: Path, tmp_path: Path
+) -> None:
+    """Undoing a batch that replaced a school's results (and moved a student's final record
+    to another school) recomputes those schools only, and gives the full rebuild's facts."""
+    from metrics.imports.pipeline import undo_batch
+
+    path = tmp_path / "store.duckdb"
+    path.write_bytes(built.read_bytes())
+    with open_store(path) as store:
+        prepare_facts(store)
+        counts = store.query_df(
+            "SELECT rbd, count(*) AS n FROM student_result GROUP BY rbd ORDER BY n DESC, rbd"
+        )
+        school, other = int(counts["rbd"].iloc[0]), int(counts["rbd"].iloc[-1])
+        rows = store.query_df(
+            "SELECT * EXCLUDE (batch_id) FROM student_result WHERE rbd = ? ORDER BY student_id "
+            "LIMIT 2",
+            [school],
+        )
+        rows.loc[0, "final_situation"] = "R"
+        rows.loc[1, "rbd"] = other
+        batch = import_rows(store, "student_result", rows)
+        prepare_facts(store)
+        undo_batch(store, batch, actor="t")
+        cur = store.cursor()
+        try:
+            changes = sql._new_batches(cur)
+            assert changes is not None and changes.undone == [batch] and changes.new == []
+            schools = sql._touched_schools(cur, [], (), [batch])
+        finally:
+            cur.close()
+        assert school in schools and other in schools
+        total = int(store.query_df("SELECT count(*) AS n FROM school")["n"].iloc[0])
+        assert len(schools) < total  # only some schools are recomputed
+        assert prepare_facts(store) is not None
+        assert prepare_facts(store) is None
+        after = snapshot(store)
+        prepare_facts(store, force=True)
+        full = snapshot(store)
+    pd.testing.assert_frame_equal(after[0], full[0])
+    pd.testing.assert_frame_equal(after[1], full[1])
+
+
+def test_an_undo_recorded_by_no_one_rebuilds_every_school(built: Path, tmp_path: Path) -> None:
+    """An undo whose reach was not kept (made by an earlier version) rebuilds everything."""
     from metrics.imports.pipeline import undo_batch
 
     path = tmp_path / "store.duckdb"
@@ -97,9 +143,11 @@ def test_an_undo_rebuilds_every_school(built: Path, tmp_path: Path) -> None:
         batch = import_rows(store, "student_result", rows)
         prepare_facts(store)
         undo_batch(store, batch, actor="t")
+        with store.transaction() as cur:
+            cur.execute("DELETE FROM undone_batch_reach")
         cur = store.cursor()
         try:
-            assert sql._new_batches(cur) is None  # an undo: no incremental refresh
+            assert sql._new_batches(cur) is None
         finally:
             cur.close()
         prepare_facts(store)
@@ -123,7 +171,8 @@ def test_a_baseline_year_saved_in_the_app_refreshes_only_its_school(
         set_baseline_year(store, Scope.all(), rbd, 2021, actor="t")
         cur = store.cursor()
         try:
-            assert sql._new_batches(cur) == []  # no batch, yet no full rebuild
+            changes = sql._new_batches(cur)  # no batch, yet no full rebuild
+            assert changes is not None and changes.new == [] and changes.undone == []
             assert sql._edited_schools(cur) == {rbd}
         finally:
             cur.close()

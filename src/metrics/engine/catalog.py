@@ -42,6 +42,9 @@ Statistic = Literal["proporcion", "media", "razon"]
 """
 
 SlideGroup = Literal["cronograma", "percepcion", "resultados", "impacto"]
+Breakdown = Literal["responsable", "tipo_encuestado", "serie"]
+"""The breakdowns the guide asks for: schedule compliance by who is responsible, perceptions by
+respondent type, test scores by series (test, grade and subject)."""
 """Groups of indicators that share slides in the council pack
 (:mod:`metrics.presentation.packs`)."""
 
@@ -203,6 +206,8 @@ class Indicator(BaseModel):
     from the monthly file where the results file has none)."""
     mean_beside: bool = False
     """Whether the mean answer (``media``) and an effect size are reported beside the value."""
+    breakdown: Breakdown | None = None
+    """The breakdown its values also come in (its facts' source must offer it)."""
     display: Display
     definition: str = Field(min_length=10)
     sheet: TechnicalSheet
@@ -294,6 +299,7 @@ def _perception(dim: str, name: str, what: str, short: str, order: int) -> Indic
         sources=("survey_response",),
         student_based=False,
         student_respondents=True,
+        breakdown="tipo_encuestado",
         facts=Facts(
             source="surveys",
             statistic="proporcion",
@@ -380,6 +386,7 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("activity",),
             student_based=False,
+            breakdown="responsable",
             facts=Facts(
                 source="schedule",
                 statistic="proporcion",
@@ -831,6 +838,7 @@ CATALOG = Catalog(
             direction="higher_is_better",
             sources=("standardized_test",),
             student_based=True,
+            breakdown="serie",
             facts=Facts(
                 source="standardized_tests",
                 statistic="razon",

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from metrics.engine import rows as rows_
 from metrics.engine.catalog import CATALOG, INDICATORS, MEASURE_FACTS, SCOPE_KINDS
 from metrics.errors import StoreError
 from metrics.formatting import format_number
@@ -967,6 +969,8 @@ class FactSource:
     """Sources whose query must run first (they leave a table this one reads)."""
     cached: bool = True
     """False: computed per request (its value depends on the request's cut-off date)."""
+    breakdowns: tuple[str, ...] = ()
+    """The breakdowns its indicators can declare (:func:`load_breakdown_facts` computes them)."""
 
 
 _MEMBERS = ("community_member",)
@@ -1010,6 +1014,7 @@ SOURCES: dict[str, FactSource] = {
             label="pruebas estandarizadas",
             tables=("standardized_test", "teaching_assignment", *_MEMBERS),
             measures=("n", "s1", "n_priv"),
+            breakdowns=("serie",),
             build=lambda r: _tests(r.cur, r.scope, r.kinds, r.wanted),
         ),
         FactSource(
@@ -1040,6 +1045,7 @@ SOURCES: dict[str, FactSource] = {
             tables=("survey_response",),
             measures=("n", "k", "s1", "s2", "n_priv", "y0"),
             keys=("dim",),
+            breakdowns=("tipo_encuestado",),
             build=lambda r: _surveys(r.cur, r.scope, r.kinds, r.wanted, r.monthly),
         ),
         FactSource(
@@ -1048,6 +1054,7 @@ SOURCES: dict[str, FactSource] = {
             tables=("activity",),
             measures=("n", "k"),
             cached=False,
+            breakdowns=("responsable",),
             build=lambda r: _schedule(
                 r.cur, r.scope, r.kinds, r.wanted, _required(r.cutoff), r.monthly
             ),
@@ -1095,6 +1102,9 @@ def check_catalogue() -> list[str]:
                     problems.append(f"{ind.code}: {facts.source} has no key {key}")
             if facts.source == "teacher_evaluations" and "instrument" not in facts.where:
                 problems.append(f"{ind.code}: an evaluation indicator names its instrument")
+        src = SOURCES.get(ind.facts.source)
+        if ind.breakdown and src is not None and ind.breakdown not in src.breakdowns:
+            problems.append(f"{ind.code}: {ind.facts.source} has no breakdown {ind.breakdown}")
     return problems
 
 
@@ -1125,209 +1135,10 @@ recompute."""
 
 
 # -- rows, baselines, targets, families ----------------------------------------------------------
-def _assemble(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], inds: list[int]
-) -> None:
-    """``_r``: the rows in output order, with their scope's baseline year."""
-    # An indicator with a fallback (attendance: the results file, else the monthly file): per
-    # scope and year, its own facts where they have rows, else the fallback's.
-    fallback = ", ".join(map(str, _FALLBACK)) or "NULL"
-    cur.execute(
-        f"""
-        DELETE FROM _f v WHERE v.ind >= {MONTHLY_VARIANT} AND EXISTS (
-            SELECT 1 FROM _f r WHERE r.ind = v.ind - {MONTHLY_VARIANT} AND r.kind = v.kind
-                AND r.sid = v.sid AND r.year = v.year AND r.n > 0)
-        """
-    )
-    cur.execute(
-        f"""
-        DELETE FROM _f r WHERE r.ind IN ({fallback}) AND r.n = 0 AND EXISTS (
-            SELECT 1 FROM _f v WHERE v.ind = r.ind + {MONTHLY_VARIANT} AND v.kind = r.kind
-                AND v.sid = r.sid AND v.year = r.year)
-        """
-    )
-    cur.execute(
-        f"UPDATE _f SET ind = ind - {MONTHLY_VARIANT}, mon = true WHERE ind >= {MONTHLY_VARIANT}"
-    )
-    scopes = []
-    if 1 in kinds:
-        scopes.append("SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, year FROM sy")
-    if 0 in kinds:
-        scopes.append(
-            "SELECT 0 AS kind, c.id AS sid, sy.year FROM _com c JOIN sy ON sy.rbd = c.rbd"
-        )
-    if 2 in kinds:
-        scopes.append(
-            "SELECT DISTINCT 2 AS kind, st.territory_id AS sid, sy.year "
-            "FROM _st st JOIN sy ON sy.rbd = st.rbd"
-        )
-    stats = ", ".join(f"coalesce(f.{s}, {_NAN}) AS {s}" for s in _STATS)
-    # Rows sorted into output order by an ORDER BY (a parallel sort) and numbered by their
-    # place in the table, rather than by a window function over all of them (single-threaded).
-    cur.execute("SET SESSION preserve_insertion_order = true")
-    cur.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _r0 AS
-        WITH sy AS (
-            -- A school's years: those with any data for it (its communities' data is its own).
-            SELECT DISTINCT TRY_CAST(sid AS INTEGER) AS rbd, year FROM _f
-            WHERE kind = 1 AND month = 0 AND NOT base AND n > 0
-        ),
-        sc AS ({" UNION ALL ".join(scopes)}),
-        g AS (
-            SELECT i.ind, sc.kind, sc.sid, sc.year
-            FROM sc CROSS JOIN (SELECT UNNEST(?::SMALLINT[]) AS ind) i
-        ),
-        allr AS (
-            SELECT g.ind, g.kind, g.sid, g.year, CAST(0 AS TINYINT) AS month, false AS base,
-                   coalesce(f.mon, false) AS mon, {stats}
-            FROM g LEFT JOIN _f f ON f.ind = g.ind AND f.kind = g.kind AND f.sid = g.sid
-                AND f.year = g.year AND f.month = 0 AND NOT f.base
-            UNION ALL
-            SELECT f.ind, f.kind, f.sid, f.year, f.month, f.base, f.mon, {stats}
-            FROM _f f WHERE (f.month > 0 OR f.base) AND f.ind IN (SELECT UNNEST(?::SMALLINT[]))
-        ),
-        sb AS (
-            SELECT 1 AS kind, CAST(rbd AS VARCHAR) AS sid, base_year FROM _sch
-            UNION ALL
-            SELECT 0, c.id, s.base_year FROM _com c JOIN _sch s ON s.rbd = c.rbd
-            UNION ALL
-            SELECT 2, st.territory_id, min(s.base_year) FROM _st st JOIN _sch s ON s.rbd = st.rbd
-            GROUP BY ALL
-        )
-        SELECT a.*, d.sc, sb.base_year
-        FROM allr a
-        JOIN (SELECT sid, CAST(row_number() OVER (ORDER BY sid) - 1 AS INTEGER) AS sc
-              FROM (SELECT DISTINCT sid FROM allr)) d ON d.sid = a.sid
-        LEFT JOIN sb ON sb.kind = a.kind AND sb.sid = a.sid
-        ORDER BY a.ind, a.kind, d.sc, a.year NULLS FIRST, a.month
-        """,
-        [inds, inds],
-    )
-    cur.execute("SET SESSION preserve_insertion_order = false")
-    cur.execute("CREATE OR REPLACE TEMP TABLE _r AS SELECT rowid AS rid, * FROM _r0")
-    cur.execute("DROP TABLE _r0")
-
-
 def _fetch(
     cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
 ) -> dict[str, Any]:
     return cur.execute(sql, params or []).fetchnumpy()
-
-
-def _filled(arr: Any, fill: Any) -> Any:
-    return arr.filled(fill) if isinstance(arr, np.ma.MaskedArray) else arr
-
-
-def _baselines(
-    cur: duckdb.DuckDBPyConnection, size: int
-) -> tuple[IntArray, npt.NDArray[np.bool_], FloatArray]:
-    """The row holding each row's baseline: the perception's baseline wave when there is one,
-    else the scope's baseline year; and, for a scope without a baseline year (a school with
-    no community yet and no year set by hand), the **provisional** baseline: the indicator's
-    first year with a value in that scope.
-
-    Returns the baseline row (−1: none), whether it is provisional, and the provisional year
-    (NaN where it is not)."""
-    res = _fetch(
-        cur,
-        """
-        WITH p AS (
-            SELECT ind, kind, sid, arg_min(rid, year) AS rid, min(year) AS year
-            FROM _r
-            WHERE NOT base AND month = 0
-                AND ((n > 0 AND NOT isnan(n)) OR (rx > 0 AND NOT isnan(rx)))
-            GROUP BY ind, kind, sid
-        )
-        SELECT r.rid, coalesce(w.rid, b.rid, p.rid, -1) AS brid,
-               w.rid IS NULL AND p.rid IS NOT NULL AS provisional,
-               coalesce(CAST(p.year AS DOUBLE), 'NaN'::DOUBLE) AS pyear
-        FROM _r r
-        LEFT JOIN _r w ON w.base AND w.n > 0 AND w.ind = r.ind AND w.kind = r.kind AND w.sid = r.sid
-        LEFT JOIN _r b ON NOT b.base AND b.month = 0 AND b.ind = r.ind AND b.kind = r.kind
-            AND b.sid = r.sid AND b.year = r.base_year
-        LEFT JOIN p ON r.base_year IS NULL AND p.ind = r.ind AND p.kind = r.kind AND p.sid = r.sid
-        """,
-    )
-    rid = res["rid"].astype(np.int64)
-    out = np.full(size, -1, dtype=np.int64)
-    out[rid] = res["brid"].astype(np.int64)
-    provisional = np.zeros(size, dtype=bool)
-    provisional[rid] = _filled(res["provisional"], False).astype(bool)
-    year = np.full(size, np.nan)
-    year[rid] = np.where(provisional[rid], _filled(res["pyear"], np.nan).astype(float), np.nan)
-    return out, provisional, year
-
-
-def _targets(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, size: int
-) -> tuple[FloatArray, FloatArray]:
-    """The target that applies to each row: the nearest deadline not before the row's year,
-    else the latest one.
-
-    Only targets of the rows' own scopes are read: those are visible in ``scope`` by
-    construction, so :func:`scope_clause` (a lookup per target) is not needed.
-    """
-    del scope
-    inds = ", ".join(f"('{c}', {i})" for c, i in IND_CODE.items())
-    kinds = ", ".join(f"('{k}', {i})" for k, i in KIND_CODE.items())
-    res = _fetch(
-        cur,
-        f"""
-        WITH t AS (
-            SELECT m.ind, k.kind, t.scope_id, t.target_value, t.deadline_year
-            FROM target t
-            JOIN (VALUES {inds}) m(code, ind) ON m.code = t.indicator
-            JOIN (VALUES {kinds}) k(name, kind) ON k.name = t.scope_kind
-            WHERE t.scope_id IN (SELECT DISTINCT sid FROM _r)
-        )
-        SELECT r.rid,
-               arg_min(t.target_value, CASE WHEN t.deadline_year >= r.year THEN t.deadline_year
-                                            ELSE 100000 - t.deadline_year END) AS meta,
-               arg_min(t.deadline_year, CASE WHEN t.deadline_year >= r.year THEN t.deadline_year
-                                             ELSE 100000 - t.deadline_year END) AS meta_year
-        FROM _r r JOIN t ON t.ind = r.ind AND t.kind = r.kind AND t.scope_id = r.sid
-        WHERE NOT r.base
-        GROUP BY r.rid
-        """,
-    )
-    meta = np.full(size, np.nan)
-    year = np.full(size, np.nan)
-    rid = res["rid"].astype(np.int64)
-    meta[rid] = res["meta"].astype(float)
-    year[rid] = res["meta_year"].astype(float)
-    return meta, year
-
-
-def _families(cur: duckdb.DuckDBPyConnection, suppressible: list[int]) -> tuple[IntArray, IntArray]:
-    """(total, part) row pairs where parts can add up to a total: a territory and its schools,
-    a school and its communities, a year and its months (same indicator and period)."""
-    if not suppressible:
-        empty = np.array([], dtype=np.int64)
-        return empty, empty
-    same = (
-        "c.ind = p.ind AND c.year IS NOT DISTINCT FROM p.year AND c.month = p.month "
-        "AND c.base = p.base"
-    )
-    res = _fetch(
-        cur,
-        f"""
-        WITH r AS (SELECT * FROM _r WHERE ind IN (SELECT UNNEST(?::SMALLINT[])))
-        SELECT p.rid AS p, c.rid AS c FROM r p
-            JOIN _st st ON p.kind = 2 AND st.territory_id = p.sid
-            JOIN r c ON c.kind = 1 AND c.sid = CAST(st.rbd AS VARCHAR) AND {same}
-        UNION ALL
-        SELECT p.rid, c.rid FROM r p
-            JOIN _com cm ON p.kind = 1 AND CAST(cm.rbd AS VARCHAR) = p.sid
-            JOIN r c ON c.kind = 0 AND c.sid = cm.id AND {same}
-        UNION ALL
-        SELECT p.rid, c.rid FROM r p
-            JOIN r c ON p.month = 0 AND c.month > 0 AND NOT p.base AND NOT c.base
-                AND c.ind = p.ind AND c.kind = p.kind AND c.sid = p.sid AND c.year = p.year
-        """,
-        [suppressible],
-    )
-    return res["p"].astype(np.int64), res["c"].astype(np.int64)
 
 
 # -- the facts cache -----------------------------------------------------------------------------
@@ -1408,15 +1219,6 @@ def _code_of(ind: str) -> str:
     """SQL: the code of the facts' indicator number ``ind`` (``+100``: monthly variant)."""
     whens = " ".join(f"WHEN {i} THEN '{c}'" for c, i in IND_CODE.items())
     return f"CASE {ind} % {MONTHLY_VARIANT} {whens} END"
-
-
-def _number_of(code: str, monthly_source: str) -> str:
-    """SQL: the facts' indicator number of the cached row's ``code`` in today's catalogue."""
-    whens = " ".join(f"WHEN '{c}' THEN {i}" for c, i in IND_CODE.items())
-    return (
-        f"(CASE {code} {whens} END "
-        f"+ CASE WHEN {monthly_source} THEN {MONTHLY_VARIANT} ELSE 0 END)::SMALLINT"
-    )
 
 
 def _build_facts(cur: duckdb.DuckDBPyConnection, schools: Sequence[int] | None = None) -> list[str]:
@@ -1502,11 +1304,37 @@ def _stored_signature(cur: duckdb.DuckDBPyConnection) -> str | None:
     return str(row[0]) if row else None
 
 
+_CHECKED: weakref.WeakKeyDictionary[Store, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+"""Per store, its file's stamp (:meth:`Store.file_stamp`) read just before a check found the
+facts current: while the file has not changed since, they still are. The signature's queries
+(a digest of the small tables) cost more than the rest of a small request."""
+
+
+def _known_current(store: Store) -> tuple[bool, tuple[Any, ...] | None]:
+    """Whether the facts were found current with the file as it is now, and the stamp read."""
+    stamp = store.file_stamp()
+    if stamp is None:
+        return False, None
+    stamp = (*stamp, engine_digest())  # the catalogue the check was made with
+    return _CHECKED.get(store) == stamp, stamp
+
+
+def _found_current(store: Store, stamp: tuple[Any, ...] | None) -> None:
+    if stamp is not None:
+        _CHECKED[store] = stamp
+
+
 def facts_are_current(store: Store) -> bool:
     """Whether the facts cache matches the store's data (no rebuild is due)."""
+    known, stamp = _known_current(store)
+    if known:
+        return True
     cur = store.cursor()
     try:
-        return _stored_signature(cur) == facts_signature(cur)
+        current = _stored_signature(cur) == facts_signature(cur)
+        if current:
+            _found_current(store, stamp)
+        return current
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron leer los datos de los indicadores: {exc}") from exc
     finally:
@@ -1516,7 +1344,9 @@ def facts_are_current(store: Store) -> bool:
 def _batch_state(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The import batches the facts are built with (targets' batches aside), and the engine."""
     row = cur.execute(
-        "SELECT count(*), coalesce(max(id), 0), count(undone_at) FROM import_batch WHERE kind <> ?",
+        "SELECT count(*), coalesce(max(id), 0), count(undone_at), "
+        "coalesce(list(id ORDER BY id) FILTER (WHERE undone_at IS NOT NULL), []) "
+        "FROM import_batch WHERE kind <> ?",
         [TARGET_BATCH_KIND],
     ).fetchone()
     assert row is not None
@@ -1525,32 +1355,50 @@ def _batch_state(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "count": row[0],
         "max": row[1],
         "undone": row[2],
+        "undone_ids": [int(i) for i in row[3]],
         "parts": _signature_parts(cur),
     }
 
 
-def _new_batches(cur: duckdb.DuckDBPyConnection) -> list[int] | None:
-    """The batches imported since the facts were built, when nothing else happened since
-    (no undo, no failed source, the same engine; without new batches, no change but to rows of
-    schools, see :func:`_edited_schools`); None: the facts need a full rebuild."""
+@dataclass(frozen=True)
+class _Changes:
+    """What happened since the facts were built: new batches, and batches undone."""
+
+    new: list[int]
+    undone: list[int]
+
+
+def _new_batches(cur: duckdb.DuckDBPyConnection) -> _Changes | None:
+    """The batches imported and those undone since the facts were built, when nothing else
+    happened since (no failed source, the same engine, every undone batch's reach recorded;
+    without batches, no change but to rows of schools, see :func:`_edited_schools`); None: the
+    facts need a full rebuild."""
     row = cur.execute("SELECT batches, problems FROM indicator_fact_state").fetchone()
     if not row or not row[0] or row[1]:
         return None
     old = json.loads(row[0])
     now = _batch_state(cur)
-    if old.get("engine") != now["engine"] or old.get("undone") != now["undone"]:
+    if old.get("engine") != now["engine"] or "undone_ids" not in old:
         return None
-    new = [
-        int(r[0])
-        for r in cur.execute(
-            "SELECT id FROM import_batch WHERE id > ? AND kind <> ? AND undone_at IS NULL "
-            "ORDER BY id",
-            [int(old.get("max", 0)), TARGET_BATCH_KIND],
-        ).fetchall()
-    ]
-    if len(new) != now["count"] - int(old.get("count", -1)):
+    later = cur.execute(
+        "SELECT id, undone_at IS NULL FROM import_batch WHERE id > ? AND kind <> ? ORDER BY id",
+        [int(old.get("max", 0)), TARGET_BATCH_KIND],
+    ).fetchall()
+    if len(later) != now["count"] - int(old.get("count", -1)):
         return None
-    if not new:
+    new = [int(i) for i, live in later if live]
+    undone = sorted(set(now["undone_ids"]) - set(old["undone_ids"]))
+    if set(old["undone_ids"]) - set(now["undone_ids"]):
+        return None  # an undo undone by hand: nothing recorded it
+    if undone:
+        recorded = cur.execute(
+            "SELECT count(DISTINCT undone_batch) FROM undone_batch_reach "
+            "WHERE undone_batch IN (SELECT UNNEST(?::INTEGER[]))",
+            [undone],
+        ).fetchone()
+        if not recorded or recorded[0] != len(undone):
+            return None  # undone by an earlier version, which kept no reach
+    if not new and not undone:
         # Saved in the app, not imported (a school's baseline year): only the school table.
         before, after = old.get("parts"), now["parts"]
         if not before or before["sizes"] != after["sizes"]:
@@ -1558,7 +1406,7 @@ def _new_batches(cur: duckdb.DuckDBPyConnection) -> list[int] | None:
         for table in set(before["content"]) | set(after["content"]):
             if table != "school" and before["content"].get(table) != after["content"].get(table):
                 return None
-    return new
+    return _Changes(new=new, undone=undone)
 
 
 def _edited_schools(cur: duckdb.DuckDBPyConnection) -> set[int]:
@@ -1590,7 +1438,10 @@ def _student_rows(cur: duckdb.DuckDBPyConnection, schools: Sequence[int]) -> Non
 
 
 def _touched_schools(
-    cur: duckdb.DuckDBPyConnection, batches: list[int], edited: Iterable[int] = ()
+    cur: duckdb.DuckDBPyConnection,
+    batches: list[int],
+    edited: Iterable[int] = (),
+    undone: Sequence[int] = (),
 ) -> list[int]:
     """The schools whose facts ``batches`` may change: the schools of their rows (and of the
     rows they replaced); every school where a student of their student rows has a record
@@ -1598,20 +1449,30 @@ def _touched_schools(
     school where a student with monthly attendance at one of those has attendance (whether a
     school-year has annual attendance decides which months count).
 
-    ``edited``: schools whose row changed outside a batch, recomputed too.
+    ``edited``: schools whose row changed outside a batch, recomputed too; ``undone``:
+    batches undone since, whose schools and students were recorded when they were undone.
 
     Leaves ``_isr``/``_isa`` (:func:`_student_rows`) for those schools: the student rows an
     incremental :func:`_build_facts` reads."""
     found = {r for b in batches for r in batch_schools(cur, b)} | {int(r) for r in edited}
+    gone = ", ".join(map(str, undone)) or "NULL"
+    found |= {
+        int(r[0])
+        for r in cur.execute(
+            f"SELECT DISTINCT rbd FROM undone_batch_reach WHERE undone_batch IN ({gone}) "
+            "AND rbd IS NOT NULL"
+        ).fetchall()
+    }
     ids = ", ".join(map(str, batches)) or "NULL"
     students = " UNION ALL ".join(
-        f"SELECT student_id FROM {t} WHERE batch_id IN ({ids}) UNION ALL "
-        f"SELECT student_id FROM replaced_{t} WHERE replaced_by IN ({ids})"
+        f"SELECT hash(student_id) AS h FROM {t} WHERE batch_id IN ({ids}) UNION ALL "
+        f"SELECT hash(student_id) FROM replaced_{t} WHERE replaced_by IN ({ids})"
         for t in ("student_result", "student_attendance")
     )
     cur.execute(
-        "CREATE OR REPLACE TEMP TABLE _ich AS SELECT DISTINCT hash(student_id) AS h "
-        f"FROM ({students})"
+        "CREATE OR REPLACE TEMP TABLE _ich AS SELECT DISTINCT h FROM ("
+        f"{students} UNION ALL SELECT student_hash FROM undone_batch_reach "
+        f"WHERE undone_batch IN ({gone}) AND student_hash IS NOT NULL)"
     )
 
     # Each step reads the schools it adds from the student rows of the schools found so far,
@@ -1641,17 +1502,22 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
     """Bring the facts cache up to date if the source tables changed since it was built (or
     rebuild it with ``force``).
 
-    After new import batches alone (no undo, the same engine), only the facts of the schools
-    they touch are recomputed (:func:`_touched_schools`): the same facts a full rebuild gives.
+    After new import batches and undos (the same engine; an undo records the schools and
+    students it reached), only the facts of the schools they touch are recomputed
+    (:func:`_touched_schools`): the same facts a full rebuild gives.
     Anything else rebuilds every school's.
 
     Returns the seconds it took, or None when the cache was current. One rebuild at a time
     per store (``store.write_lock``); readers keep seeing the previous facts until the new
     ones are committed.
     """
+    known, stamp = _known_current(store)
+    if known and not force:
+        return None
     cur = store.cursor()
     try:
         if not force and _stored_signature(cur) == facts_signature(cur):
+            _found_current(store, stamp)
             return None
         with store.write_lock:
             signature = facts_signature(cur)
@@ -1659,15 +1525,20 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
                 return None  # another thread rebuilt it while this one waited
             start = time.perf_counter()
             cur.execute("SET SESSION preserve_insertion_order = false")
-            batches = None if force else _new_batches(cur)
+            changes = None if force else _new_batches(cur)
+            batches = None if changes is None else changes.new
             schools = (
-                None if batches is None else _touched_schools(cur, batches, _edited_schools(cur))
+                None
+                if changes is None
+                else _touched_schools(cur, changes.new, _edited_schools(cur), changes.undone)
             )
             problems = _build_facts(cur, schools)
             if schools is not None and problems:
                 schools = None  # a source failed on a few schools: rebuild them all
                 problems = _build_facts(cur)
-            problems += _orphan_problems(cur, None if schools is None else batches)
+            # An undo can leave rows naming what it took away: look at all of them then.
+            every = schools is None or (changes is not None and bool(changes.undone))
+            problems += _orphan_problems(cur, None if every else batches)
             stats = ", ".join(_as_null(x) for x in _STATS)
             state = json.dumps(_batch_state(cur))
             cur.execute("BEGIN TRANSACTION")
@@ -1727,11 +1598,11 @@ def _read_facts(
     kinds: frozenset[int],
     wanted: set[str],
     monthly: bool,
-) -> None:
-    """Fill ``_f`` from the cache: the visible communities and schools asked for, and each
-    visible territory as the sum of its visible schools."""
+) -> list[dict[str, Any]]:
+    """The cached facts of the visible communities and schools asked for, and of each visible
+    territory as the sum of its visible schools, their scopes numbered by ``_sid``."""
     if not wanted:
-        return
+        return []
     where = [f"f.indicator IN ({', '.join(repr(c) for c in sorted(wanted))})"]
     if not monthly:
         where.append("f.month = 0")
@@ -1739,7 +1610,7 @@ def _read_facts(
     if not scope.is_all:
         rbds = sorted(int(r) for r in scope.rbds or ())
         if not rbds:
-            return
+            return []
         if len(rbds) <= _MAX_LISTED:
             # Constants in the query's text: DuckDB skips the row groups of other schools.
             where.append(f"f.rbd IN ({', '.join(map(str, rbds))})")
@@ -1747,34 +1618,73 @@ def _read_facts(
             where.append("f.rbd IN (SELECT UNNEST(?::INTEGER[]))")
             params.append(rbds)
     cond = " AND ".join(where)
-    nan = ", ".join(f"coalesce(f.{x}, {_NAN})" for x in _STATS)
-    ind = _number_of("f.indicator", "f.monthly_source")
-    own = sorted(kinds & _CACHED_KINDS)
-    if own:
-        cur.execute(
-            f"""
-            INSERT INTO _f
-            SELECT {ind}, f.kind, f.sid, f.year, f.month, f.base, false, {nan}
-            FROM indicator_fact f
-            WHERE {cond} AND f.kind IN ({", ".join(map(str, own))})
-                AND (f.kind = 1 OR f.sid IN (SELECT id FROM _com))
-            """,
-            params,
-        )
+    codes = ", ".join(f"('{c}', {i})" for c, i in IND_CODE.items())
+    variant = f"CASE WHEN f.monthly_source THEN {MONTHLY_VARIANT} ELSE 0 END"
+    number = f"CAST(m.ind + {variant} AS SMALLINT)"
+    catalogue = f"JOIN (VALUES {codes}) m(code, ind) ON m.code = f.indicator"
+    out = []
+    nan = ", ".join(f"coalesce(f.{x}, {_NAN}) AS {x}" for x in _STATS)
+    # A school's facts find their scope number by RBD (an integer join, twice as fast as one
+    # on the id's text); a community's by its id.
+    for kind, join in (
+        (KIND_CODE["establecimiento"], "JOIN _sid d ON d.rbd = f.rbd"),
+        (KIND_CODE["comunidad"], "JOIN _com c ON c.id = f.sid JOIN _sid d ON d.sid = f.sid"),
+    ):
+        if kind in kinds:
+            out.append(
+                _fetch(
+                    cur,
+                    f"""
+                    SELECT {number} AS ind, f.kind, d.sc, f.year, f.month, f.base,
+                           false AS mon, {nan}
+                    FROM indicator_fact f {catalogue} {join}
+                    WHERE {cond} AND f.kind = {kind}
+                    """,
+                    params,
+                )
+            )
     if KIND_CODE["territorio"] in kinds:
         sums = ", ".join(
-            f"coalesce({'min' if x == 'y0' else 'sum'}(f.{x}), {_NAN})" for x in _STATS
+            f"coalesce({'min' if x == 'y0' else 'sum'}(f.{x}), {_NAN}) AS {x}" for x in _STATS
         )
-        cur.execute(
-            f"""
-            INSERT INTO _f
-            SELECT {ind} AS ind, 2, st.territory_id, f.year, f.month, f.base, false, {sums}
-            FROM indicator_fact f JOIN _st st ON st.rbd = f.rbd
-            WHERE {cond} AND f.kind = 1
-            GROUP BY ALL
-            """,
-            params,
+        out.append(
+            _fetch(
+                cur,
+                f"""
+                SELECT g.* EXCLUDE (territory_id) REPLACE (d.sc AS sc)
+                FROM (
+                    SELECT {number} AS ind, CAST(2 AS TINYINT) AS kind, 0 AS sc,
+                           st.territory_id, f.year, f.month, f.base, false AS mon, {sums}
+                    FROM indicator_fact f {catalogue}
+                    JOIN _st st ON st.rbd = f.rbd
+                    WHERE {cond} AND f.kind = 1
+                    GROUP BY ALL
+                ) g JOIN _sid d ON d.sid = g.territory_id
+                """,
+                params,
+            )
         )
+    return out
+
+
+def _number_scopes(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """``_sid``: every scope id of the request (schools, communities, territories and those of
+    the facts computed per request), numbered in sorted order; returns them in that order."""
+    cur.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _sid AS
+        SELECT sid, CAST(row_number() OVER (ORDER BY sid) - 1 AS INTEGER) AS sc, rbd FROM (
+            SELECT sid, max(rbd) AS rbd FROM (
+                SELECT CAST(rbd AS VARCHAR) AS sid, rbd FROM _sch
+                UNION ALL SELECT id, NULL FROM _com
+                UNION ALL SELECT territory_id, NULL FROM _st
+                UNION ALL SELECT sid, NULL FROM _f
+            ) WHERE sid IS NOT NULL GROUP BY sid
+        )
+        """
+    )
+    row = cur.execute("SELECT list(sid ORDER BY sc) FROM _sid").fetchone()
+    return list(row[0] or []) if row else []
 
 
 def linked_schools(store: Store, scope: Scope, rbds: Iterable[int]) -> list[int]:
@@ -1837,45 +1747,55 @@ def load_indicator_rows(
     try:
         cur.execute("SET SESSION preserve_insertion_order = false")
         _prepare(cur, scope, courses=False, cached=True)
-        _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly)
         request = _Request(cur, scope, kind_set, wanted, monthly, cutoff)
         for source in SOURCES.values():
             if not source.cached and _SOURCE_CODES[source.name] & wanted:
                 source.build(request)
-        inds = sorted(IND_CODE[c] for c in wanted)
-        _assemble(cur, scope, kind_set, inds)
-        cols = ", ".join(_STATS)
-        r = _fetch(
-            cur,
-            "SELECT ind, kind, sc, coalesce(CAST(year AS DOUBLE), 'NaN'::DOUBLE) AS year, "
-            f"month, base, mon, coalesce(CAST(base_year AS DOUBLE), 'NaN'::DOUBLE) AS base_year, "
-            f"{cols} FROM _r ORDER BY rid",
+        sids = _number_scopes(cur)
+        parts = _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly)
+        stats = ", ".join(f"f.{x}" for x in _STATS)
+        parts.append(
+            _fetch(
+                cur,
+                "SELECT f.ind, f.kind, d.sc, f.year, f.month, f.base, f.mon, "
+                f"{stats} FROM _f f JOIN _sid d ON d.sid = f.sid",
+            )
         )
-        sids = cur.execute(
-            "SELECT list(sid ORDER BY sc) FROM (SELECT DISTINCT sc, sid FROM _r)"
-        ).fetchone()
-        size = int(r["ind"].size)
-        brid, provisional, provisional_year = _baselines(cur, size)
-        meta, meta_year = _targets(cur, scope, size)
-        suppressible = [IND_CODE[c] for c in wanted if _is_suppressible(c)]
-        parent, child = _families(cur, suppressible)
+        inds = sorted(IND_CODE[c] for c in wanted)
+        found = rows_.Facts.from_columns(parts, _STATS, sids)
         communities = cur.execute("SELECT id, rbd FROM _com").df()
         links = cur.execute("SELECT rbd, territory_id FROM _st").df()
+        schools = cur.execute("SELECT rbd, base_year FROM _sch").df()
+        rows = rows_.assemble(
+            found,
+            inds=inds,
+            kinds=kind_set,
+            variant=MONTHLY_VARIANT,
+            fallback=_FALLBACK,
+            schools=schools,
+            communities=communities,
+            links=links,
+        )
+        targets = _read_targets(cur) if len(rows) else {}
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron calcular los indicadores: {exc}") from exc
     finally:
         cur.close()
+    brid, provisional, provisional_year = rows_.baselines(rows)
+    meta, meta_year = rows_.targets(rows, targets)
+    suppressible = [IND_CODE[c] for c in wanted if _is_suppressible(c)]
+    parent, child = rows_.families(rows, suppressible, communities, links)
     return IndicatorRows(
-        ind=r["ind"].astype(np.int64),
-        kind=r["kind"].astype(np.int64),
-        sid=r["sc"].astype(np.int64),
-        sids=np.asarray((sids[0] if sids else None) or [], dtype=object),
-        year=r["year"].astype(float),
-        month=r["month"].astype(np.int64),
-        base=r["base"].astype(bool),
-        monthly_source=r["mon"].astype(bool),
-        stats={s: np.asarray(_filled(r[s], np.nan), dtype=float) for s in _STATS},
-        base_year=np.where(provisional, provisional_year, r["base_year"].astype(float)),
+        ind=rows.ind,
+        kind=rows.kind,
+        sid=rows.sid,
+        sids=rows.sids,
+        year=rows.year,
+        month=rows.month,
+        base=rows.base,
+        monthly_source=rows.mon,
+        stats=rows.stats,
+        base_year=np.where(provisional, provisional_year, rows.base_year),
         brid=brid,
         provisional=provisional,
         meta=meta,
@@ -1887,40 +1807,75 @@ def load_indicator_rows(
     )
 
 
+def _read_targets(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The targets of the request's scopes (``_sid``), their indicator and kind numbered as
+    in the rows (targets of indicators the catalogue no longer holds are left out)."""
+    inds = ", ".join(f"('{c}', {i})" for c, i in IND_CODE.items())
+    kinds = ", ".join(f"('{k}', {i})" for k, i in KIND_CODE.items())
+    return _fetch(
+        cur,
+        f"""
+        SELECT m.ind, k.kind, d.sc, t.target_value, t.deadline_year
+        FROM target t
+        JOIN (VALUES {inds}) m(code, ind) ON m.code = t.indicator
+        JOIN (VALUES {kinds}) k(name, kind) ON k.name = t.scope_kind
+        JOIN _sid d ON d.sid = t.scope_id
+        """,
+    )
+
+
 def _is_suppressible(code: str) -> bool:
     return INDICATORS[code].suppressible
 
 
 # -- breakdowns ------------------------------------------------------------------------------------
+class _NoTests(Exception):
+    """No indicator declares the test series breakdown: nothing more to compute."""
+
+
+def _declared(breakdown: str, source: str) -> list[Any]:
+    """The catalogue's indicators of ``source`` that declare ``breakdown``."""
+    return [i for i in CATALOG if i.breakdown == breakdown and i.facts.source == source]
+
+
 def load_breakdown_facts(
     store: Store, scope: Scope, *, cutoff: date, monthly: bool = True
 ) -> pd.DataFrame:
-    """Facts of the documented breakdowns (``BREAKDOWN_COLUMNS``), every scope kind.
+    """Facts of the breakdowns the catalogue's indicators declare (``BREAKDOWN_COLUMNS``),
+    every scope kind:
 
-    - ``cumplimiento_cronograma`` by ``responsable``;
-    - each ``percepcion_*`` by ``tipo_encuestado`` (docente, estudiante, apoderado, directivo);
-    - ``puntaje_estandarizado`` by ``serie`` (test, grade level and subject).
+    - ``responsable``: schedule compliance by who is responsible;
+    - ``tipo_encuestado``: a perception by respondent type (docente, estudiante, apoderado,
+      directivo);
+    - ``serie``: test scores by series (test, grade level and subject).
     """
     kinds = frozenset(KIND_CODE.values())
     names = {v: k for k, v in KIND_CODE.items()}
+    acts = survey = tests = pd.DataFrame()
     cur = store.cursor()
     try:
         cur.execute("SET SESSION preserve_insertion_order = false")
         _prepare(cur, scope, courses=True)
-        wide, params = _schedule_sql(cur, scope, kinds, cutoff, monthly, by="responsable")
-        acts = cur.execute(
-            "SELECT 'cumplimiento_cronograma' AS indicator, 'responsable' AS breakdown, "
-            "responsable AS category, kind, sid, year, month, base, n, k, "
-            "NULL AS s1, NULL AS s2, NULL AS rx, 0 AS n_priv "
-            f"FROM ({wide})",
-            params,
-        ).df()
-        _survey_cells(cur, scope, by="tipo")
-        survey = cur.execute(
-            "SELECT 'percepcion_' || dim AS indicator, 'tipo_encuestado' AS breakdown, "
-            "tipo AS category, kind, sid, year, month, base, n, k, s1, s2, NULL AS rx, n_priv "
-            f"FROM ({_survey_sql(kinds, monthly, by='tipo')})",
-        ).df()
+        if code := _declared("responsable", "schedule"):
+            wide, params = _schedule_sql(cur, scope, kinds, cutoff, monthly, by="responsable")
+            acts = cur.execute(
+                f"SELECT c.code AS indicator, 'responsable' AS breakdown, "
+                "responsable AS category, kind, sid, year, month, base, n, k, "
+                "NULL AS s1, NULL AS s2, NULL AS rx, 0 AS n_priv "
+                f"FROM ({wide}) CROSS JOIN (SELECT UNNEST(?::VARCHAR[]) AS code) c",
+                [*params, [i.code for i in code]],
+            ).df()
+        if code := _declared("tipo_encuestado", "surveys"):
+            dims = ", ".join(f"('{i.facts.where['dim']}', '{i.code}')" for i in code)
+            _survey_cells(cur, scope, by="tipo")
+            survey = cur.execute(
+                "SELECT c.code AS indicator, 'tipo_encuestado' AS breakdown, "
+                "tipo AS category, kind, sid, year, month, base, n, k, s1, s2, NULL AS rx, "
+                f"n_priv FROM ({_survey_sql(kinds, monthly, by='tipo')}) w "
+                f"JOIN (VALUES {dims}) c(dim, code) ON c.dim = w.dim",
+            ).df()
+        if not (code := _declared("serie", "standardized_tests")):
+            raise _NoTests
         cond, tparams = scope_clause(scope, "standardized_test", "t")
         cur.execute(
             f"""
@@ -1952,10 +1907,13 @@ def load_breakdown_facts(
             keys=("year", "month", "base", "serie"),
         )
         tests = cur.execute(
-            "SELECT 'puntaje_estandarizado' AS indicator, 'serie' AS breakdown, "
+            "SELECT c.code AS indicator, 'serie' AS breakdown, "
             "serie AS category, kind, sid, year, month, base, n, NULL AS k, s1, NULL AS s2, "
-            f"n AS rx, n_priv FROM ({wide})",
+            f"n AS rx, n_priv FROM ({wide}) CROSS JOIN (SELECT UNNEST(?::VARCHAR[]) AS code) c",
+            [[i.code for i in code]],
         ).df()
+    except _NoTests:
+        pass
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron calcular los desgloses: {exc}") from exc
     finally:
@@ -2033,13 +1991,31 @@ def breakdown_families(
     return np.asarray(res["p"], dtype=np.int64), np.asarray(res["c"], dtype=np.int64)
 
 
+_MIN_GROUP: weakref.WeakKeyDictionary[Store, tuple[tuple[Any, ...], int | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def read_min_group_size(store: Store) -> int | None:
-    """The deployment's minimum group size (``setting`` row), or None when not set."""
-    df = store.query_df("SELECT value FROM setting WHERE key = ?", [MIN_GROUP_SETTING])
-    if not len(df):
-        return None
+    """The deployment's minimum group size (``setting`` row), or None when not set (read once
+    per state of the file)."""
+    stamp = store.file_stamp()
+    memo = _MIN_GROUP.get(store)
+    if stamp is not None and memo is not None and memo[0] == stamp:
+        return memo[1]
+    cur = store.cursor()
     try:
-        value = int(str(df["value"].iloc[0]).strip())
-    except ValueError:
-        return None
-    return value if value >= 1 else None
+        row = cur.execute("SELECT value FROM setting WHERE key = ?", [MIN_GROUP_SETTING]).fetchone()
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudo leer la configuración: {exc}") from exc
+    finally:
+        cur.close()
+    value: int | None = None
+    if row is not None:
+        with suppress(ValueError):
+            value = int(str(row[0]).strip())
+        if value is not None and value < 1:
+            value = None
+    if stamp is not None:
+        _MIN_GROUP[store] = (stamp, value)
+    return value

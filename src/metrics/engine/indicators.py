@@ -653,11 +653,7 @@ _FACTOR = np.array([i.facts.factor for i in CATALOG], dtype=float)
 _FALLBACK_FACTOR = np.array([(i.fallback or i.facts).factor for i in CATALOG], dtype=float)
 _MOMENT_NAMES: tuple[str, ...] = ("antes", "durante", "resultados", "impacto")
 _MOMENT_CODE = np.array([_MOMENT_NAMES.index(i.moment) for i in CATALOG], dtype=np.int64)
-_BREAKDOWN_CODES = (
-    "cumplimiento_cronograma",
-    *(f"percepcion_{d}" for d in sql.PERCEPTION_DIMENSIONS),
-    "puntaje_estandarizado",
-)
+_BREAKDOWN_CODES = tuple(i.code for i in CATALOG if i.breakdown)
 
 # Scope kinds a request needs: a value's suppression depends on the families it is a part of
 # (a community in its school, a school in its territories), never on its own parts; and a

@@ -431,6 +431,12 @@ class Store:
                     self._stamp = stamp
             return self._generation
 
+    def file_stamp(self) -> tuple[Any, ...] | None:
+        """What changes whenever any process commits a write to the file (its and its WAL's
+        identity, size and time), or None for an in-memory store. A cache that recorded it
+        before checking the data may trust that check while it stays the same."""
+        return None if self._turn is None else _file_stamp(self.path)
+
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Write with a Store opened ``read_only``: wait for the exclusive turn, then go back

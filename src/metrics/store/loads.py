@@ -38,7 +38,7 @@ from metrics.ingest.datasets import FIRST_DATE_YEAR, YES_NO, last_date_year
 from metrics.ingest.formats import SCHOOL_FIELDS, Col, Const, FirstOf, RowId
 from metrics.ingest.text import normalize_label
 from metrics.pseudonym import AMAC, HMAC, PSEUDONYM_HEX, SCHEMES
-from metrics.store.core import harden
+from metrics.store.core import batch_schools, harden
 from metrics.store.references import ENTITIES, file_references
 from metrics.store.schema import DATA_TABLES
 
@@ -1537,6 +1537,7 @@ def undo(cur: duckdb.DuckDBPyConnection, batch_id: int, actor: str) -> dict[str,
             "reemplazaron filas suyas. Deshaga primero esas cargas (de la más reciente a la "
             "más antigua)."
         )
+    _record_reach(cur, batch_id)
     counts: dict[str, int] = {}
     for table in reversed(DATA_TABLES):
         res = cur.execute(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id]).fetchone()
@@ -1557,6 +1558,25 @@ def undo(cur: duckdb.DuckDBPyConnection, batch_id: int, actor: str) -> dict[str,
         [actor, batch_id],
     )
     return counts
+
+
+def _record_reach(cur: duckdb.DuckDBPyConnection, batch_id: int) -> None:
+    """Keep what ``batch_id`` reaches before its rows go (``undone_batch_reach``): its schools
+    and its students, for the indicator facts to recompute only theirs."""
+    cur.execute(
+        "INSERT INTO undone_batch_reach (undone_batch, rbd) SELECT ?, UNNEST(?::INTEGER[])",
+        [batch_id, batch_schools(cur, batch_id)],
+    )
+    students = " UNION ".join(
+        f"SELECT hash(student_id) AS h FROM {t} WHERE batch_id = $1 UNION "
+        f"SELECT hash(student_id) FROM {REPLACED_PREFIX}{t} WHERE replaced_by = $1"
+        for t in ("student_result", "student_attendance")
+    )
+    cur.execute(
+        "INSERT INTO undone_batch_reach (undone_batch, student_hash) "
+        f"SELECT $1, h FROM ({students})",
+        [batch_id],
+    )
 
 
 # -- Forms mappings ------------------------------------------------------------------------

@@ -434,6 +434,18 @@ ALTER TABLE indicator_fact_state ADD COLUMN batches VARCHAR;
 ALTER TABLE indicator_fact_school ADD COLUMN row_hash UBIGINT;
 """
 
+_V12_UNDONE_REACH = """
+-- What an undone import batch reached, written when it is undone (its rows are gone after):
+-- the schools of its rows and of the rows it replaced (rbd), and its students (student_hash,
+-- the hash of their pseudonymised id), so that only those schools' indicator facts are
+-- recomputed (metrics.engine.facts.ensure_facts).
+CREATE TABLE undone_batch_reach (
+    undone_batch  INTEGER NOT NULL,  -- the import_batch id
+    rbd           INTEGER,
+    student_hash  UBIGINT
+);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -446,6 +458,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V9_FACT_PROBLEMS,
     _V10_FACTS_BY_CODE,
     _V11_FACT_BATCHES,
+    _V12_UNDONE_REACH,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 

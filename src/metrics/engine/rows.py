@@ -1,0 +1,454 @@
+"""The rows of one computation, assembled from its facts in memory.
+
+:mod:`metrics.engine.facts` reads a request's facts (the cached ones of its communities and
+schools, its territories' sums, and what is computed per request) as flat arrays; this module
+turns them into the engine's rows, in output order, with everything each row needs from the
+others: its baseline row, its target and the families it can be suppressed in.
+
+Every join here is between rows of one request (a few thousand for a school, under a million
+for the country) on small integer keys, so it is done with sorted keys and binary search
+(:func:`_lookup`) rather than with SQL statements: for a school's request, the statements'
+fixed costs were most of its time.
+
+Scope ids are numbered by their place in the sorted list of every id involved (``sids``), so
+that row order by number is row order by id, as in the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+SCHOOL, COMMUNITY, TERRITORY = 1, 0, 2
+"""Scope kinds as numbered in the facts (``KIND_CODE``)."""
+_YEAR_ORIGIN = 1799
+"""Years are keyed as ``year - _YEAR_ORIGIN`` (0: no year, the baseline wave's rows)."""
+_YEARS = 4096
+_MONTHS = 128
+_KINDS = 4
+_INDS = 256
+
+
+@dataclass(frozen=True)
+class Facts:
+    """A request's facts as arrays (one element per fact): ``ind`` numbers an indicator
+    (``+variant``: its fallback's facts), ``sc`` the scope by its place in ``sids`` (every
+    scope id of the request, sorted), ``year`` is NaN on the baseline wave's rows."""
+
+    ind: IntArray
+    kind: IntArray
+    sc: IntArray
+    year: FloatArray
+    month: IntArray
+    base: BoolArray
+    mon: BoolArray
+    stats: dict[str, FloatArray]
+    sids: npt.NDArray[np.object_]
+
+    @classmethod
+    def from_columns(
+        cls, parts: Sequence[Mapping[str, Any]], stats: Sequence[str], sids: Sequence[str]
+    ) -> Facts:
+        """From ``fetchnumpy()`` results of the facts (NULL years become NaN)."""
+
+        def col(name: str, dtype: Any) -> Any:
+            arrays = [_floats(p[name]) if dtype is float else np.asarray(p[name]) for p in parts]
+            return np.concatenate(arrays).astype(dtype) if arrays else np.array([], dtype=dtype)
+
+        return cls(
+            ind=col("ind", np.int64),
+            kind=col("kind", np.int64),
+            sc=col("sc", np.int64),
+            year=col("year", float),
+            month=col("month", np.int64),
+            base=col("base", bool),
+            mon=col("mon", bool),
+            stats={s: col(s, float) for s in stats},
+            sids=np.asarray(list(sids), dtype=object),
+        )
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The rows in output order (see :class:`metrics.engine.facts.IndicatorRows`)."""
+
+    ind: IntArray
+    kind: IntArray
+    sid: IntArray
+    sids: npt.NDArray[np.object_]
+    year: FloatArray
+    month: IntArray
+    base: BoolArray
+    mon: BoolArray
+    stats: dict[str, FloatArray]
+    base_year: FloatArray
+    """The scope's baseline year (NaN: none set and no community to tell it)."""
+    scope_codes: IntArray
+    """For each of ``sids``, its number in the request's facts (:class:`Facts`)."""
+
+    def __len__(self) -> int:
+        return int(self.ind.size)
+
+
+def _floats(arr: Any) -> FloatArray:
+    if isinstance(arr, np.ma.MaskedArray):
+        return np.asarray(np.ma.filled(arr.astype(np.float64), np.nan), dtype=np.float64)
+    return np.asarray(arr, dtype=np.float64)
+
+
+def _year_code(year: FloatArray) -> IntArray:
+    return np.where(np.isnan(year), 0, np.nan_to_num(year) - _YEAR_ORIGIN).astype(np.int64)
+
+
+def _key(*parts: tuple[Any, int]) -> IntArray:
+    """One int64 per row from small non-negative integer columns and their ranges."""
+    out: IntArray | None = None
+    for arr, size in parts:
+        a = np.asarray(arr, dtype=np.int64)
+        out = a if out is None else out * size + a
+    assert out is not None
+    return out
+
+
+def _through(positions: IntArray, at: IntArray) -> IntArray:
+    """``positions[at]``, −1 where ``at`` is −1."""
+    out = np.full(at.size, -1, dtype=np.int64)
+    ok = at >= 0
+    out[ok] = positions[at[ok]]
+    return out
+
+
+def _lookup(keys: IntArray, wanted: IntArray) -> IntArray:
+    """For each of ``wanted``: the position in ``keys`` holding it (the first, when several
+    do), or −1."""
+    if not keys.size or not wanted.size:
+        return np.full(wanted.size, -1, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    at = np.searchsorted(ordered, wanted)
+    inside = at < ordered.size
+    found = np.zeros(wanted.size, dtype=bool)
+    found[inside] = ordered[at[inside]] == wanted[inside]
+    return np.where(found, order[np.minimum(at, ordered.size - 1)], -1).astype(np.int64)
+
+
+def assemble(
+    facts: Facts,
+    *,
+    inds: Sequence[int],
+    kinds: frozenset[int],
+    variant: int,
+    fallback: Sequence[int],
+    schools: pd.DataFrame,
+    communities: pd.DataFrame,
+    links: pd.DataFrame,
+) -> Assembled:
+    """The rows of a request, in output order (indicator, scope kind, scope id, year with the
+    baseline wave first, month).
+
+    - An indicator with a fallback (attendance: the results file, else the monthly file), per
+      scope and year: its own facts where they have students, else the fallback's (marked
+      ``mon``).
+    - A yearly row for every wanted indicator, asked-for scope kind and year in which its
+      school has data (a community's and a territory's years are its schools'), with or
+      without facts; the facts' monthly and baseline-wave rows as they are.
+
+    ``schools``: rbd, base_year; ``communities``: id, rbd; ``links``: rbd, territory_id.
+    """
+    f = _resolve_fallback(facts, variant, fallback)
+    sids = pd.Index(f.sids)
+    size = max(int(sids.size), 1)
+
+    def scope_of(ids: Any) -> IntArray:
+        return np.asarray(sids.get_indexer(pd.Index(ids).astype(str)), dtype=np.int64)
+
+    school_sc = scope_of(schools["rbd"])
+    com_sc = scope_of(communities["id"])
+    com_school = scope_of(communities["rbd"])
+    link_school = scope_of(links["rbd"])
+    link_terr = scope_of(links["territory_id"])
+
+    # A school's years: those with any yearly data for it (DuckDB's NaN counts as > 0).
+    n = f.stats["n"]
+    has = (f.kind == SCHOOL) & (f.month == 0) & ~f.base & (np.isnan(n) | (n > 0))
+    has &= ~np.isnan(f.year)
+    sy = np.unique(f.sc[has] * _YEARS + _year_code(f.year[has]))
+    sy_sc, sy_year = sy // _YEARS, (sy % _YEARS + _YEAR_ORIGIN).astype(float)
+    school_years = pd.DataFrame({"s": sy_sc, "year": sy_year})
+
+    scope_sc: list[IntArray] = []
+    scope_kind: list[IntArray] = []
+    scope_year: list[FloatArray] = []
+    if SCHOOL in kinds:
+        scope_sc.append(sy_sc)
+        scope_kind.append(np.full(sy_sc.size, SCHOOL, dtype=np.int64))
+        scope_year.append(sy_year)
+    for k, owner, scope in (
+        (COMMUNITY, com_school, com_sc),
+        (TERRITORY, link_school, link_terr),
+    ):
+        if k not in kinds:
+            continue
+        ok = (owner >= 0) & (scope >= 0)
+        m = (
+            pd.DataFrame({"s": owner[ok], "sc": scope[ok]})
+            .merge(school_years, on="s")
+            .drop_duplicates(["sc", "year"])
+        )
+        scope_sc.append(m["sc"].to_numpy(dtype=np.int64))
+        scope_kind.append(np.full(len(m), k, dtype=np.int64))
+        scope_year.append(m["year"].to_numpy(dtype=float))
+    g_sc = np.concatenate(scope_sc) if scope_sc else np.array([], dtype=np.int64)
+    g_kind = np.concatenate(scope_kind) if scope_kind else np.array([], dtype=np.int64)
+    g_year = np.concatenate(scope_year) if scope_year else np.array([], dtype=float)
+
+    # The grid of yearly rows, with the facts' yearly values where there are some.
+    wanted = np.asarray(sorted(inds), dtype=np.int64)
+    g_ind = np.repeat(wanted, g_sc.size)
+    g_kind, g_sc, g_year = (np.tile(a, wanted.size) for a in (g_kind, g_sc, g_year))
+    yearly = (f.month == 0) & ~f.base
+    fy = np.flatnonzero(yearly)
+    fkey = _key((f.ind[fy], _INDS), (f.kind[fy], _KINDS), (f.sc[fy], size),
+                (_year_code(f.year[fy]), _YEARS))  # fmt: skip
+    gkey = _key((g_ind, _INDS), (g_kind, _KINDS), (g_sc, size), (_year_code(g_year), _YEARS))
+    hit = _lookup(fkey, gkey)
+    src = _through(fy, hit)
+    other = np.flatnonzero(~yearly & np.isin(f.ind, wanted))
+
+    def pick(arr: np.ndarray, fill: Any) -> np.ndarray:
+        grid = np.full(src.size, fill, dtype=arr.dtype)
+        grid[src >= 0] = arr[src[src >= 0]]
+        return np.concatenate([grid, arr[other]])
+
+    ind = np.concatenate([g_ind, f.ind[other]])
+    kind = np.concatenate([g_kind, f.kind[other]])
+    sc = np.concatenate([g_sc, f.sc[other]])
+    year = np.concatenate([g_year, f.year[other]])
+    month = np.concatenate([np.zeros(g_ind.size, dtype=np.int64), f.month[other]])
+    base = np.concatenate([np.zeros(g_ind.size, dtype=bool), f.base[other]])
+    mon = pick(f.mon, False).astype(bool)
+    stats = {s: pick(v, np.nan).astype(float) for s, v in f.stats.items()}
+
+    # Each scope's baseline year: its school's (a territory: the earliest of its schools').
+    by_school = np.full(size + 1, np.nan)  # [size]: a school the request does not hold
+    by_school[np.where(school_sc >= 0, school_sc, size)] = schools["base_year"].to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    by_school[size] = np.nan
+    com_base = np.full(size, np.nan)
+    com_base[com_sc[com_sc >= 0]] = by_school[np.where(com_school >= 0, com_school, size)][
+        com_sc >= 0
+    ]
+    terr_base = np.full(size, np.nan)
+    ok = (link_terr >= 0) & (link_school >= 0)
+    if ok.any():
+        t = pd.Series(by_school[link_school[ok]]).groupby(link_terr[ok]).min()
+        terr_base[t.index.to_numpy(dtype=np.int64)] = t.to_numpy(dtype=float)
+    base_year = np.select(
+        [kind == SCHOOL, kind == COMMUNITY], [by_school[sc], com_base[sc]], terr_base[sc]
+    )
+
+    order = np.lexsort((month, _year_code(year), sc, kind, ind))
+    used, compact = np.unique(sc[order], return_inverse=True)
+    return Assembled(
+        ind=ind[order],
+        kind=kind[order],
+        sid=compact.astype(np.int64).reshape(-1),
+        sids=f.sids[used],
+        year=year[order],
+        month=month[order],
+        base=base[order],
+        mon=mon[order],
+        stats={s: v[order] for s, v in stats.items()},
+        base_year=base_year[order],
+        scope_codes=used.astype(np.int64),
+    )
+
+
+def _resolve_fallback(facts: Facts, variant: int, fallback: Sequence[int]) -> Facts:
+    """Per indicator, scope and year: the indicator's own facts when any of them has students,
+    else its fallback's (numbered ``+variant`` in ``facts``, renumbered and marked ``mon``)."""
+    f = facts
+    is_variant = f.ind >= variant
+    if not is_variant.any():
+        return f
+    own = np.where(is_variant, f.ind - variant, f.ind)
+    dated = ~np.isnan(f.year)
+    size = max(int(f.sids.size), 1)
+    key = _key((own, _INDS), (f.kind, _KINDS), (f.sc, size), (_year_code(f.year), _YEARS))
+    n = f.stats["n"]
+    with_students = key[~is_variant & dated & (np.isnan(n) | (n > 0))]
+    keep = ~(is_variant & dated & np.isin(key, with_students))
+    replaced = key[is_variant & keep & dated]
+    keep &= ~(np.isin(f.ind, np.asarray(fallback, dtype=np.int64)) & (n == 0) & dated
+              & np.isin(key, replaced))  # fmt: skip
+    return Facts(
+        ind=own[keep],
+        kind=f.kind[keep],
+        sc=f.sc[keep],
+        year=f.year[keep],
+        month=f.month[keep],
+        base=f.base[keep],
+        mon=(f.mon | is_variant)[keep],
+        stats={s: v[keep] for s, v in f.stats.items()},
+        sids=f.sids,
+    )
+
+
+def baselines(rows: Assembled) -> tuple[IntArray, BoolArray, FloatArray]:
+    """The row holding each row's baseline: the perception's baseline wave when there is one
+    (with respondents), else the scope's baseline year; and, for a scope without a baseline
+    year (a school with no community yet and no year set by hand), the **provisional**
+    baseline: the indicator's first year with a value in that scope.
+
+    Returns the baseline row (−1: none), whether it is provisional, and the provisional year
+    (NaN where it is not)."""
+    size = max(int(rows.sids.size), 1)
+    scope = _key((rows.ind, _INDS), (rows.kind, _KINDS), (rows.sid, size))
+    n, rx = rows.stats["n"], rows.stats["rx"]
+    wave_rows = np.flatnonzero(rows.base & (np.isnan(n) | (n > 0)))
+    wave = _lookup(scope[wave_rows], scope)
+    wave = _through(wave_rows, wave)
+
+    yearly = ~rows.base & (rows.month == 0) & ~np.isnan(rows.year)
+    yr = np.flatnonzero(yearly)
+    ykey = scope[yr] * _YEARS + _year_code(rows.year[yr])
+    wanted = scope * _YEARS + _year_code(rows.base_year)
+    has_base = ~np.isnan(rows.base_year)
+    of_year = _lookup(ykey, np.where(has_base, wanted, -1))
+    of_year = np.where(has_base, _through(yr, of_year), -1)
+
+    valued = yearly & ((~np.isnan(n) & (n > 0)) | (~np.isnan(rx) & (rx > 0)))
+    vr = np.flatnonzero(valued)
+    first = np.full(len(rows), -1, dtype=np.int64)
+    first_year = np.full(len(rows), np.nan)
+    if vr.size:
+        # The earliest valued year of each scope: sort by scope then year, take the first.
+        order = np.lexsort((rows.year[vr], scope[vr]))
+        vs = vr[order]
+        lead = np.ones(vs.size, dtype=bool)
+        lead[1:] = scope[vs][1:] != scope[vs][:-1]
+        heads = vs[lead]
+        at = _lookup(scope[heads], scope)
+        found = ~has_base & (at >= 0)
+        first = np.where(found, _through(heads, at), -1)
+        first_year = np.where(found, rows.year[first], np.nan)
+    brid = np.where(wave >= 0, wave, np.where(of_year >= 0, of_year, first))
+    provisional = (wave < 0) & (first >= 0)
+    year = np.where(provisional, first_year, np.nan)
+    return brid.astype(np.int64), provisional, year
+
+
+def targets(rows: Assembled, table: Mapping[str, Any]) -> tuple[FloatArray, FloatArray]:
+    """The target that applies to each row (not the baseline wave's): of its indicator and
+    scope, the nearest deadline not before the row's year, else the latest one.
+
+    ``table``: ind, kind, sc (the scope numbered as in :class:`Facts`), target_value,
+    deadline_year."""
+    meta = np.full(len(rows), np.nan)
+    year = np.full(len(rows), np.nan)
+    sc = np.asarray(table.get("sc", []), dtype=np.int64)
+    if not sc.size or not len(rows):
+        return meta, year
+    # The request's scope numbers, as the rows number them (those with rows).
+    at = np.minimum(np.searchsorted(rows.scope_codes, sc), rows.scope_codes.size - 1)
+    known = rows.scope_codes[at] == sc
+    size = max(int(rows.sids.size), 1)
+    value = np.asarray(table["target_value"], dtype=float)[known]
+    deadline = np.asarray(table["deadline_year"], dtype=float)[known]
+    tkey = _key((np.asarray(table["ind"])[known], _INDS), (np.asarray(table["kind"])[known],
+                _KINDS), (at[known], size))  # fmt: skip
+    # Targets sorted by scope then deadline: a row's target is the first of its scope's
+    # whose deadline is not before its year, else its scope's last.
+    code = tkey * _YEARS + np.clip(deadline - _YEAR_ORIGIN, 1, _YEARS - 1).astype(np.int64)
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    r = np.flatnonzero(~rows.base)
+    rkey = _key((rows.ind[r], _INDS), (rows.kind[r], _KINDS), (rows.sid[r], size))
+    ry = rows.year[r]
+    first = np.searchsorted(code, rkey * _YEARS)
+    end = np.searchsorted(code, (rkey + 1) * _YEARS)
+    wanted = np.where(np.isnan(ry), _YEARS, np.clip(np.nan_to_num(ry) - _YEAR_ORIGIN, 0, _YEARS))
+    pos = np.searchsorted(code, rkey * _YEARS + wanted.astype(np.int64))
+    has = end > first
+    chosen = order[np.where(pos < end, pos, end - 1)[has]]
+    meta[r[has]] = value[chosen]
+    year[r[has]] = deadline[chosen]
+    return meta, year
+
+
+def families(
+    rows: Assembled,
+    suppressible: Sequence[int],
+    communities: pd.DataFrame,
+    links: pd.DataFrame,
+) -> tuple[IntArray, IntArray]:
+    """(total, part) row pairs where parts can add up to a total: a territory and its schools,
+    a school and its communities, a year and its months (same indicator and period)."""
+    empty = np.array([], dtype=np.int64)
+    chosen = np.isin(rows.ind, np.asarray(list(suppressible), dtype=np.int64))
+    if not chosen.any():
+        return empty, empty
+    size = max(int(rows.sids.size), 1)
+    yc = _year_code(rows.year)
+
+    def key(ind: Any, kind: Any, sc: Any, year: Any, month: Any, base: Any) -> IntArray:
+        return _key((ind, _INDS), (kind, _KINDS), (sc, size), (year, _YEARS), (month, _MONTHS),
+                    (base, 2))  # fmt: skip
+
+    r = np.flatnonzero(chosen)
+    table = key(rows.ind[r], rows.kind[r], rows.sid[r], yc[r], rows.month[r], rows.base[r])
+
+    def parents_of(
+        children: IntArray, kind: Any, sc: IntArray, month: Any = None, base: Any = None
+    ) -> IntArray:
+        """The row of each child's total (same indicator and year), or −1."""
+        month = rows.month[children] if month is None else month
+        base = rows.base[children] if base is None else base
+        at = _lookup(table, key(rows.ind[children], kind, sc, yc[children], month, base))
+        return _through(r, at)
+
+    sid_at = {str(s): i for i, s in enumerate(rows.sids)}
+    pairs: list[tuple[IntArray, IntArray]] = []
+    # A territory and its schools.
+    schools = r[rows.kind[r] == SCHOOL]
+    if schools.size and len(links):
+        tsc = links["territory_id"].astype(str).map(sid_at)
+        ssc = links["rbd"].astype(str).map(sid_at)
+        ok = tsc.notna() & ssc.notna()
+        pair = pd.DataFrame({"s": ssc[ok].astype(np.int64), "t": tsc[ok].astype(np.int64)})
+        child = pd.DataFrame({"c": schools, "s": rows.sid[schools]}).merge(pair, on="s")
+        c = child["c"].to_numpy(dtype=np.int64)
+        p = parents_of(c, TERRITORY, child["t"].to_numpy(dtype=np.int64))
+        pairs.append((p, c))
+    # A school and its communities.
+    coms = r[rows.kind[r] == COMMUNITY]
+    if coms.size and len(communities):
+        school_of = np.full(size, -1, dtype=np.int64)
+        csc = communities["id"].astype(str).map(sid_at)
+        ssc = communities["rbd"].astype(str).map(sid_at)
+        ok = csc.notna() & ssc.notna()
+        school_of[csc[ok].astype(np.int64).to_numpy()] = ssc[ok].astype(np.int64).to_numpy()
+        c = coms[school_of[rows.sid[coms]] >= 0]
+        p = parents_of(c, SCHOOL, school_of[rows.sid[c]])
+        pairs.append((p, c))
+    # A year and its months.
+    months = r[(rows.month[r] > 0) & ~rows.base[r] & ~np.isnan(rows.year[r])]
+    if months.size:
+        p = parents_of(months, rows.kind[months], rows.sid[months], month=0, base=False)
+        pairs.append((p, months))
+    if not pairs:
+        return empty, empty
+    parent = np.concatenate([p for p, _ in pairs])
+    child_rows = np.concatenate([c for _, c in pairs])
+    found = parent >= 0
+    return parent[found], child_rows[found]

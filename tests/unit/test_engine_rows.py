@@ -1,0 +1,83 @@
+"""The in-memory joins of a request's rows (``metrics.engine.rows``), on rows made by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from metrics.engine import rows as R
+
+
+def made(
+    year: list[float],
+    *,
+    sid: list[int] | None = None,
+    base: list[bool] | None = None,
+    n: list[float] | None = None,
+    base_year: list[float] | None = None,
+) -> R.Assembled:
+    size = len(year)
+    sid = sid or [0] * size
+    return R.Assembled(
+        ind=np.zeros(size, dtype=np.int64),
+        kind=np.ones(size, dtype=np.int64),
+        sid=np.asarray(sid, dtype=np.int64),
+        sids=np.asarray(["101", "102"], dtype=object),
+        year=np.asarray(year, dtype=float),
+        month=np.zeros(size, dtype=np.int64),
+        base=np.asarray(base or [False] * size),
+        mon=np.zeros(size, dtype=bool),
+        stats={
+            "n": np.asarray(n or [10.0] * size, dtype=float),
+            "rx": np.full(size, np.nan),
+        },
+        base_year=np.asarray(base_year or [np.nan] * size, dtype=float),
+        scope_codes=np.asarray([4, 7], dtype=np.int64),
+    )
+
+
+def test_the_nearest_deadline_not_before_the_year_else_the_latest() -> None:
+    rows = made([2023, 2025, 2026, 2029, np.nan, 2025], sid=[0, 0, 0, 0, 0, 1],
+                base=[False, False, False, False, True, False])  # fmt: skip
+    table = {  # scope numbered 4 in the facts is the rows' scope 0 ("101")
+        "ind": [0, 0, 0, 0],
+        "kind": [1, 1, 1, 2],
+        "sc": [4, 4, 4, 7],
+        "target_value": [10.0, 20.0, 30.0, 99.0],
+        "deadline_year": [2026, 2024, 2028, 2026],
+    }
+    meta, deadline = R.targets(rows, table)
+    assert deadline[:4].tolist() == [2024, 2026, 2026, 2028]
+    assert meta[:4].tolist() == [20.0, 10.0, 10.0, 30.0]
+    # The baseline wave has no target; nor does a scope whose targets are of another kind.
+    assert np.isnan(meta[4]) and np.isnan(meta[5])
+
+
+def test_a_baseline_wave_wins_then_the_baseline_year_then_a_provisional_first_year() -> None:
+    # Scope 0: a baseline wave (row 0) and a baseline year 2023 (row 1).
+    # Scope 1: no baseline year: its first year with students (2024, row 4) is provisional;
+    # its 2023 row has no students.
+    rows = made(
+        [np.nan, 2023, 2024, 2023, 2024, 2025],
+        sid=[0, 0, 0, 1, 1, 1],
+        base=[True, False, False, False, False, False],
+        n=[5.0, 10.0, 12.0, 0.0, 8.0, 9.0],
+        base_year=[2023, 2023, 2023, np.nan, np.nan, np.nan],
+    )
+    brid, provisional, year = R.baselines(rows)
+    assert brid.tolist() == [0, 0, 0, 4, 4, 4]
+    assert provisional.tolist() == [False, False, False, True, True, True]
+    assert year[3:].tolist() == [2024, 2024, 2024] and np.isnan(year[:3]).all()
+
+
+def test_the_baseline_year_without_a_wave() -> None:
+    rows = made([2022, 2023, 2024], base_year=[2023, 2023, 2023])
+    brid, provisional, _ = R.baselines(rows)
+    assert brid.tolist() == [1, 1, 1] and not provisional.any()
+
+
+def test_lookup_finds_the_first_holder_or_none() -> None:
+    keys = np.asarray([5, 3, 9, 3], dtype=np.int64)
+    assert R._lookup(keys, np.asarray([3, 9, 4, 10, 0], dtype=np.int64)).tolist() == [
+        1, 2, -1, -1, -1,
+    ]  # fmt: skip
+    assert R._lookup(keys[:0], np.asarray([1], dtype=np.int64)).tolist() == [-1]
