@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from metrics.formatting import format_number, format_percent
+from metrics.engine.compute import target_met
+from metrics.formatting import format_number, format_percent, round_half_away
 
 Direction = Literal["higher_is_better", "lower_is_better"]
 
@@ -90,7 +91,8 @@ def headline(
     else:
         assert linea_base is not None
         before = format_value(linea_base, unit, decimals)
-        change = round(valor - linea_base, decimals)
+        # The change as the two values read (a headline and its chart round alike).
+        change = round_half_away(valor, decimals) - round_half_away(linea_base, decimals)
         since = f"{periodo_base} (línea base provisional)" if provisional else periodo_base
         if periodo == periodo_base:
             sentence = f"{subject} es {now} en {periodo}, el año de su línea base" + (
@@ -110,8 +112,10 @@ def headline(
         return sentence + "." + note
     assert meta is not None
     target = format_value(meta, unit, decimals)
-    met = valor >= meta if direction == "higher_is_better" else valor <= meta
-    if met and round(valor, decimals) == round(meta, decimals):
+    # Reached as the value and the target read: the engine's rule for «logrado».
+    good = 1 if direction == "higher_is_better" else -1
+    met = bool(target_met(valor, meta, good, decimals))
+    if met and now == target:
         return sentence + f" y alcanzó la meta de {target}." + note
     if met:
         return sentence + f" y superó la meta de {target}." + note

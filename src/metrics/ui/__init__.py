@@ -36,10 +36,10 @@ from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_datetime, format_number
 from metrics.imports import KIND_LABELS
 from metrics.presentation.export import chart_png, frame_csv, frame_xlsx
+from metrics.presentation.status import status_colour
 from metrics.presentation.views import (
     LOAD_PAGE,
     SOURCE_LABELS,
-    STATUS_COLOURS,
     SUPPRESSED_TEXT,
     baseline_name,
     metric_delta,
@@ -53,6 +53,8 @@ from metrics.scope import Scope
 from metrics.selection import (
     MANY_SCHOOLS,
     Plan,
+    cutoff_for,
+    default_cutoff,
     default_year_of,
     plan_rows,
     selection_scope,
@@ -428,13 +430,19 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
             key="f_year",
             format_func=lambda v: "Sin datos" if v == ALL else str(v),
         )
+        year_value = None if year == ALL else int(str(year))
+        today = date.today()
+        if st.session_state.get("f_cutoff_year", "") != year_value:
+            # The cut-off follows the year: its 31-12 for a past year, today for this one.
+            st.session_state["f_cutoff"] = default_cutoff(year_value, today)
+            st.session_state["f_cutoff_year"] = year_value
         cutoff = st.date_input(
             "Fecha de corte",
-            value=date.today(),
             key="f_cutoff",
             format="DD-MM-YYYY",
             help="El cumplimiento del cronograma cuenta las actividades planificadas hasta "
-            "esta fecha.",
+            "esta fecha. Al elegir un año pasado es el 31-12 de ese año; en el año en curso, "
+            "hoy. Una fecha de otro año no se aplica al año elegido.",
         )
 
     return Filters(
@@ -444,8 +452,8 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
         school_name=None if rbd is None else s_names[rbd].rsplit(" (RBD", 1)[0],
         community_id=community_id,
         community_name=None if community_id is None else c_names[community_id],
-        year=None if year == ALL else int(str(year)),
-        cutoff=cutoff if isinstance(cutoff, date) else None,
+        year=year_value,
+        cutoff=cutoff_for(year_value, today, cutoff if isinstance(cutoff, date) else None),
     )
 
 
@@ -855,10 +863,11 @@ def scorecard_table(rows: pd.DataFrame) -> None:
 def style_status(table: pd.DataFrame) -> Any:
     """The scorecard with its status column on a light background by status."""
 
-    return table.style.map(
-        lambda v: f"background-color: {STATUS_COLOURS[v]}" if v in STATUS_COLOURS else "",
-        subset=["Estado"],
-    )
+    def colour(text: Any) -> str:
+        background = status_colour(text)
+        return f"background-color: {background}" if background else ""
+
+    return table.style.map(colour, subset=["Estado"])
 
 
 @st.cache_data(show_spinner="Calculando desgloses…", ttl=600)
