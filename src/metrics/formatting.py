@@ -10,6 +10,7 @@ import math
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from numbers import Integral
 
 MONTHS_ES = (
     "enero",
@@ -41,8 +42,8 @@ def round_half_away(value: float | int, decimals: int = 0) -> float:
     >>> round_half_away(274.5), round_half_away(-0.25, 1), round_half_away(2.675, 2)
     (275.0, -0.3, 2.67)
     """
-    exact = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return float(exact)
+    number = Decimal(int(value)) if isinstance(value, Integral) else Decimal(float(value))
+    return float(number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 def format_number(value: float | int | None, decimals: int = 0, missing: str = "–") -> str:
