@@ -121,7 +121,7 @@ def test_resultados_says_when_no_community_has_the_target(
     assert "; ninguna de las 3 comunidades tiene meta." in text
     # Meetings per month: all three have a target of 2,0 and meet it (2,9 each).
     assert "2 de las 3" not in text
-    assert "3 de las 3 comunidades con meta la lograron." in text
+    assert "; las 3 comunidades lograron su meta." in text
     assert "0 de 3 comunidades lograron su meta" not in text
 
 

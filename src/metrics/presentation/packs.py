@@ -25,7 +25,7 @@ from metrics.errors import AccessError, TableroError
 from metrics.formatting import count_label, format_date, format_number, format_percent
 from metrics.presentation import charts
 from metrics.presentation.narrative import with_article
-from metrics.presentation.status import range_phrase, status_text
+from metrics.presentation.status import range_phrase, status_counts, status_text
 from metrics.presentation.views import (
     PROVISIONAL_NOTE,
     baseline_name,
@@ -37,7 +37,6 @@ from metrics.presentation.views import (
     is_better,
     is_provisional,
     plain,
-    status_phrase,
     trend_view,
 )
 from metrics.scope import Scope
@@ -394,7 +393,7 @@ class _Builder:
         targeted = self.main[self.main["meta"].notna()]
         facts = []
         if len(targeted):
-            facts.append(f"De los indicadores con meta: {status_phrase(targeted)}.")
+            facts.append(f"De los indicadores con meta: {status_counts(targeted)}.")
             deadline = first_present(targeted["anio_meta"])
             if deadline is not None:
                 facts.append(f"Las metas vencen en {int(deadline)}.")
@@ -621,7 +620,7 @@ class _Builder:
             )
         title = (
             f"Conclusiones y próximos pasos: de {len(targeted)} indicadores con meta, "
-            f"{status_phrase(targeted)}."
+            f"{status_counts(targeted)}."
             if len(targeted)
             else "Conclusiones y próximos pasos"
         )

@@ -190,14 +190,23 @@ def lacking_phrase(rows: pd.DataFrame) -> str:
     return _listing(parts) if parts else ""
 
 
+def status_counts(rows: pd.DataFrame) -> str:
+    """Every row counted once: met, on track, at risk, then what the others lack.
+
+    >>> status_counts(pd.DataFrame({"estado": ["logrado", "en_riesgo", "sin_linea_base"]}))
+    '1 logrado, 0 en camino y 1 en riesgo; 1 sin línea base'
+    """
+    rest = lacking_phrase(rows)
+    return status_phrase(rows) + (f"; {rest}" if rest else "")
+
+
 def status_summary(rows: pd.DataFrame) -> str:
     """One sentence: how many indicators are met, on track, at risk, and what the others lack.
 
     >>> status_summary(pd.DataFrame({"estado": ["logrado", "sin_linea_base", "sin_meta"]}))
     'De 3 indicadores: 1 logrado, 0 en camino y 0 en riesgo; 1 sin meta y 1 sin línea base.'
     """
-    rest = lacking_phrase(rows)
-    return f"De {len(rows)} indicadores: {status_phrase(rows)}" + (f"; {rest}." if rest else ".")
+    return f"De {len(rows)} indicadores: {status_counts(rows)}."
 
 
 def target_reach_phrase(rows: pd.DataFrame, total: int, noun: tuple[str, str, str]) -> str:
@@ -213,6 +222,8 @@ def target_reach_phrase(rows: pd.DataFrame, total: int, noun: tuple[str, str, st
     >>> target_reach_phrase(pd.DataFrame({"estado": ["logrado", "en_riesgo", "sin_meta"],
     ...                                   "meta": [80.0, 80.0, None]}), 3, n)
     '1 de las 2 comunidades con meta la logró'
+    >>> target_reach_phrase(pd.DataFrame({"estado": ["logrado"] * 3, "meta": [2.0] * 3}), 3, n)
+    'las 3 comunidades lograron su meta'
     """
     singular, plural, none = noun
     with_target = rows[rows["meta"].notna()]
@@ -221,6 +232,8 @@ def target_reach_phrase(rows: pd.DataFrame, total: int, noun: tuple[str, str, st
         return f"{none} de {article} {format_number(total)} {plural} tiene meta"
     met = int((with_target["estado"].astype(str) == "logrado").sum())
     article = "las" if none == "ninguna" else "los"
+    if met == len(with_target) == total and total > 1:
+        return f"{article} {format_number(total)} {plural} lograron su meta"
     if len(with_target) == 1:
         return f"la única {singular} con meta " + ("la logró" if met else "aún no la logra")
     word = "la logró" if met == 1 else "la lograron"
@@ -292,6 +305,7 @@ __all__ = [
     "lacking_phrase",
     "range_phrase",
     "status_colour",
+    "status_counts",
     "status_key",
     "status_label",
     "status_phrase",

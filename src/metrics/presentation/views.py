@@ -18,7 +18,6 @@ from metrics.formatting import format_number, format_percent
 from metrics.presentation import charts
 from metrics.presentation.narrative import headline
 from metrics.presentation.status import STATUS_LABELS as STATUS_LABELS
-from metrics.presentation.status import status_phrase as status_phrase
 from metrics.presentation.status import status_summary as status_summary
 from metrics.presentation.status import status_text
 

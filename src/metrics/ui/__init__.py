@@ -855,8 +855,15 @@ def scorecard_table(rows: pd.DataFrame) -> None:
     """The indicators of ``rows`` as a table (value, baseline, target, change, status)."""
 
     table = scorecard(rows)
+    # The status says what a value lacks («○ Sin meta · mejora (concluyente)»): wide enough
+    # for its longest text, which the grid's own sizing cut short.
+    longest = int(table["Estado"].str.len().max()) if len(table) else 0
     st.dataframe(
-        style_status(table), hide_index=True, width="stretch", height=table_height(len(table))
+        style_status(table),
+        hide_index=True,
+        width="stretch",
+        height=table_height(len(table)),
+        column_config={"Estado": st.column_config.TextColumn(width=int(6.4 * longest) + 24)},
     )
 
 

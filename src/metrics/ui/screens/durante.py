@@ -23,6 +23,7 @@ from metrics.presentation import charts
 from metrics.presentation.status import range_phrase
 from metrics.presentation.views import (
     SHORT_NAMES,
+    baseline_text,
     first_present,
     format_indicator_change,
     format_indicator_value,
@@ -325,8 +326,8 @@ def perception_section(
                     for c, v in zip(latest["indicador"], latest["valor"], strict=True)
                 ],
                 "Línea base": [
-                    format_indicator_value(INDICATORS[c], v)
-                    for c, v in zip(latest["indicador"], latest["linea_base"], strict=True)
+                    baseline_text(INDICATORS[rec["indicador"]], rec)
+                    for rec in latest.to_dict("records")
                 ],
                 "Cambio": [
                     format_indicator_change(INDICATORS[c], v) or "–"
