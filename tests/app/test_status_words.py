@@ -108,6 +108,26 @@ def test_comunidades_compare_in_the_chosen_year(
     text = _texts(at)
     assert "en las 3 comunidades de Escuela Los Aromos, 2025:" in text
     assert f"en {TODAY.year}" not in text
+    # No schedule in 2023: nothing to compare with, and all three read 93,3 % (14 of 15).
+    assert (
+        "Cumplimiento del cronograma en las 3 comunidades de Escuela Los Aromos, 2025: ninguna "
+        "de las 3 comunidades tiene línea base; es 93,3 % en las 3 comunidades." in text
+    )
+
+
+def test_a_community_card_counts_values_without_target(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reported: «6 logrados … 12 sin datos» on a card with 18 values. Comunidad lectora Los
+    # Aromos in 2025: 20 values, 6 reach their target, the other 14 have no target.
+    at = run_app(demo_db, monkeypatch)
+    at.switch_page("pages/comunidades.py").run()
+    _select(at, f_school=CASE_SCHOOL_RBD, f_community="com-90001-1", f_year=2025)
+    assert not at.exception
+    text = _texts(at)
+    assert "De 20 indicadores: 6 logrados, 0 en camino y 0 en riesgo; 14 sin meta." in text
+    table = at.dataframe[-1].value
+    assert not table[table["Valor"] != "–"]["Estado"].str.contains("Sin datos").any()
 
 
 def test_resultados_says_when_no_community_has_the_target(

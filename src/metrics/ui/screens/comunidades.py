@@ -10,7 +10,8 @@ import streamlit as st
 from metrics.engine.catalog import INDICATORS
 from metrics.formatting import format_number
 from metrics.presentation import charts
-from metrics.presentation.status import improvement_phrase
+from metrics.presentation.status import improvement_phrase, range_phrase
+from metrics.presentation.views import format_indicator_value
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import (
@@ -103,9 +104,22 @@ def small_multiples_card(
     )
     shown_year = str(year) if year is not None else str(rows["periodo"].max())
     last = rows[rows["periodo"].astype(str) == shown_year]
+    values = last[last["valor"].notna() & (last["estado"] != "suprimido")].sort_values("valor")
+    spread = (
+        "; "
+        + range_phrase(
+            [
+                (format_indicator_value(ind, v), str(names.get(c, c)))
+                for v, c in zip(values["valor"], values["alcance_id"], strict=True)
+            ]
+        )
+        if len(values) > 1 and last["cambio"].isna().all()  # nothing to compare: the values
+        else ""
+    )
     headline = (
         f"{ind.name} en las {len(names)} comunidades de {place}, {shown_year}: "
         + improvement_phrase(ind, last, "comunidades")
+        + spread
         + "."
         if len(last)
         else f"{ind.name} en las {len(names)} comunidades de {place}: sin datos de {shown_year}."
