@@ -47,7 +47,8 @@ def test_guide_case() -> None:
         ),
         (
             {"valor": 7.5, "meta": None},
-            "La tasa de reprobación subió de 6,0 % en 2023 a 7,5 % en 2024 (+25,0 %).",
+            "La tasa de reprobación subió de 6,0 % en 2023 a 7,5 % en 2024 (+25,0 %). Aún no "
+            "tiene meta.",
         ),
         (
             {"linea_base": None, "periodo_base": None},
@@ -101,7 +102,8 @@ def test_guide_case() -> None:
                 "estado": "sin_meta",
                 "decimals": 0,
             },
-            "El puntaje en pruebas estandarizadas subió de 260 en 2023 a 275 en 2024 (+5,6 %).",
+            "El puntaje en pruebas estandarizadas subió de 260 en 2023 a 275 en 2024 (+5,6 %). "
+            "Aún no tiene meta.",
         ),
     ],
 )

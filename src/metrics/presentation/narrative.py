@@ -71,7 +71,8 @@ def headline(
     ...          direction="higher_is_better", valor=284.0, periodo="2024", linea_base=275.0,
     ...          periodo_base="2022", meta=None, estado="sin_datos", decimals=0,
     ...          provisional=True).endswith(
-    ...     "subió de 275 en 2022 (línea base provisional) a 284 en 2024 (+3,3 %).")
+    ...     "subió de 275 en 2022 (línea base provisional) a 284 en 2024 (+3,3 %). Aún no tiene "
+    ...     "meta.")
     True
     """
     subject = with_article(name)
@@ -109,7 +110,7 @@ def headline(
                 pct = f" ({sign}{format_number(pct_value, 1)} %)"
             sentence = f"{subject} {verb} de {before} en {since} a {now} en {periodo}{pct}"
     if _missing(meta):
-        return sentence + "." + note
+        return sentence + "." + note + " Aún no tiene meta."
     assert meta is not None
     target = format_value(meta, unit, decimals)
     # Reached as the value and the target read: the engine's rule for «logrado».
