@@ -86,6 +86,10 @@ def test_durante_stays_in_the_chosen_year(demo_db: Path, monkeypatch: pytest.Mon
     at.switch_page("pages/durante.py").run()
     _select(at, f_school=CASE_SCHOOL_RBD, f_year=2025)
     assert not at.exception
+    # No schedule in the baseline year: the card says so in words, not with a dash.
+    cards = {m.label: m for m in at.metric}
+    assert cards["Cronograma"].value == "93,3 %"
+    assert cards["Cronograma"].delta == "sin línea base"
     text = _texts(at)
     # All three communities of Los Aromos kept 93,3 % of their 2025 schedule (14 of 15).
     assert "Al 31-12-2025, el cumplimiento del cronograma es 93,3 % en las 3 comunidades." in text

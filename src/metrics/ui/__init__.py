@@ -36,7 +36,7 @@ from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_datetime, format_number
 from metrics.imports import KIND_LABELS
 from metrics.presentation.export import chart_png, frame_csv, frame_xlsx
-from metrics.presentation.status import status_colour
+from metrics.presentation.status import status_colour, trend_words
 from metrics.presentation.views import (
     LOAD_PAGE,
     SOURCE_LABELS,
@@ -612,11 +612,20 @@ def indicator_metrics(rows: pd.DataFrame, codes: list[str], limit: int = 5) -> N
             col.metric(label, "n < 10", border=True, help="Grupo pequeño: no se muestra.")
             continue
         base = rec["linea_base"]
+        delta = metric_delta(ind, rec["cambio"])
         col.metric(
             label,
             value,
-            delta=metric_delta(ind, rec["cambio"]),
-            delta_color="inverse" if ind.direction == "lower_is_better" else "normal",
+            # No change to show: say why in words (never an empty space or a dash).
+            delta=delta or trend_words(ind, {**rec, "indicador": code}),
+            delta_color=(
+                "off"
+                if delta is None
+                else "inverse"
+                if ind.direction == "lower_is_better"
+                else "normal"
+            ),
+            delta_arrow="auto" if delta else "off",
             border=True,
             help=f"**{ind.name}.** {ind.definition} Cambio respecto de la línea base"
             + (
