@@ -12,10 +12,14 @@ import pytest
 
 from metrics.engine import compute
 from metrics.engine.catalog import INDICATORS
+from metrics.formatting import format_number
 from metrics.presentation import status
-from metrics.presentation.packs import _range_headline
+from metrics.presentation.packs import _range_headline, build_pack
 from metrics.presentation.views import baseline_text, scorecard
+from metrics.scope import Scope
 from metrics.selection import cutoff_for, default_cutoff
+from metrics.store import open_store
+from tablero_demo.demo import CASE_SCHOOL_RBD
 
 ROOT = Path(__file__).resolve().parents[2]
 NAN = math.nan
@@ -139,8 +143,6 @@ def test_a_target_reached_as_it_reads_is_logrado() -> None:
 def test_headline_and_chart_round_the_same_value_alike() -> None:
     # Reported: a slide headline 274 where its chart point says 275. Vega's format rounds
     # 274,5 with JavaScript's toFixed: 275; so does every number in text now.
-    from metrics.formatting import format_number
-
     assert format_number(274.5) == "275"
     assert format_number(-274.5) == "−275"
     assert format_number(0.125, 2) == "0,13"  # exactly representable: half away from zero
@@ -215,3 +217,25 @@ def test_cutoff_follows_the_year(year: int | None, chosen: date | None, expected
 
 def test_default_cutoff_is_the_rule_without_a_choice() -> None:
     assert default_cutoff(2025, TODAY) == cutoff_for(2025, TODAY)
+
+
+def test_a_pack_of_a_past_year_is_cut_at_its_end(demo_db: Path) -> None:
+    """Presentar showed «fecha de corte del cronograma: 07-12-2026» for 2024. A cut-off of
+    another year never applies: the pack of 2024 is cut on 31-12-2024, and its schedule fact
+    counts 2024's activities only — Los Aromos' three communities, 29 each, 26 of them done:
+    78 of 87 (89,7 %), the engine's compliance of that year."""
+    with open_store(demo_db) as store:
+        pack = build_pack(
+            store, Scope.all(), rbd=CASE_SCHOOL_RBD, year=2024, cutoff=TODAY, today=TODAY
+        )
+    assert pack.cutoff == date(2024, 12, 31)
+    cover = pack.slides[0]
+    assert "Año evaluado: 2024; fecha de corte del cronograma: 31-12-2024" in cover.facts
+    schedule = next(s for s in pack.slides if s.title.startswith("En 2024, el cumplimiento"))
+    assert (
+        schedule.title == "En 2024, el cumplimiento del cronograma es 89,7 % en las 3 comunidades."
+    )
+    assert schedule.facts[0] == "Al 31-12-2024: 78 de 87 actividades planificadas realizadas."
+    assert schedule.facts[1] == (
+        "Establecimiento: 89,7 % (línea base: sin datos en 2023; meta: 85,0 %)"
+    )
