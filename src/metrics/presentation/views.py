@@ -14,7 +14,7 @@ import pandas as pd
 
 from metrics.engine.catalog import CATALOG, INDICATORS, Indicator, page_indicators
 from metrics.engine.compute import wilson
-from metrics.formatting import format_number, format_percent
+from metrics.formatting import format_number, format_percent, round_half_away
 from metrics.presentation import charts
 from metrics.presentation.narrative import headline
 from metrics.presentation.status import STATUS_LABELS as STATUS_LABELS
@@ -118,7 +118,7 @@ def format_indicator_change(indicator: Indicator, change: Any) -> str | None:
     if _missing(change):
         return None
     change = float(change)
-    sign = "+" if round(change, indicator.decimals) > 0 else ""
+    sign = "+" if round_half_away(change, indicator.decimals) > 0 else ""
     text = sign + format_number(change, indicator.decimals)
     return text + (" pp" if indicator.unit == "%" else "")
 
