@@ -34,7 +34,13 @@ elif filters.rbd and screen.school_has_communities(
     )
     for code in ("participacion_activa", "cumplimiento_cronograma", "tasa_aprobacion"):
         screen.small_multiples_card(
-            store, scope, results, filters.rbd, code, filters.school_name or "el establecimiento"
+            store,
+            scope,
+            results,
+            filters.rbd,
+            code,
+            filters.school_name or "el establecimiento",
+            filters.year,
         )
     ui.suppressed_notice()
 elif not filters.rbd:

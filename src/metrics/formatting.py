@@ -9,6 +9,8 @@ import html
 import math
 import re
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from numbers import Integral
 
 MONTHS_ES = (
     "enero",
@@ -30,20 +32,37 @@ def _is_missing(value: float | int | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def round_half_away(value: float | int, decimals: int = 0) -> float:
+    """``value`` rounded as people read it: halves away from zero, on the exact binary value.
+
+    This is what charts print (Vega's ``format`` rounds with JavaScript's ``toFixed``), so a
+    headline and its chart read the same number: 274,5 is 275 in both (Python's ``round`` and
+    ``f"{274.5:.0f}"`` give 274). 2,675 is stored as 2,67499999…, so it reads 2,67 everywhere.
+
+    >>> round_half_away(274.5), round_half_away(-0.25, 1), round_half_away(2.675, 2)
+    (275.0, -0.3, 2.67)
+    """
+    number = Decimal(int(value)) if isinstance(value, Integral) else Decimal(float(value))
+    return float(number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
 def format_number(value: float | int | None, decimals: int = 0, missing: str = "–") -> str:
-    """Format with a thousands point and a decimal comma.
+    """Format with a thousands point and a decimal comma, rounding halves away from zero
+    (:func:`round_half_away`).
 
     >>> format_number(3540980)
     '3.540.980'
     >>> format_number(-4.04, 1)
     '−4,0'
+    >>> format_number(274.5)
+    '275'
     """
     if _is_missing(value):
         return missing
     assert value is not None
-    text = f"{abs(value):,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    negative = round(value, decimals) < 0
-    return ("−" if negative else "") + text
+    shown = round_half_away(value, decimals) if math.isfinite(value) else float(value)
+    text = f"{abs(shown):,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return ("−" if shown < 0 else "") + text
 
 
 def format_percent(value: float | None, decimals: int = 1, missing: str = "–") -> str:
@@ -66,7 +85,7 @@ def format_points(value: float | None, decimals: int = 1, missing: str = "–") 
     if _is_missing(value):
         return missing
     assert value is not None
-    sign = "+" if round(value, decimals) > 0 else ""
+    sign = "+" if round_half_away(value, decimals) > 0 else ""
     return f"{sign}{format_number(value, decimals)} pp"
 
 

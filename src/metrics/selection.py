@@ -15,6 +15,7 @@ This module decides; it draws nothing (no Streamlit) and computes no indicator (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from metrics.errors import AccessError, TableroError
@@ -202,6 +203,40 @@ def default_year_of(years: list[int], latest_results_year: int | None) -> int | 
     return max(years) if years else None
 
 
+def default_cutoff(year: int | None, today: date) -> date:
+    """The cut-off date (*fecha de corte*) a year is seen at: today for the current year (or
+    no year, or a year not begun), the end of the school year — 31-12, the school year being
+    the calendar year — for a past one.
+
+    31-12 rather than the last date with data: a past year's schedule is over, and an
+    activity planned for December and never done is not done whether or not a file says so;
+    the date does not move when a late file arrives.
+
+    >>> default_cutoff(2025, date(2026, 12, 7)), default_cutoff(2026, date(2026, 12, 7))
+    (datetime.date(2025, 12, 31), datetime.date(2026, 12, 7))
+    """
+    if year is None or year >= today.year:
+        return today
+    return date(year, 12, 31)
+
+
+def cutoff_for(year: int | None, today: date, chosen: date | None = None) -> date:
+    """The cut-off date of a selection: ``chosen`` when it falls in ``year``, else
+    :func:`default_cutoff`. A date in another year never applies to the chosen one (with 2025
+    chosen, 07-12-2026 would count activities of 2026 and draw the schedule into it).
+
+    >>> cutoff_for(2025, date(2026, 12, 7), date(2025, 6, 30))
+    datetime.date(2025, 6, 30)
+    >>> cutoff_for(2025, date(2026, 12, 7), date(2026, 12, 7))
+    datetime.date(2025, 12, 31)
+    >>> cutoff_for(None, date(2026, 12, 7), date(2024, 3, 1))
+    datetime.date(2024, 3, 1)
+    """
+    if chosen is not None and (year is None or chosen.year == year):
+        return chosen
+    return default_cutoff(year, today)
+
+
 # -- the same rules, read from a store ----------------------------------------------------------
 
 
@@ -283,6 +318,8 @@ __all__ = [
     "Plan",
     "StandingTerritory",
     "communities_need_a_school",
+    "cutoff_for",
+    "default_cutoff",
     "default_territory",
     "default_year",
     "default_year_of",

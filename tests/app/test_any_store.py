@@ -421,3 +421,31 @@ def test_home_checklist_sends_missing_data_to_cargar(
         ("Cargar datos", "carga"),
         ("Cargar datos", "carga"),
     ]
+
+
+@pytest.mark.parametrize("rbd", [VILLA_LOURDES, None])
+def test_home_never_says_sin_datos_beside_a_value_on_official_files(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch, rbd: int | None
+) -> None:
+    """The public files only: every value on Inicio reads with what it lacks (a target, a
+    baseline), never «Sin datos»; the summary counts it the same way."""
+    at = open_page(stores["official"], monkeypatch, "app.py", rbd)
+    assert not at.exception
+    table = at.dataframe[0].value
+    shown = table[~table["Valor"].isin(["–", "n < 10"])]
+    assert len(shown), "the official files give at least the SIMCE score"
+    for rec in shown.to_dict("records"):
+        assert "Sin datos" not in rec["Estado"], rec
+    text = texts(at)
+    if rbd == VILLA_LOURDES:
+        row = shown[shown["Indicador"] == "Puntaje en pruebas estandarizadas"].iloc[0]
+        # 284 against the provisional 2022 baseline 274,97 (+9,03), no target, no interval
+        # (the Agencia publishes no deviation): better, said without a conclusiveness claim.
+        assert row["Valor"] == "284 puntos"
+        assert row["Estado"] == "○ Sin meta · mejora"
+        # One value (without a target); the other indicators have no value at all.
+        assert len(shown) == 1
+        assert (
+            f"De {len(table)} indicadores: 0 logrados, 0 en camino y 0 en riesgo; 1 sin meta y "
+            f"{len(table) - 1} sin datos." in text
+        )

@@ -34,16 +34,48 @@ def test_worked_example_of_the_guide() -> None:
         (95.0, 80.0, 90.0, 1, 0.2, "logrado"),
         (80.0, 80.0, 80.0, 1, 0.5, "logrado"),  # target equal to baseline, met
         (79.0, 80.0, 80.0, 1, 0.5, "en_riesgo"),  # target equal to baseline, not met
-        (79.0, math.nan, 80.0, 1, 0.5, "sin_datos"),  # no baseline
+        # Inicio's schedule compliance: 79,4 % against a target of 85 %, no baseline (no
+        # schedule in the baseline year): the value is there, what lacks is the baseline.
+        (79.438202, math.nan, 85.0, 1, 0.5, "sin_linea_base"),
         (81.0, math.nan, 80.0, 1, 0.5, "logrado"),  # met needs no baseline
-        (79.0, 70.0, math.nan, 1, 0.5, "sin_datos"),  # no target
-        (math.nan, 70.0, 80.0, 1, 0.5, "sin_datos"),  # no value
+        (79.0, 70.0, math.nan, 1, 0.5, "sin_meta"),  # a value with a baseline, no target
+        (79.0, math.nan, math.nan, 1, 0.5, "sin_meta"),  # neither: the target is named first
+        (math.nan, 70.0, 80.0, 1, 0.5, "sin_datos"),  # no value: the only «sin datos»
+        (math.nan, math.nan, math.nan, 1, 0.5, "sin_datos"),
     ],
 )
 def test_status(
     valor: float, base: float, meta: float, sign: int, elapsed: float, expected: str
 ) -> None:
     assert compute.compute_status(valor, base, meta, sign, elapsed) == expected
+
+
+@pytest.mark.parametrize(
+    ("valor", "base", "meta", "sign", "decimals", "expected"),
+    [
+        # inasistencia crónica «bajó a 18,8 %; la meta es 18,8 %»: 18,83 reads 18,8, the
+        # target reads 18,8, lower is better → reached as shown (exactly: 18,83 > 18,8).
+        (18.83, 34.09, 18.8, -1, 1, "logrado"),
+        (18.83, 34.09, 18.8, -1, None, "en_camino"),  # progress 99,8 % ≥ 50 − 15
+        (18.86, 34.09, 18.8, -1, 1, "en_camino"),  # reads 18,9: not reached
+        (84.95, 80.0, 85.0, 1, 1, "logrado"),  # 84,95 reads 85,0 (half away from zero)
+        (84.94, 80.0, 85.0, 1, 1, "en_camino"),  # reads 84,9
+        (274.5, 250.0, 275.0, 1, 0, "logrado"),  # reads 275 on the chart and in the headline
+    ],
+)
+def test_status_at_displayed_precision(
+    valor: float, base: float, meta: float, sign: int, decimals: int | None, expected: str
+) -> None:
+    assert compute.compute_status(valor, base, meta, sign, 0.5, decimals=decimals) == expected
+
+
+def test_round_half_away_matches_what_people_read() -> None:
+    assert compute.round_half_away(274.5, 0) == 275.0
+    assert compute.round_half_away(-274.5, 0) == -275.0
+    assert compute.round_half_away(18.85, 1) == 18.9  # 18,850000000000001421… in binary
+    assert compute.round_half_away(2.675, 2) == 2.67  # 2,67499999… in binary
+    out = compute.round_half_away(np.array([0.05, 1.25, np.nan]), np.array([1, 1, 1]))
+    assert out[:2].tolist() == [0.1, 1.3] and math.isnan(out[2])
 
 
 def test_suppressed_status_wins() -> None:

@@ -300,12 +300,15 @@ def test_target_equal_to_baseline(raw: pd.DataFrame) -> None:
     assert pd.isna(missed["progreso"]) and missed["estado"] == "en_riesgo"
 
 
-def test_no_baseline_or_no_target_means_no_status(raw: pd.DataFrame) -> None:
-    # c1's schedule has a target (80 % for 2024) but no activities in its baseline year.
+def test_no_baseline_or_no_target_says_what_is_missing(raw: pd.DataFrame) -> None:
+    # c1's schedule has a target (80 % for 2024) but no activities in its baseline year: a
+    # value short of its target, with no baseline to measure progress from.
     r = row(raw, "cumplimiento_cronograma", "comunidad", "c1", "2024")
-    assert pd.isna(r["linea_base"]) and close(r["meta"], 80.0) and r["estado"] == "sin_datos"
-    # No target: no status either.
-    assert row(raw, "tasa_retiro", "establecimiento", "1", "2024")["estado"] == "sin_datos"
+    assert pd.isna(r["linea_base"]) and close(r["meta"], 80.0) and pd.notna(r["valor"])
+    assert r["valor"] < 80.0 and r["estado"] == "sin_linea_base"
+    # A value with no target: «sin meta», not «sin datos» (that is only a missing value).
+    r = row(raw, "tasa_retiro", "establecimiento", "1", "2024")
+    assert pd.notna(r["valor"]) and pd.isna(r["meta"]) and r["estado"] == "sin_meta"
 
 
 def test_baseline_row_itself_has_no_interval(raw: pd.DataFrame) -> None:

@@ -47,7 +47,8 @@ def test_guide_case() -> None:
         ),
         (
             {"valor": 7.5, "meta": None},
-            "La tasa de reprobación subió de 6,0 % en 2023 a 7,5 % en 2024 (+25,0 %).",
+            "La tasa de reprobación subió de 6,0 % en 2023 a 7,5 % en 2024 (+25,0 %). Aún no "
+            "tiene meta.",
         ),
         (
             {"linea_base": None, "periodo_base": None},
@@ -74,6 +75,35 @@ def test_guide_case() -> None:
                 "estado": "en_camino",
             },
             "El promedio de notas subió de 5,4 en 2023 a 5,6 en 2024 (+3,7 %); la meta es 5,8.",
+        ),
+        (
+            # Reported: «bajó a 18,8 %; la meta es 18,8 %» beside «En camino». 18,83 reads
+            # 18,8: the target is reached as both read, in the headline and in the status.
+            {
+                "name": "Inasistencia crónica",
+                "valor": 18.83,
+                "linea_base": 34.09,
+                "meta": 18.8,
+                "estado": "logrado",
+            },
+            "La inasistencia crónica bajó de 34,1 % en 2023 a 18,8 % en 2024 (−44,8 %) "
+            "y alcanzó la meta de 18,8 %.",
+        ),
+        (
+            # Reported: a headline 274 beside a chart point 275. 274,5 reads 275 in both
+            # (Vega rounds halves away from zero; Python's format would print 274).
+            {
+                "name": "Puntaje en pruebas estandarizadas",
+                "unit": "puntaje",
+                "direction": "higher_is_better",
+                "valor": 274.5,
+                "linea_base": 260.0,
+                "meta": None,
+                "estado": "sin_meta",
+                "decimals": 0,
+            },
+            "El puntaje en pruebas estandarizadas subió de 260 en 2023 a 275 en 2024 (+5,6 %). "
+            "Aún no tiene meta.",
         ),
     ],
 )

@@ -166,7 +166,7 @@ def test_a_baseline_year_is_never_provisional(store: Store) -> None:
     three = row(store, "puntaje_estandarizado", "establecimiento", "3", "2024")
     assert pd.isna(three["linea_base"]) and three["periodo_base"] == "2022"
     assert not bool(three["linea_base_provisional"])
-    assert three["estado"] == "sin_datos"
+    assert three["estado"] == "sin_meta"  # a value, no target (and no baseline either)
 
 
 def test_setting_the_year_replaces_the_provisional_baseline(store: Store) -> None:

@@ -54,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--corte",
         type=parse_date,
         metavar="AAAA-MM-DD",
-        help="fecha de corte del cronograma (por omisión, hoy o el 31-12 del año)",
+        help="fecha de corte del cronograma, dentro del año elegido (por omisión, hoy en el año "
+        "en curso; el 31-12 en un año pasado)",
     )
     parser.add_argument("--salida", required=True, metavar="ARCHIVO", help="archivo que se escribe")
 

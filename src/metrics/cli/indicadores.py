@@ -41,13 +41,15 @@ FORMATS = ("json", "csv", "tabla")
 DECIMALS = 4
 """Decimals of the numbers in JSON and CSV (the table rounds to each indicator's own)."""
 
-_STATUS_WORDS = {
-    "logrado": "✓ logrado",
-    "en_camino": "→ en camino",
-    "en_riesgo": "! en riesgo",
-    "sin_datos": "– sin datos",
-    "suprimido": "suprimido",
-}
+
+def _status_word(estado: str) -> str:
+    """The status word of the pages (:mod:`metrics.presentation.status`), in lower case."""
+    from metrics.presentation.status import status_label  # pandas: only when writing
+
+    if estado == "suprimido":
+        return "suprimido"
+    label = status_label(estado)
+    return label[0] + label[1:].lower()
 
 
 def parse_date(text: str) -> date:
@@ -85,7 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--corte",
         type=parse_date,
         metavar="AAAA-MM-DD",
-        help="fecha de corte del cumplimiento del cronograma (por omisión, hoy)",
+        help="fecha de corte del cumplimiento del cronograma (por omisión, hoy; con --anio de "
+        "un año pasado, el 31-12 de ese año)",
     )
     parser.add_argument(
         "--formato",
@@ -113,7 +116,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     from metrics.engine.indicators import compute_indicators, engine_problems
-    from metrics.selection import schools_for
+    from metrics.selection import default_cutoff, schools_for
 
     rbds = schools_for(store, scope, rbd=args.rbd, territory_id=args.territorio)
     prepare_indicators(store)
@@ -125,7 +128,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         alcance=args.alcance,
         rbds=rbds,
         anio=args.anio,
-        corte=args.corte,
+        corte=args.corte or default_cutoff(args.anio, date.today()),
         indicadores=args.indicador,
         mensual=not args.solo_anual,
     )
@@ -214,7 +217,7 @@ def to_table(df: pd.DataFrame) -> str:
                 + (f" ({rec['anio_meta']})" if not _missing(rec["meta"]) else ""),
                 _change(rec["cambio"], unit, dec),
                 "–" if _missing(rec["progreso"]) else f"{format_number(rec['progreso'])} %",
-                _STATUS_WORDS.get(str(rec["estado"]), str(rec["estado"])),
+                _status_word(str(rec["estado"])),
             ]
         )
     widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(headers)]

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from metrics import formatting
+
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | int | None | npt.ArrayLike
 
@@ -25,8 +27,17 @@ Z95 = NormalDist().inv_cdf(0.975)
 ON_TRACK_TOLERANCE = 15.0
 """Points of progress a scope may lag behind the elapsed share of time and still be en camino."""
 
-STATUSES = ("logrado", "en_camino", "en_riesgo", "sin_datos", "suprimido")
-"""The closed set of ``estado`` values."""
+STATUSES = (
+    "logrado",
+    "en_camino",
+    "en_riesgo",
+    "sin_meta",
+    "sin_linea_base",
+    "sin_datos",
+    "suprimido",
+)
+"""The closed set of ``estado`` values. ``sin_meta`` and ``sin_linea_base`` are values that lack
+what their progress is measured against; ``sin_datos`` is only a missing value."""
 
 _EPS = 1e-9
 
@@ -117,10 +128,47 @@ def elapsed_share(
     return _out(np.asarray(share, dtype=float), scalar)
 
 
-def target_met(valor: ArrayLike, meta: ArrayLike, sign: ArrayLike) -> Any:
-    """Whether the value reaches the target in the good direction (``sign`` +1 or −1)."""
-    scalar = _is_scalar(valor, meta, sign)
+def round_half_away(x: ArrayLike, decimals: ArrayLike) -> Any:
+    """``x`` rounded to ``decimals`` places, halves away from zero on the exact binary value:
+    :func:`metrics.formatting.round_half_away` (what pages, headlines and charts print), for
+    arrays.
+
+    >>> round_half_away(274.5, 0), round_half_away(2.675, 2)
+    (275.0, 2.67)
+    """
+    scalar = _is_scalar(x, decimals)
+    v, d = _f(x), _f(decimals)
+    d = np.broadcast_to(np.where(np.isnan(d), 0.0, d), v.shape)
+    scaled = np.abs(v) * 10.0**d
+    low = np.floor(scaled)
+    out = np.sign(v) * np.where(scaled - low >= 0.5, low + 1.0, low) / 10.0**d
+    # Near a half, the scaled float may have rounded across it: decide on the exact value.
+    with np.errstate(invalid="ignore"):
+        near = np.flatnonzero(np.abs(scaled - low - 0.5) < 1e-6)
+    if near.size:
+        out = np.array(out, dtype=float, copy=True).reshape(-1)
+        flat_v, flat_d = v.reshape(-1), d.reshape(-1)
+        for i in near:
+            out[i] = formatting.round_half_away(float(flat_v[i]), int(flat_d[i]))
+        out = out.reshape(v.shape)
+    return _out(np.asarray(out, dtype=float), scalar)
+
+
+def target_met(
+    valor: ArrayLike, meta: ArrayLike, sign: ArrayLike, decimals: ArrayLike = None
+) -> Any:
+    """Whether the value reaches the target in the good direction (``sign`` +1 or −1).
+
+    With ``decimals`` both are compared as they are shown, rounded to that many places: a
+    value that reads «18,8 %» reaches a target that reads «18,8 %».
+
+    >>> target_met(18.83, 18.8, -1), target_met(18.83, 18.8, -1, 1)
+    (False, True)
+    """
+    scalar = _is_scalar(valor, meta, sign, decimals)
     v, m, s = _f(valor), _f(meta), _f(sign)
+    if decimals is not None:
+        v, m = _f(round_half_away(v, decimals)), _f(round_half_away(m, decimals))
     met = (s * (v - m) >= -_EPS * np.maximum(1.0, np.abs(m))) & ~np.isnan(v) & ~np.isnan(m)
     return _out(np.asarray(met), scalar)
 
@@ -133,19 +181,20 @@ def compute_status_codes(
     elapsed: ArrayLike,
     suppressed: ArrayLike = False,
     tolerance: float = ON_TRACK_TOLERANCE,
+    decimals: ArrayLike = None,
 ) -> npt.NDArray[np.int8]:
     """:func:`compute_status` as positions in :data:`STATUSES` (cheaper for many rows)."""
     v, b, m = _f(valor), _f(linea_base), _f(meta)
     e = _f(elapsed)
     sup = np.asarray(suppressed, dtype=bool)
-    met = np.asarray(target_met(v, m, _f(sign)), dtype=bool)
+    met = np.asarray(target_met(v, m, _f(sign), decimals), dtype=bool)
     prog = np.asarray(compute_progress(v, b, m), dtype=float)
     expected = np.where(np.isnan(e), 1.0, e) * 100.0 - tolerance
     with np.errstate(invalid="ignore"):
         on_track = prog >= expected - _EPS
     codes = np.select(
-        [sup, np.isnan(v) | np.isnan(m), met, np.isnan(b), np.isnan(prog), on_track],
-        [4, 3, 0, 3, 2, 1],
+        [sup, np.isnan(v), np.isnan(m), met, np.isnan(b), np.isnan(prog), on_track],
+        [6, 5, 3, 0, 4, 2, 1],
         default=2,
     )
     return np.asarray(codes, dtype=np.int8)
@@ -159,13 +208,16 @@ def compute_status(
     elapsed: ArrayLike,
     suppressed: ArrayLike = False,
     tolerance: float = ON_TRACK_TOLERANCE,
+    decimals: ArrayLike = None,
 ) -> Any:
     """``estado`` of each value.
 
     - ``suprimido``: a small group, not shown;
-    - ``sin_datos``: no value or no target; or the target not met and no baseline to measure
-      progress from;
-    - ``logrado``: the target met in the good direction (``sign`` +1 higher is better, −1 lower);
+    - ``sin_datos``: no value (only then);
+    - ``sin_meta``: a value without a target;
+    - ``logrado``: the target met in the good direction (``sign`` +1 higher is better, −1 lower),
+      compared at ``decimals`` places when given (as the value and target are shown);
+    - ``sin_linea_base``: the target not met and no baseline to measure progress from;
     - ``en_camino``: progress ≥ elapsed share of the time to the deadline × 100 − ``tolerance``;
     - ``en_riesgo``: otherwise (also when the target equals the baseline and is not met).
 
@@ -173,8 +225,10 @@ def compute_status(
         >>> compute_status(2.0, 6.0, 3.0, -1, 1.0)
         'logrado'
     """
-    scalar = _is_scalar(valor, linea_base, meta, sign, elapsed, suppressed)
-    codes = compute_status_codes(valor, linea_base, meta, sign, elapsed, suppressed, tolerance)
+    scalar = _is_scalar(valor, linea_base, meta, sign, elapsed, suppressed, decimals)
+    codes = compute_status_codes(
+        valor, linea_base, meta, sign, elapsed, suppressed, tolerance, decimals
+    )
     return _out(np.asarray(STATUSES, dtype=object)[codes], scalar)
 
 

@@ -646,6 +646,7 @@ _STATISTIC = np.array([i.statistic for i in CATALOG], dtype=object)
 _STUDENT = np.array([i.student_based for i in CATALOG], dtype=bool)
 _SUPPRESSIBLE = np.array([i.suppressible for i in CATALOG], dtype=bool)
 _SIGN = np.array([i.sign for i in CATALOG], dtype=float)
+_DECIMALS = np.array([i.decimals for i in CATALOG], dtype=float)
 _MEAN_BESIDE = np.array([i.mean_beside for i in CATALOG], dtype=bool)
 _HAS_FALLBACK = np.array([i.fallback is not None for i in CATALOG], dtype=bool)
 _FALLBACK_STATISTIC = np.array([(i.fallback or i.facts).statistic for i in CATALOG], dtype=object)
@@ -797,7 +798,10 @@ def _evaluate(
     progress = compute.compute_progress(shown, base, meta)
     ends = compute.period_end(year, np.where(month > 0, month.astype(float), np.nan))
     elapsed = compute.elapsed_share(ends, base_period, rows.meta_year[idx])
-    estado = compute.compute_status_codes(shown, base, meta, _SIGN[rows.ind[idx]], elapsed, hid)
+    ind = rows.ind[idx]  # a target is met as it reads: both rounded to the indicator's decimals
+    estado = compute.compute_status_codes(
+        shown, base, meta, _SIGN[ind], elapsed, hid, decimals=_DECIMALS[ind]
+    )
 
     # Intervals and effect sizes only where there is a change to measure: a shown value and a
     # shown baseline from another period (the baseline row is no second, independent sample).

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from metrics.formatting import format_number, format_percent
+from metrics.engine.compute import target_met
+from metrics.formatting import format_number, format_percent, round_half_away
 
 Direction = Literal["higher_is_better", "lower_is_better"]
 
@@ -70,7 +71,8 @@ def headline(
     ...          direction="higher_is_better", valor=284.0, periodo="2024", linea_base=275.0,
     ...          periodo_base="2022", meta=None, estado="sin_datos", decimals=0,
     ...          provisional=True).endswith(
-    ...     "subió de 275 en 2022 (línea base provisional) a 284 en 2024 (+3,3 %).")
+    ...     "subió de 275 en 2022 (línea base provisional) a 284 en 2024 (+3,3 %). Aún no tiene "
+    ...     "meta.")
     True
     """
     subject = with_article(name)
@@ -90,7 +92,8 @@ def headline(
     else:
         assert linea_base is not None
         before = format_value(linea_base, unit, decimals)
-        change = round(valor - linea_base, decimals)
+        # The change as the two values read (a headline and its chart round alike).
+        change = round_half_away(valor, decimals) - round_half_away(linea_base, decimals)
         since = f"{periodo_base} (línea base provisional)" if provisional else periodo_base
         if periodo == periodo_base:
             sentence = f"{subject} es {now} en {periodo}, el año de su línea base" + (
@@ -107,11 +110,13 @@ def headline(
                 pct = f" ({sign}{format_number(pct_value, 1)} %)"
             sentence = f"{subject} {verb} de {before} en {since} a {now} en {periodo}{pct}"
     if _missing(meta):
-        return sentence + "." + note
+        return sentence + "." + note + " Aún no tiene meta."
     assert meta is not None
     target = format_value(meta, unit, decimals)
-    met = valor >= meta if direction == "higher_is_better" else valor <= meta
-    if met and round(valor, decimals) == round(meta, decimals):
+    # Reached as the value and the target read: the engine's rule for «logrado».
+    good = 1 if direction == "higher_is_better" else -1
+    met = bool(target_met(valor, meta, good, decimals))
+    if met and now == target:
         return sentence + f" y alcanzó la meta de {target}." + note
     if met:
         return sentence + f" y superó la meta de {target}." + note

@@ -25,10 +25,11 @@ from metrics.errors import AccessError, TableroError
 from metrics.formatting import count_label, format_date, format_number, format_percent
 from metrics.presentation import charts
 from metrics.presentation.narrative import with_article
+from metrics.presentation.status import range_phrase, status_counts, status_text
 from metrics.presentation.views import (
     PROVISIONAL_NOTE,
-    STATUS_LABELS,
     baseline_name,
+    baseline_text,
     bullet_frame,
     first_present,
     format_indicator_change,
@@ -36,11 +37,10 @@ from metrics.presentation.views import (
     is_better,
     is_provisional,
     plain,
-    status_phrase,
     trend_view,
 )
 from metrics.scope import Scope
-from metrics.selection import default_year
+from metrics.selection import cutoff_for, default_year
 from metrics.store import Store, views
 from metrics.store.notes import CouncilNote, read_note, territory_fully_visible
 
@@ -157,15 +157,12 @@ def _ficha(codes: Sequence[str]) -> str:
 
 
 def _status_fact(row: pd.Series) -> list[str]:
-    """The status as a fact; nothing for a suppressed row (its slide says why)."""
+    """The status as a fact, in the pages' words; nothing for a suppressed row (its slide
+    says why)."""
     status = str(row["estado"])
     if status == "suprimido":
         return []
-    if status == "sin_datos":
-        if pd.isna(row["meta"]):
-            return ["Sin meta definida para este indicador."]
-        return ["Sin línea base: aún no se puede medir el avance hacia la meta."]
-    return [f"Estado: {STATUS_LABELS.get(status, status)}."]
+    return [f"Estado: {status_text(INDICATORS[str(row['indicador'])], row)}."]
 
 
 def _bar_frame(rows: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -192,14 +189,17 @@ def _range_headline(ind: Indicator, frame: pd.DataFrame, year: int, groups: str)
         one = shown.iloc[0]
         value = format_indicator_value(ind, one["valor"])
         return f"{subject} es {value} en {one['etiqueta']} ({year})."
-    low, high = shown.iloc[0], shown.iloc[-1]
     if ind.direction == "lower_is_better":
-        low, high = high, low
-    return (
-        f"En {year}, {subject[0].lower()}{subject[1:]} va de "
-        f"{format_indicator_value(ind, low['valor'])} ({low['etiqueta']}) a "
-        f"{format_indicator_value(ind, high['valor'])} ({high['etiqueta']})."
-    )
+        shown = shown.iloc[::-1]
+    values = [
+        (format_indicator_value(ind, v), str(label))
+        for v, label in zip(shown["valor"], shown["etiqueta"], strict=True)
+    ]
+    return f"En {year}, {subject[0].lower()}{subject[1:]} {range_phrase(values, _GROUPS[groups])}."
+
+
+_GROUPS = {"comunidad": "las comunidades", "establecimiento": "los establecimientos"}
+"""A pack's groups with their article, as a range phrase names them."""
 
 
 LOAD_PAGE_NAME = "Cargar datos"
@@ -393,7 +393,7 @@ class _Builder:
         targeted = self.main[self.main["meta"].notna()]
         facts = []
         if len(targeted):
-            facts.append(f"De los indicadores con meta: {status_phrase(targeted)}.")
+            facts.append(f"De los indicadores con meta: {status_counts(targeted)}.")
             deadline = first_present(targeted["anio_meta"])
             if deadline is not None:
                 facts.append(f"Las metas vencen en {int(deadline)}.")
@@ -427,8 +427,13 @@ class _Builder:
             f"{'Establecimiento' if self.kind == 'establecimiento' else 'Territorio'}: "
             f"{_value_text(ind, main)}"
             + (
-                f" (línea base {format_indicator_value(ind, main['linea_base'])}"
-                f", meta {format_indicator_value(ind, main['meta'])})"
+                f" (línea base: {baseline_text(ind, main)}; meta: "
+                + (
+                    "sin meta"
+                    if pd.isna(main["meta"])
+                    else format_indicator_value(ind, main["meta"])
+                )
+                + ")"
                 if main is not None and main["estado"] != "suprimido"
                 else ""
             )
@@ -477,7 +482,9 @@ class _Builder:
         if slide is None:
             return None
         rbd = int(self.id) if self.kind == "establecimiento" else None
-        monthly = views.schedule_by_month(self.store, self.scope, rbd=rbd, cutoff=self.cutoff)
+        monthly = views.schedule_by_month(
+            self.store, self.scope, rbd=rbd, cutoff=self.cutoff, year=self.year
+        )
         upto = monthly[~monthly["after_cutoff"]] if len(monthly) else monthly
         facts = list(slide.facts)
         if len(upto):
@@ -613,7 +620,7 @@ class _Builder:
             )
         title = (
             f"Conclusiones y próximos pasos: de {len(targeted)} indicadores con meta, "
-            f"{status_phrase(targeted)}."
+            f"{status_counts(targeted)}."
             if len(targeted)
             else "Conclusiones y próximos pasos"
         )
@@ -700,7 +707,7 @@ def build_pack(
             raise NothingToPresent(
                 f"{name} aún no tiene datos cargados: no hay nada que presentar."
             )
-    cutoff = cutoff or min(today, date(year, 12, 31))
+    cutoff = cutoff_for(year, today, cutoff)  # a date in another year never applies
     comms = views.community_sizes(store, scope, rbds=rbds, year=year)
     all_comms = store.communities(scope)
     comms = comms.merge(

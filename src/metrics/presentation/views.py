@@ -14,18 +14,12 @@ import pandas as pd
 
 from metrics.engine.catalog import CATALOG, INDICATORS, Indicator, page_indicators
 from metrics.engine.compute import wilson
-from metrics.formatting import format_number, format_percent
+from metrics.formatting import format_number, format_percent, round_half_away
 from metrics.presentation import charts
 from metrics.presentation.narrative import headline
-
-STATUS_LABELS: dict[str, str] = {
-    "logrado": "✓ Logrado",
-    "en_camino": "→ En camino",
-    "en_riesgo": "! En riesgo",
-    "sin_datos": "– Sin datos",
-    "suprimido": "n < 10",
-}
-"""Status as people read it: always a word with its symbol, never a colour alone."""
+from metrics.presentation.status import STATUS_LABELS as STATUS_LABELS
+from metrics.presentation.status import status_summary as status_summary
+from metrics.presentation.status import status_text
 
 SHORT_NAMES: dict[str, str] = {i.code: i.display.short_name for i in CATALOG}
 """Labels for key figures, short enough for five in a row on a school laptop (declared in the
@@ -35,41 +29,12 @@ IMPACT_ORDER: tuple[str, ...] = page_indicators("impacto")
 """Students' indicators in the order pages and packs show them (the guide's case first;
 declared in the catalogue: ``display.order``)."""
 
-_STATUS_PLURAL = {"logrado": "logrados", "en_camino": "en camino", "en_riesgo": "en riesgo"}
-
-
-def status_phrase(rows: pd.DataFrame) -> str:
-    """How many rows are met, on track and at risk.
-
-    >>> status_phrase(pd.DataFrame({"estado": ["logrado", "logrado", "en_riesgo"]}))
-    '2 logrados, 0 en camino y 1 en riesgo'
-    """
-    counts = rows["estado"].value_counts()
-    parts = [f"{int(counts.get(s, 0))} {_STATUS_PLURAL[s]}" for s in _STATUS_PLURAL]
-    return f"{parts[0]}, {parts[1]} y {parts[2]}"
-
-
-def status_summary(rows: pd.DataFrame) -> str:
-    """One sentence: how many indicators are met, on track, at risk (and without data)."""
-    missing = int((rows["estado"] == "sin_datos").sum())
-    return f"De {len(rows)} indicadores: {status_phrase(rows)}" + (
-        f"; {missing} sin datos." if missing else "."
-    )
-
-
 MOMENT_NAMES = {
     "antes": "Antes",
     "durante": "Durante",
     "resultados": "Resultados",
     "impacto": "Impacto",
 }
-
-STATUS_COLOURS = {
-    "✓ Logrado": "#D6EEF0",
-    "→ En camino": "#E8F1F8",
-    "! En riesgo": "#FBE3D2",
-}
-"""Light backgrounds for the status column (the word and symbol carry the meaning)."""
 
 SUPPRESSED_TEXT = "Grupo pequeño (n < 10): no se muestra para proteger la privacidad"
 
@@ -153,7 +118,7 @@ def format_indicator_change(indicator: Indicator, change: Any) -> str | None:
     if _missing(change):
         return None
     change = float(change)
-    sign = "+" if round(change, indicator.decimals) > 0 else ""
+    sign = "+" if round_half_away(change, indicator.decimals) > 0 else ""
     text = sign + format_number(change, indicator.decimals)
     return text + (" pp" if indicator.unit == "%" else "")
 
@@ -228,6 +193,22 @@ def series_for(results: pd.DataFrame, code: str, alcance: str, alcance_id: str) 
     return rows.sort_values("periodo")
 
 
+def baseline_text(indicator: Indicator, rec: Any) -> str:
+    """A row's baseline with its year, or what is missing in words (never a bare dash).
+
+    >>> baseline_text(INDICATORS["cumplimiento_cronograma"], {"linea_base": None,
+    ...               "periodo_base": "2023"})
+    'sin datos en 2023'
+    >>> baseline_text(INDICATORS["tasa_reprobacion"], {"linea_base": 6.0, "periodo_base": "2023"})
+    '6,0 % (2023)'
+    """
+    if _missing(rec.get("linea_base")):
+        period = rec.get("periodo_base")
+        return "sin línea base" if _missing(period) else f"sin datos en {period}"
+    name = baseline_name(rec.get("periodo_base"), rec.get("linea_base_provisional"))
+    return format_indicator_value(indicator, rec["linea_base"]) + (f" ({name})" if name else "")
+
+
 def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
     """One line per indicator for display: name, value, baseline, target, change, status."""
     out = []
@@ -238,16 +219,12 @@ def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
             {
                 "Momento": MOMENT_NAMES[ind.moment],
                 "Indicador": ind.name,
-                "Estado": STATUS_LABELS.get(str(rec["estado"]), str(rec["estado"])),
+                "Estado": status_text(ind, rec),
                 "Valor": "n < 10" if suppressed else format_indicator_value(ind, rec["valor"]),
-                "Línea base": format_indicator_value(ind, rec["linea_base"])
-                + (
-                    f" ({baseline_name(rec['periodo_base'], rec.get('linea_base_provisional'))})"
-                    if not _missing(rec["linea_base"])
-                    else ""
-                ),
-                "Meta": format_indicator_value(ind, rec["meta"])
-                + (f" ({int(rec['anio_meta'])})" if not _missing(rec["meta"]) else ""),
+                "Línea base": baseline_text(ind, rec),
+                "Meta": "sin meta"
+                if _missing(rec["meta"])
+                else f"{format_indicator_value(ind, rec['meta'])} ({int(rec['anio_meta'])})",
                 "Cambio": format_indicator_change(ind, rec["cambio"]) or "–",
                 "n": "–" if suppressed or _missing(rec["n"]) else format_number(rec["n"]),
             }

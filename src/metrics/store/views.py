@@ -78,8 +78,10 @@ def schedule_by_month(
     rbd: int | None = None,
     community_id: str | None = None,
     cutoff: date | None = None,
+    year: int | None = None,
 ) -> pd.DataFrame:
-    """Activities planned and done per month, cumulated, up to the end of the schedule.
+    """Activities planned and done per month, cumulated, up to the end of the schedule (of
+    ``year``'s schedule only, cumulated from its first month, when ``year`` is given).
 
     Columns: ``month`` (first day), ``planned``, ``done``, ``planned_cum``, ``done_cum``,
     ``after_cutoff`` (the month starts after the cut-off date).
@@ -89,6 +91,8 @@ def schedule_by_month(
     if rbd is not None:
         f1, p1 = " AND t.community_id IN (SELECT id FROM community WHERE rbd = ?)", [rbd]
     f2, p2 = _optional("t.community_id", community_id)
+    f3, p3 = _optional("year(t.planned_date)", year)
+    f2, p2 = f2 + f3, p2 + p3
     cut = cutoff or date.today()
     return store.query_df(
         "WITH m AS ("

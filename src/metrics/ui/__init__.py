@@ -36,10 +36,10 @@ from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_datetime, format_number
 from metrics.imports import KIND_LABELS
 from metrics.presentation.export import chart_png, frame_csv, frame_xlsx
+from metrics.presentation.status import status_colour, trend_words
 from metrics.presentation.views import (
     LOAD_PAGE,
     SOURCE_LABELS,
-    STATUS_COLOURS,
     SUPPRESSED_TEXT,
     baseline_name,
     metric_delta,
@@ -53,6 +53,8 @@ from metrics.scope import Scope
 from metrics.selection import (
     MANY_SCHOOLS,
     Plan,
+    cutoff_for,
+    default_cutoff,
     default_year_of,
     plan_rows,
     selection_scope,
@@ -428,13 +430,19 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
             key="f_year",
             format_func=lambda v: "Sin datos" if v == ALL else str(v),
         )
+        year_value = None if year == ALL else int(str(year))
+        today = date.today()
+        if st.session_state.get("f_cutoff_year", "") != year_value:
+            # The cut-off follows the year: its 31-12 for a past year, today for this one.
+            st.session_state["f_cutoff"] = default_cutoff(year_value, today)
+            st.session_state["f_cutoff_year"] = year_value
         cutoff = st.date_input(
             "Fecha de corte",
-            value=date.today(),
             key="f_cutoff",
             format="DD-MM-YYYY",
             help="El cumplimiento del cronograma cuenta las actividades planificadas hasta "
-            "esta fecha.",
+            "esta fecha. Al elegir un año pasado es el 31-12 de ese año; en el año en curso, "
+            "hoy. Una fecha de otro año no se aplica al año elegido.",
         )
 
     return Filters(
@@ -444,8 +452,8 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
         school_name=None if rbd is None else s_names[rbd].rsplit(" (RBD", 1)[0],
         community_id=community_id,
         community_name=None if community_id is None else c_names[community_id],
-        year=None if year == ALL else int(str(year)),
-        cutoff=cutoff if isinstance(cutoff, date) else None,
+        year=year_value,
+        cutoff=cutoff_for(year_value, today, cutoff if isinstance(cutoff, date) else None),
     )
 
 
@@ -604,11 +612,20 @@ def indicator_metrics(rows: pd.DataFrame, codes: list[str], limit: int = 5) -> N
             col.metric(label, "n < 10", border=True, help="Grupo pequeño: no se muestra.")
             continue
         base = rec["linea_base"]
+        delta = metric_delta(ind, rec["cambio"])
         col.metric(
             label,
             value,
-            delta=metric_delta(ind, rec["cambio"]),
-            delta_color="inverse" if ind.direction == "lower_is_better" else "normal",
+            # No change to show: say why in words (never an empty space or a dash).
+            delta=delta or trend_words(ind, {**rec, "indicador": code}),
+            delta_color=(
+                "off"
+                if delta is None
+                else "inverse"
+                if ind.direction == "lower_is_better"
+                else "normal"
+            ),
+            delta_arrow="auto" if delta else "off",
             border=True,
             help=f"**{ind.name}.** {ind.definition} Cambio respecto de la línea base"
             + (
@@ -847,18 +864,26 @@ def scorecard_table(rows: pd.DataFrame) -> None:
     """The indicators of ``rows`` as a table (value, baseline, target, change, status)."""
 
     table = scorecard(rows)
+    # The status says what a value lacks («○ Sin meta · mejora (concluyente)»): wide enough
+    # for its longest text, which the grid's own sizing cut short.
+    longest = int(table["Estado"].str.len().max()) if len(table) else 0
     st.dataframe(
-        style_status(table), hide_index=True, width="stretch", height=table_height(len(table))
+        style_status(table),
+        hide_index=True,
+        width="stretch",
+        height=table_height(len(table)),
+        column_config={"Estado": st.column_config.TextColumn(width=int(6.4 * longest) + 24)},
     )
 
 
 def style_status(table: pd.DataFrame) -> Any:
     """The scorecard with its status column on a light background by status."""
 
-    return table.style.map(
-        lambda v: f"background-color: {STATUS_COLOURS[v]}" if v in STATUS_COLOURS else "",
-        subset=["Estado"],
-    )
+    def colour(text: Any) -> str:
+        background = status_colour(text)
+        return f"background-color: {background}" if background else ""
+
+    return table.style.map(colour, subset=["Estado"])
 
 
 @st.cache_data(show_spinner="Calculando desgloses…", ttl=600)

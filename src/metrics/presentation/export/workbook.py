@@ -28,6 +28,8 @@ STATUS_FILLS = {
     "logrado": "D6EEF0",
     "en_camino": "E8F1F8",
     "en_riesgo": "FBE3D2",
+    "sin_meta": "F3F4F6",
+    "sin_linea_base": "F3F4F6",
     "sin_datos": "F3F4F6",
     "suprimido": "F3F4F6",
 }

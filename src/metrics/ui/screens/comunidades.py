@@ -10,7 +10,8 @@ import streamlit as st
 from metrics.engine.catalog import INDICATORS
 from metrics.formatting import format_number
 from metrics.presentation import charts
-from metrics.presentation.views import is_better
+from metrics.presentation.status import improvement_phrase, range_phrase
+from metrics.presentation.views import format_indicator_value
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import (
@@ -70,9 +71,15 @@ def school_has_communities(store: Store, scope: Scope, rbd: int, place: str) -> 
 
 
 def small_multiples_card(
-    store: Store, scope: Scope, results: pd.DataFrame, rbd: int, code: str, place: str
+    store: Store,
+    scope: Scope,
+    results: pd.DataFrame,
+    rbd: int,
+    code: str,
+    place: str,
+    year: int | None = None,
 ) -> None:
-    """One indicator for every community of a school, on a shared scale."""
+    """One indicator for every community of a school, on a shared scale, up to ``year``."""
     ind = INDICATORS[code]
     names = community_names(store, scope, rbd)
     rows = results[
@@ -81,6 +88,8 @@ def small_multiples_card(
         & (results["indicador"] == code)
         & ~results["periodo"].astype(str).str.contains("-")
     ]
+    if year is not None:
+        rows = rows[rows["periodo"].astype(int) <= year]
     if rows.empty:
         empty_state(f"no hay datos de {ind.name.lower()} por comunidad en {place}.")
         return
@@ -93,11 +102,27 @@ def small_multiples_card(
             "linea_base": pd.to_numeric(rows["linea_base"], errors="coerce").to_numpy(),
         }
     )
-    last = rows[rows["periodo"] == rows["periodo"].max()]
-    up = sum(1 for c in last["cambio"] if is_better(ind, c))
+    shown_year = str(year) if year is not None else str(rows["periodo"].max())
+    last = rows[rows["periodo"].astype(str) == shown_year]
+    values = last[last["valor"].notna() & (last["estado"] != "suprimido")].sort_values("valor")
+    spread = (
+        "; "
+        + range_phrase(
+            [
+                (format_indicator_value(ind, v), str(names.get(c, c)))
+                for v, c in zip(values["valor"], values["alcance_id"], strict=True)
+            ]
+        )
+        if len(values) > 1 and last["cambio"].isna().all()  # nothing to compare: the values
+        else ""
+    )
     headline = (
-        f"{ind.name} en las {len(names)} comunidades de {place}: {up} de {len(last)} "
-        f"mejoran respecto de su línea base en {last['periodo'].max()}."
+        f"{ind.name} en las {len(names)} comunidades de {place}, {shown_year}: "
+        + improvement_phrase(ind, last, "comunidades")
+        + spread
+        + "."
+        if len(last)
+        else f"{ind.name} en las {len(names)} comunidades de {place}: sin datos de {shown_year}."
     )
     chart_card(
         headline,

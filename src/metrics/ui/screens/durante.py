@@ -20,13 +20,16 @@ from metrics.formatting import (
     format_percent,
 )
 from metrics.presentation import charts
+from metrics.presentation.status import range_phrase
 from metrics.presentation.views import (
     SHORT_NAMES,
+    baseline_text,
     first_present,
     format_indicator_change,
     format_indicator_value,
 )
 from metrics.scope import Scope
+from metrics.selection import cutoff_for
 from metrics.store import Store
 from metrics.ui import (
     chart_card,
@@ -71,7 +74,7 @@ def schedule_section(
     year: int | None,
 ) -> None:
     """Schedule compliance per community and per person responsible, and planned vs done."""
-    cutoff = filters.cutoff or date.today()
+    cutoff = cutoff_for(year, date.today(), filters.cutoff)
     if communities_need_a_school(store, scope, filters.rbd):
         choose_a_school_notice()
     names = community_names(store, scope, filters.rbd)
@@ -93,12 +96,18 @@ def schedule_section(
             }
         )
         target = first_present(comm["meta"])
-        low = frame.sort_values("valor").iloc[0]
-        high = frame.sort_values("valor").iloc[-1]
+        shown = frame[frame["valor"].notna()].sort_values("valor")
         headline = (
-            f"Al {format_date(cutoff)}, el cumplimiento del cronograma va de "
-            f"{format_percent(low['valor'])} ({low['etiqueta']}) a "
-            f"{format_percent(high['valor'])} ({high['etiqueta']})."
+            f"Al {format_date(cutoff)}, el cumplimiento del cronograma "
+            + range_phrase(
+                [
+                    (format_percent(v), str(label))
+                    for v, label in zip(shown["valor"], shown["etiqueta"], strict=True)
+                ]
+            )
+            + "."
+            if len(shown)
+            else f"Al {format_date(cutoff)}, no hay actividades planificadas en las comunidades."
         )
         chart_card(
             headline,
@@ -154,6 +163,7 @@ def schedule_section(
         rbd=filters.rbd,
         community_id=filters.community_id,
         cutoff=cutoff,
+        year=year,
     )
     if monthly.empty:
         empty_state("no hay actividades en el cronograma para esta selección.")
@@ -171,7 +181,9 @@ def schedule_section(
     done = int(upto["done_cum"].iloc[-1]) if len(upto) else 0
     headline = (
         f"Hasta {format_month(cutoff.year, cutoff.month)} se planificaron "
-        f"{format_number(planned)} actividades y se realizaron {format_number(done)}"
+        f"{format_number(planned)} actividades"
+        + ("" if year is None else f" de {year}")
+        + f" y se realizaron {format_number(done)}"
         + (f" ({format_percent(100 * done / planned)})." if planned else ".")
     )
     chart_card(
@@ -297,6 +309,12 @@ def perception_section(
         & (results["alcance_id"] == chosen[1])
         & ~results["periodo"].astype(str).str.contains("-")
     ]
+    if filters.year is not None:  # the chosen year's view: no later year's column of dashes
+        rows = rows[rows["periodo"].astype(int) <= filters.year]
+        kinds_rows = kinds_rows[
+            (kinds_rows["periodo"] == "línea base")
+            | (pd.to_numeric(kinds_rows["periodo"], errors="coerce") <= filters.year)
+        ]
     if not rows.empty:
         latest = rows.sort_values("periodo").groupby("indicador").tail(1)
         table = pd.DataFrame(
@@ -308,8 +326,8 @@ def perception_section(
                     for c, v in zip(latest["indicador"], latest["valor"], strict=True)
                 ],
                 "Línea base": [
-                    format_indicator_value(INDICATORS[c], v)
-                    for c, v in zip(latest["indicador"], latest["linea_base"], strict=True)
+                    baseline_text(INDICATORS[rec["indicador"]], rec)
+                    for rec in latest.to_dict("records")
                 ],
                 "Cambio": [
                     format_indicator_change(INDICATORS[c], v) or "–"

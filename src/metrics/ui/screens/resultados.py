@@ -11,6 +11,7 @@ from metrics.engine.catalog import INDICATORS
 from metrics.filters import Filters
 from metrics.formatting import format_month, format_number, format_percent
 from metrics.presentation import charts
+from metrics.presentation.status import target_reach_phrase
 from metrics.presentation.views import first_present, format_indicator_value, is_better
 from metrics.scope import Scope
 from metrics.store import Store
@@ -60,12 +61,17 @@ def ranking_card(rows: pd.DataFrame, code: str, title: str, filters: Filters) ->
     if shown.empty:
         return
     target = first_present(part["meta"])
-    met = int((part["estado"] == "logrado").sum())
-    headline = (
-        f"{title}: {format_indicator_value(ind, shown['valor'].iloc[-1])} en "
-        f"{shown['etiqueta'].iloc[-1]} y {format_indicator_value(ind, shown['valor'].iloc[0])} "
-        f"en {shown['etiqueta'].iloc[0]}; {met} de {len(part)} comunidades lograron su meta."
-    )
+    top, bottom = shown.iloc[-1], shown.iloc[0]
+    high = format_indicator_value(ind, top["valor"])
+    low = format_indicator_value(ind, bottom["valor"])
+    if len(shown) == 1:
+        spread = f"{high} en {top['etiqueta']}"
+    elif high == low:  # every community reads the same: say so, not «de X a X»
+        spread = f"{high} en las {len(shown)} comunidades"
+    else:
+        spread = f"{high} en {top['etiqueta']} y {low} en {bottom['etiqueta']}"
+    reach = target_reach_phrase(part, len(part), ("comunidad", "comunidades", "ninguna"))
+    headline = f"{title}: {spread}; {reach}."
     chart_card(
         headline,
         charts.build_bar_chart(
