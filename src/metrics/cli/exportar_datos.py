@@ -106,7 +106,7 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         audit.record(
             store,
             access.actor,
-            "exportacion_datos",
+            "exportacion",
             {
                 "formato": "parquet",
                 "destino": str(result.folder),
