@@ -390,7 +390,7 @@ def test_an_export_waits_for_a_writer_and_sees_all_it_wrote(
             sys.executable,
             "-c",
             "import sys, time; from metrics.store import open_store; s = open_store(sys.argv[1]);"
-            "c = s.cursor(); c.execute(\"INSERT INTO school (rbd, name, region_code, batch_id) "
+            'c = s.cursor(); c.execute("INSERT INTO school (rbd, name, region_code, batch_id) '
             "VALUES (99999, 'Escuela nueva', 7, 1)\"); c.close(); print('ok', flush=True); "
             "time.sleep(2); s.close()",
             str(db),

@@ -49,9 +49,7 @@ def _tables(value: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--formato", type=_format, required=True, metavar="parquet", help="parquet"
-    )
+    parser.add_argument("--formato", type=_format, required=True, metavar="parquet", help="parquet")
     parser.add_argument(
         "--destino",
         required=True,
@@ -128,4 +126,3 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
             file=sys.stderr,
         )
     return 0
-

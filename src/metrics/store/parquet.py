@@ -108,9 +108,7 @@ PLAN: tuple[TablePlan, ...] = (
     TablePlan("school_territory", DATASET_LABELS["school_territory"], region="rbd"),
     TablePlan("community", DATASET_LABELS["community"], region="rbd"),
     TablePlan("teacher", DATASET_LABELS["teacher"], drop=("name",)),
-    TablePlan(
-        "teacher_year", DATASET_LABELS["teacher_year"], "t.year", "year", region="rbd"
-    ),
+    TablePlan("teacher_year", DATASET_LABELS["teacher_year"], "t.year", "year", region="rbd"),
     TablePlan(
         "community_member",
         DATASET_LABELS["community_member"],
@@ -146,9 +144,7 @@ PLAN: tuple[TablePlan, ...] = (
         "año de eval_date",
         region="rbd",
     ),
-    TablePlan(
-        "student_result", DATASET_LABELS["student_result"], "t.year", "year", region="rbd"
-    ),
+    TablePlan("student_result", DATASET_LABELS["student_result"], "t.year", "year", region="rbd"),
     TablePlan(
         "student_attendance",
         DATASET_LABELS["student_attendance"],
@@ -284,7 +280,9 @@ def _select(plan: TablePlan, columns: list[str], scope: Scope) -> tuple[str, lis
         joins = " LEFT JOIN school s ON s.rbd = t.rbd"
         region = "s.region_code"
     elif plan.region == "community":
-        joins = " LEFT JOIN community c ON c.id = t.community_id LEFT JOIN school s ON s.rbd = c.rbd"
+        joins = (
+            " LEFT JOIN community c ON c.id = t.community_id LEFT JOIN school s ON s.rbd = c.rbd"
+        )
         region = "s.region_code"
     if plan.year is not None:
         kept.append(f"CAST({plan.year} AS INTEGER) AS {YEAR_KEY}")
@@ -328,8 +326,7 @@ def _write_table(
     if rows and plan.keys:
         keys = ", ".join(plan.keys)
         cur.execute(
-            f"COPY ({select}) TO '{_sql_path(target)}' "
-            f"(FORMAT parquet, PARTITION_BY ({keys}))",
+            f"COPY ({select}) TO '{_sql_path(target)}' (FORMAT parquet, PARTITION_BY ({keys}))",
             params,
         )
     else:
@@ -367,9 +364,10 @@ def export_parquet(
     all). The export appears at ``target`` whole or not at all.
 
     Example:
-        >>>         >>> from metrics.store import open_store
-        >>> out = Path(tempfile.mkdtemp()) / "exportacion"
-        >>> export_parquet(open_store(":memory:"), out, Scope.all()).files
+        >>> import tempfile
+        >>> from metrics.store import open_store
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     export_parquet(open_store(":memory:"), Path(folder) / "datos", Scope.all()).files
         17
     """
     chosen = list(TABLES) if tables is None else list(dict.fromkeys(tables))
