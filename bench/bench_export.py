@@ -11,14 +11,17 @@ measures, in the same run and as medians of ``--repeticiones`` runs:
 - **reference**: DuckDB's own ``COPY <biggest table> TO '…' (FORMAT parquet)`` on a plain
   read-only connection, unpartitioned: the floor an export of that table alone could reach.
 
-Prints a Markdown table with the ratio export ÷ reference. Options: ``--escala 0.1``,
-``--repeticiones 3``, ``--semilla 7``.
+The three are interleaved, so the noise of a shared machine falls on all alike, and each is
+given in wall seconds and in CPU seconds (DuckDB's threads and child processes included: less
+sensitive to other load). Prints a Markdown table with the ratio export ÷ reference. Options:
+``--escala 0.1``, ``--repeticiones 3``, ``--semilla 7``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -72,13 +75,20 @@ def _biggest(db: Path) -> tuple[str, int]:
     return table, int(counts[table])
 
 
-def _median(fn: object, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _cpu() -> float:
+    """CPU seconds of this process (DuckDB's threads included) and of its finished children."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _timed(fn: object) -> tuple[float, float]:
+    """Wall and CPU seconds of one call."""
+    wall, cpu = time.perf_counter(), _cpu()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - wall, _cpu() - cpu
 
 
 def measure(name: str, db: Path, work: Path, repeat: int) -> dict[str, object]:
@@ -107,10 +117,12 @@ def measure(name: str, db: Path, work: Path, repeat: int) -> dict[str, object]:
             con.close()
 
     # Interleaved, so that the machine's noise falls on all three alike.
-    runs: dict[str, list[float]] = {"export": [], "command": [], "reference": []}
+    runs: dict[str, list[float]] = {}
     for _ in range(repeat):
         for key, fn in (("export", export), ("command", command), ("reference", reference)):
-            runs[key].append(_median(fn, 1))
+            wall, cpu = _timed(fn)
+            runs.setdefault(key, []).append(wall)
+            runs.setdefault(f"{key}_cpu", []).append(cpu)
     with open_store(db, read_only=True) as store:
         total = sum(store.info(Scope.all()).rows.values())
     last = work / f"{name}-{n['i'] - 1}"  # the last command's export
@@ -122,6 +134,10 @@ def measure(name: str, db: Path, work: Path, repeat: int) -> dict[str, object]:
         "biggest": f"{table} ({format_number(rows)})",
         **{k: statistics.median(v) for k, v in runs.items()},
     }
+
+
+def _pair(r: dict[str, object], key: str) -> str:
+    return f"{format_number(r[key], 2)} ({format_number(r[key + '_cpu'], 2)})"  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -139,17 +155,19 @@ def main() -> None:
 
             stores.append((f"nacional {args.escala:g}", national_store(args.escala, args.semilla)))
         print(
-            "| base | filas de datos | tabla más grande | exportar (s) | comando completo (s) | "
-            "COPY de DuckDB de la tabla más grande (s) | razón | Parquet |"
+            "| base | filas de datos | tabla más grande | exportar: pared (CPU), s | comando "
+            "completo: pared (CPU), s | COPY de DuckDB de la tabla más grande: pared (CPU), s | "
+            "razón pared (CPU) | Parquet |"
         )
         print("|---|---:|---|---:|---:|---:|---:|---:|")
         for name, db in stores:
             r = measure(name.split()[0], db, work, args.repeticiones)
             ratio = float(r["export"]) / float(r["reference"])  # type: ignore[arg-type]
+            ratio_cpu = float(r["export_cpu"]) / float(r["reference_cpu"])  # type: ignore[arg-type]
             print(
-                f"| {name} | {format_number(r['rows'])} | {r['biggest']} | "
-                f"{format_number(r['export'], 2)} | {format_number(r['command'], 2)} | "
-                f"{format_number(r['reference'], 2)} | {format_number(ratio, 2)}× | "
+                f"| {name} | {format_number(r['rows'])} | {r['biggest']} | {_pair(r, 'export')} | "
+                f"{_pair(r, 'command')} | {_pair(r, 'reference')} | {format_number(ratio, 1)}× "
+                f"({format_number(ratio_cpu, 1)}×) | "
                 f"{format_number(int(r['size']) / 1_048_576, 1)} MB |",
                 flush=True,
             )

@@ -321,21 +321,21 @@ def _write_table(
         raise StoreError(f"La base no tiene la tabla {plan.table}.")
     select, params = _select(plan, [c for c, _ in columns], scope)
     target = folder / plan.table
-    count_row = cur.execute(f"SELECT count(*) FROM ({select})", params).fetchone()
-    rows = int(count_row[0]) if count_row else 0
-    if rows and plan.keys:
+    one_file = f"COPY ({select}) TO '{_sql_path(target / 'data_0.parquet')}' (FORMAT parquet)"
+    if plan.keys:
         keys = ", ".join(plan.keys)
-        cur.execute(
+        written = cur.execute(
             f"COPY ({select}) TO '{_sql_path(target)}' (FORMAT parquet, PARTITION_BY ({keys}))",
             params,
-        )
+        ).fetchone()
+        rows = int(written[0]) if written else 0
+        if rows == 0:  # no partition, no file: one empty file with every column, keys included
+            target.mkdir(exist_ok=True)
+            cur.execute(one_file, params)
     else:
-        # One file: an unpartitioned table, or an empty one (with every column, keys included).
         target.mkdir()
-        cur.execute(
-            f"COPY ({select}) TO '{_sql_path(target / 'data_0.parquet')}' (FORMAT parquet)",
-            params,
-        )
+        written = cur.execute(one_file, params).fetchone()
+        rows = int(written[0]) if written else 0
     described = cur.execute(f"DESCRIBE {select}", params).fetchall()
     exported = [
         {"nombre": str(r[0]), "tipo": str(r[1])} for r in described if str(r[0]) not in plan.keys
