@@ -49,7 +49,13 @@ def _tables(value: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--formato", type=_format, required=True, metavar="parquet", help="parquet")
+    parser.add_argument(
+        "--formato",
+        type=_format,
+        required=True,
+        metavar="parquet",
+        help="formato de los archivos: parquet (el único por ahora)",
+    )
     parser.add_argument(
         "--destino",
         required=True,

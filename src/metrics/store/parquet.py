@@ -467,10 +467,11 @@ def _manifest(
         if scope.is_all
         else f"{len(scope.rbds or ())} establecimientos visibles para quien exportó",
         "seudonimos": (
-            "student_id es el seudónimo de cada estudiante (hash con clave del MRUN o RUN: 'p' y "
-            "20 caracteres hexadecimales); los RUT y correos en teacher_id, respondent_id y "
-            "community_member también se guardan como seudónimos. Sin la clave, que no sale del "
-            "servidor, no se pueden revertir. El nombre del docente no se exporta."
+            "student_id es el seudónimo de cada estudiante (hash con clave del MRUN o RUN: "
+            "'p' y 20 caracteres hexadecimales); los RUT y correos que identifican a docentes "
+            "(teacher_id) o encuestados (respondent_id) también se guardan como seudónimos. "
+            "Sin la clave, que no sale del servidor, no se pueden revertir. El nombre del "
+            "docente no se exporta."
         ),
         "tablas": tables,
         "no_exportadas": LEFT_OUT,
