@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -412,3 +414,32 @@ def test_an_export_waits_for_a_writer_and_sees_all_it_wrote(
     assert _read(f"SELECT rbd, name FROM read_parquet('{part}/*.parquet')") == [
         (99999, "Escuela nueva")
     ]
+
+
+def test_an_export_crosses_file_systems_whole(
+    stores: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staging area on another file system (a tmpfs): the export is copied beside the
+    destination, then renamed into place."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second file system here")
+    scratch = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+        db = _copy_store(stores["demo"], tmp_path / "tablero.duckdb")
+        assert staging_root().stat().st_dev != tmp_path.stat().st_dev
+        assert _export(db, tmp_path / "exportacion", "--tablas", "school,student_result") == 0
+        assert {p.name for p in (tmp_path / "exportacion").iterdir()} == {
+            "school",
+            "student_result",
+            MANIFEST,
+        }
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+        con = duckdb.connect(str(db), read_only=True)
+        expected = con.execute("SELECT count(*) FROM student_result").fetchone()
+        con.close()
+        back = _back(tmp_path / "exportacion", "student_result")
+        assert _read(f"SELECT count(*) FROM {back}") == [expected]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
