@@ -443,3 +443,28 @@ def test_an_export_crosses_file_systems_whole(
         assert _read(f"SELECT count(*) FROM {back}") == [expected]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_arrow_reads_the_export_as_hive_partitioned_tables(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    """A second reader, Apache Arrow (the Parquet and Hive conventions Spark and Trino follow):
+    every table has the store's rows, and the keys are the folders' values."""
+    import pyarrow.dataset as ds
+
+    out = tmp_path / "exportacion"
+    assert _export(stores["official"], out) == 0
+    con = duckdb.connect(str(stores["official"]), read_only=True)
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in TABLES}
+    con.close()
+    for table, keys in LAYOUT.items():
+        data = ds.dataset(out / table, format="parquet", partitioning="hive").to_table()
+        assert (data.num_rows,) == counts[table], table
+        assert set(keys) <= set(data.column_names), table
+    school = ds.dataset(out / "school", format="parquet", partitioning="hive").to_table()
+    regions = {r.as_py() for r in school.column("region").unique()}
+    assert regions == set(range(1, 17))
+    simce = ds.dataset(out / "standardized_test", format="parquet", partitioning="hive")
+    villa = simce.to_table(filter=(ds.field("rbd") == VILLA_LOURDES) & (ds.field("anio") == 2022))
+    assert sorted(villa.column("students_assessed").to_pylist()) == [58, 60]
+    assert set(villa.column("region").to_pylist()) == {13}
