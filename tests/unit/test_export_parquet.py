@@ -468,3 +468,28 @@ def test_arrow_reads_the_export_as_hive_partitioned_tables(
     villa = simce.to_table(filter=(ds.field("rbd") == VILLA_LOURDES) & (ds.field("anio") == 2022))
     assert sorted(villa.column("students_assessed").to_pylist()) == [58, 60]
     assert set(villa.column("region").to_pylist()) == {13}
+
+
+def test_what_a_killed_export_left_is_swept_by_the_next(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    """A process killed while moving its export (``kill -9``) leaves hidden folders beside the
+    destination: the next export removes them, and puts back a previous export it had set
+    aside; a live process's folders stay."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    pid = int(dead.stdout)
+    out = tmp_path / "exportacion"
+    half = tmp_path / f".exportacion.{pid}-ab12.exportando"
+    (half / "school").mkdir(parents=True)
+    aside = tmp_path / f".exportacion.{pid}-ab12.anterior"
+    assert _export(stores["demo"], aside, "--tablas", "target") == 0
+    live = tmp_path / f".exportacion.{os.getpid()}-cd34.exportando"
+    live.mkdir()
+    # The destination is missing: the previous export comes back, then the new one is refused
+    # over it (it is not empty) — nothing is lost.
+    assert _export(stores["demo"], out, "--tablas", "school") == 2
+    assert not half.exists() and not aside.exists() and live.exists()
+    assert list(json.loads((out / MANIFEST).read_text())["tablas"]) == ["target"]
+    assert _export(stores["demo"], out, "--tablas", "school", "--reemplazar") == 0
+    assert live.exists()

@@ -36,7 +36,9 @@ store's DuckDB may write files only in the importer's staging area (external acc
 elsewhere, :func:`metrics.store.core.harden`), so the files are written in a work folder there
 (:func:`metrics.ingest.readers.work_folder`: removed however the process ends), moved beside the
 destination under a hidden name (copied when the staging area is on another file system) and
-renamed into place only when complete; on failure nothing is left at the destination. Like the
+renamed into place only when complete; on failure nothing is left at the destination. What a
+process killed mid-move leaves beside the destination, the next export sweeps
+(:func:`sweep_leftovers`). Like the
 store, the export is readable by its owner only (mode 0700 folders, 0600 files).
 """
 
@@ -379,6 +381,7 @@ def export_parquet(
             "Tabla desconocida",
         )
     target = Path(os.path.abspath(target))
+    sweep_leftovers(target)
     check_destination(target, replace=replace)
     started = time.perf_counter()
     # The store's DuckDB writes files only inside the importer's staging area (see
@@ -476,6 +479,44 @@ def _manifest(
         "tablas": tables,
         "no_exportadas": LEFT_OUT,
     }
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError, OverflowError):  # not ours to signal, or unknowable: alive
+        return True
+    return True
+
+
+def sweep_leftovers(target: Path) -> int:
+    """Remove what an export to ``target`` killed mid-move left beside it (its hidden
+    ``.exportando`` copy); put back a previous export it had set aside (``.anterior``) when
+    ``target`` is missing. Folders of a live process are left alone. Returns how many."""
+    done = 0
+    prefix = f".{target.name}."
+    try:
+        entries = list(target.parent.iterdir()) if target.parent.is_dir() else []
+    except OSError:
+        return 0
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(prefix) or not entry.is_dir() or entry.is_symlink():
+            continue
+        middle, _, kind = name[len(prefix) :].rpartition(".")
+        pid = middle.split("-", 1)[0]
+        if kind not in ("exportando", "anterior") or not pid.isdigit():
+            continue
+        if _process_alive(int(pid)):
+            continue
+        if kind == "anterior" and not target.exists():
+            os.rename(entry, target)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+        done += 1
+    return done
 
 
 def _move_into_place(work: Path, target: Path, *, replace: bool) -> None:
