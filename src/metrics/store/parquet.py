@@ -69,6 +69,12 @@ FORMAT_VERSION = 1
 YEAR_KEY = "anio"
 REGION_KEY = "region"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+FLUSH_ROWS = 100_000
+"""Rows a partition of a partitioned COPY holds in memory before writing them (DuckDB's
+``partitioned_write_flush_threshold``, 524.288 by default). Measured on the national store's
+``student_attendance`` (35 million rows, 16 partitions): 2,3 GB of peak memory and 61 s by
+default, 0,7 GB and 45 s with 100.000 (one run each)."""
+_FLUSH_SETTING = "partitioned_write_flush_threshold"
 
 
 @dataclass(frozen=True)
@@ -394,6 +400,8 @@ def export_parquet(
         cur = store.cursor()
         try:
             cur.begin()  # one snapshot for every table
+            flush = cur.execute(f"SELECT current_setting('{_FLUSH_SETTING}')").fetchone()
+            cur.execute(f"SET {_FLUSH_SETTING} = {FLUSH_ROWS}")
             try:
                 version = _schema_version(cur)
                 for plan in (p for p in PLAN if p.table in chosen):
@@ -406,6 +414,8 @@ def export_parquet(
                         on_table(item)
             finally:
                 cur.rollback()  # it only read
+                if flush is not None:
+                    cur.execute(f"SET {_FLUSH_SETTING} = {int(flush[0])}")
         except duckdb.Error as exc:
             raise StoreError(f"No se pudo exportar la base de datos: {exc}") from exc
         except OSError as exc:
