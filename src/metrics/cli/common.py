@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "usuarios",
     "auditoria",
     "exportar",
+    "exportar_datos",
     "respaldo",
     "servir",
 )
