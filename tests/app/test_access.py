@@ -181,11 +181,17 @@ def test_a_lector_sees_no_individual_teacher(
 
 def test_pages_follow_permissions(accounts_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lector = run_app(accounts_db, monkeypatch, user="lec@aromos.cl")
-    for hidden in ("pages/cargar.py", "pages/auditoria.py"):  # not in the navigation
-        with pytest.raises(ValueError, match="Could not find a navigation page"):
-            lector.switch_page(hidden)
-    # Reached directly (a first request to a file-derived URL skips app.py): the page's own
-    # guard refuses.
+    # Not in the menu, but registered: opened by its address, the page's own guard refuses in
+    # Spanish (never Streamlit's «Page not found»).
+    for hidden, refusal in (
+        ("pages/cargar.py", "no permite cargar"),
+        ("pages/auditoria.py", "auditoría"),
+    ):
+        lector.switch_page(hidden).run()
+        assert not lector.exception
+        assert not lector.file_uploader and not lector.dataframe
+        assert any(refusal in e.value for e in lector.error)
+    # Run alone (as a test does): the same guard.
     root = Path(__file__).parents[2]
     for page, refusal in (("cargar.py", "no permite cargar"), ("auditoria.py", "auditoría")):
         direct = AppTest.from_file(str(root / "pages" / page), default_timeout=60)

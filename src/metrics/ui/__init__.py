@@ -130,7 +130,7 @@ def current_access() -> Access:
     return _current()
 
 
-def require_access(store: Store, *, navigation: bool = False) -> Access:
+def require_access(store: Store, *, navigation: dict[str, list[Any]] | None = None) -> Access:
     """Sign-in guard (see :mod:`metrics.ui.auth`): the access, or the sign-in screen and stop."""
     from metrics.ui.auth import require_access as _require
 
@@ -146,24 +146,41 @@ def require(permission: str) -> None:
 
 
 PAGE_PERMISSIONS = {
-    "carga": "can_upload",
-    "auditoria": "sees_audit",
+    "pages/cargar.py": "can_upload",
+    "pages/auditoria.py": "sees_audit",
 }
-"""Pages (by ``url_path``) shown only to people with a permission."""
+"""Pages (by file) shown in the menu only to people with a permission."""
+
+PageEntry = tuple[Any, str, str]
+"""A page of the app: its file (or function), title and icon."""
 
 
-def pages_for(pages: dict[str, list[Any]], access: Access) -> dict[str, list[Any]]:
-    """The navigation without the pages ``access`` may not open (empty sections dropped)."""
+def navigation_pages(
+    pages: dict[str, list[PageEntry]], access: Access | None
+) -> dict[str, list[Any]]:
+    """The app's pages for ``st.navigation``, by section; the first one is the home page.
+
+    Every page is registered, so that every address opens its page: the ones ``access`` may
+    not open (and, with no access yet, all of them) are hidden from the menu, and their own
+    guard (:func:`require`) says why in Spanish — not Streamlit's English «Page not found».
+    """
     out: dict[str, list[Any]] = {}
+    first = True
     for section, entries in pages.items():
-        kept = [
-            p
-            for p in entries
-            if PAGE_PERMISSIONS.get(str(getattr(p, "url_path", ""))) is None
-            or access.allows(PAGE_PERMISSIONS[str(p.url_path)])
-        ]
-        if kept:
-            out[section] = kept
+        out[section] = []
+        for source, title, icon in entries:
+            needs = PAGE_PERMISSIONS.get(str(source))
+            shown = access is not None and (needs is None or access.allows(needs))
+            out[section].append(
+                st.Page(
+                    source,
+                    title=title,
+                    icon=icon,
+                    default=first,
+                    visibility="visible" if shown else "hidden",
+                )
+            )
+            first = False
     return out
 
 
@@ -774,12 +791,30 @@ def suppressed_notice() -> None:
     st.caption(f":material/lock: {SUPPRESSED_TEXT}.")
 
 
+def leave_pages_folder_navigation() -> None:
+    """Hand a page over to the app's navigation when Streamlit ran it without ``app.py``.
+
+    Until some run of a server process calls ``st.navigation``, Streamlit treats a folder
+    named ``pages/`` beside the entry point as its old file-name navigation: the first request
+    to a fresh server at ``/impacto`` runs ``pages/impacto.py`` alone (no ``app.py``, a menu of
+    file names). ``st.navigation`` switches that off for the process; doing the same here and
+    running again runs ``app.py``, whose navigation opens the same page (a page's identity is
+    its address). The page has drawn nothing yet, so nobody sees the first run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", None):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_setup() -> tuple[Store, Filters, Scope]:
     """What every page starts with: the store, the sidebar selection and the user's scope.
 
-    A page reached before the entry point ran (Streamlit's first request to a file-derived
-    URL) still gets the shared sidebar.
+    A page run alone (an AppTest of its file) still gets the shared sidebar; one that Streamlit
+    ran without ``app.py`` goes to it first (:func:`leave_pages_folder_navigation`).
     """
+    leave_pages_folder_navigation()
     store = get_store()
     scope = require_access(store).scope
     if not isinstance(st.session_state.get("filters"), Filters):

@@ -87,12 +87,13 @@ def sign_in_for_tests(email: str) -> dict[str, Any]:
     return {SESSION_USER: email}
 
 
-def require_access(store: Store, *, navigation: bool = False) -> Access:
+def require_access(store: Store, *, navigation: dict[str, list[Any]] | None = None) -> Access:
     """The signed-in person's access, or the sign-in screen (and the run stops).
 
     Call it at the top of every run (``app.py``) and from every page's setup (a page can be
-    reached before ``app.py`` ran). ``navigation=True`` (only from ``app.py``) shows the
-    sign-in screen as the app's only page, so no page link appears before signing in.
+    run alone by a test). ``navigation`` (only from ``app.py``): the app's pages, all hidden;
+    they are registered so that the address asked for resolves to its page (no «Page not
+    found»), but the sign-in screen is drawn instead of it, and signing in reruns that page.
     """
     mode = auth_mode(store)
     if mode == "demo":
@@ -152,20 +153,12 @@ def _forget() -> None:
         st.session_state.pop(key, None)
 
 
-def _screen(render: Any, navigation: bool) -> NoReturn:
-    """Show one screen instead of the app, then stop the run."""
-
-    def page() -> None:
-        st.title("Tablero DPD")
-        render()
-
-    if navigation:
-        st.navigation(
-            [st.Page(page, title="Ingresar", icon=":material/login:", url_path="ingreso")],
-            position="hidden",
-        ).run()
-    else:
-        page()
+def _screen(render: Any, navigation: dict[str, list[Any]] | None) -> NoReturn:
+    """Show one screen instead of the app's page, then stop the run."""
+    if navigation is not None:
+        st.navigation(navigation, position="hidden")  # resolves the address; not run
+    st.title("Tablero DPD")
+    render()
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 
