@@ -11,11 +11,11 @@ from tests.browser.conftest import screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 PAGES = {
-    "linea-base": "Antes — línea base y metas",
-    "implementacion": "Durante — implementación",
-    "resultados-comunidades": "Resultados — comunidades de práctica",
-    "impacto-estudiantes": "Impacto",
-    "ficha-comunidad": "Comunidades",
+    "antes": "Antes — línea base y metas",
+    "durante": "Durante — implementación",
+    "resultados": "Resultados — comunidades de práctica",
+    "impacto": "Impacto",
+    "comunidades": "Comunidades",
 }
 
 
