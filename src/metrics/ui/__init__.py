@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -792,20 +793,27 @@ def suppressed_notice() -> None:
 
 
 def leave_pages_folder_navigation() -> None:
-    """Hand a page over to the app's navigation when Streamlit ran it without ``app.py``.
+    """Run ``app.py`` first when Streamlit ran a page without it.
 
     Until some run of a server process calls ``st.navigation``, Streamlit treats a folder
     named ``pages/`` beside the entry point as its old file-name navigation: the first request
     to a fresh server at ``/impacto`` runs ``pages/impacto.py`` alone (no ``app.py``, a menu of
-    file names). ``st.navigation`` switches that off for the process; doing the same here and
-    running again runs ``app.py``, whose navigation opens the same page (a page's identity is
-    its address). The page has drawn nothing yet, so nobody sees the first run.
+    file names; AppTest does the same on every run). ``st.navigation`` switches that off for
+    the process; doing the same here and running ``app.py`` in this run draws the app, whose
+    navigation runs this page again (a page's identity is its address). Nothing of the first
+    pass is drawn: the page calls this before anything else, and the run stops after.
     """
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    if getattr(PagesManager, "uses_pages_directory", None):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    ctx = get_script_run_ctx()
+    if ctx is None or not getattr(PagesManager, "uses_pages_directory", None):
+        return
+    PagesManager.uses_pages_directory = False
+    entry = Path(ctx.pages_manager.main_script_path)
+    code = compile(entry.read_text(encoding="utf-8"), str(entry), "exec")
+    exec(code, {"__name__": "__main__", "__file__": str(entry)})  # noqa: S102
+    st.stop()
 
 
 def page_setup() -> tuple[Store, Filters, Scope]:
