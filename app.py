@@ -87,7 +87,7 @@ def home() -> None:
         st.dataframe(table, hide_index=True, width="stretch", height=ui.table_height(len(table)))
         st.caption(f"Años con datos: {', '.join(map(str, info.years)) or 'ninguno'}.")
     with st.expander(f"Últimas cargas ({format_number(info.batches)} vigentes)"):
-        st.dataframe(ui.batches_table(batches), hide_index=True, width="stretch")
+        ui.show_batches(batches)
 
 
 HEADLINE_COUNTS = (
@@ -121,11 +121,12 @@ PAGES = {
         ("pages/auditoria.py", "Registro de auditoría", ":material/policy:"),
     ],
 }
+ui.app_style()
 store = ui.get_store()
 # Sign-in first: without an access the sign-in screen stands in for whichever page the address
 # names (every page is registered, hidden), and the run stops; signing in then opens that page.
 access = ui.require_access(store, navigation=ui.navigation_pages(PAGES, None))
-page = st.navigation(ui.navigation_pages(PAGES, access))
+page = st.navigation(ui.navigation_pages(PAGES, access), position="top")
 try:
     ui.account_box(store, access)
     ui.remember_filters(ui.sidebar_filters(store, access.scope))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import open_from_menu, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def test_filters_are_kept_between_pages(browser: object, server: str) -> None:
         page.get_by_role("option", name="Escuela Los Aromos (RBD 90001)").click()
         wait_for_app(page)
         expect(page.get_by_role("heading", level=1).first).to_contain_text("Escuela Los Aromos")
-        page.get_by_test_id("stSidebarNav").get_by_text("Impacto — estudiantes").click()
+        open_from_menu(page, "Impacto — estudiantes")
         wait_for_app(page)
         expect(page.get_by_role("heading", level=1).first).to_have_text(
             "Impacto — Escuela Los Aromos, 2025"

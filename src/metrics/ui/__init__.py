@@ -185,6 +185,36 @@ def navigation_pages(
     return out
 
 
+APP_CSS = """
+<style>
+/* A school laptop (1366×768): the title starts near the top, on one line where it fits. */
+[data-testid="stMainBlockContainer"] {
+  padding: 3.5rem 1.25rem 3rem 1.25rem;  /* tables of eight columns fit beside the filters */
+}
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; line-height: 1.2; }
+[data-testid="stSidebarHeader"] { height: 2.5rem; margin-bottom: 0; }
+[data-testid="stSidebarUserContent"] { padding-top: 0.5rem; }
+/* The uploader's own words are English and cannot be set: its limit, types and file sizes
+   are said in Spanish by the page instead (see metrics.ui.screens.cargar). */
+[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+[data-testid="stFileChipName"] + div { display: none; }
+[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] p {
+  font-size: 0; visibility: hidden;
+}
+[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] p::after {
+  content: "Elegir archivos"; font-size: 1rem; visibility: visible;
+}
+</style>
+"""
+"""The app's few style rules: less blank space above the title, and the uploader's English
+words hidden or replaced (``app.py`` applies them on every page)."""
+
+
+def app_style() -> None:
+    """Apply :data:`APP_CSS` (takes no room on the page)."""
+    st.html(APP_CSS)
+
+
 def show_error(exc: TableroError) -> None:
     """A Spanish error box with the error's title and message, never a traceback.
 
@@ -501,11 +531,16 @@ def datasets_table(info: StoreInfo) -> pd.DataFrame:
 
 
 def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
-    """The batch history, for display."""
+    """The batch history, for display: what the load is and whether it still counts first."""
 
     return pd.DataFrame(
         {
             "Carga": batches["id"],
+            "Estado": [
+                f"deshecha el {format_datetime(u)}" if pd.notna(u) else "vigente"
+                for u in batches["undone_at"]
+            ],
+            "Fecha": [format_datetime(d) for d in batches["created_at"]],
             "Tipo": [
                 KIND_LABELS.get(k, "Demostración" if k == "demo" else k) for k in batches["kind"]
             ],
@@ -515,12 +550,37 @@ def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
             "Nuevas": [format_number(n) for n in batches["rows_new"]],
             "Reemplazadas": [format_number(n) for n in batches["rows_replaced"]],
             "Por": batches["actor"],
-            "Fecha": [format_datetime(d) for d in batches["created_at"]],
-            "Estado": [
-                f"deshecha el {format_datetime(u)}" if pd.notna(u) else "vigente"
-                for u in batches["undone_at"]
-            ],
         }
+    )
+
+
+BATCH_WIDTHS = {
+    "Carga": st.column_config.NumberColumn(width=58),
+    "Estado": st.column_config.TextColumn(width=104),
+    "Fecha": st.column_config.TextColumn(width=100),
+    "Tipo": st.column_config.TextColumn(width=122),
+    "Archivo": st.column_config.TextColumn(width=140),
+    "Período": st.column_config.TextColumn(width=68),
+    "Filas": st.column_config.TextColumn(width=76),
+    "Nuevas": st.column_config.TextColumn(width=66),
+    "Reemplazadas": st.column_config.TextColumn(width=104),
+    "Por": st.column_config.TextColumn(width=108),
+}
+"""Ten columns in 946 px: every column on a school laptop's screen (1366 px, beside the
+filters), long words wrapped on two lines (:func:`show_batches`)."""
+
+
+def show_batches(batches: pd.DataFrame) -> None:
+    """The batch history as a table whose rows hold two lines, so that dates, types and file
+    names wrap instead of pushing columns out of sight."""
+    table = batches_table(batches)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config=BATCH_WIDTHS,
+        row_height=72,  # above 4rem Streamlit wraps text
+        height=min(40 + 72 * len(table), 600),
     )
 
 
@@ -812,7 +872,7 @@ def leave_pages_folder_navigation() -> None:
     PagesManager.uses_pages_directory = False
     entry = Path(ctx.pages_manager.main_script_path)
     code = compile(entry.read_text(encoding="utf-8"), str(entry), "exec")
-    exec(code, {"__name__": "__main__", "__file__": str(entry)})  # noqa: S102
+    exec(code, {"__name__": "__main__", "__file__": str(entry)})
     st.stop()
 
 
@@ -891,8 +951,27 @@ def scorecard_table(rows: pd.DataFrame) -> None:
 
     table = scorecard(rows)
     st.dataframe(
-        style_status(table), hide_index=True, width="stretch", height=table_height(len(table))
+        style_status(table),
+        hide_index=True,
+        width="stretch",
+        height=table_height(len(table)),
+        column_config=SCORECARD_WIDTHS,
     )
+
+
+SCORECARD_WIDTHS = {
+    "Momento": st.column_config.TextColumn(width=86),
+    "Indicador": st.column_config.TextColumn(width=262),
+    "Estado": st.column_config.TextColumn(width=96),
+    "Valor": st.column_config.TextColumn(width=120),
+    "Línea base": st.column_config.TextColumn(width=122),
+    "Meta": st.column_config.TextColumn(width=154),
+    "Cambio": st.column_config.TextColumn(width=68),
+    "n": st.column_config.TextColumn(width=52, help="Estudiantes, docentes o respuestas."),
+}
+"""Column widths that hold the longest words of each column (960 px in all), so that every
+column fits a school laptop's screen — 1366 px wide, beside the filters — without scrolling
+sideways; wider screens stretch them."""
 
 
 def style_status(table: pd.DataFrame) -> Any:
