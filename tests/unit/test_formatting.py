@@ -9,14 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from metrics.formatting import (
-    format_size,
-    parse_decimal,
     format_date,
     format_datetime,
     format_month,
     format_number,
     format_percent,
     format_points,
+    format_size,
+    parse_decimal,
 )
 
 
