@@ -259,6 +259,12 @@ def test_no_auth_mode_refuses_to_start(store_path: Path, monkeypatch: pytest.Mon
     at.run()
     assert not at.exception
     assert any("no tiene configurado un modo de ingreso" in e.value for e in at.error)
+    # The person in the browser is told what they can do; commands go to the operator, apart.
+    said = " ".join(e.value for e in at.error)
+    assert "Pida a quien administra el tablero" in said
+    assert "make run" not in said and "tablero " not in said
+    assert [x.label for x in at.expander] == ["Para quien administra el servidor"]
+    assert "tablero usuarios agregar" in at.expander[0].markdown[0].value
     assert not at.sidebar.selectbox
 
 

@@ -603,10 +603,11 @@ def load_batches(_store: Store, store_path: str, scope: Scope, limit: int = 10) 
 def empty_store_notice() -> None:
     """What to do when the store holds no data yet."""
     st.info(
-        "**La base de datos todavía no tiene datos.** Empiece por los archivos oficiales que "
-        "ya tiene: el Directorio oficial de establecimientos (Mineduc) registra los "
-        "establecimientos y sus territorios; los resultados SIMCE (Agencia de Calidad) dan la "
-        "primera línea base. Después, las plantillas de comunidades, cronograma y encuestas.",
+        "**La base de datos todavía no tiene datos.** Cárguelos en *Cargar datos*, empezando "
+        "por los archivos oficiales que ya tiene: el Directorio oficial de establecimientos "
+        "(Mineduc) registra los establecimientos y sus territorios; los resultados SIMCE "
+        "(Agencia de Calidad) dan la primera línea base. Después, las comunidades, el "
+        "cronograma y las encuestas, con las plantillas que se descargan en esa misma página.",
         icon=":material/database:",
     )
     load_data_link()

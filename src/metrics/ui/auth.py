@@ -42,11 +42,18 @@ PROVIDER_LABELS = {"google": "Google", "microsoft": "Microsoft", "": "su institu
 
 NO_AUTH_MESSAGE = (
     "Este tablero no tiene configurado un modo de ingreso y no abrirá datos reales sin uno. "
-    "Configure el ingreso con Google Workspace o Microsoft Entra ID (sección [auth] de "
-    ".streamlit/secrets.toml) o cree una cuenta local con «tablero usuarios agregar». Para "
-    "mirar los datos de demostración sin ingreso, use «make run» (TABLERO_DEMO=1). Vea la "
-    "sección «Despliegue» del README."
+    "Pida a quien administra el tablero en su institución que cree su cuenta; después, "
+    "vuelva a abrir esta dirección."
 )
+"""What a person in the browser reads when nobody can sign in yet: what they can do."""
+
+NO_AUTH_OPERATOR = (
+    "En el servidor: configure el ingreso con Google Workspace o Microsoft Entra ID (sección "
+    "`[auth]` de `.streamlit/secrets.toml`) o cree una cuenta local con `tablero usuarios "
+    "agregar CORREO --rol administrador`. Para mirar los datos de demostración sin ingreso, "
+    "abra el tablero con `tablero servir --demo`. Vea la sección «Despliegue» del README."
+)
+"""What the operator of the server does about it (shown apart, under its own heading)."""
 
 
 def demo_mode() -> bool:
@@ -167,6 +174,8 @@ def _no_auth(demo_refused: str | None) -> None:
     if demo_refused:
         st.error(demo_refused, icon=":material/lock:")
     st.error(NO_AUTH_MESSAGE, icon=":material/lock:")
+    with st.expander("Para quien administra el servidor"):
+        st.markdown(NO_AUTH_OPERATOR)
 
 
 def _sign_in_form(store: Store, notice: str | None, demo_refused: str | None = None) -> None:
