@@ -113,9 +113,11 @@ def problems(page: Any) -> list[str]:
 
 def open_expanders(page: Any) -> None:
     """Open every collapsed section, so that its tables are measured too."""
-    for summary in page.locator("[data-testid='stExpander'] details:not([open]) > summary").all():
-        summary.click()
-    page.wait_for_timeout(800)
+    page.evaluate(
+        "() => document.querySelectorAll("
+        "'[data-testid=stExpander] details:not([open]) > summary').forEach(s => s.click())"
+    )
+    page.wait_for_timeout(1500)
 
 
 # -- first request to a fresh server -----------------------------------------------------------
@@ -226,7 +228,7 @@ def test_the_filters_show_above_the_fold_at_1366(browser: Any, server: str) -> N
         for label in ("Territorio", "Establecimiento", "Comunidad de práctica", "Año"):
             box = sidebar.get_by_role("combobox", name=label).bounding_box()
             assert box is not None and box["y"] + box["height"] <= 768, label
-        cutoff = sidebar.get_by_label("Fecha de corte").bounding_box()
+        cutoff = sidebar.get_by_role("group", name="Fecha de corte").bounding_box()
         assert cutoff is not None and cutoff["y"] + cutoff["height"] <= 768
         title = page.get_by_role("heading", level=1).first.bounding_box()
         assert title is not None and title["y"] < 110  # not 120 px of blank space above it
@@ -253,7 +255,9 @@ def test_the_uploader_speaks_spanish(browser: Any, demo_db: Path, tmp_path: Path
         expect(page.get_by_test_id("stMain")).to_contain_text(
             "Hasta 2,0 GB por archivo; archivos CSV, TXT o Excel (XLSX)."
         )
-        button = page.get_by_test_id("stFileUploaderDropzone").get_by_role("button")
+        button = page.get_by_test_id("stFileUploaderDropzone").get_by_test_id(
+            "stBaseButton-secondary"
+        )
         label = button.evaluate("b => getComputedStyle(b.querySelector('p'), '::after').content")
         assert label == '"Elegir archivos"'
         assert english_words(page) == []
