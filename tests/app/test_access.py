@@ -219,8 +219,10 @@ def test_audit_page_is_read_only_and_filterable(
     assert not at.exception
     table = at.dataframe[0].value
     assert {"x.csv", "b.csv"} <= {d.split("archivo: ")[-1] for d in table["Detalle"]}
-    # No edit controls: the only inputs are the three filters; the only button a download.
-    assert not at.get("data_editor") and not at.button and not at.text_area
+    # No edit controls: the only inputs are the three filters; the only button a download
+    # (the sidebar's «Salir» is the app's, on every page).
+    assert not at.get("data_editor") and not at.main.button and not at.text_area
+    assert [b.label for b in at.sidebar.button] == ["Salir"]
     assert [w.key for w in at.text_input] == ["auditoria_actor"]
     assert [d.proto.label for d in at.get("download_button")] == ["Descargar CSV"]
     at.text_input(key="auditoria_actor").input("dir@").run()
@@ -262,7 +264,9 @@ def test_no_auth_mode_refuses_to_start(store_path: Path, monkeypatch: pytest.Mon
     # The person in the browser is told what they can do; commands go to the operator, apart.
     said = " ".join(e.value for e in at.error)
     assert "Pida a quien administra el tablero" in said
-    assert "make run" not in said and "tablero " not in said
+    assert not [
+        c for c in ("make run", "tablero demo", "tablero usuarios", "TABLERO_") if c in said
+    ]
     assert [x.label for x in at.expander] == ["Para quien administra el servidor"]
     assert "tablero usuarios agregar" in at.expander[0].markdown[0].value
     assert not at.sidebar.selectbox

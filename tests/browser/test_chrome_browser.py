@@ -59,6 +59,7 @@ ENGLISH = (
     "Choose an option",
     "No results",
     "Press Enter",
+    "Press Ctrl",
     "View more",
     "View less",
     "Made with Streamlit",
@@ -273,3 +274,24 @@ def test_the_uploader_speaks_spanish(browser: Any, demo_db: Path, tmp_path: Path
         page.close()
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_typing_in_a_form_says_nothing_in_english(browser: Any, server: str) -> None:
+    """Streamlit's «Press Ctrl+Enter to submit form» under a field being typed in is hidden;
+    the target is typed with a decimal comma."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        page.goto(f"{server}/antes")
+        wait_for_app(page)
+        form = page.get_by_test_id("stForm").filter(has_text="Fijar o cambiar una meta")
+        form.scroll_into_view_if_needed()
+        target = form.get_by_test_id("stTextInputField")
+        expect(target).to_have_attribute("placeholder", "Por ejemplo: 3,5")
+        target.fill("2,5")
+        form.locator("textarea").click()
+        page.keyboard.type("Acuerdo del consejo")
+        expect(page.get_by_test_id("InputInstructions").first).to_be_attached()
+        assert english_words(page) == []
+        assert "Press" not in page.get_by_test_id("stApp").inner_text()
+    finally:
+        page.close()

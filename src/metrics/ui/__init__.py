@@ -197,6 +197,8 @@ APP_CSS = """
 /* The uploader's own words are English and cannot be set: its limit, types and file sizes
    are said in Spanish by the page instead (see metrics.ui.screens.cargar). */
 [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+/* «Press Enter to submit form» under a field being typed in: the forms' buttons say it. */
+[data-testid="InputInstructions"] { display: none; }
 [data-testid="stFileChipName"] + div { display: none; }
 [data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] p {
   font-size: 0; visibility: hidden;
