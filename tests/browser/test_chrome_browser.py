@@ -23,6 +23,7 @@ from tests.browser.conftest import (
     ADMIN,
     PASSWORD,
     admin_copy,
+    open_from_menu,
     screenshot,
     start_server,
     wait_for_app,
@@ -205,6 +206,23 @@ def looked_at(
             page.wait_for_timeout(800)
             found[(path, 1920)] = problems(page)
             screenshot(page, f"pagina_{path or 'inicio'}_1920x1080")
+        # The same pages with a school chosen (its communities' tables and charts), reached
+        # through the menu so that the choice is kept.
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.get_by_test_id("stSidebar").get_by_role("combobox", name="Establecimiento").click()
+        page.get_by_role("option", name=SCHOOL).click()
+        wait_for_app(page)
+        for title in WITH_A_SCHOOL:
+            page.set_viewport_size({"width": 1366, "height": 768})
+            open_from_menu(page, title)
+            wait_for_app(page)
+            expect(page.get_by_role("heading", level=1).first).to_contain_text("Los Aromos")
+            open_expanders(page)
+            found[(title, 1366)] = problems(page)
+            page.set_viewport_size({"width": 1920, "height": 1080})
+            page.wait_for_timeout(800)
+            found[(title, 1920)] = problems(page)
+            screenshot(page, f"pagina_{title.split(' ')[0].lower()}_90001_1920x1080")
         yield found
     finally:
         page.close()
@@ -212,8 +230,20 @@ def looked_at(
         proc.wait(timeout=20)
 
 
+SCHOOL = "Escuela Los Aromos (RBD 90001)"
+WITH_A_SCHOOL = (
+    "Inicio",
+    "Antes — línea base y metas",
+    "Durante — implementación",
+    "Resultados — comunidades",
+    "Impacto — estudiantes",
+    "Comunidades",
+)
+"""The pages looked at again with one school chosen (by their titles in the menu)."""
+
+
 @pytest.mark.parametrize("width", [1366, 1920])
-@pytest.mark.parametrize("path", list(TITLES))
+@pytest.mark.parametrize("path", [*TITLES, *WITH_A_SCHOOL])
 def test_page_has_no_error_english_or_overflow(
     looked_at: dict[tuple[str, int], list[str]], path: str, width: int
 ) -> None:
