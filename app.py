@@ -87,7 +87,7 @@ def home() -> None:
         st.dataframe(table, hide_index=True, width="stretch", height=ui.table_height(len(table)))
         st.caption(f"Años con datos: {', '.join(map(str, info.years)) or 'ninguno'}.")
     with st.expander(f"Últimas cargas ({format_number(info.batches)} vigentes)"):
-        st.dataframe(ui.batches_table(batches), hide_index=True, width="stretch")
+        ui.show_batches(batches)
 
 
 HEADLINE_COUNTS = (
@@ -102,68 +102,31 @@ HEADLINE_COUNTS = (
     ("Estudiantes", "students", None),
 )
 
-pages = {
-    "": [st.Page(home, title="Inicio", icon=":material/home:", default=True)],
+# Every page keeps the address Streamlit derives from its file name (``pages/impacto.py`` →
+# ``/impacto``): on a fresh server the first run goes through Streamlit's navigation of the
+# ``pages/`` folder, which knows only those addresses (see :func:`metrics.ui.page_setup`).
+PAGES = {
+    "": [(home, "Inicio", ":material/home:")],
     "Evaluación": [
-        st.Page(
-            "pages/antes.py",
-            title="Antes — línea base y metas",
-            icon=":material/flag:",
-            url_path="linea-base",
-        ),
-        st.Page(
-            "pages/durante.py",
-            title="Durante — implementación",
-            icon=":material/event_available:",
-            url_path="implementacion",
-        ),
-        st.Page(
-            "pages/resultados.py",
-            title="Resultados — comunidades",
-            icon=":material/groups:",
-            url_path="resultados-comunidades",
-        ),
-        st.Page(
-            "pages/impacto.py",
-            title="Impacto — estudiantes",
-            icon=":material/school:",
-            url_path="impacto-estudiantes",
-        ),
-        st.Page(
-            "pages/comunidades.py",
-            title="Comunidades",
-            icon=":material/diversity_3:",
-            url_path="ficha-comunidad",
-        ),
-        st.Page(
-            "pages/presentar.py",
-            title="Presentar al consejo",
-            icon=":material/co_present:",
-            url_path="presentacion-consejo",
-        ),
+        ("pages/antes.py", "Antes — línea base y metas", ":material/flag:"),
+        ("pages/durante.py", "Durante — implementación", ":material/event_available:"),
+        ("pages/resultados.py", "Resultados — comunidades", ":material/groups:"),
+        ("pages/impacto.py", "Impacto — estudiantes", ":material/school:"),
+        ("pages/comunidades.py", "Comunidades", ":material/diversity_3:"),
+        ("pages/presentar.py", "Presentar al consejo", ":material/co_present:"),
     ],
     "Datos": [
-        st.Page(
-            "pages/cargar.py", title="Cargar datos", icon=":material/upload:", url_path="carga"
-        ),
-        st.Page(
-            "pages/historial.py",
-            title="Historial de cargas",
-            icon=":material/history:",
-            url_path="cargas",
-        ),
-        st.Page(
-            "pages/auditoria.py",
-            title="Registro de auditoría",
-            icon=":material/policy:",
-            url_path="auditoria",
-        ),
+        ("pages/cargar.py", "Cargar datos", ":material/upload:"),
+        ("pages/historial.py", "Historial de cargas", ":material/history:"),
+        ("pages/auditoria.py", "Registro de auditoría", ":material/policy:"),
     ],
 }
+ui.app_style()
 store = ui.get_store()
-# Sign-in first: without an access the sign-in screen is the only page, and the run stops.
-access = ui.require_access(store, navigation=True)
-page = st.navigation(ui.pages_for(pages, access))
+# Sign-in first: without an access the sign-in screen stands in for whichever page the address
+# names (every page is registered, hidden), and the run stops; signing in then opens that page.
+access = ui.require_access(store, navigation=ui.navigation_pages(PAGES, None))
+page = st.navigation(ui.navigation_pages(PAGES, access), position="top")
 try:
     ui.account_box(store, access)
     ui.remember_filters(ui.sidebar_filters(store, access.scope))

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PATHS = ["", "linea-base", "impacto-estudiantes", "resultados-comunidades", "implementacion"]
+PATHS = ["", "antes", "impacto", "resultados", "durante"]
 CHROMIUM = os.environ.get("TABLERO_CHROMIUM", "/usr/bin/chromium")
 SCHOOLS = "rbd;nombre;comuna\n" + "".join(
     f"{91000 + i};Escuela de medición {i};Puerto Aromo\n" for i in range(1, 41)

@@ -89,6 +89,47 @@ def format_points(value: float | None, decimals: int = 1, missing: str = "–") 
     return f"{sign}{format_number(value, decimals)} pp"
 
 
+def format_size(n_bytes: int | float) -> str:
+    """A file size in bytes, KB, MB or GB (units of 1.024), as a person in Chile reads it.
+
+    >>> format_size(316)
+    '316 B'
+    >>> format_size(1_258_291)
+    '1,2 MB'
+    """
+    size = float(n_bytes)
+    for unit in ("B", "KB", "MB"):
+        if abs(size) < 1024:
+            return f"{format_number(size, 0 if unit == 'B' else 1)} {unit}"
+        size /= 1024
+    return f"{format_number(size, 1)} GB"
+
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+
+
+def parse_decimal(text: str) -> float | None:
+    """A number typed the Chilean way (decimal comma, optional thousands point); None if the
+    text is not one. A lone point is read as decimal («3.5») unless it groups thousands
+    («1.500»).
+
+    >>> parse_decimal("3,5")
+    3.5
+    >>> parse_decimal("1.234,5")
+    1234.5
+    >>> parse_decimal("1.500")
+    1500.0
+    """
+    value = text.strip().replace("\u2212", "-").replace(" ", "").removesuffix("%")
+    if "," in value:
+        value = value.replace(".", "").replace(",", ".")
+    elif _THOUSANDS.match(value):
+        value = value.replace(".", "")
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", value):
+        return None
+    return float(value)
+
+
 def format_date(value: date | datetime | None, missing: str = "–") -> str:
     """dd-mm-aaaa.
 

@@ -181,11 +181,17 @@ def test_a_lector_sees_no_individual_teacher(
 
 def test_pages_follow_permissions(accounts_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lector = run_app(accounts_db, monkeypatch, user="lec@aromos.cl")
-    for hidden in ("pages/cargar.py", "pages/auditoria.py"):  # not in the navigation
-        with pytest.raises(ValueError, match="Could not find a navigation page"):
-            lector.switch_page(hidden)
-    # Reached directly (a first request to a file-derived URL skips app.py): the page's own
-    # guard refuses.
+    # Not in the menu, but registered: opened by its address, the page's own guard refuses in
+    # Spanish (never Streamlit's «Page not found»).
+    for hidden, refusal in (
+        ("pages/cargar.py", "no permite cargar"),
+        ("pages/auditoria.py", "auditoría"),
+    ):
+        lector.switch_page(hidden).run()
+        assert not lector.exception
+        assert not lector.file_uploader and not lector.dataframe
+        assert any(refusal in e.value for e in lector.error)
+    # Run alone (as a test does): the same guard.
     root = Path(__file__).parents[2]
     for page, refusal in (("cargar.py", "no permite cargar"), ("auditoria.py", "auditoría")):
         direct = AppTest.from_file(str(root / "pages" / page), default_timeout=60)
@@ -213,8 +219,10 @@ def test_audit_page_is_read_only_and_filterable(
     assert not at.exception
     table = at.dataframe[0].value
     assert {"x.csv", "b.csv"} <= {d.split("archivo: ")[-1] for d in table["Detalle"]}
-    # No edit controls: the only inputs are the three filters; the only button a download.
-    assert not at.get("data_editor") and not at.button and not at.text_area
+    # No edit controls: the only inputs are the three filters; the only button a download
+    # (the sidebar's «Salir» is the app's, on every page).
+    assert not at.get("data_editor") and not at.main.button and not at.text_area
+    assert [b.label for b in at.sidebar.button] == ["Salir"]
     assert [w.key for w in at.text_input] == ["auditoria_actor"]
     assert [d.proto.label for d in at.get("download_button")] == ["Descargar CSV"]
     at.text_input(key="auditoria_actor").input("dir@").run()
@@ -253,6 +261,14 @@ def test_no_auth_mode_refuses_to_start(store_path: Path, monkeypatch: pytest.Mon
     at.run()
     assert not at.exception
     assert any("no tiene configurado un modo de ingreso" in e.value for e in at.error)
+    # The person in the browser is told what they can do; commands go to the operator, apart.
+    said = " ".join(e.value for e in at.error)
+    assert "Pida a quien administra el tablero" in said
+    assert not [
+        c for c in ("make run", "tablero demo", "tablero usuarios", "TABLERO_") if c in said
+    ]
+    assert [x.label for x in at.expander] == ["Para quien administra el servidor"]
+    assert "tablero usuarios agregar" in at.expander[0].markdown[0].value
     assert not at.sidebar.selectbox
 
 

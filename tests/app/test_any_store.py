@@ -415,11 +415,11 @@ def test_home_checklist_sends_missing_data_to_cargar(
     schedule, the surveys and the students' results are missing (loaded in Cargar datos)."""
     at = open_page(stores["official"], monkeypatch, "app.py", VILLA_LOURDES)
     assert [(p.proto.label, p.proto.page) for p in at.get("page_link")] == [
-        ("Completar", "linea-base"),
-        ("Completar", "linea-base"),
-        ("Cargar datos", "carga"),
-        ("Cargar datos", "carga"),
-        ("Cargar datos", "carga"),
+        ("Completar", "antes"),
+        ("Completar", "antes"),
+        ("Cargar datos", "cargar"),
+        ("Cargar datos", "cargar"),
+        ("Cargar datos", "cargar"),
     ]
 
 

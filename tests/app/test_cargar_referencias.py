@@ -32,12 +32,13 @@ def test_an_upload_in_any_order_goes_in_whole(
     assert not at.error, [e.value for e in at.error]
     # Shown (and loaded) in the order they point at each other.
     names = [m.value for m in at.markdown if m.value.startswith("**") and ".csv" in m.value]
-    assert names == [
-        "**escuelas.csv**",
-        "**comunidades.csv**",
-        "**docentes.csv**",
-        "**sesiones.csv**",
+    assert names == [  # each with its size, in Spanish («27 B», not «27.0B»)
+        "**escuelas.csv** · 27 B",
+        "**comunidades.csv** · 50 B",
+        "**docentes.csv** · 50 B",
+        "**sesiones.csv** · 68 B",
     ]
+    assert [len(SCHOOLS), len(COMMUNITIES), len(TEACHERS), len(SESSIONS)] == [27, 50, 50, 68]
     next(b for b in at.button if b.label.startswith("Cargar 4 archivos")).click().run()
     assert not at.exception
     with open_store(store_path) as store:

@@ -25,7 +25,7 @@ def test_empty_store_says_how_to_get_data(
     assert "Directorio oficial de establecimientos" in at.info[0].value
     assert "tablero " not in at.info[0].value  # a link to the page, not a terminal command
     assert [(p.proto.page, p.proto.label) for p in at.get("page_link")] == [
-        ("carga", "Cargar datos")
+        ("cargar", "Cargar datos")
     ]
     assert len(at.metric) == 0
 

@@ -129,9 +129,13 @@ def test_antes_target_form_needs_a_reason_and_records_the_target(
     _select(at, f_school=CASE_SCHOOL_RBD, f_year=2024)
     form_select = next(s for s in at.main.selectbox if s.label == "Indicador")
     form_select.select("tasa_retiro")
-    next(n for n in at.main.number_input if n.label == "Meta").set_value(1.2)
+    target = next(t for t in at.main.text_input if t.label == "Meta")
     next(n for n in at.main.number_input if n.label == "Año límite").set_value(2026)
     save = next(i for i, b in enumerate(at.main.button) if b.label == "Guardar meta")
+    target.input("1.2.")  # not a number: said in Spanish, nothing saved
+    at.main.button[save].click().run()
+    assert "coma decimal, por ejemplo 3,5 (se escribió «1.2.»)" in at.error[0].value
+    next(t for t in at.main.text_input if t.label == "Meta").input("1,2")  # decimal comma
     at.main.button[save].click().run()
     assert "Escriba el motivo" in at.error[0].value
     next(t for t in at.main.text_area).input("Acuerdo del consejo escolar")

@@ -190,7 +190,7 @@ def test_an_uploaded_file_name_is_shown_as_text(
         assert name not in source
         for what, pattern in ACTIVE.items():
             assert not pattern.search(source), (what, source)
-    assert f"**{escape_markdown(name)}**" in sources  # the file's card
+    assert f"**{escape_markdown(name)}** · {len(data)} B" in sources  # the file's card
     assert any(source.startswith(escape_markdown(name)) for source in sources)  # its verdict
 
 

@@ -132,6 +132,45 @@ def wait_for_app(page: object) -> None:
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
 
 
+MENU_SECTIONS = ("Evaluación", "Datos")
+"""The sections of the app's top menu (``st.navigation(..., position="top")``)."""
+
+
+def menu_entries(page: object) -> list[str]:
+    """Every page the top menu offers, its sections opened one at a time."""
+    nav = page.get_by_test_id("stTopNav")  # type: ignore[attr-defined]
+    titles = [t.strip() for t in nav.get_by_test_id("stTopNavLink").all_inner_texts()]
+    for section in MENU_SECTIONS:
+        button = nav.get_by_test_id("stTopNavSection").filter(has_text=section)
+        if button.count() == 0:
+            continue
+        button.click()
+        links = page.get_by_test_id("stTopNavPopover").get_by_test_id("stTopNavDropdownLink")  # type: ignore[attr-defined]
+        links.first.wait_for()
+        titles += [t.strip() for t in links.all_inner_texts()]
+        page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    return titles
+
+
+def open_from_menu(page: object, title: str) -> None:
+    """Go to the page ``title`` through the app's top menu, as a person would."""
+    nav = page.get_by_test_id("stTopNav")  # type: ignore[attr-defined]
+    direct = nav.get_by_test_id("stTopNavLink").filter(has_text=title)
+    if direct.count():
+        direct.first.click()
+        return
+    for section in MENU_SECTIONS:
+        nav.get_by_test_id("stTopNavSection").filter(has_text=section).click()
+        link = page.get_by_test_id("stTopNavPopover").get_by_test_id("stTopNavDropdownLink")  # type: ignore[attr-defined]
+        link.first.wait_for()
+        wanted = link.filter(has_text=title)
+        if wanted.count():
+            wanted.first.click()
+            return
+        page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    raise AssertionError(f"«{title}» no está en el menú")
+
+
 def screenshot(page: object, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     PASSWORD,
     ROOT,
     admin_copy,
+    open_from_menu,
     screenshot,
     start_server,
     wait_for_app,
@@ -83,7 +84,7 @@ def test_an_import_from_the_command_line_beside_the_open_dashboard(
         assert took < 60  # the app let go of the file when it was idle
 
         # The same browser session, without restarting anything: the next run sees 14.
-        page.get_by_test_id("stSidebarNav").get_by_text("Inicio").first.click()
+        open_from_menu(page, "Inicio")
         wait_for_app(page)
         expect(
             page.get_by_test_id("stMetric").filter(has_text="Establecimientos").first

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from metrics.access import hash_password
 from metrics.store import open_store
 from metrics.store.users import save_user
-from tests.browser.conftest import screenshot, start_server
+from tests.browser.conftest import menu_entries, open_from_menu, screenshot, start_server
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +79,7 @@ def test_sign_in_sees_own_school_and_audit(browser: object, secured: str) -> Non
         )
         _settled(page)
         assert page.get_by_text("Escuela Gabriela Mistral").count() == 0
-        assert page.get_by_test_id("stSidebarNav").get_by_text("Registro de auditoría").count() == 0
+        assert "Registro de auditoría" not in menu_entries(page)
         screenshot(page, "inicio_directivo")
     finally:
         page.close()
@@ -90,7 +90,7 @@ def test_sign_in_sees_own_school_and_audit(browser: object, secured: str) -> Non
         _sign_in(admin, "admin@slep.cl", PASSWORD)
         expect(admin.get_by_role("heading", level=1).first).to_be_visible(timeout=60_000)
         _settled(admin)
-        admin.get_by_test_id("stSidebarNav").get_by_text("Registro de auditoría").click()
+        open_from_menu(admin, "Registro de auditoría")
         _settled(admin)
         expect(admin.get_by_role("heading", level=1).first).to_contain_text("auditoría")
         assert admin.locator("[data-testid='stException']").count() == 0

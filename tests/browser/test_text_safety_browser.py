@@ -40,7 +40,7 @@ def test_names_are_shown_as_text(browser: object, evil_server: str) -> None:
     try:
         page.goto(evil_server)  # a fresh server's first request runs the entry point
         wait_for_app(page)
-        page.goto(f"{evil_server}/resultados-comunidades")
+        page.goto(f"{evil_server}/resultados")
         wait_for_app(page)
         page.get_by_test_id("stSidebar").get_by_role("combobox", name="Establecimiento").click()
         page.keyboard.type(f"RBD {CASE_SCHOOL_RBD}")

@@ -12,6 +12,7 @@ from tests.browser.conftest import (
     ADMIN,
     PASSWORD,
     admin_copy,
+    open_from_menu,
     screenshot,
     start_server,
     wait_for_app,
@@ -43,7 +44,7 @@ def test_upload_a_schools_file(browser: object, own_server: str, tmp_path: Path)
         page.get_by_role("button", name="Ingresar").click()
         expect(page.get_by_role("heading", level=1).first).to_be_visible(timeout=60_000)
         wait_for_app(page)
-        page.get_by_test_id("stSidebarNav").get_by_text("Cargar datos").click()
+        open_from_menu(page, "Cargar datos")
         wait_for_app(page)
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
         expect(page.get_by_text("Tipo detectado:")).to_be_visible(timeout=30_000)
@@ -54,7 +55,7 @@ def test_upload_a_schools_file(browser: object, own_server: str, tmp_path: Path)
         expect(page.get_by_text("Carga número", exact=False)).to_be_visible(timeout=30_000)
         assert page.locator("[data-testid='stException']").count() == 0
         screenshot(page, "cargar_datos_cargado")
-        page.get_by_test_id("stSidebarNav").get_by_text("Historial de cargas").click()
+        open_from_menu(page, "Historial de cargas")
         wait_for_app(page)
         expect(page.get_by_text("Historial de cargas").first).to_be_visible()
         screenshot(page, "historial_de_cargas")

@@ -15,6 +15,8 @@ from metrics.formatting import (
     format_number,
     format_percent,
     format_points,
+    format_size,
+    parse_decimal,
 )
 
 
@@ -58,3 +60,48 @@ def test_one_decimal_round_trips(x: float) -> None:
     text = format_number(x, 1)
     back = float(text.replace(".", "").replace(",", ".").replace("−", "-"))
     assert abs(back - x) <= 0.05 + 1e-6 * abs(x)
+
+
+@pytest.mark.parametrize(
+    ("n_bytes", "shown"),
+    [
+        (0, "0 B"),
+        (316, "316 B"),
+        (1023, "1.023 B"),
+        (1024, "1,0 KB"),
+        (1536, "1,5 KB"),
+        (1_258_291, "1,2 MB"),  # 1,2 × 1.048.576
+        (2048 * 1_048_576, "2,0 GB"),
+    ],
+)
+def test_sizes_read_in_spanish(n_bytes: int, shown: str) -> None:
+    assert format_size(n_bytes) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3,5", 3.5),
+        (" 3,5 ", 3.5),
+        ("3.5", 3.5),
+        ("0,25", 0.25),
+        ("18", 18.0),
+        ("1.500", 1500.0),
+        ("1.234,5", 1234.5),
+        ("2,5 %", 2.5),
+        ("−1,5", -1.5),
+        (",5", 0.5),
+        ("", None),
+        ("tres", None),
+        ("3,5,1", None),
+        ("1.2.3", None),
+    ],
+)
+def test_decimal_comma_is_read(text: str, value: float | None) -> None:
+    assert parse_decimal(text) == value
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
+def test_what_is_shown_is_read_back(x: float) -> None:
+    back = parse_decimal(format_number(x, 2))
+    assert back is not None and abs(back - round(x, 2)) < 1e-6

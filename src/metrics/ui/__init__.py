@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -132,7 +133,7 @@ def current_access() -> Access:
     return _current()
 
 
-def require_access(store: Store, *, navigation: bool = False) -> Access:
+def require_access(store: Store, *, navigation: dict[str, list[Any]] | None = None) -> Access:
     """Sign-in guard (see :mod:`metrics.ui.auth`): the access, or the sign-in screen and stop."""
     from metrics.ui.auth import require_access as _require
 
@@ -148,25 +149,74 @@ def require(permission: str) -> None:
 
 
 PAGE_PERMISSIONS = {
-    "carga": "can_upload",
-    "auditoria": "sees_audit",
+    "pages/cargar.py": "can_upload",
+    "pages/auditoria.py": "sees_audit",
 }
-"""Pages (by ``url_path``) shown only to people with a permission."""
+"""Pages (by file) shown in the menu only to people with a permission."""
+
+PageEntry = tuple[Any, str, str]
+"""A page of the app: its file (or function), title and icon."""
 
 
-def pages_for(pages: dict[str, list[Any]], access: Access) -> dict[str, list[Any]]:
-    """The navigation without the pages ``access`` may not open (empty sections dropped)."""
+def navigation_pages(
+    pages: dict[str, list[PageEntry]], access: Access | None
+) -> dict[str, list[Any]]:
+    """The app's pages for ``st.navigation``, by section; the first one is the home page.
+
+    Every page is registered, so that every address opens its page: the ones ``access`` may
+    not open (and, with no access yet, all of them) are hidden from the menu, and their own
+    guard (:func:`require`) says why in Spanish — not Streamlit's English «Page not found».
+    """
     out: dict[str, list[Any]] = {}
+    first = True
     for section, entries in pages.items():
-        kept = [
-            p
-            for p in entries
-            if PAGE_PERMISSIONS.get(str(getattr(p, "url_path", ""))) is None
-            or access.allows(PAGE_PERMISSIONS[str(p.url_path)])
-        ]
-        if kept:
-            out[section] = kept
+        out[section] = []
+        for source, title, icon in entries:
+            needs = PAGE_PERMISSIONS.get(str(source))
+            shown = access is not None and (needs is None or access.allows(needs))
+            out[section].append(
+                st.Page(
+                    source,
+                    title=title,
+                    icon=icon,
+                    default=first,
+                    visibility="visible" if shown else "hidden",
+                )
+            )
+            first = False
     return out
+
+
+APP_CSS = """
+<style>
+/* A school laptop (1366×768): the title starts near the top, on one line where it fits. */
+[data-testid="stMainBlockContainer"] {
+  padding: 3.5rem 1.25rem 3rem 1.25rem;  /* tables of eight columns fit beside the filters */
+}
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; line-height: 1.2; }
+[data-testid="stSidebarHeader"] { height: 2.5rem; margin-bottom: 0; }
+[data-testid="stSidebarUserContent"] { padding-top: 0.5rem; }
+/* The uploader's own words are English and cannot be set: its limit, types and file sizes
+   are said in Spanish by the page instead (see metrics.ui.screens.cargar). */
+[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+/* «Press Enter to submit form» under a field being typed in: the forms' buttons say it. */
+[data-testid="InputInstructions"] { display: none; }
+[data-testid="stFileChipName"] + div { display: none; }
+[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] p {
+  font-size: 0; visibility: hidden;
+}
+[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] p::after {
+  content: "Elegir archivos"; font-size: 1rem; visibility: visible;
+}
+</style>
+"""
+"""The app's few style rules: less blank space above the title, and the uploader's English
+words hidden or replaced (``app.py`` applies them on every page)."""
+
+
+def app_style() -> None:
+    """Apply :data:`APP_CSS` (takes no room on the page)."""
+    st.html(APP_CSS)
 
 
 def show_error(exc: TableroError) -> None:
@@ -491,11 +541,16 @@ def datasets_table(info: StoreInfo) -> pd.DataFrame:
 
 
 def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
-    """The batch history, for display."""
+    """The batch history, for display: what the load is and whether it still counts first."""
 
     return pd.DataFrame(
         {
             "Carga": batches["id"],
+            "Estado": [
+                f"deshecha el {format_datetime(u)}" if pd.notna(u) else "vigente"
+                for u in batches["undone_at"]
+            ],
+            "Fecha": [format_datetime(d) for d in batches["created_at"]],
             "Tipo": [
                 KIND_LABELS.get(k, "Demostración" if k == "demo" else k) for k in batches["kind"]
             ],
@@ -505,12 +560,37 @@ def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
             "Nuevas": [format_number(n) for n in batches["rows_new"]],
             "Reemplazadas": [format_number(n) for n in batches["rows_replaced"]],
             "Por": batches["actor"],
-            "Fecha": [format_datetime(d) for d in batches["created_at"]],
-            "Estado": [
-                f"deshecha el {format_datetime(u)}" if pd.notna(u) else "vigente"
-                for u in batches["undone_at"]
-            ],
         }
+    )
+
+
+BATCH_WIDTHS = {
+    "Carga": st.column_config.NumberColumn(width=58),
+    "Estado": st.column_config.TextColumn(width=104),
+    "Fecha": st.column_config.TextColumn(width=100),
+    "Tipo": st.column_config.TextColumn(width=122),
+    "Archivo": st.column_config.TextColumn(width=140),
+    "Período": st.column_config.TextColumn(width=68),
+    "Filas": st.column_config.TextColumn(width=76),
+    "Nuevas": st.column_config.TextColumn(width=66),
+    "Reemplazadas": st.column_config.TextColumn(width=104),
+    "Por": st.column_config.TextColumn(width=108),
+}
+"""Ten columns in 946 px: every column on a school laptop's screen (1366 px, beside the
+filters), long words wrapped on two lines (:func:`show_batches`)."""
+
+
+def show_batches(batches: pd.DataFrame) -> None:
+    """The batch history as a table whose rows hold two lines, so that dates, types and file
+    names wrap instead of pushing columns out of sight."""
+    table = batches_table(batches)
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config=BATCH_WIDTHS,
+        row_height=72,  # above 4rem Streamlit wraps text
+        height=min(40 + 72 * len(table), 600),
     )
 
 
@@ -533,10 +613,11 @@ def load_batches(_store: Store, store_path: str, scope: Scope, limit: int = 10) 
 def empty_store_notice() -> None:
     """What to do when the store holds no data yet."""
     st.info(
-        "**La base de datos todavía no tiene datos.** Empiece por los archivos oficiales que "
-        "ya tiene: el Directorio oficial de establecimientos (Mineduc) registra los "
-        "establecimientos y sus territorios; los resultados SIMCE (Agencia de Calidad) dan la "
-        "primera línea base. Después, las plantillas de comunidades, cronograma y encuestas.",
+        "**La base de datos todavía no tiene datos.** Cárguelos en *Cargar datos*, empezando "
+        "por los archivos oficiales que ya tiene: el Directorio oficial de establecimientos "
+        "(Mineduc) registra los establecimientos y sus territorios; los resultados SIMCE "
+        "(Agencia de Calidad) dan la primera línea base. Después, las comunidades, el "
+        "cronograma y las encuestas, con las plantillas que se descargan en esa misma página.",
         icon=":material/database:",
     )
     load_data_link()
@@ -791,12 +872,37 @@ def suppressed_notice() -> None:
     st.caption(f":material/lock: {SUPPRESSED_TEXT}.")
 
 
+def leave_pages_folder_navigation() -> None:
+    """Run ``app.py`` first when Streamlit ran a page without it.
+
+    Until some run of a server process calls ``st.navigation``, Streamlit treats a folder
+    named ``pages/`` beside the entry point as its old file-name navigation: the first request
+    to a fresh server at ``/impacto`` runs ``pages/impacto.py`` alone (no ``app.py``, a menu of
+    file names; AppTest does the same on every run). ``st.navigation`` switches that off for
+    the process; doing the same here and running ``app.py`` in this run draws the app, whose
+    navigation runs this page again (a page's identity is its address). Nothing of the first
+    pass is drawn: the page calls this before anything else, and the run stops after.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not getattr(PagesManager, "uses_pages_directory", None):
+        return
+    PagesManager.uses_pages_directory = False
+    entry = Path(ctx.pages_manager.main_script_path)
+    code = compile(entry.read_text(encoding="utf-8"), str(entry), "exec")
+    exec(code, {"__name__": "__main__", "__file__": str(entry)})
+    st.stop()
+
+
 def page_setup() -> tuple[Store, Filters, Scope]:
     """What every page starts with: the store, the sidebar selection and the user's scope.
 
-    A page reached before the entry point ran (Streamlit's first request to a file-derived
-    URL) still gets the shared sidebar.
+    A page run alone (an AppTest of its file) still gets the shared sidebar; one that Streamlit
+    ran without ``app.py`` goes to it first (:func:`leave_pages_folder_navigation`).
     """
+    leave_pages_folder_navigation()
     store = get_store()
     scope = require_access(store).scope
     if not isinstance(st.session_state.get("filters"), Filters):
@@ -864,16 +970,29 @@ def scorecard_table(rows: pd.DataFrame) -> None:
     """The indicators of ``rows`` as a table (value, baseline, target, change, status)."""
 
     table = scorecard(rows)
-    # The status says what a value lacks («○ Sin meta · mejora (concluyente)»): wide enough
-    # for its longest text, which the grid's own sizing cut short.
-    longest = int(table["Estado"].str.len().max()) if len(table) else 0
     st.dataframe(
         style_status(table),
         hide_index=True,
         width="stretch",
         height=table_height(len(table)),
-        column_config={"Estado": st.column_config.TextColumn(width=int(6.4 * longest) + 24)},
+        column_config=SCORECARD_WIDTHS,
     )
+
+
+SCORECARD_WIDTHS = {
+    "Momento": st.column_config.TextColumn(width=80),
+    "Indicador": st.column_config.TextColumn(width=236),
+    "Estado": st.column_config.TextColumn(width=200),
+    "Valor": st.column_config.TextColumn(width=100),
+    "Línea base": st.column_config.TextColumn(width=112),
+    "Meta": st.column_config.TextColumn(width=116),
+    "Cambio": st.column_config.TextColumn(width=68),
+    "n": st.column_config.TextColumn(width=52, help="Estudiantes, docentes o respuestas."),
+}
+"""Column widths that hold the longest words of each column (964 px in all; the status, with
+what a value lacks and its trend, «○ Sin meta · mejora (concluyente)»), so that every
+column fits a school laptop's screen — 1366 px wide, beside the filters — without scrolling
+sideways; wider screens stretch them."""
 
 
 def style_status(table: pd.DataFrame) -> Any:

@@ -42,11 +42,18 @@ PROVIDER_LABELS = {"google": "Google", "microsoft": "Microsoft", "": "su institu
 
 NO_AUTH_MESSAGE = (
     "Este tablero no tiene configurado un modo de ingreso y no abrirá datos reales sin uno. "
-    "Configure el ingreso con Google Workspace o Microsoft Entra ID (sección [auth] de "
-    ".streamlit/secrets.toml) o cree una cuenta local con «tablero usuarios agregar». Para "
-    "mirar los datos de demostración sin ingreso, use «make run» (TABLERO_DEMO=1). Vea la "
-    "sección «Despliegue» del README."
+    "Pida a quien administra el tablero en su institución que cree su cuenta; después, "
+    "vuelva a abrir esta dirección."
 )
+"""What a person in the browser reads when nobody can sign in yet: what they can do."""
+
+NO_AUTH_OPERATOR = (
+    "En el servidor: configure el ingreso con Google Workspace o Microsoft Entra ID (sección "
+    "`[auth]` de `.streamlit/secrets.toml`) o cree una cuenta local con `tablero usuarios "
+    "agregar CORREO --rol administrador`. Para mirar los datos de demostración sin ingreso, "
+    "abra el tablero con `tablero servir --demo`. Vea la sección «Despliegue» del README."
+)
+"""What the operator of the server does about it (shown apart, under its own heading)."""
 
 
 def demo_mode() -> bool:
@@ -87,12 +94,13 @@ def sign_in_for_tests(email: str) -> dict[str, Any]:
     return {SESSION_USER: email}
 
 
-def require_access(store: Store, *, navigation: bool = False) -> Access:
+def require_access(store: Store, *, navigation: dict[str, list[Any]] | None = None) -> Access:
     """The signed-in person's access, or the sign-in screen (and the run stops).
 
     Call it at the top of every run (``app.py``) and from every page's setup (a page can be
-    reached before ``app.py`` ran). ``navigation=True`` (only from ``app.py``) shows the
-    sign-in screen as the app's only page, so no page link appears before signing in.
+    run alone by a test). ``navigation`` (only from ``app.py``): the app's pages, all hidden;
+    they are registered so that the address asked for resolves to its page (no «Page not
+    found»), but the sign-in screen is drawn instead of it, and signing in reruns that page.
     """
     mode = auth_mode(store)
     if mode == "demo":
@@ -152,20 +160,12 @@ def _forget() -> None:
         st.session_state.pop(key, None)
 
 
-def _screen(render: Any, navigation: bool) -> NoReturn:
-    """Show one screen instead of the app, then stop the run."""
-
-    def page() -> None:
-        st.title("Tablero DPD")
-        render()
-
-    if navigation:
-        st.navigation(
-            [st.Page(page, title="Ingresar", icon=":material/login:", url_path="ingreso")],
-            position="hidden",
-        ).run()
-    else:
-        page()
+def _screen(render: Any, navigation: dict[str, list[Any]] | None) -> NoReturn:
+    """Show one screen instead of the app's page, then stop the run."""
+    if navigation is not None:
+        st.navigation(navigation, position="hidden")  # resolves the address; not run
+    st.title("Tablero DPD")
+    render()
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 
@@ -174,6 +174,8 @@ def _no_auth(demo_refused: str | None) -> None:
     if demo_refused:
         st.error(demo_refused, icon=":material/lock:")
     st.error(NO_AUTH_MESSAGE, icon=":material/lock:")
+    with st.expander("Para quien administra el servidor"):
+        st.markdown(NO_AUTH_OPERATOR)
 
 
 def _sign_in_form(store: Store, notice: str | None, demo_refused: str | None = None) -> None:

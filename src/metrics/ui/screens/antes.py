@@ -20,7 +20,7 @@ from metrics.engine.indicators import (
 )
 from metrics.errors import TableroError
 from metrics.filters import Filters
-from metrics.formatting import escape_markdown, format_number
+from metrics.formatting import escape_markdown, format_number, parse_decimal
 from metrics.presentation import charts
 from metrics.presentation.views import PROVISIONAL_NOTE, bullet_frame, format_indicator_value
 from metrics.scope import Scope
@@ -117,7 +117,11 @@ def target_form(
         codes = list(INDICATORS)
         c1, c2, c3 = st.columns([3, 1, 1])
         code = c1.selectbox("Indicador", codes, format_func=lambda c: INDICATORS[c].name)
-        value = c2.number_input("Meta", min_value=0.0, step=0.1, format="%.1f")
+        typed = c2.text_input(
+            "Meta",
+            placeholder="Por ejemplo: 3,5",
+            help="En la unidad del indicador, con coma decimal (para una tasa, 3,5 es 3,5 %).",
+        )
         deadline = c3.number_input(
             "Año límite",
             min_value=2000,
@@ -131,6 +135,18 @@ def target_form(
         )
         sent = st.form_submit_button("Guardar meta", type="primary")
     if not sent:
+        return
+    value = parse_decimal(typed)
+    if value is None:
+        st.error(
+            f"Escriba la meta como un número con coma decimal, por ejemplo 3,5 (se escribió "
+            f"«{escape_markdown(typed.strip())}»)."
+            if typed.strip()
+            else "Escriba la meta: un número con coma decimal, por ejemplo 3,5."
+        )
+        return
+    if value < 0:
+        st.error("La meta no puede ser negativa.")
         return
     if not reason.strip():
         st.error("Escriba el motivo de la meta: queda registrado junto al cambio.")

@@ -11,8 +11,9 @@ import streamlit as st
 
 from metrics import imports
 from metrics.errors import TableroError
-from metrics.formatting import escape_markdown
+from metrics.formatting import escape_markdown, format_size
 from metrics.imports import KIND_LABELS, MappingRow, template_csv, template_xlsx
+from metrics.ingest.readers import max_upload_bytes
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import data_changed, download, report_table, show_error
@@ -72,17 +73,30 @@ def _mapping_editor(detection: Any, key: str) -> list[Any] | None:
     ]
 
 
+def upload_limit_text() -> str:
+    """The upload's limit in Spanish: the smaller of the server's (``server.maxUploadSize``)
+    and the importer's (``TABLERO_MAX_UPLOAD_MB``), and the accepted types."""
+    server = int(st.get_option("server.maxUploadSize")) * 1_048_576
+    return (
+        f"Hasta {format_size(min(server, max_upload_bytes()))} por archivo; archivos CSV, TXT "
+        "o Excel (XLSX)."
+    )
+
+
 def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None:
     """Several files at once: detect, preview, validate all, then import on confirmation.
 
     With a ``scope``, a file with rows of schools outside it is refused whole at import.
     """
+    limit = upload_limit_text()
     files = st.file_uploader(
         "Archivos CSV o Excel (puede elegir varios)",
         type=["csv", "txt", "xlsx"],
         accept_multiple_files=True,
         key="archivos",
+        help=f"Arrastre los archivos al recuadro o use «Elegir archivos». {limit}",
     )
+    st.caption(f":material/info: {limit}")
     if not files:
         st.info(
             "Suba los archivos oficiales tal como los descarga (Directorio, Rendimiento, "
@@ -105,7 +119,7 @@ def upload_section(store: Store, actor: str, scope: Scope | None = None) -> None
     for up in [files[i] for i in imports.upload_order(kinds)]:
         data = up.getvalue()
         with st.container(border=True):
-            st.markdown(f"**{escape_markdown(up.name)}**")
+            st.markdown(f"**{escape_markdown(up.name)}** · {format_size(len(data))}")
             if up.file_id in done:
                 st.success("Ya se cargó en esta sesión.", icon=":material/check:")
                 continue

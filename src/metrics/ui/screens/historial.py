@@ -14,7 +14,7 @@ from metrics.errors import TableroError
 from metrics.formatting import format_datetime, format_number
 from metrics.scope import Scope
 from metrics.store import Store
-from metrics.ui import batches_table, current_access, data_changed, empty_state, show_error
+from metrics.ui import current_access, data_changed, empty_state, show_batches, show_error
 
 _UNDO_REQUEST = "deshacer_pedido"
 """Session key of a click on «Deshacer»: (load, its dependants, confirmed), as shown then."""
@@ -34,7 +34,7 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
     if batches.empty:
         empty_state("todavía no hay cargas.")
         return
-    st.dataframe(batches_table(batches), hide_index=True, width="stretch")
+    show_batches(batches)
     active = batches[batches["undone_at"].isna()]
     if active.empty or not current_access().can_upload:
         return
