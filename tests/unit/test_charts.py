@@ -168,12 +168,11 @@ def test_axis_ticks_never_repeat_a_rounded_label() -> None:
         baseline_label="Línea base 2022",
         target=None,
         target_label=None,
-        zero_based=False,
         width=500,
     )
     years, values = _no_label_repeats(_svg(retiro))
     assert years == ["2022", "2023", "2024"]
-    assert values == ["4"]  # 3,5 and 4,5 carry a grid line and no label
+    assert values == ["3,0 %", "3,5 %", "4,0 %", "4,5 %", "5,0 %"]  # scaled to the data
     score = charts.build_trend_chart(
         _series([3.3, 3.1, 2.9]),
         title="Puntaje MBE",
@@ -183,7 +182,6 @@ def test_axis_ticks_never_repeat_a_rounded_label() -> None:
         baseline_label=None,
         target=None,
         target_label=None,
-        zero_based=False,
         width=500,
     )
     _no_label_repeats(_svg(score))

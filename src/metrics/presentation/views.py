@@ -508,7 +508,6 @@ def trend_view(
         ),
         target=None if target is None else float(target),
         target_label=f"Meta {int(meta_year)}" if meta_year else None,
-        zero_based=ind.unit == "%",
     )
     source = ind.sources[0]
     n_now = current["n"]
