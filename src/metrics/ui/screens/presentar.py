@@ -16,7 +16,7 @@ import streamlit as st
 from metrics.errors import TableroError
 from metrics.formatting import escape_html as escape
 from metrics.presentation.export.slides import PACK_FORMATS, render_pack
-from metrics.presentation.packs import NothingToPresent, Pack, Slide, build_pack
+from metrics.presentation.packs import SLIDE_FONT, NothingToPresent, Pack, Slide, build_pack
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.store.notes import write_note
@@ -73,21 +73,20 @@ def load_pack(
     )
 
 
-SLIDE_FONT_SIZE = 18
-"""Chart text on a slide on screen, for the back of the room (pages use 15 px)."""
+SLIDE_FONT_SIZE = SLIDE_FONT
+"""Chart text on a slide on screen: the files' size (22 px), for the back of the room."""
 
 
 def _slide_spec(slide: Slide) -> dict[str, Any]:
-    """The slide's chart for the screen: as wide as its column (files use a fixed width; a
-    stack of charts keeps it, Vega-Lite sizes only single views to their container), a yearly
-    series tall enough for the back of the room, axis and legend text in step with the
-    headline, and a legend that wraps instead of being cut."""
+    """The slide's chart for the screen: the files' chart (sized for a 1920×1080 slide, its
+    text at :data:`SLIDE_FONT_SIZE`), as wide as its column, with a legend that wraps instead
+    of being cut. A stack of bullets stays a stack (:func:`_spec_rows` draws it row by row,
+    each as wide as its column: Vega-Lite sizes only single views to their container)."""
     assert slide.chart is not None
     spec: dict[str, Any] = slide.chart.to_dict(validate=False)
+    spec.pop("autosize", None)
     if not any(k in spec for k in ("vconcat", "hconcat", "concat")):
         spec["width"] = "container"
-    if slide.kind == "impacto":
-        spec["height"] = 400
     config = spec.setdefault("config", {})
     config.setdefault("axis", {}).update(
         labelFontSize=SLIDE_FONT_SIZE, titleFontSize=SLIDE_FONT_SIZE
@@ -99,6 +98,15 @@ def _slide_spec(slide: Slide) -> dict[str, Any]:
         labelLimit=0,
     )
     return spec
+
+
+def _spec_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """A stacked spec as one spec per row, each as wide as its container; a single view as
+    itself."""
+    if "vconcat" not in spec:
+        return [spec]
+    shared = {k: v for k, v in spec.items() if k not in ("vconcat", "spacing")}
+    return [{**shared, **row, "width": "container"} for row in spec["vconcat"]]
 
 
 def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False) -> None:
@@ -118,7 +126,8 @@ def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False
     if slide.chart is not None:
         left, right = st.columns([3, 2], gap="large")
         with left:
-            st.vega_lite_chart(spec=_slide_spec(slide), width="stretch")
+            for part in _spec_rows(_slide_spec(slide)):
+                st.vega_lite_chart(spec=part, width="stretch")
             if slide.caption:
                 st.markdown(
                     f'<div class="tablero-caption">{escape(slide.caption)}</div>',
