@@ -792,7 +792,7 @@ def _bar_template(
     order and its value axis, built by Altair once per shape; :func:`build_bar_chart` fills
     them in."""
     suffix = unit_suffix(unit)
-    y = alt.Y("etiqueta:N", sort=[], title=None, axis=alt.Axis(labelLimit=360))
+    y = alt.Y("etiqueta:N", sort=[], title=None, axis=alt.Axis(labelLimit=round(24 * font)))
     x = alt.X("valor:Q", title=value_title)
     base = alt.Chart()
     layers = [
@@ -834,6 +834,8 @@ def _bar_template(
         .properties(height=alt.Step(step), width=width)
     )
     spec: dict[str, Any] = chart.to_dict(validate=False)
+    # Room on the right for the label of the longest bar («92,3 %» past the plot's end).
+    spec["padding"] = {"left": 5, "top": 5, "bottom": 5, "right": round(font * 4)}
     if font != FONT_SIZE:
         spec["config"] = sized_config(font)
     return spec

@@ -74,7 +74,7 @@ TREND_HEIGHT = CHART_HEIGHT - 200
 """The plot of a yearly series on a slide: the chart less its title, subtitle, year axis and
 two-row legend."""
 
-BAR_STEP = 80
+BAR_STEP = 110
 """Room of one bar on a slide's bar chart at most (pixels): thick bars that fill the space."""
 
 
@@ -83,7 +83,7 @@ def bar_step(bars: int) -> int:
     under the text's own height).
 
     >>> bar_step(4), bar_step(12)
-    (80, 45)
+    (110, 45)
     """
     return max(SLIDE_FONT + 6, min(BAR_STEP, (CHART_HEIGHT - 100) // max(bars, 1)))
 
