@@ -245,9 +245,7 @@ def line_scale(values: Iterable[Any], unit: str, decimals: int = 1, ticks: int =
     low = max(low, 0.0)
     if unit == "%":
         high = min(high, 100.0)
-    return ValueScale(
-        float(f"{low:.10g}"), float(f"{high:.10g}"), step, step_decimals(step)
-    )
+    return ValueScale(float(f"{low:.10g}"), float(f"{high:.10g}"), step, step_decimals(step))
 
 
 def spread_labels(
@@ -619,7 +617,12 @@ def build_bullet_chart(
                 "size": round(height * 0.85),
                 "strokeDash": [4, 3],
             },
-            "meta": {"type": "tick", "color": "#111827", "thickness": 5, "size": round(height * 0.85)},
+            "meta": {
+                "type": "tick",
+                "color": "#111827",
+                "thickness": 5,
+                "size": round(height * 0.85),
+            },
         }
         layers: list[dict[str, Any]] = [
             {"mark": marks[k], "encoding": {"x": x(k)}} for k in marks if k in present
@@ -1047,4 +1050,94 @@ def build_small_multiples(
                 anchor="start",
             )
         )
+    return _theme(chart)
+
+
+def build_grouped_bars(
+    data: pd.DataFrame,
+    *,
+    value_title: str,
+    unit: str,
+    decimals: int = 1,
+    width: int = 420,
+    step: int = 30,
+) -> AltairChart:
+    """Bars of many groups (communities) gathered under their parent (their school), one
+    block per parent, all on one shared axis from zero, so that a territory's communities
+    compare at a glance; each group's baseline is a dashed tick.
+
+    ``data`` columns: ``grupo`` (community), ``padre`` (school), ``valor``, ``linea_base``,
+    ``suprimido`` (bool), ``mejor`` (bool or None: colour by the change's direction). A
+    suppressed group gets the text "n < 10" and no bar.
+    """
+    df = data.copy()
+    df["color"] = [
+        NEUTRAL if m is None or pd.isna(m) else (BETTER if m else WORSE) for m in df["mejor"]
+    ]
+    df["etiqueta_n"] = "n < 10"
+    df["suprimido"] = df["suprimido"].astype(bool)
+    visible = df[~df["suprimido"]]
+    scale = bar_scale([*visible["valor"], *visible["linea_base"]], unit)
+    suffix = unit_suffix(unit)
+    x = alt.X(
+        "valor:Q",
+        title=value_title,
+        scale=alt.Scale(**scale.scale()),
+        axis=alt.Axis(**scale.axis(suffix)),
+    )
+    y = alt.Y(
+        "grupo:N",
+        title=None,
+        sort=alt.EncodingSortField("valor", order="descending"),
+        axis=alt.Axis(labelLimit=300),
+    )
+    base = alt.Chart().transform_calculate(
+        valor_txt=es_number("datum.valor", decimals, suffix),
+        base_txt=es_number("datum.linea_base", decimals, suffix),
+    )
+    shown = base.transform_filter("!datum.suprimido && isValid(datum.valor)")
+    layers = [
+        shown.mark_bar(height=round(step * 0.65)).encode(
+            x=x,
+            y=y,
+            color=alt.Color("color:N", scale=None, legend=None),
+            tooltip=[
+                alt.Tooltip("padre:N", title="Establecimiento"),
+                alt.Tooltip("grupo:N", title="Comunidad"),
+                alt.Tooltip("valor_txt:N", title="Valor"),
+                alt.Tooltip("base_txt:N", title="Línea base"),
+            ],
+        ),
+        shown.transform_filter("isValid(datum.linea_base)")
+        .mark_tick(color=BASELINE, thickness=3, size=round(step * 0.9), strokeDash=[4, 3])
+        .encode(x=alt.X("linea_base:Q"), y=y),
+        shown.mark_text(align="left", dx=6, fontSize=FONT_SIZE - 1, color="#111827").encode(
+            x=x, y=y, text=alt.Text("valor_txt:N")
+        ),
+        base.transform_filter("datum.suprimido")
+        .mark_text(align="left", x=6, fontSize=FONT_SIZE - 1, color=NEUTRAL, fontStyle="italic")
+        .encode(y=y, text=alt.Text("etiqueta_n:N")),
+    ]
+    chart = (
+        alt.layer(*layers, data=df)
+        .properties(width=width, height=alt.Step(step))
+        .facet(
+            row=alt.Row(
+                "padre:N",
+                title=None,
+                header=alt.Header(
+                    labelAngle=0,
+                    labelOrient="top",
+                    labelAnchor="start",
+                    labelAlign="left",
+                    labelFontSize=FONT_SIZE,
+                    labelFontWeight="bold",
+                    labelLimit=0,
+                ),
+            ),
+            spacing=10,
+        )
+        .resolve_scale(y="independent")
+        .properties(padding={"left": 5, "top": 5, "bottom": 5, "right": FONT_SIZE * 4})
+    )
     return _theme(chart)
