@@ -16,7 +16,14 @@ import streamlit as st
 from metrics.errors import TableroError
 from metrics.formatting import escape_html as escape
 from metrics.presentation.export.slides import PACK_FORMATS, render_pack
-from metrics.presentation.packs import SLIDE_FONT, NothingToPresent, Pack, Slide, build_pack
+from metrics.presentation.packs import (
+    CHART_HEIGHT,
+    SLIDE_FONT,
+    NothingToPresent,
+    Pack,
+    Slide,
+    build_pack,
+)
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.store.notes import write_note
@@ -31,10 +38,36 @@ PROJECTOR_CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 header[data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
 .block-container, [data-testid="stMainBlockContainer"] {
-  padding-top: 1.2rem !important; max-width: 100% !important;
+  padding-top: 1.2rem !important; padding-bottom: 1rem !important; max-width: 100% !important;
 }
 </style>
 """
+
+SLIDE_KEYS_SCRIPT = """
+<script>
+(() => {
+  if (window.__tableroSlideKeys) return;
+  window.__tableroSlideKeys = true;
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+    const focused = document.activeElement;
+    // Streamlit's shortcuts (the buttons' → and ←) skip keys pressed in an input, and the
+    // projector switch just clicked is one (a checkbox): there the arrows go to the slides.
+    if (!focused || focused.tagName !== "INPUT" || focused.type !== "checkbox") return;
+    const key = event.key === "ArrowRight" ? "presentar_siguiente" : "presentar_anterior";
+    const button = document.querySelector(`.st-key-${key} button`);
+    if (!button) return;
+    event.preventDefault();
+    event.stopPropagation();
+    focused.blur();
+    if (!button.disabled) button.click();
+  }, true);
+})();
+</script>
+"""
+"""The arrows move the slides even while the projector switch holds the focus (right after
+switching it on), not only once the page has been clicked."""
 
 _SLIDE_CSS = """
 <style>
@@ -87,6 +120,10 @@ def _slide_spec(slide: Slide) -> dict[str, Any]:
     spec.pop("autosize", None)
     if not any(k in spec for k in ("vconcat", "hconcat", "concat")):
         spec["width"] = "container"
+        if isinstance(spec.get("height"), int | float):
+            # As wide as its column, Vega-Lite fits the whole chart (titles, axes, legend) in
+            # ``height``: give it the slide's whole chart height, as in the files.
+            spec["height"] = CHART_HEIGHT
     config = spec.setdefault("config", {})
     config.setdefault("axis", {}).update(
         labelFontSize=SLIDE_FONT_SIZE, titleFontSize=SLIDE_FONT_SIZE
@@ -106,7 +143,11 @@ def _spec_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
     if "vconcat" not in spec:
         return [spec]
     shared = {k: v for k, v in spec.items() if k not in ("vconcat", "spacing")}
-    return [{**shared, **row, "width": "container"} for row in spec["vconcat"]]
+    # Fitted to its column, a row's height holds its title and axis too.
+    return [
+        {**shared, **row, "width": "container", "height": row["height"] + 3 * SLIDE_FONT - 8}
+        for row in spec["vconcat"]
+    ]
 
 
 def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False) -> None:
@@ -175,6 +216,7 @@ def slide_navigation(pack: Pack) -> int:
         width="stretch",
         help="Diapositiva siguiente (tecla →)",
     )
+    st.html(SLIDE_KEYS_SCRIPT, unsafe_allow_javascript=True)
     titles = [f"{i + 1}. {s.section}: {s.title}" for i, s in enumerate(pack.slides)]
     pick.selectbox(
         "Ir a la diapositiva",
