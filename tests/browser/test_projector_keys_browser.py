@@ -41,7 +41,9 @@ def test_arrows_work_right_after_projector_mode_and_slides_fit_1080(
         assert _slide(page)[0] == 1
         page.keyboard.press("ArrowRight")  # no click on the page first
         wait_for_app(page)
-        expect(page.locator(".tablero-kicker")).to_contain_text(re.compile(r"· 2 de \d+", re.IGNORECASE))
+        expect(page.locator(".tablero-kicker")).to_contain_text(
+            re.compile(r"· 2 de \d+", re.IGNORECASE)
+        )
         number, total = _slide(page)
         assert number == 2
         page.keyboard.press("ArrowLeft")

@@ -210,8 +210,8 @@ def bar_scale(values: Iterable[Any], unit: str, ticks: int = 5) -> ValueScale:
     100.0
     """
     present = [abs(v) for v in _present(values)]
-    top = max(present) if present else 1.0
-    top = top or 1.0
+    # Below a hundredth a bar is nothing to compare: the axis still spans a readable range.
+    top = max([*present, 0.01]) if present and max(present) > 0 else 1.0
     step = nice_step(top * 1.05, ticks)
     high = math.ceil(top * 1.05 / step - 1e-9) * step
     if unit == "%" and high > 100:
@@ -1043,10 +1043,10 @@ def build_small_multiples(
     if not scale.from_zero:
         chart = chart.properties(
             title=alt.TitleParams(
-                text="",
-                subtitle=SCALED_NOTE,
-                subtitleFontSize=FONT_SIZE - 1,
-                subtitleColor="#4B5563",
+                text=SCALED_NOTE,
+                fontSize=FONT_SIZE - 1,
+                fontWeight="normal",
+                color="#4B5563",
                 anchor="start",
             )
         )
