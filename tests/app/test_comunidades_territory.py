@@ -61,7 +61,10 @@ def _expected(db: Path, scope: Scope, code: str) -> list[dict]:  # type: ignore[
         comms = store.communities(scope)
         schools = store.schools(scope)
     names = dict(zip(schools["rbd"].astype(int), schools["name"], strict=True))
-    of = {str(i): (n, names[int(r)]) for i, n, r in zip(comms["id"], comms["name"], comms["rbd"])}
+    of = {
+        str(i): (n, names[int(r)])
+        for i, n, r in zip(comms["id"], comms["name"], comms["rbd"], strict=True)
+    }
     hit = rows[
         (rows["alcance"] == "comunidad")
         & (rows["indicador"] == code)
@@ -70,7 +73,9 @@ def _expected(db: Path, scope: Scope, code: str) -> list[dict]:  # type: ignore[
     ]
     return [
         {"grupo": of[i][0], "padre": of[i][1], "estado": e, "valor": v, "cambio": c}
-        for i, e, v, c in zip(hit["alcance_id"], hit["estado"], hit["valor"], hit["cambio"])
+        for i, e, v, c in zip(
+            hit["alcance_id"], hit["estado"], hit["valor"], hit["cambio"], strict=True
+        )
     ]
 
 

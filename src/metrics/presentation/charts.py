@@ -160,7 +160,7 @@ class ValueScale:
 
     @property
     def ticks(self) -> list[float]:
-        count = int(round((self.high - self.low) / self.step))
+        count = round((self.high - self.low) / self.step)
         return [round(self.low + i * self.step, 10) for i in range(count + 1)]
 
     @property
@@ -894,10 +894,10 @@ def build_bar_chart(
         enc = layer.get("encoding", {})
         if enc.get("y", {}).get("field") == "etiqueta":
             enc["y"]["sort"] = order
-        if enc.get("text", {}).get("field") == "label" and target is not None:
+        near_end = target is not None and target > scale.low + 0.6 * (scale.high - scale.low)
+        if enc.get("text", {}).get("field") == "label" and near_end:
             # A target near the axis' end is labelled to its left, inside the plot.
-            if target > scale.low + 0.6 * (scale.high - scale.low):
-                layer["mark"].update(align="right", dx=-6)
+            layer["mark"].update(align="right", dx=-6)
     columns = [c for c in ("etiqueta", "valor", "n", "color") if c in shown.columns]
     spec["datasets"] = {
         "barras": _records(shown[columns]),

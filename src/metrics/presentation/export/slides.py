@@ -91,8 +91,8 @@ def _fit(png: bytes, max_w: float, max_h: float) -> tuple[float, float]:
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as img:
-        w, h = img.size
-    w, h = w / CHART_SCALE / PIXELS_PER_INCH, h / CHART_SCALE / PIXELS_PER_INCH
+        px_w, px_h = img.size
+    w, h = px_w / CHART_SCALE / PIXELS_PER_INCH, px_h / CHART_SCALE / PIXELS_PER_INCH
     ratio = min(1.0, max_w / w, max_h / h)
     return w * ratio, h * ratio
 

@@ -148,7 +148,10 @@ def territory_frame(
     :func:`metrics.presentation.charts.build_grouped_bars` (a community without a value that
     year is left out; a suppressed one stays, as «n < 10»)."""
     ind = INDICATORS[code]
-    by_id = {str(i): (str(n), int(r)) for i, n, r in zip(comms["id"], comms["name"], comms["rbd"])}
+    by_id = {
+        str(i): (str(n), int(r))
+        for i, n, r in zip(comms["id"], comms["name"], comms["rbd"], strict=True)
+    }
     rows = results[
         (results["alcance"] == "comunidad")
         & results["alcance_id"].astype(str).isin(list(by_id))
