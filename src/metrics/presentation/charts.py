@@ -16,6 +16,7 @@ import copy
 import functools
 import json
 import math
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -994,6 +995,11 @@ def build_small_multiples(
     df = data.copy()
     df["periodo"] = df["periodo"].astype(str)
     df["etiqueta_n"] = "n < 10"
+    # A long name wraps over lines above its chart instead of being cut at its width.
+    per_line = max(12, int(width / (FONT_SIZE * 0.5)))
+    df["grupo"] = [
+        "\n".join(textwrap.wrap(str(g), per_line)) or str(g) for g in df["grupo"]
+    ]
     suffix = unit_suffix(unit)
     visible_rows = df[~df["suprimido"].astype(bool)]
     scale = line_scale([*visible_rows["valor"], *visible_rows["linea_base"]], unit, decimals, 4)
@@ -1033,7 +1039,12 @@ def build_small_multiples(
             facet=alt.Facet(
                 "grupo:N",
                 title=None,
-                header=alt.Header(labelFontSize=FONT_SIZE, labelLimit=width, labelAnchor="start"),
+                header=alt.Header(
+                    labelFontSize=FONT_SIZE,
+                    labelLimit=0,
+                    labelAnchor="start",
+                    labelExpr="split(datum.label, '\\n')",
+                ),
             ),
             columns=columns,
             spacing={"row": 24, "column": 16},
@@ -1088,12 +1099,14 @@ def build_grouped_bars(
     y = alt.Y(
         "grupo:N",
         title=None,
-        sort=alt.EncodingSortField("valor", order="descending"),
+        sort=alt.EncodingSortField("valor", op="max", order="descending"),
         axis=alt.Axis(labelLimit=300),
     )
     base = alt.Chart().transform_calculate(
         valor_txt=es_number("datum.valor", decimals, suffix),
         base_txt=es_number("datum.linea_base", decimals, suffix),
+        # The value's label starts past the bar and past its baseline tick, never on it.
+        label_x="isValid(datum.linea_base) ? max(datum.valor, datum.linea_base) : datum.valor",
     )
     shown = base.transform_filter("!datum.suprimido && isValid(datum.valor)")
     layers = [
@@ -1111,8 +1124,8 @@ def build_grouped_bars(
         shown.transform_filter("isValid(datum.linea_base)")
         .mark_tick(color=BASELINE, thickness=3, size=round(step * 0.9), strokeDash=[4, 3])
         .encode(x=alt.X("linea_base:Q"), y=y),
-        shown.mark_text(align="left", dx=6, fontSize=FONT_SIZE - 1, color="#111827").encode(
-            x=x, y=y, text=alt.Text("valor_txt:N")
+        shown.mark_text(align="left", dx=8, fontSize=FONT_SIZE - 1, color="#111827").encode(
+            x=alt.X("label_x:Q"), y=y, text=alt.Text("valor_txt:N")
         ),
         base.transform_filter("datum.suprimido")
         .mark_text(align="left", x=6, fontSize=FONT_SIZE - 1, color=NEUTRAL, fontStyle="italic")
