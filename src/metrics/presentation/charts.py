@@ -335,6 +335,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
+"""A chart as wide as it is given (its container's width on a page), axes and labels
+included, and as tall as its plot's ``height`` plus its titles, axes and legend: the plot keeps
+the height the builder laid its labels out for (Streamlit fits the whole chart in ``height``
+otherwise, and a legend squeezes the plot)."""
+
 TREND_HEIGHT = 320
 """Height (px) of a trend's plot on a page."""
 
@@ -537,6 +543,7 @@ def build_trend_chart(
         **datasets,
         "ocultos": [{"periodo": p, "etiqueta": "n < 10"} for p in hidden["periodo"]],
     }
+    spec["autosize"] = FIT_WIDTH
     spec["title"] = {
         "text": title,
         "subtitle": "" if scale.from_zero else SCALED_NOTE,
@@ -838,6 +845,7 @@ def _bar_template(
         .properties(height=alt.Step(step), width=width)
     )
     spec: dict[str, Any] = chart.to_dict(validate=False)
+    spec["autosize"] = FIT_WIDTH
     # Room on the right for the label of the longest bar («92,3 %» past the plot's end).
     spec["padding"] = {"left": 5, "top": 5, "bottom": 5, "right": round(font * 4)}
     if font != FONT_SIZE:
@@ -997,9 +1005,7 @@ def build_small_multiples(
     df["etiqueta_n"] = "n < 10"
     # A long name wraps over lines above its chart instead of being cut at its width.
     per_line = max(12, int(width / (FONT_SIZE * 0.5)))
-    df["grupo"] = [
-        "\n".join(textwrap.wrap(str(g), per_line)) or str(g) for g in df["grupo"]
-    ]
+    df["grupo"] = ["\n".join(textwrap.wrap(str(g), per_line)) or str(g) for g in df["grupo"]]
     suffix = unit_suffix(unit)
     visible_rows = df[~df["suprimido"].astype(bool)]
     scale = line_scale([*visible_rows["valor"], *visible_rows["linea_base"]], unit, decimals, 4)

@@ -17,7 +17,6 @@ from metrics.errors import TableroError
 from metrics.formatting import escape_html as escape
 from metrics.presentation.export.slides import PACK_FORMATS, render_pack
 from metrics.presentation.packs import (
-    CHART_HEIGHT,
     SLIDE_FONT,
     NothingToPresent,
     Pack,
@@ -117,13 +116,8 @@ def _slide_spec(slide: Slide) -> dict[str, Any]:
     each as wide as its column: Vega-Lite sizes only single views to their container)."""
     assert slide.chart is not None
     spec: dict[str, Any] = slide.chart.to_dict(validate=False)
-    spec.pop("autosize", None)
     if not any(k in spec for k in ("vconcat", "hconcat", "concat")):
         spec["width"] = "container"
-        if isinstance(spec.get("height"), int | float):
-            # As wide as its column, Vega-Lite fits the whole chart (titles, axes, legend) in
-            # ``height``: give it the slide's whole chart height, as in the files.
-            spec["height"] = CHART_HEIGHT
     config = spec.setdefault("config", {})
     config.setdefault("axis", {}).update(
         labelFontSize=SLIDE_FONT_SIZE, titleFontSize=SLIDE_FONT_SIZE
@@ -143,7 +137,8 @@ def _spec_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
     if "vconcat" not in spec:
         return [spec]
     shared = {k: v for k, v in spec.items() if k not in ("vconcat", "spacing")}
-    # Fitted to its column, a row's height holds its title and axis too.
+    # Fitted to its column (Streamlit's default for a single view), a row's height holds its
+    # title and axis too: six rows and the headline fit a 1080 px screen.
     return [
         {**shared, **row, "width": "container", "height": row["height"] + 3 * SLIDE_FONT - 8}
         for row in spec["vconcat"]
