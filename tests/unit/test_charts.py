@@ -392,9 +392,15 @@ def test_likert_legend_keeps_whole_answers() -> None:
         {"etiqueta": "Colaboración", "respuesta": i + 1, "respuesta_txt": w, "n": 10}
         for i, w in enumerate(words)
     ]
-    texts = _texts(_svg(charts.build_likert_chart(pd.DataFrame(rows), width=420)))
+    chart = charts.build_likert_chart(pd.DataFrame(rows), width=420)
+    texts = _texts(_svg(chart))
     assert set(words) <= set(texts)
     assert not any("…" in t for t in texts)
+    # Fitted to a card (Streamlit's «fit»), a one-row legend ran past the chart and was cut
+    # to «De acue…»: two columns keep it inside 420 px.
+    spec = chart.to_dict()
+    legend = spec["layer"][0]["encoding"]["color"]["legend"]
+    assert legend["columns"] == 2 and legend["labelLimit"] == 0
 
 
 def test_three_small_multiples_fit_a_card_at_1366() -> None:

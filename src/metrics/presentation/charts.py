@@ -708,6 +708,8 @@ def build_likert_chart(
             range=LIKERT_COLOURS,
         ),
         sort=alt.SortField("respuesta"),
+        # Whole answers, over rows: «Ni de acuerdo ni en desacuerdo» is never cut.
+        legend=alt.Legend(columns=2, labelLimit=0, symbolLimit=0),
     )
     bars = (
         alt.Chart(seg)
