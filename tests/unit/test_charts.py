@@ -375,8 +375,14 @@ def test_heatmap_months_are_short_and_never_cut() -> None:
             "valor": [80.0, 90.0],
         }
     )
+    frame = pd.concat(
+        [frame, frame.assign(mes=["2025-12", "2026-01"], mes_txt=["diciembre 2025", "enero 2026"])]
+    )
     svg = _svg(charts.build_heatmap(frame, width=300))
-    assert ["sep 2025", "oct 2025"] in _axis_labels(svg)
+    group = re.findall(r'<g class="mark-text role-axis-label".*?</g>', svg, re.S)[0]
+    words = [html.unescape(t) for t in re.findall(r">([^<>]+)</t(?:span|ext)>", group)]
+    # Each month by its short name; its year under the first month and under January.
+    assert words == ["sep", "2025", "oct", "dic", "ene", "2026"]
     assert not any("…" in t for t in _texts(svg))
 
 

@@ -760,13 +760,20 @@ def build_heatmap(
     df = data.copy()
     df["mes_corto"] = [short_month(str(m)) for m in df["mes"]]
     base = alt.Chart(df).transform_calculate(valor_txt=es_number("datum.valor", 0, " %"))
-    # Months abbreviated (es-CL «sep 2025») so that a label is never cut; the tooltip keeps
-    # the month's whole name.
+    # Months abbreviated (es-CL «sep 2025») so that a label is never cut nor skipped; the
+    # tooltip keeps the month's whole name.
     x = alt.X(
         "mes_corto:O",
         title=None,
         sort=alt.SortField("mes"),
-        axis=alt.Axis(labelAngle=-45, labelLimit=0),
+        # Upright and short, every month keeps its label: «mar» over «2025» where a year starts
+        # (the first month, and January), the month alone elsewhere.
+        axis=alt.Axis(
+            labelAngle=0,
+            labelLimit=0,
+            labelExpr="datum.index == 0 || indexof(datum.label, 'ene') == 0 "
+            "? split(datum.label, ' ') : split(datum.label, ' ')[0]",
+        ),
     )
     y = alt.Y("fila:N", title=None, axis=alt.Axis(labelLimit=320))
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
