@@ -5,7 +5,10 @@ target as a light band labelled "Meta AAAA"; colour by the good/bad direction of
 (blue-teal better, orange worse, grey not conclusive — never red/green alone); suppressed
 groups are never drawn as a mark but as the text "n < 10"; numbers in es-CL (decimal comma,
 thousands point) through Vega expressions, so the same spec reads right in the browser and in
-PNGs rendered by vl-convert; text at least 14 px for projectors; rate axes start at 0.
+PNGs rendered by vl-convert; text at least 14 px for projectors (slides: 22 px). One axis
+policy (docs/diseno.md, «Ejes»): bars from zero, lines scaled to their data with a subtitle
+saying so, ticks at round steps whose labels never repeat; baseline and target labelled outside
+the plot's right edge, moved apart when close.
 
 No Streamlit and no SQL here: builders take DataFrames shaped by ``metrics`` and return charts.
 """
