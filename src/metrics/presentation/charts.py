@@ -129,7 +129,7 @@ def nice_step(span: float, ticks: int = 5) -> float:
     """A round step (1, 2, 2,5 or 5 × 10ᵏ) that cuts ``span`` into about ``ticks`` parts.
 
     >>> nice_step(4.0), nice_step(100.0), nice_step(0.6)
-    (1.0, 20.0, 0.1)
+    (1.0, 20.0, 0.2)
     """
     if not span > 0:
         return 1.0
@@ -209,7 +209,7 @@ def bar_scale(values: Iterable[Any], unit: str, ticks: int = 5) -> ValueScale:
     past 100).
 
     >>> s = bar_scale([1.7, 3.0, 2.0], "%"); (s.low, s.high, s.step, s.decimals)
-    (0.0, 3.5, 0.5, 1)
+    (0.0, 4.0, 1.0, 0)
     >>> bar_scale([93.0, 40.0], "%").high
     100.0
     """
