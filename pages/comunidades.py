@@ -44,8 +44,5 @@ elif filters.rbd and screen.school_has_communities(
         )
     ui.suppressed_notice()
 elif not filters.rbd:
-    st.info(
-        "Elija un establecimiento en la barra lateral para comparar sus comunidades, o "
-        "una comunidad para ver su ficha.",
-        icon=":material/arrow_back:",
-    )
+    screen.territory_view(store, scope, results, filters.territory_id, filters.year)
+    ui.suppressed_notice()

@@ -6,6 +6,7 @@ import html
 import re
 
 import pandas as pd
+import pytest
 import vl_convert as vlc
 
 from metrics.presentation import charts
@@ -168,12 +169,11 @@ def test_axis_ticks_never_repeat_a_rounded_label() -> None:
         baseline_label="Línea base 2022",
         target=None,
         target_label=None,
-        zero_based=False,
         width=500,
     )
     years, values = _no_label_repeats(_svg(retiro))
     assert years == ["2022", "2023", "2024"]
-    assert values == ["4"]  # 3,5 and 4,5 carry a grid line and no label
+    assert values == ["3,0 %", "3,5 %", "4,0 %", "4,5 %", "5,0 %"]  # scaled to the data
     score = charts.build_trend_chart(
         _series([3.3, 3.1, 2.9]),
         title="Puntaje MBE",
@@ -183,7 +183,6 @@ def test_axis_ticks_never_repeat_a_rounded_label() -> None:
         baseline_label=None,
         target=None,
         target_label=None,
-        zero_based=False,
         width=500,
     )
     _no_label_repeats(_svg(score))
@@ -209,3 +208,217 @@ def test_bar_and_small_multiple_axes_never_repeat_a_label() -> None:
         [_series([92.0, 93.0, 94.0]).assign(grupo=g, linea_base=92.0) for g in ("A", "B")]
     )
     _no_label_repeats(_svg(charts.build_small_multiples(groups, unit="%", decimals=1)))
+
+
+# -- the axis policy ----------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _tick_texts(scale: charts.ValueScale) -> list[str]:
+    return [charts._fmt(t, scale.decimals, "") for t in scale.ticks]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=6),
+    st.sampled_from(["%", "puntos", "sesiones"]),
+    st.integers(0, 2),
+)
+def test_ticks_are_round_steps_whose_labels_never_repeat(
+    values: list[float], unit: str, decimals: int
+) -> None:
+    for scale in (charts.line_scale(values, unit, decimals), charts.bar_scale(values, unit)):
+        labels = _tick_texts(scale)
+        assert len(labels) == len(set(labels)) >= 2, labels
+        assert scale.low <= min(values) and max(values) <= scale.high
+        assert scale.low >= 0 and (unit != "%" or scale.high <= 100)
+    assert charts.bar_scale(values, unit).low == 0  # a bar's length is its value
+
+
+def test_a_line_is_scaled_to_its_data_and_says_so() -> None:
+    """92 → 94 % on a 0–100 axis looks flat: the axis runs 91,5–94,5 and the subtitle says
+    the scale does not start at 0."""
+    spec = charts.build_trend_chart(
+        _series([92.0, 93.0, 94.0]),
+        title="Asistencia promedio (%)",
+        unit="%",
+        baseline=92.0,
+        baseline_label="Línea base 2022",
+        target=None,
+        target_label=None,
+        width=500,
+    ).to_dict()
+    y = next(lay["encoding"]["y"] for lay in spec["layer"] if "y" in lay.get("encoding", {}))
+    assert y["scale"]["domain"] == [91.5, 94.5]
+    assert spec["title"]["subtitle"] == charts.SCALED_NOTE
+    svg = _svg(charts.build_trend_chart(_series([92.0, 93.0, 94.0]), **_no_rules()))
+    (_, values) = _no_repeats_axes(svg)
+    assert values == ["91,5 %", "92,0 %", "92,5 %", "93,0 %", "93,5 %", "94,0 %", "94,5 %"]
+    assert "Escala ajustada a los datos: el eje vertical no parte de 0." in _texts(svg)
+    # A long name heads the chart instead of being cut along its axis.
+    assert "Puntaje en pruebas estandarizadas (SIMCE, promedio de series)" in _texts(
+        _svg(
+            charts.build_trend_chart(
+                _series([252.0, 262.0, 274.0]),
+                **{
+                    **_no_rules(),
+                    "unit": "puntos",
+                    "decimals": 0,
+                    "title": "Puntaje en pruebas estandarizadas (SIMCE, promedio de series)",
+                },
+            )
+        )
+    )
+
+
+def _no_rules() -> dict[str, object]:
+    return dict(
+        title="x",
+        unit="%",
+        baseline=None,
+        baseline_label=None,
+        target=None,
+        target_label=None,
+        width=500,
+    )
+
+
+def _no_repeats_axes(svg: str) -> list[list[str]]:
+    return _no_label_repeats(svg)
+
+
+def test_a_small_rate_is_seen_on_its_bullet() -> None:
+    """A 1,7 % value against baseline 3,0 % and target 2,0 %: its bar is drawn from zero on a
+    0–3,5 axis (not 0–100), so it is about half the bullet's width."""
+    df = pd.DataFrame(
+        {
+            "nombre": ["Tasa de retiro"],
+            "unidad": ["%"],
+            "valor": [1.7],
+            "linea_base": [3.0],
+            "meta": [2.0],
+            "suprimido": [False],
+            "mejor": [True],
+        }
+    )
+    spec = charts.build_bullet_chart(df, width=500).to_dict()
+    bar = spec["vconcat"][0]["layer"][0]["encoding"]["x"]
+    assert bar["scale"]["domain"] == [0.0, 4.0]
+    svg = _svg(charts.build_bullet_chart(df, width=500))
+    width = float(
+        re.search(r'<path[^>]*aria-roledescription="bar"[^>]*d="M0,[\d.]+h([\d.]+)', svg)[1]
+    )  # type: ignore[index]
+    assert width == pytest.approx(500 * 1.7 / 4.0, abs=2)
+
+
+def _placed(svg: str, text: str) -> tuple[float, float]:
+    """(x, y) where ``text`` is drawn in the SVG (its translate)."""
+    for match in re.finditer(
+        r'<text[^>]*transform="translate\(([-\d.]+),([-\d.]+)\)"[^>]*>([^<]*)<', svg
+    ):
+        if html.unescape(match[3]).strip() == text:
+            return float(match[1]), float(match[2])
+    raise AssertionError(f"{text!r} not drawn")
+
+
+def test_baseline_and_target_labels_sit_outside_the_plot_and_apart() -> None:
+    """«Línea base 2023» at 6,0 % and «Meta 2025» at 5,8 % were drawn over each other, and
+    over the point labelled «4,2 %» (Impacto's reprobación at 1366 px): now both sit right of
+    the plot, at least a line apart."""
+    df = pd.DataFrame(
+        {
+            "periodo": ["2023", "2024", "2025"],
+            "valor": [6.0, 4.2, 5.9],
+            "n": [500, 520, 510],
+            "suprimido": [False] * 3,
+        }
+    )
+    svg = _svg(
+        charts.build_trend_chart(
+            df,
+            title="Tasa de reprobación (%)",
+            unit="%",
+            baseline=6.0,
+            baseline_label="Línea base 2023",
+            target=5.8,
+            target_label="Meta 2025",
+            width=600,
+        )
+    )
+    base_x, base_y = _placed(svg, "Línea base 2023")
+    meta_x, meta_y = _placed(svg, "Meta 2025")
+    assert abs(base_y - meta_y) >= charts.FONT_SIZE * 1.3 - 0.5
+    assert base_y < meta_y  # the higher value's label above
+    grid = re.findall(r"role-axis-grid.*?</g>", svg, re.S)[0]
+    plot_right = max(float(x) for x in re.findall(r'x2="([\d.]+)"', grid))
+    # Point labels live inside the plot; rule labels start past its right edge.
+    for label in ("6,0 %", "4,2 %", "5,9 %"):
+        x, _ = _placed(svg, label)
+        assert x < plot_right
+    assert base_x > plot_right and meta_x > plot_right
+
+
+def test_spread_labels_moves_close_labels_apart_and_leaves_others() -> None:
+    assert charts.spread_labels([100.0, 101.0], 20.0) == [90.5, 110.5]
+    assert charts.spread_labels([50.0, 300.0], 20.0) == [50.0, 300.0]
+    assert charts.spread_labels([5.0, 6.0], 20.0, low=0.0) == [0.0, 20.0]
+
+
+def test_heatmap_months_are_short_and_never_cut() -> None:
+    frame = pd.DataFrame(
+        {
+            "fila": ["Comunidad lectora Los Aromos"] * 2,
+            "mes": ["2025-09", "2025-10"],
+            "mes_txt": ["septiembre 2025", "octubre 2025"],
+            "valor": [80.0, 90.0],
+        }
+    )
+    frame = pd.concat(
+        [frame, frame.assign(mes=["2025-12", "2026-01"], mes_txt=["diciembre 2025", "enero 2026"])]
+    )
+    svg = _svg(charts.build_heatmap(frame, width=300))
+    group = re.findall(r'<g class="mark-text role-axis-label".*?</g>', svg, re.S)[0]
+    words = [html.unescape(t) for t in re.findall(r">([^<>]+)</t(?:span|ext)>", group)]
+    # Each month by its short name; its year under the first month and under January.
+    assert words == ["sep", "2025", "oct", "dic", "ene", "2026"]
+    assert not any("…" in t for t in _texts(svg))
+
+
+def test_likert_legend_keeps_whole_answers() -> None:
+    words = [
+        "Muy en desacuerdo",
+        "En desacuerdo",
+        "Ni de acuerdo ni en desacuerdo",
+        "De acuerdo",
+        "Muy de acuerdo",
+    ]
+    rows = [
+        {"etiqueta": "Colaboración", "respuesta": i + 1, "respuesta_txt": w, "n": 10}
+        for i, w in enumerate(words)
+    ]
+    chart = charts.build_likert_chart(pd.DataFrame(rows), width=420)
+    texts = _texts(_svg(chart))
+    assert set(words) <= set(texts)
+    assert not any("…" in t for t in texts)
+    # Fitted to a card (Streamlit's «fit»), a one-row legend ran past the chart and was cut
+    # to «De acue…»: two columns keep it inside 420 px.
+    spec = chart.to_dict()
+    legend = spec["layer"][0]["encoding"]["color"]["legend"]
+    assert legend["columns"] == 2 and legend["labelLimit"] == 0
+
+
+def test_three_small_multiples_fit_a_card_at_1366() -> None:
+    """Three small charts in a row fit the ~850 px of a card at 1366 px (the third was past
+    its card), and their shared axis is scaled to the data."""
+    groups = pd.concat(
+        [
+            _series([92.0, 93.0, 94.0]).assign(grupo=g, linea_base=92.0)
+            for g in ("Comunidad lectora Los Aromos", "Observación entre pares", "Estudio de casos")
+        ]
+    )
+    svg = _svg(charts.build_small_multiples(groups, unit="%", decimals=1))
+    width = float(re.search(r'<svg[^>]*width="([\d.]+)"', svg)[1])  # type: ignore[index]
+    assert width <= 820
+    assert charts.SCALED_NOTE in _texts(svg)

@@ -5,7 +5,10 @@ target as a light band labelled "Meta AAAA"; colour by the good/bad direction of
 (blue-teal better, orange worse, grey not conclusive — never red/green alone); suppressed
 groups are never drawn as a mark but as the text "n < 10"; numbers in es-CL (decimal comma,
 thousands point) through Vega expressions, so the same spec reads right in the browser and in
-PNGs rendered by vl-convert; text at least 14 px for projectors; rate axes start at 0.
+PNGs rendered by vl-convert; text at least 14 px for projectors (slides: 22 px). One axis
+policy (docs/diseno.md, «Ejes»): bars from zero, lines scaled to their data with a subtitle
+saying so, ticks at round steps whose labels never repeat; baseline and target labelled outside
+the plot's right edge, moved apart when close.
 
 No Streamlit and no SQL here: builders take DataFrames shaped by ``metrics`` and return charts.
 """
@@ -15,11 +18,17 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import math
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
 from altair.utils import schemapi
+
+from metrics.formatting import MONTHS_ES
 
 # Altair checks every object against the Vega-Lite JSON schema as it is built; on a page of eight
 # charts that costs more than the data. The builders here are validated once, in the tests
@@ -104,6 +113,180 @@ def axis_decimals(unit: str, decimals: int) -> int:
     return 0 if unit == "%" else decimals
 
 
+# -- the axis policy ------------------------------------------------------------------------
+#
+# One rule for every chart (docs/diseno.md, «Ejes»): a bar (and a bullet's bar) starts at zero,
+# since its length is the value, and ends a little past the largest value (a 1,7 % bar is not
+# drawn on a 0–100 axis); a line is scaled to its data (92 → 94 % is visible) and its chart
+# says so in a subtitle; the ticks are chosen here, at round steps whose labels carry exactly
+# the decimals of the step, so that no two labels read the same on a page, a slide or a PDF.
+
+SCALED_NOTE = "Escala ajustada a los datos: el eje vertical no parte de 0."
+"""The subtitle of a line whose axis does not start at zero."""
+
+
+def nice_step(span: float, ticks: int = 5) -> float:
+    """A round step (1, 2, 2,5 or 5 × 10ᵏ) that cuts ``span`` into about ``ticks`` parts.
+
+    >>> nice_step(4.0), nice_step(100.0), nice_step(0.6)
+    (1.0, 20.0, 0.2)
+    """
+    if not span > 0:
+        return 1.0
+    raw = span / ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    for mult in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if raw <= mult * power * 1.0000001:
+            return float(f"{mult * power:.10g}")
+    return 10.0 * power  # pragma: no cover - the loop always returns
+
+
+def step_decimals(step: float) -> int:
+    """The decimals a tick at multiples of ``step`` needs (2,5 → 1; 0,25 → 2; 20 → 0).
+
+    >>> step_decimals(2.5), step_decimals(0.25), step_decimals(20.0)
+    (1, 2, 0)
+    """
+    for digits in range(0, 6):
+        if abs(step * 10**digits - round(step * 10**digits)) < 1e-9:
+            return digits
+    return 6
+
+
+@dataclass(frozen=True)
+class ValueScale:
+    """A value axis: its domain and its ticks (with the decimals their labels carry)."""
+
+    low: float
+    high: float
+    step: float
+    decimals: int
+
+    @property
+    def ticks(self) -> list[float]:
+        count = round((self.high - self.low) / self.step)
+        return [round(self.low + i * self.step, 10) for i in range(count + 1)]
+
+    @property
+    def from_zero(self) -> bool:
+        return self.low == 0
+
+    def axis(self, suffix: str = "", **kwargs: Any) -> dict[str, Any]:
+        """The Vega-Lite axis: these ticks, labelled in es-CL with their decimals."""
+        return {
+            "values": self.ticks,
+            "labelExpr": es_number("datum.value", self.decimals, suffix),
+            **kwargs,
+        }
+
+    def scale(self) -> dict[str, Any]:
+        return {"domain": [self.low, self.high], "nice": False, "zero": False}
+
+    def to_pixels(self, value: float, height: float) -> float:
+        """Distance from the top of a plot ``height`` pixels tall to ``value``."""
+        return height * (self.high - value) / (self.high - self.low)
+
+    def to_value(self, pixels: float, height: float) -> float:
+        return self.high - pixels * (self.high - self.low) / height
+
+
+def _present(values: Iterable[Any]) -> list[float]:
+    out = []
+    for v in values:
+        if v is None:
+            continue
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(f):
+            out.append(f)
+    return out
+
+
+def bar_scale(values: Iterable[Any], unit: str, ticks: int = 5) -> ValueScale:
+    """The axis of a bar: from zero to a round step past the largest value (a percentage never
+    past 100).
+
+    >>> s = bar_scale([1.7, 3.0, 2.0], "%"); (s.low, s.high, s.step, s.decimals)
+    (0.0, 4.0, 1.0, 0)
+    >>> bar_scale([93.0, 40.0], "%").high
+    100.0
+    """
+    present = [abs(v) for v in _present(values)]
+    # Below a hundredth a bar is nothing to compare: the axis still spans a readable range.
+    top = max([*present, 0.01]) if present and max(present) > 0 else 1.0
+    step = nice_step(top * 1.05, ticks)
+    high = math.ceil(top * 1.05 / step - 1e-9) * step
+    if unit == "%" and high > 100:
+        high, step = 100.0, nice_step(100.0, ticks)
+    return ValueScale(0.0, float(f"{high:.10g}"), step, step_decimals(step))
+
+
+def line_scale(values: Iterable[Any], unit: str, decimals: int = 1, ticks: int = 5) -> ValueScale:
+    """The axis of a line: the data (value, baseline, target, interval) with some room,
+    rounded out to round steps; never under 0 nor, for a percentage, over 100.
+
+    >>> s = line_scale([92.0, 93.1, 94.0], "%"); (s.low, s.high, s.step, s.decimals)
+    (91.5, 94.5, 0.5, 1)
+    >>> s = line_scale([2.9, 3.3], "puntos", 2); (s.low, s.high, s.decimals)
+    (2.8, 3.4, 1)
+    """
+    present = _present(values)
+    if not present:
+        return ValueScale(0.0, 100.0 if unit == "%" else 1.0, 20.0 if unit == "%" else 0.2, 0)
+    lo, hi = min(present), max(present)
+    least = max(10.0 ** -min(decimals, 2) * 4, abs(hi) * 0.02)  # a flat series keeps a span
+    span = max(hi - lo, least)
+    pad = span * 0.12
+    lo, hi = lo - pad, hi + pad
+    if hi - lo < least:
+        mid = (lo + hi) / 2
+        lo, hi = mid - least / 2, mid + least / 2
+    step = nice_step(hi - lo, ticks)
+    low = math.floor(lo / step + 1e-9) * step
+    high = math.ceil(hi / step - 1e-9) * step
+    low = max(low, 0.0)
+    if unit == "%":
+        high = min(high, 100.0)
+    return ValueScale(float(f"{low:.10g}"), float(f"{high:.10g}"), step, step_decimals(step))
+
+
+def spread_labels(
+    positions: list[float], gap: float, low: float = -math.inf, high: float = math.inf
+) -> list[float]:
+    """Pixel positions of labels moved apart until each is at least ``gap`` from the next,
+    in their order, as little as possible (the middle of a cluster stays where it was).
+
+    >>> spread_labels([100.0, 104.0], 20.0)
+    [92.0, 112.0]
+    >>> spread_labels([10.0, 200.0], 20.0)
+    [10.0, 200.0]
+    """
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    placed = [positions[i] for i in order]
+    for _ in range(len(placed) * 4):
+        moved = False
+        for i in range(len(placed) - 1):
+            overlap = gap - (placed[i + 1] - placed[i])
+            if overlap > 1e-9:
+                placed[i] -= overlap / 2
+                placed[i + 1] += overlap / 2
+                moved = True
+        if placed and placed[0] < low:
+            shift = low - placed[0]
+            placed = [p + shift for p in placed]
+        if placed and placed[-1] > high and placed[0] - (placed[-1] - high) >= low:
+            shift = placed[-1] - high
+            placed = [p - shift for p in placed]
+        if not moved:
+            break
+    out = [0.0] * len(positions)
+    for rank, i in enumerate(order):
+        out[i] = placed[rank]
+    return out
+
+
 @alt.theme.register("tablero", enable=True)
 def _tablero_theme() -> alt.theme.ThemeConfig:
     # A registered theme is merged when the chart becomes a spec, for the browser and for
@@ -155,13 +338,23 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
+"""A chart as wide as it is given (its container's width on a page), axes and labels
+included, and as tall as its plot's ``height`` plus its titles, axes and legend: the plot keeps
+the height the builder laid its labels out for (Streamlit fits the whole chart in ``height``
+otherwise, and a legend squeezes the plot)."""
+
+TREND_HEIGHT = 320
+"""Height (px) of a trend's plot on a page."""
+
+
 @functools.lru_cache(maxsize=256)
 def _trend_template(
-    title: str,
     unit: str,
     decimals: int,
-    zero_based: bool,
     width: int | str,
+    height: int,
+    font: int,
     has_target: bool,
     has_baseline: bool,
     has_interval: bool,
@@ -169,16 +362,15 @@ def _trend_template(
     has_hidden: bool,
 ) -> dict[str, Any]:
     """The trend chart's spec without its data (named datasets ``serie``, ``meta``,
-    ``base`` and ``ocultos``), built by Altair once per shape: building it is most of a page's
-    time, and a page draws the same shapes for every school."""
+    ``base`` and ``ocultos``), its title and its value axis, built by Altair once per shape:
+    building it is most of a page's time, and a page draws the same shapes for every school.
+
+    The baseline's and the target's labels sit outside the plot, at its right edge, each at
+    the height the builder gives it (``label_y``): they never cover a point's label, and
+    the builder moves them apart when their values are close."""
     suffix = unit_suffix(unit)
     x = alt.X("periodo:O", title="Año", axis=alt.Axis(labelAngle=0))
-    y = alt.Y(
-        "valor:Q",
-        title=title,
-        scale=alt.Scale(zero=zero_based, nice=True),
-        axis=value_axis(axis_decimals(unit, decimals)),
-    )
+    y = alt.Y("valor:Q", title=None)
     tooltip = [
         alt.Tooltip("periodo:N", title="Período"),
         alt.Tooltip("valor_txt:N", title="Valor"),
@@ -186,6 +378,7 @@ def _trend_template(
     ]
     base = alt.Chart()
     layers: list[alt.Chart] = []
+    rule_label = dict(align="left", baseline="middle", dx=10, fontSize=font, x="width")
     if has_target:
         band = alt.NamedData(name="meta")
         layers.append(
@@ -195,8 +388,8 @@ def _trend_template(
         )
         layers.append(
             alt.Chart(band)
-            .mark_text(align="right", dx=-4, dy=-12, fontSize=FONT_SIZE, color="#0F5257", x="width")
-            .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"))
+            .mark_text(color="#0F5257", fontWeight="bold", **rule_label)  # type: ignore[arg-type]
+            .encode(y=alt.Y("label_y:Q"), text=alt.Text("label:N"))
         )
     if has_baseline:
         rule = alt.NamedData(name="base")
@@ -207,8 +400,8 @@ def _trend_template(
         )
         layers.append(
             alt.Chart(rule)
-            .mark_text(align="right", dx=-4, dy=14, fontSize=FONT_SIZE, color=BASELINE, x="width")
-            .encode(y=alt.Y("y:Q"), text=alt.Text("label:N"))
+            .mark_text(color=BASELINE, **rule_label)  # type: ignore[arg-type]
+            .encode(y=alt.Y("label_y:Q"), text=alt.Text("label:N"))
         )
     if has_interval:
         layers.append(
@@ -222,6 +415,7 @@ def _trend_template(
             "tono:N",
             title=None,
             scale=alt.Scale(domain=list(TONE_COLOURS), range=list(TONE_COLOURS.values())),
+            legend=alt.Legend(columns=2, labelLimit=0),
         )
         layers.append(
             base.mark_point(filled=True, size=180, opacity=1).encode(
@@ -237,13 +431,13 @@ def _trend_template(
         )
     layers.append(
         base.mark_text(
-            align="left", dx=12, dy=-12, fontSize=FONT_SIZE, fontWeight="bold", color="#111827"
+            align="left", dx=12, dy=-14, fontSize=font, fontWeight="bold", color="#111827"
         ).encode(x=x, y=y, text=alt.Text("valor_txt:N"))
     )
     if has_hidden:
         layers.append(
             alt.Chart(alt.NamedData(name="ocultos"))
-            .mark_text(fontSize=FONT_SIZE, color=NEUTRAL, fontStyle="italic", y="height", dy=-12)
+            .mark_text(fontSize=font, color=NEUTRAL, fontStyle="italic", y="height", dy=-12)
             .encode(x=x, text=alt.Text("etiqueta:N"))
         )
     chart = (
@@ -252,10 +446,35 @@ def _trend_template(
             valor_txt=es_number("datum.valor", decimals, suffix),
             n_txt=es_number("datum.n", 0),
         )
-        .properties(height=320, width=width)
+        .properties(height=height, width=width)
     )
     spec: dict[str, Any] = chart.to_dict(validate=False)
+    if font != FONT_SIZE:
+        spec["config"] = sized_config(font)
     return spec
+
+
+def sized_config(font: int) -> dict[str, Any]:
+    """The theme's configuration with every text at ``font`` px (slides: 22 px)."""
+    config: dict[str, Any] = copy.deepcopy(THEME_CONFIG["config"])
+    config["axis"].update(labelFontSize=font, titleFontSize=font)
+    config["legend"].update(labelFontSize=font, titleFontSize=font, labelLimit=0)
+    config["title"].update(fontSize=font + 4, subtitleFontSize=font)
+    config["header"] = {"labelFontSize": font, "titleFontSize": font}
+    return config
+
+
+def _set_value_axis(
+    spec: dict[str, Any], channel: str, scale: ValueScale, suffix: str, title: str | None = None
+) -> None:
+    """Give every ``channel`` encoding of a (layered) spec the scale's domain and ticks: a
+    layer's encodings share one scale and one axis, so they all say the same."""
+    for layer in spec.get("layer", [spec]):
+        enc = layer.get("encoding", {}).get(channel)
+        if enc is None:
+            continue
+        enc["scale"] = scale.scale()
+        enc["axis"] = scale.axis(suffix, title=title)
 
 
 def build_trend_chart(
@@ -268,10 +487,15 @@ def build_trend_chart(
     target: float | None,
     target_label: str | None,
     decimals: int = 1,
-    zero_based: bool = True,
     width: int | str = "container",
+    height: int = TREND_HEIGHT,
+    font: int = FONT_SIZE,
 ) -> Spec:
     """Yearly series against its baseline (dashed rule) and target (band).
+
+    A line: its axis is scaled to the data (:func:`line_scale`); when it does not start at
+    zero, the chart's subtitle says so. ``title`` heads the chart (the axis carries only its
+    ticks, so a long name is never cut). ``height`` is the plot's, ``font`` every text's.
 
     ``data`` columns: ``periodo`` (str), ``valor`` (NaN when suppressed or missing), ``n``,
     ``suprimido`` (bool), optional ``ic_inferior``/``ic_superior`` (bounds of the value) and
@@ -286,11 +510,11 @@ def build_trend_chart(
     )
     spec = copy.deepcopy(
         _trend_template(
-            title,
             unit,
             int(decimals),
-            bool(zero_based),
             width,
+            int(height),
+            int(font),
             target is not None,
             baseline is not None,
             has_interval,
@@ -298,15 +522,39 @@ def build_trend_chart(
             bool(len(hidden)),
         )
     )
+    values = [*shown["valor"], baseline, target]
+    if has_interval:
+        values += [*shown["ic_inferior"], *shown["ic_superior"]]
+    scale = line_scale(values, unit, int(decimals))
+    _set_value_axis(spec, "y", scale, unit_suffix(unit))
+    rules = [
+        (name, float(v), label)
+        for name, v, label in (
+            ("meta", target, target_label or "Meta"),
+            ("base", baseline, baseline_label or "Línea base"),
+        )
+        if v is not None
+    ]
+    pixels = spread_labels(
+        [scale.to_pixels(v, height) for _, v, _ in rules], gap=font * 1.3, low=font / 2
+    )
+    datasets: dict[str, list[dict[str, Any]]] = {"meta": [], "base": []}
+    for (name, v, label), px in zip(rules, pixels, strict=True):
+        datasets[name] = [{"y": v, "label": label, "label_y": scale.to_value(px, height)}]
     spec["datasets"] = {
         "serie": _records(shown.drop(columns=["suprimido"])),
-        "meta": [{"y": float(target), "label": target_label or "Meta"}]
-        if target is not None
-        else [],
-        "base": [{"y": float(baseline), "label": baseline_label or "Línea base"}]
-        if baseline is not None
-        else [],
+        **datasets,
         "ocultos": [{"periodo": p, "etiqueta": "n < 10"} for p in hidden["periodo"]],
+    }
+    spec["autosize"] = FIT_WIDTH
+    spec["title"] = {
+        "text": title,
+        "subtitle": "" if scale.from_zero else SCALED_NOTE,
+        "anchor": "start",
+        "fontSize": font,
+        "subtitleFontSize": max(font - 1, 14),
+        "subtitleColor": "#4B5563",
+        "limit": 0,
     }
     return Spec(spec)
 
@@ -320,10 +568,19 @@ def _fmt(value: Any, decimals: int, suffix: str) -> str:
 
 
 def build_bullet_chart(
-    data: pd.DataFrame, *, decimals: int = 1, width: int | str = "container"
+    data: pd.DataFrame,
+    *,
+    decimals: int = 1,
+    width: int | str = "container",
+    height: int = 40,
+    font: int = FONT_SIZE,
 ) -> Spec:
     """One bullet per indicator: the value as a bar, the baseline as a dashed tick, the target
     as a thick tick; each indicator on its own scale, its numbers in its title.
+
+    A bar: each scale starts at zero and ends a round step past the largest of the value,
+    baseline and target (:func:`bar_scale`), so a 1,7 % bar is seen. ``height`` is one
+    bullet's, ``font`` every text's.
 
     ``data`` columns: ``nombre``, ``unidad``, ``valor``, ``linea_base``, ``meta``,
     ``suprimido`` (bool), ``mejor`` (bool or None: whether the change is in the good direction);
@@ -344,7 +601,7 @@ def build_bullet_chart(
             for k in ("valor", "linea_base", "meta")
             if not suppressed and rec[k] is not None and not pd.isna(rec[k])
         }
-        top = 100.0 if suffix else (max(present.values()) * 1.15 if present else 1.0) or 1.0
+        scale = bar_scale(present.values(), str(rec["unidad"]), ticks=4)
         if suppressed:
             title = f"{rec['nombre']}: n < 10, grupo pequeño (no se muestra)"
         else:
@@ -354,29 +611,29 @@ def build_bullet_chart(
                 f"{_fmt(rec['meta'], digits, text_suffix)}"
             )
 
-        def x(field: str, top: float = top) -> dict[str, Any]:
+        def x(field: str, scale: ValueScale = scale) -> dict[str, Any]:
             return {
                 "field": field,
                 "type": "quantitative",
-                "scale": {"domain": [0, top], "nice": False},
-                "axis": {
-                    "labelExpr": tick_label(0),
-                    "title": None,
-                    "tickCount": 5,
-                    "tickMinStep": 1,
-                },
+                "scale": scale.scale(),
+                "axis": scale.axis(title=None),
             }
 
         marks = {
-            "valor": {"type": "bar", "color": colour, "height": 18},
+            "valor": {"type": "bar", "color": colour, "height": round(height * 0.45)},
             "linea_base": {
                 "type": "tick",
                 "color": BASELINE,
                 "thickness": 3,
-                "size": 34,
+                "size": round(height * 0.85),
                 "strokeDash": [4, 3],
             },
-            "meta": {"type": "tick", "color": "#111827", "thickness": 5, "size": 34},
+            "meta": {
+                "type": "tick",
+                "color": "#111827",
+                "thickness": 5,
+                "size": round(height * 0.85),
+            },
         }
         layers: list[dict[str, Any]] = [
             {"mark": marks[k], "encoding": {"x": x(k)}} for k in marks if k in present
@@ -386,7 +643,7 @@ def build_bullet_chart(
                 {
                     "mark": {
                         "type": "text",
-                        "fontSize": FONT_SIZE,
+                        "fontSize": font,
                         "color": NEUTRAL,
                         "align": "left",
                         "x": 5,
@@ -398,16 +655,16 @@ def build_bullet_chart(
             {
                 "layer": layers,
                 "data": {"values": [present]},
-                "height": 40,
+                "height": height,
                 "width": width,
-                "title": {"text": title, "fontSize": FONT_SIZE, "fontWeight": "normal"},
+                "title": {"text": title, "fontSize": font, "fontWeight": "normal", "limit": 0},
             }
         )
     spec: dict[str, Any] = {
         "$schema": alt.SCHEMA_URL,
-        **copy.deepcopy(THEME_CONFIG),
+        "config": sized_config(font),
         "vconcat": rows,
-        "spacing": 18,
+        "spacing": max(12, round(height * 0.4)),
     }
     return Spec(spec)
 
@@ -454,6 +711,8 @@ def build_likert_chart(
             range=LIKERT_COLOURS,
         ),
         sort=alt.SortField("respuesta"),
+        # Whole answers, over rows: «Ni de acuerdo ni en desacuerdo» is never cut.
+        legend=alt.Legend(columns=2, labelLimit=0, symbolLimit=0),
     )
     bars = (
         alt.Chart(seg)
@@ -483,6 +742,16 @@ def build_likert_chart(
     return _theme(chart)
 
 
+def short_month(month: str) -> str:
+    """«sep 2025» for ``2025-09`` (or ``2025-09-01``): a month as an axis label.
+
+    >>> short_month("2025-09"), short_month("2024-03-01")
+    ('sep 2025', 'mar 2024')
+    """
+    year, number = month.split("-")[:2]
+    return f"{MONTHS_ES[int(number) - 1][:3]} {year}"
+
+
 def build_heatmap(
     data: pd.DataFrame, *, value_title: str = "Participación", width: int | str = "container"
 ) -> AltairChart:
@@ -492,8 +761,23 @@ def build_heatmap(
     ``valor``.
     """
     df = data.copy()
+    df["mes_corto"] = [short_month(str(m)) for m in df["mes"]]
     base = alt.Chart(df).transform_calculate(valor_txt=es_number("datum.valor", 0, " %"))
-    x = alt.X("mes_txt:O", title=None, sort=alt.SortField("mes"), axis=alt.Axis(labelAngle=-45))
+    # Months abbreviated (es-CL «sep 2025») so that a label is never cut nor skipped; the
+    # tooltip keeps the month's whole name.
+    x = alt.X(
+        "mes_corto:O",
+        title=None,
+        sort=alt.SortField("mes"),
+        # Upright and short, every month keeps its label: «mar» over «2025» where a year starts
+        # (the first month, and January), the month alone elsewhere.
+        axis=alt.Axis(
+            labelAngle=0,
+            labelLimit=0,
+            labelExpr="datum.index == 0 || indexof(datum.label, 'ene') == 0 "
+            "? split(datum.label, ' ') : split(datum.label, ' ')[0]",
+        ),
+    )
     y = alt.Y("fila:N", title=None, axis=alt.Axis(labelLimit=320))
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
         x=x,
@@ -507,7 +791,7 @@ def build_heatmap(
             alt.Tooltip("valor_txt:N", title=value_title),
         ],
     )
-    text = base.mark_text(fontSize=13).encode(
+    text = base.mark_text(fontSize=FONT_SIZE - 1).encode(
         x=x,
         y=y,
         text=alt.Text("valor_txt:N"),
@@ -523,20 +807,16 @@ def _bar_template(
     decimals: int,
     width: int | str,
     step: int,
+    font: int,
     has_hidden: bool,
     has_target: bool,
 ) -> dict[str, Any]:
     """The bar chart's spec without its data (datasets ``barras``, ``ocultos``, ``meta``), its
-    order and its scale's top, built by Altair once per shape; :func:`build_bar_chart` fills
+    order and its value axis, built by Altair once per shape; :func:`build_bar_chart` fills
     them in."""
     suffix = unit_suffix(unit)
-    y = alt.Y("etiqueta:N", sort=[], title=None, axis=alt.Axis(labelLimit=360))
-    x = alt.X(
-        "valor:Q",
-        title=value_title,
-        scale=alt.Scale(domain=[0, 1]),
-        axis=value_axis(axis_decimals(unit, decimals)),
-    )
+    y = alt.Y("etiqueta:N", sort=[], title=None, axis=alt.Axis(labelLimit=round(24 * font)))
+    x = alt.X("valor:Q", title=value_title)
     base = alt.Chart()
     layers = [
         base.mark_bar(height=round(step * 0.65)).encode(
@@ -549,14 +829,14 @@ def _bar_template(
                 alt.Tooltip("n_txt:N", title="n"),
             ],
         ),
-        base.mark_text(align="left", dx=6, fontSize=FONT_SIZE, color="#111827").encode(
+        base.mark_text(align="left", dx=6, fontSize=font, color="#111827").encode(
             x=x, y=y, text=alt.Text("valor_txt:N")
         ),
     ]
     if has_hidden:
         layers.append(
             alt.Chart(alt.NamedData(name="ocultos"))
-            .mark_text(align="left", x=6, fontSize=FONT_SIZE, color=NEUTRAL, fontStyle="italic")
+            .mark_text(align="left", x=6, fontSize=font, color=NEUTRAL, fontStyle="italic")
             .encode(y=y, text=alt.Text("etiqueta_n:N"))
         )
     if has_target:
@@ -566,7 +846,7 @@ def _bar_template(
         )
         layers.append(
             alt.Chart(rule)
-            .mark_text(align="left", dx=4, y=-8, fontSize=FONT_SIZE, color="#111827")
+            .mark_text(align="left", dx=4, y=-10, fontSize=font, color="#111827")
             .encode(x=alt.X("x:Q"), text=alt.Text("label:N"))
         )
     chart = (
@@ -577,6 +857,11 @@ def _bar_template(
         .properties(height=alt.Step(step), width=width)
     )
     spec: dict[str, Any] = chart.to_dict(validate=False)
+    spec["autosize"] = FIT_WIDTH
+    # Room on the right for the label of the longest bar («92,3 %» past the plot's end).
+    spec["padding"] = {"left": 5, "top": 5, "bottom": 5, "right": round(font * 4)}
+    if font != FONT_SIZE:
+        spec["config"] = sized_config(font)
     return spec
 
 
@@ -590,10 +875,13 @@ def build_bar_chart(
     target_label: str | None = None,
     width: int | str = "container",
     step: int = 34,
+    font: int = FONT_SIZE,
 ) -> Spec:
     """Horizontal bars to compare groups (communities, people), sorted by value.
 
-    ``step`` is the room of one bar in pixels (slides use more, to fill their space).
+    A bar starts at zero and its axis ends a round step past the largest value or target
+    (:func:`bar_scale`). ``step`` is the room of one bar in pixels (slides use more, to fill
+    their space); ``font`` the size of every text.
 
     ``data`` columns: ``etiqueta``, ``valor``, ``n``, ``suprimido`` (bool), optional ``mejor``
     (bool or None: colour by direction of the change). Suppressed groups get no bar, only the
@@ -607,8 +895,6 @@ def build_bar_chart(
     if "mejor" not in df:
         df["color"] = SERIES
     order = [str(e) for e in df.sort_values("valor", ascending=False)["etiqueta"]]
-    top = float(df["valor"].max()) if df["valor"].notna().any() else 1.0
-    domain_top = 100.0 if unit == "%" else max(top, target or 0) * 1.15 or 1.0
     shown = df[~df["suprimido"] & df["valor"].notna()]
     hidden = df[df["suprimido"]]
     spec = copy.deepcopy(
@@ -618,16 +904,21 @@ def build_bar_chart(
             int(decimals),
             width,
             int(step),
+            int(font),
             bool(len(hidden)),
             target is not None,
         )
     )
+    scale = bar_scale([*shown["valor"], target], unit)
+    _set_value_axis(spec, "x", scale, unit_suffix(unit), title=value_title)
     for layer in spec["layer"]:
         enc = layer.get("encoding", {})
         if enc.get("y", {}).get("field") == "etiqueta":
             enc["y"]["sort"] = order
-        if enc.get("x", {}).get("field") == "valor":
-            enc["x"]["scale"]["domain"] = [0, domain_top]
+        near_end = target is not None and target > scale.low + 0.6 * (scale.high - scale.low)
+        if enc.get("text", {}).get("field") == "label" and near_end:
+            # A target near the axis' end is labelled to its left, inside the plot.
+            layer["mark"].update(align="right", dx=-6)
     columns = [c for c in ("etiqueta", "valor", "n", "color") if c in shown.columns]
     spec["datasets"] = {
         "barras": _records(shown[columns]),
@@ -712,28 +1003,38 @@ def build_small_multiples(
     unit: str,
     decimals: int = 1,
     columns: int = 3,
-    width: int = 260,
+    width: int = 210,
 ) -> AltairChart:
     """One small yearly chart per group, on a shared scale, with each group's baseline dashed.
+
+    Lines: the shared axis is scaled to the data (:func:`line_scale`) and the chart's subtitle
+    says so. ``width`` is one small chart's: three of 210 px fit a card at 1366 px.
 
     ``data`` columns: ``grupo``, ``periodo``, ``valor``, ``suprimido`` (bool), ``linea_base``.
     """
     df = data.copy()
     df["periodo"] = df["periodo"].astype(str)
     df["etiqueta_n"] = "n < 10"
+    # A long name wraps over lines above its chart instead of being cut at its width.
+    per_line = max(12, int(width / (FONT_SIZE * 0.5)))
+    df["grupo"] = ["\n".join(textwrap.wrap(str(g), per_line)) or str(g) for g in df["grupo"]]
     suffix = unit_suffix(unit)
-    y_scale = alt.Scale(domain=[0, 100]) if unit == "%" else alt.Scale(zero=False, nice=True)
+    visible_rows = df[~df["suprimido"].astype(bool)]
+    scale = line_scale([*visible_rows["valor"], *visible_rows["linea_base"]], unit, decimals, 4)
     base = alt.Chart().transform_calculate(valor_txt=es_number("datum.valor", decimals, suffix))
     visible = base.transform_filter("!datum.suprimido && isValid(datum.valor)")
     x = alt.X("periodo:O", title=None, axis=alt.Axis(labelAngle=0))
     y = alt.Y(
         "valor:Q",
         title=None,
-        scale=y_scale,
-        axis=value_axis(axis_decimals(unit, decimals), tickCount=4),
+        scale=alt.Scale(**scale.scale()),
+        axis=alt.Axis(**scale.axis(suffix if unit == "%" else "")),
     )
+    text_size = FONT_SIZE - 1
     layers = [
-        visible.mark_rule(color=BASELINE, strokeDash=[6, 4]).encode(y=alt.Y("mean(linea_base):Q")),
+        visible.mark_rule(color=BASELINE, strokeDash=[6, 4]).encode(
+            y=alt.Y("mean(linea_base):Q", scale=alt.Scale(**scale.scale()))
+        ),
         visible.mark_line(color=SERIES, strokeWidth=3, point=alt.OverlayMarkDef(size=80)).encode(
             x=x,
             y=y,
@@ -742,11 +1043,11 @@ def build_small_multiples(
                 alt.Tooltip("valor_txt:N", title="Valor"),
             ],
         ),
-        visible.mark_text(dy=-12, fontSize=13, color="#111827").encode(
+        visible.mark_text(dy=-14, fontSize=text_size, color="#111827").encode(
             x=x, y=y, text=alt.Text("valor_txt:N")
         ),
         base.transform_filter("datum.suprimido")
-        .mark_text(fontSize=13, color=NEUTRAL, fontStyle="italic", y=120)
+        .mark_text(fontSize=text_size, color=NEUTRAL, fontStyle="italic", y=120)
         .encode(x=x, text=alt.Text("etiqueta_n:N")),
     ]
     chart = (
@@ -754,10 +1055,120 @@ def build_small_multiples(
         .properties(width=width, height=150)
         .facet(
             facet=alt.Facet(
-                "grupo:N", title=None, header=alt.Header(labelFontSize=FONT_SIZE, labelLimit=width)
+                "grupo:N",
+                title=None,
+                header=alt.Header(
+                    labelFontSize=FONT_SIZE,
+                    labelLimit=0,
+                    labelAnchor="start",
+                    labelExpr="split(datum.label, '\\n')",
+                ),
             ),
             columns=columns,
+            spacing={"row": 24, "column": 16},
         )
         .resolve_scale(y="shared")
+    )
+    if not scale.from_zero:
+        chart = chart.properties(
+            title=alt.TitleParams(
+                text=SCALED_NOTE,
+                fontSize=FONT_SIZE - 1,
+                fontWeight="normal",
+                color="#4B5563",
+                anchor="start",
+            )
+        )
+    return _theme(chart)
+
+
+def build_grouped_bars(
+    data: pd.DataFrame,
+    *,
+    value_title: str,
+    unit: str,
+    decimals: int = 1,
+    width: int = 420,
+    step: int = 30,
+) -> AltairChart:
+    """Bars of many groups (communities) gathered under their parent (their school), one
+    block per parent, all on one shared axis from zero, so that a territory's communities
+    compare at a glance; each group's baseline is a dashed tick.
+
+    ``data`` columns: ``grupo`` (community), ``padre`` (school), ``valor``, ``linea_base``,
+    ``suprimido`` (bool), ``mejor`` (bool or None: colour by the change's direction). A
+    suppressed group gets the text "n < 10" and no bar.
+    """
+    df = data.copy()
+    df["color"] = [
+        NEUTRAL if m is None or pd.isna(m) else (BETTER if m else WORSE) for m in df["mejor"]
+    ]
+    df["etiqueta_n"] = "n < 10"
+    df["suprimido"] = df["suprimido"].astype(bool)
+    visible = df[~df["suprimido"]]
+    scale = bar_scale([*visible["valor"], *visible["linea_base"]], unit)
+    suffix = unit_suffix(unit)
+    x = alt.X(
+        "valor:Q",
+        title=value_title,
+        scale=alt.Scale(**scale.scale()),
+        axis=alt.Axis(**scale.axis(suffix)),
+    )
+    y = alt.Y(
+        "grupo:N",
+        title=None,
+        sort=alt.EncodingSortField("valor", op="max", order="descending"),
+        axis=alt.Axis(labelLimit=300),
+    )
+    base = alt.Chart().transform_calculate(
+        valor_txt=es_number("datum.valor", decimals, suffix),
+        base_txt=es_number("datum.linea_base", decimals, suffix),
+        # The value's label starts past the bar and past its baseline tick, never on it.
+        label_x="isValid(datum.linea_base) ? max(datum.valor, datum.linea_base) : datum.valor",
+    )
+    shown = base.transform_filter("!datum.suprimido && isValid(datum.valor)")
+    layers = [
+        shown.mark_bar(height=round(step * 0.65)).encode(
+            x=x,
+            y=y,
+            color=alt.Color("color:N", scale=None, legend=None),
+            tooltip=[
+                alt.Tooltip("padre:N", title="Establecimiento"),
+                alt.Tooltip("grupo:N", title="Comunidad"),
+                alt.Tooltip("valor_txt:N", title="Valor"),
+                alt.Tooltip("base_txt:N", title="Línea base"),
+            ],
+        ),
+        shown.transform_filter("isValid(datum.linea_base)")
+        .mark_tick(color=BASELINE, thickness=3, size=round(step * 0.9), strokeDash=[4, 3])
+        .encode(x=alt.X("linea_base:Q"), y=y),
+        shown.mark_text(align="left", dx=8, fontSize=FONT_SIZE - 1, color="#111827").encode(
+            x=alt.X("label_x:Q"), y=y, text=alt.Text("valor_txt:N")
+        ),
+        base.transform_filter("datum.suprimido")
+        .mark_text(align="left", x=6, fontSize=FONT_SIZE - 1, color=NEUTRAL, fontStyle="italic")
+        .encode(y=y, text=alt.Text("etiqueta_n:N")),
+    ]
+    chart = (
+        alt.layer(*layers, data=df)
+        .properties(width=width, height=alt.Step(step))
+        .facet(
+            row=alt.Row(
+                "padre:N",
+                title=None,
+                header=alt.Header(
+                    labelAngle=0,
+                    labelOrient="top",
+                    labelAnchor="start",
+                    labelAlign="left",
+                    labelFontSize=FONT_SIZE,
+                    labelFontWeight="bold",
+                    labelLimit=0,
+                ),
+            ),
+            spacing=10,
+        )
+        .resolve_scale(y="independent")
+        .properties(padding={"left": 5, "top": 5, "bottom": 5, "right": FONT_SIZE * 4})
     )
     return _theme(chart)

@@ -55,13 +55,57 @@ SLIDE_KINDS: dict[str, str] = {
 }
 """Kinds of slide, in the order of a pack, with the section title each shows."""
 
-CHART_WIDTH = 640
-"""Width (CSS px) of a slide's chart: drawn on about 60 % of a 16:9 slide (8,2 in), so that
-its 14 px text reads at about 13 pt, the facts beside it."""
+SLIDE_PIXELS = (1920, 1080)
+"""A slide is drawn for a 1920×1080 projector: the page (a 13,33 × 7,5 in deck at 144 px per
+inch) and the charts on it are sized in these pixels, so their text is the size it shows."""
+
+CHART_WIDTH = 1180
+"""Width (px) of a slide's chart: 8,2 in of the 13,33 in slide at 144 px per inch, beside the
+facts (:mod:`metrics.presentation.export.slides` draws it there at exactly this size)."""
+
+CHART_HEIGHT = 640
+"""Height (px) of a slide's chart, all of it (titles, axes, legend): 4,45 in at 144 px per
+inch, what the slide leaves under its headline."""
+
+SLIDE_FONT = 22
+"""Chart text on a slide (px on a 1920×1080 projector): readable from the back of a room."""
+
+TREND_HEIGHT = CHART_HEIGHT - 200
+"""The plot of a yearly series on a slide: the chart less its title, subtitle, year axis and
+two-row legend."""
+
+BAR_STEP = 110
+"""Room of one bar on a slide's bar chart at most (pixels): thick bars that fill the space."""
 
 
-BAR_STEP = 64
-"""Room of one bar on a slide's bar chart (pixels): thick bars that fill the space."""
+def bar_step(bars: int) -> int:
+    """Room of each of ``bars`` bars so that the chart fills its height and no more (never
+    under the text's own height).
+
+    >>> bar_step(4), bar_step(12)
+    (110, 45)
+    """
+    return max(SLIDE_FONT + 6, min(BAR_STEP, (CHART_HEIGHT - 100) // max(bars, 1)))
+
+
+def bullet_height(rows: int) -> int:
+    """Height of each of ``rows`` bullets so that the stack (each with its title and axis)
+    fits :data:`CHART_HEIGHT`.
+
+    >>> bullet_height(6), bullet_height(2)
+    (30, 60)
+    """
+    per_row = CHART_HEIGHT // max(rows, 1)
+    return max(SLIDE_FONT, min(60, per_row - 3 * SLIDE_FONT - 10))
+
+
+SLIDE_AUTOSIZE = {"type": "fit-x", "contains": "padding"}
+"""A slide's chart is exactly :data:`CHART_WIDTH` wide, axes and labels included."""
+
+
+def _on_slide(chart: Any) -> Any:
+    return chart.properties(autosize=SLIDE_AUTOSIZE)
+
 
 PERCEPTION = slide_indicators("percepcion")
 RESULTS = slide_indicators("resultados")
@@ -353,13 +397,17 @@ class _Builder:
                 frame = frame.groupby("etiqueta", as_index=False).agg(
                     valor=("valor", "sum"), n=("n", "sum"), suprimido=("suprimido", "any")
                 )
-            chart = charts.build_bar_chart(
-                frame.head(25),
-                value_title=f"Docentes integrantes en {self.year}",
-                unit="docentes",
-                decimals=0,
-                width=CHART_WIDTH,
-                step=BAR_STEP if len(frame) <= 6 else 34,
+            frame = frame.sort_values("valor", ascending=False).head(16)
+            chart = _on_slide(
+                charts.build_bar_chart(
+                    frame,
+                    value_title=f"Docentes integrantes en {self.year}",
+                    unit="docentes",
+                    decimals=0,
+                    width=CHART_WIDTH,
+                    step=bar_step(len(frame)),
+                    font=SLIDE_FONT,
+                )
             )
         return Slide(
             kind="modelo",
@@ -403,7 +451,12 @@ class _Builder:
             section=SLIDE_KINDS["antes"],
             title=title,
             facts=tuple(facts),
-            chart=charts.build_bullet_chart(bullet_frame(shown), width=CHART_WIDTH),
+            chart=charts.build_bullet_chart(
+                bullet_frame(shown),
+                width=CHART_WIDTH,
+                height=bullet_height(len(shown)),
+                font=SLIDE_FONT,
+            ),
             caption=f"Valores de {self.year} frente a la línea base y la meta.",
             notes=(
                 "La línea base es el valor de cada indicador antes de empezar el modelo (por "
@@ -446,17 +499,20 @@ class _Builder:
             frame = _bar_frame(rows, self.group_names)
             title = _range_headline(ind, frame, self.year, self.groups_word)
             target = _target_of(rows)
-            chart = charts.build_bar_chart(
-                frame,
-                value_title=ind.name + (" (%)" if ind.unit == "%" else ""),
-                unit=ind.unit,
-                decimals=ind.decimals,
-                target=target,
-                target_label=None
-                if target is None
-                else f"Meta {format_indicator_value(ind, target)}",
-                width=CHART_WIDTH,
-                step=BAR_STEP if len(frame) <= 6 else 34,
+            chart = _on_slide(
+                charts.build_bar_chart(
+                    frame,
+                    value_title=ind.name + (" (%)" if ind.unit == "%" else ""),
+                    unit=ind.unit,
+                    decimals=ind.decimals,
+                    target=target,
+                    target_label=None
+                    if target is None
+                    else f"Meta {format_indicator_value(ind, target)}",
+                    width=CHART_WIDTH,
+                    step=bar_step(len(frame)),
+                    font=SLIDE_FONT,
+                )
             )
             hidden = int(frame["suprimido"].sum())
             if hidden:
@@ -546,12 +602,15 @@ class _Builder:
             section="Durante — percepciones",
             title=title,
             facts=tuple(facts[:3]),
-            chart=charts.build_bar_chart(
-                frame,
-                value_title="Respuestas favorables (%)",
-                unit="%",
-                width=CHART_WIDTH,
-                step=BAR_STEP,
+            chart=_on_slide(
+                charts.build_bar_chart(
+                    frame,
+                    value_title="Respuestas favorables (%)",
+                    unit="%",
+                    width=CHART_WIDTH,
+                    step=bar_step(len(frame)),
+                    font=SLIDE_FONT,
+                )
             ),
             caption="Fuente: encuestas de percepción; % de respuestas «de acuerdo» o «muy de "
             "acuerdo».",
@@ -593,7 +652,9 @@ class _Builder:
                     section=SLIDE_KINDS["impacto"],
                     title=view.headline,
                     facts=tuple(facts[:3]),
-                    chart=view.chart(width=CHART_WIDTH),
+                    chart=_on_slide(
+                        view.chart(width=CHART_WIDTH, height=TREND_HEIGHT, font=SLIDE_FONT)
+                    ),
                     caption=view.caption.split(". ")[0] + ".",
                     notes=_ficha([code]),
                     indicators=(code,),

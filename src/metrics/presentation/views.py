@@ -426,8 +426,9 @@ class TrendView:
         self.options = options
         self.caption = caption
 
-    def chart(self, width: int | str = "container") -> Any:
-        return charts.build_trend_chart(self.frame, **self.options, width=width)
+    def chart(self, width: int | str = "container", **size: Any) -> Any:
+        """The trend chart; ``size``: ``height`` and ``font`` (slides draw it larger)."""
+        return charts.build_trend_chart(self.frame, **self.options, width=width, **size)
 
     def download(self) -> pd.DataFrame:
         """The chart's data as a file holds it (suppressed values blank)."""
@@ -485,7 +486,6 @@ def trend_view(
         ),
         target=None if target is None else float(target),
         target_label=f"Meta {int(meta_year)}" if meta_year else None,
-        zero_based=ind.unit == "%",
     )
     source = ind.sources[0]
     n_now = current["n"]

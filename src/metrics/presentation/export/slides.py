@@ -20,14 +20,19 @@ from typing import Any
 
 from metrics.presentation.export.tables import chart_png
 from metrics.presentation.export.workbook import pack_xlsx
-from metrics.presentation.packs import Pack, Slide
+from metrics.presentation.packs import CHART_HEIGHT, CHART_WIDTH, SLIDE_PIXELS, Pack, Slide
 
-# Page geometry in inches (16:9, PowerPoint's default widescreen).
-PAGE_W, PAGE_H = 13.333, 7.5
+# Page geometry in inches (16:9, PowerPoint's default widescreen), drawn for a 1920×1080
+# projector: 144 pixels per inch, so that a chart of CHART_WIDTH × CHART_HEIGHT pixels sits on
+# the slide at exactly its size and its 22 px text shows at 22 px.
+PIXELS_PER_INCH = 144
+PAGE_W, PAGE_H = SLIDE_PIXELS[0] / PIXELS_PER_INCH, SLIDE_PIXELS[1] / PIXELS_PER_INCH
 MARGIN = 0.5
 TITLE_TOP, TITLE_H = 0.75, 1.35
 BODY_TOP = 2.2
-CHART_W, CHART_H = 8.2, 4.45
+CHART_W, CHART_H = CHART_WIDTH / PIXELS_PER_INCH, CHART_HEIGHT / PIXELS_PER_INCH
+CHART_SCALE = 2.0
+"""Chart images at twice their pixels: sharp on a projector of twice the resolution too."""
 FACTS_LEFT = MARGIN + CHART_W + 0.3
 FACTS_W = PAGE_W - FACTS_LEFT - MARGIN
 
@@ -74,19 +79,21 @@ def render_charts(pack: Pack) -> list[bytes | None]:
     """Every slide's chart as a PNG (None for a slide without chart), two at a time."""
 
     def one(slide: Slide) -> bytes | None:
-        return None if slide.chart is None else chart_png(slide.chart, scale=2.0)
+        return None if slide.chart is None else chart_png(slide.chart, scale=CHART_SCALE)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(one, pack.slides))
 
 
 def _fit(png: bytes, max_w: float, max_h: float) -> tuple[float, float]:
-    """Width and height (inches) of the image scaled to fit the box, aspect kept."""
+    """Width and height (inches) of the image on the slide: its own size at
+    :data:`PIXELS_PER_INCH` (a chart is drawn for its box), shrunk only to fit the box."""
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as img:
-        w, h = img.size
-    ratio = min(max_w / w, max_h / h)
+        px_w, px_h = img.size
+    w, h = px_w / CHART_SCALE / PIXELS_PER_INCH, px_h / CHART_SCALE / PIXELS_PER_INCH
+    ratio = min(1.0, max_w / w, max_h / h)
     return w * ratio, h * ratio
 
 

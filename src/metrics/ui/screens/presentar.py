@@ -16,7 +16,13 @@ import streamlit as st
 from metrics.errors import TableroError
 from metrics.formatting import escape_html as escape
 from metrics.presentation.export.slides import PACK_FORMATS, render_pack
-from metrics.presentation.packs import NothingToPresent, Pack, Slide, build_pack
+from metrics.presentation.packs import (
+    SLIDE_FONT,
+    NothingToPresent,
+    Pack,
+    Slide,
+    build_pack,
+)
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.store.notes import write_note
@@ -31,10 +37,36 @@ PROJECTOR_CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 header[data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
 .block-container, [data-testid="stMainBlockContainer"] {
-  padding-top: 1.2rem !important; max-width: 100% !important;
+  padding-top: 1.2rem !important; padding-bottom: 1rem !important; max-width: 100% !important;
 }
 </style>
 """
+
+SLIDE_KEYS_SCRIPT = """
+<script>
+(() => {
+  if (window.__tableroSlideKeys) return;
+  window.__tableroSlideKeys = true;
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+    const focused = document.activeElement;
+    // Streamlit's shortcuts (the buttons' → and ←) skip keys pressed in an input, and the
+    // projector switch just clicked is one (a checkbox): there the arrows go to the slides.
+    if (!focused || focused.tagName !== "INPUT" || focused.type !== "checkbox") return;
+    const key = event.key === "ArrowRight" ? "presentar_siguiente" : "presentar_anterior";
+    const button = document.querySelector(`.st-key-${key} button`);
+    if (!button) return;
+    event.preventDefault();
+    event.stopPropagation();
+    focused.blur();
+    if (!button.disabled) button.click();
+  }, true);
+})();
+</script>
+"""
+"""The arrows move the slides even while the projector switch holds the focus (right after
+switching it on), not only once the page has been clicked."""
 
 _SLIDE_CSS = """
 <style>
@@ -73,21 +105,19 @@ def load_pack(
     )
 
 
-SLIDE_FONT_SIZE = 18
-"""Chart text on a slide on screen, for the back of the room (pages use 15 px)."""
+SLIDE_FONT_SIZE = SLIDE_FONT
+"""Chart text on a slide on screen: the files' size (22 px), for the back of the room."""
 
 
 def _slide_spec(slide: Slide) -> dict[str, Any]:
-    """The slide's chart for the screen: as wide as its column (files use a fixed width; a
-    stack of charts keeps it, Vega-Lite sizes only single views to their container), a yearly
-    series tall enough for the back of the room, axis and legend text in step with the
-    headline, and a legend that wraps instead of being cut."""
+    """The slide's chart for the screen: the files' chart (sized for a 1920×1080 slide, its
+    text at :data:`SLIDE_FONT_SIZE`), as wide as its column, with a legend that wraps instead
+    of being cut. A stack of bullets stays a stack (:func:`_spec_rows` draws it row by row,
+    each as wide as its column: Vega-Lite sizes only single views to their container)."""
     assert slide.chart is not None
     spec: dict[str, Any] = slide.chart.to_dict(validate=False)
     if not any(k in spec for k in ("vconcat", "hconcat", "concat")):
         spec["width"] = "container"
-    if slide.kind == "impacto":
-        spec["height"] = 400
     config = spec.setdefault("config", {})
     config.setdefault("axis", {}).update(
         labelFontSize=SLIDE_FONT_SIZE, titleFontSize=SLIDE_FONT_SIZE
@@ -99,6 +129,20 @@ def _slide_spec(slide: Slide) -> dict[str, Any]:
         labelLimit=0,
     )
     return spec
+
+
+def _spec_rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """A stacked spec as one spec per row, each as wide as its container; a single view as
+    itself."""
+    if "vconcat" not in spec:
+        return [spec]
+    shared = {k: v for k, v in spec.items() if k not in ("vconcat", "spacing")}
+    # Fitted to its column (Streamlit's default for a single view), a row's height holds its
+    # title and axis too: six rows and the headline fit a 1080 px screen.
+    return [
+        {**shared, **row, "width": "container", "height": row["height"] + 3 * SLIDE_FONT - 8}
+        for row in spec["vconcat"]
+    ]
 
 
 def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False) -> None:
@@ -118,7 +162,8 @@ def show_slide(pack: Pack, slide: Slide, number: int, *, projector: bool = False
     if slide.chart is not None:
         left, right = st.columns([3, 2], gap="large")
         with left:
-            st.vega_lite_chart(spec=_slide_spec(slide), width="stretch")
+            for part in _spec_rows(_slide_spec(slide)):
+                st.vega_lite_chart(spec=part, width="stretch")
             if slide.caption:
                 st.markdown(
                     f'<div class="tablero-caption">{escape(slide.caption)}</div>',
@@ -166,6 +211,7 @@ def slide_navigation(pack: Pack) -> int:
         width="stretch",
         help="Diapositiva siguiente (tecla →)",
     )
+    st.html(SLIDE_KEYS_SCRIPT, unsafe_allow_javascript=True)
     titles = [f"{i + 1}. {s.section}: {s.title}" for i, s in enumerate(pack.slides)]
     pick.selectbox(
         "Ir a la diapositiva",
