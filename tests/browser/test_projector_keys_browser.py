@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import open_from_menu, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ def test_arrows_work_right_after_projector_mode_and_slides_fit_1080(
         page.keyboard.type("Los Aromos")
         page.get_by_role("option", name="Escuela Los Aromos (RBD 90001)").click()
         wait_for_app(page)
-        page.get_by_test_id("stSidebarNav").get_by_text("Presentar al consejo").click()
+        open_from_menu(page, "Presentar al consejo")
         wait_for_app(page)
         page.get_by_text("Modo proyector").click()
         wait_for_app(page)
