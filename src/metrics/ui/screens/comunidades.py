@@ -12,7 +12,7 @@ from metrics.engine.catalog import INDICATORS
 from metrics.formatting import count_label, format_number
 from metrics.presentation import charts
 from metrics.presentation.status import improvement_phrase, range_phrase
-from metrics.presentation.views import format_indicator_value
+from metrics.presentation.views import format_indicator_value, is_better
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.ui import (
