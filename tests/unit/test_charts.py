@@ -75,6 +75,24 @@ def test_trend_never_plots_a_suppressed_value() -> None:
     assert "50,0 %" in _texts(svg)
 
 
+def test_bullet_says_in_words_what_a_value_lacks() -> None:
+    df = pd.DataFrame(
+        {
+            "nombre": ["Cumplimiento del cronograma", "Tasa de retiro"],
+            "unidad": ["%", "%"],
+            "valor": [79.438, 1.7],
+            "linea_base": [None, 2.5],
+            "meta": [85.0, None],
+            "suprimido": [False, False],
+            "mejor": [None, True],
+        }
+    )
+    texts = _texts(_svg(charts.build_bullet_chart(df, width=500)))
+    assert "Cumplimiento del cronograma: 79,4 % · sin línea base · meta 85,0 %" in texts
+    assert "Tasa de retiro: 1,7 % · línea base 2,5 % · sin meta" in texts
+    assert not any("–" in t for t in texts)
+
+
 def test_baseline_is_dashed() -> None:
     svg = _trend()
     assert 'stroke-dasharray="6,4"' in svg

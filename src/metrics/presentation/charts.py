@@ -605,10 +605,22 @@ def build_bullet_chart(
         if suppressed:
             title = f"{rec['nombre']}: n < 10, grupo pequeño (no se muestra)"
         else:
+            # What is missing said in words, never a dash («línea base –»).
+            base = present.get("linea_base")
+            target = present.get("meta")
             title = (
-                f"{rec['nombre']}: {_fmt(rec['valor'], digits, text_suffix)} · línea base "
-                f"{_fmt(rec['linea_base'], digits, text_suffix)} · meta "
-                f"{_fmt(rec['meta'], digits, text_suffix)}"
+                f"{rec['nombre']}: "
+                + (_fmt(rec["valor"], digits, text_suffix) if "valor" in present else "sin datos")
+                + (
+                    " · sin línea base"
+                    if base is None
+                    else f" · línea base {_fmt(base, digits, text_suffix)}"
+                )
+                + (
+                    " · sin meta"
+                    if target is None
+                    else f" · meta {_fmt(target, digits, text_suffix)}"
+                )
             )
 
         def x(field: str, scale: ValueScale = scale) -> dict[str, Any]:
