@@ -974,16 +974,22 @@ def scorecard_table(rows: pd.DataFrame) -> None:
         style_status(table),
         hide_index=True,
         width="stretch",
-        height=table_height(len(table)),
+        # Rows of two lines: at 1366 px a status with its trend («○ Sin línea base · a 0,9 pp
+        # de la meta») or a baseline «sin datos en 2023» wraps instead of being cut.
+        row_height=SCORECARD_ROW,
+        height=40 + SCORECARD_ROW * len(table),
         column_config=SCORECARD_WIDTHS,
     )
 
 
+SCORECARD_ROW = 72
+"""Row height of the scorecard, in pixels: above 4rem Streamlit wraps a cell's text."""
+
 SCORECARD_WIDTHS = {
-    "Momento": st.column_config.TextColumn(width=80),
-    "Indicador": st.column_config.TextColumn(width=236),
-    "Estado": st.column_config.TextColumn(width=200),
-    "Valor": st.column_config.TextColumn(width=100),
+    "Momento": st.column_config.TextColumn(width=92),
+    "Indicador": st.column_config.TextColumn(width=224),
+    "Estado": st.column_config.TextColumn(width=188),
+    "Valor": st.column_config.TextColumn(width=112),
     "Línea base": st.column_config.TextColumn(width=112),
     "Meta": st.column_config.TextColumn(width=116),
     "Cambio": st.column_config.TextColumn(width=68),
