@@ -440,3 +440,28 @@ def test_three_small_multiples_fit_a_card_at_1366() -> None:
     width = float(re.search(r'<svg[^>]*width="([\d.]+)"', svg)[1])  # type: ignore[index]
     assert width <= 820
     assert charts.SCALED_NOTE in _texts(svg)
+
+
+def test_planned_and_done_are_named_above_the_plot() -> None:
+    """The two curves are told apart by a legend above the plot: on the right, a chart
+    fitted to the page's width pushed it out of sight."""
+    df = pd.DataFrame(
+        {
+            "mes": ["2025-03-01", "2025-04-01"],
+            "mes_txt": ["03-2025", "04-2025"],
+            "planificadas": [10, 25],
+            "realizadas": [8, 20],
+        }
+    )
+    chart = charts.build_planned_done_chart(
+        df, cutoff_label="Fecha de corte 30-04-2025", cutoff_month="2025-04-30", width=600
+    )
+    spec = chart.to_dict()
+    legends = [
+        layer["encoding"]["color"]["legend"]
+        for layer in spec["layer"]
+        if "color" in layer.get("encoding", {})
+    ]
+    assert legends and all(legend["orient"] == "top" for legend in legends)
+    texts = _texts(_svg(chart))
+    assert "Planificadas (acumulado)" in texts and "Realizadas (acumulado)" in texts

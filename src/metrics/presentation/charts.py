@@ -969,6 +969,8 @@ def build_planned_done_chart(
         scale=alt.Scale(
             domain=["Planificadas (acumulado)", "Realizadas (acumulado)"], range=[NEUTRAL, SERIES]
         ),
+        # Above the plot: on the right a width-fitted chart pushed it out of sight.
+        legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0),
     )
     x = alt.X(
         "mes:T",
