@@ -35,6 +35,33 @@ def touched(store: Store, batch: int) -> list[int]:
         cur.close()
 
 
+def results_of_the_largest(store: Store, limit: int) -> tuple[int, int, pd.DataFrame]:
+    """The school with the most results, the one with the fewest, and ``limit`` of the first's
+    result rows (without their batch)."""
+    counts = store.query_df(
+        "SELECT rbd, count(*) AS n FROM student_result GROUP BY rbd ORDER BY n DESC, rbd"
+    )
+    school, other = int(counts["rbd"].iloc[0]), int(counts["rbd"].iloc[-1])
+    rows = store.query_df(
+        "SELECT * EXCLUDE (batch_id) FROM student_result WHERE rbd = ? ORDER BY student_id "
+        f"LIMIT {int(limit)}",
+        [school],
+    )
+    return school, other, rows
+
+
+def refreshed_and_rebuilt(
+    store: Store,
+) -> tuple[tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]:
+    """The facts brought up to date (a refresh is due, and then none), and the same facts
+    rebuilt in full."""
+    assert prepare_facts(store) is not None
+    assert prepare_facts(store) is None
+    refreshed = snapshot(store)
+    prepare_facts(store, force=True)
+    return refreshed, snapshot(store)
+
+
 @pytest.fixture(scope="module", params=golden.STORES)
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("inc") / f"{request.param}.duckdb"
@@ -49,15 +76,7 @@ def test_one_school_import_refreshes_only_its_schools_like_a_full_rebuild(
     with open_store(path) as store:
         prepare_facts(store)
         assert prepare_facts(store) is None
-        counts = store.query_df(
-            "SELECT rbd, count(*) AS n FROM student_result GROUP BY rbd ORDER BY n DESC, rbd"
-        )
-        school, other = int(counts["rbd"].iloc[0]), int(counts["rbd"].iloc[-1])
-        rows = store.query_df(
-            "SELECT * EXCLUDE (batch_id) FROM student_result WHERE rbd = ? ORDER BY student_id "
-            "LIMIT 3",
-            [school],
-        )
+        school, other, rows = results_of_the_largest(store, 3)
         # One student fails, one is promoted at another school the same year (a transfer: the
         # final record may move), one new student withdraws.
         changed = rows.copy()
@@ -77,11 +96,7 @@ def test_one_school_import_refreshes_only_its_schools_like_a_full_rebuild(
         assert school in schools and other in schools
         total = int(store.query_df("SELECT count(*) AS n FROM school")["n"].iloc[0])
         assert len(schools) < total  # only some schools are recomputed
-        assert prepare_facts(store) is not None
-        assert prepare_facts(store) is None
-        incremental = snapshot(store)
-        prepare_facts(store, force=True)
-        full = snapshot(store)
+        incremental, full = refreshed_and_rebuilt(store)
     pd.testing.assert_frame_equal(incremental[0], full[0])
     pd.testing.assert_frame_equal(incremental[1], full[1])
 
@@ -97,15 +112,7 @@ def test_an_undo_refreshes_only_the_schools_it_reached_like_a_full_rebuild(
     path.write_bytes(built.read_bytes())
     with open_store(path) as store:
         prepare_facts(store)
-        counts = store.query_df(
-            "SELECT rbd, count(*) AS n FROM student_result GROUP BY rbd ORDER BY n DESC, rbd"
-        )
-        school, other = int(counts["rbd"].iloc[0]), int(counts["rbd"].iloc[-1])
-        rows = store.query_df(
-            "SELECT * EXCLUDE (batch_id) FROM student_result WHERE rbd = ? ORDER BY student_id "
-            "LIMIT 2",
-            [school],
-        )
+        school, other, rows = results_of_the_largest(store, 2)
         rows.loc[0, "final_situation"] = "R"
         rows.loc[1, "rbd"] = other
         batch = import_rows(store, "student_result", rows)
@@ -121,13 +128,9 @@ def test_an_undo_refreshes_only_the_schools_it_reached_like_a_full_rebuild(
         assert school in schools and other in schools
         total = int(store.query_df("SELECT count(*) AS n FROM school")["n"].iloc[0])
         assert len(schools) < total  # only some schools are recomputed
-        assert prepare_facts(store) is not None
-        assert prepare_facts(store) is None
-        after = snapshot(store)
-        prepare_facts(store, force=True)
-        full = snapshot(store)
-    pd.testing.assert_frame_equal(after[0], full[0])
-    pd.testing.assert_frame_equal(after[1], full[1])
+        incremental, full = refreshed_and_rebuilt(store)
+    pd.testing.assert_frame_equal(incremental[0], full[0])
+    pd.testing.assert_frame_equal(incremental[1], full[1])
 
 
 def test_an_undo_recorded_by_no_one_rebuilds_every_school(built: Path, tmp_path: Path) -> None:

@@ -1829,13 +1829,51 @@ def _is_suppressible(code: str) -> bool:
 
 
 # -- breakdowns ------------------------------------------------------------------------------------
-class _NoTests(Exception):
-    """No indicator declares the test series breakdown: nothing more to compute."""
-
-
 def _declared(breakdown: str, source: str) -> list[Any]:
     """The catalogue's indicators of ``source`` that declare ``breakdown``."""
     return [i for i in CATALOG if i.breakdown == breakdown and i.facts.source == source]
+
+
+def _test_series(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], codes: list[str]
+) -> pd.DataFrame:
+    """Test scores by series (test, grade level and subject) for the indicators ``codes``."""
+    cond, tparams = scope_clause(scope, "standardized_test", "t")
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tst AS
+        SELECT CAST(t.year AS INTEGER) AS year, t.rbd, lower(t.grade_level) AS gl,
+               t.test || ' ' || t.grade_level || ' ' || t.subject AS serie,
+               t.students_assessed::DOUBLE AS n, t.mean_score * t.students_assessed AS s1,
+               t.students_assessed::DOUBLE AS n_priv
+        FROM standardized_test t
+        WHERE {cond} AND t.mean_score IS NOT NULL AND t.students_assessed > 0
+        """,
+        tparams,
+    )
+    agg = "sum(n) AS n, sum(s1) AS s1, sum(n_priv) AS n_priv"
+    school = (
+        f"SELECT rbd, year, NULL::INTEGER AS month, false AS base, serie, {agg} "
+        "FROM _tst GROUP BY ALL"
+    )
+    community = (
+        f"SELECT l.community_id, s.year, NULL::INTEGER AS month, false AS base, s.serie, "
+        f"{agg} FROM _tst s JOIN ({_LEVELS}) l ON l.rbd = s.rbd AND l.year = s.year "
+        "AND l.gl = s.gl GROUP BY ALL"
+    )
+    wide = _scoped(
+        ("n", "s1", "n_priv"),
+        kinds,
+        school=school,
+        community=community,
+        keys=("year", "month", "base", "serie"),
+    )
+    return cur.execute(
+        "SELECT c.code AS indicator, 'serie' AS breakdown, "
+        "serie AS category, kind, sid, year, month, base, n, NULL AS k, s1, NULL AS s2, "
+        f"n AS rx, n_priv FROM ({wide}) CROSS JOIN (SELECT UNNEST(?::VARCHAR[]) AS code) c",
+        [codes],
+    ).df()
 
 
 def load_breakdown_facts(
@@ -1874,46 +1912,8 @@ def load_breakdown_facts(
                 f"n_priv FROM ({_survey_sql(kinds, monthly, by='tipo')}) w "
                 f"JOIN (VALUES {dims}) c(dim, code) ON c.dim = w.dim",
             ).df()
-        if not (code := _declared("serie", "standardized_tests")):
-            raise _NoTests
-        cond, tparams = scope_clause(scope, "standardized_test", "t")
-        cur.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _tst AS
-            SELECT CAST(t.year AS INTEGER) AS year, t.rbd, lower(t.grade_level) AS gl,
-                   t.test || ' ' || t.grade_level || ' ' || t.subject AS serie,
-                   t.students_assessed::DOUBLE AS n, t.mean_score * t.students_assessed AS s1,
-                   t.students_assessed::DOUBLE AS n_priv
-            FROM standardized_test t
-            WHERE {cond} AND t.mean_score IS NOT NULL AND t.students_assessed > 0
-            """,
-            tparams,
-        )
-        agg = "sum(n) AS n, sum(s1) AS s1, sum(n_priv) AS n_priv"
-        school = (
-            f"SELECT rbd, year, NULL::INTEGER AS month, false AS base, serie, {agg} "
-            "FROM _tst GROUP BY ALL"
-        )
-        community = (
-            f"SELECT l.community_id, s.year, NULL::INTEGER AS month, false AS base, s.serie, "
-            f"{agg} FROM _tst s JOIN ({_LEVELS}) l ON l.rbd = s.rbd AND l.year = s.year "
-            "AND l.gl = s.gl GROUP BY ALL"
-        )
-        wide = _scoped(
-            ("n", "s1", "n_priv"),
-            kinds,
-            school=school,
-            community=community,
-            keys=("year", "month", "base", "serie"),
-        )
-        tests = cur.execute(
-            "SELECT c.code AS indicator, 'serie' AS breakdown, "
-            "serie AS category, kind, sid, year, month, base, n, NULL AS k, s1, NULL AS s2, "
-            f"n AS rx, n_priv FROM ({wide}) CROSS JOIN (SELECT UNNEST(?::VARCHAR[]) AS code) c",
-            [[i.code for i in code]],
-        ).df()
-    except _NoTests:
-        pass
+        if code := _declared("serie", "standardized_tests"):
+            tests = _test_series(cur, scope, kinds, [i.code for i in code])
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron calcular los desgloses: {exc}") from exc
     finally:
