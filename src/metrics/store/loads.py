@@ -40,7 +40,7 @@ from metrics.ingest.text import normalize_label
 from metrics.pseudonym import AMAC, HMAC, PSEUDONYM_HEX, SCHEMES
 from metrics.store.core import batch_schools, harden
 from metrics.store.references import ENTITIES, file_references
-from metrics.store.schema import DATA_TABLES
+from metrics.store.schema import UNDOABLE_TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1522,7 +1522,7 @@ def undo(cur: duckdb.DuckDBPyConnection, batch_id: int, actor: str) -> dict[str,
     if row[1] is not None:
         raise UploadError(f"La carga {batch_id} ya fue deshecha el {row[1]:%d-%m-%Y %H:%M}.")
     blockers: set[int] = set()
-    for table in DATA_TABLES:
+    for table in UNDOABLE_TABLES:
         for (later,) in cur.execute(
             f"SELECT DISTINCT r.replaced_by FROM {REPLACED_PREFIX}{table} r "
             "JOIN import_batch b ON b.id = r.replaced_by "
@@ -1539,7 +1539,7 @@ def undo(cur: duckdb.DuckDBPyConnection, batch_id: int, actor: str) -> dict[str,
         )
     _record_reach(cur, batch_id)
     counts: dict[str, int] = {}
-    for table in reversed(DATA_TABLES):
+    for table in reversed(UNDOABLE_TABLES):
         res = cur.execute(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id]).fetchone()
         deleted = int(res[0]) if res else 0
         restored_row = cur.execute(
