@@ -15,8 +15,8 @@ What goes out and what does not (:data:`PLAN`, :data:`LEFT_OUT`):
   teachers and respondents. The teacher's name (``teacher.name``) is left out.
 - Never: accounts and their password hashes, access scopes, the audit log, settings, the saved
   survey mappings, council notes, the records written in the app and the open answers of
-  surveys (free text: :mod:`metrics.store.records`), import bookkeeping and undo history, the facts' own
-  bookkeeping. The pseudonym key lives outside the database and is never read here.
+  surveys (free text: :mod:`metrics.store.records`), import bookkeeping and undo history, the
+  facts' own bookkeeping. The pseudonym key lives outside the database and is never read here.
 
 Partition keys: ``anio`` is the table's school year (the same year the store reads for it);
 ``region`` is the Mineduc region code (1–16) of the row's school, taken from the school
