@@ -431,3 +431,35 @@ def read_reviews(
         f"WHERE {' AND '.join(where)} ORDER BY t.planned_date, t.id",
         params,
     )
+
+
+# -- respuestas abiertas ---------------------------------------------------------------------
+
+
+def read_open_answers(
+    store: Store,
+    scope: Scope,
+    *,
+    rbd: int | None = None,
+    community_id: str | None = None,
+    year: int | None = None,
+) -> pd.DataFrame:
+    """Open survey answers visible in ``scope``: instrument, wave, respondent_kind, question,
+    answer (nothing that names who wrote them), in a stable order that is not the file's."""
+    cond, params = scope_clause(scope, "survey_open_answer", "t")
+    where = [cond]
+    if rbd is not None:
+        where.append("t.rbd = ?")
+        params.append(int(rbd))
+    if community_id is not None:
+        where.append("t.community_id = ?")
+        params.append(community_id)
+    if year is not None:
+        where.append("(year(t.response_date) = ? OR t.response_date IS NULL)")
+        params.append(int(year))
+    return store.query_df(
+        "SELECT t.instrument, t.wave, t.respondent_kind, t.question, t.answer "
+        f"FROM survey_open_answer t WHERE {' AND '.join(where)} "
+        "ORDER BY t.instrument, t.wave, t.question, t.respondent_kind, t.answer",
+        params,
+    )
