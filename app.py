@@ -113,12 +113,15 @@ PAGES = {
         ("pages/resultados.py", "Resultados — comunidades", ":material/groups:"),
         ("pages/impacto.py", "Impacto — estudiantes", ":material/school:"),
         ("pages/comunidades.py", "Comunidades", ":material/diversity_3:"),
+        ("pages/revision.py", "Revisión cualitativa", ":material/edit_note:"),
+        ("pages/seguimiento.py", "Seguimiento", ":material/fact_check:"),
         ("pages/presentar.py", "Presentar al consejo", ":material/co_present:"),
     ],
     "Datos": [
         ("pages/cargar.py", "Cargar datos", ":material/upload:"),
         ("pages/historial.py", "Historial de cargas", ":material/history:"),
         ("pages/auditoria.py", "Registro de auditoría", ":material/policy:"),
+        ("pages/ajustes.py", "Ajustes", ":material/settings:"),
     ],
 }
 ui.app_style()

@@ -198,6 +198,77 @@ def check_account_scope(role: Role, schools: list[int], territories: list[str]) 
         )
 
 
+def save_account(
+    store: Store,
+    actor: str,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    schools: Iterable[int] = (),
+    territories: Iterable[str] = (),
+    password: str | None = None,
+) -> bool:
+    """Create or replace an account after every check (e-mail, the role's scope shape, schools
+    and territories that exist, the password policy), audited; True if it was new. ``password``
+    None: an account for OpenID Connect sign-in only. Used by ``tablero usuarios agregar`` and
+    the *Ajustes* page alike; :class:`AccessError` (Spanish) on bad input, nothing saved."""
+    email = normalize_email(email)
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise AccessError(f"«{email}» no es un correo electrónico.")
+    schools, territories = sorted(set(map(int, schools))), sorted(set(territories))
+    check_account_scope(role, schools, territories)
+    known_schools = user_store.school_names(store, schools)
+    missing = [r for r in schools if r not in known_schools]
+    if missing:
+        raise AccessError(
+            f"No existe el establecimiento RBD {missing[0]} en la base de datos. Cargue primero "
+            "el directorio de establecimientos."
+        )
+    known_territories = user_store.territory_names(store)
+    unknown = [t for t in territories if t not in known_territories]
+    if unknown:
+        raise AccessError(
+            f"No existe el territorio {unknown[0]}. Territorios: "
+            + ", ".join(list(known_territories)[:10])
+            + ("…" if len(known_territories) > 10 else "")
+        )
+    hashed = None if password is None else hash_password(password, email)
+    new = user_store.save_user(
+        store,
+        email=email,
+        name=name.strip(),
+        role=role.value,
+        password_hash=hashed,
+        schools=schools,
+        territories=territories,
+    )
+    audit.record(
+        store,
+        actor,
+        "usuario_agregado",
+        {
+            "correo": email,
+            "rol": role.value,
+            "establecimientos": schools,
+            "territorios": territories,
+            "contrasena": hashed is not None,
+            "reemplaza": not new,
+            "rbds": schools,
+        },
+    )
+    return new
+
+
+def deactivate_account(store: Store, actor: str, email: str) -> None:
+    """Close an account (its history stays), audited; :class:`AccessError` if there is none."""
+    email = normalize_email(email)
+    if user_store.get_user(store, email) is None:
+        raise AccessError(f"No existe la cuenta {email}.")
+    user_store.update_user(store, email, active=False)
+    audit.record(store, actor, "usuario_desactivado", {"correo": email})
+
+
 # -- passwords and local sign-in -------------------------------------------------------------
 
 MAX_PASSWORD_LENGTH = 256

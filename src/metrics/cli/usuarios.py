@@ -21,6 +21,7 @@ from metrics.access import (
     check_account_scope,
     hash_password,
     normalize_email,
+    save_account,
 )
 from metrics.cli.common import access_of
 from metrics.errors import AccessError, TableroError
@@ -140,49 +141,17 @@ def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise AccessError(f"«{args.correo}» no es un correo electrónico.")
     role = Role(args.rol)
-    schools = sorted(set(args.establecimiento))
-    territories = sorted(set(args.territorio))
-    check_account_scope(role, schools, territories)
-    known_schools = user_store.school_names(store, schools)
-    missing = [r for r in schools if r not in known_schools]
-    if missing:
-        raise AccessError(
-            f"No existe el establecimiento RBD {missing[0]} en la base de datos. Cargue primero "
-            "el directorio de establecimientos."
-        )
-    known_territories = user_store.territory_names(store)
-    unknown = [t for t in territories if t not in known_territories]
-    if unknown:
-        raise AccessError(
-            f"No existe el territorio {unknown[0]}. Territorios: "
-            + ", ".join(list(known_territories)[:10])
-            + ("…" if len(known_territories) > 10 else "")
-        )
-    hashed = (
-        None if args.sin_contrasena else hash_password(_read_password(args.contrasena_stdin), email)
-    )
-    new = user_store.save_user(
-        store,
-        email=email,
-        name=args.nombre,
-        role=role.value,
-        password_hash=hashed,
-        schools=schools,
-        territories=territories,
-    )
-    audit.record(
+    # The scope is checked before a password is asked for.
+    check_account_scope(role, sorted(set(args.establecimiento)), sorted(set(args.territorio)))
+    new = save_account(
         store,
         actor,
-        "usuario_agregado",
-        {
-            "correo": email,
-            "rol": role.value,
-            "establecimientos": schools,
-            "territorios": territories,
-            "contrasena": hashed is not None,
-            "reemplaza": not new,
-            "rbds": schools,
-        },
+        email=email,
+        name=args.nombre,
+        role=role,
+        schools=args.establecimiento,
+        territories=args.territorio,
+        password=None if args.sin_contrasena else _read_password(args.contrasena_stdin),
     )
     verb = "creada" if new else "reemplazada"
     print(f"Cuenta {email} {verb}: {ROLE_LABELS[role]}.")

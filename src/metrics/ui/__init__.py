@@ -151,6 +151,7 @@ def require(permission: str) -> None:
 PAGE_PERMISSIONS = {
     "pages/cargar.py": "can_upload",
     "pages/auditoria.py": "sees_audit",
+    "pages/ajustes.py": "can_set_targets",
 }
 """Pages (by file) shown in the menu only to people with a permission."""
 

@@ -50,10 +50,10 @@ def saved_message() -> None:
         st.success(message, icon=":material/check:")
 
 
-def _after_save(store: Store, saved: records.Saved, what: str) -> None:
+def after_save(store: Store, saved: records.Saved, what: str) -> None:
     data_changed(store)
     st.session_state[SAVED_KEY] = (
-        f"{what} guardado como la carga {saved.batch_id}"
+        f"{what} como la carga {saved.batch_id}"
         + (" (reemplaza la versión anterior)" if saved.replaced else "")
         + ". Puede deshacerla en Historial de cargas."
     )
@@ -75,22 +75,28 @@ def note_form(store: Store, scope: Scope, filters: Filters) -> None:
     with st.form("bitacora", clear_on_submit=True):
         st.markdown("**Nuevo registro de la bitácora**")
         c1, c2, c3 = st.columns([1, 1, 2])
-        when = c1.date_input("Fecha", value=date.today(), format="DD-MM-YYYY")
-        dimension = c2.selectbox("Dimensión", records.NOTE_DIMENSIONS)
+        when = c1.date_input("Fecha", value=date.today(), format="DD-MM-YYYY", key="bitacora_fecha")
+        dimension = c2.selectbox("Dimensión", records.NOTE_DIMENSIONS, key="bitacora_dimension")
         community = c3.selectbox(
             "Comunidad",
             options,
             index=default,
+            key="bitacora_comunidad",
             format_func=lambda c: "Todo el establecimiento" if c == WHOLE_SCHOOL else names[c],
         )
         body = st.text_area(
             "Registro",
             height=110,
+            key="bitacora_registro",
             placeholder="Qué se observó o conversó: por ejemplo, cómo se adaptó el plan a los "
             "horarios de los cursos.",
         )
-        author = st.text_input("Autor", placeholder="Nombre o cargo de quien escribe")
-        sent = st.form_submit_button("Guardar registro", type="primary", icon=":material/save:")
+        author = st.text_input(
+            "Autor", placeholder="Nombre o cargo de quien escribe", key="bitacora_autor"
+        )
+        sent = st.form_submit_button(
+            "Guardar registro", type="primary", icon=":material/save:", key="bitacora_guardar"
+        )
     if not sent:
         return
     try:
@@ -108,7 +114,7 @@ def note_form(store: Store, scope: Scope, filters: Filters) -> None:
     except TableroError as exc:
         show_error(exc)
         return
-    _after_save(store, saved, "Registro de la bitácora")
+    after_save(store, saved, "Registro de la bitácora guardado")
 
 
 def notes_section(store: Store, scope: Scope, filters: Filters) -> None:
@@ -178,9 +184,16 @@ def _synthesis_form(
             f"Síntesis de {records.MOMENTS[moment].split(' (')[0].lower()} {year}",
             value="" if row is None else str(row["body"]),
             height=120,
+            key=f"sintesis_texto_{moment}",
         )
-        author = st.text_input("Autor", value="" if row is None else str(row["author"]))
-        sent = st.form_submit_button("Guardar síntesis", icon=":material/save:")
+        author = st.text_input(
+            "Autor",
+            value="" if row is None else str(row["author"]),
+            key=f"sintesis_autor_{moment}",
+        )
+        sent = st.form_submit_button(
+            "Guardar síntesis", icon=":material/save:", key=f"sintesis_guardar_{moment}"
+        )
     if not sent:
         return
     try:
@@ -197,7 +210,7 @@ def _synthesis_form(
     except TableroError as exc:
         show_error(exc)
         return
-    _after_save(store, saved, "Síntesis")
+    after_save(store, saved, "Síntesis guardada")
 
 
 def open_answers_section(store: Store, scope: Scope, filters: Filters) -> None:
