@@ -340,3 +340,36 @@ def test_small_groups_of_open_answers_are_held_back() -> None:
     assert shown["answer"].tolist() == ["a", "b", "c"] and hidden == 2
     shown, hidden = open_answers_shown(answers, 10)
     assert shown.empty and hidden == 5
+
+
+# -- teacher evaluations by instrument (item 6) ---------------------------------------------
+def test_evaluations_by_instrument_by_hand(two_schools: Store) -> None:
+    from metrics.presentation.records import evaluations_headline
+    from metrics.store.views import evaluations_by_instrument
+
+    extra = pd.DataFrame(
+        {
+            "teacher_id": ["t-a", "t-a", "t-a"],
+            "rbd": [SCHOOL_A] * 3,
+            "eval_date": [date(2024, 6, 1), date(2024, 6, 1), date(2024, 11, 1)],
+            "instrument": ["autoevaluación", "autoevaluación", "evaluación docente"],
+            "domain": ["A", "B", "A"],
+            "score": [4, 3, 2],
+        }
+    )
+    with two_schools.transaction() as cur:
+        batch = two_schools.new_batch(cur, kind="prueba", file_name="e", file_hash="e", actor="t")
+        two_schools.insert_frame(cur, "teacher_evaluation", extra, batch)
+    got = evaluations_by_instrument(two_schools, ONLY_A, rbd=SCHOOL_A)
+    # School A: one observation (3) from the fixture; self-assessment (4 + 3) / 2 = 3,5.
+    assert got[["year", "instrument", "mean_score", "n", "teachers"]].to_numpy().tolist() == [
+        [2024, "observación de aula", 3.0, 1, 1],
+        [2024, "autoevaluación", 3.5, 2, 1],
+        [2024, "evaluación docente", 2.0, 1, 1],
+    ]
+    assert evaluations_headline(got) == (
+        "En 2024, la observación de aula promedia 3,00 de 4, la autoevaluación, 3,50 y la "
+        "Evaluación Docente, 2,00; los docentes se autoevalúan 0,50 puntos por encima de lo "
+        "observado en aula."
+    )
+    assert evaluations_by_instrument(two_schools, ONLY_A, rbd=SCHOOL_B).empty

@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-from metrics.formatting import count_label, format_date, format_percent
+from metrics.formatting import count_label, format_date, format_number, format_percent
 from metrics.store.records import OPEN_DECISIONS
 
 FOLLOWUP_COLUMNS = (
@@ -132,3 +132,50 @@ def open_answers_shown(answers: pd.DataFrame, min_group: int) -> tuple[pd.DataFr
     keep = size >= min_group
     shown = answers.loc[keep, [*keys, "answer"]].reset_index(drop=True)
     return shown, int((~keep).sum())
+
+
+INSTRUMENT_NAMES = {
+    "observación de aula": "la observación de aula",
+    "autoevaluación": "la autoevaluación",
+    "retroalimentación de pares": "la retroalimentación de pares",
+    "evaluación docente": "la Evaluación Docente",
+}
+
+
+def evaluations_headline(evals: pd.DataFrame) -> str:
+    """One sentence on the latest year's teacher evaluations by instrument, and how the
+    self-assessment compares with what class observation found.
+
+    Example:
+        >>> e = pd.DataFrame({"year": [2024, 2024], "instrument": ["observación de aula",
+        ...     "autoevaluación"], "mean_score": [2.75, 3.25]})
+        >>> print(evaluations_headline(e))  # doctest: +NORMALIZE_WHITESPACE
+        En 2024, la observación de aula promedia 2,75 de 4 y la autoevaluación, 3,25; los
+        docentes se autoevalúan 0,50 puntos por encima de lo observado en aula.
+    """
+    if evals.empty:
+        return "No hay evaluaciones docentes para esta selección."
+    year = int(evals["year"].max())
+    last = evals[evals["year"] == year]
+    means = dict(zip(last["instrument"], last["mean_score"], strict=True))
+    parts = [
+        f"{INSTRUMENT_NAMES.get(str(i), str(i))}"
+        + (" promedia " if n == 0 else ", ")
+        + format_number(float(v), 2)
+        + (" de 4" if n == 0 else "")
+        for n, (i, v) in enumerate(means.items())
+    ]
+    listed = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} y {parts[-1]}"
+    text = f"En {year}, {listed}"
+    obs, own = means.get("observación de aula"), means.get("autoevaluación")
+    if obs is not None and own is not None:
+        gap = float(own) - float(obs)
+        if abs(gap) < 0.005:
+            text += "; la autoevaluación coincide con lo observado en aula"
+        else:
+            where = "por encima" if gap > 0 else "por debajo"
+            text += (
+                f"; los docentes se autoevalúan {format_number(abs(gap), 2)} puntos {where} de "
+                "lo observado en aula"
+            )
+    return text + "."

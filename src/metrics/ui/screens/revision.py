@@ -119,10 +119,9 @@ def note_form(store: Store, scope: Scope, filters: Filters) -> None:
 
 def notes_section(store: Store, scope: Scope, filters: Filters) -> None:
     """The log of the chosen school (and community), newest first, by dimension."""
-    notes = records.read_notes(
-        store, scope, rbd=filters.rbd, community_id=filters.community_id, year=filters.year
-    )
-    when = f" en {filters.year}" if filters.year else ""
+    # A log across the years, newest first (an entry of March is read in December too).
+    notes = records.read_notes(store, scope, rbd=filters.rbd, community_id=filters.community_id)
+    when = ""
     if notes.empty:
         st.info(
             f"Aún no hay registros en la bitácora{when}. La guía pide revisar la "
