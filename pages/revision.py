@@ -22,9 +22,9 @@ if filters.rbd is None:
     )
 else:
     st.subheader("Bitácora de la implementación")
+    screen.notes_section(store, scope, filters)
     if screen.can_write():
         screen.note_form(store, scope, filters)
-    screen.notes_section(store, scope, filters)
     st.subheader("Síntesis cualitativa por momento")
     screen.synthesis_section(store, scope, filters)
 st.subheader("Respuestas abiertas de las encuestas")

@@ -125,7 +125,10 @@ def test_the_synthesis_of_a_moment_is_saved_and_refused_without_author(
     at.button(key="sintesis_guardar_durante").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.success[0].value.startswith("Síntesis guardada como la carga 3.")
-    assert "Las comunidades se reunieron cada mes." in [m.value for m in at.markdown]
+    # Saved: the form now holds it, and the load is the síntesis of 2024.
+    assert at.text_area(key="sintesis_texto_durante").value == (
+        "Las comunidades se reunieron cada mes."
+    )
     with open_store(db) as store:
         got = store.query_df("SELECT rbd, year, moment, author FROM qualitative_synthesis")
     # The year is the sidebar's: the latest with data (2024).

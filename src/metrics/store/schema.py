@@ -473,8 +473,8 @@ CREATE TABLE undone_batch_reach (
 """
 
 _V13_RECORDS_TABLES = """
--- The year's qualitative work, written in the app (issue 18, items 4 and 5), and the open
--- answers of Forms exports. Every row belongs to a load (batch_id) like imported data.
+-- The year's qualitative work, written in the app (README «Registros de la evaluación»), and
+-- the open answers of Forms exports. Every row belongs to a load (batch_id) like imported data.
 
 -- The qualitative review: a dated log per school (and, optionally, one of its communities),
 -- tagged by the guide's dimensions, with its author.

@@ -17,7 +17,7 @@ import duckdb
 
 from metrics.errors import StoreError
 from metrics.store.core import Store
-from metrics.store.schema import TARGET_BATCH_KIND
+from metrics.store.schema import NO_FACT_BATCH_KINDS
 
 
 @dataclass(frozen=True)
@@ -276,16 +276,18 @@ def demo_blockers(store: Store) -> tuple[int, int]:
     """What makes a store more than demo data: (its loads in force that the demo generators did
     not write, its user accounts).
 
-    Targets set by hand (kind ``metas``) are not counted: they hold no personal data, and
-    setting one is part of trying the demo. Undone loads hold no rows and are not counted.
+    Targets set by hand (kind ``metas``) and records written in the app (the qualitative log,
+    síntesis and follow-up reviews) are not counted: writing them is part of trying the demo,
+    and the demo has no real people to name. Undone loads hold no rows and are not counted.
     """
 
     cur = store.cursor()
     try:
         row = cur.execute(
             "SELECT (SELECT count(*) FROM import_batch WHERE undone_at IS NULL "
-            "AND NOT (kind = ? AND actor = ?) AND kind <> ?), (SELECT count(*) FROM app_user)",
-            [DEMO_KIND, DEMO_KIND, TARGET_BATCH_KIND],
+            "AND NOT (kind = ? AND actor = ?) AND NOT list_contains(?::VARCHAR[], kind)), "
+            "(SELECT count(*) FROM app_user)",
+            [DEMO_KIND, DEMO_KIND, list(NO_FACT_BATCH_KINDS)],
         ).fetchone()
     finally:
         cur.close()

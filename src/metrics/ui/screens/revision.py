@@ -33,6 +33,8 @@ from metrics.ui import (
 SAVED_KEY = "registro_guardado"
 """Session key of the last save's message (shown once, after the rerun)."""
 WHOLE_SCHOOL = "__establecimiento__"
+LOG_SHOWN = 50
+"""Entries of the log listed in full (the table beside holds them all)."""
 
 NOTE_COLUMNS = {
     "note_date": "Fecha",
@@ -72,8 +74,10 @@ def note_form(store: Store, scope: Scope, filters: Filters) -> None:
     names = community_names(store, scope, filters.rbd)
     options = [WHOLE_SCHOOL, *names]
     default = options.index(filters.community_id) if filters.community_id in names else 0
-    with st.form("bitacora", clear_on_submit=True):
-        st.markdown("**Nuevo registro de la bitácora**")
+    with (
+        st.expander("Escribir un registro nuevo", icon=":material/edit:"),
+        st.form("bitacora", clear_on_submit=True, border=False),
+    ):
         c1, c2, c3 = st.columns([1, 1, 2])
         when = c1.date_input("Fecha", value=date.today(), format="DD-MM-YYYY", key="bitacora_fecha")
         dimension = c2.selectbox("Dimensión", records.NOTE_DIMENSIONS, key="bitacora_dimension")
@@ -140,13 +144,22 @@ def notes_section(store: Store, scope: Scope, filters: Filters) -> None:
         note_date=[format_date(d.date()) for d in pd.to_datetime(notes["note_date"])],
         community=notes["community"].fillna("Todo el establecimiento"),
     )[list(NOTE_COLUMNS)].rename(columns=NOTE_COLUMNS)
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        height=table_height(len(shown)),
-        column_config={"Registro": st.column_config.TextColumn(width="large")},
-    )
+    # Free text reads whole as a list; the table (to sort, filter, download) stays below.
+    with st.container(border=True, height=min(420, 110 * len(shown) + 20)):
+        for r in shown.head(LOG_SHOWN).to_dict("records"):
+            st.markdown(
+                f"**{r['Fecha']} · {escape_markdown(r['Dimensión'])} · "
+                f"{escape_markdown(r['Comunidad'])}** — {escape_markdown(r['Registro'])} "
+                f"*({escape_markdown(r['Autor'])})*"
+            )
+    with st.expander("Tabla de la bitácora"):
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            height=table_height(len(shown)),
+            key="bitacora_tabla",
+        )
 
 
 def synthesis_section(store: Store, scope: Scope, filters: Filters) -> None:
@@ -166,13 +179,13 @@ def synthesis_section(store: Store, scope: Scope, filters: Filters) -> None:
     for tab, moment in zip(tabs, records.MOMENTS, strict=True):
         with tab:
             row = by_moment.get(moment)
-            if row is not None:
-                st.markdown(escape_markdown(str(row["body"])))
-                st.caption(f"Escrita por {escape_markdown(str(row['author']))}.")
-            elif not can_write():
-                st.caption("Sin síntesis de este momento.")
             if can_write():
                 _synthesis_form(store, scope, filters.rbd, year, moment, row)
+            elif row is not None:
+                st.markdown(escape_markdown(str(row["body"])))
+                st.caption(f"Escrita por {escape_markdown(str(row['author']))}.")
+            else:
+                st.caption("Sin síntesis de este momento.")
 
 
 def _synthesis_form(

@@ -45,6 +45,16 @@ REVIEW_COLUMNS = {
     "decision_status": "Estado de las decisiones",
 }
 
+PENDING_COLUMNS = (
+    "Plazo",
+    "Decisiones y ajustes",
+    "Responsable",
+    "Estado de las decisiones",
+    "Realizada el",
+    "Alcance",
+)
+"""What a pending decision shows first: by when, what, who."""
+
 
 def _day(value: Any) -> date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
@@ -134,8 +144,14 @@ def pending_section(reviews: pd.DataFrame, filters: Filters, today: date) -> Non
             f"{len(pending)} decisión(es) pendiente(s) o en curso; {late} con el plazo vencido "
             f"al {format_date(cut)}."
         )
-        table = _shown(pending)
-        st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+        table = _shown(pending)[list(PENDING_COLUMNS)]
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            height=table_height(len(table)),
+            column_config={"Decisiones y ajustes": st.column_config.TextColumn(width="large")},
+        )
 
 
 def all_reviews(reviews: pd.DataFrame) -> None:
