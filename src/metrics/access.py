@@ -214,9 +214,28 @@ def save_account(
     None: an account for OpenID Connect sign-in only. Used by ``tablero usuarios agregar`` and
     the *Ajustes* page alike; :class:`AccessError` (Spanish) on bad input, nothing saved."""
     email = normalize_email(email)
+    schools, territories = sorted(set(map(int, schools))), sorted(set(territories))
+    check_account(store, email, role, schools, territories)
+    hashed = None if password is None else hash_password(password, email)
+    return _save_checked(
+        store,
+        actor,
+        email=email,
+        name=name,
+        role=role,
+        schools=schools,
+        territories=territories,
+        hashed=hashed,
+    )
+
+
+def check_account(
+    store: Store, email: str, role: Role, schools: list[int], territories: list[str]
+) -> None:
+    """Every check of an account but its password: an e-mail, the role's scope shape, and
+    schools and territories that exist (:class:`AccessError`, Spanish)."""
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise AccessError(f"«{email}» no es un correo electrónico.")
-    schools, territories = sorted(set(map(int, schools))), sorted(set(territories))
     check_account_scope(role, schools, territories)
     known_schools = user_store.school_names(store, schools)
     missing = [r for r in schools if r not in known_schools]
@@ -233,7 +252,19 @@ def save_account(
             + ", ".join(list(known_territories)[:10])
             + ("…" if len(known_territories) > 10 else "")
         )
-    hashed = None if password is None else hash_password(password, email)
+
+
+def _save_checked(
+    store: Store,
+    actor: str,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    schools: list[int],
+    territories: list[str],
+    hashed: str | None,
+) -> bool:
     new = user_store.save_user(
         store,
         email=email,

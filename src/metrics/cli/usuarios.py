@@ -18,7 +18,7 @@ from datetime import datetime
 from metrics.access import (
     ROLE_LABELS,
     Role,
-    check_account_scope,
+    check_account,
     hash_password,
     normalize_email,
     save_account,
@@ -138,19 +138,18 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
 
 
 def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise AccessError(f"«{args.correo}» no es un correo electrónico.")
     role = Role(args.rol)
-    # The scope is checked before a password is asked for.
-    check_account_scope(role, sorted(set(args.establecimiento)), sorted(set(args.territorio)))
+    schools, territories = sorted(set(args.establecimiento)), sorted(set(args.territorio))
+    # Everything is checked before a password is asked for.
+    check_account(store, email, role, schools, territories)
     new = save_account(
         store,
         actor,
         email=email,
         name=args.nombre,
         role=role,
-        schools=args.establecimiento,
-        territories=args.territorio,
+        schools=schools,
+        territories=territories,
         password=None if args.sin_contrasena else _read_password(args.contrasena_stdin),
     )
     verb = "creada" if new else "reemplazada"
