@@ -373,3 +373,26 @@ def test_evaluations_by_instrument_by_hand(two_schools: Store) -> None:
         "observado en aula."
     )
     assert evaluations_by_instrument(two_schools, ONLY_A, rbd=SCHOOL_B).empty
+
+
+def test_the_pack_files_carry_the_new_slides(two_schools: Store) -> None:
+    import io
+
+    from pptx import Presentation
+
+    from metrics.presentation.export.slides import render_pack
+
+    records.save_synthesis(
+        two_schools, ALL, rbd=SCHOOL_A, year=2024, moment="antes", body="Diagnóstico: poca "
+        "observación entre pares.", author="Equipo", actor="t",
+    )  # fmt: skip
+    review(two_schools)
+    pack = build_pack(two_schools, ALL, rbd=SCHOOL_A, year=2024, today=date(2024, 6, 30))
+    deck = Presentation(io.BytesIO(render_pack(pack, "pptx")))
+    text = [
+        " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+        for slide in deck.slides
+    ]
+    assert any("Antes (diagnóstico): Diagnóstico: poca observación entre pares." in t for t in text)
+    assert any("Pendiente: Mover los talleres a los miércoles — Jefa UTP" in t for t in text)
+    assert render_pack(pack, "pdf").startswith(b"%PDF")
