@@ -140,12 +140,14 @@ def accounts_section(store: Store) -> None:
             list(schools),
             format_func=lambda r: f"{schools[r]} (RBD {r})",
             key="cuenta_establecimientos",
+            placeholder="Elija un establecimiento",
         )
         chosen_territories = st.multiselect(
             "Territorios (supervisor)",
             list(territories),
             format_func=lambda t: territories[t],
             key="cuenta_territorios",
+            placeholder="Elija uno o más territorios",
         )
         password = st.text_input(
             "Contraseña (en blanco: solo ingreso con Google o Microsoft)",
