@@ -251,3 +251,55 @@ def test_a_reader_cannot_open_the_settings(db: Path, monkeypatch: pytest.MonkeyP
     at.switch_page("pages/ajustes.py").run()
     assert "no permite fijar metas" in at.error[0].value
     assert not at.dataframe
+
+
+def _forms(rows: int, comment: str) -> bytes:
+    lines = [
+        "Marca temporal,RBD del establecimiento,¿Recibo apoyo del equipo directivo?,Comentarios"
+    ]
+    lines += [
+        f"2024/05/{i + 1:02d} 10:00:00 a. m. GMT-3,{SCHOOL_A},{1 + i % 5},"
+        + (f"{comment} {i}" if i else "")
+        for i in range(rows)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_open_answers_show_beside_the_perceptions_small_groups_hidden(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metrics.imports import import_file
+    from metrics.ingest.formats import MappingRow
+
+    mapping = [
+        MappingRow(question="RBD del establecimiento", dimension="establecimiento"),
+        MappingRow(question="¿Recibo apoyo del equipo directivo?", dimension="apoyo"),
+        MappingRow(question="Comentarios", dimension="abierta"),
+    ]
+    with open_store(db) as store:
+        # 12 teachers (the first leaves the comment blank: 11 answers), 3 students.
+        for name, rows, kind in (("docentes.csv", 12, "docente"), ("est.csv", 3, "estudiante")):
+            import_file(
+                store,
+                _forms(rows, f"Comentario de {kind}"),
+                name,
+                mapping=mapping,
+                wave="final",
+                respondent_kind=kind,
+                actor="t",
+            )
+    at = page(db, monkeypatch, "dir@a.cl", "pages/revision.py")
+    assert [e.label for e in at.expander if "respuestas" in e.label] == [
+        "Comentarios — docentes (11 respuestas)"
+    ]
+    shown = " ".join(str(v) for df in at.dataframe for v in df.value.to_numpy().ravel())
+    assert "Comentario de docente 11" in shown and "Comentario de estudiante" not in shown
+    assert any(
+        "2 respuesta(s) de grupos con menos de 10 respuestas no se muestran" in c.value
+        for c in at.caption
+    )
+    at = page(db, monkeypatch, "dir@a.cl", "pages/durante.py")
+    assert any("Respuestas abiertas" in m.value for m in at.markdown)
+    assert [e.label for e in at.expander if "respuestas)" in e.label] == [
+        "Comentarios — docentes (11 respuestas)"
+    ]

@@ -225,12 +225,21 @@ def _synthesis_form(
     after_save(store, saved, "Síntesis guardada")
 
 
-def open_answers_section(store: Store, scope: Scope, filters: Filters) -> None:
+def open_answers_section(
+    store: Store, scope: Scope, filters: Filters, *, beside_perceptions: bool = False
+) -> None:
     """The open answers of the surveys of the selection, by question, groups smaller than the
-    minimum size held back. Who answered is never shown (it is not even stored)."""
+    minimum size held back. Who answered is never shown (it is not even stored).
+
+    ``beside_perceptions``: under the perception charts of *Durante*, a titled block only when
+    there are answers (that page already says when surveys are missing)."""
     answers = records.read_open_answers(
         store, scope, rbd=filters.rbd, community_id=filters.community_id, year=filters.year
     )
+    if beside_perceptions:
+        if answers.empty:
+            return
+        st.markdown("**Respuestas abiertas**: lo que escribieron los encuestados, sin su nombre.")
     if answers.empty:
         empty_state(
             "no hay respuestas abiertas de encuestas para esta selección (se guardan al cargar "
