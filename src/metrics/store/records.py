@@ -34,6 +34,7 @@ from metrics.scope import Scope
 from metrics.store import audit
 from metrics.store.core import Store, batch_schools, scope_clause
 from metrics.store.references import REPLACED_PREFIX
+from metrics.store.schema import RECORD_BATCH_KINDS
 
 NOTE_DIMENSIONS: tuple[str, ...] = (
     "planificación",
@@ -57,9 +58,13 @@ DECISION_STATUSES: tuple[str, ...] = ("sin decisiones", "pendiente", "en curso",
 OPEN_DECISIONS: tuple[str, ...] = ("pendiente", "en curso")
 """Decision statuses that still wait for someone."""
 
-NOTE_KIND = "registro cualitativo"
-SYNTHESIS_KIND = "síntesis cualitativa"
-REVIEW_KIND = "seguimiento"
+NOTE_KIND, SYNTHESIS_KIND, REVIEW_KIND = RECORD_BATCH_KINDS
+AUDIT_ACTIONS = {
+    NOTE_KIND: "registro_cualitativo",
+    SYNTHESIS_KIND: "sintesis_cualitativa",
+    REVIEW_KIND: "seguimiento",
+}
+"""The audit log's action of each kind of save (:data:`metrics.store.audit.ACTION_LABELS`)."""
 
 MAX_TEXT = 4000
 """Longest text accepted in a field (a slide of the council pack holds about this much)."""
@@ -178,7 +183,7 @@ def _save(
             audit.append(
                 cur,
                 actor,
-                kind.replace(" ", "_").replace("í", "i"),
+                AUDIT_ACTIONS[kind],
                 {
                     "carga": batch,
                     **detail,
