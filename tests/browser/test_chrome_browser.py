@@ -42,6 +42,9 @@ TITLES = {
     "cargar": "Cargar datos",
     "historial": "Historial de cargas",
     "auditoria": "Registro de auditoría",
+    "revision": "Revisión cualitativa — ",
+    "seguimiento": "Seguimiento — ",
+    "ajustes": "Ajustes",
 }
 """Every page's address and the start of its title."""
 
@@ -238,6 +241,8 @@ WITH_A_SCHOOL = (
     "Resultados — comunidades",
     "Impacto — estudiantes",
     "Comunidades",
+    "Revisión cualitativa",
+    "Seguimiento",
 )
 """The pages looked at again with one school chosen (by their titles in the menu)."""
 

@@ -755,7 +755,7 @@ class _Builder:
         for r in pending.sort_values("due_date").head(3).to_dict("records"):
             due = None if pd.isna(r["due_date"]) else r["due_date"].date()
             facts.append(
-                f"Pendiente: {_clip(str(r['decisions']), 160)} — "
+                f"{str(r['decision_status']).capitalize()}: {_clip(str(r['decisions']), 160)} — "
                 f"{r['responsible'] or 'sin responsable'}, plazo {format_date(due)}."
             )
         notes = "\n".join(
