@@ -35,7 +35,7 @@ from metrics.engine.sources import (
     SOURCES,
     STATS,
     Request,
-    prepare,
+    facts_table,
 )
 from metrics.errors import StoreError
 from metrics.scope import Scope
@@ -95,9 +95,72 @@ def _read_facts(
     kinds: frozenset[int],
     wanted: set[str],
     monthly: bool,
+    numbers: _Numbers,
 ) -> list[dict[str, Any]]:
     """The cached facts of the visible communities and schools asked for, and of each visible
-    territory as the sum of its visible schools, their scopes numbered by ``_sid``."""
+    territory as the sum of its visible schools, their scopes numbered as in ``_sid``.
+
+    For up to :data:`MAX_LISTED` schools (a school's or a small territory's request) the rows
+    are read with one plain statement and numbered and added up in memory: a statement's fixed
+    cost (joins, a grouping) was most of such a request's time. Larger scopes join and add up
+    in DuckDB (:func:`_read_all`)."""
+    if not wanted:
+        return []
+    if scope.is_all or len(scope.rbds or ()) > MAX_LISTED:
+        return _read_all(cur, scope, kinds, wanted, monthly)
+    rbds = sorted(int(r) for r in scope.rbds or ())
+    if not rbds:
+        return []
+    month = "" if monthly else " AND month = 0"
+    kind = "" if KIND_CODE["comunidad"] in kinds else f" AND kind = {KIND_CODE['establecimiento']}"
+    got = _fetch(
+        cur,
+        f"SELECT indicator, monthly_source, kind, sid, rbd, year, month, base, "
+        f"{', '.join(STATS)} FROM indicator_fact "
+        f"WHERE rbd IN ({', '.join(map(str, rbds))}){month}{kind}",
+    )
+    codes = list(IND_CODE)
+    number = np.asarray(pd.Categorical(got["indicator"], categories=codes).codes, dtype=np.int64)
+    keep = np.isin(number, [IND_CODE[c] for c in wanted])
+    ind = number + np.where(np.asarray(got["monthly_source"], dtype=bool), MONTHLY_VARIANT, 0)
+    fkind = np.asarray(got["kind"], dtype=np.int64)
+    sc = np.full(fkind.size, -1, dtype=np.int64)
+    school = fkind == KIND_CODE["establecimiento"]
+    sc[school] = numbers.of_schools(np.asarray(got["rbd"], dtype=np.int64)[school])
+    sc[~school] = numbers.of_ids(got["sid"][~school])
+    keep &= sc >= 0
+    rows: dict[str, Any] = {
+        "ind": ind,
+        "kind": fkind,
+        "sc": sc,
+        "year": rows_.as_floats(got["year"]),
+        "month": np.asarray(got["month"], dtype=np.int64),
+        "base": np.asarray(got["base"], dtype=bool),
+        "mon": np.zeros(fkind.size, dtype=bool),
+        **{s: rows_.as_floats(got[s]) for s in STATS},
+    }
+    out = []
+    wanted_kinds = np.isin(fkind, sorted(kinds))
+    out.append({k: np.asarray(v)[keep & wanted_kinds] for k, v in rows.items()})
+    if KIND_CODE["territorio"] in kinds:
+        schools = {k: np.asarray(v)[keep & school] for k, v in rows.items()}
+        out.append(
+            rows_.territory_sums(
+                schools, STATS, numbers.link_school, numbers.link_territory, numbers.size
+            )
+        )
+    return out
+
+
+def _read_all(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+) -> list[dict[str, Any]]:
+    """:func:`_read_facts` in SQL, for many schools: their scopes numbered by ``_sid``,
+    territories added up in DuckDB."""
     if not wanted:
         return []
     where = [f"f.indicator IN ({', '.join(repr(c) for c in sorted(wanted))})"]
@@ -122,10 +185,11 @@ def _read_facts(
     out = []
     nan = ", ".join(f"coalesce(f.{x}, {NAN}) AS {x}" for x in STATS)
     # A school's facts find their scope number by RBD (an integer join, twice as fast as one
-    # on the id's text); a community's by its id.
+    # on the id's text); a community's by its id (a visible community is one of a visible
+    # school: the RBD condition keeps them).
     for kind, join in (
         (KIND_CODE["establecimiento"], "JOIN _sid d ON d.rbd = f.rbd"),
-        (KIND_CODE["comunidad"], "JOIN _com c ON c.id = f.sid JOIN _sid d ON d.sid = f.sid"),
+        (KIND_CODE["comunidad"], "JOIN _sid d ON d.sid = f.sid"),
     ):
         if kind in kinds:
             out.append(
@@ -164,24 +228,127 @@ def _read_facts(
     return out
 
 
-def _number_scopes(cur: duckdb.DuckDBPyConnection) -> list[str]:
-    """``_sid``: every scope id of the request (schools, communities, territories and those of
-    the facts computed per request), numbered in sorted order; returns them in that order."""
-    cur.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _sid AS
-        SELECT sid, CAST(row_number() OVER (ORDER BY sid) - 1 AS INTEGER) AS sc, rbd FROM (
-            SELECT sid, max(rbd) AS rbd FROM (
-                SELECT CAST(rbd AS VARCHAR) AS sid, rbd FROM _sch
-                UNION ALL SELECT id, NULL FROM _com
-                UNION ALL SELECT territory_id, NULL FROM _st
-                UNION ALL SELECT sid, NULL FROM _f
-            ) WHERE sid IS NOT NULL GROUP BY sid
+def _scope_frames(
+    cur: duckdb.DuckDBPyConnection, scope: Scope
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The visible communities (id, rbd), territories' schools (rbd, territory_id) and
+    schools with their baseline year as the facts cache has it (rbd, base_year)."""
+    out = []
+    for table, alias, cols in (
+        ("community", "c", "c.id, c.rbd"),
+        ("school_territory", "t", "t.rbd, t.territory_id"),
+        ("indicator_fact_school", "s", "s.rbd, s.base_year"),
+    ):
+        cond, params = scope_clause(scope, "school" if table.endswith("school") else table, alias)
+        found = _fetch(cur, f"SELECT {cols} FROM {table} {alias} WHERE {cond}", params)
+        out.append(pd.DataFrame({k: np.asarray(v) for k, v in found.items()}))
+    return out[0], out[1], out[2]
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    """The request's scope ids numbered in sorted order (``sids``), and how to number a
+    school's RBD, any id, and the territories' links."""
+
+    sids: list[str]
+    index: pd.Index
+    school_rbd: IntArray
+    """The visible schools' RBDs, sorted."""
+    school_sc: IntArray
+    link_school: IntArray
+    link_territory: IntArray
+
+    @property
+    def size(self) -> int:
+        return len(self.sids)
+
+    def of_schools(self, rbds: IntArray) -> IntArray:
+        """The number of each RBD (−1: not a visible school)."""
+        if not self.school_rbd.size:
+            return np.full(rbds.size, -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.school_rbd, rbds), self.school_rbd.size - 1)
+        return np.where(self.school_rbd[at] == rbds, self.school_sc[at], -1)
+
+    def of_ids(self, ids: Any) -> IntArray:
+        """The number of each id (−1: not one of the request's)."""
+        return np.asarray(self.index.get_indexer(pd.Index(ids, dtype=object)), dtype=np.int64)
+
+
+def _number_scopes(
+    cur: duckdb.DuckDBPyConnection,
+    communities: pd.DataFrame,
+    links: pd.DataFrame,
+    schools: pd.DataFrame,
+    extra: Iterable[str] = (),
+) -> _Numbers:
+    """``_sid`` (a DataFrame the cursor reads as a view): every scope id of the request
+    (schools, communities, territories and ``extra``, those of the facts computed per request)
+    numbered in sorted order, with a school's RBD."""
+    rbds = schools["rbd"].to_numpy(dtype=np.int64)
+    school_ids = rbds.astype(str).astype(object)
+    ids = np.unique(
+        np.concatenate(
+            [
+                school_ids,
+                communities["id"].to_numpy(dtype=object),
+                links["territory_id"].to_numpy(dtype=object),
+                np.asarray(list(extra), dtype=object),
+            ]
         )
-        """
     )
-    row = cur.execute("SELECT list(sid ORDER BY sc) FROM _sid").fetchone()
-    return list(row[0] or []) if row else []
+    index = pd.Index(ids, dtype=object)
+    school_sc = np.asarray(index.get_indexer(school_ids), dtype=np.int64)
+    rbd = np.full(ids.size, -1, dtype=np.int64)  # −1: not a school (no fact has that RBD)
+    rbd[school_sc] = rbds
+    cur.register(
+        "_sid",
+        pd.DataFrame({"sid": ids, "sc": np.arange(ids.size, dtype=np.int32), "rbd": rbd}),
+    )
+    order = np.argsort(rbds)
+    link_rbd = links["rbd"].to_numpy(dtype=np.int64)
+    numbers = _Numbers(
+        sids=[str(s) for s in ids],
+        index=index,
+        school_rbd=rbds[order],
+        school_sc=school_sc[order],
+        link_school=np.array([], dtype=np.int64),
+        link_territory=np.array([], dtype=np.int64),
+    )
+    link_school = numbers.of_schools(link_rbd)
+    link_territory = numbers.of_ids(links["territory_id"].to_numpy(dtype=object))
+    ok = (link_school >= 0) & (link_territory >= 0)
+    return _Numbers(
+        sids=numbers.sids,
+        index=index,
+        school_rbd=numbers.school_rbd,
+        school_sc=numbers.school_sc,
+        link_school=link_school[ok],
+        link_territory=link_territory[ok],
+    )
+
+
+def _per_request(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    kinds: frozenset[int],
+    wanted: set[str],
+    monthly: bool,
+    cutoff: date,
+    communities: pd.DataFrame,
+    links: pd.DataFrame,
+) -> dict[str, Any]:
+    """The facts of the sources computed per request (schedule compliance: it depends on the
+    cut-off date), their scopes by id (``sid``); their queries read the visible communities
+    and territories' schools as ``_com`` and ``_st``."""
+    sources = [s for s in SOURCES.values() if not s.cached and SOURCE_CODES[s.name] & wanted]
+    columns = ("ind", "kind", "sid", "year", "month", "base", "mon", *STATS)
+    if not sources:
+        return {c: np.array([], dtype=object if c == "sid" else float) for c in columns}
+    facts_table(cur)
+    request = Request(cur, scope, kinds, wanted, monthly, cutoff)
+    for source in sources:
+        source.build(request)
+    return _fetch(cur, f"SELECT {', '.join(columns)} FROM _f")
 
 
 def linked_schools(store: Store, scope: Scope, rbds: Iterable[int]) -> list[int]:
@@ -242,27 +409,17 @@ def load_indicator_rows(
     ensure_facts(store)  # schedule compliance alone still reads the cached baseline years
     cur = store.cursor()
     try:
-        cur.execute("SET SESSION preserve_insertion_order = false")
-        prepare(cur, scope, courses=False, cached=True)
-        request = Request(cur, scope, kind_set, wanted, monthly, cutoff)
-        for source in SOURCES.values():
-            if not source.cached and SOURCE_CODES[source.name] & wanted:
-                source.build(request)
-        sids = _number_scopes(cur)
-        parts = _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly)
-        stats = ", ".join(f"f.{x}" for x in STATS)
-        parts.append(
-            _fetch(
-                cur,
-                "SELECT f.ind, f.kind, d.sc, f.year, f.month, f.base, f.mon, "
-                f"{stats} FROM _f f JOIN _sid d ON d.sid = f.sid",
-            )
-        )
+        communities, links, schools = _scope_frames(cur, scope)
+        # The queries below read the frames as views (no temporary table to write).
+        cur.register("_com", communities)
+        cur.register("_st", links)
+        computed = _per_request(cur, scope, kind_set, wanted, monthly, cutoff, communities, links)
+        numbers = _number_scopes(cur, communities, links, schools, computed["sid"])
+        parts = _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly, numbers)
+        computed["sc"] = numbers.of_ids(computed.pop("sid"))
+        parts.append(computed)
         inds = sorted(IND_CODE[c] for c in wanted)
-        found = rows_.Facts.from_columns(parts, STATS, sids)
-        communities = cur.execute("SELECT id, rbd FROM _com").df()
-        links = cur.execute("SELECT rbd, territory_id FROM _st").df()
-        schools = cur.execute("SELECT rbd, base_year FROM _sch").df()
+        found = rows_.Facts.from_columns(parts, STATS, numbers.sids)
         rows = rows_.assemble(
             found,
             inds=inds,
@@ -273,7 +430,7 @@ def load_indicator_rows(
             communities=communities,
             links=links,
         )
-        targets = _read_targets(cur) if len(rows) else {}
+        targets = _read_targets(cur, numbers) if len(rows) else {}
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron calcular los indicadores: {exc}") from exc
     finally:
@@ -304,21 +461,41 @@ def load_indicator_rows(
     )
 
 
-def _read_targets(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def _read_targets(cur: duckdb.DuckDBPyConnection, numbers: _Numbers) -> dict[str, Any]:
     """The targets of the request's scopes (``_sid``), their indicator and kind numbered as
-    in the rows (targets of indicators the catalogue no longer holds are left out)."""
-    inds = ", ".join(f"('{c}', {i})" for c, i in IND_CODE.items())
-    kinds = ", ".join(f"('{k}', {i})" for k, i in KIND_CODE.items())
-    return _fetch(
+    in the rows (targets of indicators the catalogue no longer holds are left out).
+
+    For a few scopes, their ids are listed in the query and the rest is numbered in memory
+    (the joins' fixed cost was most of the statement's)."""
+    if numbers.size > MAX_LISTED:
+        inds = ", ".join(f"('{c}', {i})" for c, i in IND_CODE.items())
+        kinds = ", ".join(f"('{k}', {i})" for k, i in KIND_CODE.items())
+        return _fetch(
+            cur,
+            f"""
+            SELECT m.ind, k.kind, d.sc, t.target_value, t.deadline_year
+            FROM target t
+            JOIN (VALUES {inds}) m(code, ind) ON m.code = t.indicator
+            JOIN (VALUES {kinds}) k(name, kind) ON k.name = t.scope_kind
+            JOIN _sid d ON d.sid = t.scope_id
+            """,
+        )
+    got = _fetch(
         cur,
-        f"""
-        SELECT m.ind, k.kind, d.sc, t.target_value, t.deadline_year
-        FROM target t
-        JOIN (VALUES {inds}) m(code, ind) ON m.code = t.indicator
-        JOIN (VALUES {kinds}) k(name, kind) ON k.name = t.scope_kind
-        JOIN _sid d ON d.sid = t.scope_id
-        """,
+        "SELECT indicator, scope_kind, scope_id, target_value, deadline_year FROM target "
+        f"WHERE scope_id IN ({', '.join('?' * numbers.size) or 'NULL'})",
+        list(numbers.sids),
     )
+    ind = np.asarray(pd.Categorical(got["indicator"], categories=list(IND_CODE)).codes)
+    kind = np.asarray(pd.Categorical(got["scope_kind"], categories=list(KIND_CODE)).codes)
+    keep = (ind >= 0) & (kind >= 0)
+    return {
+        "ind": ind[keep],
+        "kind": kind[keep],
+        "sc": numbers.of_ids(got["scope_id"])[keep],
+        "target_value": rows_.as_floats(got["target_value"])[keep],
+        "deadline_year": rows_.as_floats(got["deadline_year"])[keep],
+    }
 
 
 def _is_suppressible(code: str) -> bool:

@@ -99,6 +99,11 @@ class Assembled:
         return int(self.ind.size)
 
 
+def as_floats(arr: Any) -> FloatArray:
+    """A ``fetchnumpy()`` column as floats, NULL (masked) as NaN."""
+    return _floats(arr)
+
+
 def _floats(arr: Any) -> FloatArray:
     if isinstance(arr, np.ma.MaskedArray):
         return np.asarray(np.ma.filled(arr.astype(np.float64), np.nan), dtype=np.float64)
@@ -452,3 +457,55 @@ def families(
     child_rows = np.concatenate([c for _, c in pairs])
     found = parent >= 0
     return parent[found], child_rows[found]
+
+
+def territory_sums(
+    facts: Mapping[str, Any],
+    stats: Sequence[str],
+    link_school: IntArray,
+    link_territory: IntArray,
+    size: int,
+) -> dict[str, Any]:
+    """The facts of each territory as the sums of its schools' (``y0``: their minimum), a
+    statistic missing (NaN) in every school staying missing: what SQL's ``sum`` of NULLs gives.
+
+    ``facts``: the schools' facts (ind, sc, year, month, base, mon and ``stats``, one
+    element per fact); ``link_school``/``link_territory``: each link of a school to a
+    territory, both as scope numbers below ``size``."""
+    sc = np.asarray(facts["sc"], dtype=np.int64)
+    order = np.argsort(link_school, kind="stable")
+    ls, lt = link_school[order], link_territory[order]
+    lo = np.searchsorted(ls, sc, "left")
+    counts = np.searchsorted(ls, sc, "right") - lo
+    row = np.repeat(np.arange(sc.size), counts)
+    starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    terr = lt[starts + np.arange(row.size)] if row.size else np.array([], dtype=np.int64)
+    ind = np.asarray(facts["ind"], dtype=np.int64)[row]
+    year = _floats(facts["year"])[row]
+    month = np.asarray(facts["month"], dtype=np.int64)[row]
+    base = np.asarray(facts["base"], dtype=bool)[row]
+    key = _key((ind, _INDS * 2), (terr, max(size, 1)), (_year_code(year), _YEARS),
+               (month, _MONTHS), (base, 2))  # fmt: skip
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    inv = inv.reshape(-1)
+    out: dict[str, Any] = {
+        "ind": ind[first],
+        "kind": np.full(first.size, TERRITORY, dtype=np.int64),
+        "sc": terr[first],
+        "year": year[first],
+        "month": month[first],
+        "base": base[first],
+        "mon": np.zeros(first.size, dtype=bool),
+    }
+    for s in stats:
+        v = _floats(facts[s])[row]
+        if s == "y0":
+            low = np.full(first.size, np.nan)
+            np.fmin.at(low, inv, v)
+            out[s] = low
+            continue
+        valid = ~np.isnan(v)
+        total = np.bincount(inv, weights=np.where(valid, v, 0.0), minlength=first.size)
+        seen = np.bincount(inv, weights=valid.astype(float), minlength=first.size)
+        out[s] = np.where(seen > 0, total, np.nan)
+    return out

@@ -180,13 +180,10 @@ def _where(
 
 
 # -- the shared pieces ---------------------------------------------------------------------------
-def prepare(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, *, courses: bool, cached: bool = False
-) -> None:
+def prepare(cur: duckdb.DuckDBPyConnection, scope: Scope, *, courses: bool) -> None:
     """Schools with their baseline year, communities, territories' schools, the teachers a
     community stands for each year and (with ``courses``) the courses they teach; and the empty
-    facts table ``_f``. With ``cached``, only what reading the facts cache needs: the baseline
-    years come from the cache, and members are not read."""
+    facts table ``_f``."""
     sc, sp = scope_clause(scope, "school", "s")
     cc, cp = scope_clause(scope, "community", "c")
     stc, stp = scope_clause(scope, "school_territory", "t")
@@ -199,43 +196,41 @@ def prepare(
         f"FROM school_territory t WHERE {stc}",
         stp,
     )
-    if cached:
-        cur.execute(
-            "CREATE OR REPLACE TEMP TABLE _sch AS SELECT s.rbd, s.base_year "
-            f"FROM indicator_fact_school s WHERE {sc}",
-            sp,
+    mc, mp = _where(cur, scope, "community_member", "m")
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _mreal AS
+        SELECT m.community_id, c.rbd, CAST(m.year AS INTEGER) AS year, m.teacher_id
+        FROM community_member m JOIN _com c ON c.id = m.community_id
+        WHERE {mc}
+        """,
+        mp,
+    )
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _sch AS
+        WITH first_year AS (
+            SELECT c.rbd, min(coalesce(year(c.start_date), f.y)) AS y
+            FROM community c
+            LEFT JOIN (SELECT community_id, min(year) AS y FROM _mreal GROUP BY 1) f
+                ON f.community_id = c.id
+            WHERE {cc}
+            GROUP BY c.rbd
         )
-    else:
-        mc, mp = _where(cur, scope, "community_member", "m")
-        cur.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _mreal AS
-            SELECT m.community_id, c.rbd, CAST(m.year AS INTEGER) AS year, m.teacher_id
-            FROM community_member m JOIN _com c ON c.id = m.community_id
-            WHERE {mc}
-            """,
-            mp,
-        )
-        cur.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _sch AS
-            WITH first_year AS (
-                SELECT c.rbd, min(coalesce(year(c.start_date), f.y)) AS y
-                FROM community c
-                LEFT JOIN (SELECT community_id, min(year) AS y FROM _mreal GROUP BY 1) f
-                    ON f.community_id = c.id
-                WHERE {cc}
-                GROUP BY c.rbd
-            )
-            SELECT s.rbd, CAST(coalesce(s.baseline_year, f.y - 1) AS INTEGER) AS base_year
-            FROM school s LEFT JOIN first_year f ON f.rbd = s.rbd
-            WHERE {sc}
-            """,
-            cp + sp,
-        )
-        _members(cur)
-        if courses:
-            _courses(cur, scope)
+        SELECT s.rbd, CAST(coalesce(s.baseline_year, f.y - 1) AS INTEGER) AS base_year
+        FROM school s LEFT JOIN first_year f ON f.rbd = s.rbd
+        WHERE {sc}
+        """,
+        cp + sp,
+    )
+    _members(cur)
+    if courses:
+        _courses(cur, scope)
+    facts_table(cur)
+
+
+def facts_table(cur: duckdb.DuckDBPyConnection) -> None:
+    """``_f``, the empty facts table every source inserts into."""
     cur.execute(
         """
         CREATE OR REPLACE TEMP TABLE _f (
