@@ -86,7 +86,9 @@ class IndicatorRows:
 def _fetch(
     cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
 ) -> dict[str, Any]:
-    return cur.execute(sql, params or []).fetchnumpy()
+    """A SELECT's columns as NumPy arrays (through a relation: a DB-API result copies the rows
+    once more, a third of the time of fetching a country's facts)."""
+    return cur.sql(sql, params=params or None).fetchnumpy()
 
 
 def _read_facts(
