@@ -33,6 +33,8 @@ from metrics.ui import (
 SAVED_KEY = "registro_guardado"
 """Session key of the last save's message (shown once, after the rerun)."""
 WHOLE_SCHOOL = "__establecimiento__"
+SCROLL_AFTER = 6
+"""Entries of the log shown before its box scrolls."""
 LOG_SHOWN = 50
 """Entries of the log listed in full (the table beside holds them all)."""
 
@@ -145,7 +147,8 @@ def notes_section(store: Store, scope: Scope, filters: Filters) -> None:
         community=notes["community"].fillna("Todo el establecimiento"),
     )[list(NOTE_COLUMNS)].rename(columns=NOTE_COLUMNS)
     # Free text reads whole as a list; the table (to sort, filter, download) stays below.
-    with st.container(border=True, height=min(420, 110 * len(shown) + 20)):
+    # A long log scrolls inside its box; a short one takes only its own height.
+    with st.container(border=True, height=420 if len(shown) > SCROLL_AFTER else "content"):
         for r in shown.head(LOG_SHOWN).to_dict("records"):
             st.markdown(
                 f"**{r['Fecha']} · {escape_markdown(r['Dimensión'])} · "
