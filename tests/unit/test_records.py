@@ -396,3 +396,9 @@ def test_the_pack_files_carry_the_new_slides(two_schools: Store) -> None:
     assert any("Antes (diagnóstico): Diagnóstico: poca observación entre pares." in t for t in text)
     assert any("Pendiente: Mover los talleres a los miércoles — Jefa UTP" in t for t in text)
     assert render_pack(pack, "pdf").startswith(b"%PDF")
+    from openpyxl import load_workbook
+
+    summary = load_workbook(io.BytesIO(render_pack(pack, "xlsx")))["Resumen"]
+    cells = [c for row in summary.iter_rows(values_only=True) for c in row if c]
+    assert "Antes (diagnóstico): Diagnóstico: poca observación entre pares." in cells
+    assert "Pendiente: Mover los talleres a los miércoles — Jefa UTP, plazo 01-05-2024." in cells
