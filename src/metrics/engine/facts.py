@@ -230,6 +230,16 @@ def _read_all(
     return out
 
 
+def _unmasked(column: Any) -> Any:
+    """A ``fetchnumpy()`` column with its NULLs as NaN (numbers) or None (text): a masked
+    array's hidden cells hold arbitrary values."""
+    if not isinstance(column, np.ma.MaskedArray):
+        return np.asarray(column)
+    if column.dtype.kind in "biuf":
+        return rows_.as_floats(column)
+    return np.ma.filled(column.astype(object), None)
+
+
 def _scope_frames(
     cur: duckdb.DuckDBPyConnection, scope: Scope
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -243,7 +253,7 @@ def _scope_frames(
     ):
         cond, params = scope_clause(scope, "school" if table.endswith("school") else table, alias)
         found = _fetch(cur, f"SELECT {cols} FROM {table} {alias} WHERE {cond}", params)
-        out.append(pd.DataFrame({k: np.asarray(v) for k, v in found.items()}))
+        out.append(pd.DataFrame({k: _unmasked(v) for k, v in found.items()}))
     return out[0], out[1], out[2]
 
 

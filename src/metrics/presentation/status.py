@@ -191,12 +191,18 @@ def lacking_phrase(rows: pd.DataFrame) -> str:
 
 
 def status_counts(rows: pd.DataFrame) -> str:
-    """Every row counted once: met, on track, at risk, then what the others lack.
+    """Every row counted once: met, on track, at risk, then what the others lack. When no row
+    can be judged against a target, only what they lack (three zeros tell a council nothing).
 
     >>> status_counts(pd.DataFrame({"estado": ["logrado", "en_riesgo", "sin_linea_base"]}))
     '1 logrado, 0 en camino y 1 en riesgo; 1 sin línea base'
+    >>> status_counts(pd.DataFrame({"estado": ["sin_meta", "sin_datos", "sin_datos"]}))
+    '1 sin meta y 2 sin datos'
     """
     rest = lacking_phrase(rows)
+    counts = rows["estado"].astype(str).value_counts()
+    if rest and not any(counts.get(s, 0) for s in PROGRESS_STATUSES):
+        return rest
     return status_phrase(rows) + (f"; {rest}" if rest else "")
 
 
