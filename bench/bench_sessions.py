@@ -226,7 +226,7 @@ async def session(url: str, pages: list[str], tally: Tally, steps: Wave) -> None
             for page in pages:
                 try:
                     seconds, error = await view(ws, page)
-                except (TimeoutError, asyncio.TimeoutError):
+                except TimeoutError:
                     tally.errors.append(f"{PAGE_NAMES[page]}: sin respuesta")
                     continue
                 if error:
@@ -278,7 +278,7 @@ def fmt(x: float, decimals: int = 1) -> str:
         "–"
         if x != x
         else f"{x:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    )  # noqa: E501
+    )
 
 
 def start_server(db: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
@@ -350,7 +350,7 @@ def measure_store(label: str, db: Path, sessions: list[int], repeats: int, tmp: 
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE,
                         text=True,
-                    )  # fmt: skip
+                    )
                 )
 
             tally, cpu, rss0, rss = asyncio.run(wave(url, n, PAGES, server.pid, start_import))
