@@ -111,7 +111,7 @@ def schedule_section(
         )
         chart_card(
             headline,
-            charts.build_bar_chart(
+            lambda: charts.build_bar_chart(
                 frame,
                 value_title="Actividades realizadas (%)",
                 unit="%",
@@ -154,7 +154,10 @@ def schedule_section(
             }
         ).head(25)
         with st.expander("Cumplimiento por responsable"):
-            show_chart(charts.build_bar_chart(frame, value_title="Realizadas (%)", unit="%"))
+            show_chart(
+                lambda: charts.build_bar_chart(frame, value_title="Realizadas (%)", unit="%"),
+                key=("responsables", period),
+            )
     monthly = load_view(
         store,
         store.path,
@@ -188,7 +191,7 @@ def schedule_section(
     )
     chart_card(
         headline,
-        charts.build_planned_done_chart(
+        lambda: charts.build_planned_done_chart(
             frame,
             cutoff_label=f"Fecha de corte {format_date(cutoff)}",
             cutoff_month=cutoff.isoformat(),
@@ -278,7 +281,7 @@ def perception_section(
         )
     chart_card(
         headline,
-        charts.build_likert_chart(frame),
+        lambda: charts.build_likert_chart(frame),
         caption=f"Fuente: encuestas de percepción, {format_number(int(frame['n'].sum()))} "
         "respuestas. Barras centradas en la respuesta neutra; a la derecha, las respuestas "
         "favorables (4 y 5). Los ítems invertidos ya están dados vuelta.",
@@ -294,8 +297,10 @@ def perception_section(
         png_chart=lambda: charts.build_likert_chart(frame, width=800),
     )
     with st.expander("Detalle por pregunta"):
-        items = _likert_frame(now, "item")
-        show_chart(charts.build_likert_chart(items))
+        show_chart(
+            lambda: charts.build_likert_chart(_likert_frame(now, "item")),
+            key=("preguntas", wave, kind, min_group),
+        )
     codes = [c for c in INDICATORS if c.startswith("percepcion_")]
     kinds_rows = breakdowns[
         breakdowns["indicador"].isin(codes)
@@ -363,4 +368,7 @@ def perception_section(
             }
         )
         with st.expander("% favorable por tipo de encuestado"):
-            show_chart(charts.build_bar_chart(frame, value_title="% favorable", unit="%"))
+            show_chart(
+                lambda: charts.build_bar_chart(frame, value_title="% favorable", unit="%"),
+                key=("favorable_por_tipo",),
+            )

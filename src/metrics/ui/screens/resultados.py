@@ -74,7 +74,7 @@ def ranking_card(rows: pd.DataFrame, code: str, title: str, filters: Filters) ->
     headline = f"{title}: {spread}; {reach}."
     chart_card(
         headline,
-        charts.build_bar_chart(
+        lambda: charts.build_bar_chart(
             frame,
             value_title=ind.name,
             unit=ind.unit,
@@ -119,7 +119,7 @@ def participation_heatmap(store: Store, scope: Scope, filters: Filters, year: in
     )
     chart_card(
         headline,
-        charts.build_heatmap(frame),
+        lambda: charts.build_heatmap(frame),
         caption="Fuente: asistencia a sesiones. Porcentaje de integrantes presentes por mes; "
         f"{format_number(int(part['records'].sum()))} registros.",
         data=frame.drop(columns="mes").rename(
