@@ -78,8 +78,10 @@ _FILTER_KEYS = ("f_territory", "f_school", "f_community", "f_year", "f_cutoff")
 @st.cache_resource(show_spinner="Abriendo la base de datos…")
 def _open_cached_store(path: str) -> Store:
     # The app holds the file only while it works, so that `tablero` commands on the same
-    # file take their turn (see metrics.store.locking).
-    return open_store(path, release_when_idle=True, on_wait=_say_waiting)
+    # file take their turn (see metrics.store.locking), and only to read: several app
+    # processes (and `tablero` readers) read it at once; a write (an import, a sign-in's
+    # audit record) takes the exclusive turn for its transaction alone.
+    return open_store(path, read_only=True, release_when_idle=True, on_wait=_say_waiting)
 
 
 def _say_waiting() -> None:
@@ -295,12 +297,19 @@ def data_changed(store: Store, bar: Any = None) -> None:
     clear_caches()
     if bar is not None:
         bar.progress(1.0, text=PREPARING)
-        prepare_facts(store)
+        _prepare_facts(store)
         bar.progress(1.0, text="Listo.")
     else:
         with st.spinner(PREPARING):
-            prepare_facts(store)
+            _prepare_facts(store)
     _facts_made_current(store, store.path)  # the next page need not check again
+
+
+def _prepare_facts(store: Store) -> None:
+    """:func:`prepare_facts` with the file's exclusive turn taken first: the app's store reads
+    (``read_only``), and the rebuild writes with a cursor it opens before writing."""
+    with store.write_lock:
+        prepare_facts(store)
 
 
 @st.cache_data(show_spinner=PREPARING, ttl=600)
@@ -312,7 +321,7 @@ def _facts_made_current(_store: Store, store_path: str) -> bool:
 
     if facts_are_current(_store):
         return False
-    prepare_facts(_store)
+    _prepare_facts(_store)
     return True
 
 
