@@ -281,14 +281,16 @@ def fmt(x: float, decimals: int = 1) -> str:
     )
 
 
-def start_server(db: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    db: Path, env: dict[str, str], root: Path = ROOT
+) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
-        cwd=ROOT,
-        env={**env, "TABLERO_DB": str(db), "TABLERO_DEMO": "1"},
+        cwd=root,
+        env={**env, "TABLERO_DB": str(db), "TABLERO_DEMO": "1", "PYTHONPATH": str(root / "src")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -302,7 +304,32 @@ def start_server(db: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes]
     return server, url
 
 
-def measure_store(label: str, db: Path, sessions: list[int], repeats: int, tmp: Path) -> None:
+def copy_store(source: Path, target: Path) -> Path:
+    """A copy of a store with its key and audit anchor."""
+    target.write_bytes(source.read_bytes())
+    for suffix in (".key", ".audit"):
+        extra = source.with_name(source.name + suffix)
+        if extra.exists():
+            target.with_name(target.name + suffix).write_bytes(extra.read_bytes())
+    return target
+
+
+def warm_views(url: str, pid: int, page: str, repeats: int) -> tuple[float, float, list[str]]:
+    """One session views ``page`` ``repeats`` times: (server CPU per view, p50, errors)."""
+    tally, cpu, _, _ = asyncio.run(wave(url, 1, [page] * repeats, pid))
+    views = len(tally.times)
+    p50 = statistics.median(tally.times) if views else NAN
+    return cpu / max(views, 1), p50, tally.errors
+
+
+def measure_store(
+    label: str,
+    db: Path,
+    sessions: list[int],
+    repeats: int,
+    tmp: Path,
+    reference: Path | None = None,
+) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     # Every session signs in with an account of its own store (an import makes a demo store a
     # real one, which demo mode no longer opens without sign-in).
@@ -370,21 +397,43 @@ def measure_store(label: str, db: Path, sessions: list[int], repeats: int, tmp: 
                 print("  errores: " + "; ".join(sorted(set(tally.errors))[:5]))
         print(
             f"\nCon cachés calientes y sin carga: CPU del servidor por vista, una sesión, "
-            f"{repeats} vistas de cada página (meta ≤ {fmt(TARGET_CPU, 2)} s)\n"
-        )
-        print("| página | CPU por vista (s) | p50 (s) |")
-        print("|---|---:|---:|")
-        asyncio.run(wave(url, 1, PAGES, server.pid))  # warm again after the last import
-        for page in PAGES:
-            tally, cpu, _, _ = asyncio.run(wave(url, 1, [page] * repeats, server.pid))
-            views = len(tally.times)
-            print(
-                f"| {PAGE_NAMES[page]} | {fmt(cpu / max(views, 1), 3)} | "
-                f"{fmt(statistics.median(tally.times) if views else NAN, 2)} |",
-                flush=True,
+            f"{repeats} vistas de cada página (meta ≤ {fmt(TARGET_CPU, 2)} s)"
+            + (
+                f"; referencia: el código de {reference} sobre una copia de la misma base, "
+                "medido en la misma corrida, página por página alternando"
+                if reference
+                else ""
             )
-            if tally.errors:
-                print("  errores: " + "; ".join(sorted(set(tally.errors))[:5]))
+            + "\n"
+        )
+        ref = None
+        if reference is not None:
+            ref = start_server(copy_store(db, tmp / f"ref_{db.name}"), env, reference)
+            asyncio.run(wave(ref[1], 1, PAGES, ref[0].pid))
+        asyncio.run(wave(url, 1, PAGES, server.pid))  # warm again after the last import
+        if ref is None:
+            print("| página | CPU por vista (s) | p50 (s) |")
+            print("|---|---:|---:|")
+        else:
+            print(
+                "| página | CPU por vista (s) | p50 (s) | referencia: CPU por vista (s) | razón |"
+            )
+            print("|---|---:|---:|---:|---:|")
+        try:
+            for page in PAGES:
+                cpu, p50, errors = warm_views(url, server.pid, page, repeats)
+                line = f"| {PAGE_NAMES[page]} | {fmt(cpu, 3)} | {fmt(p50, 2)} |"
+                if ref is not None:
+                    ref_cpu, _, ref_errors = warm_views(ref[1], ref[0].pid, page, repeats)
+                    line += f" {fmt(ref_cpu, 3)} | {fmt(cpu / ref_cpu, 2)} |"
+                    errors += [f"referencia: {e}" for e in ref_errors]
+                print(line, flush=True)
+                if errors:
+                    print("  errores: " + "; ".join(sorted(set(errors))[:5]))
+        finally:
+            if ref is not None:
+                ref[0].terminate()
+                ref[0].wait(timeout=60)
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -404,6 +453,13 @@ def main() -> int:
     parser.add_argument("--repeticiones", type=int, default=5)
     parser.add_argument("--sin-nacional", action="store_true")
     parser.add_argument("--sin-demo", action="store_true")
+    parser.add_argument(
+        "--referencia",
+        type=Path,
+        default=None,
+        help="otra copia del repositorio (p. ej. un git worktree de main) cuya CPU por vista "
+        "se mide en la misma corrida",
+    )
     args = parser.parse_args()
     if not Path("/proc/self/stat").exists():
         print("Se omite: hace falta Linux (/proc) para leer la CPU y la memoria del servidor.")
@@ -420,18 +476,17 @@ def main() -> int:
                 stdout=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
             )
-            measure_store("demostración", db, sessions, args.repeticiones, tmp)
+            measure_store("demostración", db, sessions, args.repeticiones, tmp, args.referencia)
         if not args.sin_nacional:
             # A copy: the waves import into it, and the one in bench/out/ is shared.
-            source = national_store(args.escala)
-            db = tmp / "nacional.duckdb"
-            db.write_bytes(source.read_bytes())
-            for suffix in (".key", ".audit"):
-                extra = source.with_name(source.name + suffix)
-                if extra.exists():
-                    db.with_name(db.name + suffix).write_bytes(extra.read_bytes())
+            db = copy_store(national_store(args.escala), tmp / "nacional.duckdb")
             measure_store(
-                f"nacional, escala {fmt(args.escala, 1)}", db, sessions, args.repeticiones, tmp
+                f"nacional, escala {fmt(args.escala, 1)}",
+                db,
+                sessions,
+                args.repeticiones,
+                tmp,
+                args.referencia,
             )
     print(f"(uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()})")
     return 0
