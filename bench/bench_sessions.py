@@ -298,7 +298,7 @@ def start_server(
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
         cwd=root,
-        env={**env, "TABLERO_DB": str(db), "TABLERO_DEMO": "1", "PYTHONPATH": str(root / "src")},
+        env={**env, "TABLERO_DB": str(db), "PYTHONPATH": str(root / "src")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip

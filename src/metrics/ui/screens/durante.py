@@ -40,6 +40,7 @@ from metrics.ui import (
     empty_state,
     file_stem,
     load_view,
+    reuse,
     show_chart,
     table_height,
 )
@@ -209,6 +210,25 @@ def schedule_section(
     )
 
 
+def _dimensions_card(now: pd.DataFrame, wave: str, kind: str) -> tuple[pd.DataFrame, str]:
+    """The Likert frame by dimension of one wave and kind of respondent, and its headline."""
+    frame = _likert_frame(now, "dimension")
+    fav = (
+        frame[frame["respuesta"] >= 4].groupby("etiqueta")["n"].sum()
+        / frame.groupby("etiqueta")["n"].sum()
+        * 100
+    )
+    top, bottom = str(fav.idxmax()), str(fav.idxmin())
+    who = f"Ola «{wave}», {RESPONDENT_NAMES.get(kind, kind).lower()}: "
+    if top == bottom:
+        return frame, f"{who}{format_percent(fav[top])} de respuestas favorables en {top.lower()}."
+    return frame, (
+        f"{who}la dimensión con más respuestas favorables es {top.lower()} "
+        f"({format_percent(fav[top])}); la que tiene menos, {bottom.lower()} "
+        f"({format_percent(fav[bottom])})."
+    )
+
+
 def _likert_frame(counts: pd.DataFrame, label: str) -> pd.DataFrame:
     grouped = counts.groupby([label, "answer"], as_index=False)["n"].sum()
     return pd.DataFrame(
@@ -263,22 +283,9 @@ def perception_section(
     if kind == "estudiante" and 0 < respondents < min_group:
         st.info("Grupo pequeño (n < 10): no se muestra para proteger la privacidad.")
         return
-    frame = _likert_frame(now, "dimension")
-    fav = (
-        frame[frame["respuesta"] >= 4].groupby("etiqueta")["n"].sum()
-        / frame.groupby("etiqueta")["n"].sum()
-        * 100
+    frame, headline = reuse(
+        "percepcion_dimensiones", lambda: _dimensions_card(now, wave, kind), wave, kind, min_group
     )
-    top, bottom = str(fav.idxmax()), str(fav.idxmin())
-    who = f"Ola «{wave}», {RESPONDENT_NAMES.get(kind, kind).lower()}: "
-    if top == bottom:
-        headline = f"{who}{format_percent(fav[top])} de respuestas favorables en {top.lower()}."
-    else:
-        headline = (
-            f"{who}la dimensión con más respuestas favorables es {top.lower()} "
-            f"({format_percent(fav[top])}); la que tiene menos, {bottom.lower()} "
-            f"({format_percent(fav[bottom])})."
-        )
     chart_card(
         headline,
         lambda: charts.build_likert_chart(frame),
