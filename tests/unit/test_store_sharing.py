@@ -129,3 +129,78 @@ def test_the_dashboards_store_lets_go_and_sees_new_data(db: Path, tmp_path: Path
         assert app.info(Scope.all()).schools == 13  # read again, no restart
     finally:
         app.close()
+
+
+def _app_reader(db: Path) -> subprocess.Popen[str]:
+    """Another dashboard process: it reads the store as metrics.ui opens it and keeps the file
+    open (a query every 0,2 s) until its input closes; it prints the schools it sees each time
+    the count changes."""
+    code = (
+        "import sys, time, threading\n"
+        "from metrics.scope import Scope\n"
+        "from metrics.store import open_store\n"
+        "s = open_store(sys.argv[1], read_only=True, release_when_idle=True)\n"
+        "stop = threading.Event()\n"
+        "threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()\n"
+        "last = None\n"
+        "while not stop.is_set():\n"
+        "    n = s.info(Scope.all()).schools\n"
+        "    if n != last:\n"
+        "        print(n, flush=True)\n"
+        "        last = n\n"
+        "    time.sleep(0.2)\n"
+        "s.close()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "12"
+    return proc
+
+
+def test_dashboard_processes_read_together_and_one_of_them_writes(db: Path, tmp_path: Path) -> None:
+    """Two dashboard processes read one store at once (neither waits for the other); when one
+    writes (an audit record: what a sign-in does), it takes the exclusive turn for that write
+    alone, the other lets go meanwhile, and both read the new data afterwards."""
+    from metrics.store import audit
+
+    other = _app_reader(db)
+    app = open_store(db, read_only=True, release_when_idle=True)  # as metrics.ui opens it
+    try:
+        start = time.monotonic()
+        for _ in range(10):  # the other process keeps the file open meanwhile
+            assert app.info(Scope.all()).schools == 12
+        assert time.monotonic() - start < 5  # shared: no turn-taking between readers
+        assert app.read_only and not app._writing_now()
+        version = app.data_version()
+
+        audit.record(app, "prueba@tablero.test", "ingreso", {"metodo": "prueba"})
+        deadline = time.monotonic() + 2  # given back once the write's cursors are done
+        while app._writing_now() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not app._writing_now()
+        assert app.data_version() == version  # its own write does not empty its caches
+
+        schools = tmp_path / "nuevos.csv"
+        schools.write_text("rbd;nombre;comuna\n91001;Escuela Nueva;Aromo\n", encoding="utf-8")
+        writer = subprocess.run(
+            [sys.executable, "-m", "metrics.cli", "importar", str(schools), "--db", str(db)],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=300,
+        )
+        assert writer.returncode == 0, writer.stderr
+        assert app.info(Scope.all()).schools == 13
+        assert app.data_version() != version  # another process's import: caches must go
+        assert other.stdout is not None and other.stdout.readline().strip() == "13"
+        actions = app.query_df("SELECT action FROM audit_log ORDER BY id")["action"].tolist()
+        assert "ingreso" in actions
+    finally:
+        app.close()
+        other.communicate(input="", timeout=60)
+    assert other.returncode == 0

@@ -454,6 +454,21 @@ class _TerritoryChangeError(Exception):
 
 
 def import_file(
+    store: Store, source: Source, name: str | None = None, **options: Any
+) -> ImportResult:
+    """Import one file as one batch (see :func:`_import_file`, which does it).
+
+    A Store opened ``read_only`` (the dashboard's) takes the write lock, and with it the file's
+    exclusive turn, before staging: the staged rows are temporary tables of the cursor that
+    then writes them, and the file cannot be reopened for writing under it.
+    """
+    if store.read_only:
+        with store.write_lock:
+            return _import_file(store, source, name, **options)
+    return _import_file(store, source, name, **options)
+
+
+def _import_file(
     store: Store,
     source: Source,
     name: str | None = None,

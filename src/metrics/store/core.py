@@ -212,24 +212,43 @@ class StoreInfo:
 
 
 class WriteLock:
-    """The store's writer lock (re-entrant), which calls ``after`` when its outermost holder
-    leaves it: by then the transaction it guarded has committed or rolled back, and the audit
-    log anchors its new head outside the store (:func:`metrics.store.audit.seal`)."""
+    """The store's writer lock (re-entrant). Its outermost holder calls ``before`` on
+    entering (a Store opened ``read_only`` takes the exclusive turn there) and ``after`` then
+    ``done`` on leaving: by then the transaction it guarded has committed or rolled back, the
+    audit log anchors its new head outside the store (:func:`metrics.store.audit.seal`), and
+    ``done`` gives the exclusive turn back."""
 
-    def __init__(self, after: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        after: Callable[[], None],
+        before: Callable[[], None] | None = None,
+        done: Callable[[], None] | None = None,
+    ) -> None:
         self._lock = threading.RLock()
         self._depth = 0
         self._after = after
+        self._before = before
+        self._done = done
 
     def __enter__(self) -> WriteLock:
         self._lock.acquire()
+        if self._depth == 0 and self._before is not None:
+            try:
+                self._before()
+            except BaseException:
+                self._lock.release()
+                raise
         self._depth += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
         try:
             if self._depth == 1:
-                self._after()
+                try:
+                    self._after()
+                finally:
+                    if self._done is not None:
+                        self._done()
         finally:
             self._depth -= 1
             self._lock.release()
@@ -247,12 +266,13 @@ class _TrackedCursor:
     """A cursor of a Store that lets go of its file when idle: it counts as in use until it is
     closed or dropped, so that the Store never closes the file under a query."""
 
-    __slots__ = ("__weakref__", "_cur", "_live", "_store")
+    __slots__ = ("__weakref__", "_cur", "_live", "_store", "_thread")
 
     def __init__(self, cur: duckdb.DuckDBPyConnection, store: Store) -> None:
         self._cur = cur
         self._store = store
         self._live = True
+        self._thread = threading.get_ident()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._cur, name)
@@ -273,7 +293,7 @@ class _TrackedCursor:
             try:
                 self._cur.close()
             finally:
-                self._store._cursor_done()
+                self._store._cursor_done(self._thread)
 
     def __enter__(self) -> _TrackedCursor:
         return self
@@ -317,8 +337,15 @@ class Store:
         self.read_only = read_only
         self._lock = threading.Lock()
         """Guards the connection and the count of cursors in use."""
-        self.write_lock = WriteLock(self._after_write)
-        """Held while appending to the audit log (its hash chain needs one writer at a time)."""
+        self._cond = threading.Condition(self._lock)
+        """Signalled when a cursor is done (a writer waits for the readers of this process)."""
+        self.write_lock = WriteLock(self._after_write, self._begin_write, self._end_write)
+        """Held while writing: appending to the audit log (its hash chain needs one writer at
+        a time), an import, the indicators' facts. With ``read_only``, its holder has the
+        file's exclusive turn (:meth:`_begin_write`)."""
+        self._upgrading: int | None = None  # the thread taking the exclusive turn, if any
+        self._upgraded = False  # the exclusive turn was taken for the write lock
+        self._downgrade = False  # let go of the file once the cursors of the write are done
         memory = self.path == ":memory:"
         self._turn = None if memory else locking.lock_for(self.path)
         self._idle_release = release_when_idle and not memory
@@ -326,6 +353,7 @@ class Store:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._writing = False
         self._in_use = 0
+        self._in_use_by: dict[int, int] = {}  # cursors in use by thread
         self._last_activity = time.monotonic()
         self._stamp: tuple[Any, ...] | None = None
         self._generation = 0
@@ -350,6 +378,9 @@ class Store:
             raise
         self._ready = True
         self._watch()
+        if self._turn is not None:
+            with _STORES_GUARD:
+                _STORES.setdefault(self._turn.db_path, weakref.WeakSet()).add(self)
 
     # -- the file's turn ------------------------------------------------------------------
     def _con_now(self) -> duckdb.DuckDBPyConnection:
@@ -375,6 +406,8 @@ class Store:
                     f"u otro comando) durante {exc}. Intente de nuevo cuando termine, o espere "
                     "más con la variable TABLERO_ESPERA (segundos)."
                 ) from None
+        if write and self._turn is not None:
+            _close_other_readers(self)
         try:
             self._con = _connect(self.path, read_only=not write)
         except BaseException:
@@ -412,13 +445,75 @@ class Store:
             if self._turn is not None:
                 self._turn.release()
 
-    def _cursor_done(self) -> None:
+    def _cursor_done(self, thread: int) -> None:
         with self._lock:
             self._in_use -= 1
+            left = self._in_use_by.get(thread, 0) - 1
+            if left > 0:
+                self._in_use_by[thread] = left
+            else:
+                self._in_use_by.pop(thread, None)
+            self._cond.notify_all()
             if self._in_use == 0:
                 self._last_activity = time.monotonic()
-                if self._turn is not None and self._turn.someone_waits():
+                if self._downgrade or (self._turn is not None and self._turn.someone_waits()):
+                    self._downgrade = False
                     self._release()
+
+    def _begin_write(self) -> None:
+        """The write lock's first step on a Store opened ``read_only``: wait until this
+        process's other queries are done (new ones wait), then reopen the file for writing
+        with the exclusive turn (other processes' readers let go of it, see
+        :mod:`metrics.store.locking`). Nothing to do on a Store that writes already."""
+        if not self.read_only or self._turn is None:
+            return
+        me = threading.get_ident()
+        with self._cond:
+            if self._writing and self._con is not None:
+                self._downgrade = False
+                return
+            if self._in_use_by.get(me):
+                # Reopening the file would close this thread's own open cursors under it.
+                raise StoreError(
+                    "La base de datos cambió mientras esta página la leía (otro proceso cargó "
+                    "datos). Recargue la página."
+                )
+            self._upgrading = me
+            try:
+                # Another thread's query in flight finishes first; one left open for good
+                # (a bug) is not waited for longer than a forgotten cursor is.
+                self._cond.wait_for(lambda: self._in_use == 0, timeout=STUCK_SECONDS)
+                self._release()
+                self._open(write=True)
+                self._upgraded = True
+            finally:
+                self._upgrading = None
+                self._cond.notify_all()
+
+    def _end_write(self) -> None:
+        """The write lock's last step: give the exclusive turn back. The dashboard's Store
+        closes the file once the queries started meanwhile are done (its next query opens it
+        for reading); any other goes back to reading at once."""
+        if not self._upgraded:
+            return
+        with self._cond:
+            self._upgraded = False
+            if not self._idle_release:
+                self._release()
+                self._open(write=False)
+            elif self._in_use == 0:
+                self._release()
+            else:
+                self._downgrade = True
+
+    def _let_go_for_writer(self) -> None:
+        """Another Store of this process is about to open the file for writing: DuckDB
+        refuses a second configuration of a database in one process, so close a read-only
+        connection (once its queries are done)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._in_use == 0, timeout=STUCK_SECONDS)
+            if self._con is not None and not self._writing:
+                self._release()
 
     def _release_if_idle(self) -> bool:
         """The watcher's step: close the file if idle; False once it is closed."""
@@ -429,7 +524,7 @@ class Store:
                 return False
             idle = time.monotonic() - self._last_activity
             waits = self._turn is not None and self._turn.someone_waits()
-            if (self._in_use == 0 and (waits or idle > IDLE_SECONDS)) or (
+            if (self._in_use == 0 and (waits or idle > IDLE_SECONDS or self._downgrade)) or (
                 waits and idle > STUCK_SECONDS
             ):
                 self._release()
@@ -481,20 +576,29 @@ class Store:
         """A new cursor on the shared connection (one per call, one per thread); opens the
         file first if this Store let go of it."""
         with self._lock:
+            me = threading.get_ident()
+            while self._upgrading is not None and self._upgrading != me:
+                self._cond.wait()  # a writer of this process is reopening the file
             con = self._con_now()
             if not self._idle_release:
                 return con.cursor()
             self._in_use += 1
+            self._in_use_by[me] = self._in_use_by.get(me, 0) + 1
             try:
                 raw = con.cursor()
             except BaseException:
                 self._in_use -= 1
+                self._in_use_by[me] -= 1
                 raise
         return cast("duckdb.DuckDBPyConnection", _TrackedCursor(raw, self))
 
     def close(self) -> None:
         with self._lock:
             self._release()
+
+    def _writing_now(self) -> bool:
+        with self._lock:
+            return self._writing and self._con is not None
 
     def __enter__(self) -> Store:
         return self
@@ -504,7 +608,13 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor inside one transaction: everything it writes lands, or nothing does."""
+        """A cursor inside one transaction: everything it writes lands, or nothing does.
+
+        On a Store opened ``read_only`` it holds the write lock (the exclusive turn)."""
+        if self.read_only and not self._writing_now():
+            with self.write_lock, self.transaction() as cur:
+                yield cur
+            return
         cur = self.cursor()
         cur.begin()
         try:
@@ -821,6 +931,21 @@ def open_store(
         on_wait=on_wait,
         timeout=timeout,
     )
+
+
+_STORES: dict[str, weakref.WeakSet[Store]] = {}
+"""The Stores of this process by database file (real path)."""
+_STORES_GUARD = threading.Lock()
+
+
+def _close_other_readers(store: Store) -> None:
+    """Before ``store`` opens its file for writing: the other Stores of this process on the
+    same file close their read-only connections (see :meth:`Store._let_go_for_writer`)."""
+    assert store._turn is not None
+    with _STORES_GUARD:
+        others = [s for s in _STORES.get(store._turn.db_path, ()) if s is not store]
+    for other in others:
+        other._let_go_for_writer()
 
 
 def _watch_idle(ref: weakref.ref[Store]) -> None:

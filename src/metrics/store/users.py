@@ -202,7 +202,7 @@ def claim_sign_in(store: Store, email: str, *, now: datetime, max_failures: int)
     """
     email = email.strip().lower()
     try:
-        with _sign_in_lock(store):
+        with _sign_in_lock(store), store.write_lock:  # read_only Stores: the exclusive turn
             cur = store.cursor()
             try:
                 row = cur.execute(
@@ -245,7 +245,7 @@ def settle_sign_in(
     failures counted reached ``max_failures``. Returns True if the account is locked now."""
     email = email.strip().lower()
     try:
-        with _sign_in_lock(store):
+        with _sign_in_lock(store), store.write_lock:  # read_only Stores: the exclusive turn
             cur = store.cursor()
             try:
                 if success:

@@ -12,11 +12,11 @@ SQL and no business rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -67,6 +67,8 @@ from metrics.selection import (
 from metrics.selection import communities_need_a_school as need
 from metrics.store import Store, StoreInfo, audit, open_store, views
 
+T = TypeVar("T")
+
 ALL = "__todos__"
 """Sentinel option of a select box meaning "no filter"."""
 
@@ -76,8 +78,10 @@ _FILTER_KEYS = ("f_territory", "f_school", "f_community", "f_year", "f_cutoff")
 @st.cache_resource(show_spinner="Abriendo la base de datos…")
 def _open_cached_store(path: str) -> Store:
     # The app holds the file only while it works, so that `tablero` commands on the same
-    # file take their turn (see metrics.store.locking).
-    return open_store(path, release_when_idle=True, on_wait=_say_waiting)
+    # file take their turn (see metrics.store.locking), and only to read: several app
+    # processes (and `tablero` readers) read it at once; a write (an import, a sign-in's
+    # audit record) takes the exclusive turn for its transaction alone.
+    return open_store(path, read_only=True, release_when_idle=True, on_wait=_say_waiting)
 
 
 def _say_waiting() -> None:
@@ -294,12 +298,19 @@ def data_changed(store: Store, bar: Any = None) -> None:
     clear_caches()
     if bar is not None:
         bar.progress(1.0, text=PREPARING)
-        prepare_facts(store)
+        _prepare_facts(store)
         bar.progress(1.0, text="Listo.")
     else:
         with st.spinner(PREPARING):
-            prepare_facts(store)
+            _prepare_facts(store)
     _facts_made_current(store, store.path)  # the next page need not check again
+
+
+def _prepare_facts(store: Store) -> None:
+    """:func:`prepare_facts` with the file's exclusive turn taken first: the app's store reads
+    (``read_only``), and the rebuild writes with a cursor it opens before writing."""
+    with store.write_lock:
+        prepare_facts(store)
 
 
 @st.cache_data(show_spinner=PREPARING, ttl=600)
@@ -311,7 +322,7 @@ def _facts_made_current(_store: Store, store_path: str) -> bool:
 
     if facts_are_current(_store):
         return False
-    prepare_facts(_store)
+    _prepare_facts(_store)
     return True
 
 
@@ -774,14 +785,59 @@ def download(
     )
 
 
-def show_chart(chart: Any, where: Any = None) -> None:
-    """Draw an Altair chart as wide as its container.
+def show_chart(chart: Any, where: Any = None, key: tuple[Hashable, ...] | None = None) -> None:
+    """Draw an Altair chart (or a spec from :func:`vega_spec`) as wide as its container.
+
+    ``chart`` may be the function that builds it: then its spec is built once per selection
+    and ``key`` (what tells this chart from the page's others) and reused (:func:`reuse`).
 
     The chart's spec goes to Streamlit without Altair's JSON-schema validation, which costs
     more than everything else on a page (about 0,1 s a chart). The builders in
     :mod:`metrics.presentation.charts` are validated by the test suite instead.
     """
-    (where or st).vega_lite_chart(spec=chart.to_dict(validate=False), width="stretch")
+    if callable(chart):
+        build = chart
+        chart = reuse("grafico", lambda: vega_spec(build()), *(key or ()))
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+    (where or st).vega_lite_chart(spec=spec, width="stretch")
+
+
+def vega_spec(chart: Any) -> dict[str, Any]:
+    """A chart as the spec Streamlit sends to the browser: Altair's dict with its datasets
+    already in Arrow (what ``st.vega_lite_chart`` would convert them to on every run), so that
+    a spec kept by :func:`reuse` costs the next session neither Altair nor the conversion."""
+    from streamlit import dataframe_util
+
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    datasets = spec.get("datasets")
+    if isinstance(datasets, dict):
+        spec["datasets"] = {
+            name: dataframe_util.convert_anything_to_arrow_bytes(rows)
+            for name, rows in datasets.items()
+        }
+    return spec
+
+
+def selection_key() -> tuple[Any, ...]:
+    """What every figure of this run follows: the store and its data version, the person's
+    scope and the sidebar's selection. What :func:`reuse` keeps under it is shared by every
+    session (and every person) with the same selection, and never outlives the data: another
+    process's import changes the version, and the app's own imports clear the caches."""
+    store = get_store()
+    return (store.path, store.data_version(), current_scope(), current_filters())
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=4096)
+def _reused(key: tuple[Any, ...], _make: Callable[[], Any]) -> Any:
+    return _make()
+
+
+def reuse(what: str, make: Callable[[], T], *args: Hashable) -> T:
+    """``make()``, or what it returned for the same ``what``, ``args`` and selection
+    (:func:`selection_key`) in any session: for the parts of a page that cost the server
+    most and depend only on those (chart specs, headlines, captions). ``make`` must read
+    nothing else: not the person's permissions, not widgets."""
+    return cast("T", _reused((what, *args, *selection_key()), make))
 
 
 def _png(chart: Any) -> bytes:
@@ -794,15 +850,23 @@ def chart_card(
     chart: Any,
     *,
     caption: str,
-    data: pd.DataFrame,
+    data: pd.DataFrame | Callable[[], pd.DataFrame],
     file_stem: str,
     png_chart: Callable[[], Any] | None = None,
 ) -> None:
     """A bordered card: headline, chart, source and n, and its downloads (PNG, CSV, XLSX).
 
-    ``png_chart`` builds the chart as the image should look (fixed width); it runs only when
-    someone asks for the PNG.
+    ``chart``: an Altair chart, a spec from :func:`vega_spec`, or the function that builds the
+    chart: then its spec is built once per selection, file name and headline, and reused by
+    every session with the same selection (:func:`reuse`). ``png_chart`` builds the chart as
+    the image should look (fixed width; by default ``chart``), and ``data`` (or the function
+    that makes it) is the downloads' table; they are made only when someone asks for a file.
     """
+    table = data if callable(data) else (lambda: data)
+    if callable(chart):
+        build = chart
+        png_chart = png_chart or build
+        chart = reuse("grafico", lambda: vega_spec(build()), file_stem, headline, caption)
 
     with st.container(border=True):
         st.markdown(f"**{escape_markdown(headline)}**")
@@ -819,14 +883,14 @@ def chart_card(
         download(
             c2,
             "CSV",
-            lambda: frame_csv(data),
+            lambda: frame_csv(table()),
             f"{file_stem}.csv",
             "Los datos del gráfico (separados por punto y coma, para Excel).",
         )
         download(
             c3,
             "Excel",
-            lambda: frame_xlsx(data),
+            lambda: frame_xlsx(table()),
             f"{file_stem}.xlsx",
             "Los datos del gráfico como planilla Excel.",
         )
@@ -921,8 +985,7 @@ def trend_card(
 ) -> None:
     """One indicator's yearly series against its baseline and target, in a chart card."""
 
-    view = trend_view(results, code, alcance, alcance_id, year)
-    if view is None:
+    if _trend_card_parts(results, code, alcance, alcance_id, year) is None:
         name = INDICATORS[code].name
         with st.container(border=True):
             st.markdown(f"**{name}**")
@@ -931,17 +994,45 @@ def trend_card(
                 f"{missing_sources([code])}."
             )
         return
-    _trend_chart_card(view, code, alcance_id)
+    _trend_chart_card(results, code, alcance, alcance_id, year)
 
 
-def _trend_chart_card(view: Any, code: str, alcance_id: str) -> None:
+def _trend_card_parts(
+    results: pd.DataFrame, code: str, alcance: str, alcance_id: str, year: int | None
+) -> tuple[str, dict[str, Any], str] | None:
+    """A trend card's headline, chart spec and caption (None: no data); what it costs the
+    server is done once per selection (:func:`reuse`)."""
+
+    def make() -> tuple[str, dict[str, Any], str] | None:
+        view = trend_view(results, code, alcance, alcance_id, year)
+        return None if view is None else (view.headline, vega_spec(view.chart()), view.caption)
+
+    return reuse("tendencia", make, code, alcance, alcance_id, year)
+
+
+def _trend_chart_card(
+    results: pd.DataFrame,
+    code: str,
+    alcance: str,
+    alcance_id: str,
+    year: int | None,
+    parts: tuple[str, dict[str, Any], str] | None = None,
+) -> None:
+    parts = parts or _trend_card_parts(results, code, alcance, alcance_id, year)
+    if parts is None:
+        return
+    headline, spec, caption = parts
+
+    def view() -> Any:
+        return trend_view(results, code, alcance, alcance_id, year)
+
     chart_card(
-        view.headline,
-        view.chart(),
-        caption=view.caption,
-        data=view.download(),
+        headline,
+        spec,
+        caption=caption,
+        data=lambda: view().download(),
         file_stem=f"{code}_{alcance_id}".replace(":", "-"),
-        png_chart=lambda: view.chart(width=900),
+        png_chart=lambda: view().chart(width=900),
     )
 
 
@@ -949,15 +1040,18 @@ def trend_cards(
     results: pd.DataFrame, codes: list[str], alcance: str, alcance_id: str, year: int | None
 ) -> None:
     """A trend card for each of ``codes`` with data, then one empty state naming the others
-    and the files they are computed from (not one empty card per indicator)."""
+    and the files they are computed from (not one empty card per indicator).
+
+    ``results``: the selection's indicators (:func:`indicators_for`); the cards' headlines and
+    charts are reused from any session with the same selection (:func:`reuse`)."""
 
     missing = []
     for code in codes:
-        view = trend_view(results, code, alcance, alcance_id, year)
-        if view is None:
+        parts = _trend_card_parts(results, code, alcance, alcance_id, year)
+        if parts is None:
             missing.append(code)
         else:
-            _trend_chart_card(view, code, alcance_id)
+            _trend_chart_card(results, code, alcance, alcance_id, year, parts)
     if missing:
         names = [INDICATORS[c].name.lower() for c in missing]
         listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} y {names[-1]}"

@@ -97,7 +97,7 @@ def bullet_section(rows: pd.DataFrame, title: str) -> None:
     download.loc[download["Suprimido"], ["Valor", "Línea base"]] = None
     chart_card(
         headline,
-        charts.build_bullet_chart(frame),
+        lambda: charts.build_bullet_chart(frame),
         caption="Barra: valor del año elegido (azul verdoso si mejoró respecto de la línea "
         "base, naranjo si empeoró, gris si no hay cambio o línea base). Trazo gris "
         "discontinuo: línea base. Trazo negro grueso: meta." + notes,
@@ -291,7 +291,9 @@ def observations_section(
     )
     chart_card(
         headline,
-        charts.build_small_multiples(frame, unit="puntos", decimals=2, columns=2, width=300),
+        lambda: charts.build_small_multiples(
+            frame, unit="puntos", decimals=2, columns=2, width=300
+        ),
         caption=f"Fuente: observaciones de aula, escala 1 (insatisfactorio) a 4 (destacado); "
         f"{format_number(int(obs['n'].sum()))} observaciones. Línea discontinua: "
         f"{first_year}.",
@@ -396,7 +398,9 @@ def tests_section(store: Store, scope: Scope, rbd: int | None) -> None:
     )
     chart_card(
         headline,
-        charts.build_small_multiples(frame, unit="puntaje", decimals=0, columns=2, width=300),
+        lambda: charts.build_small_multiples(
+            frame, unit="puntaje", decimals=0, columns=2, width=300
+        ),
         caption="Fuente: SIMCE por establecimiento (Agencia de Calidad de la Educación). "
         "Línea discontinua: primer año con resultados.",
         data=frame.rename(

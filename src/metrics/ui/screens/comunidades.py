@@ -130,7 +130,7 @@ def small_multiples_card(
     )
     chart_card(
         headline,
-        charts.build_small_multiples(frame, unit=ind.unit, decimals=ind.decimals),
+        lambda: charts.build_small_multiples(frame, unit=ind.unit, decimals=ind.decimals),
         caption=f"{ind.definition} Misma escala en todas; línea discontinua: línea base de "
         "cada comunidad. «n < 10»: grupo pequeño, no se muestra.",
         data=frame.rename(
@@ -228,7 +228,7 @@ def territory_card(
         return frame
     chart_card(
         territory_headline(code, frame, year),
-        charts.build_grouped_bars(
+        lambda: charts.build_grouped_bars(
             frame,
             value_title=ind.name + (" (%)" if ind.unit == "%" else ""),
             unit=ind.unit,

@@ -40,6 +40,7 @@ from metrics.ui import (
     empty_state,
     file_stem,
     load_view,
+    reuse,
     show_chart,
     table_height,
 )
@@ -111,7 +112,7 @@ def schedule_section(
         )
         chart_card(
             headline,
-            charts.build_bar_chart(
+            lambda: charts.build_bar_chart(
                 frame,
                 value_title="Actividades realizadas (%)",
                 unit="%",
@@ -154,7 +155,10 @@ def schedule_section(
             }
         ).head(25)
         with st.expander("Cumplimiento por responsable"):
-            show_chart(charts.build_bar_chart(frame, value_title="Realizadas (%)", unit="%"))
+            show_chart(
+                lambda: charts.build_bar_chart(frame, value_title="Realizadas (%)", unit="%"),
+                key=("responsables", period),
+            )
     monthly = load_view(
         store,
         store.path,
@@ -188,7 +192,7 @@ def schedule_section(
     )
     chart_card(
         headline,
-        charts.build_planned_done_chart(
+        lambda: charts.build_planned_done_chart(
             frame,
             cutoff_label=f"Fecha de corte {format_date(cutoff)}",
             cutoff_month=cutoff.isoformat(),
@@ -203,6 +207,25 @@ def schedule_section(
             }
         ),
         file_stem=file_stem("planificadas_realizadas", filters.rbd, filters.community_id),
+    )
+
+
+def _dimensions_card(now: pd.DataFrame, wave: str, kind: str) -> tuple[pd.DataFrame, str]:
+    """The Likert frame by dimension of one wave and kind of respondent, and its headline."""
+    frame = _likert_frame(now, "dimension")
+    fav = (
+        frame[frame["respuesta"] >= 4].groupby("etiqueta")["n"].sum()
+        / frame.groupby("etiqueta")["n"].sum()
+        * 100
+    )
+    top, bottom = str(fav.idxmax()), str(fav.idxmin())
+    who = f"Ola «{wave}», {RESPONDENT_NAMES.get(kind, kind).lower()}: "
+    if top == bottom:
+        return frame, f"{who}{format_percent(fav[top])} de respuestas favorables en {top.lower()}."
+    return frame, (
+        f"{who}la dimensión con más respuestas favorables es {top.lower()} "
+        f"({format_percent(fav[top])}); la que tiene menos, {bottom.lower()} "
+        f"({format_percent(fav[bottom])})."
     )
 
 
@@ -260,25 +283,12 @@ def perception_section(
     if kind == "estudiante" and 0 < respondents < min_group:
         st.info("Grupo pequeño (n < 10): no se muestra para proteger la privacidad.")
         return
-    frame = _likert_frame(now, "dimension")
-    fav = (
-        frame[frame["respuesta"] >= 4].groupby("etiqueta")["n"].sum()
-        / frame.groupby("etiqueta")["n"].sum()
-        * 100
+    frame, headline = reuse(
+        "percepcion_dimensiones", lambda: _dimensions_card(now, wave, kind), wave, kind, min_group
     )
-    top, bottom = str(fav.idxmax()), str(fav.idxmin())
-    who = f"Ola «{wave}», {RESPONDENT_NAMES.get(kind, kind).lower()}: "
-    if top == bottom:
-        headline = f"{who}{format_percent(fav[top])} de respuestas favorables en {top.lower()}."
-    else:
-        headline = (
-            f"{who}la dimensión con más respuestas favorables es {top.lower()} "
-            f"({format_percent(fav[top])}); la que tiene menos, {bottom.lower()} "
-            f"({format_percent(fav[bottom])})."
-        )
     chart_card(
         headline,
-        charts.build_likert_chart(frame),
+        lambda: charts.build_likert_chart(frame),
         caption=f"Fuente: encuestas de percepción, {format_number(int(frame['n'].sum()))} "
         "respuestas. Barras centradas en la respuesta neutra; a la derecha, las respuestas "
         "favorables (4 y 5). Los ítems invertidos ya están dados vuelta.",
@@ -294,8 +304,10 @@ def perception_section(
         png_chart=lambda: charts.build_likert_chart(frame, width=800),
     )
     with st.expander("Detalle por pregunta"):
-        items = _likert_frame(now, "item")
-        show_chart(charts.build_likert_chart(items))
+        show_chart(
+            lambda: charts.build_likert_chart(_likert_frame(now, "item")),
+            key=("preguntas", wave, kind, min_group),
+        )
     codes = [c for c in INDICATORS if c.startswith("percepcion_")]
     kinds_rows = breakdowns[
         breakdowns["indicador"].isin(codes)
@@ -363,4 +375,7 @@ def perception_section(
             }
         )
         with st.expander("% favorable por tipo de encuestado"):
-            show_chart(charts.build_bar_chart(frame, value_title="% favorable", unit="%"))
+            show_chart(
+                lambda: charts.build_bar_chart(frame, value_title="% favorable", unit="%"),
+                key=("favorable_por_tipo",),
+            )

@@ -15,7 +15,14 @@ from metrics.presentation.status import target_reach_phrase
 from metrics.presentation.views import first_present, format_indicator_value, is_better
 from metrics.scope import Scope
 from metrics.store import Store
-from metrics.ui import chart_card, community_names, empty_state, file_stem, load_view
+from metrics.ui import (
+    chart_card,
+    communities_need_a_school,
+    community_names,
+    empty_state,
+    file_stem,
+    load_view,
+)
 
 
 def community_comparison(
@@ -74,7 +81,7 @@ def ranking_card(rows: pd.DataFrame, code: str, title: str, filters: Filters) ->
     headline = f"{title}: {spread}; {reach}."
     chart_card(
         headline,
-        charts.build_bar_chart(
+        lambda: charts.build_bar_chart(
             frame,
             value_title=ind.name,
             unit=ind.unit,
@@ -92,7 +99,11 @@ def ranking_card(rows: pd.DataFrame, code: str, title: str, filters: Filters) ->
 
 
 def participation_heatmap(store: Store, scope: Scope, filters: Filters, year: int | None) -> None:
-    """Community × month participation in sessions."""
+    """Community × month participation in sessions. Over more than ``MANY_SCHOOLS`` schools
+    with none chosen it waits for a school, as the page's other comparisons of communities do
+    (the page says so): thousands of rows say nothing, and Altair refuses them."""
+    if communities_need_a_school(store, scope, filters.rbd):
+        return
     part = load_view(store, store.path, scope, "participation_by_month", rbd=filters.rbd, year=year)
     if filters.community_id:
         part = part[part["community_id"] == filters.community_id]
@@ -119,7 +130,7 @@ def participation_heatmap(store: Store, scope: Scope, filters: Filters, year: in
     )
     chart_card(
         headline,
-        charts.build_heatmap(frame),
+        lambda: charts.build_heatmap(frame),
         caption="Fuente: asistencia a sesiones. Porcentaje de integrantes presentes por mes; "
         f"{format_number(int(part['records'].sum()))} registros.",
         data=frame.drop(columns="mes").rename(
