@@ -426,78 +426,92 @@ def ensure_facts(store: Store, *, force: bool = False) -> float | None:
     known, stamp = _known_current(store)
     if known and not force:
         return None
+    if not force:
+        cur = store.cursor()
+        try:
+            if _stored_signature(cur) == facts_signature(cur):
+                _found_current(store, stamp)
+                return None
+        except duckdb.Error as exc:
+            raise StoreError(f"No se pudieron leer los datos de los indicadores: {exc}") from exc
+        finally:
+            cur.close()
+    # The cursor that writes is opened inside the exclusive turn: on a Store opened read-only,
+    # only then is the file open for writing.
+    with store.write_lock:
+        return _rebuild(store, force)
+
+
+def _rebuild(store: Store, force: bool) -> float | None:
+    """:func:`ensure_facts` inside the exclusive turn."""
     cur = store.cursor()
     try:
-        if not force and _stored_signature(cur) == facts_signature(cur):
-            _found_current(store, stamp)
-            return None
-        with store.write_lock:
-            signature = facts_signature(cur)
-            if not force and _stored_signature(cur) == signature:
-                return None  # another thread rebuilt it while this one waited
-            start = time.perf_counter()
-            cur.execute("SET SESSION preserve_insertion_order = false")
-            changes = None if force else _new_batches(cur)
-            batches = None if changes is None else changes.new
-            schools = (
-                None
-                if changes is None
-                else _touched_schools(cur, changes.new, _edited_schools(cur), changes.undone)
+        signature = facts_signature(cur)
+        if not force and _stored_signature(cur) == signature:
+            return None  # another thread rebuilt it while this one waited
+        start = time.perf_counter()
+        cur.execute("SET SESSION preserve_insertion_order = false")
+        changes = None if force else _new_batches(cur)
+        batches = None if changes is None else changes.new
+        schools = (
+            None
+            if changes is None
+            else _touched_schools(cur, changes.new, _edited_schools(cur), changes.undone)
+        )
+        problems = _build_facts(cur, schools)
+        if schools is not None and problems:
+            schools = None  # a source failed on a few schools: rebuild them all
+            problems = _build_facts(cur)
+        # An undo can leave rows naming what it took away: look at all of them then.
+        every = schools is None or (changes is not None and bool(changes.undone))
+        problems += _orphan_problems(cur, None if every else batches)
+        stats = ", ".join(_as_null(x) for x in STATS)
+        state = json.dumps(_batch_state(cur))
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            if schools is None:
+                cur.execute("DELETE FROM indicator_fact")
+                cur.execute("DELETE FROM indicator_fact_school")
+            else:
+                for table in ("indicator_fact", "indicator_fact_school"):
+                    cur.execute(f"DELETE FROM {table} WHERE rbd IN (SELECT rbd FROM _sch)")
+            # Sorted by school: a request for a few schools reads a few row groups.
+            cur.execute(
+                f"""
+                INSERT INTO indicator_fact
+                SELECT {_code_of("f.ind")}, f.ind >= {MONTHLY_VARIANT}, f.kind, f.sid,
+                       CASE WHEN f.kind = 1 THEN CAST(f.sid AS INTEGER) ELSE c.rbd END AS rbd,
+                       f.year, f.month, f.base, {stats}
+                FROM _f f LEFT JOIN _com c ON f.kind = 0 AND c.id = f.sid
+                -- rows naming a community or school the store does not hold are skipped
+                WHERE (f.kind = 0 AND c.rbd IS NOT NULL)
+                   OR (f.kind = 1 AND TRY_CAST(f.sid AS INTEGER) IN (SELECT rbd FROM _sch))
+                ORDER BY rbd, f.kind, f.sid, f.ind
+                """
             )
-            problems = _build_facts(cur, schools)
-            if schools is not None and problems:
-                schools = None  # a source failed on a few schools: rebuild them all
-                problems = _build_facts(cur)
-            # An undo can leave rows naming what it took away: look at all of them then.
-            every = schools is None or (changes is not None and bool(changes.undone))
-            problems += _orphan_problems(cur, None if every else batches)
-            stats = ", ".join(_as_null(x) for x in STATS)
-            state = json.dumps(_batch_state(cur))
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                if schools is None:
-                    cur.execute("DELETE FROM indicator_fact")
-                    cur.execute("DELETE FROM indicator_fact_school")
-                else:
-                    for table in ("indicator_fact", "indicator_fact_school"):
-                        cur.execute(f"DELETE FROM {table} WHERE rbd IN (SELECT rbd FROM _sch)")
-                # Sorted by school: a request for a few schools reads a few row groups.
-                cur.execute(
-                    f"""
-                    INSERT INTO indicator_fact
-                    SELECT {_code_of("f.ind")}, f.ind >= {MONTHLY_VARIANT}, f.kind, f.sid,
-                           CASE WHEN f.kind = 1 THEN CAST(f.sid AS INTEGER) ELSE c.rbd END AS rbd,
-                           f.year, f.month, f.base, {stats}
-                    FROM _f f LEFT JOIN _com c ON f.kind = 0 AND c.id = f.sid
-                    -- rows naming a community or school the store does not hold are skipped
-                    WHERE (f.kind = 0 AND c.rbd IS NOT NULL)
-                       OR (f.kind = 1 AND TRY_CAST(f.sid AS INTEGER) IN (SELECT rbd FROM _sch))
-                    ORDER BY rbd, f.kind, f.sid, f.ind
-                    """
-                )
-                rows = cur.execute("SELECT count(*) FROM indicator_fact").fetchone()
-                seconds = time.perf_counter() - start
-                cur.execute(
-                    "INSERT INTO indicator_fact_school SELECT s.rbd, s.base_year, hash(x) "
-                    "FROM _sch s JOIN school x ON x.rbd = s.rbd"
-                )
-                cur.execute("DELETE FROM indicator_fact_state")
-                cur.execute(
-                    "INSERT INTO indicator_fact_state "
-                    "(signature, seconds, row_count, problems, batches) VALUES (?, ?, ?, ?, ?)",
-                    [
-                        signature,
-                        seconds,
-                        rows[0] if rows else 0,
-                        json.dumps(problems, ensure_ascii=False) if problems else None,
-                        state,
-                    ],
-                )
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            return seconds
+            rows = cur.execute("SELECT count(*) FROM indicator_fact").fetchone()
+            seconds = time.perf_counter() - start
+            cur.execute(
+                "INSERT INTO indicator_fact_school SELECT s.rbd, s.base_year, hash(x) "
+                "FROM _sch s JOIN school x ON x.rbd = s.rbd"
+            )
+            cur.execute("DELETE FROM indicator_fact_state")
+            cur.execute(
+                "INSERT INTO indicator_fact_state "
+                "(signature, seconds, row_count, problems, batches) VALUES (?, ?, ?, ?, ?)",
+                [
+                    signature,
+                    seconds,
+                    rows[0] if rows else 0,
+                    json.dumps(problems, ensure_ascii=False) if problems else None,
+                    state,
+                ],
+            )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return seconds
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron preparar los datos de los indicadores: {exc}") from exc
     finally:
