@@ -446,6 +446,26 @@ CREATE TABLE undone_batch_reach (
 );
 """
 
+_V15_AGENCY_FIGURES = (
+    """
+-- Issue 16: what the Agencia de Calidad publishes beside a school's mean score, per series
+-- (a test, grade and subject: SIMCE 4b lectura; IDPS rows are test 'IDPS', the subject being
+-- the indicator's code AM, CC, PF or HV). Its own change against the previous evaluation and
+-- its significance (-1, 0, 1), the difference with schools of the same socioeconomic group
+-- and its significance, the % of students at each learning standard, and the mark (marca)
+-- with which it withholds or qualifies a score. NULL where the file does not say.
+-- Written as its own step so that it can be renumbered at merge (planned as version 15).
+"""
+    + _append_column("standardized_test", "agency_change", "DOUBLE")
+    + _append_column("standardized_test", "agency_change_sig", "TINYINT")
+    + _append_column("standardized_test", "gse_difference", "DOUBLE")
+    + _append_column("standardized_test", "gse_difference_sig", "TINYINT")
+    + _append_column("standardized_test", "pct_insufficient", "DOUBLE")
+    + _append_column("standardized_test", "pct_elementary", "DOUBLE")
+    + _append_column("standardized_test", "pct_adequate", "DOUBLE")
+    + _append_column("standardized_test", "withheld_mark", "VARCHAR")
+)
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -459,6 +479,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V10_FACTS_BY_CODE,
     _V11_FACT_BATCHES,
     _V12_UNDONE_REACH,
+    _V15_AGENCY_FIGURES,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
