@@ -160,7 +160,7 @@ def test_both_idps_layouts_are_recognised(path: Path) -> None:
 
 
 def test_an_idps_file_imports_as_standardized_tests() -> None:
-    """Issue 16: IDPS files were refused; now one row per school and indicator, test IDPS."""
+    """IDPS files used to be refused; now one row per school and indicator, test IDPS."""
     data = b"rbd;grado;agno;ind;prom;nom_rbd;cod_com_rbd\n5;4;2023;AM;76;ESCUELA;15101\n"
     data += b"5;4;2023;CC;74;ESCUELA;15101\n"
     with open_store(":memory:") as store:

@@ -182,7 +182,7 @@ _SIMCE_AGENCY_FIGURES = (
 )
 """What the Agencia publishes per series beside ``prom_<subject><grade>_rbd``: the dataset's
 column and the prefix of the file's column (``dif_lect4b_rbd``)."""
-_IDPS_AGENCY_FIGURES = (
+_IDPS_AGENCY_FIGURES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("agency_change", ("dif",)),
     ("agency_change_sig", ("sigdif",)),
     ("gse_difference", ("difgru",)),
@@ -699,8 +699,8 @@ def _idps_plan(file: str, headers: list[str]) -> Plan:
         found_year = re.search(r"(20\d\d)", Path(file).stem)
         bindings["year"] = Const(found_year.group(1) if found_year else None)
         labels["year"] = f"año del nombre del archivo ({file})"
-    for target, names in _IDPS_AGENCY_FIGURES:
-        found = next((idx[n] for n in names if n in idx), None)
+    for target, spellings in _IDPS_AGENCY_FIGURES:
+        found = next((idx[n] for n in spellings if n in idx), None)
         if found is not None:
             bindings[target], labels[target] = Col(found), _label(headers, found)
     idps_names = {"rbd": "rbd", "subject": "ind", "mean_score": "prom", "grade_level": "grado"}

@@ -448,7 +448,7 @@ CREATE TABLE undone_batch_reach (
 
 _V15_AGENCY_FIGURES = (
     """
--- Issue 16: what the Agencia de Calidad publishes beside a school's mean score, per series
+-- What the Agencia de Calidad publishes beside a school's mean score, per series
 -- (a test, grade and subject: SIMCE 4b lectura; IDPS rows are test 'IDPS', the subject being
 -- the indicator's code AM, CC, PF or HV). Its own change against the previous evaluation and
 -- its significance (-1, 0, 1), the difference with schools of the same socioeconomic group
