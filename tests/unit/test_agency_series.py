@@ -254,7 +254,8 @@ def test_idps_4b_every_school_matches_the_agencias_file(
     """Both layouts are read (2023: grado 4, no dif; 2024: 4b, dif and difgru)."""
     f23 = _sheet("idps4b2023_rbd_final.xlsx")
     f24 = _sheet("idps4b2024_rbd_final.xlsx")
-    prev = {str(r): _number(p) for r, i, p in zip(f23["rbd"], f23["ind"], f23["prom"]) if i == ind}
+    before = f23[f23["ind"] == ind]
+    prev = {str(r): _number(p) for r, p in zip(before["rbd"], before["prom"], strict=True)}
     compared = 0
     for rec in f24[f24["ind"] == ind].to_dict("records"):
         rbd = str(rec["rbd"])
