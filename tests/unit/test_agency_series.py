@@ -276,3 +276,49 @@ def test_idps_4b_every_school_matches_the_agencias_file(
     assert compared > 4000
     # 2023 rows are there, under the same series as 2024 (the 2023 file writes grado 4).
     assert (code, "5", "4b", "2023") in real_series.index
+
+
+def test_an_old_store_opens_with_its_mixed_score_targets_retired(tmp_path: Path) -> None:
+    """A store from before the series (schema 12) with a target on puntaje_estandarizado, one
+    of which an import had replaced: it opens, its SIMCE rows gain the Agencia's columns
+    (empty), and those targets leave `target` (and its undo shadow) for `retired_target`."""
+    import duckdb
+
+    from metrics.store.core import _migrate
+    from metrics.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    before = MIGRATIONS.index(next(m for m in MIGRATIONS if "agency_change" in m))
+    _migrate(con, str(path), target=before)
+    con.execute(
+        "INSERT INTO import_batch (id, kind, file_name, file_hash, actor) "
+        "VALUES (1, 'metas', 'm.csv', 'h', 'yo'), (2, 'pruebas', 's.csv', 'h2', 'yo')"
+    )
+    con.execute(
+        "INSERT INTO target VALUES ('puntaje_estandarizado', 'establecimiento', '101', 265, "
+        "2025, 'SIMCE', 1), ('tasa_reprobacion', 'establecimiento', '101', 3, 2025, NULL, 1)"
+    )
+    con.execute(
+        "INSERT INTO replaced_target VALUES ('puntaje_estandarizado', 'establecimiento', '101', "
+        "260, 2024, NULL, 1, 1)"
+    )
+    con.execute(
+        "INSERT INTO standardized_test VALUES (2023, 101, 'SIMCE', '4b', 'lectura', 250, 20, 2)"
+    )
+    con.close()
+    with open_store(path) as store:
+        kept = store.query_df("SELECT indicator FROM target")["indicator"].tolist()
+        assert kept == ["tasa_reprobacion"]
+        assert store.query_df("SELECT count(*) AS n FROM replaced_target")["n"].iloc[0] == 0
+        retired = store.query_df(
+            "SELECT target_value, deadline_year, batch_id, replaced_by FROM retired_target "
+            "ORDER BY deadline_year"
+        )
+        assert retired.astype(object).where(retired.notna(), None).values.tolist() == [
+            [260.0, 2024, 1, 1],
+            [265.0, 2025, 1, None],
+        ]
+        df = compute_series(store, Scope.all(), alcance="establecimiento")
+        row = _row(df, "simce_puntaje", "101", "4b lectura", "2023")
+        assert row["valor"] == 250 and pd.isna(row["dif_agencia"])

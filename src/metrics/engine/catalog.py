@@ -42,9 +42,10 @@ Statistic = Literal["proporcion", "media", "razon"]
 """
 
 SlideGroup = Literal["cronograma", "percepcion", "resultados", "impacto"]
-Breakdown = Literal["responsable", "tipo_encuestado", "serie"]
+Breakdown = Literal["responsable", "tipo_encuestado"]
 """The breakdowns the guide asks for: schedule compliance by who is responsible, perceptions by
-respondent type, test scores by series (test, grade and subject)."""
+respondent type. (Test results are not a breakdown: their series is a key of their rows, see
+:class:`SeriesIndicator`.)"""
 """Groups of indicators that share slides in the council pack
 (:mod:`metrics.presentation.packs`)."""
 
@@ -827,46 +828,6 @@ CATALOG = Catalog(
                 denominator="estudiantes de la asistencia promedio",
                 source=_SR + "; Asistencia declarada mensual",
                 notes=_STUDENTS_NOTE,
-            ),
-        ),
-        Indicator(
-            code="puntaje_estandarizado",
-            name="Puntaje en pruebas estandarizadas",
-            moments=("impacto",),
-            unit="puntaje",
-            decimals=0,
-            direction="higher_is_better",
-            sources=("standardized_test",),
-            student_based=True,
-            breakdown="serie",
-            facts=Facts(
-                source="standardized_tests",
-                statistic="razon",
-                measures=Measures(count="n", total="s1", denominator="n", students="n_priv"),
-            ),
-            display=Display(
-                short_name="SIMCE",
-                page="impacto",
-                order=7,
-                slide_group="impacto",
-                slide_order=7,
-            ),
-            definition=(
-                "Puntaje medio por prueba y asignatura, ponderado por estudiantes evaluados. El "
-                "valor principal pondera todas las pruebas, niveles y asignaturas del alcance; el "
-                "desglose da cada serie (prueba, nivel, asignatura)."
-            ),
-            sheet=_sheet(
-                formula="Σ (puntaje medio × evaluados) ÷ Σ evaluados",
-                numerator="puntajes medios ponderados por estudiantes evaluados",
-                denominator="estudiantes evaluados (filas con puntaje publicado)",
-                source="Pruebas estandarizadas (SIMCE, DIA u otras)",
-                notes=(
-                    "Compare series iguales entre años (desglose): el valor principal mezcla "
-                    "pruebas y niveles. Para una comunidad: las pruebas de su establecimiento en "
-                    "los niveles que enseñan sus integrantes (aproximación: el puntaje es del "
-                    "nivel completo). Sin intervalo de confianza (no hay desviaciones)."
-                ),
             ),
         ),
         Indicator(

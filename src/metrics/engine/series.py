@@ -279,9 +279,8 @@ def _present(df: pd.DataFrame, anio: int | None) -> pd.DataFrame:
         else None
         for m, h, t, k in zip(df["mark"], has_value, df["test"], df["kind"], strict=True)
     ]
-    estado = np.where(
-        ~has_value, "sin_datos", np.where(base_value.isna(), "sin_linea_base", "sin_meta")
-    )
+    # No targets are set on a series yet: a value is «sin meta», as in the catalogue's rows.
+    estado = np.where(has_value, "sin_meta", "sin_datos")
     moment = df["code"].map(lambda c: SERIES_INDICATORS[c].moment)
     out = pd.DataFrame(
         {
@@ -294,10 +293,7 @@ def _present(df: pd.DataFrame, anio: int | None) -> pd.DataFrame:
             "valor": valor,
             "n": df["n"].astype(float).round().astype("Int64"),
             "linea_base": base_value,
-            "periodo_base": [
-                None if np.isnan(y) or np.isnan(b) else str(int(y))
-                for y, b in zip(base_year, base_value, strict=True)
-            ],
+            "periodo_base": [None if np.isnan(y) else str(int(y)) for y in base_year],
             "linea_base_provisional": provisional & base_value.notna(),
             "cambio": valor - base_value,
             "periodo_anterior": [None if np.isnan(y) else str(int(y)) for y in prev_year],

@@ -466,6 +466,24 @@ _V15_AGENCY_FIGURES = (
     + _append_column("standardized_test", "withheld_mark", "VARCHAR")
 )
 
+_V16_RETIRE_MIXED_SCORE = """
+-- The indicator puntaje_estandarizado averaged every test, grade and subject of a scope into one
+-- number (a 4° básico lectura score with a II medio matemática one): it is gone from the
+-- catalogue, replaced by simce_puntaje, simce_adecuado and simce_insuficiente per series. Its
+-- targets cannot be carried over (a target names no series), so they are kept here, out of the
+-- way of everything that reads `target`, with the rows an undo could have brought back.
+-- Written as its own step so that it can be renumbered at merge (planned as version 16).
+CREATE TABLE retired_target AS
+SELECT t.*, NULL::INTEGER AS replaced_by, current_timestamp AS retired_at
+FROM target t WHERE t.indicator = 'puntaje_estandarizado'
+UNION ALL
+SELECT r.* EXCLUDE (origin_batch, replaced_by),
+       r.origin_batch AS batch_id, r.replaced_by, current_timestamp
+FROM replaced_target r WHERE r.indicator = 'puntaje_estandarizado';
+DELETE FROM target WHERE indicator = 'puntaje_estandarizado';
+DELETE FROM replaced_target WHERE indicator = 'puntaje_estandarizado';
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -480,6 +498,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V11_FACT_BATCHES,
     _V12_UNDONE_REACH,
     _V15_AGENCY_FIGURES,
+    _V16_RETIRE_MIXED_SCORE,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 
