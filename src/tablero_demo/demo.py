@@ -1570,7 +1570,7 @@ def _simce(rng: np.random.Generator, results: pd.DataFrame) -> pd.DataFrame:
                     dif = None if before is None or year == YEARS[0] else value - before
                     before = value
                     gse = value - level
-                    sig = None if dif is None else _significance(dif, 3.0)
+                    sig: int | None = None if dif is None else _significance(dif, 3.0)
                     agency = (dif, sig, gse, _significance(gse, 3.0))
                     rows.append(
                         (year, school.rbd, "IDPS", level_name, code, value, None, *agency)
