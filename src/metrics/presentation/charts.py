@@ -28,7 +28,7 @@ import altair as alt
 import pandas as pd
 from altair.utils import schemapi
 
-from metrics.formatting import MONTHS_ES
+from metrics.formatting import MONTHS_ES, format_number
 
 # Altair checks every object against the Vega-Lite JSON schema as it is built; on a page of eight
 # charts that costs more than the data. The builders here are validated once, in the tests
@@ -1185,4 +1185,65 @@ def build_grouped_bars(
         .resolve_scale(y="independent")
         .properties(padding={"left": 5, "top": 5, "bottom": 5, "right": FONT_SIZE * 4})
     )
+    return _theme(chart)
+
+
+STANDARD_COLOURS = {"Insuficiente": WORSE, "Elemental": "#C9CDD3", "Adecuado": BETTER}
+"""The learning standards: orange for Insuficiente, grey for Elemental, blue-teal for Adecuado
+(never red and green alone)."""
+
+
+def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container") -> AltairChart:
+    """The learning standards of a SIMCE series as 100 % stacked bars, one per year.
+
+    ``data`` columns: ``periodo``, ``nivel`` (Insuficiente, Elemental, Adecuado),
+    ``porcentaje``. Bars start at zero and end at 100 %: their length is the share.
+    """
+    df = data.copy()
+    order = list(STANDARD_COLOURS)
+    df["orden"] = df["nivel"].map({n: i for i, n in enumerate(order)})
+    df["texto"] = [f"{format_number(float(p), 0)} %" if p >= 8 else "" for p in df["porcentaje"]]
+    x = alt.X(
+        "porcentaje:Q",
+        title=None,
+        stack="normalize",
+        scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
+    )
+    y = alt.Y("periodo:O", title=None, sort="descending")
+    colour = alt.Color(
+        "nivel:N",
+        title=None,
+        scale=alt.Scale(domain=order, range=[STANDARD_COLOURS[n] for n in order]),
+        sort=order,
+        legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0),
+    )
+    bars = (
+        alt.Chart(df)
+        .mark_bar(height=26)
+        .encode(
+            x=x,
+            y=y,
+            color=colour,
+            order=alt.Order("orden:Q"),
+            tooltip=[
+                alt.Tooltip("periodo:N", title="Año"),
+                alt.Tooltip("nivel:N", title="Estándar"),
+                alt.Tooltip("texto:N", title="Estudiantes"),
+            ],
+        )
+    )
+    labels = (
+        alt.Chart(df)
+        .mark_text(fontSize=FONT_SIZE - 1, color="#111827")
+        .encode(
+            x=alt.X("porcentaje:Q", stack="normalize", bandPosition=0.5),
+            y=y,
+            detail="nivel:N",
+            order=alt.Order("orden:Q"),
+            text="texto:N",
+        )
+    )
+    years = max(1, df["periodo"].nunique())
+    chart = alt.layer(bars, labels).properties(width=width, height=44 * years)
     return _theme(chart)
