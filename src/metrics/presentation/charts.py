@@ -1197,20 +1197,22 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
     """The learning standards of a SIMCE series as 100 % stacked bars, one per year.
 
     ``data`` columns: ``periodo``, ``nivel`` (Insuficiente, Elemental, Adecuado),
-    ``porcentaje``. Bars start at zero and end at 100 %: their length is the share.
+    ``porcentaje``. Bars start at zero and end at 100 %: their length is the share. Each
+    segment's start and end are computed here (Insuficiente first, on the left), so that its
+    label sits in its middle.
     """
-    df = data.copy()
     order = list(STANDARD_COLOURS)
+    df = data.copy()
     df["orden"] = df["nivel"].map({n: i for i, n in enumerate(order)})
+    df = df.sort_values(["periodo", "orden"]).reset_index(drop=True)
+    df["fin"] = df.groupby("periodo")["porcentaje"].cumsum()
+    df["inicio"] = df["fin"] - df["porcentaje"]
+    df["medio"] = (df["inicio"] + df["fin"]) / 2
     df["texto"] = [f"{format_number(float(p), 0)} %" if p >= 8 else "" for p in df["porcentaje"]]
-    x = alt.X(
-        "porcentaje:Q",
-        title=None,
-        stack="normalize",
-        scale=alt.Scale(domain=[0, 1]),
-        axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
-    )
-    y = alt.Y("periodo:O", title=None, sort="descending")
+    df["periodo"] = df["periodo"].astype(str)
+    scale = alt.Scale(domain=[0, 100])
+    axis = alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + ' %'")
+    y = alt.Y("periodo:O", title=None, sort="descending", scale=alt.Scale(paddingInner=0.35))
     colour = alt.Color(
         "nivel:N",
         title=None,
@@ -1220,12 +1222,12 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
     )
     bars = (
         alt.Chart(df)
-        .mark_bar(height=26)
+        .mark_bar()
         .encode(
-            x=x,
+            x=alt.X("inicio:Q", title=None, scale=scale, axis=axis),
+            x2="fin:Q",
             y=y,
             color=colour,
-            order=alt.Order("orden:Q"),
             tooltip=[
                 alt.Tooltip("periodo:N", title="Año"),
                 alt.Tooltip("nivel:N", title="Estándar"),
@@ -1236,14 +1238,7 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
     labels = (
         alt.Chart(df)
         .mark_text(fontSize=FONT_SIZE - 1, color="#111827")
-        .encode(
-            x=alt.X("porcentaje:Q", stack="normalize", bandPosition=0.5),
-            y=y,
-            detail="nivel:N",
-            order=alt.Order("orden:Q"),
-            text="texto:N",
-        )
+        .encode(x=alt.X("medio:Q", scale=scale), y=y, text="texto:N")
     )
-    years = max(1, df["periodo"].nunique())
-    chart = alt.layer(bars, labels).properties(width=width, height=44 * years)
+    chart = alt.layer(bars, labels).properties(width=width, height={"step": 44})
     return _theme(chart)
