@@ -129,3 +129,26 @@ def _idps_card(idps: pd.DataFrame, year: int, where: tuple[str, str]) -> None:
             data=rows.drop(columns=["momento"]),
             file_stem=file_stem("idps", where[1], str(serie)),
         )
+
+
+def agency_summary(store: Store, scope: Scope, chosen: tuple[str, str], filters: Filters) -> None:
+    """Inicio's lines on the Agencia's results: each SIMCE series' sentence of the year, and
+    where to see them (nothing when the store has none for the selection)."""
+    where = series_scope(chosen, filters)
+    if where is None:
+        return
+    rows = _load_series(store, store.path, scope, *where)
+    assert isinstance(rows, pd.DataFrame)
+    scores = rows[rows["indicador"] == "simce_puntaje"] if len(rows) else rows
+    if scores.empty:
+        return
+    year = filters.year if filters.year is not None else 9999
+    with st.container(border=True):
+        st.subheader("SIMCE por serie (Agencia de Calidad)")
+        for serie in sorted(scores["serie"].unique()):
+            st.markdown(f"- {agency.series_headline(scores[scores['serie'] == serie], year)}")
+        st.page_link(
+            "pages/impacto.py",
+            label="Ver los puntajes, los estándares y el IDPS en Impacto",
+            icon=":material/school:",
+        )
