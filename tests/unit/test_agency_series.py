@@ -312,7 +312,7 @@ def test_an_old_store_opens_with_its_mixed_score_targets_retired(tmp_path: Path)
         assert kept == ["tasa_reprobacion"]
         assert store.query_df("SELECT count(*) AS n FROM replaced_target")["n"].iloc[0] == 0
         retired = store.query_df(
-            "SELECT target_value, deadline_year, batch_id, replaced_by FROM retired_target "
+            "SELECT target_value, deadline_year, origin_batch, replaced_by FROM retired_target "
             "ORDER BY deadline_year"
         )
         assert retired.astype(object).where(retired.notna(), None).values.tolist() == [

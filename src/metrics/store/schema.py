@@ -473,12 +473,14 @@ _V16_RETIRE_MIXED_SCORE = """
 -- targets cannot be carried over (a target names no series), so they are kept here, out of the
 -- way of everything that reads `target`, with the rows an undo could have brought back.
 -- Written as its own step so that it can be renumbered at merge (planned as version 16).
+-- Like the undo shadows, it names the batch a row came from `origin_batch`: only data tables
+-- have a batch_id.
 CREATE TABLE retired_target AS
-SELECT t.*, NULL::INTEGER AS replaced_by, current_timestamp AS retired_at
+SELECT t.* RENAME (batch_id AS origin_batch), NULL::INTEGER AS replaced_by,
+       current_timestamp AS retired_at
 FROM target t WHERE t.indicator = 'puntaje_estandarizado'
 UNION ALL
-SELECT r.* EXCLUDE (origin_batch, replaced_by),
-       r.origin_batch AS batch_id, r.replaced_by, current_timestamp
+SELECT r.*, current_timestamp
 FROM replaced_target r WHERE r.indicator = 'puntaje_estandarizado';
 DELETE FROM target WHERE indicator = 'puntaje_estandarizado';
 DELETE FROM replaced_target WHERE indicator = 'puntaje_estandarizado';
