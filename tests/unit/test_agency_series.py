@@ -322,3 +322,24 @@ def test_an_old_store_opens_with_its_mixed_score_targets_retired(tmp_path: Path)
         df = compute_series(store, Scope.all(), alcance="establecimiento")
         row = _row(df, "simce_puntaje", "101", "4b lectura", "2023")
         assert row["valor"] == 250 and pd.isna(row["dif_agencia"])
+
+
+def test_standards_become_three_segments_that_fill_each_year() -> None:
+    """Adecuado 30 % and Insuficiente 52 % leave 18 % Elemental; the chart draws each segment
+    from where the previous one ends (Insuficiente first), and says each share in words."""
+    from metrics.presentation import agency, charts
+
+    ade = pd.DataFrame({"periodo": ["2023", "2024"], "valor": [20.0, 30.0]})
+    ins = pd.DataFrame({"periodo": ["2023", "2024"], "valor": [50.0, 52.0]})
+    frame = agency.standards_frame(ade, ins)
+    y24 = frame[frame["periodo"] == "2024"].set_index("nivel")["porcentaje"]
+    assert y24.to_dict() == {"Insuficiente": 52.0, "Elemental": 18.0, "Adecuado": 30.0}
+    spec = charts.build_standards_chart(frame).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    seg = {(r["periodo"], r["nivel"]): (r["inicio"], r["fin"], r["texto"]) for r in rows}
+    assert seg[("2024", "Insuficiente")] == (0.0, 52.0, "52 %")
+    assert seg[("2024", "Elemental")] == (52.0, 70.0, "18 %")
+    assert seg[("2024", "Adecuado")] == (70.0, 100.0, "30 %")
+    assert agency.change_verdict(11, 0) == (
+        "según la Agencia, el alza de 11 puntos no es significativa"
+    )

@@ -1237,8 +1237,16 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
     )
     labels = (
         alt.Chart(df)
-        .mark_text(fontSize=FONT_SIZE - 1, color="#111827")
-        .encode(x=alt.X("medio:Q", scale=scale), y=y, text="texto:N")
+        .mark_text(fontSize=FONT_SIZE - 1, fontWeight="bold")
+        .encode(
+            x=alt.X("medio:Q", scale=scale),
+            y=y,
+            text="texto:N",
+            # White on the orange and teal segments, dark on the light grey: readable on each.
+            color=alt.condition(
+                "datum.nivel == 'Elemental'", alt.value("#111827"), alt.value("#FFFFFF")
+            ),
+        )
     )
     chart = alt.layer(bars, labels).properties(width=width, height={"step": 44})
     return _theme(chart)
