@@ -292,7 +292,7 @@ def series_table(df: pd.DataFrame) -> str:
                 _change(rec["cambio_anterior"], unit, dec)
                 + (f" ({rec['periodo_anterior']})" if not _missing(rec["cambio_anterior"]) else ""),
                 _change(rec["dif_agencia"], unit, dec) + _significance(rec["sig_agencia"]),
-                _change(rec["dif_gse"], unit, dec) + _significance(rec["sig_gse"]),
+                _change(rec["dif_gse"], unit, dec) + _significance(rec["sig_gse"], gse=True),
                 "" if _missing(rec["marca"]) else terminal_text(rec["marca"]),
             ]
         )
@@ -310,14 +310,17 @@ def series_table(df: pd.DataFrame) -> str:
     return "\n".join(out) + "\n"
 
 
-def _significance(sig: object) -> str:
-    """The Agencia's significance code in words, short."""
+def _significance(sig: object, *, gse: bool = False) -> str:
+    """The Agencia's significance code in words, short: of a change, or (``gse``) of the
+    difference with schools of the same socioeconomic group."""
     if _missing(sig):
         return ""
-    return {-1: " (baja signif.)", 0: " (no signif.)", 1: " (alza signif.)"}.get(
-        int(sig),  # type: ignore[call-overload]
-        "",
+    words = (
+        {-1: " (bajo, signif.)", 0: " (similar)", 1: " (sobre, signif.)"}
+        if gse
+        else {-1: " (baja signif.)", 0: " (no signif.)", 1: " (alza signif.)"}
     )
+    return words.get(int(sig), "")  # type: ignore[call-overload]
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
