@@ -14,6 +14,7 @@ from metrics.errors import TableroError
 from metrics.formatting import count_label, format_number
 from metrics.presentation.views import readiness_checks, rows_for, status_summary
 from metrics.ui.screens import inicio
+from metrics.ui.screens.impacto import agency_summary
 
 st.set_page_config(
     page_title="Tablero DPD",
@@ -81,6 +82,8 @@ def home() -> None:
             ui.suppressed_notice()
         else:
             ui.empty_state("no hay indicadores calculados para esta selección y año.")
+    if chosen:
+        agency_summary(store, scope, chosen, filters)
 
     with st.expander("¿Qué datos hay?"):
         table = ui.datasets_table(info)

@@ -10,6 +10,7 @@ page = ui.moment_page(
     "Antes — línea base y metas",
     None,
     "no hay indicadores calculados para esta selección y año.",
+    go_on=True,
 )
 st.markdown(
     "La **línea base** es el valor de cada indicador antes de empezar el modelo; la **meta**, "
@@ -19,8 +20,9 @@ for moment, title in (("durante", "Durante"), ("resultados", "Resultados"), ("im
     part = page.rows[[INDICATORS[c].moment == moment for c in page.rows["indicador"]]]
     if not part.empty:
         screen.bullet_section(part, title)
-with st.expander("Tabla de indicadores: valor, línea base y meta"):
-    ui.scorecard_table(page.rows)
+if not page.rows.empty:
+    with st.expander("Tabla de indicadores: valor, línea base y meta"):
+        ui.scorecard_table(page.rows)
 screen.baseline_year_form(page.store, page.scope, page.filters)
 screen.target_form(page.store, page.scope, *page.chosen, page.filters.label(), page.filters.year)
 st.subheader("Diagnóstico")

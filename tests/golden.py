@@ -51,8 +51,11 @@ def capture(path: Path, out: Path) -> list[dict[str, Any]]:
 
 
 def to_columns(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    columns = list(records[0]) if records else []
-    return {c: [r[c] for r in records] for c in columns}
+    """Records as columns; the fields of every record, in order of first appearance (the
+    Agencia's series records have fields of their own: ``serie``, ``dif_agencia``…), None
+    where a record has not that field."""
+    columns = list(dict.fromkeys(c for r in records for c in r))
+    return {c: [r.get(c) for r in records] for c in columns}
 
 
 def expected(kind: str) -> dict[str, list[Any]]:

@@ -1462,15 +1462,53 @@ def _evaluations(
     )
 
 
+_SIMCE_COLUMNS = [
+    "year",
+    "rbd",
+    "test",
+    "grade_level",
+    "subject",
+    "mean_score",
+    "students_assessed",
+    "agency_change",
+    "agency_change_sig",
+    "gse_difference",
+    "gse_difference_sig",
+    "pct_insufficient",
+    "pct_elementary",
+    "pct_adequate",
+    "withheld_mark",
+]
+_GSE_MEAN = {"lectura": 262.0, "matemática": 251.0}
+"""The demo's stand-in for the mean of schools of the same socioeconomic group (per subject)."""
+_IDPS = {"AM": 74.0, "CC": 72.0, "PF": 77.0, "HV": 68.0}
+"""IDPS codes and the demo's 2023 level of each (the Agencia's scale: 0 to 100)."""
+
+
+def _significance(diff: float, threshold: float) -> int:
+    """The demo's rule for the Agencia's significance: a difference of ``threshold`` or more."""
+    return 1 if diff >= threshold else -1 if diff <= -threshold else 0
+
+
+def _standards(score: float) -> tuple[float, float, float]:
+    """% Insuficiente, Elemental, Adecuado consistent with a mean score (they add to 100)."""
+    adequate = float(np.clip(round(0.9 * (score - 225.0), 1), 2.0, 90.0))
+    insufficient = float(np.clip(round(0.9 * (285.0 - score), 1), 2.0, 90.0))
+    return insufficient, round(100.0 - adequate - insufficient, 1), adequate
+
+
 def _simce(rng: np.random.Generator, results: pd.DataFrame) -> pd.DataFrame:
-    rows: list[tuple[int, int, str, str, str, float | None, int]] = []
+    """SIMCE per school, year and series as the Agencia publishes it (score, standards, its
+    difference with the previous year and with the same socioeconomic group, each with a
+    significance; a mark where too few students were assessed), then IDPS (4 indicators)."""
+    rows: list[tuple[object, ...]] = []
     enrolled = results[results["final_situation"].isin(["P", "R"])]
     for school in _SCHOOLS:
         prof = _PROFILES[school.profile]
         for cod_ense, grade, level_name in ((110, 4, "4b"), (310, 2, "2m")):
             if not any(lv.cod_ense == cod_ense for lv in school.levels):
                 continue
-            base = {"lectura": 262.0, "matemática": 251.0}
+            previous: dict[str, float | None] = {}
             for year in YEARS:
                 n = int(
                     (
@@ -1481,7 +1519,7 @@ def _simce(rng: np.random.Generator, results: pd.DataFrame) -> pd.DataFrame:
                     ).sum()
                 )
                 assessed = round(n * 0.9)
-                for subject, b in base.items():
+                for subject, b in _GSE_MEAN.items():
                     score = (
                         b
                         + 40 * school.grade_effect
@@ -1490,19 +1528,55 @@ def _simce(rng: np.random.Generator, results: pd.DataFrame) -> pd.DataFrame:
                         + rng.normal(0, 3)
                     )
                     mean = float(round(score)) if assessed >= 10 else None
-                    rows.append((year, school.rbd, "SIMCE", level_name, subject, mean, assessed))
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "year",
-            "rbd",
-            "test",
-            "grade_level",
-            "subject",
-            "mean_score",
-            "students_assessed",
-        ],
-    )
+                    before = previous.get(subject)
+                    previous[subject] = mean
+                    if mean is None:
+                        rows.append(
+                            (year, school.rbd, "SIMCE", level_name, subject, None, assessed)
+                            + (None,) * 7
+                            + ("1",)
+                        )
+                        continue
+                    dif = None if before is None else mean - before
+                    gse = mean - _GSE_MEAN[subject]
+                    rows.append(
+                        (
+                            year,
+                            school.rbd,
+                            "SIMCE",
+                            level_name,
+                            subject,
+                            mean,
+                            assessed,
+                            dif,
+                            None if dif is None else _significance(dif, 8.0),
+                            gse,
+                            _significance(gse, 10.0),
+                            *_standards(mean),
+                            None,
+                        )
+                    )
+    for school in _SCHOOLS:
+        prof = _PROFILES[school.profile]
+        for cod_ense, level_name in ((110, "4b"), (310, "2m")):
+            if not any(lv.cod_ense == cod_ense for lv in school.levels):
+                continue
+            for code, level in _IDPS.items():
+                before = None
+                for year in YEARS:
+                    value = float(
+                        round(level + prof["simce"] * 0.3 * (year - YEARS[0]) + rng.normal(0, 1))
+                    )
+                    dif = None if before is None or year == YEARS[0] else value - before
+                    before = value
+                    gse = value - level
+                    sig: int | None = None if dif is None else _significance(dif, 3.0)
+                    agency = (dif, sig, gse, _significance(gse, 3.0))
+                    rows.append(
+                        (year, school.rbd, "IDPS", level_name, code, value, None, *agency)
+                        + (None,) * 4
+                    )
+    return pd.DataFrame(rows, columns=_SIMCE_COLUMNS)
 
 
 # -- targets --------------------------------------------------------------------------------
@@ -1534,7 +1608,6 @@ _REASONS: dict[str, str] = {
     "tasa_repitencia": "Reducir la repitencia en un 30 %.",
     "asistencia_promedio": "Subir dos puntos la asistencia promedio.",
     "inasistencia_cronica": "Reducir en un tercio la inasistencia crónica.",
-    "puntaje_estandarizado": "Subir 10 puntos el promedio SIMCE respecto de la línea base.",
     "permanencia_docente": "Retener al 90 % de los docentes de un año a otro.",
 }
 
@@ -1577,13 +1650,6 @@ def _target_values(frames: dict[str, pd.DataFrame], rbds: list[int]) -> dict[str
         & (pd.to_datetime(ev["eval_date"]).dt.year == BASELINE_YEAR)
         & (ev["instrument"] == "observación de aula")
     ]
-    st = frames["standardized_test"]
-    st = st[(st["year"] == BASELINE_YEAR) & st["rbd"].isin(rbds) & st["mean_score"].notna()]
-    simce = (
-        float((st["mean_score"] * st["students_assessed"]).sum() / st["students_assessed"].sum())
-        if len(st)
-        else 250.0
-    )
     values = dict(_PROCESS_TARGETS)
     values.update(
         {
@@ -1595,7 +1661,6 @@ def _target_values(frames: dict[str, pd.DataFrame], rbds: list[int]) -> dict[str
             "tasa_repitencia": round(max(0.5, b["tasa_repitencia"] * 0.7), 1),
             "asistencia_promedio": round(min(97.0, b["asistencia_promedio"] + 2.0), 1),
             "inasistencia_cronica": round(max(5.0, b["inasistencia_cronica"] * 2 / 3), 1),
-            "puntaje_estandarizado": float(round(simce + 10)),
         }
     )
     return values

@@ -82,7 +82,6 @@ _INDICATORS = (
     ("tasa_repitencia", 3.0),
     ("asistencia_promedio", 92.0),
     ("inasistencia_cronica", 25.0),
-    ("puntaje_estandarizado", 265.0),
     ("permanencia_docente", 90.0),
 )
 _SUBJECTS = SUBJECTS_BASIC[:3]
@@ -692,7 +691,8 @@ class _Generator:
                    CASE WHEN round(0.9 * g.n) >= 10 THEN round(255 + 40 * s.effect
                         + 20 * s.trend * (g.year - 2023)
                         + 8 * {self.normal("g.rbd", "g.year", "subj.subject")}) END AS mean_score,
-                   round(0.9 * g.n)::INTEGER AS students_assessed
+                   round(0.9 * g.n)::INTEGER AS students_assessed,
+                   CASE WHEN round(0.9 * g.n) < 10 THEN '1' END AS withheld_mark
             FROM g JOIN nat_school s USING (rbd),
                  (VALUES ('lectura'), ('matemática')) subj(subject)""",
         )

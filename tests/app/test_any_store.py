@@ -4,7 +4,8 @@ Four stores, each built once for this module:
 
 - **official**: a first day with the public files only — the Mineduc directory (16.768 schools)
   and SIMCE 4° básico 2022–2024, imported with ``tablero importar`` from ``../shared/data`` as
-  they are. No communities, so the SIMCE baseline is provisional (the first year with data).
+  they are. No communities, so the SIMCE baseline is provisional (the first year with data);
+  SIMCE comes by series (``metrics.engine.series``), not among the catalogue's rows.
 - **communities**: communities, members, schedule, sessions and class observations of the
   indicator fixture (``tests/data/good/indicators``), no student results, tests or surveys.
 - **surveys**: the fixture's schools and their survey answers only.
@@ -40,10 +41,10 @@ SIMCE = [DATA / "agencia" / f"simce4b{y}_rbd_final.xlsx" for y in (2022, 2023, 2
 FIXTURE = ROOT / "tests" / "data" / "good" / "indicators"
 
 VILLA_LOURDES = 10171
-"""ESCUELA PARTICULAR VILLA LOURDES. Its SIMCE 4° básico in the Agencia's files (reading, maths;
-students, mean): 2022 58 × 277 and 60 × 273 → 32.446 / 118 = 274,97; 2023 62 × 266 and
-62 × 257 → 261,5; 2024 56 × 286 and 56 × 282 → 284. Against the provisional baseline 2022:
-284 − 274,97 = +9,03 (+3,3 %)."""
+"""ESCUELA PARTICULAR VILLA LOURDES. Its SIMCE 4° básico in the Agencia's files (students,
+mean): lectura 58 × 277 (2022), 62 × 266 (2023), 56 × 286 (2024); matemática 60 × 273, 62 × 257,
+56 × 282. Each series against its provisional baseline 2022: lectura +9, matemática +9; against
+2023, lectura +20 and matemática +25 — the Agencia's own dif, both significant."""
 SCHOOL_A = 1
 """*Escuela A* of the indicator fixture: communities c1 and c2 (from 2024, so its baseline year
 is 2023)."""
@@ -141,25 +142,20 @@ IN_MOMENT = {m: sum(i.moment == m for i in CATALOG) for m in ("durante", "result
 
 EXPECTED: dict[tuple[str, str], list[str]] = {
     # A first day on official files: SIMCE and a provisional baseline; everything else missing.
-    ("official", "app.py"): [
-        f"1 de {len(CATALOG)} indicadores tienen línea base provisional (fije el año de línea "
-        "base en Antes)."
-    ],
+    ("official", "app.py"): ["Años con datos: 2022, 2023, 2024."],
     ("official", "pages/antes.py"): [
-        "Faltan datos:** ningún indicador de durante tiene datos ni meta",
-        f"Impacto: 1 de {IN_MOMENT['impacto']} indicadores tienen línea base y 0 tienen meta.",
+        "Puntajes promedio de 2 series de pruebas estandarizadas, ponderados por estudiantes "
+        "evaluados.",
         "Año de línea base de ESCUELA PARTICULAR VILLA LOURDES: provisional",
     ],
-    ("official", "pages/durante.py"): [
-        "no hay actividades en el cronograma",
-        "no hay respuestas de encuestas de percepción",
-    ],
-    ("official", "pages/resultados.py"): ["no hay registros de asistencia a sesiones"],
+    ("official", "pages/durante.py"): ["no hay cronograma ni encuestas de percepción"],
+    ("official", "pages/resultados.py"): ["no hay sesiones ni asistencia de comunidades"],
     ("official", "pages/impacto.py"): [
-        "El puntaje en pruebas estandarizadas subió de 275 en 2022 (línea base provisional) a "
-        "284 en 2024 (+3,3 %).",
-        "no hay datos de tasa de reprobación, tasa de aprobación, promedio de notas",
-        "Rendimiento por estudiante (Mineduc)",
+        "4° básico lectura 2024: 286 puntos, 20 puntos más que en 2023; según la Agencia, el "
+        "alza de 20 puntos es significativa.",
+        "4° básico matemática 2024: 282 puntos, 25 puntos más que en 2023; según la Agencia, el "
+        "alza de 25 puntos es significativa.",
+        "no hay resultados de estudiantes (Rendimiento por estudiante)",
     ],
     ("official", "pages/comunidades.py"): [
         "ESCUELA PARTICULAR VILLA LOURDES aún no tiene comunidades de práctica cargadas"
@@ -178,8 +174,8 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("communities", "pages/resultados.py"): ["La participación en las sesiones fue 50,0 %"],
     ("communities", "pages/impacto.py"): [
         "no hay datos de tasa de reprobación",
-        "puntaje en pruebas estandarizadas para esta selección",
-        "SIMCE por establecimiento (Agencia de Calidad)",
+        "no hay resultados SIMCE ni IDPS para esta selección",
+        "Agencia de Calidad",
     ],
     ("communities", "pages/comunidades.py"): ["Participación activa en las 2 comunidades"],
     # Surveys only.
@@ -195,7 +191,6 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
 }
 
 METRICS: dict[tuple[str, str], dict[str, str]] = {
-    ("official", "pages/impacto.py"): {"SIMCE (puntos)": "284"},
     # School A, 2024, cut-off today: 3 of 7 planned activities done (a1, a2, a5) = 42,9 %.
     ("communities", "pages/durante.py"): {"Cronograma": "42,9 %"},
     # c1's sessions: 3 of 6 records attended; 2 sessions held in 1 month; 3 strategies in 2;
@@ -254,22 +249,29 @@ def test_impact_shows_only_indicators_with_data(
     stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = open_page(stores["official"], monkeypatch, "pages/impacto.py", VILLA_LOURDES)
-    assert [(m.label, m.value, m.delta) for m in at.metric] == [("SIMCE (puntos)", "284", "+9")]
-    # One empty state for the seven indicators of students' results, not seven.
+    # No student records: no key figure, one empty state for them, and the SIMCE series.
+    assert [m.label for m in at.metric] == []
     missing = [i.value for i in at.info if "Faltan datos" in i.value]
     assert len(missing) == 1
-    assert "tasa de retiro y tasa de repitencia" in missing[0]
+    assert "Rendimiento por estudiante" in missing[0]
+    assert "4° básico lectura: en 2024, 53,6 % de los estudiantes en nivel Adecuado" in texts(at)
 
 
 def test_antes_table_labels_the_provisional_baseline(
     stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without communities the SIMCE series' baseline is their first year (2022), provisional;
+    the page says so (its catalogue table is empty: no student records)."""
+    from metrics.engine.series import compute_series
+    from metrics.scope import Scope
+
     at = open_page(stores["official"], monkeypatch, "pages/antes.py", VILLA_LOURDES)
-    table = at.dataframe[0].value
-    row = table[table["Indicador"] == "Puntaje en pruebas estandarizadas"].iloc[0]
-    assert row["Valor"] == "284 puntos"
-    assert row["Línea base"] == "275 puntos (provisional 2022)"
-    assert row["Cambio"] == "+9"
+    assert "provisional: el primer año con datos de cada indicador" in texts(at)
+    with open_store(stores["official"]) as store:
+        df = compute_series(store, Scope.all(), alcance_id=str(VILLA_LOURDES), anio=2024)
+    lect = df[(df["indicador"] == "simce_puntaje") & (df["serie"] == "4b lectura")].iloc[0]
+    assert (lect["valor"], lect["linea_base"], lect["periodo_base"]) == (286, 277, "2022")
+    assert bool(lect["linea_base_provisional"]) and lect["cambio"] == 9
 
 
 def test_lector_is_told_whom_to_ask(
@@ -326,19 +328,11 @@ def test_exportar_on_a_partial_store(
         header = next(r for r in cells if "linea_base_provisional" in r)
         records = [dict(zip(header, r, strict=True)) for r in cells[cells.index(header) + 1 :]]
     if kind == "official":
+        # The pack has no SIMCE slide by series yet; it says what it lacks.
         if fmt == "xlsx":
-            simce = next(
-                r
-                for r in records
-                if r["indicador"] == "puntaje_estandarizado"
-                and r["alcance_id"] == str(VILLA_LOURDES)
-                and r["periodo"] == "2024"
-            )
-            assert simce["valor"] == 284 and simce["periodo_base"] == "2022"
-            assert simce["linea_base_provisional"] is True
+            assert not [r for r in records if r["indicador"] == "puntaje_estandarizado"]
         else:
             assert "aún no tiene comunidades de práctica registradas en 2024" in text
-            assert "(línea base provisional) a 284 en 2024" in text
     elif kind == "communities" and fmt != "xlsx":
         assert "2 comunidades de práctica" in text
     # No slide states a value it does not have.
@@ -373,11 +367,16 @@ def test_indicadores_on_a_partial_store(
     mine = {r["indicador"]: r for r in records if r["alcance_id"] == str(rbd)}
     if kind == "official":
         assert {r["periodo"] for r in records} == {"2024"}
-        simce = mine["puntaje_estandarizado"]
-        assert simce["valor"] == 284.0 and simce["n"] == 112
-        assert round(simce["linea_base"], 2) == 274.97  # 32.446 / 118
-        assert simce["periodo_base"] == "2022" and simce["linea_base_provisional"] is True
-        assert round(simce["cambio"], 2) == 9.03
+        series = {
+            r["serie"]: r
+            for r in records
+            if r["indicador"] == "simce_puntaje" and r["alcance_id"] == str(VILLA_LOURDES)
+        }
+        lect, mate = series["4b lectura"], series["4b matemática"]
+        assert (lect["valor"], lect["n"], lect["linea_base"]) == (286, 56, 277)
+        assert lect["periodo_base"] == "2022" and lect["linea_base_provisional"] is True
+        assert (lect["cambio_anterior"], lect["dif_agencia"], lect["sig_agencia"]) == (20, 20, 1)
+        assert (mate["valor"], mate["cambio"], mate["cambio_anterior"]) == (282, 9, 25)
     elif kind == "communities":
         assert mine["participacion_activa"]["valor"] == 50.0
         assert mine["participacion_activa"]["linea_base_provisional"] is False
@@ -414,8 +413,9 @@ def test_a_community_without_data_says_so_once(
 def test_home_checklist_sends_missing_data_to_cargar(
     stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A first day: the baseline is provisional and there are no targets (set in Antes); the
-    schedule, the surveys and the students' results are missing (loaded in Cargar datos)."""
+    """A first day: no baseline and no targets (set in Antes); the schedule, the surveys and
+    the students' results are missing (loaded in Cargar datos), and so is every indicator of
+    the catalogue; the SIMCE series are in Impacto."""
     at = open_page(stores["official"], monkeypatch, "app.py", VILLA_LOURDES)
     assert [(p.proto.label, p.proto.page) for p in at.get("page_link")] == [
         ("Completar", "antes"),
@@ -423,6 +423,8 @@ def test_home_checklist_sends_missing_data_to_cargar(
         ("Cargar datos", "cargar"),
         ("Cargar datos", "cargar"),
         ("Cargar datos", "cargar"),
+        ("Cargar datos", "cargar"),
+        ("Ver los puntajes, los estándares y el IDPS en Impacto", "impacto"),
     ]
 
 
@@ -430,24 +432,18 @@ def test_home_checklist_sends_missing_data_to_cargar(
 def test_home_never_says_sin_datos_beside_a_value_on_official_files(
     stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch, rbd: int | None
 ) -> None:
-    """The public files only: every value on Inicio reads with what it lacks (a target, a
-    baseline), never «Sin datos»; the summary counts it the same way."""
+    """The public files only: no indicator of the catalogue has a value (SIMCE is by series,
+    never averaged into one), so Inicio says so once, and gives each SIMCE series' sentence
+    with the Agencia's verdict instead."""
     at = open_page(stores["official"], monkeypatch, "app.py", rbd)
     assert not at.exception
-    table = at.dataframe[0].value
-    shown = table[~table["Valor"].isin(["–", "n < 10"])]
-    assert len(shown), "the official files give at least the SIMCE score"
-    for rec in shown.to_dict("records"):
-        assert "Sin datos" not in rec["Estado"], rec
     text = texts(at)
+    assert "no hay indicadores calculados para esta selección y año." in text
+    assert "Sin datos" not in text
+    series = [m.value for m in at.markdown if m.value.startswith("- 4° básico ")]
+    assert len(series) == 2
     if rbd == VILLA_LOURDES:
-        row = shown[shown["Indicador"] == "Puntaje en pruebas estandarizadas"].iloc[0]
-        # 284 against the provisional 2022 baseline 274,97 (+9,03), no target, no interval
-        # (the Agencia publishes no deviation): better, said without a conclusiveness claim.
-        assert row["Valor"] == "284 puntos"
-        assert row["Estado"] == "○ Sin meta · mejora"
-        # One value (without a target); the other indicators have no value at all.
-        assert len(shown) == 1
-        assert (
-            f"De {len(table)} indicadores: 1 sin meta y {len(table) - 1} sin datos." in text
+        assert series[0].startswith(
+            "- 4° básico lectura 2024: 286 puntos, 20 puntos más que en 2023; según la Agencia, "
+            "el alza de 20 puntos es significativa."
         )

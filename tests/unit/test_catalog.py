@@ -38,7 +38,6 @@ DOMAIN_CODES = {
     "tasa_repitencia": "impacto",
     "asistencia_promedio": "impacto",
     "inasistencia_cronica": "impacto",
-    "puntaje_estandarizado": "impacto",
     "permanencia_docente": "impacto",
 }
 LOWER_IS_BETTER = {"tasa_reprobacion", "tasa_retiro", "tasa_repitencia", "inasistencia_cronica"}
@@ -69,7 +68,9 @@ def table_rows(text: str, marker: str) -> dict[str, list[str]]:
 def test_catalogue_has_the_domain_codes() -> None:
     """The default catalogue (docs/indicadores.md); the guide's other indicators may follow."""
     assert set(DOMAIN_CODES) <= set(CATALOG.codes)
-    assert len(DOMAIN_CODES) == 18
+    assert len(DOMAIN_CODES) == 17
+    # The mixed score is gone: no indicator averages across test series.
+    assert "puntaje_estandarizado" not in INDICATORS
 
 
 def test_moments_directions_and_student_indicators() -> None:
@@ -83,7 +84,6 @@ def test_moments_directions_and_student_indicators() -> None:
     assert students == {
         "promedio_notas", "tasa_aprobacion", "tasa_reprobacion", "tasa_retiro",
         "tasa_repitencia", "asistencia_promedio", "inasistencia_cronica",
-        "puntaje_estandarizado",
     }  # fmt: skip
     assert {i.code for i in domain if i.monthly} == {
         c for c, m in DOMAIN_CODES.items() if m in ("durante", "resultados")
@@ -119,6 +119,29 @@ def test_every_code_is_in_the_readme_indicator_table() -> None:
     assert not set(rows) - set(CATALOG.codes), "the table documents unknown codes"
     for code, cells in rows.items():
         assert cells[0] == INDICATORS[code].name, code
+
+
+SERIES_MARKER = "<!-- indicadores_serie -->"
+
+
+def test_the_series_indicators_are_documented_with_their_fields() -> None:
+    """The Agencia's indicators (one row per series) have their own README table, and the
+    fields of their records are listed."""
+    from metrics.engine.catalog import SERIES_INDICATORS
+    from metrics.engine.series import SERIES_OUTPUT_COLUMNS
+
+    _, text = docs_text()
+    rows = table_rows(text, SERIES_MARKER)
+    assert list(rows) == list(SERIES_INDICATORS)
+    for code, cells in rows.items():
+        ind = SERIES_INDICATORS[code]
+        assert cells[0] == ind.name, code
+        assert cells[1] == " · ".join(ind.moments), code
+        assert cells[2] == ind.unit, code
+        assert cells[3] == ("más alto" if ind.direction == "higher_is_better" else "más bajo")
+    fields = table_rows(text, "<!-- campos_serie -->")
+    assert list(fields) == list(SERIES_OUTPUT_COLUMNS)
+    assert not set(SERIES_INDICATORS) & set(INDICATORS)
 
 
 def test_every_result_field_is_documented() -> None:
@@ -164,7 +187,6 @@ def test_breakdowns_are_declared_by_the_indicators_and_offered_by_their_source(
 
     declared = {i.code: i.breakdown for i in CATALOG if i.breakdown}
     assert declared["cumplimiento_cronograma"] == "responsable"
-    assert declared["puntaje_estandarizado"] == "serie"
     assert {c for c, b in declared.items() if b == "tipo_encuestado"} == {
         i.code for i in CATALOG if i.facts.source == "surveys"
     }

@@ -14,6 +14,7 @@ import pytest
 
 from metrics.config import DEMO_SEED, MIN_GROUP_SIZE
 from metrics.errors import StoreError
+from metrics.scope import Scope
 from metrics.store import DATA_TABLES, Store, open_store
 from tablero_demo import demo, words
 from tablero_demo.national import build_national
@@ -35,7 +36,6 @@ CATALOGUE = {
     "tasa_repitencia",
     "asistencia_promedio",
     "inasistencia_cronica",
-    "puntaje_estandarizado",
     "permanencia_docente",
 }
 
@@ -346,10 +346,35 @@ def test_small_groups_exist(store: Store) -> None:
     )
     assert len(small) == 2 and (small["n"] < MIN_GROUP_SIZE).all() and (small["n"] > 0).all()
     simce = store.query_df(
-        "SELECT mean_score, students_assessed FROM standardized_test WHERE rbd = ?",
+        "SELECT mean_score, students_assessed, withheld_mark FROM standardized_test "
+        "WHERE rbd = ? AND test = 'SIMCE'",
         [demo.TINY_SCHOOL_RBD],
     )
     assert simce["mean_score"].isna().all() and (simce["students_assessed"] < 10).all()
+    assert (simce["withheld_mark"] == "1").all()
+
+
+def test_the_demo_has_simce_by_series_and_idps(store: Store) -> None:
+    """SIMCE per series with the Agencia's figures, and the four IDPS, for every school."""
+    from metrics.engine.series import compute_series
+
+    df = compute_series(store, Scope.all(), alcance="establecimiento")
+    school = str(demo.IMPROVING_SCHOOL_RBDS[0])
+    mine = df[df["alcance_id"] == school]
+    assert {"4b lectura", "4b matemática"} <= set(mine["serie"])
+    assert {
+        "simce_puntaje", "simce_adecuado", "simce_insuficiente", "idps_autoestima",
+        "idps_convivencia", "idps_participacion", "idps_habitos",
+    } == set(mine["indicador"])  # fmt: skip
+    score = mine[(mine["indicador"] == "simce_puntaje") & (mine["periodo"] != "2023")]
+    # The demo writes the Agencia's dif as the change of the same series: they agree.
+    assert (score["dif_agencia"] == score["cambio_anterior"]).all()
+    assert score["sig_agencia"].notna().all() and score["dif_gse"].notna().all()
+    standards = store.query_df(
+        "SELECT pct_insufficient + pct_elementary + pct_adequate AS total "
+        "FROM standardized_test WHERE test = 'SIMCE' AND mean_score IS NOT NULL"
+    )
+    assert standards["total"].round(1).eq(100.0).all()
 
 
 def test_every_indicator_has_targets(store: Store) -> None:

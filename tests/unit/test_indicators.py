@@ -182,14 +182,29 @@ def test_community_covers_the_courses_its_members_teach(raw: pd.DataFrame) -> No
     assert row(raw, "tasa_aprobacion", "comunidad", "c2", "2024")["n"] == 1
 
 
-def test_standardized_scores_weighted_by_students(raw: pd.DataFrame) -> None:
-    # 2023: (250·20 + 240·20) / 40; 2024: (260·30 + 250·10) / 40.
-    a = row(raw, "puntaje_estandarizado", "establecimiento", "1", "2024")
-    assert close(a["valor"], 257.5) and a["n"] == 40
-    assert close(a["linea_base"], 245.0) and close(a["cambio"], 12.5)
-    assert pd.isna(a["ic_inferior"]) and pd.isna(a["concluyente"])
+def test_standardized_scores_are_per_series_never_mixed(store: Store) -> None:
+    from metrics.engine.series import compute_series
+
+    assert "puntaje_estandarizado" not in set(
+        compute_indicators(store, Scope.all(), corte=CUTOFF, min_group=1)["indicador"]
+    )
+    df = compute_series(store, Scope.all(), indicadores=["simce_puntaje"])
+
+    def value(sid: str, serie: str, year: str) -> pd.Series:
+        hit = df[(df["alcance_id"] == sid) & (df["serie"] == serie) & (df["periodo"] == year)]
+        assert len(hit) == 1
+        return hit.iloc[0]
+
+    # School 1: lectura 250 → 260 and matemática 240 → 250, each its own series (the old
+    # mixed value, (260·30 + 250·10) / 40 = 257,5 against 245, is no longer anywhere).
+    lect = value("1", "4b lectura", "2024")
+    assert (lect["valor"], lect["n"], lect["cambio_anterior"]) == (260, 30, 10)
+    assert value("1", "4b matemática", "2024")["cambio_anterior"] == 10
+    # comuna:1 weights its schools by students; school 2's hidden score does not count.
+    terr = value("comuna:1", "4b lectura", "2024")
+    assert (terr["valor"], terr["n"]) == (260, 30)
     # School 2's only score is hidden by the test's own mark (no mean): no value.
-    assert pd.isna(row(raw, "puntaje_estandarizado", "establecimiento", "2", "2024")["valor"])
+    assert pd.isna(value("2", "4b lectura", "2024")["valor"])
 
 
 def test_teacher_retention(raw: pd.DataFrame) -> None:
@@ -444,13 +459,7 @@ def test_breakdowns(store: Store) -> None:
     resp = df[(df["indicador"] == "cumplimiento_cronograma") & (df["alcance_id"] == "c1")]
     by = resp[resp["periodo"] == "2024"].set_index("categoria")["valor"]
     assert close(by["Ana"], 50.0) and close(by["Beto"], 100 / 3)  # a1 of a1 a2; a5 of a3 a4 a5
-    serie = df[(df["indicador"] == "puntaje_estandarizado") & (df["alcance_id"] == "1")]
-    assert close(
-        serie[(serie["categoria"] == "SIMCE 4b lectura") & (serie["periodo"] == "2024")][
-            "valor"
-        ].iloc[0],
-        260.0,
-    )
+    assert set(df["desglose"]) == {"responsable", "tipo_encuestado"}
     kinds = df[(df["indicador"] == "percepcion_apoyo") & (df["alcance_id"] == "1")]
     assert set(kinds["categoria"]) == {"docente", "estudiante"}
 

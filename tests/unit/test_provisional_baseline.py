@@ -4,9 +4,9 @@ is compared with each indicator's first year with data in it, and says so.
 The store, by hand (minimum group 1, so nothing is suppressed):
 
 - ``comuna:1`` holds schools 1 and 2; ``comuna:3`` holds school 3.
-- School 1: no community, no baseline year. SIMCE 4b (students × mean): 2022 lectura 20 × 250,
-  matemática 20 × 240 → 245; 2023 20 × 260 and 30 × 250 → 12.700 / 50 = 254; 2024 25 × 270 and
-  25 × 262 → 266. Final results: 2023 2 of 20 failed (10 %); 2024 1 of 20 (5 %).
+- School 1: no community, no baseline year. SIMCE 4b lectura 250 (2022), 260, 270 (2024);
+  matemática 240, 250, 262 (a series of its own, never mixed with lectura). Final results:
+  2023 2 of 20 failed (10 %); 2024 1 of 20 (5 %).
 - School 2: a community from March 2024, so its baseline year is 2023. Final results: 2023 1 of
   10 failed (10 %); 2024 none of 10 (0 %).
 - School 3: baseline year 2022 set by hand, SIMCE only from 2023: no baseline value at all.
@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from metrics.engine.indicators import compute_indicators, set_baseline_year
+from metrics.engine.series import compute_series
 from metrics.scope import Scope
 from metrics.store import Store, open_store
 
@@ -133,16 +134,24 @@ def row(store: Store, code: str, kind: str, sid: str, period: str, **kw: object)
     return hit.iloc[0]
 
 
+def series_row(store: Store, sid: str, serie: str, period: str) -> pd.Series:
+    """A row of the Agencia's series (SIMCE by grade and subject): same baseline rules."""
+    df = compute_series(store, Scope.all(), indicadores=["simce_puntaje"])
+    hit = df[(df["alcance_id"] == sid) & (df["serie"] == serie) & (df["periodo"] == period)]
+    assert len(hit) == 1, (sid, serie, period)
+    return hit.iloc[0]
+
+
 def test_a_school_without_community_gets_the_first_year_of_each_indicator(store: Store) -> None:
-    simce = row(store, "puntaje_estandarizado", "establecimiento", "1", "2024")
-    assert simce["valor"] == pytest.approx(266.0)
-    assert simce["linea_base"] == pytest.approx(245.0)
+    # SIMCE by series: 4b lectura 250 (2022) → 260 → 270; never mixed with matemática.
+    simce = series_row(store, "1", "4b lectura", "2024")
+    assert simce["valor"] == pytest.approx(270.0)
+    assert simce["linea_base"] == pytest.approx(250.0)
     assert simce["periodo_base"] == "2022" and bool(simce["linea_base_provisional"])
-    assert simce["cambio"] == pytest.approx(21.0)
-    assert simce["cambio_pct"] == pytest.approx(100 * 21 / 245)
-    # The baseline year's own row: no change to measure, no interval.
-    first = row(store, "puntaje_estandarizado", "establecimiento", "1", "2022")
-    assert first["cambio"] == pytest.approx(0.0) and pd.isna(first["ic_inferior"])
+    assert simce["cambio"] == pytest.approx(20.0)
+    # The baseline year's own row: no change to measure.
+    first = series_row(store, "1", "4b lectura", "2022")
+    assert first["cambio"] == pytest.approx(0.0)
     # Each indicator its own first year: final results start in 2023 (10 % → 5 %).
     fail = row(store, "tasa_reprobacion", "establecimiento", "1", "2024")
     assert fail["linea_base"] == pytest.approx(10.0) and fail["periodo_base"] == "2023"
@@ -163,7 +172,7 @@ def test_a_baseline_year_is_never_provisional(store: Store) -> None:
     assert terr["linea_base"] == pytest.approx(10.0) and terr["valor"] == pytest.approx(100 / 30)
     assert not bool(terr["linea_base_provisional"])
     # School 3 set 2022 by hand and has no data then: no baseline, and none is made up.
-    three = row(store, "puntaje_estandarizado", "establecimiento", "3", "2024")
+    three = series_row(store, "3", "4b lectura", "2024")
     assert pd.isna(three["linea_base"]) and three["periodo_base"] == "2022"
     assert not bool(three["linea_base_provisional"])
     assert three["estado"] == "sin_meta"  # a value, no target (and no baseline either)
@@ -171,13 +180,13 @@ def test_a_baseline_year_is_never_provisional(store: Store) -> None:
 
 def test_setting_the_year_replaces_the_provisional_baseline(store: Store) -> None:
     set_baseline_year(store, Scope.all(), 1, 2023, actor="test")
-    simce = row(store, "puntaje_estandarizado", "establecimiento", "1", "2024")
-    assert simce["linea_base"] == pytest.approx(254.0) and simce["periodo_base"] == "2023"
+    simce = series_row(store, "1", "4b lectura", "2024")
+    assert simce["linea_base"] == pytest.approx(260.0) and simce["periodo_base"] == "2023"
     assert not bool(simce["linea_base_provisional"])
-    assert simce["cambio"] == pytest.approx(12.0)
+    assert simce["cambio"] == pytest.approx(10.0)
     set_baseline_year(store, Scope.all(), 1, None, actor="test")  # back to the default
-    simce = row(store, "puntaje_estandarizado", "establecimiento", "1", "2024")
-    assert simce["linea_base"] == pytest.approx(245.0)
+    simce = series_row(store, "1", "4b lectura", "2024")
+    assert simce["linea_base"] == pytest.approx(250.0)
     assert bool(simce["linea_base_provisional"])
 
 

@@ -159,38 +159,44 @@ def test_both_idps_layouts_are_recognised(path: Path) -> None:
     assert detect_format(_header(path)) == "agencia_idps"
 
 
-def test_idps_file_is_refused_with_one_message_even_as_a_school_list() -> None:
+def test_an_idps_file_imports_as_standardized_tests() -> None:
+    """IDPS files used to be refused; now one row per school and indicator, test IDPS."""
     data = b"rbd;grado;agno;ind;prom;nom_rbd;cod_com_rbd\n5;4;2023;AM;76;ESCUELA;15101\n"
     data += b"5;4;2023;CC;74;ESCUELA;15101\n"
     with open_store(":memory:") as store:
-        before = store.fingerprint()
-        with pytest.raises(RefusedFileError) as err:
-            import_file(store, data, "idps.csv", kind="establecimientos", actor="test")
-        assert store.fingerprint() == before
-    report = err.value.report
-    assert report.error_count == 1 and report.warning_count == 0
-    (issue,) = report.issues
-    assert (issue.row, issue.column) == (1, "A")
-    assert "IDPS" in issue.message and "todavía no importa" in issue.message
+        import_file(store, data, "idps4b2023.csv", actor="test")
+        got = store.query_df(
+            "SELECT year, rbd, test, grade_level, subject, mean_score FROM standardized_test "
+            "ORDER BY subject"
+        )
+    assert got.values.tolist() == [
+        [2023, 5, "IDPS", "4b", "AM", 76.0],
+        [2023, 5, "IDPS", "4b", "CC", 74.0],
+    ]
 
 
 def test_an_idps_file_is_detected_as_such() -> None:
-    data = b"agno;rbd;ind;prom;nom_rbd;cod_com_rbd\n2024;5;AM;75;ESCUELA;15101\n"
+    data = b"agno;rbd;ind;prom;nom_rbd;cod_com_rbd;grado\n2024;5;AM;75;ESCUELA;15101;4b\n"
     found = detect(data, "idps.csv")
-    assert (found.kind, found.format) == (None, "agencia_idps")
-    assert "IDPS" in found.issues[0].message
+    assert (found.kind, found.format) == ("pruebas", "agencia_idps")
+    assert not [i for i in found.issues if i.severity == "error"]
+    # Without a grade, in the file or its name, the series cannot be named.
+    data = data.replace(b";grado", b"").replace(b";4b", b"")
+    (issue,) = detect(data, "idps.csv").issues
+    assert (issue.row, issue.column) == (1, "grado") and "nivel" in issue.message
 
 
-def test_idps_refusal_on_the_cli_is_a_few_lines(
+def test_idps_2024_on_the_cli_imports_every_row(
     store_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Before, the 2024 file was taken for the school directory: 21.555 «fila repetida»."""
-    assert main(["importar", str(IDPS_2024), "--db", str(store_path)]) == 2
-    err = capsys.readouterr().err
-    assert "IDPS" in err and "todavía no importa" in err and "fila repetida" not in err
-    assert len(err.splitlines()) <= 6
+    assert main(["importar", str(IDPS_2024), "--db", str(store_path)]) == 0
+    out = capsys.readouterr().out
+    assert "IDPS" in out and "fila repetida" not in out
+    expected = pd.read_excel(IDPS_2024)
     with open_store(store_path) as store:
-        assert store.query_df("SELECT count(*) AS n FROM import_batch")["n"].iloc[0] == 0
+        n = store.query_df("SELECT count(*) AS n FROM standardized_test WHERE test = 'IDPS'")
+    assert n["n"].iloc[0] == len(expected)
 
 
 def test_simce_2025_check_digits_give_one_summary_line(empty_store: Store) -> None:

@@ -98,6 +98,10 @@ def test_standardized_scores_weight_by_students(empty_store: Store) -> None:
     with empty_store.transaction() as cur:
         batch = empty_store.new_batch(cur, kind="x", file_name="x", file_hash="x", actor="t")
         empty_store.insert_frame(cur, "standardized_test", tests, batch)
+    idps = tests.head(1).assign(test="IDPS", subject="AM", mean_score=75.0, students_assessed=None)
+    with empty_store.transaction() as cur:
+        batch = empty_store.new_batch(cur, kind="y", file_name="y", file_hash="y", actor="t")
+        empty_store.insert_frame(cur, "standardized_test", idps, batch)
     df = views.standardized_scores(empty_store, Scope.all())
     assert df["mean_score"].item() == pytest.approx((250 * 30 + 280 * 10) / 40)
-    assert df["students"].item() == 44
+    assert df["students"].item() == 44  # the IDPS row (0–100, no count) is not a test score

@@ -116,6 +116,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     from metrics.engine.indicators import compute_indicators, engine_problems
+    from metrics.engine.series import compute_series
     from metrics.selection import default_cutoff, schools_for
 
     rbds = schools_for(store, scope, rbd=args.rbd, territory_id=args.territorio)
@@ -129,37 +130,67 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
         rbds=rbds,
         anio=args.anio,
         corte=args.corte or default_cutoff(args.anio, date.today()),
-        indicadores=args.indicador,
+        indicadores=[c for c in args.indicador if c in INDICATORS] if args.indicador else None,
         mensual=not args.solo_anual,
     )
+    series = compute_series(
+        store,
+        scope,
+        alcance=args.alcance,
+        rbds=rbds,
+        anio=args.anio,
+        indicadores=args.indicador,
+    )
+    if args.indicador and not [c for c in args.indicador if c in INDICATORS]:
+        df = df.iloc[:0]
     if args.salida:
         path = Path(args.salida)
         try:
             # utf-8-sig writes the BOM Excel needs (csv); json and tabla get none.
             encoding = "utf-8-sig" if args.formato == "csv" else "utf-8"
             with path.open("w", encoding=encoding, newline="") as fh:
-                write(df, args.formato, fh, bom=False)
+                write(df, args.formato, fh, bom=False, series=series)
         except OSError as exc:
             raise TableroError(
                 f"No se pudo escribir {path}: {exc.strerror or exc}.", "No se pudo guardar"
             ) from exc
-        print(f"Se escribieron {format_number(len(df))} filas en {path}.")
+        rows = len(df) + len(series)
+        print(f"Se escribieron {format_number(rows)} filas en {path}.")
     else:
-        write(df, args.formato, sys.stdout, bom=True)
+        write(df, args.formato, sys.stdout, bom=True, series=series)
     return 0
 
 
-def write(df: pd.DataFrame, fmt: str, out: TextIO, *, bom: bool = True) -> None:
-    """Write the result records in ``fmt`` (json, csv or tabla) to ``out``."""
+def write(
+    df: pd.DataFrame,
+    fmt: str,
+    out: TextIO,
+    *,
+    bom: bool = True,
+    series: pd.DataFrame | None = None,
+) -> None:
+    """Write the result records in ``fmt`` (json, csv or tabla) to ``out``; ``series``, the
+    Agencia's results by series (:mod:`metrics.engine.series`), after them."""
+    import pandas as pd
+
+    extra = series if series is not None and len(series) else None
     if fmt == "json":
-        out.write(to_json(df))
+        text = to_json(df)
+        if extra is not None:
+            more = to_json(extra)
+            text = more if text == "[]" else text[:-1] + "," + more[1:]
+        out.write(text)
         out.write("\n")
     elif fmt == "csv":
         if bom:
             out.write("\ufeff")
-        out.write(to_csv(df))
+        parts = [_plain(df)] if extra is None else [_plain(df), _plain(extra)]
+        out.write(to_csv(pd.concat(parts, ignore_index=True) if len(parts) > 1 else df))
     else:
-        out.write(to_table(df))
+        if len(df) or extra is None:
+            out.write(to_table(df))
+        if extra is not None:
+            out.write(("\n" if len(df) else "") + series_table(extra))
 
 
 def to_json(df: pd.DataFrame) -> str:
@@ -232,6 +263,64 @@ def to_table(df: pd.DataFrame) -> str:
     out = [fmt_row(headers), "  ".join("-" * w for w in widths)]
     out.extend(fmt_row(r) for r in lines)
     return "\n".join(out) + "\n"
+
+
+def series_table(df: pd.DataFrame) -> str:
+    """The Agencia's results by series as aligned text: the value, its change against the
+    previous evaluation beside the Agencia's own, and the same-GSE difference."""
+    from metrics.engine.catalog import SERIES_INDICATORS
+
+    headers = [
+        "Indicador", "Alcance", "Id", "Serie", "Período", "Valor", "n", "Línea base",
+        "Cambio ant.", "Dif. Agencia", "Dif. mismo GSE", "Nota",
+    ]  # fmt: skip
+    lines: list[list[str]] = []
+    for rec in _plain(df).to_dict("records"):
+        ind = SERIES_INDICATORS[str(rec["indicador"])]
+        unit, dec = ind.unit, ind.decimals
+        lines.append(
+            [
+                ind.name,
+                str(rec["alcance"]),
+                terminal_text(rec["alcance_id"]),
+                terminal_text(rec["serie"]),
+                terminal_text(rec["periodo"]),
+                _value(rec["valor"], unit, dec),
+                "–" if _missing(rec["n"]) else format_number(int(rec["n"])),
+                _value(rec["linea_base"], unit, dec)
+                + (f" ({rec['periodo_base']})" if not _missing(rec["linea_base"]) else ""),
+                _change(rec["cambio_anterior"], unit, dec)
+                + (f" ({rec['periodo_anterior']})" if not _missing(rec["cambio_anterior"]) else ""),
+                _change(rec["dif_agencia"], unit, dec) + _significance(rec["sig_agencia"]),
+                _change(rec["dif_gse"], unit, dec) + _significance(rec["sig_gse"], gse=True),
+                "" if _missing(rec["marca"]) else terminal_text(rec["marca"]),
+            ]
+        )
+    widths = [max(len(h), *(len(r[i]) for r in lines)) for i, h in enumerate(headers)]
+    numeric = {5, 6, 7, 8, 9, 10}
+
+    def fmt_row(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    out = [fmt_row(headers), "  ".join("-" * w for w in widths)]
+    out.extend(fmt_row(r) for r in lines)
+    return "\n".join(out) + "\n"
+
+
+def _significance(sig: object, *, gse: bool = False) -> str:
+    """The Agencia's significance code in words, short: of a change, or (``gse``) of the
+    difference with schools of the same socioeconomic group."""
+    if _missing(sig):
+        return ""
+    words = (
+        {-1: " (bajo, signif.)", 0: " (similar)", 1: " (sobre, signif.)"}
+        if gse
+        else {-1: " (baja signif.)", 0: " (no signif.)", 1: " (alza signif.)"}
+    )
+    return words.get(int(sig), "")  # type: ignore[call-overload]
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Breakdowns: an indicator's facts split by a category the catalogue declares
 (``Indicator.breakdown``): schedule compliance by who is responsible, a perception by respondent
-type, test scores by series. Computed per request, with the families in which a hidden part could
+type. Computed per request, with the families in which a hidden part could
 be recovered by subtraction (:func:`breakdown_families`).
 """
 
@@ -16,17 +16,15 @@ import pandas as pd
 from metrics.engine.catalog import CATALOG
 from metrics.engine.sources import (
     KIND_CODE,
-    LEVELS,
     IntArray,
     prepare,
     schedule_sql,
-    scoped,
     survey_cells,
     survey_sql,
 )
 from metrics.errors import StoreError
 from metrics.scope import Scope
-from metrics.store.core import Store, scope_clause
+from metrics.store.core import Store
 from metrics.store.loads import scratch_cursor
 
 BREAKDOWN_COLUMNS: tuple[str, ...] = (
@@ -52,48 +50,6 @@ def _declared(breakdown: str, source: str) -> list[Any]:
     return [i for i in CATALOG if i.breakdown == breakdown and i.facts.source == source]
 
 
-def _test_series(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], codes: list[str]
-) -> pd.DataFrame:
-    """Test scores by series (test, grade level and subject) for the indicators ``codes``."""
-    cond, tparams = scope_clause(scope, "standardized_test", "t")
-    cur.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _tst AS
-        SELECT CAST(t.year AS INTEGER) AS year, t.rbd, lower(t.grade_level) AS gl,
-               t.test || ' ' || t.grade_level || ' ' || t.subject AS serie,
-               t.students_assessed::DOUBLE AS n, t.mean_score * t.students_assessed AS s1,
-               t.students_assessed::DOUBLE AS n_priv
-        FROM standardized_test t
-        WHERE {cond} AND t.mean_score IS NOT NULL AND t.students_assessed > 0
-        """,
-        tparams,
-    )
-    agg = "sum(n) AS n, sum(s1) AS s1, sum(n_priv) AS n_priv"
-    school = (
-        f"SELECT rbd, year, NULL::INTEGER AS month, false AS base, serie, {agg} "
-        "FROM _tst GROUP BY ALL"
-    )
-    community = (
-        f"SELECT l.community_id, s.year, NULL::INTEGER AS month, false AS base, s.serie, "
-        f"{agg} FROM _tst s JOIN ({LEVELS}) l ON l.rbd = s.rbd AND l.year = s.year "
-        "AND l.gl = s.gl GROUP BY ALL"
-    )
-    wide = scoped(
-        ("n", "s1", "n_priv"),
-        kinds,
-        school=school,
-        community=community,
-        keys=("year", "month", "base", "serie"),
-    )
-    return cur.execute(
-        "SELECT c.code AS indicator, 'serie' AS breakdown, "
-        "serie AS category, kind, sid, year, month, base, n, NULL AS k, s1, NULL AS s2, "
-        f"n AS rx, n_priv FROM ({wide}) CROSS JOIN (SELECT UNNEST(?::VARCHAR[]) AS code) c",
-        [codes],
-    ).df()
-
-
 def load_breakdown_facts(
     store: Store, scope: Scope, *, cutoff: date, monthly: bool = True
 ) -> pd.DataFrame:
@@ -102,12 +58,11 @@ def load_breakdown_facts(
 
     - ``responsable``: schedule compliance by who is responsible;
     - ``tipo_encuestado``: a perception by respondent type (docente, estudiante, apoderado,
-      directivo);
-    - ``serie``: test scores by series (test, grade level and subject).
+      directivo).
     """
     kinds = frozenset(KIND_CODE.values())
     names = {v: k for k, v in KIND_CODE.items()}
-    acts = survey = tests = pd.DataFrame()
+    acts = survey = pd.DataFrame()
     cur = store.cursor()
     try:
         cur.execute("SET SESSION preserve_insertion_order = false")
@@ -130,13 +85,11 @@ def load_breakdown_facts(
                 f"n_priv FROM ({survey_sql(kinds, monthly, by='tipo')}) w "
                 f"JOIN (VALUES {dims}) c(dim, code) ON c.dim = w.dim",
             ).df()
-        if code := _declared("serie", "standardized_tests"):
-            tests = _test_series(cur, scope, kinds, [i.code for i in code])
     except duckdb.Error as exc:
         raise StoreError(f"No se pudieron calcular los desgloses: {exc}") from exc
     finally:
         cur.close()
-    frames = [f for f in (acts, survey, tests) if len(f)]
+    frames = [f for f in (acts, survey) if len(f)]
     if not frames:
         return pd.DataFrame({c: [] for c in BREAKDOWN_COLUMNS})
     out = pd.concat(frames, ignore_index=True)

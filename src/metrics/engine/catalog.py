@@ -42,9 +42,10 @@ Statistic = Literal["proporcion", "media", "razon"]
 """
 
 SlideGroup = Literal["cronograma", "percepcion", "resultados", "impacto"]
-Breakdown = Literal["responsable", "tipo_encuestado", "serie"]
+Breakdown = Literal["responsable", "tipo_encuestado"]
 """The breakdowns the guide asks for: schedule compliance by who is responsible, perceptions by
-respondent type, test scores by series (test, grade and subject)."""
+respondent type. (Test results are not a breakdown: their series is a key of their rows, see
+:class:`SeriesIndicator`.)"""
 """Groups of indicators that share slides in the council pack
 (:mod:`metrics.presentation.packs`)."""
 
@@ -830,46 +831,6 @@ CATALOG = Catalog(
             ),
         ),
         Indicator(
-            code="puntaje_estandarizado",
-            name="Puntaje en pruebas estandarizadas",
-            moments=("impacto",),
-            unit="puntaje",
-            decimals=0,
-            direction="higher_is_better",
-            sources=("standardized_test",),
-            student_based=True,
-            breakdown="serie",
-            facts=Facts(
-                source="standardized_tests",
-                statistic="razon",
-                measures=Measures(count="n", total="s1", denominator="n", students="n_priv"),
-            ),
-            display=Display(
-                short_name="SIMCE",
-                page="impacto",
-                order=7,
-                slide_group="impacto",
-                slide_order=7,
-            ),
-            definition=(
-                "Puntaje medio por prueba y asignatura, ponderado por estudiantes evaluados. El "
-                "valor principal pondera todas las pruebas, niveles y asignaturas del alcance; el "
-                "desglose da cada serie (prueba, nivel, asignatura)."
-            ),
-            sheet=_sheet(
-                formula="Σ (puntaje medio × evaluados) ÷ Σ evaluados",
-                numerator="puntajes medios ponderados por estudiantes evaluados",
-                denominator="estudiantes evaluados (filas con puntaje publicado)",
-                source="Pruebas estandarizadas (SIMCE, DIA u otras)",
-                notes=(
-                    "Compare series iguales entre años (desglose): el valor principal mezcla "
-                    "pruebas y niveles. Para una comunidad: las pruebas de su establecimiento en "
-                    "los niveles que enseñan sus integrantes (aproximación: el puntaje es del "
-                    "nivel completo). Sin intervalo de confianza (no hay desviaciones)."
-                ),
-            ),
-        ),
-        Indicator(
             code="permanencia_docente",
             name="Permanencia docente",
             moments=("impacto",),
@@ -905,6 +866,185 @@ CATALOG = Catalog(
 keys everything by code)."""
 
 INDICATORS: dict[str, Indicator] = {i.code: i for i in CATALOG}
+
+AgencyTest = Literal["SIMCE", "IDPS"]
+AgencyMeasure = Literal["mean_score", "pct_adequate", "pct_insufficient"]
+
+
+class SeriesIndicator(BaseModel):
+    """An indicator of the Agencia de Calidad's published results, whose rows are keyed by
+    **series** (``serie``: grade and subject as the Agencia names them, ``4b lectura``; for
+    IDPS the grade, ``4b``). Computed by :mod:`metrics.engine.series`, never by the facts
+    cache: a value is always one series' (no statistic here can mix two).
+
+    Example:
+        >>> SERIES_INDICATORS["simce_puntaje"].unit
+        'puntos'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z][a-z_]*$")
+    name: str = Field(min_length=3)
+    moments: tuple[Moment, ...] = Field(min_length=1)
+    unit: str = Field(min_length=1)
+    decimals: int = Field(ge=0, le=3)
+    direction: Direction
+    test: AgencyTest
+    measure: AgencyMeasure
+    """The store column (``standardized_test``) that holds the value."""
+    subject: str | None = None
+    """IDPS: the Agencia's code of the indicator (``AM``, ``CC``, ``PF``, ``HV``)."""
+    aliases: tuple[str, ...] = ()
+    """Other codes the Agencia has written for the same indicator (``AA`` in a glosa)."""
+    short_name: str = Field(min_length=2, max_length=16)
+    definition: str = Field(min_length=10)
+    sheet: TechnicalSheet
+
+    @property
+    def moment(self) -> Moment:
+        return self.moments[-1]
+
+    @property
+    def is_percent(self) -> bool:
+        return self.unit == "%"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self.direction == "higher_is_better" else -1
+
+
+_AGENCY_NOTE = (
+    "Cada serie por separado: un cambio es solo entre dos años de la misma serie. Junto al "
+    "valor, las cifras que publica la Agencia cuando el archivo las trae: la diferencia con la "
+    "evaluación anterior y su significación, y la diferencia con establecimientos del mismo "
+    "grupo socioeconómico y su significación. Un puntaje que la Agencia no publica (marca) "
+    "queda sin valor, con la razón en palabras. Un territorio pondera sus establecimientos por "
+    "estudiantes evaluados, serie por serie."
+)
+_SIMCE_SOURCE = "Resultados SIMCE por establecimiento (Agencia de Calidad)"
+_IDPS_SOURCE = "IDPS por establecimiento (Agencia de Calidad)"
+_IDPS_NOTE = (
+    "Por establecimiento, año y nivel evaluado (serie: 4b, 2m…). Junto al valor, la diferencia "
+    "con la evaluación anterior y con establecimientos del mismo grupo socioeconómico que "
+    "publica la Agencia (desde 2024), con su significación. Un territorio promedia sus "
+    "establecimientos (la Agencia no publica cuántos estudiantes respondieron)."
+)
+
+
+def _idps(
+    code: str, agency: str, name: str, short: str, aliases: tuple[str, ...] = ()
+) -> SeriesIndicator:
+    return SeriesIndicator(
+        code=code,
+        name=name,
+        moments=("antes", "impacto"),
+        unit="puntos",
+        decimals=0,
+        direction="higher_is_better",
+        test="IDPS",
+        measure="mean_score",
+        subject=agency,
+        aliases=aliases,
+        short_name=short,
+        definition=(
+            f"Indicador de Desarrollo Personal y Social «{name}» (0 a 100) del establecimiento, "
+            f"como lo publica la Agencia de Calidad (código {agency}), por nivel evaluado."
+        ),
+        sheet=_sheet(
+            formula="puntaje del indicador que publica la Agencia (0 a 100)",
+            numerator="puntaje del establecimiento en el indicador",
+            denominator="no aplica (la Agencia publica el puntaje ya calculado)",
+            source=_IDPS_SOURCE,
+            notes=_IDPS_NOTE,
+        ),
+    )
+
+
+SERIES_CATALOG: tuple[SeriesIndicator, ...] = (
+    SeriesIndicator(
+        code="simce_puntaje",
+        name="Puntaje SIMCE",
+        moments=("antes", "impacto"),
+        unit="puntos",
+        decimals=0,
+        direction="higher_is_better",
+        test="SIMCE",
+        measure="mean_score",
+        short_name="SIMCE",
+        definition=(
+            "Puntaje promedio SIMCE del establecimiento por serie (nivel y asignatura como los "
+            "nombra la Agencia: 4b lectura, 2m matemática); nunca se promedian series distintas."
+        ),
+        sheet=_sheet(
+            formula="puntaje promedio que publica la Agencia; territorio: Σ (puntaje × "
+            "evaluados) ÷ Σ evaluados",
+            numerator="puntaje promedio de la serie (ponderado por evaluados en un territorio)",
+            denominator="estudiantes evaluados en la serie",
+            source=_SIMCE_SOURCE,
+            notes=_AGENCY_NOTE,
+        ),
+    ),
+    SeriesIndicator(
+        code="simce_adecuado",
+        name="SIMCE: estudiantes en nivel Adecuado",
+        moments=("antes", "impacto"),
+        unit="%",
+        decimals=1,
+        direction="higher_is_better",
+        test="SIMCE",
+        measure="pct_adequate",
+        short_name="SIMCE Adecuado",
+        definition=(
+            "Porcentaje de los estudiantes evaluados del establecimiento en el estándar de "
+            "aprendizaje Adecuado, por serie (palu_eda_ade de la Agencia)."
+        ),
+        sheet=_sheet(
+            formula="% de evaluados en nivel Adecuado que publica la Agencia; territorio: "
+            "ponderado por evaluados",
+            numerator="estudiantes evaluados en nivel Adecuado",
+            denominator="estudiantes evaluados en la serie",
+            source=_SIMCE_SOURCE,
+            notes=_AGENCY_NOTE,
+        ),
+    ),
+    SeriesIndicator(
+        code="simce_insuficiente",
+        name="SIMCE: estudiantes en nivel Insuficiente",
+        moments=("antes", "impacto"),
+        unit="%",
+        decimals=1,
+        direction="lower_is_better",
+        test="SIMCE",
+        measure="pct_insufficient",
+        short_name="SIMCE Insuf.",
+        definition=(
+            "Porcentaje de los estudiantes evaluados del establecimiento en el estándar de "
+            "aprendizaje Insuficiente, por serie (palu_eda_ins de la Agencia); más bajo es mejor."
+        ),
+        sheet=_sheet(
+            formula="% de evaluados en nivel Insuficiente que publica la Agencia; territorio: "
+            "ponderado por evaluados",
+            numerator="estudiantes evaluados en nivel Insuficiente",
+            denominator="estudiantes evaluados en la serie",
+            source=_SIMCE_SOURCE,
+            notes=_AGENCY_NOTE,
+        ),
+    ),
+    _idps(
+        "idps_autoestima",
+        "AM",
+        "Autoestima académica y motivación escolar",
+        "Autoestima",
+        aliases=("AA",),
+    ),
+    _idps("idps_convivencia", "CC", "Clima de convivencia escolar", "Convivencia"),
+    _idps("idps_participacion", "PF", "Participación y formación ciudadana", "Participación"),
+    _idps("idps_habitos", "HV", "Hábitos de vida saludable", "Hábitos"),
+)
+"""The Agencia's results, one row per school (or territory), year and series."""
+
+SERIES_INDICATORS: dict[str, SeriesIndicator] = {i.code: i for i in SERIES_CATALOG}
 
 
 def get_indicator(code: str) -> Indicator:

@@ -4,7 +4,7 @@
 :class:`~metrics.scope.Scope`, the value against its baseline and target, with its status,
 confidence interval and effect size, **already suppressed** (small groups of students never
 leave this module as numbers). :func:`compute_breakdowns` gives the documented breakdowns
-(schedule by person responsible, perceptions by respondent kind, test scores by series) under
+(schedule by person responsible, perceptions by respondent kind) under
 the same suppression. Targets and baseline years are read and written through
 :func:`import_targets`, :func:`export_targets` and :func:`set_baseline_year`.
 
@@ -340,9 +340,9 @@ def compute_breakdowns(
 ) -> pd.DataFrame:
     """The breakdowns the guide asks for, suppressed together with :func:`compute_indicators`.
 
-    ``desglose`` is ``responsable`` (``cumplimiento_cronograma``), ``tipo_encuestado`` (each
-    ``percepcion_*``: docente, estudiante, apoderado, directivo) or ``serie``
-    (``puntaje_estandarizado``: test, grade level and subject, e.g. ``SIMCE 4b lectura``).
+    ``desglose`` is ``responsable`` (``cumplimiento_cronograma``) or ``tipo_encuestado`` (each
+    ``percepcion_*``: docente, estudiante, apoderado, directivo). The Agencia's results come by
+    series from :func:`metrics.engine.series.compute_series`.
     A perception's baseline wave appears with ``periodo`` ``línea base``.
 
     Returns:

@@ -469,48 +469,6 @@ def _attendance(
     cur.execute("DROP TABLE _att")
 
 
-LEVELS = """
-    SELECT DISTINCT community_id, year, rbd,
-           CAST(grade AS VARCHAR) || CASE WHEN cod_ense < 300 THEN 'b' ELSE 'm' END AS gl
-    FROM _cc WHERE cod_ense >= 100
-"""
-"""The grade levels (``4b``, ``2m``) each community's members teach each year."""
-
-
-def _tests(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
-) -> None:
-    cond, params = scope_clause(scope, "standardized_test", "t")
-    # One row per test and grade; n_priv ≈ its students (the most assessed in any subject).
-    cur.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _tst AS
-        SELECT CAST(t.year AS INTEGER) AS year, t.rbd, t.test, lower(t.grade_level) AS gl,
-               sum(t.students_assessed)::DOUBLE AS n, sum(t.mean_score * t.students_assessed) AS s1,
-               max(t.students_assessed)::DOUBLE AS n_priv
-        FROM standardized_test t
-        WHERE {cond} AND t.mean_score IS NOT NULL AND t.students_assessed > 0
-        GROUP BY ALL
-        """,
-        params,
-    )
-    agg = "sum(n) AS n, sum(s1) AS s1, sum(n_priv) AS n_priv"
-    school = (
-        f"SELECT rbd, year, NULL::INTEGER AS month, false AS base, {agg} FROM _tst GROUP BY ALL"
-    )
-    # A community sees its school's tests of the grade levels its members teach that year.
-    community = (
-        f"SELECT l.community_id, g.year, NULL::INTEGER AS month, false AS base, {agg} "
-        f"FROM _tst g JOIN ({LEVELS}) l ON l.rbd = g.rbd AND l.year = g.year AND l.gl = g.gl "
-        "GROUP BY ALL"
-    )
-    wide = scoped(("n", "s1", "n_priv"), kinds, school=school, community=community)
-    sql = _insert_facts(wide, "standardized_tests", wanted)
-    if sql:
-        cur.execute(sql)
-    cur.execute("DROP TABLE _tst")
-
-
 def _roster(
     cur: duckdb.DuckDBPyConnection, scope: Scope, kinds: frozenset[int], wanted: set[str]
 ) -> None:
@@ -929,14 +887,6 @@ SOURCES: dict[str, FactSource] = {
             measures=("n", "k", "sy", "sx", "syy", "sxx", "sxy"),
             build=lambda r: _attendance(r.cur, r.scope, r.kinds, r.wanted, r.incremental),
             after=("student_results",),
-        ),
-        FactSource(
-            name="standardized_tests",
-            label="pruebas estandarizadas",
-            tables=("standardized_test", "teaching_assignment", *_MEMBERS),
-            measures=("n", "s1", "n_priv"),
-            breakdowns=("serie",),
-            build=lambda r: _tests(r.cur, r.scope, r.kinds, r.wanted),
         ),
         FactSource(
             name="teacher_roster",

@@ -9,11 +9,12 @@ A file's headers (normalised: case, spaces, accents) decide its format:
   ``COD_DEPE``, ``COD_DEPE2``, ``ESTADO_ESTAB``, ``MATRICULA``) → ``establecimientos``;
 * Mineduc *Listado de SLEP* (``COD_SLEP``, ``NOMBRE_SLEP``, ``COD_COM_RBD``) → ``slep``;
 * Agencia *SIMCE por establecimiento* (``prom_<asignatura><grado>_rbd``) → ``pruebas``, one row
-  per school and subject, grade taken from the column names;
+  per school and subject, grade taken from the column names, with the Agencia's own figures
+  (``dif``, ``sigdif``, ``difgru``, ``siggru``, ``palu_eda_*``, ``marca``);
 * Google Forms (``Marca temporal``) and Microsoft Forms (``ID``, ``Hora de inicio``) →
   ``encuestas``, with a question → dimension mapping;
-* Agencia *IDPS por establecimiento* (``rbd``, ``ind``, ``prom``): recognised, and refused with
-  one message saying this version does not import it yet;
+* Agencia *IDPS por establecimiento* (``rbd``, ``ind``, ``prom``) → ``pruebas``, test ``IDPS``,
+  one row per school and indicator (both the 2023 and the 2024 layouts);
 * otherwise the canonical template whose columns match best, provided at least half of the
   file's columns are that template's; else «formato no reconocido», naming the closest formats
   and the columns each would need. A file is never taken for an official format on columns that
@@ -175,6 +176,26 @@ SIMCE_SUBJECTS = {
     "fis": "educación física",
 }
 _SIMCE_PROM = re.compile(r"^prom_([a-z]+?)(\d+[bm])_rbd$")
+_SIMCE_AGENCY_FIGURES = (
+    ("students_assessed", "nalu"),
+    ("agency_change", "dif"),
+    ("agency_change_sig", "sigdif"),
+    ("gse_difference", "difgru"),
+    ("gse_difference_sig", "siggru"),
+    ("pct_insufficient", "palu_eda_ins"),
+    ("pct_elementary", "palu_eda_ele"),
+    ("pct_adequate", "palu_eda_ade"),
+    ("withheld_mark", "marca"),
+)
+"""What the Agencia publishes per series beside ``prom_<subject><grade>_rbd``: the dataset's
+column and the prefix of the file's column (``dif_lect4b_rbd``)."""
+_IDPS_AGENCY_FIGURES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("agency_change", ("dif",)),
+    ("agency_change_sig", ("sigdif",)),
+    ("gse_difference", ("difgru",)),
+    ("gse_difference_sig", ("sigdifgru", "siggru")),
+)
+"""The same figures in an IDPS file (the 2024 layout; the 2023 one has none of them)."""
 
 _MINEDUC_SCHOOL = {
     "rbd": ("rbd",),
@@ -207,11 +228,7 @@ OFFICIAL_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
 """Each official format's distinctive columns (normalised): every group must be present (any
 one header of a group). Used to name the nearest formats of a file nobody recognises."""
 
-NOT_IMPORTED = {
-    "agencia_idps": "es un archivo de IDPS (Indicadores de Desarrollo Personal y Social) de la "
-    "Agencia de Calidad, una fila por establecimiento e indicador. Esta versión de Tablero DPD "
-    "todavía no importa el IDPS; no se cargó nada.",
-}
+NOT_IMPORTED: dict[str, str] = {}
 """Official formats recognised by their columns that this version does not import yet."""
 
 _FORMS_META = {
@@ -402,6 +419,8 @@ def build_plan(
         )
     if fmt == "agencia_simce":
         return _simce_plan(file, headers, rbd)
+    if fmt == "agencia_idps":
+        return _idps_plan(file, headers)
     if fmt is not None:
         return _mapped_plan(file, headers, DATASETS[_FORMAT_KIND[fmt]], fmt, rbd, wave)
     if kind is not None:
@@ -442,6 +461,7 @@ _FORMAT_KIND = {
     "mineduc_asistencia": "asistencia_mensual",
     "mineduc_slep": "slep",
     "agencia_simce": "pruebas",
+    "agencia_idps": "pruebas",
     "google_forms": "encuestas",
     "microsoft_forms": "encuestas",
 }
@@ -617,11 +637,12 @@ def _simce_plan(file: str, headers: list[str], rbd: int | None) -> Plan:
             "mean_score": _label(headers, i),
         }
         used.add(i)
-        nalu = f"nalu_{subject}{grade}_rbd"
-        if nalu in idx:
-            bindings["students_assessed"] = Col(idx[nalu])
-            labels["students_assessed"] = _label(headers, idx[nalu])
-            used.add(idx[nalu])
+        for target, prefix in _SIMCE_AGENCY_FIGURES:
+            name = f"{prefix}_{subject}{grade}_rbd"
+            if name in idx:
+                bindings[target] = Col(idx[name])
+                labels[target] = _label(headers, idx[name])
+                used.add(idx[name])
         parts.append(Part(bindings, labels))
     if "rbd" in idx:
         used.add(idx["rbd"])
@@ -653,6 +674,88 @@ def _simce_plan(file: str, headers: list[str], rbd: int | None) -> Plan:
 
 _OPEN_HINTS = ("coment", "sugerenc", "describ", "por_que", "observacion", "explique", "cuente")
 """Words of an open-ended question («Comentarios», «¿Por qué?», «Describa…»)."""
+
+
+def _idps_plan(file: str, headers: list[str]) -> Plan:
+    """An IDPS file (long: one row per school and indicator) onto ``pruebas``: test ``IDPS``,
+    the indicator's code (``AM``, ``CC``, ``PF``, ``HV``) as the subject, ``prom`` as the score.
+
+    The 2023 layout writes ``grado`` as a number (``4``) and has no ``dif*`` columns; the 2024
+    one writes ``4b`` and adds them. The grade is taken from the file's name where it says it
+    (``idps4b2023_rbd_final.xlsx``), so that both years name the same series; else from
+    ``grado`` as written.
+    """
+    ds = DATASETS["pruebas"]
+    idx = _index(headers)
+    issues = duplicate_header_issues(file, headers)
+    bindings: dict[str, Binding] = {"test": Const("IDPS")}
+    labels: dict[str, str] = {"test": "prueba"}
+    for target, names in (
+        ("year", ("agno", "ano", "anio")),
+        ("rbd", ("rbd",)),
+        ("subject", ("ind",)),
+        ("mean_score", ("prom",)),
+    ):
+        found = next((idx[n] for n in names if n in idx), None)
+        if found is not None:
+            bindings[target], labels[target] = Col(found), _label(headers, found)
+    named = re.search(r"idps_?(\d+[bm])", Path(file).stem.lower())
+    if named:
+        bindings["grade_level"] = Const(named.group(1))
+        labels["grade_level"] = f"nivel del nombre del archivo ({file})"
+    elif "grado" in idx:
+        bindings["grade_level"] = Col(idx["grado"])
+        labels["grade_level"] = _label(headers, idx["grado"])
+    if "year" not in bindings:
+        found_year = re.search(r"(20\d\d)", Path(file).stem)
+        bindings["year"] = Const(found_year.group(1) if found_year else None)
+        labels["year"] = f"año del nombre del archivo ({file})"
+    for target, spellings in _IDPS_AGENCY_FIGURES:
+        found = next((idx[n] for n in spellings if n in idx), None)
+        if found is not None:
+            bindings[target], labels[target] = Col(found), _label(headers, found)
+    idps_names = {"rbd": "rbd", "subject": "ind", "mean_score": "prom", "grade_level": "grado"}
+    for target, name in idps_names.items():
+        if target not in bindings:
+            issues.append(
+                Issue(
+                    file,
+                    1,
+                    name,
+                    "",
+                    f"falta la columna «{name}» de los archivos de IDPS de la Agencia"
+                    + (
+                        " (el nivel: 4b, 6b, 2m), y el nombre del archivo no lo dice "
+                        "(idps4b2024_rbd_final.xlsx)."
+                        if name == "grado"
+                        else "."
+                    ),
+                )
+            )
+    used = {b.index for b in bindings.values() if isinstance(b, Col)}
+    schools = _school_part(headers, idx)
+    if schools is not None:
+        used |= {b.index for b in schools.bindings.values() if isinstance(b, Col)}
+    unknown = [h for i, h in enumerate(headers) if i not in used and h.strip()]
+    plan = Plan(
+        dataset=ds,
+        format="agencia_idps",
+        format_label=FORMAT_LABELS["agencia_idps"],
+        parts=[Part(bindings, labels)],
+        used=used,
+        unknown=unknown,
+        schools=schools,
+        issues=issues,
+        notes=[
+            "Indicadores de Desarrollo Personal y Social (0 a 100): autoestima académica y "
+            "motivación escolar (AM), clima de convivencia escolar (CC), participación y "
+            "formación ciudadana (PF), hábitos de vida saludable (HV)."
+        ],
+    )
+    if unknown:
+        plan.notes.append(unused_note(unknown))
+    return plan
+
 
 _DIMENSION_HINTS = (
     ("colabor", "colaboracion"),

@@ -28,7 +28,7 @@ import altair as alt
 import pandas as pd
 from altair.utils import schemapi
 
-from metrics.formatting import MONTHS_ES
+from metrics.formatting import MONTHS_ES, format_number
 
 # Altair checks every object against the Vega-Lite JSON schema as it is built; on a page of eight
 # charts that costs more than the data. The builders here are validated once, in the tests
@@ -1185,4 +1185,68 @@ def build_grouped_bars(
         .resolve_scale(y="independent")
         .properties(padding={"left": 5, "top": 5, "bottom": 5, "right": FONT_SIZE * 4})
     )
+    return _theme(chart)
+
+
+STANDARD_COLOURS = {"Insuficiente": WORSE, "Elemental": "#C9CDD3", "Adecuado": BETTER}
+"""The learning standards: orange for Insuficiente, grey for Elemental, blue-teal for Adecuado
+(never red and green alone)."""
+
+
+def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container") -> AltairChart:
+    """The learning standards of a SIMCE series as 100 % stacked bars, one per year.
+
+    ``data`` columns: ``periodo``, ``nivel`` (Insuficiente, Elemental, Adecuado),
+    ``porcentaje``. Bars start at zero and end at 100 %: their length is the share. Each
+    segment's start and end are computed here (Insuficiente first, on the left), so that its
+    label sits in its middle.
+    """
+    order = list(STANDARD_COLOURS)
+    df = data.copy()
+    df["orden"] = df["nivel"].map({n: i for i, n in enumerate(order)})
+    df = df.sort_values(["periodo", "orden"]).reset_index(drop=True)
+    df["fin"] = df.groupby("periodo")["porcentaje"].cumsum()
+    df["inicio"] = df["fin"] - df["porcentaje"]
+    df["medio"] = (df["inicio"] + df["fin"]) / 2
+    df["texto"] = [f"{format_number(float(p), 0)} %" if p >= 8 else "" for p in df["porcentaje"]]
+    df["periodo"] = df["periodo"].astype(str)
+    scale = alt.Scale(domain=[0, 100])
+    axis = alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + ' %'")
+    y = alt.Y("periodo:O", title=None, sort="descending", scale=alt.Scale(paddingInner=0.35))
+    colour = alt.Color(
+        "nivel:N",
+        title=None,
+        scale=alt.Scale(domain=order, range=[STANDARD_COLOURS[n] for n in order]),
+        sort=order,
+        legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0),
+    )
+    bars = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("inicio:Q", title=None, scale=scale, axis=axis),
+            x2="fin:Q",
+            y=y,
+            color=colour,
+            tooltip=[
+                alt.Tooltip("periodo:N", title="Año"),
+                alt.Tooltip("nivel:N", title="Estándar"),
+                alt.Tooltip("texto:N", title="Estudiantes"),
+            ],
+        )
+    )
+    labels = (
+        alt.Chart(df)
+        .mark_text(fontSize=FONT_SIZE - 1, fontWeight="bold")
+        .encode(
+            x=alt.X("medio:Q", scale=scale),
+            y=y,
+            text="texto:N",
+            # White on the orange and teal segments, dark on the light grey: readable on each.
+            color=alt.condition(
+                "datum.nivel == 'Elemental'", alt.value("#111827"), alt.value("#FFFFFF")
+            ),
+        )
+    )
+    chart = alt.layer(bars, labels).properties(width=width, height={"step": 44})
     return _theme(chart)

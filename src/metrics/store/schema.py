@@ -541,6 +541,46 @@ CREATE TABLE survey_open_answer (
     for t in RECORD_TABLES
 )
 
+_V14_AGENCY_FIGURES = (
+    """
+-- What the Agencia de Calidad publishes beside a school's mean score, per series
+-- (a test, grade and subject: SIMCE 4b lectura; IDPS rows are test 'IDPS', the subject being
+-- the indicator's code AM, CC, PF or HV). Its own change against the previous evaluation and
+-- its significance (-1, 0, 1), the difference with schools of the same socioeconomic group
+-- and its significance, the % of students at each learning standard, and the mark (marca)
+-- with which it withholds or qualifies a score. NULL where the file does not say.
+-- Schema version 14.
+"""
+    + _append_column("standardized_test", "agency_change", "DOUBLE")
+    + _append_column("standardized_test", "agency_change_sig", "TINYINT")
+    + _append_column("standardized_test", "gse_difference", "DOUBLE")
+    + _append_column("standardized_test", "gse_difference_sig", "TINYINT")
+    + _append_column("standardized_test", "pct_insufficient", "DOUBLE")
+    + _append_column("standardized_test", "pct_elementary", "DOUBLE")
+    + _append_column("standardized_test", "pct_adequate", "DOUBLE")
+    + _append_column("standardized_test", "withheld_mark", "VARCHAR")
+)
+
+_V15_RETIRE_MIXED_SCORE = """
+-- The indicator puntaje_estandarizado averaged every test, grade and subject of a scope into one
+-- number (a 4° básico lectura score with a II medio matemática one): it is gone from the
+-- catalogue, replaced by simce_puntaje, simce_adecuado and simce_insuficiente per series. Its
+-- targets cannot be carried over (a target names no series), so they are kept here, out of the
+-- way of everything that reads `target`, with the rows an undo could have brought back.
+-- Schema version 15.
+-- Like the undo shadows, it names the batch a row came from `origin_batch`: only data tables
+-- have a batch_id.
+CREATE TABLE retired_target AS
+SELECT t.* RENAME (batch_id AS origin_batch), NULL::INTEGER AS replaced_by,
+       current_timestamp AS retired_at
+FROM target t WHERE t.indicator = 'puntaje_estandarizado'
+UNION ALL
+SELECT r.*, current_timestamp
+FROM replaced_target r WHERE r.indicator = 'puntaje_estandarizado';
+DELETE FROM target WHERE indicator = 'puntaje_estandarizado';
+DELETE FROM replaced_target WHERE indicator = 'puntaje_estandarizado';
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -555,6 +595,8 @@ MIGRATIONS: tuple[str, ...] = (
     _V11_FACT_BATCHES,
     _V12_UNDONE_REACH,
     _V13_RECORDS_TABLES,
+    _V14_AGENCY_FIGURES,
+    _V15_RETIRE_MIXED_SCORE,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 

@@ -194,7 +194,8 @@ def evaluations_by_instrument(
 
 
 def standardized_scores(store: Store, scope: Scope, *, rbd: int | None = None) -> pd.DataFrame:
-    """Standardized tests per year, test, grade level and subject, weighted by students.
+    """Standardized tests per year, test, grade level and subject, weighted by students (IDPS,
+    on its own 0–100 scale, is left out: see :mod:`metrics.engine.series`).
 
     Columns: ``year``, ``test``, ``grade_level``, ``subject``, ``mean_score`` (NULL where
     every school's score is hidden by the test's own mark), ``students``, ``schools``.
@@ -207,7 +208,7 @@ def standardized_scores(store: Store, scope: Scope, *, rbd: int | None = None) -
         "  / nullif(sum(t.students_assessed) FILTER (WHERE t.mean_score IS NOT NULL), 0)"
         "  AS mean_score,"
         " sum(t.students_assessed) AS students, count(DISTINCT t.rbd) AS schools"
-        f" FROM standardized_test t WHERE {cond}{f1} GROUP BY ALL"
+        f" FROM standardized_test t WHERE {cond}{f1} AND t.test <> 'IDPS' GROUP BY ALL"
         " ORDER BY t.test, t.grade_level, t.subject, t.year",
         params + p1,
     )

@@ -1155,11 +1155,14 @@ class MomentPage:
     rows: pd.DataFrame
 
 
-def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage:
+def moment_page(
+    title: str, codes: list[str] | None, missing: str, *, go_on: bool = False
+) -> MomentPage:
     """Open a page: title, results for the selection and year; an empty state stops it.
 
     ``codes`` limits the selection's rows (None: every indicator); ``missing`` says which data
-    the empty state asks for.
+    the empty state asks for. With ``go_on``, rows without values say so and the page goes on
+    (Impacto still has the Agencia's results to show); only no selection at all stops it.
     """
 
     store, filters, scope = page_setup()
@@ -1173,9 +1176,11 @@ def moment_page(title: str, codes: list[str] | None, missing: str) -> MomentPage
         if chosen
         else results[:0]
     )
-    if chosen is None or rows.empty:
+    if chosen is None or (rows.empty and not go_on):
         empty_state(missing)
         st.stop()
+    if rows.empty:
+        empty_state(missing)
     assert chosen is not None
     return MomentPage(store, filters, scope, results, chosen, rows)
 

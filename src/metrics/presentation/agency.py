@@ -1,0 +1,148 @@
+"""The Agencia de Calidad's results as schools read them in its reports: each SIMCE series with
+the Agencia's own verdict on its change, the learning standards, and the IDPS.
+
+Words and frames only (the numbers come from :func:`metrics.engine.series.compute_series`);
+charts are :mod:`metrics.presentation.charts`'. Never *causó*: the verdict is the Agencia's
+(significant or not), not ours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from metrics.formatting import format_number
+
+GRADES = {
+    "2b": "2° básico",
+    "4b": "4° básico",
+    "6b": "6° básico",
+    "8b": "8° básico",
+    "2m": "II medio",
+    "3m": "III medio",
+}
+
+
+def serie_label(serie: str) -> str:
+    """A series as the Agencia's reports name it.
+
+    >>> serie_label("4b lectura"), serie_label("2m matemática"), serie_label("4b")
+    ('4° básico lectura', 'II medio matemática', '4° básico')
+    """
+    grade, _, subject = str(serie).partition(" ")
+    shown = GRADES.get(grade, grade)
+    return f"{shown} {subject}".strip()
+
+
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _points(value: float) -> str:
+    n = abs(round(float(value)))
+    return f"{format_number(n, 0)} punto{'s' if n != 1 else ''}"
+
+
+def change_verdict(dif: Any, sig: Any) -> str | None:
+    """The Agencia's verdict on a change against the previous evaluation, in words.
+
+    >>> change_verdict(11, 0)
+    'según la Agencia, el alza de 11 puntos no es significativa'
+    >>> change_verdict(-9, -1)
+    'según la Agencia, la baja de 9 puntos es significativa'
+    >>> change_verdict(0, 0)
+    'según la Agencia, el puntaje se mantiene (sin cambio significativo)'
+    """
+    if _missing(dif):
+        return None
+    d = round(float(dif))
+    significant = not _missing(sig) and int(sig) != 0
+    if d == 0:
+        return "según la Agencia, el puntaje se mantiene (sin cambio significativo)"
+    what = f"el alza de {_points(d)}" if d > 0 else f"la baja de {_points(d)}"
+    return f"según la Agencia, {what} {'es' if significant else 'no es'} significativa"
+
+
+def gse_words(dif: Any, sig: Any) -> str | None:
+    """The difference with schools of the same socioeconomic group, in the Agencia's words.
+
+    >>> gse_words(34, 1)
+    '34 puntos sobre establecimientos del mismo grupo socioeconómico (diferencia significativa)'
+    >>> gse_words(-3, 0)
+    '3 puntos bajo establecimientos del mismo grupo socioeconómico (similar, según la Agencia)'
+    """
+    if _missing(dif):
+        return None
+    d = round(float(dif))
+    where = "sobre" if d > 0 else "bajo" if d < 0 else "igual que"
+    amount = f"{_points(d)} " if d else ""
+    significant = not _missing(sig) and int(sig) != 0
+    verdict = "diferencia significativa" if significant else "similar, según la Agencia"
+    return f"{amount}{where} establecimientos del mismo grupo socioeconómico ({verdict})"
+
+
+def series_headline(rows: pd.DataFrame, year: int) -> str:
+    """One sentence for a SIMCE series in ``year`` (or its latest year before): the score, its
+    change against the previous evaluation with the Agencia's verdict, and the same-GSE
+    difference; or why there is no score.
+
+    ``rows``: the ``simce_puntaje`` rows of one scope and series (:func:`compute_series`).
+    """
+    shown = rows[rows["periodo"].astype(int) <= int(year)].sort_values("periodo")
+    if shown.empty:
+        shown = rows.sort_values("periodo")
+    rec = shown.iloc[-1]
+    name = serie_label(str(rec["serie"]))
+    if _missing(rec["valor"]):
+        why = "" if _missing(rec["marca"]) else f" {rec['marca']}"
+        return f"{name} {rec['periodo']}: sin puntaje publicado.{why}".strip()
+    text = f"{name} {rec['periodo']}: {format_number(float(rec['valor']), 0)} puntos"
+    if not _missing(rec["cambio_anterior"]):
+        change = float(rec["cambio_anterior"])
+        moved = (
+            f"{_points(change)} más que en {rec['periodo_anterior']}"
+            if round(change) > 0
+            else f"{_points(change)} menos que en {rec['periodo_anterior']}"
+            if round(change) < 0
+            else f"igual que en {rec['periodo_anterior']}"
+        )
+        text += f", {moved}"
+    verdict = change_verdict(rec["dif_agencia"], rec["sig_agencia"])
+    text += f"; {verdict}." if verdict else "."
+    gse = gse_words(rec["dif_gse"], rec["sig_gse"])
+    if gse:
+        text += f" {gse[0].upper()}{gse[1:]}."
+    return text
+
+
+def score_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Small-multiples frame (:func:`charts.build_small_multiples`) of series rows: one panel
+    per series (or per IDPS indicator, named by ``names``), its baseline dashed."""
+    return pd.DataFrame(
+        {
+            "grupo": rows["grupo"].to_numpy(),
+            "periodo": rows["periodo"].astype(str).to_numpy(),
+            "valor": rows["valor"].astype(float).to_numpy(),
+            "suprimido": rows["valor"].isna().to_numpy(),
+            "linea_base": rows["linea_base"].astype(float).to_numpy(),
+        }
+    )
+
+
+STANDARDS = ("Insuficiente", "Elemental", "Adecuado")
+
+
+def standards_frame(adequate: pd.DataFrame, insufficient: pd.DataFrame) -> pd.DataFrame:
+    """The three learning standards of a series per year (long: ``periodo``, ``nivel``,
+    ``porcentaje``); Elemental is what the other two leave (the Agencia's three add to 100)."""
+    both = adequate[["periodo", "valor"]].merge(
+        insufficient[["periodo", "valor"]], on="periodo", suffixes=("_ade", "_ins")
+    )
+    both = both.dropna()
+    rows = []
+    for rec in both.to_dict("records"):
+        ade, ins = float(rec["valor_ade"]), float(rec["valor_ins"])
+        for level, pct in zip(STANDARDS, (ins, max(0.0, 100.0 - ade - ins), ade), strict=True):
+            rows.append({"periodo": str(rec["periodo"]), "nivel": level, "porcentaje": pct})
+    return pd.DataFrame(rows, columns=["periodo", "nivel", "porcentaje"])
