@@ -6,14 +6,19 @@ an ``Access``; none of them decides by role on its own. This module does not imp
 
 Roles:
 
-=============== ============================== ======= ====== ===== ======== ======== =========
-role            sees                           upload  targets export teachers users    audit
-=============== ============================== ======= ====== ===== ======== ======== =========
-administrador   every school                   yes     yes    yes   yes      yes      yes
-supervisor      the schools of its territories yes     no     yes   yes      no       yes
-directivo       one school                     yes     yes    yes   yes      no       no
-lector          one school                     no      no     no    no       no       no
-=============== ============================== ======= ====== ===== ======== ======== =========
+=============== ============================== ======= ====== ===== ======== ======== ===== ======
+role            sees                           upload  targets export teachers users    audit record
+=============== ============================== ======= ====== ===== ======== ======== ===== ======
+administrador   every school                   yes     yes    yes   yes      yes      yes   all
+supervisor      the schools of its territories yes     no     yes   yes      no       yes   all
+directivo       one school                     yes     yes    yes   yes      no       no    all
+coordinador     one school                     no      no     no    yes      no       no    own
+lector          one school                     no      no     no    no       no       no    no
+=============== ============================== ======= ====== ===== ======== ======== ===== ======
+
+*record* is keeping the school's records in the app (communities, members, schedule, sessions:
+:mod:`metrics.imports.records`): a coordinator keeps only those of its own communities
+(:attr:`Access.communities`), and may not create one.
 
 Which territories a school belongs to changes only by whoever administers them: an
 administrator (every territory) or a supervisor (the territories of its account), see
@@ -29,7 +34,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -53,6 +58,7 @@ class Role(StrEnum):
     ADMINISTRADOR = "administrador"
     SUPERVISOR = "supervisor"
     DIRECTIVO = "directivo"
+    COORDINADOR = "coordinador"
     LECTOR = "lector"
 
 
@@ -60,6 +66,7 @@ ROLE_LABELS = {
     Role.ADMINISTRADOR: "Administrador",
     Role.SUPERVISOR: "Supervisor territorial",
     Role.DIRECTIVO: "Equipo directivo",
+    Role.COORDINADOR: "Coordinación de comunidad",
     Role.LECTOR: "Lector",
 }
 
@@ -70,13 +77,19 @@ PERMISSIONS: tuple[str, ...] = (
     "sees_teachers",
     "can_manage_users",
     "sees_audit",
+    "can_record",
 )
 """Names of the permission flags of :class:`Access`."""
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMINISTRADOR: frozenset(PERMISSIONS),
-    Role.SUPERVISOR: frozenset({"can_upload", "can_export", "sees_teachers", "sees_audit"}),
-    Role.DIRECTIVO: frozenset({"can_upload", "can_set_targets", "can_export", "sees_teachers"}),
+    Role.SUPERVISOR: frozenset(
+        {"can_upload", "can_export", "sees_teachers", "sees_audit", "can_record"}
+    ),
+    Role.DIRECTIVO: frozenset(
+        {"can_upload", "can_set_targets", "can_export", "sees_teachers", "can_record"}
+    ),
+    Role.COORDINADOR: frozenset({"sees_teachers", "can_record"}),
     Role.LECTOR: frozenset(),
 }
 
@@ -87,6 +100,7 @@ PERMISSION_REFUSALS = {
     "sees_teachers": "Su perfil no permite ver datos de docentes individuales.",
     "can_manage_users": "Solo un administrador puede gestionar usuarios.",
     "sees_audit": "Solo administradores y supervisores ven el registro de auditoría.",
+    "can_record": "Su perfil no permite registrar comunidades, cronogramas ni sesiones.",
 }
 
 
@@ -108,6 +122,10 @@ class Access:
     sees_teachers: bool = True
     can_manage_users: bool = True
     sees_audit: bool = True
+    can_record: bool = True
+    communities: frozenset[str] | None = None
+    """The communities whose records this person keeps (a coordinator's own); ``None``: every
+    community of the schools in ``scope``."""
 
     @classmethod
     def full(cls, actor: str) -> Access:
@@ -127,6 +145,30 @@ class Access:
         """Raise :class:`AccessError` (Spanish) unless this access has ``permission``."""
         if not self.allows(permission):
             raise AccessError(PERMISSION_REFUSALS[permission])
+
+    def may_record(self, community_id: str | None) -> bool:
+        """Whether this person may keep the records of ``community_id`` (``None``: create a
+        new community, which a coordinator may not)."""
+        if not self.can_record:
+            return False
+        if self.communities is None:
+            return True
+        return community_id is not None and community_id in self.communities
+
+    def require_record(self, community_id: str | None) -> None:
+        """Raise :class:`AccessError` (Spanish) unless :meth:`may_record` allows it."""
+        if not self.can_record:
+            raise AccessError(PERMISSION_REFUSALS["can_record"])
+        if not self.may_record(community_id):
+            if community_id is None:
+                raise AccessError(
+                    "Su perfil de coordinación registra solo sus comunidades: no puede crear "
+                    "una comunidad nueva. Pídalo al equipo directivo."
+                )
+            raise AccessError(
+                f"Su perfil de coordinación registra solo sus comunidades; la comunidad "
+                f"{community_id} no es una de ellas. No se guardó nada."
+            )
 
     @property
     def label(self) -> str:
@@ -179,11 +221,23 @@ def access_for(store: Store, email: str) -> Access:
         role=role,
         name=user.name,
         **{p: p in allowed for p in PERMISSIONS},
+        communities=frozenset(user.communities) if role is Role.COORDINADOR else None,
     )
 
 
-def check_account_scope(role: Role, schools: list[int], territories: list[str]) -> None:
+def check_account_scope(
+    role: Role, schools: list[int], territories: list[str], communities: Sequence[str] = ()
+) -> None:
     """The shape each role's scope must have; :class:`AccessError` (Spanish) if it does not."""
+    if role is Role.COORDINADOR:
+        if len(schools) != 1 or territories or not communities:
+            raise AccessError(
+                "Un perfil coordinador necesita exactamente un establecimiento (--establecimiento "
+                "RBD), una o más de sus comunidades (--comunidad ID) y ningún territorio."
+            )
+        return
+    if communities:
+        raise AccessError("Solo un perfil coordinador lleva comunidades (--comunidad).")
     if role is Role.ADMINISTRADOR and (schools or territories):
         raise AccessError("Un administrador ve todos los establecimientos: no indique alcance.")
     if role is Role.SUPERVISOR and (not territories or schools):
