@@ -134,7 +134,19 @@ class Access:
     @classmethod
     def nobody(cls) -> Access:
         """No school and no permission: the default where nobody signed in."""
-        return cls("", Scope.nobody(), None, "", *(False for _ in PERMISSIONS))
+        return cls(
+            "",
+            Scope.nobody(),
+            None,
+            "",
+            can_upload=False,
+            can_set_targets=False,
+            can_export=False,
+            sees_teachers=False,
+            can_manage_users=False,
+            sees_audit=False,
+            can_record=False,
+        )
 
     def allows(self, permission: str) -> bool:
         if permission not in PERMISSIONS:

@@ -28,6 +28,7 @@ from metrics.formatting import format_datetime
 from metrics.scope import Scope
 from metrics.store import Store, audit
 from metrics.store import users as user_store
+from metrics.store.records import community_school
 
 NAME = "usuarios"
 HELP = "gestiona las cuentas: agregar, listar, desactivar, restablecer (contraseña y bloqueo)"
@@ -61,6 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="ID",
         help="territorio de un supervisor (p. ej. slep:1); puede repetirse",
+    )
+    add.add_argument(
+        "--comunidad",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="comunidad que un coordinador registra (id_comunidad); puede repetirse",
     )
     password = add.add_mutually_exclusive_group()
     password.add_argument(
@@ -142,7 +150,8 @@ def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
     role = Role(args.rol)
     schools = sorted(set(args.establecimiento))
     territories = sorted(set(args.territorio))
-    check_account_scope(role, schools, territories)
+    communities = sorted(set(args.comunidad))
+    check_account_scope(role, schools, territories, communities)
     known_schools = user_store.school_names(store, schools)
     missing = [r for r in schools if r not in known_schools]
     if missing:
@@ -158,6 +167,13 @@ def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
             + ", ".join(list(known_territories)[:10])
             + ("…" if len(known_territories) > 10 else "")
         )
+    for community in communities:
+        if community_school(store, community) not in schools:
+            raise AccessError(
+                f"No existe la comunidad {community} en el establecimiento RBD "
+                f"{schools[0] if schools else '–'}. Un coordinador registra comunidades de su "
+                "establecimiento."
+            )
     hashed = (
         None if args.sin_contrasena else hash_password(_read_password(args.contrasena_stdin), email)
     )
@@ -169,6 +185,7 @@ def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
         password_hash=hashed,
         schools=schools,
         territories=territories,
+        communities=communities,
     )
     audit.record(
         store,
@@ -179,6 +196,7 @@ def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
             "rol": role.value,
             "establecimientos": schools,
             "territorios": territories,
+            "comunidades": communities,
             "contrasena": hashed is not None,
             "reemplaza": not new,
             "rbds": schools,
@@ -196,7 +214,10 @@ def _list(store: Store) -> int:
         return 0
     print(f"{'correo':32}  {'perfil':24}  {'alcance':24}  {'ingreso':10}  estado")
     for u in accounts:
-        reach = ", ".join([f"RBD {r}" for r in u.schools] + list(u.territories)) or "todos"
+        reach = (
+            ", ".join([f"RBD {r}" for r in u.schools] + list(u.territories) + list(u.communities))
+            or "todos"
+        )
         method = "contraseña" if u.password_hash else "Google/MS"
         state = "activa" if u.active else "desactivada"
         if u.locked_until is not None and u.locked_until > datetime.now():

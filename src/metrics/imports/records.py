@@ -181,8 +181,8 @@ def save_members(
                 "nombre": r.name if isinstance(r.name, str) else None,
                 "rbd": rbd,
                 "anios_experiencia": None
-                if pd.isna(r.years_experience)
-                else int(r.years_experience),
+                if _blank(r.years_experience)
+                else int(str(r.years_experience).split(".")[0]),
                 "tramo": r.tramo if isinstance(r.tramo, str) else None,
                 "comunidades": "|".join(sorted(has)) or NO_COMMUNITY,
             }
@@ -207,11 +207,11 @@ def save_activities(
     """
     _school_of(store, access, community_id)
     stored = reads.read_activities(store, access.scope, community_id)
-    before = {str(r["id"]): _activity_key(r) for r in stored.to_dict("records")}
+    before = {str(r["id"]): _activity_key(r) for r in _records(stored)}
     taken = set(before) | _all_activity_ids(store, community_id)
     rows: list[dict[str, object]] = []
     n = len(taken)
-    for r in table.to_dict("records"):
+    for r in _records(table):
         ident = "" if _blank(r.get("id")) else str(r["id"]).strip()
         if all(_blank(r.get(c)) for c in ACTIVITY_COLUMNS[1:]) and not ident:
             continue  # an empty row the editor added and nobody filled
@@ -243,6 +243,10 @@ def _all_activity_ids(store: Store, community_id: str) -> set[str]:
     """Activity ids of this community's prefix anywhere in the store (ids are global)."""
     df = store.query_df("SELECT id FROM activity WHERE starts_with(id, ?)", [f"{community_id}-A"])
     return set(df["id"].astype(str))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
 
 
 def _blank(v: object) -> bool:
