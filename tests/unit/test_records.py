@@ -1,4 +1,4 @@
-"""In-app records (issue 18): each save is a one-load import of its template — validated,
+"""In-app records: each save is a one-load import of its template — validated,
 listed, undone and audited like a file — and a coordinator keeps only its own communities.
 
 Figures are computed by hand on the two-school fixture (tests/conftest.py): community c-a of

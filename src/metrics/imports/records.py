@@ -1,4 +1,4 @@
-"""Records kept in the app: communities, members, schedule and sessions (issue 18).
+"""Records kept in the app: communities, members, schedule and sessions.
 
 Every save is an import of the dataset's own template, made from the form's values: the same
 validation and Spanish messages (file, row, column) as a CSV typed elsewhere, one load in the

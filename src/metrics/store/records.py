@@ -1,4 +1,4 @@
-"""Reads behind the forms that keep a school's records in the app (issue 18).
+"""Reads behind the forms that keep a school's records in the app.
 
 Communities, the yearly roster and each community's members, the schedule and the sessions,
 as the page «Registros» shows and edits them. Writes never happen here: a save is an import of

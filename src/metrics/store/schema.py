@@ -448,7 +448,7 @@ CREATE TABLE undone_batch_reach (
 
 _V14_RECORDS = (
     """
--- Records kept in the app (issue 18, README «Registrar en el tablero»). A community can be
+-- Records kept in the app (README «Registrar en el tablero»). A community can be
 -- closed (end_date); a session carries its topic, the strategies shared (one line each, in
 -- the row of the teacher who shared them, separated by |) and the agreements reached.
 -- The session-level fields repeat on every attendance row of that session.
@@ -503,7 +503,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V10_FACTS_BY_CODE,
     _V11_FACT_BATCHES,
     _V12_UNDONE_REACH,
-    # Issue 18 items 1-3 and 8 (branch rec18a): meant as schema version 14, after rec18b's 13.
+    # In-app records: keep this step last when merging branches that add steps of their own.
     _V14_RECORDS,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""

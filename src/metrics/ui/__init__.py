@@ -150,6 +150,7 @@ def require(permission: str) -> None:
 
 PAGE_PERMISSIONS = {
     "pages/cargar.py": "can_upload",
+    "pages/registros.py": "can_record",
     "pages/auditoria.py": "sees_audit",
 }
 """Pages (by file) shown in the menu only to people with a permission."""
