@@ -160,9 +160,14 @@ def test_session_form_errors_save_nothing(two_schools: Store):
         rec.save_session(
             s, ADMIN, "c-a", day, topic="T", attended=[], strategies=[rec.StrategyLine("t-a", "x")]
         )
-    with pytest.raises(rec.RecordError, match="no tiene integrantes en 2025"):
-        rec.save_session(s, ADMIN, "c-a", date(2025, 5, 7), topic="T", attended=[])
+    with pytest.raises(rec.RecordError, match="no tiene integrantes en 2023"):
+        rec.save_session(s, ADMIN, "c-a", date(2023, 5, 7), topic="T", attended=[])
     assert batches(s) == before
+
+
+def test_a_session_before_the_year_s_members_lists_last_year_s(two_schools: Store):
+    r = rec.save_session(two_schools, ADMIN, "c-a", date(2025, 3, 7), topic="T", attended=["t-a"])
+    assert r.rows_new == 1 and r.period == "2025"
 
 
 def test_communities_are_created_edited_and_closed(two_schools: Store):

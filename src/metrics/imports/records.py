@@ -291,16 +291,20 @@ def save_session(
     agreements: str = "",
 ) -> ImportResult:
     """Record one session: who of the members came, the strategies each one shared (a line
-    each), its topic and agreements. Saving the same community and date again replaces it."""
+    each), its topic and agreements. Saving the same community and date again replaces it.
+
+    The members are those of the session's year or, until they are recorded, of the latest
+    earlier year (:func:`metrics.store.records.members_year`)."""
     _school_of(store, access, community_id)
     if not topic.strip():
         raise RecordError("Falta el tema de la sesión. No se guardó nada.")
-    members = reads.read_members(store, access.scope, community_id, session_date.year)
-    if members.empty:
+    listed = reads.members_year(store, access.scope, community_id, session_date.year)
+    if listed is None:
         raise RecordError(
             f"La comunidad {community_id} no tiene integrantes en {session_date.year}: "
             "regístrelos primero (Integrantes). No se guardó nada."
         )
+    members = reads.read_members(store, access.scope, community_id, listed)
     came = set(attended)
     names = dict(zip(members["teacher_id"], members["name"], strict=True))
     lines: dict[str, list[str]] = {}

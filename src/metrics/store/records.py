@@ -55,6 +55,19 @@ def read_members(store: Store, scope: Scope, community_id: str, year: int) -> pd
     )
 
 
+def members_year(store: Store, scope: Scope, community_id: str, year: int) -> int | None:
+    """The year whose members a session of ``year`` lists: ``year`` itself or, before that
+    year's members are recorded, the latest earlier year with members (None: no members)."""
+    cond, params = scope_clause(scope, "community_member", "m")
+    df = store.query_df(
+        f"SELECT max(m.year) AS y FROM community_member m WHERE {cond} AND m.community_id = ? "
+        "AND m.year <= ?",
+        [*params, community_id, year],
+    )
+    y = df["y"].iloc[0]
+    return None if pd.isna(y) else int(y)
+
+
 def read_activities(store: Store, scope: Scope, community_id: str) -> pd.DataFrame:
     """A community's schedule: id, kind, responsible, planned_date, done_date, status, by
     planned date."""

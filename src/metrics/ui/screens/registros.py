@@ -111,7 +111,7 @@ def _saved(
         st.info("No hay cambios que guardar.", icon=":material/info:")
         return
     data_changed(store)
-    message = f"{what} guardado como la carga {result.batch_id} (se puede deshacer en Historial)."
+    message = f"{what} como la carga {result.batch_id} (se puede deshacer en Historial)."
     if community_id is not None:
         now = indicator_sentence(store, access, community_id, year, codes)
         if now:
@@ -139,7 +139,7 @@ def indicator_sentence(
     )
     rows = rows[rows["periodo"] == str(year)]
     parts = [
-        f"{INDICATORS[c].name.lower()} {format_indicator_value(c, float(v))}"
+        f"{INDICATORS[c].name.lower()} {format_indicator_value(INDICATORS[c], float(v))}"
         for c, v in zip(rows["indicador"], rows["valor"], strict=True)
         if not pd.isna(v)
     ]
@@ -208,7 +208,7 @@ def session_form(store: Store, access: Access, community_id: str, year: int) -> 
             store,
             access,
             result,
-            f"Sesión del {format_date(day)}",
+            f"Sesión del {format_date(day)} guardada",
             community_id,
             day.year,
             SESSION_CODES,
@@ -293,7 +293,9 @@ def schedule_editor(store: Store, access: Access, community_id: str, year: int) 
         except TableroError as exc:
             show_error(exc)
             return
-        _saved(store, access, result, "Cronograma", community_id, year, SCHEDULE_CODES, key)
+        _saved(
+            store, access, result, "Cronograma guardado", community_id, year, SCHEDULE_CODES, key
+        )
 
 
 _STATUSES = ["planificada", "realizada", "reprogramada", "cancelada"]
@@ -331,7 +333,7 @@ def members_form(store: Store, access: Access, rbd: int, community_id: str, year
         except TableroError as exc:
             show_error(exc)
             return
-        _saved(store, access, result, "Integrantes", community_id, year, (), key)
+        _saved(store, access, result, "Integrantes guardados", community_id, year, (), key)
 
 
 def community_form(
@@ -412,11 +414,11 @@ def community_form(
         except TableroError as exc:
             show_error(exc)
             return
-        what = f"Comunidad {ident if new else community_id}"
+        what = f"Comunidad {ident if new else community_id} guardada"
         _saved(store, access, result, what, None, date.today().year, (), key)
 
 
 def _as_date(value: object) -> date | None:
-    if value is None or (not isinstance(value, date) and pd.isna(value)):  # type: ignore[call-overload]
+    if value is None or value is pd.NaT or (not isinstance(value, date) and pd.isna(value)):  # type: ignore[call-overload]
         return None
     return pd.Timestamp(value).date()  # type: ignore[arg-type]
