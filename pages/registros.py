@@ -28,8 +28,8 @@ if community is None:
 session, schedule, members, about = st.tabs(["Sesión", "Cronograma", "Integrantes", "Comunidad"])
 with session:
     screen.session_form(store, access, community, year)
-    st.subheader("Sesiones registradas")
-    screen.sessions_table(store, access, community)
+    st.subheader(f"Sesiones registradas en {year}")
+    screen.sessions_table(store, access, community, year)
 with schedule:
     screen.schedule_editor(store, access, community, year)
 with members:

@@ -19,7 +19,8 @@ from tests.app.conftest import run_app
 RBD = 90001
 COMMUNITY = "com-90001-1"
 DAY = date(2025, 11, 20)
-SESSION = f"registros_sesion_{COMMUNITY}_"
+SESSION = f"registros_sesion_{COMMUNITY}_v0_"
+"""The session form's widget keys (a save bumps v0 to v1: an empty form)."""
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_a_session_is_saved_shown_in_the_indicators_and_undone(
     )
     assert (saved["strategies"], saved["strategy_notes"]) == (1, "Preguntas antes de leer")
     # The form is empty again, and the table lists the session.
-    assert at.text_input(key=SESSION + "tema").value == ""
+    assert at.text_input(key=SESSION.replace("v0", "v1") + "tema").value == ""
     shown = at.dataframe[0].value
     assert shown[shown["Fecha"] == "20-11-2025"]["Tema"].tolist() == ["Lectura en voz alta"]
     # Undo it in Historial: the session is gone.
@@ -129,13 +130,22 @@ def test_a_session_without_topic_says_so_and_saves_nothing(
 def test_schedule_edit_saves_and_a_bad_row_is_refused(
     demo_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = f"registros_cronograma_{COMMUNITY}_"
+    key = f"registros_cronograma_{COMMUNITY}_v0_"
     at = open_registros(demo_copy, monkeypatch)
     with open_store(demo_copy) as store:
         table = reads.read_activities(store, Scope.all(), COMMUNITY)
-    planned = table.index[table["status"] == "planificada"]
-    row = int(planned[0])
-    # Mark one planned activity done.
+    # The editor holds the chosen year's activities: in 2025, 28 of 30 done (one rescheduled,
+    # one cancelled), 93,3 %.
+    table = table[[d.year == 2025 for d in table["planned_date"]]].reset_index(drop=True)
+    assert table["status"].value_counts().to_dict() == {
+        "realizada": 28,
+        "reprogramada": 1,
+        "cancelada": 1,
+    }
+    assert any("cumplimiento del cronograma 93,3 %" in m.value for m in at.markdown)
+    row = int(table.index[table["status"] == "reprogramada"][0])
+    ident = table.loc[row, "id"]
+    # Mark the rescheduled one done: 29 of 30, 96,7 %.
     at.session_state[key + "tabla"] = {
         "edited_rows": {row: {"status": "realizada", "done_date": "2025-11-20"}},
         "added_rows": [],
@@ -145,12 +155,13 @@ def test_schedule_edit_saves_and_a_bad_row_is_refused(
     at.button(key=key + "guardar").click().run()
     assert not at.exception
     assert at.success[0].value.startswith("Cronograma guardado como la carga")
-    assert "cumplimiento del cronograma" in at.success[0].value
+    assert "cumplimiento del cronograma 96,7 %" in at.success[0].value
     with open_store(demo_copy) as store:
-        after = reads.read_activities(store, Scope.all(), COMMUNITY)
-    assert after.loc[row, "status"] == "realizada"
+        after = reads.read_activities(store, Scope.all(), COMMUNITY).set_index("id")
+    assert after.loc[ident, "status"] == "realizada"
     # A new activity without its planned date: refused, in Spanish, naming row and column.
     before = batch_count(demo_copy)
+    key = key.replace("v0", "v1")
     at.session_state[key + "tabla"] = {
         "edited_rows": {},
         "added_rows": [{"kind": "taller", "status": "planificada"}],
@@ -166,7 +177,7 @@ def test_schedule_edit_saves_and_a_bad_row_is_refused(
 
 
 def test_members_and_community_forms(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    key = f"registros_integrantes_{COMMUNITY}_2025_"
+    key = f"registros_integrantes_{COMMUNITY}_2025_v0_"
     at = open_registros(demo_copy, monkeypatch)
     chosen = at.multiselect(key=key + "elegidos")
     first = members(demo_copy)
@@ -177,8 +188,9 @@ def test_members_and_community_forms(demo_copy: Path, monkeypatch: pytest.Monkey
     assert at.success[0].value.startswith("Integrantes guardados como la carga")
     assert sorted(members(demo_copy)) == sorted(first[1:])
     # Close the community.
-    form = f"registros_comunidad_form_{RBD}_{COMMUNITY}_"
+    form = f"registros_comunidad_form_{RBD}_{COMMUNITY}_v1_"
     at.date_input(key=form + "cierre").set_value(date(2025, 12, 1))
+    at.checkbox(key=form + "cerrada").check()
     at.button(key=f"FormSubmitter:{form}form-Guardar comunidad").click().run()
     assert not at.exception
     assert at.success[0].value.startswith(f"Comunidad {COMMUNITY} guardada como la carga")
@@ -188,7 +200,7 @@ def test_members_and_community_forms(demo_copy: Path, monkeypatch: pytest.Monkey
     # A new community with a taken id: refused, nothing saved.
     before = batch_count(demo_copy)
     at.radio(key=f"registros_modo_{RBD}").set_value("nueva").run()
-    new = f"registros_comunidad_form_{RBD}_nueva_"
+    new = f"registros_comunidad_form_{RBD}_nueva_v2_"
     at.text_input(key=new + "id").input(COMMUNITY)
     at.text_input(key=new + "nombre").input("Otra")
     at.button(key=f"FormSubmitter:{new}form-Crear comunidad").click().run()

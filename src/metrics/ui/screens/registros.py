@@ -30,6 +30,15 @@ from metrics.ui import data_changed, empty_state, show_error, table_height
 
 _DONE = "registros_hecho"
 """Session key of the last save's message, shown after the rerun that clears the form."""
+_VERSION = "registros_version"
+"""Session key of a number in every form's widget keys: a save bumps it, so the next run draws
+empty forms (deleting a widget's key does not clear what the browser shows)."""
+
+
+def form_key(base: str) -> str:
+    """The widget key prefix of a form: ``base`` and the forms' current version."""
+    return f"{base}v{st.session_state.get(_VERSION, 0)}_"
+
 
 SESSION_CODES = ("participacion_activa", "intercambio_estrategias", "frecuencia_reuniones")
 SCHEDULE_CODES = ("cumplimiento_cronograma",)
@@ -103,10 +112,9 @@ def _saved(
     community_id: str | None,
     year: int,
     codes: tuple[str, ...],
-    forget: str,
 ) -> None:
     """After a save: refresh the facts, say what was saved and the indicators now, clear the
-    form's widgets (keys starting with ``forget``) and rerun."""
+    forms (:func:`form_key`) and rerun."""
     if result is None:
         st.info("No hay cambios que guardar.", icon=":material/info:")
         return
@@ -117,9 +125,7 @@ def _saved(
         if now:
             message += " " + now
     st.session_state[_DONE] = message
-    for key in list(st.session_state):
-        if str(key).startswith(forget):
-            del st.session_state[key]
+    st.session_state[_VERSION] = int(st.session_state.get(_VERSION, 0)) + 1
     st.rerun()
 
 
@@ -148,7 +154,7 @@ def indicator_sentence(
 
 def session_form(store: Store, access: Access, community_id: str, year: int) -> None:
     """Record a session: date, topic, who came, strategies shared (a line each), agreements."""
-    key = f"registros_sesion_{community_id}_"
+    key = form_key(f"registros_sesion_{community_id}_")
     day = st.date_input(
         "Fecha de la sesión",
         value=min(date.today(), date(year, 12, 31)),
@@ -212,15 +218,15 @@ def session_form(store: Store, access: Access, community_id: str, year: int) -> 
             community_id,
             day.year,
             SESSION_CODES,
-            key,
         )
 
 
-def sessions_table(store: Store, access: Access, community_id: str) -> None:
-    """The community's sessions, newest first."""
+def sessions_table(store: Store, access: Access, community_id: str, year: int) -> None:
+    """The community's sessions of ``year``, newest first."""
     sessions = reads.read_sessions(store, access.scope, community_id)
+    sessions = sessions[[pd.Timestamp(d).year == year for d in sessions["session_date"]]]
     if sessions.empty:
-        st.caption("Todavía no hay sesiones registradas.")
+        st.caption(f"Todavía no hay sesiones registradas en {year}.")
         return
     table = pd.DataFrame(
         {
@@ -251,7 +257,7 @@ _SCHEDULE_LABELS = {
 def schedule_editor(store: Store, access: Access, community_id: str, year: int) -> None:
     """The community's schedule in an editable table: add activities, mark them done,
     rescheduled or cancelled with their dates; compliance is said above it."""
-    key = f"registros_cronograma_{community_id}_"
+    key = form_key(f"registros_cronograma_{community_id}_")
     sentence = indicator_sentence(store, access, community_id, year, SCHEDULE_CODES)
     cutoff = cutoff_for(year, date.today())
     st.markdown(
@@ -261,6 +267,8 @@ def schedule_editor(store: Store, access: Access, community_id: str, year: int) 
     table = reads.read_activities(store, access.scope, community_id)
     for c in ("planned_date", "done_date"):
         table[c] = pd.to_datetime(table[c]).dt.date
+    # The chosen year's activities (the others are left as they are when saving).
+    table = table[[d.year == year for d in table["planned_date"]]].reset_index(drop=True)
     edited = st.data_editor(
         table,
         key=key + "tabla",
@@ -293,9 +301,7 @@ def schedule_editor(store: Store, access: Access, community_id: str, year: int) 
         except TableroError as exc:
             show_error(exc)
             return
-        _saved(
-            store, access, result, "Cronograma guardado", community_id, year, SCHEDULE_CODES, key
-        )
+        _saved(store, access, result, "Cronograma guardado", community_id, year, SCHEDULE_CODES)
 
 
 _STATUSES = ["planificada", "realizada", "reprogramada", "cancelada"]
@@ -304,7 +310,7 @@ assert set(_STATUSES) == set(ACTIVITY_STATUS.values())
 
 def members_form(store: Store, access: Access, rbd: int, community_id: str, year: int) -> None:
     """The community's members of ``year``, chosen from the school's roster."""
-    key = f"registros_integrantes_{community_id}_{year}_"
+    key = form_key(f"registros_integrantes_{community_id}_{year}_")
     roster = reads.read_roster(store, access.scope, rbd, year)
     if roster.empty:
         empty_state(
@@ -333,7 +339,7 @@ def members_form(store: Store, access: Access, rbd: int, community_id: str, year
         except TableroError as exc:
             show_error(exc)
             return
-        _saved(store, access, result, "Integrantes guardados", community_id, year, (), key)
+        _saved(store, access, result, "Integrantes guardados", community_id, year, ())
 
 
 def community_form(
@@ -355,7 +361,7 @@ def community_form(
     )
     new = mode == "nueva"
     row = None if new or community_id is None else comms.set_index("id").loc[community_id].to_dict()
-    key = f"registros_comunidad_form_{rbd}_{'nueva' if new else community_id}_"
+    key = form_key(f"registros_comunidad_form_{rbd}_{'nueva' if new else community_id}_")
     kinds = sorted(set(COMMUNITY_KINDS.values()))
     with st.form(key + "form", border=True):
         c1, c2 = st.columns([1, 2])
@@ -386,11 +392,17 @@ def community_form(
             format="DD-MM-YYYY",
             key=key + "inicio",
         )
+        closed_on = _as_date(None if row is None else row["end_date"])
         end = c2.date_input(
-            "Fecha de cierre (vacía: sigue activa)",
-            value=_as_date(None if row is None else row["end_date"]),
+            "Fecha de cierre",
+            value=closed_on or date.today(),
             format="DD-MM-YYYY",
             key=key + "cierre",
+        )
+        closed = c2.checkbox(
+            "La comunidad está cerrada (desde la fecha de cierre)",
+            value=closed_on is not None,
+            key=key + "cerrada",
         )
         sent = st.form_submit_button(
             "Crear comunidad" if new else "Guardar comunidad",
@@ -408,14 +420,14 @@ def community_form(
                 kind=kind,
                 focus=focus or None,
                 start_date=start,
-                end_date=end,
+                end_date=end if closed else None,
                 new=new,
             )
         except TableroError as exc:
             show_error(exc)
             return
         what = f"Comunidad {ident if new else community_id} guardada"
-        _saved(store, access, result, what, None, date.today().year, (), key)
+        _saved(store, access, result, what, None, date.today().year, ())
 
 
 def _as_date(value: object) -> date | None:
