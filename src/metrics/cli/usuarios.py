@@ -28,7 +28,6 @@ from metrics.formatting import format_datetime
 from metrics.scope import Scope
 from metrics.store import Store, audit
 from metrics.store import users as user_store
-from metrics.store.records import community_school
 
 NAME = "usuarios"
 HELP = "gestiona las cuentas: agregar, listar, desactivar, restablecer (contraseña y bloqueo)"
@@ -167,6 +166,8 @@ def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
             + ", ".join(list(known_territories)[:10])
             + ("…" if len(known_territories) > 10 else "")
         )
+    from metrics.store.records import community_school  # pandas: not at the CLI's start
+
     for community in communities:
         if community_school(store, community) not in schools:
             raise AccessError(
