@@ -59,6 +59,7 @@ PAGES = [
     "pages/cargar.py",
     "pages/historial.py",
     "pages/auditoria.py",
+    "pages/registros.py",
 ]
 COMMUNITY_TABLES = (
     "territory",
@@ -161,6 +162,10 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("official", "pages/comunidades.py"): [
         "ESCUELA PARTICULAR VILLA LOURDES aún no tiene comunidades de práctica cargadas"
     ],
+    ("official", "pages/registros.py"): [
+        "ESCUELA PARTICULAR VILLA LOURDES no tiene comunidades que usted registre.",
+        "¿Qué desea hacer?",
+    ],
     ("official", "pages/presentar.py"): [
         "Presentar al consejo — ESCUELA PARTICULAR VILLA LOURDES, 2024"
     ],
@@ -179,6 +184,7 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
         "SIMCE por establecimiento (Agencia de Calidad)",
     ],
     ("communities", "pages/comunidades.py"): ["Participación activa en las 2 comunidades"],
+    ("communities", "pages/registros.py"): ["**¿Quiénes vinieron?**"],
     # Surveys only.
     ("surveys", "pages/durante.py"): ["no hay actividades en el cronograma"],
     ("surveys", "pages/resultados.py"): ["no hay registros de asistencia a sesiones"],
@@ -189,6 +195,7 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("empty", "pages/antes.py"): ["no hay indicadores calculados para esta selección y año."],
     ("empty", "pages/impacto.py"): ["no hay resultados de estudiantes"],
     ("empty", "pages/presentar.py"): ["no hay establecimientos ni territorios cargados."],
+    ("empty", "pages/registros.py"): ["no hay establecimientos. Cargue primero el directorio"],
 }
 
 METRICS: dict[tuple[str, str], dict[str, str]] = {
@@ -223,6 +230,7 @@ MISSING_SOMETHING = {
     ("empty", "pages/antes.py"),
     ("empty", "pages/impacto.py"),
     ("empty", "pages/presentar.py"),
+    ("empty", "pages/registros.py"),
 }
 
 
