@@ -378,3 +378,26 @@ def rec_step() -> str:
     from metrics.store import schema
 
     return schema._V14_RECORDS
+
+
+def test_the_cli_creates_a_coordinator_of_communities_of_its_school(
+    two_schools: Store, capsys: pytest.CaptureFixture[str]
+):
+    from metrics.cli import main
+
+    path = two_schools.path
+    two_schools.close()
+    base = ["usuarios", "agregar", "c@x.cl", "--rol", "coordinador", "--sin-contrasena"]
+    db = ["--db", path]
+    assert main([*base, "--establecimiento", str(SCHOOL_A), *db]) == 2
+    assert "una o más de sus comunidades (--comunidad ID)" in capsys.readouterr().err
+    assert main([*base, "--establecimiento", str(SCHOOL_A), "--comunidad", "c-b", *db]) == 2
+    assert "No existe la comunidad c-b en el establecimiento RBD 101" in capsys.readouterr().err
+    assert main([*base, "--establecimiento", str(SCHOOL_A), "--comunidad", "c-a", *db]) == 0
+    with open_store(path) as store:
+        got = access_for(store, "c@x.cl")
+    assert (got.role, got.scope, got.communities) == (
+        Role.COORDINADOR,
+        Scope.schools([SCHOOL_A]),
+        frozenset({"c-a"}),
+    )
