@@ -18,7 +18,7 @@ from metrics.engine.catalog import INDICATORS
 from metrics.engine.indicators import compute_indicators
 from metrics.errors import TableroError
 from metrics.filters import Filters
-from metrics.formatting import count_label, format_date
+from metrics.formatting import count_label, escape_markdown, format_date
 from metrics.imports import records as rec
 from metrics.imports.pipeline import ImportResult
 from metrics.ingest.datasets import ACTIVITY_KINDS, ACTIVITY_STATUS, COMMUNITY_KINDS
@@ -119,7 +119,9 @@ def _saved(
         st.info("No hay cambios que guardar.", icon=":material/info:")
         return
     data_changed(store)
-    message = f"{what} como la carga {result.batch_id} (se puede deshacer en Historial)."
+    message = (
+        f"{escape_markdown(what)} como la carga {result.batch_id} (se puede deshacer en Historial)."
+    )
     if community_id is not None:
         now = indicator_sentence(store, access, community_id, year, codes)
         if now:
@@ -177,7 +179,7 @@ def session_form(store: Store, access: Access, community_id: str, year: int) -> 
     came = [
         t
         for i, (t, name) in enumerate(zip(members["teacher_id"], members["name"], strict=True))
-        if cols[i % 3].checkbox(str(name), value=True, key=f"{key}vino_{t}")
+        if cols[i % 3].checkbox(escape_markdown(name), value=True, key=f"{key}vino_{t}")
     ]
     names = dict(zip(members["teacher_id"], members["name"], strict=True))
     count = st.number_input(
