@@ -126,6 +126,13 @@ def test_schedule_edits_change_compliance_at_once(two_schools: Store):
     assert rec.save_activities(s, ADMIN, "c-a", table) is None  # nothing changed
 
 
+def test_a_schedule_cannot_take_another_community_s_activity(two_schools: Store):
+    theirs = reads.read_activities(two_schools, Scope.all(), "c-b")
+    with pytest.raises(rec.RecordError, match="La actividad a-b no es del cronograma de c-a"):
+        rec.save_activities(two_schools, ADMIN, "c-a", theirs)
+    assert reads.read_activities(two_schools, Scope.all(), "c-b")["id"].tolist() == ["a-b"]
+
+
 def test_a_bad_schedule_row_is_refused_in_spanish_and_nothing_is_saved(two_schools: Store):
     s = two_schools
     before = batches(s)

@@ -215,6 +215,10 @@ def save_activities(
         ident = "" if _blank(r.get("id")) else str(r["id"]).strip()
         if all(_blank(r.get(c)) for c in ACTIVITY_COLUMNS[1:]) and not ident:
             continue  # an empty row the editor added and nobody filled
+        if ident and ident not in before:
+            raise RecordError(
+                f"La actividad {ident} no es del cronograma de {community_id}. No se guardó nada."
+            )
         if ident and before.get(ident) == _activity_key(r):
             continue
         if not ident:
