@@ -164,7 +164,6 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ],
     ("official", "pages/registros.py"): [
         "ESCUELA PARTICULAR VILLA LOURDES no tiene comunidades que usted registre.",
-        "¿Qué desea hacer?",
     ],
     ("official", "pages/presentar.py"): [
         "Presentar al consejo — ESCUELA PARTICULAR VILLA LOURDES, 2024"
