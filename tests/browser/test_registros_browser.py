@@ -57,7 +57,11 @@ def test_registrar_una_sesion(records_server: tuple[str, Path], browser: object)
         page.get_by_label("Tema").fill("Lectura en voz alta")
         page.get_by_label("Tema").press("Tab")
         wait_for_app(page)
-        boxes = page.get_by_test_id("stMainBlockContainer").get_by_test_id("stCheckbox")
+        boxes = (
+            page.get_by_test_id("stMainBlockContainer")
+            .get_by_test_id("stCheckbox")
+            .filter(has_not_text="La comunidad está cerrada")  # the Comunidad tab's
+        )
         absent = boxes.nth(boxes.count() - 1).inner_text().strip()
         boxes.nth(boxes.count() - 1).locator("label").click()
         wait_for_app(page)
