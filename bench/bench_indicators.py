@@ -77,11 +77,11 @@ def bare_scans(store: object, rbd: int) -> dict[str, float]:
     """Seconds of plain DuckDB reads of what each measured call reads, in the same run: the
     yearly school facts (all schools), one school's facts (one school), and every column of
     the source tables of the cached facts (a rebuild)."""
-    from metrics.engine import facts as sql
+    from metrics.engine import sources
 
     cur = store.cursor()  # type: ignore[attr-defined]
-    stats = ", ".join(("indicator", "kind", "sid", "rbd", "year", "month", "base", *sql._STATS))
-    tables = sorted({t for s in sql.SOURCES.values() if s.cached for t in s.tables})
+    stats = ", ".join(("indicator", "kind", "sid", "rbd", "year", "month", "base", *sources.STATS))
+    tables = sorted({t for s in sources.SOURCES.values() if s.cached for t in s.tables})
     queries: dict[str, str | list[str]] = {
         "all": f"SELECT {stats} FROM indicator_fact WHERE month = 0 AND kind = 1",
         "one": f"SELECT {stats} FROM indicator_fact WHERE rbd = {int(rbd)}",

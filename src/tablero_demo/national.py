@@ -586,7 +586,8 @@ class _Generator:
                         WHEN uh < 0.55 THEN 'reprogramada'
                         WHEN uh < 0.85 THEN 'cancelada'
                         ELSE 'planificada' END AS status
-            FROM b""",
+            -- As a school's schedule file is loaded: its communities' rows together.
+            FROM b ORDER BY rbd, community_id, planned_date""",
         )
         self.insert(
             cur,

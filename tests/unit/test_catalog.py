@@ -145,11 +145,13 @@ def test_the_readme_table_agrees_with_each_entry() -> None:
 
 
 def test_every_entry_names_a_registered_source_and_its_measures() -> None:
-    from metrics.engine import facts as sql
+    from metrics.engine import sources
 
-    assert sql.check_catalogue() == []
+    assert sources.check_catalogue() == []
     for ind in CATALOG:
-        tables = {t for f in (ind.facts, ind.fallback) if f for t in sql.SOURCES[f.source].tables}
+        tables = {
+            t for f in (ind.facts, ind.fallback) if f for t in sources.SOURCES[f.source].tables
+        }
         assert set(ind.sources) - {"community_member"} <= tables, ind.code
 
 
@@ -158,8 +160,7 @@ def test_breakdowns_are_declared_by_the_indicators_and_offered_by_their_source(
 ) -> None:
     """The breakdowns come from the catalogue: the guide's three, and a declaration its
     source cannot compute is a catalogue problem."""
-    from metrics.engine import catalog
-    from metrics.engine import facts as sql
+    from metrics.engine import catalog, sources
 
     declared = {i.code: i.breakdown for i in CATALOG if i.breakdown}
     assert declared["cumplimiento_cronograma"] == "responsable"
@@ -169,8 +170,8 @@ def test_breakdowns_are_declared_by_the_indicators_and_offered_by_their_source(
     }
     wrong = INDICATORS["tasa_reprobacion"].model_copy(update={"breakdown": "responsable"})
     entries = tuple(wrong if i.code == wrong.code else i for i in CATALOG)
-    monkeypatch.setattr(sql, "CATALOG", catalog.Catalog(indicators=entries))
-    assert sql.check_catalogue() == [
+    monkeypatch.setattr(sources, "CATALOG", catalog.Catalog(indicators=entries))
+    assert sources.check_catalogue() == [
         "tasa_reprobacion: student_results has no breakdown responsable"
     ]
 

@@ -81,3 +81,44 @@ def test_lookup_finds_the_first_holder_or_none() -> None:
         1, 2, -1, -1, -1,
     ]  # fmt: skip
     assert R._lookup(keys[:0], np.asarray([1], dtype=np.int64)).tolist() == [-1]
+
+
+def test_territory_sums_add_up_each_territorys_schools() -> None:
+    """Schools 0 and 1 in territory 5, school 1 also in territory 6: a territory's sums are
+    its schools' (NaN where every school's is missing; y0 their minimum), per indicator,
+    year, month and wave."""
+    nan = np.nan
+    facts = {
+        "ind": np.array([3, 3, 3, 4]),
+        "sc": np.array([0, 1, 1, 0]),
+        "year": np.array([2024.0, 2024.0, 2025.0, nan]),
+        "month": np.array([0, 0, 0, 0]),
+        "base": np.array([False, False, False, True]),
+        "mon": np.zeros(4, dtype=bool),
+        "n": np.array([10.0, 30.0, 7.0, 4.0]),
+        "k": np.array([nan, 6.0, nan, nan]),
+        "y0": np.array([nan, 2023.0, nan, 2022.0]),
+    }
+    got = R.territory_sums(
+        facts, ("n", "k", "y0"), np.array([0, 1, 1]), np.array([5, 5, 6]), size=7
+    )
+    table = sorted(
+        zip(
+            got["sc"].tolist(),
+            got["ind"].tolist(),
+            np.nan_to_num(got["year"], nan=0).tolist(),
+            got["base"].tolist(),
+            got["n"].tolist(),
+            np.nan_to_num(got["k"], nan=-1).tolist(),
+            np.nan_to_num(got["y0"], nan=-1).tolist(),
+            strict=True,
+        )
+    )
+    assert table == [
+        (5, 3, 2024.0, False, 40.0, 6.0, 2023.0),
+        (5, 3, 2025.0, False, 7.0, -1.0, -1.0),
+        (5, 4, 0.0, True, 4.0, -1.0, 2022.0),
+        (6, 3, 2024.0, False, 30.0, 6.0, 2023.0),
+        (6, 3, 2025.0, False, 7.0, -1.0, -1.0),
+    ]
+    assert set(got["kind"].tolist()) == {R.TERRITORY}

@@ -269,21 +269,46 @@ def test_a_reordered_catalogue_keeps_cached_values_right(store: Store, tmp_path:
 def test_a_changed_catalogue_entry_rebuilds_the_facts(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from metrics.engine import cache as fcache
     from metrics.engine import catalog
-    from metrics.engine import facts as sql
 
     prepare_facts(store)
     assert facts_are_current(store)
     changed = catalog.INDICATORS["tasa_retiro"].model_copy(update={"decimals": 2})
     entries = tuple(changed if i.code == "tasa_retiro" else i for i in catalog.CATALOG)
-    monkeypatch.setattr(sql, "CATALOG", catalog.Catalog(indicators=entries))
-    sql.engine_digest.cache_clear()
+    monkeypatch.setattr(fcache, "CATALOG", catalog.Catalog(indicators=entries))
+    fcache.engine_digest.cache_clear()
     try:
         assert not facts_are_current(store)
         assert prepare_facts(store) is not None
         assert facts_are_current(store)
     finally:
-        sql.engine_digest.cache_clear()
+        fcache.engine_digest.cache_clear()
+
+
+def test_the_engine_digest_covers_every_module_that_writes_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest reads the sources' queries and the cache's own code: an edit to either (here a
+    stand-in module whose file changes) gives another digest, so an old store's facts rebuild."""
+    import types
+
+    from metrics.engine import cache as fcache
+    from metrics.engine import sources
+
+    assert {m.__name__ for m in fcache.ENGINE_MODULES} == {sources.__name__, fcache.__name__}
+    fake = types.ModuleType("fake_source")
+    fake.__file__ = str(tmp_path / "fake_source.py")
+    Path(fake.__file__).write_text("QUERY = 'SELECT 1'\n")
+    monkeypatch.setattr(fcache, "ENGINE_MODULES", (*fcache.ENGINE_MODULES, fake))
+    fcache.engine_digest.cache_clear()
+    try:
+        first = fcache.engine_digest()
+        Path(fake.__file__).write_text("QUERY = 'SELECT 2'\n")
+        fcache.engine_digest.cache_clear()
+        assert fcache.engine_digest() != first
+    finally:
+        fcache.engine_digest.cache_clear()
 
 
 def test_a_current_check_is_trusted_until_the_file_changes(
@@ -292,18 +317,18 @@ def test_a_current_check_is_trusted_until_the_file_changes(
     """Once the facts were found current, requests skip the signature's queries while the
     file stays as it was; any committed write (here a new batch of results) makes the next
     request check again, and see the new figures."""
-    from metrics.engine import facts as sql
+    from metrics.engine import cache as fcache
 
     assert approval(store, Scope.all(), "2")["n"] == 2
     assert facts_are_current(store)
     calls: list[int] = []
-    real = sql.facts_signature
+    real = fcache.facts_signature
 
     def counted(cur: object) -> str:
         calls.append(1)
         return real(cur)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sql, "facts_signature", counted)
+    monkeypatch.setattr(fcache, "facts_signature", counted)
     assert facts_are_current(store)
     assert approval(store, Scope.all(), "2")["n"] == 2
     assert calls == []

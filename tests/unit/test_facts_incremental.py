@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metrics.engine import facts as sql
+from metrics.engine import cache as fcache
 from metrics.engine.indicators import prepare_facts
 from metrics.store import Store, open_store
 from tests import golden
@@ -30,7 +30,7 @@ def import_rows(store: Store, table: str, frame: pd.DataFrame) -> int:
 def touched(store: Store, batch: int) -> list[int]:
     cur = store.cursor()
     try:
-        return sql._touched_schools(cur, [batch])
+        return fcache._touched_schools(cur, [batch])
     finally:
         cur.close()
 
@@ -89,7 +89,7 @@ def test_one_school_import_refreshes_only_its_schools_like_a_full_rebuild(
         schools = touched(store, batch)
         cur = store.cursor()
         try:
-            changes = sql._new_batches(cur)  # the refresh below is incremental
+            changes = fcache._new_batches(cur)  # the refresh below is incremental
             assert changes is not None and changes.new == [batch] and changes.undone == []
         finally:
             cur.close()
@@ -120,9 +120,9 @@ def test_an_undo_refreshes_only_the_schools_it_reached_like_a_full_rebuild(
         undo_batch(store, batch, actor="t")
         cur = store.cursor()
         try:
-            changes = sql._new_batches(cur)
+            changes = fcache._new_batches(cur)
             assert changes is not None and changes.undone == [batch] and changes.new == []
-            schools = sql._touched_schools(cur, [], (), [batch])
+            schools = fcache._touched_schools(cur, [], (), [batch])
         finally:
             cur.close()
         assert school in schools and other in schools
@@ -150,7 +150,7 @@ def test_an_undo_recorded_by_no_one_rebuilds_every_school(built: Path, tmp_path:
             cur.execute("DELETE FROM undone_batch_reach")
         cur = store.cursor()
         try:
-            assert sql._new_batches(cur) is None
+            assert fcache._new_batches(cur) is None
         finally:
             cur.close()
         prepare_facts(store)
@@ -174,9 +174,9 @@ def test_a_baseline_year_saved_in_the_app_refreshes_only_its_school(
         set_baseline_year(store, Scope.all(), rbd, 2021, actor="t")
         cur = store.cursor()
         try:
-            changes = sql._new_batches(cur)  # no batch, yet no full rebuild
+            changes = fcache._new_batches(cur)  # no batch, yet no full rebuild
             assert changes is not None and changes.new == [] and changes.undone == []
-            assert sql._edited_schools(cur) == {rbd}
+            assert fcache._edited_schools(cur) == {rbd}
         finally:
             cur.close()
         assert prepare_facts(store) is not None

@@ -26,3 +26,32 @@ def test_golden_comparison_sees_a_changed_value() -> None:
     assert len(found) == 1 and "valor" in found[0]
     changed["valor"][i] -= 0.01 - 1e-5  # within the JSON's rounding
     assert golden.differences("demo", changed) == []
+
+
+@pytest.mark.parametrize("kind", golden.STORES)
+def test_a_listed_scope_reads_what_the_whole_store_reads(kind: str, tmp_path: Path) -> None:
+    """Up to MAX_LISTED schools, facts are read with one plain statement and numbered and
+    added up (territories) in memory; the whole store joins and adds up in DuckDB. Naming
+    every school of these stores must give exactly the whole store's output."""
+    from datetime import date
+
+    import pandas as pd
+
+    from metrics.engine.indicators import compute_indicators
+    from metrics.engine.sources import MAX_LISTED
+    from metrics.scope import Scope
+    from metrics.store import open_store
+
+    db = golden.build_store(kind, tmp_path / f"{kind}.duckdb")
+    cutoff = date.fromisoformat(golden.CUTOFF)
+    with open_store(db) as store:
+        rbds = store.query_df("SELECT rbd FROM school")["rbd"].astype(int).tolist()
+        assert 1 < len(rbds) <= MAX_LISTED
+        whole = compute_indicators(store, Scope.all(), corte=cutoff)
+        listed = compute_indicators(store, Scope.schools(rbds), corte=cutoff)
+    assert len(whole) > 1000 and set(whole["alcance"]) == {
+        "comunidad",
+        "establecimiento",
+        "territorio",
+    }
+    pd.testing.assert_frame_equal(whole, listed)

@@ -3,7 +3,7 @@
 Each indicator is one frozen pydantic entry saying what it measures, in which evaluation moment,
 in which unit, which direction is good, whether it is about students (and so subject to
 small-group suppression), **how it is computed** — its fact source (a query of the registry
-:data:`metrics.engine.facts.SOURCES`), its statistic and the source's measures the
+:data:`metrics.engine.sources.SOURCES`), its statistic and the source's measures the
 statistic is taken over (:class:`Facts`) — and **how it is shown**: short name, place on its
 moment's page, slide group of the council pack (:class:`Display`). The engine writes the SQL
 from these declarations; the arithmetic on top (change, progress, status, intervals,
@@ -11,7 +11,7 @@ suppression) is in :mod:`metrics.engine.compute`.
 
 Adding an indicator from an existing source is one entry here (anywhere: facts are keyed by
 code, order is only the order pages list them in) and its hand-computed test. Its source's
-measures are listed in :data:`metrics.engine.facts.SOURCES`.
+measures are listed in :data:`metrics.engine.sources.SOURCES`.
 
 This module must not import the store, Streamlit or DuckDB: pages, exports and tests read it.
 The catalogue is validated when imported (unique codes, the measures each statistic needs); the

@@ -148,8 +148,12 @@ def round_half_away(x: ArrayLike, decimals: ArrayLike) -> Any:
     if near.size:
         out = np.array(out, dtype=float, copy=True).reshape(-1)
         flat_v, flat_d = v.reshape(-1), d.reshape(-1)
-        for i in near:
-            out[i] = formatting.round_half_away(float(flat_v[i]), int(flat_d[i]))
+        # Each distinct (value, decimals) once: a target repeats over many rows.
+        pairs, back = np.unique(np.stack([flat_v[near], flat_d[near]]), axis=1, return_inverse=True)
+        exact = np.array(
+            [formatting.round_half_away(float(a), int(b)) for a, b in pairs.T], dtype=float
+        )
+        out[near] = exact[back.reshape(-1)]
         out = out.reshape(v.shape)
     return _out(np.asarray(out, dtype=float), scalar)
 

@@ -8,8 +8,10 @@ leave this module as numbers). :func:`compute_breakdowns` gives the documented b
 the same suppression. Targets and baseline years are read and written through
 :func:`import_targets`, :func:`export_targets` and :func:`set_baseline_year`.
 
-SQL lives in :mod:`metrics.engine.facts` and :mod:`metrics.store.targets`; formulas in
-:mod:`metrics.engine.compute`; this module applies them to whole NumPy arrays (no loops over rows).
+SQL lives in :mod:`metrics.engine.sources` (the fact sources), :mod:`metrics.engine.cache` (the
+facts cache), :mod:`metrics.engine.facts` (a request's rows), :mod:`metrics.engine.breakdowns` and
+:mod:`metrics.store.targets`; formulas in :mod:`metrics.engine.compute`; this module applies them
+to whole NumPy arrays (no loops over rows).
 
 Suppression depends on every value a user can see side by side, so it is decided over the
 user's whole Scope: pass the user's Scope and filter with ``alcance``/``alcance_id``/``rbds``/
@@ -32,8 +34,8 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from metrics.config import MIN_GROUP_SIZE
-from metrics.engine import compute
-from metrics.engine import facts as sql
+from metrics.engine import breakdowns, compute, facts, sources
+from metrics.engine import cache as fcache
 from metrics.engine.catalog import CATALOG, INDICATORS, SCOPE_KINDS, ScopeKind
 from metrics.errors import TableroError
 from metrics.scope import Scope
@@ -105,7 +107,7 @@ def resolve_min_group(store: Store, min_group: int | None = None) -> int:
         if int(min_group) < 1:
             raise IndicatorRequestError("El tamaño mínimo de grupo debe ser un entero mayor que 0.")
         return int(min_group)
-    return sql.read_min_group_size(store) or MIN_GROUP_SIZE
+    return fcache.read_min_group_size(store) or MIN_GROUP_SIZE
 
 
 def compute_indicators(
@@ -157,7 +159,7 @@ def compute_indicators(
         kinds = tuple(k for k in kinds if k != "comunidad")
     chosen = None if rbds is None else sorted({int(r) for r in rbds})
     load = partial(
-        sql.load_indicator_rows,
+        facts.load_indicator_rows,
         store,
         cutoff=corte or date.today(),
         monthly=mensual,
@@ -181,11 +183,11 @@ def _linked(store: Store, scope: Scope, rbds: list[int]) -> Scope:
     territories, for a fraction of the work when the scope spans several regions."""
     if scope.rbds is not None and len(scope.rbds) <= len(rbds):
         return scope
-    return scope.narrow(sql.linked_schools(store, scope, rbds))
+    return scope.narrow(facts.linked_schools(store, scope, rbds))
 
 
 def _for_schools(
-    load: Callable[..., sql.IndicatorRows],
+    load: Callable[..., facts.IndicatorRows],
     where: Callable[..., np.ndarray],
     scope: Scope,
     rbds: list[int],
@@ -205,7 +207,7 @@ def _for_schools(
     frames = []
     if len(lower):
         pinned = _pinned_schools(upper, decided, lower)
-        keep = where(lower, rbds=rbds) & (lower.kind == sql.KIND_CODE["comunidad"])
+        keep = where(lower, rbds=rbds) & (lower.kind == sources.KIND_CODE["comunidad"])
         frames.append(_present(lower, _evaluate(lower, minimum, keep, hidden=pinned)))
     if decided is not None:
         frames.append(_present(upper, decided))
@@ -215,7 +217,7 @@ def _for_schools(
 
 
 def _pinned_schools(
-    upper: sql.IndicatorRows, decided: _Result | None, lower: sql.IndicatorRows
+    upper: facts.IndicatorRows, decided: _Result | None, lower: facts.IndicatorRows
 ) -> np.ndarray:
     """For each row of ``lower``: a school's value that the whole scope (``upper``, evaluated
     as ``decided``) hides."""
@@ -223,9 +225,9 @@ def _pinned_schools(
     if decided is None:
         return pinned
     hidden = decided.hidden
-    school = sql.KIND_CODE["establecimiento"]
+    school = sources.KIND_CODE["establecimiento"]
 
-    def keys(rows: sql.IndicatorRows, mask: np.ndarray) -> pd.MultiIndex:
+    def keys(rows: facts.IndicatorRows, mask: np.ndarray) -> pd.MultiIndex:
         return pd.MultiIndex.from_arrays(
             [
                 rows.ind[mask],
@@ -275,15 +277,15 @@ def _same_category_dtype(parts: list[Any]) -> list[Any]:
 def facts_are_current(store: Store) -> bool:
     """Whether the next request can skip rebuilding the facts cache (the data did not change
     since it was built)."""
-    return sql.facts_are_current(store)
+    return fcache.facts_are_current(store)
 
 
 def prepare_facts(store: Store, *, force: bool = False) -> float | None:
     """Bring the engine's facts cache up to date with the store's data (see
-    :func:`metrics.engine.facts.ensure_facts`): the seconds a rebuild took, or None when
+    :func:`metrics.engine.cache.ensure_facts`): the seconds a rebuild took, or None when
     it was current. :func:`compute_indicators` does it by itself; call it after loading data
     so that the next request does not wait for it."""
-    return sql.ensure_facts(store, force=force)
+    return fcache.ensure_facts(store, force=force)
 
 
 def engine_problems(store: Store) -> list[str]:
@@ -296,8 +298,8 @@ def engine_problems(store: Store) -> list[str]:
         >>> engine_problems(open_store(":memory:"))
         []
     """
-    sql.ensure_facts(store)
-    return sql.read_problems(store)
+    fcache.ensure_facts(store)
+    return fcache.read_problems(store)
 
 
 def restrict_to_schools(
@@ -354,10 +356,10 @@ def compute_breakdowns(
     if rbds is not None:
         rbds = sorted({int(r) for r in rbds})
         scope = _linked(store, scope, rbds)
-    rows = sql.load_indicator_rows(
+    rows = facts.load_indicator_rows(
         store, scope, cutoff=cutoff, monthly=mensual, indicators=_BREAKDOWN_CODES
     )
-    parts = sql.load_breakdown_facts(store, scope, cutoff=cutoff, monthly=mensual)
+    parts = breakdowns.load_breakdown_facts(store, scope, cutoff=cutoff, monthly=mensual)
     if not len(parts):
         return _empty(BREAKDOWN_OUTPUT_COLUMNS)
     res = _evaluate(rows, minimum)
@@ -762,7 +764,7 @@ class _Result:
 
 
 def _evaluate(
-    rows: sql.IndicatorRows,
+    rows: facts.IndicatorRows,
     min_group: int,
     keep: np.ndarray | None = None,
     hidden: np.ndarray | None = None,
@@ -877,7 +879,7 @@ def _year_label(year: float) -> str | None:
 
 
 def _filter(
-    rows: sql.IndicatorRows,
+    rows: facts.IndicatorRows,
     *,
     alcance: str | None,
     alcance_id: str | None,
@@ -887,7 +889,7 @@ def _filter(
 ) -> np.ndarray:
     keep = ~rows.base
     if alcance is not None:
-        keep &= rows.kind == sql.KIND_CODE[alcance]
+        keep &= rows.kind == sources.KIND_CODE[alcance]
     if alcance_id is not None:
         keep &= _sid_mask(rows, {str(alcance_id)})
     if anio is not None:
@@ -899,12 +901,12 @@ def _filter(
     return keep
 
 
-def _sid_mask(rows: sql.IndicatorRows, wanted: set[str]) -> np.ndarray:
+def _sid_mask(rows: facts.IndicatorRows, wanted: set[str]) -> np.ndarray:
     codes = [i for i, s in enumerate(rows.sids) if s in wanted]
     return np.isin(rows.sid, codes)
 
 
-def _in_schools(rows: sql.IndicatorRows, rbds: Iterable[int]) -> np.ndarray:
+def _in_schools(rows: facts.IndicatorRows, rbds: Iterable[int]) -> np.ndarray:
     wanted = {str(int(r)) for r in rbds}
     comms = set(
         rows.communities.loc[rows.communities["rbd"].astype(str).isin(wanted), "id"].astype(str)
@@ -919,7 +921,7 @@ def _in_schools(rows: sql.IndicatorRows, rbds: Iterable[int]) -> np.ndarray:
     )
 
 
-def _present(rows: sql.IndicatorRows, res: _Result) -> pd.DataFrame:
+def _present(rows: facts.IndicatorRows, res: _Result) -> pd.DataFrame:
     """The result records (rows are already in output order)."""
     i = res.idx
     ind = rows.ind[i]
@@ -962,7 +964,7 @@ def _present(rows: sql.IndicatorRows, res: _Result) -> pd.DataFrame:
 
 
 def _breakdown_frame(
-    rows: sql.IndicatorRows, res: _Result, parts: pd.DataFrame, min_group: int
+    rows: facts.IndicatorRows, res: _Result, parts: pd.DataFrame, min_group: int
 ) -> pd.DataFrame:
     """Values of the breakdown parts, suppressed together with the values they break down."""
     main = pd.DataFrame(
@@ -977,7 +979,7 @@ def _breakdown_frame(
         }
     )
     parts = parts.reset_index(drop=True)
-    ind = parts["indicator"].map(sql.IND_CODE).to_numpy(dtype=np.int64)
+    ind = parts["indicator"].map(sources.IND_CODE).to_numpy(dtype=np.int64)
     stats = {
         s: parts[s].to_numpy(dtype=float) if s in parts else np.full(len(parts), np.nan)
         for s in ("n", "k", "s1", "s2", "rx", "sxx", "sxy", "n_priv")
@@ -985,7 +987,7 @@ def _breakdown_frame(
     v = _values(ind, np.zeros(len(parts), dtype=bool), stats)
     offset = len(rows)
     keyed = parts.assign(yk=parts["year"].fillna(-1.0), rid=np.arange(len(parts)) + offset)
-    parent, child = sql.breakdown_families(
+    parent, child = breakdowns.breakdown_families(
         main,
         keyed.loc[
             :, ["indicator", "category", "scope_kind", "scope_id", "yk", "month", "base"]

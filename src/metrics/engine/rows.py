@@ -99,6 +99,11 @@ class Assembled:
         return int(self.ind.size)
 
 
+def as_floats(arr: Any) -> FloatArray:
+    """A ``fetchnumpy()`` column as floats, NULL (masked) as NaN."""
+    return _floats(arr)
+
+
 def _floats(arr: Any) -> FloatArray:
     if isinstance(arr, np.ma.MaskedArray):
         return np.asarray(np.ma.filled(arr.astype(np.float64), np.nan), dtype=np.float64)
@@ -125,6 +130,26 @@ def _through(positions: IntArray, at: IntArray) -> IntArray:
     ok = at >= 0
     out[ok] = positions[at[ok]]
     return out
+
+
+def _pairs(left: IntArray, right: IntArray) -> tuple[IntArray, IntArray]:
+    """Every pair of positions (i, j) with ``left[i] == right[j]`` (an inner join), ordered by
+    ``i`` then ``j``."""
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    lo = np.searchsorted(ordered, left, "left")
+    counts = np.searchsorted(ordered, left, "right") - lo
+    li = np.repeat(np.arange(left.size, dtype=np.int64), counts)
+    starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+    return li, order[starts + np.arange(li.size, dtype=np.int64)].astype(np.int64)
+
+
+def _ids(values: Any) -> npt.NDArray[np.object_]:
+    """Scope ids (RBDs or texts) as an object array of str: what ``sids`` holds."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        return arr.astype(str).astype(object)
+    return np.asarray([str(v) for v in arr], dtype=object)
 
 
 def _lookup(keys: IntArray, wanted: IntArray) -> IntArray:
@@ -165,11 +190,11 @@ def assemble(
     ``schools``: rbd, base_year; ``communities``: id, rbd; ``links``: rbd, territory_id.
     """
     f = _resolve_fallback(facts, variant, fallback)
-    sids = pd.Index(f.sids)
+    sids = pd.Index(f.sids, dtype=object)
     size = max(int(sids.size), 1)
 
     def scope_of(ids: Any) -> IntArray:
-        return np.asarray(sids.get_indexer(pd.Index(ids).astype(str)), dtype=np.int64)
+        return np.asarray(sids.get_indexer(pd.Index(_ids(ids), dtype=object)), dtype=np.int64)
 
     school_sc = scope_of(schools["rbd"])
     com_sc = scope_of(communities["id"])
@@ -183,7 +208,6 @@ def assemble(
     has &= ~np.isnan(f.year)
     sy = np.unique(f.sc[has] * _YEARS + _year_code(f.year[has]))
     sy_sc, sy_year = sy // _YEARS, (sy % _YEARS + _YEAR_ORIGIN).astype(float)
-    school_years = pd.DataFrame({"s": sy_sc, "year": sy_year})
 
     scope_sc: list[IntArray] = []
     scope_kind: list[IntArray] = []
@@ -199,14 +223,11 @@ def assemble(
         if k not in kinds:
             continue
         ok = (owner >= 0) & (scope >= 0)
-        m = (
-            pd.DataFrame({"s": owner[ok], "sc": scope[ok]})
-            .merge(school_years, on="s")
-            .drop_duplicates(["sc", "year"])
-        )
-        scope_sc.append(m["sc"].to_numpy(dtype=np.int64))
-        scope_kind.append(np.full(len(m), k, dtype=np.int64))
-        scope_year.append(m["year"].to_numpy(dtype=float))
+        li, ri = _pairs(owner[ok], sy_sc)  # each scope with its schools' years
+        years = np.unique(scope[ok][li] * _YEARS + sy[ri] % _YEARS)
+        scope_sc.append(years // _YEARS)
+        scope_kind.append(np.full(years.size, k, dtype=np.int64))
+        scope_year.append((years % _YEARS + _YEAR_ORIGIN).astype(float))
     g_sc = np.concatenate(scope_sc) if scope_sc else np.array([], dtype=np.int64)
     g_kind = np.concatenate(scope_kind) if scope_kind else np.array([], dtype=np.int64)
     g_year = np.concatenate(scope_year) if scope_year else np.array([], dtype=float)
@@ -417,27 +438,28 @@ def families(
         at = _lookup(table, key(rows.ind[children], kind, sc, yc[children], month, base))
         return _through(r, at)
 
-    sid_at = {str(s): i for i, s in enumerate(rows.sids)}
+    sids = pd.Index(rows.sids, dtype=object)
+
+    def number(ids: Any) -> IntArray:
+        return np.asarray(sids.get_indexer(pd.Index(_ids(ids), dtype=object)), dtype=np.int64)
+
     pairs: list[tuple[IntArray, IntArray]] = []
     # A territory and its schools.
     schools = r[rows.kind[r] == SCHOOL]
     if schools.size and len(links):
-        tsc = links["territory_id"].astype(str).map(sid_at)
-        ssc = links["rbd"].astype(str).map(sid_at)
-        ok = tsc.notna() & ssc.notna()
-        pair = pd.DataFrame({"s": ssc[ok].astype(np.int64), "t": tsc[ok].astype(np.int64)})
-        child = pd.DataFrame({"c": schools, "s": rows.sid[schools]}).merge(pair, on="s")
-        c = child["c"].to_numpy(dtype=np.int64)
-        p = parents_of(c, TERRITORY, child["t"].to_numpy(dtype=np.int64))
+        tsc, ssc = number(links["territory_id"]), number(links["rbd"])
+        ok = (tsc >= 0) & (ssc >= 0)
+        li, ri = _pairs(rows.sid[schools], ssc[ok])
+        c = schools[li]
+        p = parents_of(c, TERRITORY, tsc[ok][ri])
         pairs.append((p, c))
     # A school and its communities.
     coms = r[rows.kind[r] == COMMUNITY]
     if coms.size and len(communities):
         school_of = np.full(size, -1, dtype=np.int64)
-        csc = communities["id"].astype(str).map(sid_at)
-        ssc = communities["rbd"].astype(str).map(sid_at)
-        ok = csc.notna() & ssc.notna()
-        school_of[csc[ok].astype(np.int64).to_numpy()] = ssc[ok].astype(np.int64).to_numpy()
+        csc, ssc = number(communities["id"]), number(communities["rbd"])
+        ok = (csc >= 0) & (ssc >= 0)
+        school_of[csc[ok]] = ssc[ok]
         c = coms[school_of[rows.sid[coms]] >= 0]
         p = parents_of(c, SCHOOL, school_of[rows.sid[c]])
         pairs.append((p, c))
@@ -452,3 +474,49 @@ def families(
     child_rows = np.concatenate([c for _, c in pairs])
     found = parent >= 0
     return parent[found], child_rows[found]
+
+
+def territory_sums(
+    facts: Mapping[str, Any],
+    stats: Sequence[str],
+    link_school: IntArray,
+    link_territory: IntArray,
+    size: int,
+) -> dict[str, Any]:
+    """The facts of each territory as the sums of its schools' (``y0``: their minimum), a
+    statistic missing (NaN) in every school staying missing: what SQL's ``sum`` of NULLs gives.
+
+    ``facts``: the schools' facts (ind, sc, year, month, base, mon and ``stats``, one
+    element per fact); ``link_school``/``link_territory``: each link of a school to a
+    territory, both as scope numbers below ``size``."""
+    row, link = _pairs(np.asarray(facts["sc"], dtype=np.int64), link_school)
+    terr = link_territory[link]
+    ind = np.asarray(facts["ind"], dtype=np.int64)[row]
+    year = _floats(facts["year"])[row]
+    month = np.asarray(facts["month"], dtype=np.int64)[row]
+    base = np.asarray(facts["base"], dtype=bool)[row]
+    key = _key((ind, _INDS * 2), (terr, max(size, 1)), (_year_code(year), _YEARS),
+               (month, _MONTHS), (base, 2))  # fmt: skip
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    inv = inv.reshape(-1)
+    out: dict[str, Any] = {
+        "ind": ind[first],
+        "kind": np.full(first.size, TERRITORY, dtype=np.int64),
+        "sc": terr[first],
+        "year": year[first],
+        "month": month[first],
+        "base": base[first],
+        "mon": np.zeros(first.size, dtype=bool),
+    }
+    for s in stats:
+        v = _floats(facts[s])[row]
+        if s == "y0":
+            low = np.full(first.size, np.nan)
+            np.fmin.at(low, inv, v)
+            out[s] = low
+            continue
+        valid = ~np.isnan(v)
+        total = np.bincount(inv, weights=np.where(valid, v, 0.0), minlength=first.size)
+        seen = np.bincount(inv, weights=valid.astype(float), minlength=first.size)
+        out[s] = np.where(seen > 0, total, np.nan)
+    return out

@@ -428,7 +428,7 @@ DELETE FROM indicator_fact_state;
 _V11_FACT_BATCHES = """
 -- The import batches the indicator facts were last built with (JSON: the engine's digest, the
 -- highest batch id, how many batches and how many undone), so that after new batches only the
--- facts of the schools they touch are recomputed (metrics.engine.facts.ensure_facts); and a
+-- facts of the schools they touch are recomputed (metrics.engine.cache.ensure_facts); and a
 -- hash of each school's row, to see which schools a change made in the app touched.
 ALTER TABLE indicator_fact_state ADD COLUMN batches VARCHAR;
 ALTER TABLE indicator_fact_school ADD COLUMN row_hash UBIGINT;
@@ -438,7 +438,7 @@ _V12_UNDONE_REACH = """
 -- What an undone import batch reached, written when it is undone (its rows are gone after):
 -- the schools of its rows and of the rows it replaced (rbd), and its students (student_hash,
 -- the hash of their pseudonymised id), so that only those schools' indicator facts are
--- recomputed (metrics.engine.facts.ensure_facts).
+-- recomputed (metrics.engine.cache.ensure_facts).
 CREATE TABLE undone_batch_reach (
     undone_batch  INTEGER NOT NULL,  -- the import_batch id
     rbd           INTEGER,
