@@ -17,7 +17,7 @@ lector          one school                     no      no     no    no       no 
 =============== ============================== ======= ====== ===== ======== ======== ===== ======
 
 *record* is keeping the school's records in the app (communities, members, schedule, sessions:
-:mod:`metrics.imports.records`): a coordinator keeps only those of its own communities
+:mod:`metrics.imports.community_records`): a coordinator keeps only those of its own communities
 (:attr:`Access.communities`), and may not create one.
 
 Which territories a school belongs to changes only by whoever administers them: an

@@ -166,7 +166,7 @@ def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
             + ", ".join(list(known_territories)[:10])
             + ("…" if len(known_territories) > 10 else "")
         )
-    from metrics.store.records import community_school  # pandas: not at the CLI's start
+    from metrics.store.community_records import community_school  # pandas: not at the CLI's start
 
     for community in communities:
         if community_school(store, community) not in schools:

@@ -475,7 +475,7 @@ def import_file(
     """Import one file as one batch; raise :class:`RefusedFileError` (nothing written) if bad.
 
     ``origin`` names where a file made by the app comes from (``"tablero"``: a record saved in
-    a form, :mod:`metrics.imports.records`); it is kept in the batch's options, and such a
+    a form, :mod:`metrics.imports.community_records`); it is kept in the batch's options, and such a
     file is never taken for a duplicate: saving the same record again after changing it is a
     new load.
 

@@ -1,7 +1,7 @@
 """*Registros* (``pages/registros.py``): a school's own records kept in the app — a session of a
 community, its schedule, its members, and the community itself.
 
-Every save is a load (:mod:`metrics.imports.records`): in the history, undoable, audited. After
+Every save is a load (:mod:`metrics.imports.community_records`): in the history, undoable, audited. After
 a save the engine's facts are brought up to date at once (:func:`metrics.ui.data_changed`),
 and the page says the community's indicators as they now stand.
 """
@@ -19,13 +19,13 @@ from metrics.engine.indicators import compute_indicators
 from metrics.errors import TableroError
 from metrics.filters import Filters
 from metrics.formatting import count_label, escape_markdown, format_date
-from metrics.imports import records as rec
+from metrics.imports import community_records as rec
 from metrics.imports.pipeline import ImportResult
 from metrics.ingest.datasets import ACTIVITY_KINDS, ACTIVITY_STATUS, COMMUNITY_KINDS
 from metrics.presentation.views import format_indicator_value
 from metrics.selection import cutoff_for
 from metrics.store import Store
-from metrics.store import records as reads
+from metrics.store import community_records as reads
 from metrics.ui import data_changed, empty_state, show_error, table_height
 
 _DONE = "registros_hecho"

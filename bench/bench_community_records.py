@@ -3,12 +3,12 @@ activity shows in the indicators, on the demo store and on a national one (`make
 
 For each store, on a copy (the facts cache current first), every repetition:
 
-- **session**: :func:`metrics.imports.records.save_session` for one community (a new date each
+- **session**: :func:`metrics.imports.community_records.save_session` for one community (a new date each
   time), then :func:`metrics.engine.indicators.prepare_facts` (the incremental refresh of the
   schools the load touched) and the community's session indicators
   (``compute_indicators(..., alcance_id=<community>)``): what the page does after «Guardar
   sesión»;
-- **activity**: :func:`metrics.imports.records.save_activities` marking one activity done, then
+- **activity**: :func:`metrics.imports.community_records.save_activities` marking one activity done, then
   the same refresh and the community's schedule compliance (computed at the cut-off date, not
   cached);
 - **reference**: a full rebuild of the facts cache (``prepare_facts(force=True)``) on the same
@@ -35,10 +35,10 @@ import pandas as pd
 
 from metrics.access import Access
 from metrics.engine.indicators import compute_indicators, prepare_facts
-from metrics.imports import records as rec
+from metrics.imports import community_records as rec
 from metrics.scope import Scope
 from metrics.store import Store, open_store
-from metrics.store import records as reads
+from metrics.store import community_records as reads
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -51,7 +51,7 @@ def demo_store(folder: Path) -> Path:
     try:
         from tablero_demo.demo import build_demo
     except ImportError:
-        sys.exit("bench_records: tablero_demo no está disponible.")
+        sys.exit("bench_community_records: tablero_demo no está disponible.")
     path = folder / "demo.duckdb"
     with open_store(path) as store:
         build_demo(store)
@@ -172,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.path.insert(0, str(HERE))
             from bench_indicators import national_store
 
-            stores[f"nacional (escala {args.escala:g})"] = national_store(
-                args.escala, args.semilla
-            )
+            stores[f"nacional (escala {args.escala:g})"] = national_store(args.escala, args.semilla)
         print(
             "| base | establecimientos | qué se guarda | guardar (ms) | refrescar hechos (ms) | "
             "indicadores (ms) | total hasta verlo (ms) | reconstrucción completa (ms) | "

@@ -18,10 +18,10 @@ from metrics import imports
 from metrics.access import Access, Role, access_for, check_account_scope
 from metrics.engine.indicators import compute_indicators, prepare_facts
 from metrics.errors import AccessError
-from metrics.imports import records as rec
+from metrics.imports import community_records as rec
 from metrics.scope import Scope
 from metrics.store import Store, audit, open_store
-from metrics.store import records as reads
+from metrics.store import community_records as reads
 from metrics.store.users import demo_blockers, save_user
 from tests.conftest import SCHOOL_A, SCHOOL_B
 

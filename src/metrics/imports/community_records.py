@@ -37,7 +37,7 @@ from metrics.formatting import format_date
 from metrics.imports.pipeline import ImportResult, import_file
 from metrics.ingest.datasets import DATASETS
 from metrics.store import Store
-from metrics.store import records as reads
+from metrics.store import community_records as reads
 
 ORIGIN = "tablero"
 """The ``origen`` of a load saved from a form (in the batch's options)."""
@@ -194,7 +194,7 @@ def save_members(
 
 ACTIVITY_COLUMNS = ("id", "kind", "responsible", "planned_date", "done_date", "status")
 """The columns of a schedule as :func:`save_activities` takes it (as read by
-:func:`metrics.store.records.read_activities`)."""
+:func:`metrics.store.community_records.read_activities`)."""
 
 
 def save_activities(
@@ -298,7 +298,7 @@ def save_session(
     each), its topic and agreements. Saving the same community and date again replaces it.
 
     The members are those of the session's year or, until they are recorded, of the latest
-    earlier year (:func:`metrics.store.records.members_year`)."""
+    earlier year (:func:`metrics.store.community_records.members_year`)."""
     _school_of(store, access, community_id)
     if not topic.strip():
         raise RecordError("Falta el tema de la sesión. No se guardó nada.")

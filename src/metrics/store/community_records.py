@@ -2,7 +2,7 @@
 
 Communities, the yearly roster and each community's members, the schedule and the sessions,
 as the page «Registros» shows and edits them. Writes never happen here: a save is an import of
-the dataset's template (:mod:`metrics.imports.records`). Every read goes through
+the dataset's template (:mod:`metrics.imports.community_records`). Every read goes through
 :func:`~metrics.store.core.scope_clause`.
 """
 
