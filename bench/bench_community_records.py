@@ -3,13 +3,13 @@ activity shows in the indicators, on the demo store and on a national one (`make
 
 For each store, on a copy (the facts cache current first), every repetition:
 
-- **session**: :func:`metrics.imports.community_records.save_session` for one community (a new date each
-  time), then :func:`metrics.engine.indicators.prepare_facts` (the incremental refresh of the
+- **session**: :func:`metrics.imports.community_records.save_session` for one community (a
+  new date each time), then :func:`metrics.engine.indicators.prepare_facts` (the incremental refresh of the
   schools the load touched) and the community's session indicators
   (``compute_indicators(..., alcance_id=<community>)``): what the page does after «Guardar
   sesión»;
-- **activity**: :func:`metrics.imports.community_records.save_activities` marking one activity done, then
-  the same refresh and the community's schedule compliance (computed at the cut-off date, not
+- **activity**: :func:`metrics.imports.community_records.save_activities` marking one
+  activity done, then the same refresh and the community's schedule compliance (computed at the cut-off date, not
   cached);
 - **reference**: a full rebuild of the facts cache (``prepare_facts(force=True)``) on the same
   copy, in the same run.
@@ -186,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
                 total = sum(float(result[f"{p}_{k}"]) for k in ("save", "refresh", "show"))
                 if name == "demostración":
                     worst_demo = max(worst_demo, total)
+                save = ms(float(result[f"{p}_save"]))
                 print(
-                    f"| {name} | {result['schools']:,} | {what} | {ms(float(result[f'{p}_save']))} | "
+                    f"| {name} | {result['schools']:,} | {what} | {save} | "
                     f"{ms(float(result[f'{p}_refresh']))} | {ms(float(result[f'{p}_show']))} | "
                     f"{ms(total)} | {ms(float(result['rebuild']))} | "
                     f"{total / float(result['rebuild']):.2f} |".replace(",", ".")

@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.scope import Scope
-from metrics.store import open_store
 from metrics.store import community_records as reads
+from metrics.store import open_store
 from metrics.store.users import save_user
 from tests.app.conftest import run_app
 

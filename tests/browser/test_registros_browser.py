@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from metrics.scope import Scope
-from metrics.store import open_store
 from metrics.store import community_records as reads
+from metrics.store import open_store
 from tests.browser.conftest import open_from_menu, screenshot, start_server, wait_for_app
 
 pytestmark = pytest.mark.browser
