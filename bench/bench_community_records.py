@@ -4,13 +4,13 @@ activity shows in the indicators, on the demo store and on a national one (`make
 For each store, on a copy (the facts cache current first), every repetition:
 
 - **session**: :func:`metrics.imports.community_records.save_session` for one community (a
-  new date each time), then :func:`metrics.engine.indicators.prepare_facts` (the incremental refresh of the
-  schools the load touched) and the community's session indicators
+  new date each time), then :func:`metrics.engine.indicators.prepare_facts` (the incremental
+  refresh of the schools the load touched) and the community's session indicators
   (``compute_indicators(..., alcance_id=<community>)``): what the page does after «Guardar
   sesión»;
 - **activity**: :func:`metrics.imports.community_records.save_activities` marking one
-  activity done, then the same refresh and the community's schedule compliance (computed at the cut-off date, not
-  cached);
+  activity done, then the same refresh and the community's schedule compliance (computed at
+  the cut-off date, not cached);
 - **reference**: a full rebuild of the facts cache (``prepare_facts(force=True)``) on the same
   copy, in the same run.
 

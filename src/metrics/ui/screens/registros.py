@@ -2,8 +2,9 @@
 community, its schedule, its members, and the community itself.
 
 Every save is a load (:mod:`metrics.imports.community_records`): in the history, undoable,
-audited. After a save the engine's facts are brought up to date at once (:func:`metrics.ui.data_changed`),
-and the page says the community's indicators as they now stand.
+audited. After a save the engine's facts are brought up to date at once
+(:func:`metrics.ui.data_changed`), and the page says the community's indicators as they now
+stand.
 """
 
 from __future__ import annotations
