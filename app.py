@@ -113,6 +113,8 @@ PAGES = {
         ("pages/resultados.py", "Resultados — comunidades", ":material/groups:"),
         ("pages/impacto.py", "Impacto — estudiantes", ":material/school:"),
         ("pages/comunidades.py", "Comunidades", ":material/diversity_3:"),
+        ("pages/revision.py", "Revisión cualitativa", ":material/edit_note:"),
+        ("pages/seguimiento.py", "Seguimiento", ":material/fact_check:"),
         ("pages/presentar.py", "Presentar al consejo", ":material/co_present:"),
     ],
     "Datos": [
@@ -120,6 +122,7 @@ PAGES = {
         ("pages/registros.py", "Registros", ":material/edit_note:"),
         ("pages/historial.py", "Historial de cargas", ":material/history:"),
         ("pages/auditoria.py", "Registro de auditoría", ":material/policy:"),
+        ("pages/ajustes.py", "Ajustes", ":material/settings:"),
     ],
 }
 ui.app_style()

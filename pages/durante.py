@@ -5,6 +5,7 @@ import streamlit as st
 from metrics import ui
 from metrics.engine.catalog import page_indicators
 from metrics.ui.screens import durante as screen
+from metrics.ui.screens import revision
 
 KEY = list(page_indicators("durante"))
 
@@ -27,3 +28,4 @@ st.subheader("Percepciones")
 screen.perception_section(
     page.store, page.scope, page.results, breakdowns, page.chosen, page.filters
 )
+revision.open_answers_section(page.store, page.scope, page.filters, beside_perceptions=True)

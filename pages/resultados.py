@@ -4,6 +4,7 @@ import streamlit as st
 
 from metrics import ui
 from metrics.engine.catalog import page_indicators
+from metrics.ui.screens import antes
 from metrics.ui.screens import resultados as screen
 
 KEY = list(page_indicators("resultados"))
@@ -31,3 +32,4 @@ if not comparison.empty:
         comparison, "intercambio_estrategias", "Estrategias por sesión", page.filters
     )
 ui.trend_card(page.results, "desempeno_docente", *page.chosen, page.filters.year)
+antes.instruments_section(page.store, page.scope, page.filters.rbd, page.filters.community_id)

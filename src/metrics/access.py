@@ -264,6 +264,128 @@ def check_account_scope(
         )
 
 
+def save_account(
+    store: Store,
+    actor: str,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    schools: Iterable[int] = (),
+    territories: Iterable[str] = (),
+    password: str | None = None,
+    communities: Iterable[str] = (),
+) -> bool:
+    """Create or replace an account after every check (e-mail, the role's scope shape, schools
+    and territories that exist, the password policy), audited; True if it was new. ``password``
+    None: an account for OpenID Connect sign-in only. Used by ``tablero usuarios agregar`` and
+    the *Ajustes* page alike; :class:`AccessError` (Spanish) on bad input, nothing saved."""
+    email = normalize_email(email)
+    schools, territories = sorted(set(map(int, schools))), sorted(set(territories))
+    communities = sorted(set(communities))
+    check_account(store, email, role, schools, territories, communities)
+    hashed = None if password is None else hash_password(password, email)
+    return _save_checked(
+        store,
+        actor,
+        email=email,
+        name=name,
+        role=role,
+        schools=schools,
+        territories=territories,
+        hashed=hashed,
+        communities=communities,
+    )
+
+
+def check_account(
+    store: Store,
+    email: str,
+    role: Role,
+    schools: list[int],
+    territories: list[str],
+    communities: Sequence[str] = (),
+) -> None:
+    """Every check of an account but its password: an e-mail, the role's scope shape, and
+    schools, territories and (a coordinator's) communities of its school that exist
+    (:class:`AccessError`, Spanish)."""
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise AccessError(f"«{email}» no es un correo electrónico.")
+    check_account_scope(role, schools, territories, communities)
+    known_schools = user_store.school_names(store, schools)
+    missing = [r for r in schools if r not in known_schools]
+    if missing:
+        raise AccessError(
+            f"No existe el establecimiento RBD {missing[0]} en la base de datos. Cargue primero "
+            "el directorio de establecimientos."
+        )
+    known_territories = user_store.territory_names(store)
+    unknown = [t for t in territories if t not in known_territories]
+    if unknown:
+        raise AccessError(
+            f"No existe el territorio {unknown[0]}. Territorios: "
+            + ", ".join(list(known_territories)[:10])
+            + ("…" if len(known_territories) > 10 else "")
+        )
+    where = user_store.community_schools(store, communities)
+    for community in communities:
+        if where.get(community) not in schools:
+            raise AccessError(
+                f"No existe la comunidad {community} en el establecimiento RBD "
+                f"{schools[0] if schools else '–'}. Un coordinador registra comunidades de su "
+                "establecimiento."
+            )
+
+
+def _save_checked(
+    store: Store,
+    actor: str,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    schools: list[int],
+    territories: list[str],
+    hashed: str | None,
+    communities: Sequence[str] = (),
+) -> bool:
+    new = user_store.save_user(
+        store,
+        email=email,
+        name=name.strip(),
+        role=role.value,
+        password_hash=hashed,
+        schools=schools,
+        territories=territories,
+        communities=communities,
+    )
+    audit.record(
+        store,
+        actor,
+        "usuario_agregado",
+        {
+            "correo": email,
+            "rol": role.value,
+            "establecimientos": schools,
+            "territorios": territories,
+            "comunidades": list(communities),
+            "contrasena": hashed is not None,
+            "reemplaza": not new,
+            "rbds": schools,
+        },
+    )
+    return new
+
+
+def deactivate_account(store: Store, actor: str, email: str) -> None:
+    """Close an account (its history stays), audited; :class:`AccessError` if there is none."""
+    email = normalize_email(email)
+    if user_store.get_user(store, email) is None:
+        raise AccessError(f"No existe la cuenta {email}.")
+    user_store.update_user(store, email, active=False)
+    audit.record(store, actor, "usuario_desactivado", {"correo": email})
+
+
 # -- passwords and local sign-in -------------------------------------------------------------
 
 MAX_PASSWORD_LENGTH = 256

@@ -36,6 +36,8 @@ PAGES = [
     "pages/comunidades.py",
     "pages/historial.py",
     "pages/presentar.py",
+    "pages/revision.py",
+    "pages/seguimiento.py",
 ]
 
 
@@ -60,7 +62,32 @@ def accounts_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     shutil.copy(demo_db, path)
     with open_store(path) as store:
         add_users(store)
+        add_school_b_records(store)
     return path
+
+
+def add_school_b_records(store: Store) -> None:
+    """Records of school B that name it: a log entry, a síntesis and a follow-up review."""
+    from datetime import date
+
+    from metrics.scope import Scope
+    from metrics.store import records
+
+    name = str(store.query_df("SELECT name FROM school WHERE rbd = ?", [SCHOOL_B])["name"][0])
+    every = Scope.all()
+    text = f"Registro de {name} (RBD {SCHOOL_B})"
+    records.save_note(
+        store, every, rbd=SCHOOL_B, community_id=None, note_date=date(2025, 5, 2),
+        dimension="entrevistas", body=text, author=name, actor="t",
+    )  # fmt: skip
+    records.save_synthesis(
+        store, every, rbd=SCHOOL_B, year=2025, moment="antes", body=text, author=name, actor="t"
+    )
+    records.save_review(
+        store, every, rbd=SCHOOL_B, community_id=None, planned_date=date(2025, 6, 1),
+        held_date=date(2025, 6, 1), status="realizada", reviewed=text, decisions=text,
+        responsible=name, due_date=date(2025, 7, 1), decision_status="pendiente", actor="t",
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

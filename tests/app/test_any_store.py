@@ -59,6 +59,9 @@ PAGES = [
     "pages/cargar.py",
     "pages/historial.py",
     "pages/auditoria.py",
+    "pages/revision.py",
+    "pages/seguimiento.py",
+    "pages/ajustes.py",
     "pages/registros.py",
 ]
 COMMUNITY_TABLES = (

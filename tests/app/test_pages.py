@@ -23,6 +23,8 @@ PAGES = [
     "pages/resultados.py",
     "pages/impacto.py",
     "pages/comunidades.py",
+    "pages/revision.py",
+    "pages/seguimiento.py",
 ]
 
 

@@ -43,6 +43,9 @@ TITLES = {
     "registros": "Registros",
     "historial": "Historial de cargas",
     "auditoria": "Registro de auditoría",
+    "revision": "Revisión cualitativa — ",
+    "seguimiento": "Seguimiento — ",
+    "ajustes": "Ajustes",
 }
 """Every page's address and the start of its title."""
 
@@ -239,6 +242,8 @@ WITH_A_SCHOOL = (
     "Resultados — comunidades",
     "Impacto — estudiantes",
     "Comunidades",
+    "Revisión cualitativa",
+    "Seguimiento",
 )
 """The pages looked at again with one school chosen (by their titles in the menu)."""
 

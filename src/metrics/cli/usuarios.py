@@ -18,9 +18,10 @@ from datetime import datetime
 from metrics.access import (
     ROLE_LABELS,
     Role,
-    check_account_scope,
+    check_account,
     hash_password,
     normalize_email,
+    save_account,
 )
 from metrics.cli.common import access_of
 from metrics.errors import AccessError, TableroError
@@ -144,64 +145,21 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
 
 
 def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise AccessError(f"«{args.correo}» no es un correo electrónico.")
     role = Role(args.rol)
-    schools = sorted(set(args.establecimiento))
-    territories = sorted(set(args.territorio))
+    schools, territories = sorted(set(args.establecimiento)), sorted(set(args.territorio))
     communities = sorted(set(args.comunidad))
-    check_account_scope(role, schools, territories, communities)
-    known_schools = user_store.school_names(store, schools)
-    missing = [r for r in schools if r not in known_schools]
-    if missing:
-        raise AccessError(
-            f"No existe el establecimiento RBD {missing[0]} en la base de datos. Cargue primero "
-            "el directorio de establecimientos."
-        )
-    known_territories = user_store.territory_names(store)
-    unknown = [t for t in territories if t not in known_territories]
-    if unknown:
-        raise AccessError(
-            f"No existe el territorio {unknown[0]}. Territorios: "
-            + ", ".join(list(known_territories)[:10])
-            + ("…" if len(known_territories) > 10 else "")
-        )
-    from metrics.store.community_records import community_school  # pandas: not at the CLI's start
-
-    for community in communities:
-        if community_school(store, community) not in schools:
-            raise AccessError(
-                f"No existe la comunidad {community} en el establecimiento RBD "
-                f"{schools[0] if schools else '–'}. Un coordinador registra comunidades de su "
-                "establecimiento."
-            )
-    hashed = (
-        None if args.sin_contrasena else hash_password(_read_password(args.contrasena_stdin), email)
-    )
-    new = user_store.save_user(
+    # Everything is checked before a password is asked for.
+    check_account(store, email, role, schools, territories, communities)
+    new = save_account(
         store,
+        actor,
         email=email,
         name=args.nombre,
-        role=role.value,
-        password_hash=hashed,
+        role=role,
         schools=schools,
         territories=territories,
         communities=communities,
-    )
-    audit.record(
-        store,
-        actor,
-        "usuario_agregado",
-        {
-            "correo": email,
-            "rol": role.value,
-            "establecimientos": schools,
-            "territorios": territories,
-            "comunidades": communities,
-            "contrasena": hashed is not None,
-            "reemplaza": not new,
-            "rbds": schools,
-        },
+        password=None if args.sin_contrasena else _read_password(args.contrasena_stdin),
     )
     verb = "creada" if new else "reemplazada"
     print(f"Cuenta {email} {verb}: {ROLE_LABELS[role]}.")

@@ -44,8 +44,7 @@ from metrics.formatting import format_number
 from metrics.scope import Scope
 from metrics.store.core import DATASET_LABELS, Store, batch_schools
 from metrics.store.references import ENTITIES, REPLACED_PREFIX, orphans
-from metrics.store.schema import DATA_TABLES
-from metrics.store.targets import TARGET_BATCH_KIND
+from metrics.store.schema import DATA_TABLES, NO_FACT_BATCH_KINDS
 
 SCHEDULE = "cumplimiento_cronograma"
 """The one indicator not kept in the facts cache (its value depends on the cut-off date)."""
@@ -80,8 +79,8 @@ def _signature_parts(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in _SIGNATURE_TABLES)
     row = cur.execute(
         f"SELECT [{counts}], (SELECT [count(*), coalesce(max(id), 0), count(undone_at)] "
-        "FROM import_batch WHERE kind <> ?)",
-        [TARGET_BATCH_KIND],
+        "FROM import_batch WHERE NOT list_contains(?::VARCHAR[], kind))",
+        [list(NO_FACT_BATCH_KINDS)],
     ).fetchone()
     assert row is not None
     sizes = dict(zip(_SIGNATURE_TABLES, row[0], strict=True))
@@ -251,8 +250,8 @@ def _batch_state(cur: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     row = cur.execute(
         "SELECT count(*), coalesce(max(id), 0), count(undone_at), "
         "coalesce(list(id ORDER BY id) FILTER (WHERE undone_at IS NOT NULL), []) "
-        "FROM import_batch WHERE kind <> ?",
-        [TARGET_BATCH_KIND],
+        "FROM import_batch WHERE NOT list_contains(?::VARCHAR[], kind)",
+        [list(NO_FACT_BATCH_KINDS)],
     ).fetchone()
     assert row is not None
     return {
@@ -286,8 +285,9 @@ def _new_batches(cur: duckdb.DuckDBPyConnection) -> _Changes | None:
     if old.get("engine") != now["engine"] or "undone_ids" not in old:
         return None
     later = cur.execute(
-        "SELECT id, undone_at IS NULL FROM import_batch WHERE id > ? AND kind <> ? ORDER BY id",
-        [int(old.get("max", 0)), TARGET_BATCH_KIND],
+        "SELECT id, undone_at IS NULL FROM import_batch "
+        "WHERE id > ? AND NOT list_contains(?::VARCHAR[], kind) ORDER BY id",
+        [int(old.get("max", 0)), list(NO_FACT_BATCH_KINDS)],
     ).fetchall()
     if len(later) != now["count"] - int(old.get("count", -1)):
         return None

@@ -562,6 +562,12 @@ def import_file(
                     )
                     written = sql.write(stage, key, batch)
                     written.skipped = stage.skipped
+                    open_answers = sql.write_open_answers(stage, batch)
+                    if open_answers:
+                        report.notes.append(
+                            f"{format_number(open_answers)} respuesta(s) abierta(s) guardadas "
+                            "sin quién las escribió (página Revisión cualitativa)."
+                        )
                     _territory_note(report, written.territory_changes)
                     options = {
                         k: v

@@ -118,6 +118,13 @@ class Plan:
     proposed_mapping: list[MappingRow] = field(default_factory=list)
     """Forms: a first guess to confirm (needs_mapping), or the mapping in use."""
     instrument: str | None = None
+    open_answers: list[tuple[int, str]] = field(default_factory=list)
+    """Forms: the open-ended questions (mapped to :data:`OPEN_ANSWER`), as (column, header):
+    their answers are kept without their authors (``survey_open_answer``)."""
+
+
+OPEN_ANSWER = "abierta"
+"""The mapping 'dimension' of an open-ended question: its answers are kept as text."""
 
 
 class MappingRow(BaseModel):
@@ -644,6 +651,9 @@ def _simce_plan(file: str, headers: list[str], rbd: int | None) -> Plan:
     return plan
 
 
+_OPEN_HINTS = ("coment", "sugerenc", "describ", "por_que", "observacion", "explique", "cuente")
+"""Words of an open-ended question («Comentarios», «¿Por qué?», «Describa…»)."""
+
 _DIMENSION_HINTS = (
     ("colabor", "colaboracion"),
     ("equipo", "colaboracion"),
@@ -681,6 +691,9 @@ def propose_mapping(questions: list[str]) -> list[MappingRow]:
             ) or next((r for words, r in _ROLE_HINTS if any(w in key for w in words)), None)
         if role is not None:
             out.append(MappingRow(question=q, dimension=role))
+            continue
+        if any(hint in key for hint in _OPEN_HINTS):
+            out.append(MappingRow(question=q, dimension=OPEN_ANSWER))
             continue
         dim = next((d for hint, d in _DIMENSION_HINTS if hint in key), "ignorar")
         out.append(MappingRow(question=q, dimension=dim))
@@ -761,6 +774,9 @@ def _forms_plan(
         if m is None:
             unmapped.append(h)
             continue
+        if m.dimension == OPEN_ANSWER:
+            plan.open_answers.append((i, h))
+            continue
         role = ROLES.get(m.dimension)
         if role == "":
             continue
@@ -804,8 +820,14 @@ def _forms_plan(
         plan.parts.append(Part(bindings, part_labels))
     plan.skip_blank = "answer"  # an unanswered (optional) question is not an error
     plan.used = {b.index for p in plan.parts for b in p.bindings.values() if isinstance(b, Col)}
+    plan.used |= {i for i, _ in plan.open_answers}
     plan.unknown = [h for i, h in enumerate(headers) if i not in plan.used]
     plan.notes.append(f"Instrumento «{instrument}»: {len(items)} preguntas con dimensión.")
+    if plan.open_answers:
+        plan.notes.append(
+            f"{len(plan.open_answers)} pregunta(s) abierta(s): sus respuestas se guardan como "
+            "texto, sin quién las escribió."
+        )
     return plan
 
 

@@ -25,6 +25,7 @@ from metrics.errors import AccessError, TableroError
 from metrics.formatting import count_label, format_date, format_number, format_percent
 from metrics.presentation import charts
 from metrics.presentation.narrative import with_article
+from metrics.presentation.records import followup_headline, followup_summary
 from metrics.presentation.status import range_phrase, status_counts, status_text
 from metrics.presentation.views import (
     PROVISIONAL_NOTE,
@@ -41,7 +42,7 @@ from metrics.presentation.views import (
 )
 from metrics.scope import Scope
 from metrics.selection import cutoff_for, default_year
-from metrics.store import Store, views
+from metrics.store import Store, records, views
 from metrics.store.notes import CouncilNote, read_note, territory_fully_visible
 
 SLIDE_KINDS: dict[str, str] = {
@@ -51,6 +52,8 @@ SLIDE_KINDS: dict[str, str] = {
     "durante": "Durante — implementación",
     "resultados": "Resultados — comunidades de práctica",
     "impacto": "Impacto — estudiantes",
+    "cualitativo": "Revisión cualitativa",
+    "seguimiento": "Plan de seguimiento",
     "conclusiones": "Conclusiones y próximos pasos",
 }
 """Kinds of slide, in the order of a pack, with the section title each shows."""
@@ -256,6 +259,17 @@ MISSING_WORDS = {
     "impacto": "impacto (Rendimiento por estudiante o SIMCE)",
 }
 """What a pack without slides for a moment says is missing (on its closing slide)."""
+
+
+_PENDING = ("decisión pendiente", "decisiones pendientes")
+
+
+def _clip(text: str, limit: int = 600) -> str:
+    """A long text cut at a word for a slide (the speaker notes keep it whole)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " […]"
 
 
 def _listing(items: list[str]) -> str:
@@ -662,6 +676,103 @@ class _Builder:
             )
         return out
 
+    def qualitative(self) -> Slide | None:
+        """The síntesis cualitativa the team wrote for the year, one fact per moment (a
+        school's pack; a territory's names how many of its schools wrote one)."""
+        if self.kind == "establecimiento":
+            written = records.read_synthesis(self.store, self.scope, int(self.id), self.year)
+            if written.empty:
+                return None
+            facts = [
+                f"{records.MOMENTS[str(m)]}: {_clip(str(b))}"
+                for m, b in zip(written["moment"], written["body"], strict=True)
+            ]
+            authors = sorted(set(written["author"].astype(str)))
+            missing = [
+                records.MOMENTS[m].split(" (")[0].lower()
+                for m in records.MOMENTS
+                if m not in set(written["moment"])
+            ]
+            title = (
+                f"Síntesis cualitativa {self.year}: lo que el equipo observó en "
+                f"{count_label(len(written), 'momento', 'momentos')} de la evaluación"
+            )
+            notes = "\n\n".join(
+                f"{records.MOMENTS[str(m)]} ({a}):\n{b}"
+                for m, b, a in zip(
+                    written["moment"], written["body"], written["author"], strict=True
+                )
+            )
+            if missing:
+                notes += f"\n\nSin síntesis: {_listing(missing)}."
+            return Slide(
+                kind="cualitativo",
+                section=SLIDE_KINDS["cualitativo"],
+                title=title + ".",
+                facts=tuple(facts),
+                notes=notes,
+                caption=f"Escrita por: {', '.join(authors)} (página Revisión cualitativa).",
+            )
+        rbds = [int(r) for r in self.school_names]
+        wrote = [
+            r
+            for r in rbds
+            if not records.read_synthesis(self.store, self.scope, r, self.year).empty
+        ]
+        if not wrote:
+            return None
+        return Slide(
+            kind="cualitativo",
+            section=SLIDE_KINDS["cualitativo"],
+            title=(
+                f"{len(wrote)} de "
+                f"{count_label(len(rbds), 'establecimiento', 'establecimientos')} escribieron "
+                f"su síntesis cualitativa de {self.year}."
+            ),
+            facts=tuple(self.school_names[str(r)] for r in wrote[:8]),
+            notes="Cada síntesis está en la presentación de su establecimiento.",
+        )
+
+    def followup(self) -> Slide | None:
+        """The follow-up plan: reviews held against planned, year after year, and the
+        decisions still pending (with who answers for them and by when)."""
+        rbds = [int(r) for r in self.school_names] if self.kind == "territorio" else None
+        reviews = records.read_reviews(
+            self.store, self.scope, rbd=int(self.id) if self.kind == "establecimiento" else None
+        )
+        if rbds is not None:
+            reviews = reviews[reviews["rbd"].isin(rbds)]
+        reviews = reviews[pd.to_datetime(reviews["planned_date"]).dt.year <= self.year]
+        if reviews.empty:
+            return None
+        summary = followup_summary(reviews, self.cutoff)
+        facts = [
+            f"{int(r['anio'])}: {int(r['realizadas'])} de {int(r['planificadas'])} revisiones "
+            f"realizadas; {count_label(int(r['pendientes']), *_PENDING)}."
+            for r in summary.to_dict("records")
+        ][-3:]
+        pending = reviews[reviews["decision_status"].isin(records.OPEN_DECISIONS)]
+        for r in pending.sort_values("due_date").head(3).to_dict("records"):
+            due = None if pd.isna(r["due_date"]) else r["due_date"].date()
+            facts.append(
+                f"{str(r['decision_status']).capitalize()}: {_clip(str(r['decisions']), 160)} — "
+                f"{r['responsible'] or 'sin responsable'}, plazo {format_date(due)}."
+            )
+        notes = "\n".join(
+            f"{format_date(r['planned_date'].date())} ({r['status']}): {r['reviewed']} "
+            f"Decisiones: {r['decisions'] or 'ninguna'} [{r['decision_status']}]"
+            for r in reviews.to_dict("records")
+        )
+        return Slide(
+            kind="seguimiento",
+            section=SLIDE_KINDS["seguimiento"],
+            title=followup_headline(summary, self.year, self.cutoff),
+            facts=tuple(facts),
+            chart=None,
+            notes=notes,
+            caption="Fuente: revisiones del plan de seguimiento (página Seguimiento).",
+        )
+
     def closing(self) -> Slide:
         targeted = self.main[self.main["meta"].notna()]
         facts = []
@@ -707,7 +818,9 @@ class _Builder:
             )
             if not any(s is not None and s.title for s in made)
         ]
-        out.extend([*during, *results, *impact, self.closing()])
+        out.extend(
+            [*during, *results, *impact, self.qualitative(), self.followup(), self.closing()]
+        )
         return [s for s in out if s is not None and s.title]
 
 

@@ -78,6 +78,9 @@ ACTION_LABELS: dict[str, str] = {
     "usuario_desactivado": "Usuario desactivado",
     "usuario_restablecido": "Contraseña restablecida",
     "ancla_restablecida": "Ancla de auditoría restablecida",
+    "registro_cualitativo": "Registro de la bitácora",
+    "sintesis_cualitativa": "Síntesis cualitativa",
+    "seguimiento": "Revisión de seguimiento",
 }
 """Spanish names of the actions (the page and the CLI show these)."""
 

@@ -25,7 +25,13 @@ from metrics.config import staging_root
 from metrics.errors import SchemaVersionError, StoreError, StoreLockedError
 from metrics.scope import Scope
 from metrics.store import audit, locking
-from metrics.store.schema import AUDIT_KEYED_VERSION, DATA_TABLES, LATEST_VERSION, MIGRATIONS
+from metrics.store.schema import (
+    AUDIT_KEYED_VERSION,
+    DATA_TABLES,
+    LATEST_VERSION,
+    MIGRATIONS,
+    UNDOABLE_TABLES,
+)
 
 if TYPE_CHECKING:  # pandas is imported by DuckDB when a DataFrame is asked for: a CLI import
     import pandas as pd  # that never asks for one starts half a second sooner
@@ -59,6 +65,10 @@ DATASET_LABELS: dict[str, str] = {
     "standardized_test": "Pruebas estandarizadas (SIMCE)",
     "teaching_assignment": "Asignación docente a cursos",
     "target": "Metas",
+    "qualitative_note": "Revisión cualitativa (bitácora)",
+    "qualitative_synthesis": "Síntesis cualitativa por momento",
+    "followup_review": "Plan de seguimiento (revisiones)",
+    "survey_open_answer": "Respuestas abiertas de encuestas",
 }
 """Spanish names of the datasets, as users read them."""
 
@@ -75,6 +85,10 @@ _YEAR_EXPR: dict[str, str] = {
     "standardized_test": "t.year",
     "teaching_assignment": "t.year",
     "target": "t.deadline_year",
+    "qualitative_note": "year(t.note_date)",
+    "qualitative_synthesis": "t.year",
+    "followup_review": "year(t.planned_date)",
+    "survey_open_answer": "year(t.response_date)",
 }
 
 # How each table's rows reach a school (RBD), so that every read can be scoped. A table either
@@ -92,6 +106,10 @@ _DIRECT_RBD: dict[str, str] = {
     "student_attendance": "rbd",
     "standardized_test": "rbd",
     "teaching_assignment": "rbd",
+    "qualitative_note": "rbd",
+    "qualitative_synthesis": "rbd",
+    "followup_review": "rbd",
+    "survey_open_answer": "rbd",
 }
 # table -> (link table and alias, join condition with {a} for the row's alias, school column)
 _LINKED_RBD: dict[str, tuple[str, str, str]] = {
@@ -536,7 +554,7 @@ class Store:
         cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, batch_id: int
     ) -> int:
         """Append ``frame``'s rows to ``table`` (columns matched by name) under ``batch_id``."""
-        if table not in DATA_TABLES:
+        if table not in UNDOABLE_TABLES:
             raise StoreError(f"Tabla desconocida: {table}")
         cur.register("_incoming", frame)
         try:

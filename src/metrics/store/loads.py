@@ -40,7 +40,7 @@ from metrics.ingest.text import normalize_label
 from metrics.pseudonym import AMAC, HMAC, PSEUDONYM_HEX, SCHEMES
 from metrics.store.core import batch_schools, harden
 from metrics.store.references import ENTITIES, file_references
-from metrics.store.schema import DATA_TABLES
+from metrics.store.schema import UNDOABLE_TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -241,6 +241,8 @@ class Stage:
     temp: list[str] = field(default_factory=list)
     schools: str | None = None
     """The schools named by an official file's rows (see :func:`_stage_schools`)."""
+    open_raw: str | None = None
+    """The text of a Forms export's open-ended columns (see :func:`write_open_answers`)."""
 
     def drop(self) -> None:
         for name in reversed(self.temp):
@@ -537,6 +539,8 @@ def stage_file(
             stage.rows //= len(plan.parts)
         if plan.schools is not None:
             _stage_schools(stage)
+        if plan.open_answers:
+            _stage_open_answers(stage)
     except duckdb.Error as exc:
         stage.drop()
         # DuckDB's own message is English and names the work folder: the reader finds the
@@ -544,6 +548,30 @@ def stage_file(
         line, column, message = table.diagnose()
         raise FormatError(f"{table.name}, fila {line}, columna {column}: {message}") from exc
     return stage
+
+
+def _stage_open_answers(stage: Stage) -> None:
+    """Read the open-ended columns of a Forms export beside the staged rows, numbered as they
+    are (here, outside any transaction, a temporary table's rowid is the file's row order)."""
+    table = stage.table
+    q = _Q()
+    source = _read_csv_sql(q, table, len(table.headers))
+    q.params += [f"oa_rej_{stage.tag}", f"oa_rejscan_{stage.tag}"]
+    stage.temp += [f"oa_rejscan_{stage.tag}", f"oa_rej_{stage.tag}"]
+    raw = f"oa_raw_{stage.tag}"
+    stage.temp.append(raw)
+    texts = ", ".join(f"c{i}" for i, _ in stage.plan.open_answers)
+    stage.cur.execute(
+        f"CREATE TEMP TABLE {raw} AS SELECT {'rn, ' if table.row_column else ''}{texts} "
+        f"FROM {source}",
+        q.params,
+    )
+    row_sql = "TRY_CAST(rn AS INTEGER)" if table.row_column else "(rowid + 2)::INTEGER"
+    stage.open_raw = f"oa_num_{stage.tag}"
+    stage.temp.append(stage.open_raw)
+    stage.cur.execute(
+        f"CREATE TEMP TABLE {stage.open_raw} AS SELECT {row_sql} AS __row, {texts} FROM {raw}"
+    )
 
 
 def has_invalid_encoding(stage: Stage) -> bool:
@@ -1391,6 +1419,65 @@ def write(stage: Stage, key: PseudonymKey, batch_id: int) -> Written:
     return written
 
 
+_OPEN_COMMON = ("instrument", "wave", "response_date", "respondent_kind", "rbd", "community_id")
+"""What an open answer keeps of its row (never who answered)."""
+
+
+def write_open_answers(stage: Stage, batch_id: int) -> int:
+    """Keep the open-ended answers of a Forms export (``plan.open_answers``) under ``batch_id``,
+    inside the caller's transaction: each non-blank answer with its row's instrument, wave,
+    date, kind of respondent, school and community, as the survey rows were typed, and
+    never its respondent. Open answers the same instrument and wave had at these schools are
+    replaced (kept in the shadow table for undo). Returns the answers written."""
+    plan, cur = stage.plan, stage.cur
+    if not plan.open_answers or not plan.parts or stage.open_raw is None:
+        return 0
+    bound = {t for p in plan.parts for t in p.bindings}
+    common = []
+    for target in _OPEN_COMMON:
+        col = next(c for c in plan.dataset.columns if c.target == target)
+        type_ = _type_of(plan, col)
+        if target not in bound:
+            expr = "NULL"
+        elif type_ == "text":
+            expr = _ident(target)
+        else:
+            expr = f"__typed_{target}"
+        common.append(f"any_value({expr}) AS {_ident(target)}")
+    rows, raw = f"oa_rows_{stage.tag}", stage.open_raw
+    stage.temp.append(rows)
+    cur.execute(
+        f"CREATE TEMP TABLE {rows} AS SELECT __row, {', '.join(common)} FROM {stage.view} "
+        "GROUP BY __row"
+    )
+    cur.execute(
+        f"INSERT INTO {REPLACED_PREFIX}survey_open_answer SELECT t.*, ? FROM survey_open_answer t "
+        f"WHERE EXISTS (SELECT 1 FROM {rows} r WHERE r.instrument = t.instrument "
+        "AND r.wave = t.wave AND r.rbd = t.rbd)",
+        [batch_id],
+    )
+    cur.execute(
+        f"DELETE FROM survey_open_answer t WHERE EXISTS (SELECT 1 FROM {rows} r "
+        "WHERE r.instrument = t.instrument AND r.wave = t.wave AND r.rbd = t.rbd)"
+    )
+    written = 0
+    for i, header in plan.open_answers:
+        res = cur.execute(
+            "INSERT INTO survey_open_answer (instrument, wave, response_date, respondent_kind, "
+            "rbd, community_id, question, answer, batch_id) "
+            "SELECT r.instrument, r.wave, r.response_date, r.respondent_kind, r.rbd, "
+            f"r.community_id, ?, trim(x.c{i}), ? FROM {rows} r "
+            f"JOIN {raw} x ON x.__row = r.__row "
+            f"WHERE nullif(trim(x.c{i}), '') IS NOT NULL",
+            [header, batch_id],
+        ).fetchone()
+        written += int(res[0]) if res else 0
+    cur.execute(
+        "UPDATE import_batch SET row_count = row_count + ? WHERE id = ?", [written, batch_id]
+    )
+    return written
+
+
 def _or_default(cur: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
     """The incoming column, or the table's default where it is blank (an optional column left
     out of the file, such as estrategias_compartidas, must not fail a NOT NULL)."""
@@ -1522,7 +1609,7 @@ def undo(cur: duckdb.DuckDBPyConnection, batch_id: int, actor: str) -> dict[str,
     if row[1] is not None:
         raise UploadError(f"La carga {batch_id} ya fue deshecha el {row[1]:%d-%m-%Y %H:%M}.")
     blockers: set[int] = set()
-    for table in DATA_TABLES:
+    for table in UNDOABLE_TABLES:
         for (later,) in cur.execute(
             f"SELECT DISTINCT r.replaced_by FROM {REPLACED_PREFIX}{table} r "
             "JOIN import_batch b ON b.id = r.replaced_by "
@@ -1539,7 +1626,7 @@ def undo(cur: duckdb.DuckDBPyConnection, batch_id: int, actor: str) -> dict[str,
         )
     _record_reach(cur, batch_id)
     counts: dict[str, int] = {}
-    for table in reversed(DATA_TABLES):
+    for table in reversed(UNDOABLE_TABLES):
         res = cur.execute(f"DELETE FROM {table} WHERE batch_id = ?", [batch_id]).fetchone()
         deleted = int(res[0]) if res else 0
         restored_row = cur.execute(

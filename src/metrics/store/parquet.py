@@ -14,8 +14,9 @@ What goes out and what does not (:data:`PLAN`, :data:`LEFT_OUT`):
   keyed hash of the MRUN/RUN, ``p`` and 20 hex characters); so are RUT-like or e-mail ids of
   teachers and respondents. The teacher's name (``teacher.name``) is left out.
 - Never: accounts and their password hashes, access scopes, the audit log, settings, the saved
-  survey mappings, council notes, import bookkeeping and undo history, the facts' own
-  bookkeeping. The pseudonym key lives outside the database and is never read here.
+  survey mappings, council notes, the records written in the app and the open answers of
+  surveys (free text: :mod:`metrics.store.records`), import bookkeeping and undo history, the
+  facts' own bookkeeping. The pseudonym key lives outside the database and is never read here.
 
 Partition keys: ``anio`` is the table's school year (the same year the store reads for it);
 ``region`` is the Mineduc region code (1–16) of the row's school, taken from the school
@@ -191,6 +192,11 @@ LEFT_OUT: dict[str, str] = {
     "setting": "ajustes de la instalación (esquema de seudónimos, tamaño mínimo de grupo)",
     "survey_mapping": "equivalencias guardadas de preguntas de formularios",
     "council_note": "conclusiones escritas para el consejo (texto libre)",
+    "qualitative_note, qualitative_synthesis, followup_review": (
+        "bitácora cualitativa, síntesis y plan de seguimiento (texto libre que puede nombrar "
+        "personas)"
+    ),
+    "survey_open_answer": "respuestas abiertas de encuestas (texto libre de los encuestados)",
     "import_batch": "historial de cargas (archivos, autores)",
     "replaced_*": "filas reemplazadas por cargas posteriores (para deshacer)",
     "indicator_fact_school, indicator_fact_state": "control interno de los hechos",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from metrics.store.schema import DATA_TABLES
+from metrics.store.schema import UNDOABLE_TABLES
 
 REPLACED_PREFIX = "replaced_"
 
@@ -226,7 +226,7 @@ def direct_dependants(cur: duckdb.DuckDBPyConnection, batch_id: int) -> set[int]
                 f"WHERE r.replaced_by = ? AND {_key_text(entity, 'r')} = {_ref_text(ref, 't')})"
             )
             params += [batch_id, batch_id, batch_id]
-    for table in DATA_TABLES:
+    for table in UNDOABLE_TABLES:
         parts.append(
             f"SELECT DISTINCT r.replaced_by FROM {REPLACED_PREFIX}{table} r "
             "WHERE r.origin_batch = ?"

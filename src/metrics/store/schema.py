@@ -34,6 +34,32 @@ DATA_TABLES: tuple[str, ...] = (
 )
 """Tables that hold imported data, in an order that respects their references."""
 
+RECORD_TABLES: tuple[str, ...] = (
+    "qualitative_note",
+    "qualitative_synthesis",
+    "followup_review",
+    "survey_open_answer",
+)
+"""Tables of what the team writes in the app (README «Registros de la evaluación»): the
+qualitative review, the follow-up plan, and the open answers of Forms exports. Like the data
+tables, every row carries the batch (a load in the history) that wrote it, and a shadow
+``replaced_<table>`` keeps what an edit replaced, so that undo restores it; unlike them, the
+indicators are not computed from them (the facts cache ignores their loads) and the demo
+generators leave them empty."""
+
+UNDOABLE_TABLES: tuple[str, ...] = DATA_TABLES + RECORD_TABLES
+"""Every table whose rows belong to a load and come and go with it (undo)."""
+
+RECORD_BATCH_KINDS: tuple[str, ...] = (
+    "registro cualitativo",
+    "síntesis cualitativa",
+    "seguimiento",
+)
+"""``import_batch.kind`` of the loads saved from the app's record forms (not files)."""
+
+NO_FACT_BATCH_KINDS: tuple[str, ...] = (TARGET_BATCH_KIND, *RECORD_BATCH_KINDS)
+"""Loads the indicator facts do not depend on: the targets' and the records' (read per request)."""
+
 _V1 = """
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 
@@ -446,6 +472,75 @@ CREATE TABLE undone_batch_reach (
 );
 """
 
+_V13_RECORDS_TABLES = """
+-- The year's qualitative work, written in the app (README «Registros de la evaluación»), and
+-- the open answers of Forms exports. Every row belongs to a load (batch_id) like imported data.
+
+-- The qualitative review: a dated log per school (and, optionally, one of its communities),
+-- tagged by the guide's dimensions, with its author.
+CREATE TABLE qualitative_note (
+    id            VARCHAR PRIMARY KEY,   -- 'nota-' + random hex; an edit keeps it
+    rbd           INTEGER NOT NULL,
+    community_id  VARCHAR,               -- NULL: the whole school
+    note_date     DATE NOT NULL,
+    dimension     VARCHAR NOT NULL CHECK (dimension IN ('planificación', 'recursos utilizados',
+        'formación recibida', 'adaptación', 'entrevistas')),
+    body          VARCHAR NOT NULL,
+    author        VARCHAR NOT NULL,      -- the name the team writes (not the account)
+    batch_id      INTEGER NOT NULL
+);
+
+-- The síntesis cualitativa the team writes per school, year and evaluation moment.
+CREATE TABLE qualitative_synthesis (
+    rbd       INTEGER NOT NULL,
+    year      INTEGER NOT NULL,
+    moment    VARCHAR NOT NULL CHECK (moment IN ('antes', 'durante', 'resultados', 'impacto')),
+    body      VARCHAR NOT NULL,
+    author    VARCHAR NOT NULL,
+    batch_id  INTEGER NOT NULL,
+    PRIMARY KEY (rbd, year, moment)
+);
+
+-- The follow-up plan: periodic reviews (planned, held), what was reviewed, the decisions and
+-- adjustments agreed, who answers for them and by when, and whether they were carried out.
+CREATE TABLE followup_review (
+    id               VARCHAR PRIMARY KEY,
+    rbd              INTEGER NOT NULL,
+    community_id     VARCHAR,
+    planned_date     DATE NOT NULL,
+    held_date        DATE,
+    status           VARCHAR NOT NULL CHECK (status IN
+        ('planificada', 'realizada', 'reprogramada', 'cancelada')),
+    reviewed         VARCHAR NOT NULL DEFAULT '',
+    decisions        VARCHAR NOT NULL DEFAULT '',
+    responsible      VARCHAR,
+    due_date         DATE,
+    decision_status  VARCHAR NOT NULL CHECK (decision_status IN
+        ('sin decisiones', 'pendiente', 'en curso', 'cumplida')),
+    batch_id         INTEGER NOT NULL
+);
+
+-- Open-ended answers of a Forms export, kept at import without who wrote them (no
+-- respondent id, no e-mail, no name): shown beside the perceptions, small groups hidden.
+CREATE TABLE survey_open_answer (
+    instrument       VARCHAR NOT NULL,
+    wave             VARCHAR NOT NULL,
+    response_date    DATE,
+    respondent_kind  VARCHAR NOT NULL CHECK (respondent_kind IN
+        ('docente', 'estudiante', 'apoderado', 'directivo')),
+    rbd              INTEGER NOT NULL,
+    community_id     VARCHAR,
+    question         VARCHAR NOT NULL,
+    answer           VARCHAR NOT NULL,
+    batch_id         INTEGER NOT NULL
+);
+""" + "".join(
+    f"CREATE TABLE replaced_{t} AS SELECT * RENAME (batch_id AS origin_batch) FROM {t} "
+    "WITH NO DATA;\n"
+    f"ALTER TABLE replaced_{t} ADD COLUMN replaced_by INTEGER;\n"
+    for t in RECORD_TABLES
+)
+
 _V14_RECORDS = (
     """
 -- Records kept in the app (README «Registrar en el tablero»). A community can be
@@ -503,7 +598,8 @@ MIGRATIONS: tuple[str, ...] = (
     _V10_FACTS_BY_CODE,
     _V11_FACT_BATCHES,
     _V12_UNDONE_REACH,
-    # In-app records: keep this step last when merging branches that add steps of their own.
+    _V13_RECORDS_TABLES,
+    # In-app records: schema version 14, after the qualitative records (13).
     _V14_RECORDS,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""

@@ -17,7 +17,7 @@ import duckdb
 
 from metrics.errors import StoreError
 from metrics.store.core import Store
-from metrics.store.schema import TARGET_BATCH_KIND
+from metrics.store.schema import NO_FACT_BATCH_KINDS
 
 
 @dataclass(frozen=True)
@@ -285,20 +285,20 @@ def demo_blockers(store: Store) -> tuple[int, int]:
     """What makes a store more than demo data: (its loads in force that the demo generators did
     not write, its user accounts).
 
-    Targets set by hand (kind ``metas``) are not counted: they hold no personal data, and
-    setting one is part of trying the demo; nor are records saved in the app's forms (origin
-    ``tablero``), which can only name the communities and teachers the store already holds.
-    Undone loads hold no rows and are not counted.
+    Targets set by hand (kind ``metas``) and records written in the app (the qualitative log,
+    síntesis and follow-up reviews; communities, schedules and sessions saved in Registros,
+    origin ``tablero``) are not counted: writing them is part of trying the demo, and the demo
+    has no real people to name. Undone loads hold no rows and are not counted.
     """
 
     cur = store.cursor()
     try:
         row = cur.execute(
             "SELECT (SELECT count(*) FROM import_batch WHERE undone_at IS NULL "
-            "AND NOT (kind = ? AND actor = ?) AND kind <> ? "
+            "AND NOT (kind = ? AND actor = ?) AND NOT list_contains(?::VARCHAR[], kind) "
             "AND coalesce(json_extract_string(options, '$.origen'), '') <> 'tablero'), "
             "(SELECT count(*) FROM app_user)",
-            [DEMO_KIND, DEMO_KIND, TARGET_BATCH_KIND],
+            [DEMO_KIND, DEMO_KIND, list(NO_FACT_BATCH_KINDS)],
         ).fetchone()
     finally:
         cur.close()
@@ -317,6 +317,21 @@ def territory_schools(store: Store, territory_ids: Iterable[str]) -> list[int]:
         [ids],
     )
     return [int(r) for r in df["rbd"]]
+
+
+def community_schools(store: Store, community_ids: Iterable[str]) -> dict[str, int]:
+    """The RBD of each of these communities that the store holds."""
+    ids = list(community_ids)
+    if not ids:
+        return {}
+    cur = store.cursor()
+    try:
+        rows = cur.execute(
+            "SELECT id, rbd FROM community WHERE id IN (SELECT UNNEST(?::VARCHAR[]))", [ids]
+        ).fetchall()
+    finally:
+        cur.close()
+    return {str(i): int(r) for i, r in rows}
 
 
 def territory_names(store: Store) -> dict[str, str]:

@@ -156,6 +156,43 @@ def observations_by_domain(
     )
 
 
+EVALUATION_INSTRUMENTS: tuple[str, ...] = (
+    "observación de aula",
+    "autoevaluación",
+    "retroalimentación de pares",
+    "evaluación docente",
+)
+"""The teacher evaluation instruments, in the order pages show them."""
+
+
+def evaluations_by_instrument(
+    store: Store,
+    scope: Scope,
+    *,
+    rbd: int | None = None,
+    community_id: str | None = None,
+) -> pd.DataFrame:
+    """Teacher evaluations by year and instrument (class observation, self-assessment, peer
+    feedback, Evaluación Docente), every MBE domain together.
+
+    Columns: ``year``, ``instrument``, ``mean_score`` (1–4), ``n`` (scores), ``teachers``.
+    """
+    cond, params = scope_clause(scope, "teacher_evaluation")
+    f1, p1 = _optional("t.rbd", rbd)
+    f2, p2 = ("", [])
+    if community_id is not None:
+        f2 = " AND t.teacher_id IN (SELECT teacher_id FROM community_member WHERE community_id = ?)"
+        p2 = [community_id]
+    df = store.query_df(
+        "SELECT year(t.eval_date) AS year, t.instrument, avg(t.score) AS mean_score,"
+        " count(*) AS n, count(DISTINCT t.teacher_id) AS teachers FROM teacher_evaluation t"
+        f" WHERE {cond}{f1}{f2} GROUP BY ALL",
+        params + p1 + p2,
+    )
+    order = df["instrument"].map({i: n for n, i in enumerate(EVALUATION_INSTRUMENTS)})
+    return df.assign(_o=order).sort_values(["year", "_o"]).drop(columns="_o").reset_index(drop=True)
+
+
 def standardized_scores(store: Store, scope: Scope, *, rbd: int | None = None) -> pd.DataFrame:
     """Standardized tests per year, test, grade level and subject, weighted by students.
 
@@ -230,6 +267,7 @@ VIEW_READS = (
     schedule_by_month,
     participation_by_month,
     observations_by_domain,
+    evaluations_by_instrument,
     standardized_scores,
     community_sizes,
 )

@@ -152,6 +152,7 @@ PAGE_PERMISSIONS = {
     "pages/cargar.py": "can_upload",
     "pages/registros.py": "can_record",
     "pages/auditoria.py": "sees_audit",
+    "pages/ajustes.py": "can_set_targets",
 }
 """Pages (by file) shown in the menu only to people with a permission."""
 

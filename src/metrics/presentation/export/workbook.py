@@ -185,6 +185,15 @@ def _summary(ws: Any, pack: Pack) -> None:
         write_text_safely(ws.cell(row=r, column=2), text or "(sin escribir)")
         ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
         r += 1
+    # What the team wrote for the year (síntesis by moment, the follow-up plan), as the slides
+    # say it.
+    for slide in (s for s in pack.slides if s.kind in ("cualitativo", "seguimiento")):
+        r += 1
+        ws.cell(row=r, column=1, value=slide.section).font = Font(bold=True)
+        for fact in slide.facts:
+            write_text_safely(ws.cell(row=r, column=2), fact)
+            ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+            r += 1
     r += 1
     ws.cell(row=r, column=1, value="Estados").font = Font(bold=True)
     for code, label in STATUS_LABELS.items():

@@ -22,9 +22,11 @@ from metrics.errors import TableroError
 from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_number, parse_decimal
 from metrics.presentation import charts
+from metrics.presentation.records import INSTRUMENT_NAMES, evaluations_headline
 from metrics.presentation.views import PROVISIONAL_NOTE, bullet_frame, format_indicator_value
 from metrics.scope import Scope
 from metrics.store import Store
+from metrics.store.views import EVALUATION_INSTRUMENTS
 from metrics.ui import (
     chart_card,
     clear_caches,
@@ -302,6 +304,60 @@ def observations_section(
             }
         ),
         file_stem=file_stem("observaciones_mbe", rbd, community_id),
+    )
+
+
+def instruments_section(
+    store: Store, scope: Scope, rbd: int | None, community_id: str | None
+) -> None:
+    """Teacher evaluations by instrument beside class observation (Antes and Resultados):
+    self-assessment, peer feedback and the Evaluación Docente, each against its first year."""
+    evals = load_view(
+        store, store.path, scope, "evaluations_by_instrument", rbd=rbd, community_id=community_id
+    )
+    if evals.empty:
+        empty_state("no hay evaluaciones docentes (ningún instrumento) para esta selección.")
+        return
+    first = evals.groupby("instrument")["year"].transform("min")
+    base = evals[evals["year"] == first].set_index("instrument")["mean_score"]
+    frame = pd.DataFrame(
+        {
+            "grupo": [str(i)[0].upper() + str(i)[1:] for i in evals["instrument"]],
+            "periodo": evals["year"].astype(str),
+            "valor": evals["mean_score"].to_numpy(),
+            "suprimido": False,
+            "linea_base": [base.get(i) for i in evals["instrument"]],
+        }
+    )
+    missing = [
+        INSTRUMENT_NAMES[i].removeprefix("la ")
+        for i in EVALUATION_INSTRUMENTS
+        if i not in set(evals["instrument"])
+    ]
+    caption = (
+        "Fuente: evaluaciones docentes, puntaje medio de los dominios del Marco para la Buena "
+        f"Enseñanza, escala 1 (insatisfactorio) a 4 (destacado); "
+        f"{format_number(int(evals['n'].sum()))} puntajes. Línea discontinua: el primer año "
+        "de cada instrumento."
+    )
+    if missing:
+        caption += f" Sin datos de: {', '.join(missing)}."
+    chart_card(
+        evaluations_headline(evals),
+        charts.build_small_multiples(
+            frame, unit="puntos", decimals=2, columns=min(4, frame["grupo"].nunique()), width=240
+        ),
+        caption=caption,
+        data=evals.rename(
+            columns={
+                "year": "Año",
+                "instrument": "Instrumento",
+                "mean_score": "Puntaje medio",
+                "n": "Puntajes",
+                "teachers": "Docentes",
+            }
+        ),
+        file_stem=file_stem("evaluaciones_por_instrumento", rbd, community_id),
     )
 
 

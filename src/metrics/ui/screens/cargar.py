@@ -60,6 +60,7 @@ def _mapping_editor(detection: Any, key: str) -> list[Any] | None:
             "dimension": st.column_config.TextColumn(
                 "Dimensión o rol",
                 help="colaboracion, apoyo, satisfaccion, aprendizaje, otra dimensión propia, "
+                "abierta (pregunta de texto libre: se guardan sus respuestas, sin autor), "
                 "o un rol: establecimiento, comunidad, tipo_encuestado, ignorar.",
             ),
             "invertida": st.column_config.CheckboxColumn("Invertida"),

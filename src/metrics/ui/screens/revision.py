@@ -1,0 +1,268 @@
+"""*Revisión cualitativa* (``pages/revision.py``): the dated log of the qualitative review (by the
+guide's dimensions), the síntesis cualitativa per moment that the council pack carries, and the
+open answers of the surveys (their authors never named; small groups hidden).
+
+Every save is a load (:mod:`metrics.store.records`): it shows in *Historial de cargas*, where it
+can be undone. Only people who may load data write here; the others read.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from metrics.engine.indicators import resolve_min_group
+from metrics.errors import TableroError
+from metrics.filters import Filters
+from metrics.formatting import escape_markdown, format_date
+from metrics.presentation.records import open_answers_shown
+from metrics.scope import Scope
+from metrics.store import Store, records
+from metrics.ui import (
+    community_names,
+    current_access,
+    current_actor,
+    data_changed,
+    empty_state,
+    show_error,
+    table_height,
+)
+
+SAVED_KEY = "registro_guardado"
+"""Session key of the last save's message (shown once, after the rerun)."""
+WHOLE_SCHOOL = "__establecimiento__"
+SCROLL_AFTER = 6
+"""Entries of the log shown before its box scrolls."""
+LOG_SHOWN = 50
+"""Entries of the log listed in full (the table beside holds them all)."""
+
+NOTE_COLUMNS = {
+    "note_date": "Fecha",
+    "dimension": "Dimensión",
+    "community": "Comunidad",
+    "body": "Registro",
+    "author": "Autor",
+}
+
+
+def saved_message() -> None:
+    """The confirmation of the last save (it survives the rerun that shows the new row)."""
+    message = st.session_state.pop(SAVED_KEY, None)
+    if message:
+        st.success(message, icon=":material/check:")
+
+
+def after_save(store: Store, saved: records.Saved, what: str) -> None:
+    data_changed(store)
+    st.session_state[SAVED_KEY] = (
+        f"{what} como la carga {saved.batch_id}"
+        + (" (reemplaza la versión anterior)" if saved.replaced else "")
+        + ". Puede deshacerla en Historial de cargas."
+    )
+    st.rerun()
+
+
+def can_write() -> bool:
+    """Whether the signed-in person writes records (the same permission as loading data)."""
+    return bool(current_access().can_upload)
+
+
+def note_form(store: Store, scope: Scope, filters: Filters) -> None:
+    """A new entry of the log for the chosen school (optionally about one of its
+    communities)."""
+    assert filters.rbd is not None
+    names = community_names(store, scope, filters.rbd)
+    options = [WHOLE_SCHOOL, *names]
+    default = options.index(filters.community_id) if filters.community_id in names else 0
+    with (
+        st.expander("Escribir un registro nuevo", icon=":material/edit:"),
+        st.form("bitacora", clear_on_submit=True, border=False),
+    ):
+        c1, c2, c3 = st.columns([1, 1, 2])
+        when = c1.date_input("Fecha", value=date.today(), format="DD-MM-YYYY", key="bitacora_fecha")
+        dimension = c2.selectbox("Dimensión", records.NOTE_DIMENSIONS, key="bitacora_dimension")
+        community = c3.selectbox(
+            "Comunidad",
+            options,
+            index=default,
+            key="bitacora_comunidad",
+            format_func=lambda c: "Todo el establecimiento" if c == WHOLE_SCHOOL else names[c],
+        )
+        body = st.text_area(
+            "Registro",
+            height=110,
+            key="bitacora_registro",
+            placeholder="Qué se observó o conversó: por ejemplo, cómo se adaptó el plan a los "
+            "horarios de los cursos.",
+        )
+        author = st.text_input(
+            "Autor", placeholder="Nombre o cargo de quien escribe", key="bitacora_autor"
+        )
+        sent = st.form_submit_button(
+            "Guardar registro", type="primary", icon=":material/save:", key="bitacora_guardar"
+        )
+    if not sent:
+        return
+    try:
+        saved = records.save_note(
+            store,
+            scope,
+            rbd=filters.rbd,
+            community_id=None if community == WHOLE_SCHOOL else str(community),
+            note_date=when if isinstance(when, date) else None,
+            dimension=str(dimension),
+            body=body,
+            author=author,
+            actor=current_actor(),
+        )
+    except TableroError as exc:
+        show_error(exc)
+        return
+    after_save(store, saved, "Registro de la bitácora guardado")
+
+
+def notes_section(store: Store, scope: Scope, filters: Filters) -> None:
+    """The log of the chosen school (and community), newest first, by dimension."""
+    # A log across the years, newest first (an entry of March is read in December too).
+    notes = records.read_notes(store, scope, rbd=filters.rbd, community_id=filters.community_id)
+    when = ""
+    if notes.empty:
+        st.info(
+            f"Aún no hay registros en la bitácora{when}. La guía pide revisar la "
+            "planificación, los recursos utilizados, la formación recibida y la adaptación a "
+            "las necesidades del establecimiento, y entrevistar a los actores.",
+            icon=":material/edit_note:",
+        )
+        return
+    counts = notes["dimension"].value_counts()
+    st.markdown(
+        f"**{len(notes)} registro(s){when}**: "
+        + ", ".join(f"{d} {int(counts.get(d, 0))}" for d in records.NOTE_DIMENSIONS)
+        + "."
+    )
+    shown = notes.assign(
+        note_date=[format_date(d.date()) for d in pd.to_datetime(notes["note_date"])],
+        community=notes["community"].fillna("Todo el establecimiento"),
+    )[list(NOTE_COLUMNS)].rename(columns=NOTE_COLUMNS)
+    # Free text reads whole as a list; the table (to sort, filter, download) stays below.
+    # A long log scrolls inside its box; a short one takes only its own height.
+    with st.container(border=True, height=420 if len(shown) > SCROLL_AFTER else "content"):
+        for r in shown.head(LOG_SHOWN).to_dict("records"):
+            st.markdown(
+                f"**{r['Fecha']} · {escape_markdown(r['Dimensión'])} · "
+                f"{escape_markdown(r['Comunidad'])}** — {escape_markdown(r['Registro'])} "
+                f"*({escape_markdown(r['Autor'])})*"
+            )
+    with st.expander("Tabla de la bitácora"):
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            height=table_height(len(shown)),
+            key="bitacora_tabla",
+        )
+
+
+def synthesis_section(store: Store, scope: Scope, filters: Filters) -> None:
+    """The síntesis cualitativa of each moment for the chosen school and year: read, and
+    written (one form per moment) by whoever may write."""
+    assert filters.rbd is not None
+    year = filters.year or date.today().year
+    written = records.read_synthesis(store, scope, filters.rbd, year)
+    by_moment = {
+        str(m): r for m, r in zip(written["moment"], written.to_dict("records"), strict=True)
+    }
+    st.caption(
+        f"{len(by_moment)} de {len(records.MOMENTS)} momentos con síntesis en {year}. La "
+        "presentación al consejo la lleva en su diapositiva «Revisión cualitativa»."
+    )
+    tabs = st.tabs([records.MOMENTS[m] for m in records.MOMENTS])
+    for tab, moment in zip(tabs, records.MOMENTS, strict=True):
+        with tab:
+            row = by_moment.get(moment)
+            if can_write():
+                _synthesis_form(store, scope, filters.rbd, year, moment, row)
+            elif row is not None:
+                st.markdown(escape_markdown(str(row["body"])))
+                st.caption(f"Escrita por {escape_markdown(str(row['author']))}.")
+            else:
+                st.caption("Sin síntesis de este momento.")
+
+
+def _synthesis_form(
+    store: Store, scope: Scope, rbd: int, year: int, moment: str, row: dict | None
+) -> None:
+    with st.form(f"sintesis_{moment}"):
+        body = st.text_area(
+            f"Síntesis de {records.MOMENTS[moment].split(' (')[0].lower()} {year}",
+            value="" if row is None else str(row["body"]),
+            height=120,
+            key=f"sintesis_texto_{moment}",
+        )
+        author = st.text_input(
+            "Autor",
+            value="" if row is None else str(row["author"]),
+            key=f"sintesis_autor_{moment}",
+        )
+        sent = st.form_submit_button(
+            "Guardar síntesis", icon=":material/save:", key=f"sintesis_guardar_{moment}"
+        )
+    if not sent:
+        return
+    try:
+        saved = records.save_synthesis(
+            store,
+            scope,
+            rbd=rbd,
+            year=year,
+            moment=moment,
+            body=body,
+            author=author,
+            actor=current_actor(),
+        )
+    except TableroError as exc:
+        show_error(exc)
+        return
+    after_save(store, saved, "Síntesis guardada")
+
+
+def open_answers_section(
+    store: Store, scope: Scope, filters: Filters, *, beside_perceptions: bool = False
+) -> None:
+    """The open answers of the surveys of the selection, by question, groups smaller than the
+    minimum size held back. Who answered is never shown (it is not even stored).
+
+    ``beside_perceptions``: under the perception charts of *Durante*, a titled block only when
+    there are answers (that page already says when surveys are missing)."""
+    answers = records.read_open_answers(
+        store, scope, rbd=filters.rbd, community_id=filters.community_id, year=filters.year
+    )
+    if beside_perceptions:
+        if answers.empty:
+            return
+        st.markdown("**Respuestas abiertas**: lo que escribieron los encuestados, sin su nombre.")
+    if answers.empty:
+        empty_state(
+            "no hay respuestas abiertas de encuestas para esta selección (se guardan al cargar "
+            "una exportación de Google Forms o Microsoft Forms con preguntas de texto libre)."
+        )
+        return
+    minimum = resolve_min_group(store)
+    shown, hidden = open_answers_shown(answers, minimum)
+    if hidden:
+        st.caption(
+            f":material/lock: {hidden} respuesta(s) de grupos con menos de {minimum} "
+            "respuestas no se muestran, para proteger a quienes respondieron."
+        )
+    if shown.empty:
+        return
+    for (question, kind), group in shown.groupby(["question", "respondent_kind"], sort=False):
+        with st.expander(f"{question} — {kind}s ({len(group)} respuestas)"):
+            st.dataframe(
+                group[["wave", "answer"]].rename(columns={"wave": "Ola", "answer": "Respuesta"}),
+                hide_index=True,
+                width="stretch",
+                height=table_height(len(group)),
+            )
