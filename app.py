@@ -122,6 +122,7 @@ PAGES = {
     ],
     "Datos": [
         ("pages/cargar.py", "Cargar datos", ":material/upload:"),
+        ("pages/registros.py", "Registros", ":material/edit_note:"),
         ("pages/historial.py", "Historial de cargas", ":material/history:"),
         ("pages/auditoria.py", "Registro de auditoría", ":material/policy:"),
         ("pages/ajustes.py", "Ajustes", ":material/settings:"),

@@ -6,14 +6,19 @@ an ``Access``; none of them decides by role on its own. This module does not imp
 
 Roles:
 
-=============== ============================== ======= ====== ===== ======== ======== =========
-role            sees                           upload  targets export teachers users    audit
-=============== ============================== ======= ====== ===== ======== ======== =========
-administrador   every school                   yes     yes    yes   yes      yes      yes
-supervisor      the schools of its territories yes     no     yes   yes      no       yes
-directivo       one school                     yes     yes    yes   yes      no       no
-lector          one school                     no      no     no    no       no       no
-=============== ============================== ======= ====== ===== ======== ======== =========
+=============== ============================== ======= ====== ===== ======== ======== ===== ======
+role            sees                           upload  targets export teachers users    audit record
+=============== ============================== ======= ====== ===== ======== ======== ===== ======
+administrador   every school                   yes     yes    yes   yes      yes      yes   all
+supervisor      the schools of its territories yes     no     yes   yes      no       yes   all
+directivo       one school                     yes     yes    yes   yes      no       no    all
+coordinador     one school                     no      no     no    yes      no       no    own
+lector          one school                     no      no     no    no       no       no    no
+=============== ============================== ======= ====== ===== ======== ======== ===== ======
+
+*record* is keeping the school's records in the app (communities, members, schedule, sessions:
+:mod:`metrics.imports.community_records`): a coordinator keeps only those of its own communities
+(:attr:`Access.communities`), and may not create one.
 
 Which territories a school belongs to changes only by whoever administers them: an
 administrator (every territory) or a supervisor (the territories of its account), see
@@ -29,7 +34,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -53,6 +58,7 @@ class Role(StrEnum):
     ADMINISTRADOR = "administrador"
     SUPERVISOR = "supervisor"
     DIRECTIVO = "directivo"
+    COORDINADOR = "coordinador"
     LECTOR = "lector"
 
 
@@ -60,6 +66,7 @@ ROLE_LABELS = {
     Role.ADMINISTRADOR: "Administrador",
     Role.SUPERVISOR: "Supervisor territorial",
     Role.DIRECTIVO: "Equipo directivo",
+    Role.COORDINADOR: "Coordinación de comunidad",
     Role.LECTOR: "Lector",
 }
 
@@ -70,13 +77,19 @@ PERMISSIONS: tuple[str, ...] = (
     "sees_teachers",
     "can_manage_users",
     "sees_audit",
+    "can_record",
 )
 """Names of the permission flags of :class:`Access`."""
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMINISTRADOR: frozenset(PERMISSIONS),
-    Role.SUPERVISOR: frozenset({"can_upload", "can_export", "sees_teachers", "sees_audit"}),
-    Role.DIRECTIVO: frozenset({"can_upload", "can_set_targets", "can_export", "sees_teachers"}),
+    Role.SUPERVISOR: frozenset(
+        {"can_upload", "can_export", "sees_teachers", "sees_audit", "can_record"}
+    ),
+    Role.DIRECTIVO: frozenset(
+        {"can_upload", "can_set_targets", "can_export", "sees_teachers", "can_record"}
+    ),
+    Role.COORDINADOR: frozenset({"sees_teachers", "can_record"}),
     Role.LECTOR: frozenset(),
 }
 
@@ -87,6 +100,7 @@ PERMISSION_REFUSALS = {
     "sees_teachers": "Su perfil no permite ver datos de docentes individuales.",
     "can_manage_users": "Solo un administrador puede gestionar usuarios.",
     "sees_audit": "Solo administradores y supervisores ven el registro de auditoría.",
+    "can_record": "Su perfil no permite registrar comunidades, cronogramas ni sesiones.",
 }
 
 
@@ -108,6 +122,10 @@ class Access:
     sees_teachers: bool = True
     can_manage_users: bool = True
     sees_audit: bool = True
+    can_record: bool = True
+    communities: frozenset[str] | None = None
+    """The communities whose records this person keeps (a coordinator's own); ``None``: every
+    community of the schools in ``scope``."""
 
     @classmethod
     def full(cls, actor: str) -> Access:
@@ -116,7 +134,19 @@ class Access:
     @classmethod
     def nobody(cls) -> Access:
         """No school and no permission: the default where nobody signed in."""
-        return cls("", Scope.nobody(), None, "", *(False for _ in PERMISSIONS))
+        return cls(
+            "",
+            Scope.nobody(),
+            None,
+            "",
+            can_upload=False,
+            can_set_targets=False,
+            can_export=False,
+            sees_teachers=False,
+            can_manage_users=False,
+            sees_audit=False,
+            can_record=False,
+        )
 
     def allows(self, permission: str) -> bool:
         if permission not in PERMISSIONS:
@@ -127,6 +157,30 @@ class Access:
         """Raise :class:`AccessError` (Spanish) unless this access has ``permission``."""
         if not self.allows(permission):
             raise AccessError(PERMISSION_REFUSALS[permission])
+
+    def may_record(self, community_id: str | None) -> bool:
+        """Whether this person may keep the records of ``community_id`` (``None``: create a
+        new community, which a coordinator may not)."""
+        if not self.can_record:
+            return False
+        if self.communities is None:
+            return True
+        return community_id is not None and community_id in self.communities
+
+    def require_record(self, community_id: str | None) -> None:
+        """Raise :class:`AccessError` (Spanish) unless :meth:`may_record` allows it."""
+        if not self.can_record:
+            raise AccessError(PERMISSION_REFUSALS["can_record"])
+        if not self.may_record(community_id):
+            if community_id is None:
+                raise AccessError(
+                    "Su perfil de coordinación registra solo sus comunidades: no puede crear "
+                    "una comunidad nueva. Pídalo al equipo directivo."
+                )
+            raise AccessError(
+                f"Su perfil de coordinación registra solo sus comunidades; la comunidad "
+                f"{community_id} no es una de ellas. No se guardó nada."
+            )
 
     @property
     def label(self) -> str:
@@ -179,11 +233,23 @@ def access_for(store: Store, email: str) -> Access:
         role=role,
         name=user.name,
         **{p: p in allowed for p in PERMISSIONS},
+        communities=frozenset(user.communities) if role is Role.COORDINADOR else None,
     )
 
 
-def check_account_scope(role: Role, schools: list[int], territories: list[str]) -> None:
+def check_account_scope(
+    role: Role, schools: list[int], territories: list[str], communities: Sequence[str] = ()
+) -> None:
     """The shape each role's scope must have; :class:`AccessError` (Spanish) if it does not."""
+    if role is Role.COORDINADOR:
+        if len(schools) != 1 or territories or not communities:
+            raise AccessError(
+                "Un perfil coordinador necesita exactamente un establecimiento (--establecimiento "
+                "RBD), una o más de sus comunidades (--comunidad ID) y ningún territorio."
+            )
+        return
+    if communities:
+        raise AccessError("Solo un perfil coordinador lleva comunidades (--comunidad).")
     if role is Role.ADMINISTRADOR and (schools or territories):
         raise AccessError("Un administrador ve todos los establecimientos: no indique alcance.")
     if role is Role.SUPERVISOR and (not territories or schools):
@@ -208,6 +274,7 @@ def save_account(
     schools: Iterable[int] = (),
     territories: Iterable[str] = (),
     password: str | None = None,
+    communities: Iterable[str] = (),
 ) -> bool:
     """Create or replace an account after every check (e-mail, the role's scope shape, schools
     and territories that exist, the password policy), audited; True if it was new. ``password``
@@ -215,7 +282,8 @@ def save_account(
     the *Ajustes* page alike; :class:`AccessError` (Spanish) on bad input, nothing saved."""
     email = normalize_email(email)
     schools, territories = sorted(set(map(int, schools))), sorted(set(territories))
-    check_account(store, email, role, schools, territories)
+    communities = sorted(set(communities))
+    check_account(store, email, role, schools, territories, communities)
     hashed = None if password is None else hash_password(password, email)
     return _save_checked(
         store,
@@ -226,17 +294,24 @@ def save_account(
         schools=schools,
         territories=territories,
         hashed=hashed,
+        communities=communities,
     )
 
 
 def check_account(
-    store: Store, email: str, role: Role, schools: list[int], territories: list[str]
+    store: Store,
+    email: str,
+    role: Role,
+    schools: list[int],
+    territories: list[str],
+    communities: Sequence[str] = (),
 ) -> None:
     """Every check of an account but its password: an e-mail, the role's scope shape, and
-    schools and territories that exist (:class:`AccessError`, Spanish)."""
+    schools, territories and (a coordinator's) communities of its school that exist
+    (:class:`AccessError`, Spanish)."""
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise AccessError(f"«{email}» no es un correo electrónico.")
-    check_account_scope(role, schools, territories)
+    check_account_scope(role, schools, territories, communities)
     known_schools = user_store.school_names(store, schools)
     missing = [r for r in schools if r not in known_schools]
     if missing:
@@ -252,6 +327,14 @@ def check_account(
             + ", ".join(list(known_territories)[:10])
             + ("…" if len(known_territories) > 10 else "")
         )
+    where = user_store.community_schools(store, communities)
+    for community in communities:
+        if where.get(community) not in schools:
+            raise AccessError(
+                f"No existe la comunidad {community} en el establecimiento RBD "
+                f"{schools[0] if schools else '–'}. Un coordinador registra comunidades de su "
+                "establecimiento."
+            )
 
 
 def _save_checked(
@@ -264,6 +347,7 @@ def _save_checked(
     schools: list[int],
     territories: list[str],
     hashed: str | None,
+    communities: Sequence[str] = (),
 ) -> bool:
     new = user_store.save_user(
         store,
@@ -273,6 +357,7 @@ def _save_checked(
         password_hash=hashed,
         schools=schools,
         territories=territories,
+        communities=communities,
     )
     audit.record(
         store,
@@ -283,6 +368,7 @@ def _save_checked(
             "rol": role.value,
             "establecimientos": schools,
             "territorios": territories,
+            "comunidades": list(communities),
             "contrasena": hashed is not None,
             "reemplaza": not new,
             "rbds": schools,

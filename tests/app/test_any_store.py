@@ -63,6 +63,7 @@ PAGES = [
     "pages/revision.py",
     "pages/seguimiento.py",
     "pages/ajustes.py",
+    "pages/registros.py",
 ]
 COMMUNITY_TABLES = (
     "territory",
@@ -160,6 +161,9 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("official", "pages/comunidades.py"): [
         "ESCUELA PARTICULAR VILLA LOURDES aún no tiene comunidades de práctica cargadas"
     ],
+    ("official", "pages/registros.py"): [
+        "ESCUELA PARTICULAR VILLA LOURDES no tiene comunidades que usted registre.",
+    ],
     ("official", "pages/presentar.py"): [
         "Presentar al consejo — ESCUELA PARTICULAR VILLA LOURDES, 2024"
     ],
@@ -178,6 +182,7 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
         "Agencia de Calidad",
     ],
     ("communities", "pages/comunidades.py"): ["Participación activa en las 2 comunidades"],
+    ("communities", "pages/registros.py"): ["**¿Quiénes vinieron?**"],
     # Surveys only.
     ("surveys", "pages/durante.py"): ["no hay actividades en el cronograma"],
     ("surveys", "pages/resultados.py"): ["no hay registros de asistencia a sesiones"],
@@ -188,6 +193,7 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ("empty", "pages/antes.py"): ["no hay indicadores calculados para esta selección y año."],
     ("empty", "pages/impacto.py"): ["no hay resultados de estudiantes"],
     ("empty", "pages/presentar.py"): ["no hay establecimientos ni territorios cargados."],
+    ("empty", "pages/registros.py"): ["no hay establecimientos. Cargue primero el directorio"],
 }
 
 METRICS: dict[tuple[str, str], dict[str, str]] = {
@@ -221,6 +227,7 @@ MISSING_SOMETHING = {
     ("empty", "pages/antes.py"),
     ("empty", "pages/impacto.py"),
     ("empty", "pages/presentar.py"),
+    ("empty", "pages/registros.py"),
 }
 
 

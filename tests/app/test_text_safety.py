@@ -112,6 +112,7 @@ def _open(
         "pages/resultados.py",
         "pages/impacto.py",
         "pages/comunidades.py",
+        "pages/registros.py",
     ],
 )
 def test_a_school_named_like_markdown_is_shown_as_text(

@@ -40,6 +40,7 @@ TITLES = {
     "comunidades": "Comunidades — ",
     "presentar": "Presentar al consejo — ",
     "cargar": "Cargar datos",
+    "registros": "Registros",
     "historial": "Historial de cargas",
     "auditoria": "Registro de auditoría",
     "revision": "Revisión cualitativa — ",

@@ -63,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="territorio de un supervisor (p. ej. slep:1); puede repetirse",
     )
+    add.add_argument(
+        "--comunidad",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="comunidad que un coordinador registra (id_comunidad); puede repetirse",
+    )
     password = add.add_mutually_exclusive_group()
     password.add_argument(
         "--sin-contrasena",
@@ -140,8 +147,9 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
 def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
     role = Role(args.rol)
     schools, territories = sorted(set(args.establecimiento)), sorted(set(args.territorio))
+    communities = sorted(set(args.comunidad))
     # Everything is checked before a password is asked for.
-    check_account(store, email, role, schools, territories)
+    check_account(store, email, role, schools, territories, communities)
     new = save_account(
         store,
         actor,
@@ -150,6 +158,7 @@ def _add(store: Store, args: argparse.Namespace, email: str, actor: str) -> int:
         role=role,
         schools=schools,
         territories=territories,
+        communities=communities,
         password=None if args.sin_contrasena else _read_password(args.contrasena_stdin),
     )
     verb = "creada" if new else "reemplazada"
@@ -164,7 +173,10 @@ def _list(store: Store) -> int:
         return 0
     print(f"{'correo':32}  {'perfil':24}  {'alcance':24}  {'ingreso':10}  estado")
     for u in accounts:
-        reach = ", ".join([f"RBD {r}" for r in u.schools] + list(u.territories)) or "todos"
+        reach = (
+            ", ".join([f"RBD {r}" for r in u.schools] + list(u.territories) + list(u.communities))
+            or "todos"
+        )
         method = "contraseña" if u.password_hash else "Google/MS"
         state = "activa" if u.active else "desactivada"
         if u.locked_until is not None and u.locked_until > datetime.now():

@@ -485,8 +485,14 @@ def _import_file(
     progress: Progress | None = None,
     scope: Scope | None = None,
     upload: Pending | None = None,
+    origin: str | None = None,
 ) -> ImportResult:
     """Import one file as one batch; raise :class:`RefusedFileError` (nothing written) if bad.
+
+    ``origin`` names where a file made by the app comes from (``"tablero"``: a record saved in
+    a form, :mod:`metrics.imports.community_records`); it is kept in the batch's options, and such a
+    file is never taken for a duplicate: saving the same record again after changing it is a
+    new load.
 
     Every school, community, teacher or territory a row names must be in the store or, with
     ``upload``, brought by an earlier file of the same upload (a dry run writes nothing, so
@@ -519,7 +525,11 @@ def _import_file(
             )
         cur = store.cursor()
         try:
-            duplicate = sql.find_duplicate(cur, plan.dataset.kind, table.file_hash)
+            duplicate = (
+                None
+                if origin is not None
+                else sql.find_duplicate(cur, plan.dataset.kind, table.file_hash)
+            )
         finally:
             cur.close()
         if duplicate is not None:
@@ -581,6 +591,7 @@ def _import_file(
                             "ola": wave,
                             "hoja": table.sheet,
                             "instrumento": plan.instrument,
+                            "origen": origin,
                         }.items()
                         if v is not None
                     }

@@ -581,6 +581,50 @@ DELETE FROM target WHERE indicator = 'puntaje_estandarizado';
 DELETE FROM replaced_target WHERE indicator = 'puntaje_estandarizado';
 """
 
+_V16_RECORDS = (
+    """
+-- Schema version 16. Records kept in the app (README «Registrar en el tablero»). A community can be
+-- closed (end_date); a session carries its topic, the strategies shared (one line each, in
+-- the row of the teacher who shared them, separated by |) and the agreements reached.
+-- The session-level fields repeat on every attendance row of that session.
+"""
+    + _append_column("community", "end_date", "DATE")
+    + _append_column("session_attendance", "topic", "VARCHAR")
+    + _append_column("session_attendance", "strategy_notes", "VARCHAR")
+    + _append_column("session_attendance", "agreements", "VARCHAR")
+    + """
+-- The coordinator role (coordinador): sees one school and records only its own communities,
+-- which are rows of user_scope of kind 'comunidad'. DuckDB cannot change a CHECK constraint,
+-- so both tables are rebuilt with the same columns.
+CREATE TABLE app_user_v14 (
+    email            VARCHAR PRIMARY KEY,
+    name             VARCHAR NOT NULL DEFAULT '',
+    role             VARCHAR NOT NULL CHECK (role IN
+        ('administrador', 'supervisor', 'directivo', 'coordinador', 'lector')),
+    password_hash    VARCHAR,
+    active           BOOLEAN NOT NULL DEFAULT true,
+    failed_attempts  INTEGER NOT NULL DEFAULT 0,
+    locked_until     TIMESTAMP,
+    created_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_at       TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+INSERT INTO app_user_v14 SELECT email, name, role, password_hash, active, failed_attempts,
+    locked_until, created_at, updated_at FROM app_user;
+DROP TABLE app_user;
+ALTER TABLE app_user_v14 RENAME TO app_user;
+CREATE TABLE user_scope_v14 (
+    email       VARCHAR NOT NULL,
+    scope_kind  VARCHAR NOT NULL CHECK (scope_kind IN
+        ('establecimiento', 'territorio', 'comunidad')),
+    scope_id    VARCHAR NOT NULL,      -- RBD, territory id or community id
+    PRIMARY KEY (email, scope_kind, scope_id)
+);
+INSERT INTO user_scope_v14 SELECT email, scope_kind, scope_id FROM user_scope;
+DROP TABLE user_scope;
+ALTER TABLE user_scope_v14 RENAME TO user_scope;
+"""
+)
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -597,6 +641,8 @@ MIGRATIONS: tuple[str, ...] = (
     _V13_RECORDS_TABLES,
     _V14_AGENCY_FIGURES,
     _V15_RETIRE_MIXED_SCORE,
+    # In-app records: schema version 16.
+    _V16_RECORDS,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 

@@ -33,19 +33,24 @@ class UserRow:
     locked_until: datetime | None
     schools: tuple[int, ...] = field(default_factory=tuple)
     territories: tuple[str, ...] = field(default_factory=tuple)
+    communities: tuple[str, ...] = field(default_factory=tuple)
+    """A coordinator's own communities (ids)."""
 
 
 _COLUMNS = "email, name, role, password_hash, active, failed_attempts, locked_until"
 
 
-def _scopes(cur: duckdb.DuckDBPyConnection, email: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+def _scopes(
+    cur: duckdb.DuckDBPyConnection, email: str
+) -> tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...]]:
     rows = cur.execute(
         "SELECT scope_kind, scope_id FROM user_scope WHERE email = ? ORDER BY scope_kind, scope_id",
         [email],
     ).fetchall()
     schools = tuple(sorted(int(i) for k, i in rows if k == "establecimiento"))
     territories = tuple(str(i) for k, i in rows if k == "territorio")
-    return schools, territories
+    communities = tuple(str(i) for k, i in rows if k == "comunidad")
+    return schools, territories, communities
 
 
 def get_user(store: Store, email: str) -> UserRow | None:
@@ -57,7 +62,7 @@ def get_user(store: Store, email: str) -> UserRow | None:
         ).fetchone()
         if row is None:
             return None
-        schools, territories = _scopes(cur, str(row[0]))
+        schools, territories, communities = _scopes(cur, str(row[0]))
     finally:
         cur.close()
     return UserRow(
@@ -70,6 +75,7 @@ def get_user(store: Store, email: str) -> UserRow | None:
         row[6],
         schools,
         territories,
+        communities,
     )
 
 
@@ -100,6 +106,7 @@ def save_user(
     password_hash: str | None,
     schools: Iterable[int] = (),
     territories: Iterable[str] = (),
+    communities: Iterable[str] = (),
 ) -> bool:
     """Create or replace an account and its scope (active, no failures). True if it was new."""
     email = email.strip().lower()
@@ -120,6 +127,8 @@ def save_user(
                 cur.execute(
                     "INSERT INTO user_scope VALUES (?, 'territorio', ?)", [email, territory]
                 )
+            for community in communities:
+                cur.execute("INSERT INTO user_scope VALUES (?, 'comunidad', ?)", [email, community])
     except duckdb.Error as exc:
         raise StoreError(f"No se pudo guardar el usuario {email}: {exc}") from exc
     return existed is None
@@ -277,15 +286,17 @@ def demo_blockers(store: Store) -> tuple[int, int]:
     not write, its user accounts).
 
     Targets set by hand (kind ``metas``) and records written in the app (the qualitative log,
-    síntesis and follow-up reviews) are not counted: writing them is part of trying the demo,
-    and the demo has no real people to name. Undone loads hold no rows and are not counted.
+    síntesis and follow-up reviews; communities, schedules and sessions saved in Registros,
+    origin ``tablero``) are not counted: writing them is part of trying the demo, and the demo
+    has no real people to name. Undone loads hold no rows and are not counted.
     """
 
     cur = store.cursor()
     try:
         row = cur.execute(
             "SELECT (SELECT count(*) FROM import_batch WHERE undone_at IS NULL "
-            "AND NOT (kind = ? AND actor = ?) AND NOT list_contains(?::VARCHAR[], kind)), "
+            "AND NOT (kind = ? AND actor = ?) AND NOT list_contains(?::VARCHAR[], kind) "
+            "AND coalesce(json_extract_string(options, '$.origen'), '') <> 'tablero'), "
             "(SELECT count(*) FROM app_user)",
             [DEMO_KIND, DEMO_KIND, list(NO_FACT_BATCH_KINDS)],
         ).fetchone()
@@ -306,6 +317,21 @@ def territory_schools(store: Store, territory_ids: Iterable[str]) -> list[int]:
         [ids],
     )
     return [int(r) for r in df["rbd"]]
+
+
+def community_schools(store: Store, community_ids: Iterable[str]) -> dict[str, int]:
+    """The RBD of each of these communities that the store holds."""
+    ids = list(community_ids)
+    if not ids:
+        return {}
+    cur = store.cursor()
+    try:
+        rows = cur.execute(
+            "SELECT id, rbd FROM community WHERE id IN (SELECT UNNEST(?::VARCHAR[]))", [ids]
+        ).fetchall()
+    finally:
+        cur.close()
+    return {str(i): int(r) for i, r in rows}
 
 
 def territory_names(store: Store) -> dict[str, str]:

@@ -154,6 +154,7 @@ def require(permission: str) -> None:
 
 PAGE_PERMISSIONS = {
     "pages/cargar.py": "can_upload",
+    "pages/registros.py": "can_record",
     "pages/auditoria.py": "sees_audit",
     "pages/ajustes.py": "can_set_targets",
 }
