@@ -35,6 +35,7 @@ import pandas as pd
 
 from metrics.access import Access
 from metrics.engine.indicators import compute_indicators, prepare_facts
+from metrics.formatting import format_number
 from metrics.imports import community_records as rec
 from metrics.scope import Scope
 from metrics.store import Store, open_store
@@ -157,7 +158,7 @@ def measure(path: Path, repetitions: int) -> dict[str, float | int | str]:
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}"
+    return format_number(seconds * 1000)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,15 +191,15 @@ def main(argv: list[str] | None = None) -> int:
                     worst_demo = max(worst_demo, total)
                 save = ms(float(result[f"{p}_save"]))
                 print(
-                    f"| {name} | {result['schools']:,} | {what} | {save} | "
+                    f"| {name} | {format_number(result['schools'])} | {what} | {save} | "
                     f"{ms(float(result[f'{p}_refresh']))} | {ms(float(result[f'{p}_show']))} | "
                     f"{ms(total)} | {ms(float(result['rebuild']))} | "
-                    f"{total / float(result['rebuild']):.2f} |".replace(",", ".")
+                    f"{format_number(total / float(result['rebuild']), 2)} |"
                 )
         print(
             f"\nMedianas de {args.repeticiones} guardados por base. Meta: en la demostración, "
             f"total ≤ {TARGET_S:.0f} s: {'cumplida' if worst_demo <= TARGET_S else 'NO cumplida'}"
-            f" ({worst_demo:.2f} s)."
+            f" ({format_number(worst_demo, 2)} s)."
         )
     return 0
 

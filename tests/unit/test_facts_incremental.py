@@ -186,3 +186,77 @@ def test_a_baseline_year_saved_in_the_app_refreshes_only_its_school(
         full = snapshot(store)
     pd.testing.assert_frame_equal(incremental[0], full[0])
     pd.testing.assert_frame_equal(incremental[1], full[1])
+
+
+def test_a_session_load_recomputes_only_the_sessions_source_like_a_full_rebuild(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load of session attendance (what a session saved in the app is) reaches the sessions
+    source alone: only its facts of that school are recomputed, no student's other schools are
+    looked for, and the facts equal a full rebuild (with the session counted)."""
+    path = tmp_path / "store.duckdb"
+    path.write_bytes(built.read_bytes())
+    with open_store(path) as store:
+        prepare_facts(store)
+        rows = store.query_df(
+            "SELECT * EXCLUDE (batch_id) FROM session_attendance "
+            "ORDER BY session_date DESC, community_id, teacher_id LIMIT 1"
+        )
+        community = str(rows["community_id"].iloc[0])
+        rows["session_date"] = pd.Timestamp("2025-12-30")
+        before = int(
+            store.query_df(
+                "SELECT count(*) AS n FROM session_attendance WHERE community_id = ?", [community]
+            )["n"].iloc[0]
+        )
+        batch = import_rows(store, "session_attendance", rows)
+        cur = store.cursor()
+        try:
+            assert fcache._sources_written(cur, [batch]) == {"sessions"}
+        finally:
+            cur.close()
+        ran: list[str] = []
+        real = fcache._build_facts
+
+        def spied(cur, schools=None, sources=None):  # type: ignore[no-untyped-def]
+            ran.append(f"{schools}:{sorted(sources) if sources is not None else 'todas'}")
+            return real(cur, schools, sources)
+
+        monkeypatch.setattr(fcache, "_build_facts", spied)
+        monkeypatch.setattr(
+            fcache, "_touched_schools", lambda *a, **k: pytest.fail("no student was loaded")
+        )
+        refreshed, rebuilt = refreshed_and_rebuilt(store)
+        rbd = int(
+            store.query_df("SELECT rbd FROM community WHERE id = ?", [community])["rbd"].iloc[0]
+        )
+        assert ran[0] == f"[{rbd}]:['sessions']"
+        assert ran[-1] == "None:todas"  # the full rebuild the test compares with
+        after = int(
+            store.query_df(
+                "SELECT count(*) AS n FROM session_attendance WHERE community_id = ?", [community]
+            )["n"].iloc[0]
+        )
+        assert after == before + 1
+    pd.testing.assert_frame_equal(refreshed[0], rebuilt[0])
+    pd.testing.assert_frame_equal(refreshed[1], rebuilt[1])
+
+
+def test_a_schedule_load_recomputes_no_cached_source(built: Path, tmp_path: Path) -> None:
+    """Schedule compliance is computed per request: an activity load leaves every cached fact
+    as it was (and as a full rebuild gives)."""
+    path = tmp_path / "store.duckdb"
+    path.write_bytes(built.read_bytes())
+    with open_store(path) as store:
+        prepare_facts(store)
+        rows = store.query_df("SELECT * EXCLUDE (batch_id) FROM activity ORDER BY id LIMIT 1")
+        rows["id"] = rows["id"] + "-nueva"
+        batch = import_rows(store, "activity", rows)
+        cur = store.cursor()
+        try:
+            assert fcache._sources_written(cur, [batch]) == set()
+        finally:
+            cur.close()
+        refreshed, rebuilt = refreshed_and_rebuilt(store)
+    pd.testing.assert_frame_equal(refreshed[0], rebuilt[0])
+    pd.testing.assert_frame_equal(refreshed[1], rebuilt[1])

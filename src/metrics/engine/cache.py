@@ -15,7 +15,7 @@ import json
 import sys
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
@@ -125,10 +125,15 @@ def _code_of(ind: str) -> str:
     return f"CASE {ind} % {MONTHLY_VARIANT} {whens} END"
 
 
-def _build_facts(cur: duckdb.DuckDBPyConnection, schools: Sequence[int] | None = None) -> list[str]:
+def _build_facts(
+    cur: duckdb.DuckDBPyConnection,
+    schools: Sequence[int] | None = None,
+    sources: Set[str] | None = None,
+) -> list[str]:
     """Compute the facts of every community and school into ``_f``: one query per cached
     source of :data:`SOURCES`; with ``schools``, only those of these schools (and their
-    communities), as :func:`_touched_schools` found them (with the student rows it left).
+    communities), as :func:`_touched_schools` found them (with the student rows it left);
+    with ``sources``, only those sources' (:func:`_sources_written`).
 
     A source that fails leaves no facts of its own and is reported (Spanish, in the returned
     list): the other sources' indicators are still computed.
@@ -142,6 +147,8 @@ def _build_facts(cur: duckdb.DuckDBPyConnection, schools: Sequence[int] | None =
     problems = []
     for source in SOURCES.values():
         if not source.cached or not SOURCE_CODES[source.name]:
+            continue
+        if sources is not None and source.name not in sources:
             continue
         row = cur.execute("SELECT count(*) FROM _f").fetchone()
         before = int(row[0]) if row else 0
@@ -349,6 +356,60 @@ def _student_rows(cur: duckdb.DuckDBPyConnection, schools: Sequence[int]) -> Non
     cur.execute("DROP TABLE _ih")
 
 
+_STUDENT_SOURCES = frozenset(
+    s.name for s in SOURCES.values() if {"student_result", "student_attendance"} & set(s.tables)
+)
+"""Sources of students' records: a student counts at the school of their final record, so a
+load of them can change other schools' facts (:func:`_touched_schools`)."""
+_SHARED_TABLES = frozenset(
+    {"territory", "school", "school_territory", "community", "community_member"}
+)
+"""Tables every source reads (through :func:`prepare`: schools and their baseline years,
+territories, communities and the teachers they stand for): a load that writes one of them
+refreshes every source."""
+
+
+def _sources_written(cur: duckdb.DuckDBPyConnection, batches: Sequence[int]) -> set[str] | None:
+    """The cached sources whose facts ``batches`` can change: those that read a table the
+    batches wrote rows to (or replaced rows of), with the sources they run after; None when
+    they wrote a table every source reads (all of them, then). A schedule or a session saved
+    in the app recomputes only its own source's facts."""
+    ids = ", ".join(map(str, batches)) or "NULL"
+    found = cur.execute(
+        "SELECT list(name) FROM ("
+        + " UNION ALL ".join(
+            f"SELECT '{t}' AS name WHERE EXISTS (SELECT 1 FROM {t} WHERE batch_id IN ({ids})) "
+            f"OR EXISTS (SELECT 1 FROM {REPLACED_PREFIX}{t} WHERE replaced_by IN ({ids}))"
+            for t in DATA_TABLES
+        )
+        + ")"
+    ).fetchone()
+    written = set(found[0] or []) if found else set()
+    if written & _SHARED_TABLES:
+        return None
+    chosen = {s.name for s in SOURCES.values() if s.cached and written & set(s.tables)}
+    grown = True
+    while grown:  # a source that runs after another reads what that one leaves
+        more = {a for name in chosen for a in SOURCES[name].after} - chosen
+        grown = bool(more)
+        chosen |= more
+    return chosen
+
+
+def _source_rows(sources: Set[str]) -> str:
+    """SQL condition on ``indicator_fact`` rows: those ``sources`` write (an indicator's own
+    facts, ``monthly_source`` false, or its fallback's, true)."""
+    own = sorted(i.code for i in CATALOG if i.facts.source in sources)
+    fallback = sorted(i.code for i in CATALOG if i.fallback and i.fallback.source in sources)
+    cond = [
+        f"(indicator IN ({', '.join(repr(c) for c in codes)}) AND {'' if monthly else 'NOT '}"
+        "monthly_source)"
+        for codes, monthly in ((own, False), (fallback, True))
+        if codes
+    ]
+    return "(" + (" OR ".join(cond) or "false") + ")"
+
+
 def _touched_schools(
     cur: duckdb.DuckDBPyConnection,
     batches: list[int],
@@ -453,14 +514,24 @@ def _rebuild(store: Store, force: bool) -> float | None:
         cur.execute("SET SESSION preserve_insertion_order = false")
         changes = None if force else _new_batches(cur)
         batches = None if changes is None else changes.new
-        schools = (
-            None
-            if changes is None
-            else _touched_schools(cur, changes.new, _edited_schools(cur), changes.undone)
+        edited = set() if changes is None else _edited_schools(cur)
+        # New loads alone (no undo, no school edited outside a load): only the sources they
+        # reach, and the students' other schools only when a student source is among them.
+        sources = (
+            _sources_written(cur, changes.new)
+            if changes is not None and changes.new and not changes.undone and not edited
+            else None
         )
-        problems = _build_facts(cur, schools)
+        schools: list[int] | None
+        if changes is None:
+            schools = None
+        elif sources is not None and not sources & _STUDENT_SOURCES:
+            schools = sorted({r for b in changes.new for r in batch_schools(cur, b)})
+        else:
+            schools = _touched_schools(cur, changes.new, edited, changes.undone)
+        problems = _build_facts(cur, schools, sources)
         if schools is not None and problems:
-            schools = None  # a source failed on a few schools: rebuild them all
+            schools, sources = None, None  # a source failed on a few schools: rebuild all
             problems = _build_facts(cur)
         # An undo can leave rows naming what it took away: look at all of them then.
         every = schools is None or (changes is not None and bool(changes.undone))
@@ -473,8 +544,9 @@ def _rebuild(store: Store, force: bool) -> float | None:
                 cur.execute("DELETE FROM indicator_fact")
                 cur.execute("DELETE FROM indicator_fact_school")
             else:
-                for table in ("indicator_fact", "indicator_fact_school"):
-                    cur.execute(f"DELETE FROM {table} WHERE rbd IN (SELECT rbd FROM _sch)")
+                only = "" if sources is None else f" AND {_source_rows(sources)}"
+                cur.execute(f"DELETE FROM indicator_fact WHERE rbd IN (SELECT rbd FROM _sch){only}")
+                cur.execute("DELETE FROM indicator_fact_school WHERE rbd IN (SELECT rbd FROM _sch)")
             # Sorted by school: a request for a few schools reads a few row groups.
             cur.execute(
                 f"""
