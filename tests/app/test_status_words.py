@@ -123,13 +123,14 @@ def test_a_community_card_counts_values_without_target(
     demo_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Reported: «6 logrados … 12 sin datos» on a card with 18 values. Comunidad lectora Los
-    # Aromos in 2025: 20 values, 6 reach their target, the other 14 have no target.
+    # Aromos in 2025: 19 values (the catalogue's 19 indicators), 6 reach their target, the
+    # other 13 have no target.
     at = run_app(demo_db, monkeypatch)
     at.switch_page("pages/comunidades.py").run()
     _select(at, f_school=CASE_SCHOOL_RBD, f_community="com-90001-1", f_year=2025)
     assert not at.exception
     text = _texts(at)
-    assert "De 20 indicadores: 6 logrados, 0 en camino y 0 en riesgo; 14 sin meta." in text
+    assert "De 19 indicadores: 6 logrados, 0 en camino y 0 en riesgo; 13 sin meta." in text
     table = at.dataframe[-1].value
     assert not table[table["Valor"] != "–"]["Estado"].str.contains("Sin datos").any()
 
