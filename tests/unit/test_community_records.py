@@ -384,7 +384,7 @@ def test_the_records_step_keeps_accounts_of_an_older_store(tmp_path):
 def rec_step() -> str:
     from metrics.store import schema
 
-    return schema._V14_RECORDS
+    return schema._V16_RECORDS
 
 
 def test_the_cli_creates_a_coordinator_of_communities_of_its_school(
