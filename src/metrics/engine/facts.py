@@ -11,7 +11,7 @@ Nothing leaves here but numbers in arrays: values, statuses and suppression are 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -329,14 +329,7 @@ def _number_scopes(
     link_school = numbers.of_schools(link_rbd)
     link_territory = numbers.of_ids(links["territory_id"].to_numpy(dtype=object))
     ok = (link_school >= 0) & (link_territory >= 0)
-    return _Numbers(
-        sids=numbers.sids,
-        index=index,
-        school_rbd=numbers.school_rbd,
-        school_sc=numbers.school_sc,
-        link_school=link_school[ok],
-        link_territory=link_territory[ok],
-    )
+    return replace(numbers, link_school=link_school[ok], link_territory=link_territory[ok])
 
 
 def _per_request(

@@ -61,7 +61,7 @@ class Facts:
         """From ``fetchnumpy()`` results of the facts (NULL years become NaN)."""
 
         def col(name: str, dtype: Any) -> Any:
-            arrays = [_floats(p[name]) if dtype is float else np.asarray(p[name]) for p in parts]
+            arrays = [as_floats(p[name]) if dtype is float else np.asarray(p[name]) for p in parts]
             return np.concatenate(arrays).astype(dtype) if arrays else np.array([], dtype=dtype)
 
         return cls(
@@ -101,10 +101,6 @@ class Assembled:
 
 def as_floats(arr: Any) -> FloatArray:
     """A ``fetchnumpy()`` column as floats, NULL (masked) as NaN."""
-    return _floats(arr)
-
-
-def _floats(arr: Any) -> FloatArray:
     if isinstance(arr, np.ma.MaskedArray):
         return np.asarray(np.ma.filled(arr.astype(np.float64), np.nan), dtype=np.float64)
     return np.asarray(arr, dtype=np.float64)
@@ -492,7 +488,7 @@ def territory_sums(
     row, link = _pairs(np.asarray(facts["sc"], dtype=np.int64), link_school)
     terr = link_territory[link]
     ind = np.asarray(facts["ind"], dtype=np.int64)[row]
-    year = _floats(facts["year"])[row]
+    year = as_floats(facts["year"])[row]
     month = np.asarray(facts["month"], dtype=np.int64)[row]
     base = np.asarray(facts["base"], dtype=bool)[row]
     key = _key((ind, _INDS * 2), (terr, max(size, 1)), (_year_code(year), _YEARS),
@@ -509,7 +505,7 @@ def territory_sums(
         "mon": np.zeros(first.size, dtype=bool),
     }
     for s in stats:
-        v = _floats(facts[s])[row]
+        v = as_floats(facts[s])[row]
         if s == "y0":
             low = np.full(first.size, np.nan)
             np.fmin.at(low, inv, v)

@@ -299,19 +299,12 @@ def data_changed(store: Store, bar: Any = None) -> None:
     clear_caches()
     if bar is not None:
         bar.progress(1.0, text=PREPARING)
-        _prepare_facts(store)
+        prepare_facts(store)
         bar.progress(1.0, text="Listo.")
     else:
         with st.spinner(PREPARING):
-            _prepare_facts(store)
+            prepare_facts(store)
     _facts_made_current(store, store.path)  # the next page need not check again
-
-
-def _prepare_facts(store: Store) -> None:
-    """:func:`prepare_facts` with the file's exclusive turn taken first: the app's store reads
-    (``read_only``), and the rebuild writes with a cursor it opens before writing."""
-    with store.write_lock:
-        prepare_facts(store)
 
 
 @st.cache_data(show_spinner=PREPARING, ttl=600)
@@ -323,7 +316,7 @@ def _facts_made_current(_store: Store, store_path: str) -> bool:
 
     if facts_are_current(_store):
         return False
-    _prepare_facts(_store)
+    prepare_facts(_store)
     return True
 
 
