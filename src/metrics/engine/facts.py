@@ -24,6 +24,8 @@ from metrics.engine import rows as rows_
 from metrics.engine.cache import ensure_facts
 from metrics.engine.catalog import CATALOG, INDICATORS, SCOPE_KINDS
 from metrics.engine.sources import (
+    COMPARABLE,
+    COMPARISON_KIND,
     FALLBACK,
     IND_CODE,
     KIND_CODE,
@@ -192,6 +194,7 @@ def _read_all(
     for kind, join in (
         (KIND_CODE["establecimiento"], "JOIN _sid d ON d.rbd = f.rbd"),
         (KIND_CODE["comunidad"], "JOIN _sid d ON d.sid = f.sid"),
+        (COMPARISON_KIND, "JOIN _sid d ON d.sid = f.sid"),
     ):
         if kind in kinds:
             out.append(
@@ -410,6 +413,9 @@ def load_indicator_rows(
         0
     """
     kind_set = frozenset(KIND_CODE[k] for k in kinds)
+    # A community's rows come with its comparison group's (never shown as rows of their own).
+    if KIND_CODE["comunidad"] in kind_set:
+        kind_set |= {COMPARISON_KIND}
     wanted = set(indicators) if indicators is not None else set(CATALOG.codes)
     ensure_facts(store)  # schedule compliance alone still reads the cached baseline years
     cur = store.cursor()
@@ -431,6 +437,7 @@ def load_indicator_rows(
             kinds=kind_set,
             variant=MONTHLY_VARIANT,
             fallback=FALLBACK,
+            comparable=[IND_CODE[c] for c in COMPARABLE & wanted],
             schools=schools,
             communities=communities,
             links=links,
