@@ -332,3 +332,27 @@ def test_two_comparison_groups_of_a_school_that_differ_by_a_few_are_not_both_sho
     assert not same.any() and not apart.any()
     # A hidden school hides its comparison groups.
     assert suppress_beside([200, 40, 30], [True, False, False], [0], [1], [2], 10)[2]
+
+
+def test_the_demo_tells_the_comparison_story(tmp_path: object) -> None:
+    """Escuela Los Aromos: the rest of the school (1° to 4° B) improves a little too, so the
+    difference in differences of the headline community is smaller than its raw change."""
+    from pathlib import Path
+
+    from metrics import cli
+
+    db = Path(str(tmp_path)) / "demo.duckdb"
+    assert cli.main(["demo", "--db", str(db)]) == 0
+    with open_store(db) as s:
+        df = compute_indicators(
+            s,
+            Scope.all(),
+            corte=CUTOFF,
+            mensual=False,
+            alcance_id="com-90001-1",
+            indicadores=["tasa_reprobacion"],
+        )
+    r = one(df, "tasa_reprobacion", "com-90001-1", "2024")
+    assert r["cambio"] < r["cambio_comparacion"] < 0  # both fall, the community's more
+    assert r["cambio"] < r["dif_en_dif"] < 0  # smaller than the raw change
+    assert r["n_comparacion"] >= 100
