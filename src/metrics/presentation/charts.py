@@ -360,6 +360,7 @@ def _trend_template(
     has_interval: bool,
     has_tone: bool,
     has_hidden: bool,
+    has_comparison: bool = False,
 ) -> dict[str, Any]:
     """The trend chart's spec without its data (named datasets ``serie``, ``meta``,
     ``base`` and ``ocultos``), its title and its value axis, built by Altair once per shape:
@@ -408,6 +409,27 @@ def _trend_template(
             base.mark_rule(color=SERIES, strokeWidth=2, opacity=0.5).encode(
                 x=x, y=alt.Y("ic_inferior:Q"), y2=alt.Y2("ic_superior:Q")
             )
+        )
+    if has_comparison:
+        # The comparison group: grey, dashed, hollow points, named at its last point.
+        group = alt.Chart(alt.NamedData(name="comparacion"))
+        layers.append(
+            group.mark_line(color=NEUTRAL, strokeWidth=2, strokeDash=[5, 4]).encode(x=x, y=y)
+        )
+        layers.append(
+            group.mark_point(color=NEUTRAL, filled=False, size=90, strokeWidth=2).encode(
+                x=x,
+                y=y,
+                tooltip=[
+                    alt.Tooltip("periodo:N", title="Período"),
+                    alt.Tooltip("valor_txt:N", title="Resto del establecimiento"),
+                ],
+            )
+        )
+        layers.append(
+            group.mark_text(align="left", dx=10, dy=14, fontSize=font, color="#4B5563")
+            .encode(x=x, y=y, text=alt.Text("etiqueta:N"))
+            .transform_calculate(valor_txt=es_number("datum.valor", decimals, suffix))
         )
     layers.append(base.mark_line(color=SERIES, strokeWidth=3).encode(x=x, y=y))
     if has_tone:
@@ -477,6 +499,10 @@ def _set_value_axis(
         enc["axis"] = scale.axis(suffix, title=title)
 
 
+COMPARISON_LABEL = "Resto del establecimiento"
+"""The comparison group's name at the end of its line (a community's trend chart)."""
+
+
 def build_trend_chart(
     data: pd.DataFrame,
     *,
@@ -490,6 +516,7 @@ def build_trend_chart(
     width: int | str = "container",
     height: int = TREND_HEIGHT,
     font: int = FONT_SIZE,
+    comparison: pd.DataFrame | None = None,
 ) -> Spec:
     """Yearly series against its baseline (dashed rule) and target (band).
 
@@ -500,6 +527,8 @@ def build_trend_chart(
     ``data`` columns: ``periodo`` (str), ``valor`` (NaN when suppressed or missing), ``n``,
     ``suprimido`` (bool), optional ``ic_inferior``/``ic_superior`` (bounds of the value) and
     ``tono`` (the point's colour: one of :data:`TONE_COLOURS`).
+    ``comparison``: the comparison group's ``periodo`` and ``valor`` (a community's rest of
+    the school), drawn grey and dashed beside the series, named at its last point.
     """
     df = data.copy()
     df["periodo"] = df["periodo"].astype(str)
@@ -520,9 +549,20 @@ def build_trend_chart(
             has_interval,
             "tono" in shown.columns,
             bool(len(hidden)),
+            comparison is not None and bool(comparison["valor"].notna().any()),
         )
     )
     values = [*shown["valor"], baseline, target]
+    group: list[dict[str, Any]] = []
+    if comparison is not None:
+        present = comparison[comparison["valor"].notna()]
+        values += list(present["valor"])
+        group = [
+            {"periodo": str(p), "valor": float(v), "etiqueta": ""}
+            for p, v in zip(present["periodo"], present["valor"], strict=True)
+        ]
+        if group:
+            group[-1]["etiqueta"] = COMPARISON_LABEL
     if has_interval:
         values += [*shown["ic_inferior"], *shown["ic_superior"]]
     scale = line_scale(values, unit, int(decimals))
@@ -545,6 +585,7 @@ def build_trend_chart(
         "serie": _records(shown.drop(columns=["suprimido"])),
         **datasets,
         "ocultos": [{"periodo": p, "etiqueta": "n < 10"} for p in hidden["periodo"]],
+        "comparacion": group,
     }
     spec["autosize"] = FIT_WIDTH
     spec["title"] = {

@@ -28,6 +28,7 @@ from metrics.presentation.narrative import with_article
 from metrics.presentation.records import followup_headline, followup_summary
 from metrics.presentation.status import range_phrase, status_counts, status_text
 from metrics.presentation.views import (
+    CONSOLIDATED_BADGE,
     PROVISIONAL_NOTE,
     baseline_name,
     baseline_text,
@@ -660,12 +661,15 @@ class _Builder:
                     base = baseline_name(cur["periodo_base"], cur.get("linea_base_provisional"))
                     facts.append(f"Cambio {change} respecto de la línea base {base}.")
             facts.extend(_status_fact(cur))
+            # A community's slide: its change beside the rest of the school's, in place of n.
+            facts = [*facts[-2:], view.comparison] if view.comparison else facts[:3]
+            badge = f" {CONSOLIDATED_BADGE}." if view.consolidated else ""
             out.append(
                 Slide(
                     kind="impacto",
                     section=SLIDE_KINDS["impacto"],
-                    title=view.headline,
-                    facts=tuple(facts[:3]),
+                    title=view.headline + badge,
+                    facts=tuple(facts),
                     chart=_on_slide(
                         view.chart(width=CHART_WIDTH, height=TREND_HEIGHT, font=SLIDE_FONT)
                     ),
