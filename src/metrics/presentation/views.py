@@ -141,11 +141,14 @@ def comparison_sentence(indicator: Indicator, rec: Any) -> str | None:
     """The community's change beside its comparison group's, in words a council reads, never
     causal; None when the row has no comparison to tell.
 
-    >>> comparison_sentence(INDICATORS["tasa_reprobacion"], {
+    >>> import textwrap
+    >>> print(textwrap.fill(comparison_sentence(INDICATORS["tasa_reprobacion"], {
     ...     "cambio": -10.0, "cambio_comparacion": -3.0, "dif_en_dif": -7.0,
     ...     "dd_ic_inferior": -12.1, "dd_ic_superior": -1.9, "dd_concluyente": True,
-    ...     "periodo_base": "2023"})
-    'Desde 2023, la tasa de reprobación bajó 10,0 puntos en los cursos de la comunidad y 3,0 en el resto del establecimiento (mismos niveles): 7,0 puntos más de baja (IC 95 %: −12,1 a −1,9; diferencia concluyente).'
+    ...     "periodo_base": "2023"}), 90))
+    Desde 2023, la tasa de reprobación bajó 10,0 puntos en los cursos de la comunidad y 3,0 en
+    el resto del establecimiento (mismos niveles): 7,0 puntos más de baja (IC 95 %: −12,1 a
+    −1,9; diferencia concluyente).
     """
     get = rec.get if hasattr(rec, "get") else rec.__getitem__
     own, other, dd = get("cambio"), get("cambio_comparacion"), get("dif_en_dif")
