@@ -50,7 +50,7 @@ TONE_COLOURS = {
     "Mejora concluyente": BETTER,
     "Empeora (concluyente)": WORSE,
     "Cambio no concluyente": NEUTRAL,
-    "Sin comparación": "#111827",
+    "Sin cambio medido": "#111827",
 }
 """Point colours of a trend: the change against the baseline, never red/green alone."""
 
@@ -426,10 +426,11 @@ def _trend_template(
                 ],
             )
         )
+        # Its name left of its last point, on the side away from the series (``label_y``).
         layers.append(
-            group.mark_text(align="left", dx=10, dy=14, fontSize=font, color="#4B5563")
-            .encode(x=x, y=y, text=alt.Text("etiqueta:N"))
-            .transform_calculate(valor_txt=es_number("datum.valor", decimals, suffix))
+            group.mark_text(
+                align="right", baseline="middle", dx=-12, fontSize=font, color="#4B5563"
+            ).encode(x=x, y=alt.Y("label_y:Q"), text=alt.Text("etiqueta:N"))
         )
     layers.append(base.mark_line(color=SERIES, strokeWidth=3).encode(x=x, y=y))
     if has_tone:
@@ -567,6 +568,16 @@ def build_trend_chart(
         values += [*shown["ic_inferior"], *shown["ic_superior"]]
     scale = line_scale(values, unit, int(decimals))
     _set_value_axis(spec, "y", scale, unit_suffix(unit))
+    for point in group:
+        point["label_y"] = point["valor"]
+    if group:
+        # The comparison's name a line away from its last point, on the side away from the
+        # series' value of that period (whose own label sits above it).
+        last = group[-1]
+        mine = shown.loc[shown["periodo"] == last["periodo"], "valor"]
+        above = mine.empty or last["valor"] >= float(mine.iloc[0])
+        step = scale.to_value(0, height) - scale.to_value(font * 1.3, height)
+        last["label_y"] = last["valor"] + (step if above else -step)
     rules = [
         (name, float(v), label)
         for name, v, label in (

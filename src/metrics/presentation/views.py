@@ -149,6 +149,11 @@ def comparison_sentence(indicator: Indicator, rec: Any) -> str | None:
     Desde 2023, la tasa de reprobación bajó 10,0 puntos en los cursos de la comunidad y 3,0 en
     el resto del establecimiento (mismos niveles): 7,0 puntos más de baja (IC 95 %: −12,1 a
     −1,9; diferencia concluyente).
+    >>> print(textwrap.fill(comparison_sentence(INDICATORS["promedio_notas"], {
+    ...     "cambio": 0.41, "cambio_comparacion": 0.52, "dif_en_dif": -0.11,
+    ...     "periodo_base": "2023"}), 90))
+    Desde 2023, el promedio de notas subió 0,41 en los cursos de la comunidad y 0,52 en el
+    resto del establecimiento (mismos niveles): 0,11 menos de alza.
     """
     get = rec.get if hasattr(rec, "get") else rec.__getitem__
     own, other, dd = get("cambio"), get("cambio_comparacion"), get("dif_en_dif")
@@ -166,10 +171,16 @@ def comparison_sentence(indicator: Indicator, rec: Any) -> str | None:
         other_text = number
     else:
         other_text = ("subió " if other > 0 else "bajó ") + number
-    if round_half_away(dd, indicator.decimals) == 0:
+    # The gap as the community's own movement reads: «7,0 puntos más de baja», «0,11 menos
+    # de alza».
+    digits = indicator.decimals
+    if round_half_away(dd, digits) == 0:
         gap = "el mismo cambio"
+    elif round_half_away(own, digits) == 0:
+        gap = f"una diferencia de {format_number(dd, digits)}"
     else:
-        gap = f"{_amount(indicator, dd)} más de {'alza' if dd > 0 else 'baja'}"
+        more = "más" if (dd > 0) == (own > 0) else "menos"
+        gap = f"{_amount(indicator, dd)} {more} de {'alza' if own > 0 else 'baja'}"
     lo, hi, concl = get("dd_ic_inferior"), get("dd_ic_superior"), get("dd_concluyente")
     interval = ""
     if not _missing(lo) and not _missing(hi):
@@ -306,7 +317,12 @@ def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-TONES = ("Mejora concluyente", "Empeora (concluyente)", "Cambio no concluyente", "Sin comparación")
+TONES = (
+    "Mejora concluyente",
+    "Empeora (concluyente)",
+    "Cambio no concluyente",
+    "Sin cambio medido",
+)
 """How a point of a trend reads against the baseline (its colour on the chart)."""
 
 
