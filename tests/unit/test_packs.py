@@ -73,7 +73,8 @@ def test_headlines_are_computed_from_the_numbers(pack) -> None:
     # The guide's story for the case school: reprobación 6,0 % (2023) → about 2 %, meta 3,0 %.
     impact = next(s for s in pack.slides if s.indicators == ("tasa_reprobacion",))
     assert impact.title.startswith("La tasa de reprobación bajó de 6,0 % en 2023 a 2,")
-    assert impact.title.endswith("y superó la meta de 3,0 %.")
+    # 6,0 → 2,0 % (2024) and → 2,2 % (2025), 500 students: conclusive both years.
+    assert impact.title.endswith("y superó la meta de 3,0 %. ✓ Se consolida.")
     assert impact.title in titles
     assert titles[1].startswith("3 comunidades de práctica con ")
     row = pack.results[
