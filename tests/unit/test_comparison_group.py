@@ -356,3 +356,129 @@ def test_the_demo_tells_the_comparison_story(tmp_path: object) -> None:
     assert r["cambio"] < r["cambio_comparacion"] < 0  # both fall, the community's more
     assert r["cambio"] < r["dif_en_dif"] < 0  # smaller than the raw change
     assert r["n_comparacion"] >= 100
+
+
+# -- between schools ----------------------------------------------------------------------------
+# Comuna c1: 600 (a community), 601 and 602 (none); comuna c2: 603 (a community) alone; SLEP
+# s1: all four. Students (tasa_reprobacion, failed 2023 → 2024): 600 40 (8 → 2), 601 30
+# (6 → 5), 602 20 (4 → 3), 603 30 (6 → 3). 600 is compared with c1's schools without
+# communities (601 + 602: 10/50 → 8/50, 20 % → 16 %); 603's comuna has none, so with s1's
+# (the same two); s1 with its own.
+PEER_SCHOOLS = {600: (40, 8, 2), 601: (30, 6, 5), 602: (20, 4, 3), 603: (30, 6, 3)}
+
+
+def _peer_tables() -> dict[str, pd.DataFrame]:
+    results, assignments = [], []
+    for rbd, (n, f23, f24) in PEER_SCHOOLS.items():
+        for year, failed in ((2023, f23), (2024, f24)):
+            assignments.append((year, f"p{rbd}", rbd, 110, 4, "A", "lenguaje"))
+            results += [
+                (year, rbd, 110, 4, "A", f"{rbd}-{year}-{i}", 3.5 if i < failed else 5.5,
+                 "R" if i < failed else "P", 90.0)
+                for i in range(n)
+            ]  # fmt: skip
+    schools = sorted(PEER_SCHOOLS)
+    return {
+        "territory": pd.DataFrame(
+            [
+                ("comuna:c1", "Comuna Uno", "comuna"),
+                ("comuna:c2", "Comuna Dos", "comuna"),
+                ("slep:s1", "SLEP Uno", "slep"),
+            ],
+            columns=["id", "name", "kind"],
+        ),  # fmt: skip
+        "school": pd.DataFrame(
+            {
+                "rbd": schools,
+                "name": [f"Escuela {r}" for r in schools],
+                "comuna": "x",
+                "baseline_year": 2023,
+            }  # fmt: skip
+        ),
+        "school_territory": pd.DataFrame(
+            [(600, "comuna:c1"), (601, "comuna:c1"), (602, "comuna:c1"), (603, "comuna:c2")]
+            + [(r, "slep:s1") for r in schools],
+            columns=["rbd", "territory_id"],
+        ),
+        "community": pd.DataFrame(
+            [
+                ("k600", 600, "K600", "comunidad de práctica", "x", date(2024, 3, 1)),
+                ("k603", 603, "K603", "comunidad de práctica", "x", date(2024, 3, 1)),
+            ],
+            columns=["id", "rbd", "name", "kind", "focus", "start_date"],
+        ),  # fmt: skip
+        "teacher": pd.DataFrame({"id": ["p600", "p603"], "name": ["A", "B"]}),
+        "community_member": pd.DataFrame(
+            [(2024, "k600", "p600"), (2024, "k603", "p603")],
+            columns=["year", "community_id", "teacher_id"],
+        ),
+        "teaching_assignment": pd.DataFrame(
+            assignments,
+            columns=["year", "teacher_id", "rbd", "cod_ense", "grade", "letter", "subject"],
+        ),
+        "student_result": pd.DataFrame(
+            results,
+            columns=[
+                "year",
+                "rbd",
+                "cod_ense",
+                "grade",
+                "letter",
+                "student_id",
+                "final_average",
+                "final_situation",
+                "attendance_pct",
+            ],
+        ),  # fmt: skip
+    }
+
+
+@pytest.fixture(scope="module")
+def peers() -> Iterator[pd.DataFrame]:
+    with open_store(":memory:") as s:
+        with s.transaction() as cur:
+            batch = s.new_batch(cur, kind="prueba", file_name="p", file_hash="p", actor="t")
+            for table, frame in _peer_tables().items():
+                s.insert_frame(cur, table, frame, batch)
+        yield compute_indicators(
+            s, Scope.all(), corte=CUTOFF, min_group=10, mensual=False,
+            indicadores=["tasa_reprobacion"],
+        )  # fmt: skip
+
+
+def test_a_school_is_compared_with_the_schools_without_communities_of_its_comuna(
+    peers: pd.DataFrame,
+) -> None:
+    r = one(peers, "tasa_reprobacion", "600", "2024", kind="establecimiento")
+    assert r["grupo_comparacion"] == "establecimientos sin comunidades de Comuna Uno"
+    assert close(r["valor"], 5.0) and close(r["cambio"], -15.0)
+    assert close(r["valor_comparacion"], 16.0) and r["n_comparacion"] == 50
+    assert close(r["cambio_comparacion"], -4.0) and close(r["dif_en_dif"], -11.0)
+    se = math.sqrt(
+        unit_var(2, 40) / 40 + unit_var(8, 40) / 40 + unit_var(8, 50) / 50 + unit_var(10, 50) / 50
+    )
+    assert close(r["dd_ic_inferior"], -11.0 - Z95 * se)
+
+
+def test_a_school_whose_comuna_has_none_is_compared_within_its_slep(peers: pd.DataFrame) -> None:
+    r = one(peers, "tasa_reprobacion", "603", "2024", kind="establecimiento")
+    assert r["grupo_comparacion"] == "establecimientos sin comunidades de SLEP Uno"
+    assert close(r["cambio"], -10.0) and close(r["cambio_comparacion"], -4.0)
+    assert close(r["dif_en_dif"], -6.0)
+
+
+def test_a_territory_is_compared_with_its_own_schools_without_communities(
+    peers: pd.DataFrame,
+) -> None:
+    s1 = one(peers, "tasa_reprobacion", "slep:s1", "2024", kind="territorio")
+    assert close(s1["valor"], 100 * 13 / 120) and close(s1["valor_comparacion"], 16.0)
+    assert close(s1["dif_en_dif"], (100 * 13 / 120 - 20.0) - (-4.0))
+    # Comuna Dos has no school without communities: nothing to compare with.
+    c2 = one(peers, "tasa_reprobacion", "comuna:c2", "2024", kind="territorio")
+    assert pd.isna(c2["grupo_comparacion"]) and pd.isna(c2["valor_comparacion"])
+
+
+def test_a_school_without_communities_has_no_comparison(peers: pd.DataFrame) -> None:
+    r = one(peers, "tasa_reprobacion", "601", "2024", kind="establecimiento")
+    assert pd.isna(r["grupo_comparacion"]) and pd.isna(r["dif_en_dif"])
+    assert "comparacion" not in "".join(set(peers["alcance"].astype(str)))

@@ -246,16 +246,22 @@ def _unmasked(column: Any) -> Any:
 def _scope_frames(
     cur: duckdb.DuckDBPyConnection, scope: Scope
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The visible communities (id, rbd), territories' schools (rbd, territory_id) and
+    """The visible communities (id, rbd), territories' schools (rbd, territory_id, the
+    territory's name) and
     schools with their baseline year as the facts cache has it (rbd, base_year)."""
     out = []
-    for table, alias, cols in (
-        ("community", "c", "c.id, c.rbd"),
-        ("school_territory", "t", "t.rbd, t.territory_id"),
-        ("indicator_fact_school", "s", "s.rbd, s.base_year"),
+    for table, alias, cols, join in (
+        ("community", "c", "c.id, c.rbd", ""),
+        (
+            "school_territory",
+            "t",
+            "t.rbd, t.territory_id, n.name",
+            "LEFT JOIN territory n ON n.id = t.territory_id",
+        ),
+        ("indicator_fact_school", "s", "s.rbd, s.base_year", ""),
     ):
         cond, params = scope_clause(scope, "school" if table.endswith("school") else table, alias)
-        found = _fetch(cur, f"SELECT {cols} FROM {table} {alias} WHERE {cond}", params)
+        found = _fetch(cur, f"SELECT {cols} FROM {table} {alias} {join} WHERE {cond}", params)
         out.append(pd.DataFrame({k: _unmasked(v) for k, v in found.items()}))
     return out[0], out[1], out[2]
 
@@ -359,6 +365,39 @@ def _per_request(
     return _fetch(cur, f"SELECT {', '.join(columns)} FROM _f")
 
 
+def _peer_sums(
+    parts: list[dict[str, Any]],
+    comparable: list[int],
+    schools: pd.DataFrame,
+    communities: pd.DataFrame,
+    numbers: _Numbers,
+) -> dict[str, Any]:
+    """The facts of each territory's visible schools without communities (``PEERS``), the
+    sums of their yearly facts of the ``comparable`` indicators (and their fallbacks')."""
+    inds = np.asarray([*comparable, *(i + MONTHLY_VARIANT for i in comparable)])
+    picked: dict[str, list[Any]] = {}
+    for part in parts:
+        kind = np.asarray(part["kind"], dtype=np.int64)
+        if not kind.size:
+            continue
+        keep = (kind == KIND_CODE["establecimiento"]) & np.isin(np.asarray(part["ind"]), inds)
+        keep &= (np.asarray(part["month"]) == 0) & ~np.asarray(part["base"], dtype=bool)
+        for key in ("ind", "sc", "year", "month", "base", *STATS):
+            values = rows_.as_floats(part[key]) if key in STATS or key == "year" else part[key]
+            picked.setdefault(key, []).append(np.asarray(values)[keep])
+    alone = schools["rbd"].to_numpy(dtype=np.int64)[rows_.without_communities(schools, communities)]
+    mine = np.isin(numbers.link_school, numbers.of_schools(np.sort(alone)))
+    facts = {k: np.concatenate(v) for k, v in picked.items()} if picked else {}
+    if not facts or not mine.any():
+        return {k: np.array([], dtype=float) for k in ("ind", "kind", "sc", "year", "month",
+                                                        "base", "mon", *STATS)}  # fmt: skip
+    out = rows_.territory_sums(
+        facts, STATS, numbers.link_school[mine], numbers.link_territory[mine], numbers.size
+    )
+    out["kind"] = np.full(np.asarray(out["ind"]).size, rows_.PEERS, dtype=np.int64)
+    return out
+
+
 def linked_schools(store: Store, scope: Scope, rbds: Iterable[int]) -> list[int]:
     """The schools of ``scope`` tied to ``rbds`` through territories: ``rbds``, the schools
     sharing a territory with them, those sharing one with these, and so on.
@@ -429,6 +468,10 @@ def load_indicator_rows(
         parts = _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly, numbers)
         computed["sc"] = numbers.of_ids(computed.pop("sid"))
         parts.append(computed)
+        comparable = [IND_CODE[c] for c in COMPARABLE & wanted]
+        if comparable and KIND_CODE["establecimiento"] in kind_set:
+            parts.append(_peer_sums(parts, comparable, schools, communities, numbers))
+            kind_set |= {rows_.PEERS}
         inds = sorted(IND_CODE[c] for c in wanted)
         found = rows_.Facts.from_columns(parts, STATS, numbers.sids)
         rows = rows_.assemble(
@@ -437,7 +480,7 @@ def load_indicator_rows(
             kinds=kind_set,
             variant=MONTHLY_VARIANT,
             fallback=FALLBACK,
-            comparable=[IND_CODE[c] for c in COMPARABLE & wanted],
+            comparable=comparable,
             schools=schools,
             communities=communities,
             links=links,

@@ -81,6 +81,8 @@ COMPARISON_GROUP = (
     "estudiantes de los mismos niveles del establecimiento, en cursos sin docentes de comunidades"
 )
 """``grupo_comparacion`` of a community's row (see ``docs/indicadores.md``)."""
+PEERS_GROUP = "establecimientos sin comunidades de {}"
+"""``grupo_comparacion`` of a school's or territory's row, with the territory's name."""
 
 BREAKDOWN_OUTPUT_COLUMNS: tuple[str, ...] = (
     "indicador",
@@ -799,7 +801,9 @@ class _Comparison:
     """A community row's comparison group (NaN elsewhere), aligned with ``_Result.idx``."""
 
     has: np.ndarray
-    """Whether the row is a community's, of an indicator with a comparison group."""
+    """Whether the row has a comparison group (and so ``grupo_comparacion``)."""
+    group: np.ndarray
+    """``grupo_comparacion``: who the group is, in Spanish (None: no group)."""
     value: np.ndarray
     n: np.ndarray
     """Students in the comparison group (0 when hidden or absent)."""
@@ -928,15 +932,45 @@ def _hide_comparisons(
     index: rows_.RowIndex,
 ) -> np.ndarray:
     """``hidden`` with the comparison groups that would show too few students, or give away
-    a small group beside their school and community (:func:`compute.suppress_beside`)."""
-    group = np.flatnonzero(rows.kind == sources.COMPARISON_KIND)
-    if not group.size:
-        return hidden
-    part = index.find(group, kind=sources.KIND_CODE["comunidad"])
-    school = rows_.school_of_communities(rows)[rows.sid[group]]
-    total = index.find(group, kind=sources.KIND_CODE["establecimiento"], sid=school)
+    a small group beside what they are compared with (:func:`compute.suppress_beside`): a
+    community's beside its school and the community; a territory's schools without
+    communities beside the territory, and when the schools of theirs that are hidden add up
+    to a small group."""
     n = np.where(v.sensitive, v.n_priv, v.n)
-    return compute.suppress_beside(n, hidden, total, part, group, min_group)
+    group = np.flatnonzero(rows.kind == sources.COMPARISON_KIND)
+    if group.size:
+        part = index.find(group, kind=sources.KIND_CODE["comunidad"])
+        school = rows_.school_of_communities(rows)[rows.sid[group]]
+        total = index.find(group, kind=sources.KIND_CODE["establecimiento"], sid=school)
+        hidden = compute.suppress_beside(n, hidden, total, part, group, min_group)
+    peers = np.flatnonzero(rows.kind == rows_.PEERS)
+    if not peers.size:
+        return hidden
+    total = index.find(peers, kind=sources.KIND_CODE["territorio"])
+    no_part = np.full(peers.size, -1, dtype=np.int64)
+    hidden = compute.suppress_beside(n, hidden, total, no_part, peers, min_group)
+    # The hidden schools among a group's: their students must not be 1 to 9 (the group less
+    # its shown schools would give them away).
+    links = rows.links
+    alone = rows_.without_communities(
+        pd.DataFrame({"rbd": links["rbd"].to_numpy()}), rows.communities
+    )
+    sids = pd.Index(rows.sids, dtype=object)
+    t_sc = np.asarray(sids.get_indexer(pd.Index(links["territory_id"].astype(str)[alone])))
+    s_sc = np.asarray(sids.get_indexer(pd.Index(rows_._ids(links["rbd"][alone]))))
+    ok = (t_sc >= 0) & (s_sc >= 0)
+    li, ri = rows_._pairs(rows.sid[peers], t_sc[ok])
+    member = index.find(peers[li], kind=sources.KIND_CODE["establecimiento"], sid=s_sc[ok][ri])
+    found = member >= 0
+    gone = np.bincount(
+        li[found],
+        weights=np.where(hidden[member[found]], n[member[found]], 0.0),
+        minlength=peers.size,
+    )
+    small = (gone > 0) & (gone < min_group)
+    out = hidden.copy()
+    out[peers[small]] = True
+    return out
 
 
 def _unit_variance(v: _Values, r: np.ndarray) -> np.ndarray:
@@ -956,20 +990,44 @@ def _compare(
     same: np.ndarray,
     index: rows_.RowIndex,
 ) -> _Comparison:
-    """For each community row in ``idx``: its comparison group's value, change against the
-    community's own baseline year, the difference in differences and its interval."""
+    """For each row in ``idx`` of an indicator with a comparison group: the group's value, its
+    change against the row's own baseline year, the difference in differences and its
+    interval. A community's group is its school's students of the same grades in courses
+    without community teachers; a school's (with communities), the schools without
+    communities of its smallest territory that has some; a territory's, its own."""
     n_out = idx.size
     nan = np.full(n_out, np.nan)
-    has = (rows.kind[idx] == sources.KIND_CODE["comunidad"]) & _COMPARABLE[rows.ind[idx]]
-    out = _Comparison(has, nan.copy(), np.zeros(n_out), nan.copy(), nan.copy(), nan.copy(),
-                      nan.copy())  # fmt: skip
+    kind = rows.kind[idx]
+    comparable = _COMPARABLE[rows.ind[idx]]
+    peer = rows_.peer_territory(rows)
+    community = kind == sources.KIND_CODE["comunidad"]
+    by_peers = (kind == sources.KIND_CODE["establecimiento"]) | (
+        kind == sources.KIND_CODE["territorio"]
+    )
+    partner_sid = np.where(community, rows.sid[idx], np.where(by_peers, peer[rows.sid[idx]], -1))
+    has = comparable & (community | by_peers) & (partner_sid >= 0)
+    labels = np.full(n_out, None, dtype=object)
+    labels[has & community] = COMPARISON_GROUP
+    names = _territory_names(rows)
+    peers_at = np.flatnonzero(has & by_peers)
+    labels[peers_at] = [PEERS_GROUP.format(names.get(int(t), "")) for t in partner_sid[peers_at]]
+    out = _Comparison(has, labels, nan.copy(), np.zeros(n_out), nan.copy(), nan.copy(),
+                      nan.copy(), nan.copy())  # fmt: skip
     j = np.flatnonzero(has)
     if not j.size:
         return out
     r = idx[j]
-    c = index.find(r, kind=sources.COMPARISON_KIND)
+    pk = np.where(community[j], sources.COMPARISON_KIND, rows_.PEERS)
+    ps = partner_sid[j]
+    c = np.full(j.size, -1, dtype=np.int64)
+    cb = np.full(j.size, -1, dtype=np.int64)
     b = rows.brid[r]
-    cb = np.where(b >= 0, index.find(np.maximum(b, 0), kind=sources.COMPARISON_KIND), -1)
+    for k in (sources.COMPARISON_KIND, rows_.PEERS):
+        m = pk == k
+        if not m.any():
+            continue
+        c[m] = index.find(r[m], kind=k, sid=ps[m])
+        cb[m] = np.where(b[m] >= 0, index.find(np.maximum(b[m], 0), kind=k, sid=ps[m]), -1)
     found = c >= 0
     cj, cv = j[found], c[found]
     out.value[cj] = shown_all[cv]
@@ -994,6 +1052,22 @@ def _compare(
     out.lo[mj] = lo
     out.hi[mj] = hi
     return out
+
+
+def _territory_names(rows: facts.IndicatorRows) -> dict[int, str]:
+    """Scope number → name of each territory of the rows (its id when it has none)."""
+    links = rows.links
+    if not len(links):
+        return {}
+    ids = links["territory_id"].astype(str)
+    names = links["name"].astype(object) if "name" in links else ids
+    sids = pd.Index(rows.sids, dtype=object)
+    sc = sids.get_indexer(pd.Index(ids.to_numpy(), dtype=object))
+    return {
+        int(t): str(n if isinstance(n, str) and n else i)
+        for t, n, i in zip(sc, names, ids, strict=True)
+        if t >= 0
+    }
 
 
 def _consolidated(
@@ -1071,7 +1145,7 @@ def _filter(
     anio: int | None,
     mensual: bool,
 ) -> np.ndarray:
-    keep = ~rows.base & (rows.kind != sources.COMPARISON_KIND)
+    keep = ~rows.base & (rows.kind < sources.COMPARISON_KIND)
     if alcance is not None:
         keep &= rows.kind == sources.KIND_CODE[alcance]
     if alcance_id is not None:
@@ -1152,9 +1226,8 @@ def _comparison_columns(res: _Result) -> dict[str, Any]:
     c = res.comparison
     dd_none = np.isnan(c.lo) | np.isnan(c.hi)
     n_none = ~c.has | np.isnan(c.value)
-    group = np.where(c.has, 0, -1)
     return {
-        "grupo_comparacion": _categorical(group, [COMPARISON_GROUP]),
+        "grupo_comparacion": pd.Categorical(c.group),
         "valor_comparacion": c.value,
         "n_comparacion": pd.arrays.IntegerArray(
             np.where(n_none, 0, c.n).astype(np.int64), n_none.copy()

@@ -28,14 +28,16 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-SCHOOL, COMMUNITY, TERRITORY, COMPARISON = 1, 0, 2, 3
-"""Scope kinds as numbered in the facts (``KIND_CODE``; ``COMPARISON``: a community's
-comparison group, keyed by the community's id)."""
+SCHOOL, COMMUNITY, TERRITORY, COMPARISON, PEERS = 1, 0, 2, 3, 4
+"""Scope kinds as numbered in the facts (``KIND_CODE``). Two are never output rows:
+``COMPARISON``, a community's comparison group (keyed by the community's id), and ``PEERS``,
+a territory's visible schools without communities (keyed by the territory's id), the schools
+a school or territory is compared with."""
 _YEAR_ORIGIN = 1799
 """Years are keyed as ``year - _YEAR_ORIGIN`` (0: no year, the baseline wave's rows)."""
 _YEARS = 4096
 _MONTHS = 128
-_KINDS = 4
+_KINDS = 8
 _INDS = 256
 
 
@@ -175,7 +177,7 @@ def assemble(
     links: pd.DataFrame,
     comparable: Sequence[int] = (),
 ) -> Assembled:
-    """The rows of a request, in output order (indicator, scope kind, scope id, year with the
+    """The rows of a request, in order (indicator, scope kind, scope id, year with the
     baseline wave first, month).
 
     - An indicator with a fallback (attendance: the results file, else the monthly file), per
@@ -187,7 +189,8 @@ def assemble(
 
     ``schools``: rbd, base_year; ``communities``: id, rbd; ``links``: rbd, territory_id.
     With ``COMPARISON`` in ``kinds``, each community also gets the yearly rows of its
-    comparison group for the ``comparable`` indicators (its baseline year is the community's).
+    comparison group for the ``comparable`` indicators (its baseline year is the community's);
+    with ``PEERS``, each territory the rows of its schools without communities.
     """
     f = _resolve_fallback(facts, variant, fallback)
     sids = pd.Index(f.sids, dtype=object)
@@ -220,8 +223,9 @@ def assemble(
         (COMMUNITY, com_school, com_sc),
         (TERRITORY, link_school, link_terr),
         (COMPARISON, com_school, com_sc),
+        (PEERS, link_school, link_terr),
     ):
-        if k not in kinds or (k == COMPARISON and not len(comparable)):
+        if k not in kinds or (k in (COMPARISON, PEERS) and not len(comparable)):
             continue
         ok = (owner >= 0) & (scope >= 0)
         li, ri = _pairs(owner[ok], sy_sc)  # each scope with its schools' years
@@ -236,7 +240,7 @@ def assemble(
     # The grid of yearly rows, with the facts' yearly values where there are some; comparison
     # groups only for the indicators that have one.
     wanted = np.asarray(sorted(inds), dtype=np.int64)
-    cmp_scope = g_kind == COMPARISON
+    cmp_scope = (g_kind == COMPARISON) | (g_kind == PEERS)
     usual = np.flatnonzero(~cmp_scope)
     of_cmp = np.flatnonzero(cmp_scope)
     cmp_inds = np.asarray(sorted(set(comparable) & set(wanted.tolist())), dtype=np.int64)
@@ -252,7 +256,7 @@ def assemble(
     gkey = _key((g_ind, _INDS), (g_kind, _KINDS), (g_sc, size), (_year_code(g_year), _YEARS))
     hit = _lookup(fkey, gkey)
     src = _through(fy, hit)
-    other = np.flatnonzero(~yearly & np.isin(f.ind, wanted) & (f.kind != COMPARISON))
+    other = np.flatnonzero(~yearly & np.isin(f.ind, wanted) & (f.kind < COMPARISON))
 
     def pick(arr: np.ndarray, fill: Any) -> np.ndarray:
         grid = np.full(src.size, fill, dtype=arr.dtype)
@@ -586,3 +590,43 @@ class RowIndex:
         pos = np.minimum(np.searchsorted(self._sorted, want), self._sorted.size - 1)
         found = (self._sorted[pos] == want) & ok
         return np.where(found, self._order[pos], -1).astype(np.int64)
+
+
+def without_communities(schools: pd.DataFrame, communities: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """For each of ``schools`` (rbd): whether it has no community."""
+    rbd = schools["rbd"].to_numpy(dtype=np.int64)
+    having = communities["rbd"].to_numpy(dtype=np.int64) if len(communities) else rbd[:0]
+    return ~np.isin(rbd, having)
+
+
+def peer_territory(rows: Any) -> IntArray:
+    """For each scope number of ``rows``: the territory (its scope number) whose schools
+    without communities a school or a territory is compared with; −1: none.
+
+    A school with communities is compared with the smallest of its territories (fewest visible
+    schools; then by id) that holds a school without communities; a territory, with its own
+    schools without communities, when it holds schools of both kinds."""
+    sids = pd.Index(rows.sids, dtype=object)
+    out = np.full(max(int(sids.size), 1), -1, dtype=np.int64)
+    links = rows.links
+    if not len(links):
+        return out
+    rbd = links["rbd"].to_numpy(dtype=np.int64)
+    having = set(rows.communities["rbd"].astype(int)) if len(rows.communities) else set()
+    has = np.array([r in having for r in rbd], dtype=bool)
+    frame = pd.DataFrame({"rbd": rbd, "t": links["territory_id"].astype(str).to_numpy(),
+                          "has": has})  # fmt: skip
+    per = frame.groupby("t")["has"].agg(["size", "sum"])
+    mixed = per[(per["sum"] > 0) & (per["sum"] < per["size"])]
+    tsc = np.asarray(sids.get_indexer(pd.Index(mixed.index.to_numpy(), dtype=object)))
+    out[tsc[tsc >= 0]] = tsc[tsc >= 0]
+    chosen = frame[frame["has"] & frame["t"].isin(mixed.index)].copy()
+    if chosen.empty:
+        return out
+    chosen["size"] = chosen["t"].map(per["size"])
+    chosen = chosen.sort_values(["rbd", "size", "t"]).drop_duplicates("rbd")
+    ssc = np.asarray(sids.get_indexer(pd.Index(_ids(chosen["rbd"]), dtype=object)))
+    csc = np.asarray(sids.get_indexer(pd.Index(chosen["t"].to_numpy(), dtype=object)))
+    ok = (ssc >= 0) & (csc >= 0)
+    out[ssc[ok]] = csc[ok]
+    return out
