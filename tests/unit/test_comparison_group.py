@@ -482,3 +482,35 @@ def test_a_school_without_communities_has_no_comparison(peers: pd.DataFrame) -> 
     r = one(peers, "tasa_reprobacion", "601", "2024", kind="establecimiento")
     assert pd.isna(r["grupo_comparacion"]) and pd.isna(r["dif_en_dif"])
     assert "comparacion" not in "".join(set(peers["alcance"].astype(str)))
+
+
+def test_the_trend_says_and_draws_the_comparison(out: pd.DataFrame, peers: pd.DataFrame) -> None:
+    from metrics.presentation.views import trend_view
+
+    view = trend_view(out, "tasa_reprobacion", "comunidad", "ca", 2025)
+    assert view is not None
+    # 2025: 2 % against 20 % in the community; 10 % against 16 % in 4°B; both years conclusive.
+    assert view.full_headline.endswith(
+        "Desde 2023, la tasa de reprobación bajó 18,0 puntos en los cursos de la comunidad y "
+        "6,0 en el resto del establecimiento (mismos niveles): 12,0 puntos más de baja "
+        "(IC 95 %: −30,6 a 6,6; diferencia no concluyente). ✓ Se consolida: el cambio es "
+        "concluyente este año y el anterior."
+    )
+    spec = view.chart().to_dict()
+    group = spec["datasets"]["comparacion"]
+    assert [(g["periodo"], g["valor"]) for g in group] == [
+        ("2023", 16.0),
+        ("2024", 12.0),
+        ("2025", 10.0),
+    ]
+    assert group[-1]["etiqueta"] == "Resto del establecimiento"
+    school = trend_view(peers, "tasa_reprobacion", "establecimiento", "600", 2024)
+    assert school is not None and "en los establecimientos sin comunidades de Comuna Uno" in (
+        school.full_headline
+    )
+    spec = school.chart().to_dict()
+    assert spec["datasets"]["comparacion"][-1]["etiqueta"] == "Sin comunidades"
+    # A school without communities: no comparison, no grey line.
+    alone = trend_view(peers, "tasa_reprobacion", "establecimiento", "601", 2024)
+    assert alone is not None and "sin comunidades" not in alone.full_headline
+    assert alone.chart().to_dict()["datasets"]["comparacion"] == []

@@ -518,6 +518,7 @@ def build_trend_chart(
     height: int = TREND_HEIGHT,
     font: int = FONT_SIZE,
     comparison: pd.DataFrame | None = None,
+    comparison_label: str = COMPARISON_LABEL,
 ) -> Spec:
     """Yearly series against its baseline (dashed rule) and target (band).
 
@@ -529,7 +530,8 @@ def build_trend_chart(
     ``suprimido`` (bool), optional ``ic_inferior``/``ic_superior`` (bounds of the value) and
     ``tono`` (the point's colour: one of :data:`TONE_COLOURS`).
     ``comparison``: the comparison group's ``periodo`` and ``valor`` (a community's rest of
-    the school), drawn grey and dashed beside the series, named at its last point.
+    the school), drawn grey and dashed beside the series, named ``comparison_label`` at its
+    last point.
     """
     df = data.copy()
     df["periodo"] = df["periodo"].astype(str)
@@ -563,7 +565,7 @@ def build_trend_chart(
             for p, v in zip(present["periodo"], present["valor"], strict=True)
         ]
         if group:
-            group[-1]["etiqueta"] = COMPARISON_LABEL
+            group[-1]["etiqueta"] = comparison_label
     if has_interval:
         values += [*shown["ic_inferior"], *shown["ic_superior"]]
     scale = line_scale(values, unit, int(decimals))

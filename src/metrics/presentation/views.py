@@ -149,6 +149,12 @@ def comparison_sentence(indicator: Indicator, rec: Any) -> str | None:
     Desde 2023, la tasa de reprobación bajó 10,0 puntos en los cursos de la comunidad y 3,0 en
     el resto del establecimiento (mismos niveles): 7,0 puntos más de baja (IC 95 %: −12,1 a
     −1,9; diferencia concluyente).
+    >>> print(textwrap.fill(comparison_sentence(INDICATORS["tasa_reprobacion"], {
+    ...     "cambio": -15.0, "cambio_comparacion": -4.0, "dif_en_dif": -11.0,
+    ...     "alcance": "establecimiento", "periodo_base": "2023",
+    ...     "grupo_comparacion": "establecimientos sin comunidades de Comuna Uno"}), 90))
+    Desde 2023, la tasa de reprobación bajó 15,0 puntos en el establecimiento y 4,0 en los
+    establecimientos sin comunidades de Comuna Uno: 11,0 puntos más de baja.
     >>> print(textwrap.fill(comparison_sentence(INDICATORS["promedio_notas"], {
     ...     "cambio": 0.41, "cambio_comparacion": 0.52, "dif_en_dif": -0.11,
     ...     "periodo_base": "2023"}), 90))
@@ -191,9 +197,16 @@ def comparison_sentence(indicator: Indicator, rec: Any) -> str | None:
         )
     since = get("periodo_base")
     start = f"Desde {since}, " if not _missing(since) else ""
+    kind = get("alcance") if "alcance" in rec else None
+    group = get("grupo_comparacion") if "grupo_comparacion" in rec else None
+    if kind in ("establecimiento", "territorio") and not _missing(group):
+        here = "en el establecimiento" if kind == "establecimiento" else "en el territorio"
+        there = f"en los {group}"
+    else:
+        here, there = "en los cursos de la comunidad", "en el resto del establecimiento"
+        there += " (mismos niveles)"
     sentence = (
-        f"{start}{name} {_moved(indicator, own)} en los cursos de la comunidad y {other_text} "
-        f"en el resto del establecimiento (mismos niveles): {gap}{interval}."
+        f"{start}{name} {_moved(indicator, own)} {here} y {other_text} {there}: {gap}{interval}."
     )
     return sentence[0].upper() + sentence[1:]
 
@@ -550,8 +563,20 @@ class TrendView:
     def chart(self, width: int | str = "container", **size: Any) -> Any:
         """The trend chart; ``size``: ``height`` and ``font`` (slides draw it larger)."""
         return charts.build_trend_chart(
-            self.frame, **self.options, width=width, comparison=self.comparison_frame(), **size
+            self.frame,
+            **self.options,
+            width=width,
+            comparison=self.comparison_frame(),
+            comparison_label=self.comparison_label,
+            **size,
         )
+
+    @property
+    def comparison_label(self) -> str:
+        """The comparison group's name on the chart."""
+        if str(self.current.get("alcance")) == "comunidad":
+            return charts.COMPARISON_LABEL
+        return "Sin comunidades"
 
     def download(self) -> pd.DataFrame:
         """The chart's data as a file holds it (suppressed values blank)."""
@@ -629,8 +654,11 @@ def trend_view(
         + (f" {PROVISIONAL_NOTE}" if provisional else "")
     )
     if "valor_comparacion" in series and series["valor_comparacion"].notna().any():
+        group = first_present(series["grupo_comparacion"])
         caption += (
             " Línea gris punteada: el resto del establecimiento, estudiantes de los mismos "
             "niveles en cursos sin docentes de comunidades (grupo de comparación)."
+            if alcance == "comunidad"
+            else f" Línea gris punteada: los {group} (grupo de comparación)."
         )
     return TrendView(ind, series, current, text, trend_frame(series, ind), options, caption)
