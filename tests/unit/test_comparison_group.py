@@ -373,10 +373,19 @@ def _peer_tables() -> dict[str, pd.DataFrame]:
         for year, failed in ((2023, f23), (2024, f24)):
             assignments.append((year, f"p{rbd}", rbd, 110, 4, "A", "lenguaje"))
             results += [
-                (year, rbd, 110, 4, "A", f"{rbd}-{year}-{i}", 3.5 if i < failed else 5.5,
-                 "R" if i < failed else "P", 90.0)
+                (
+                    year,
+                    rbd,
+                    110,
+                    4,
+                    "A",
+                    f"{rbd}-{year}-{i}",
+                    3.5 if i < failed else 5.5,
+                    "R" if i < failed else "P",
+                    90.0,
+                )
                 for i in range(n)
-            ]  # fmt: skip
+            ]
     schools = sorted(PEER_SCHOOLS)
     return {
         "territory": pd.DataFrame(
@@ -386,14 +395,14 @@ def _peer_tables() -> dict[str, pd.DataFrame]:
                 ("slep:s1", "SLEP Uno", "slep"),
             ],
             columns=["id", "name", "kind"],
-        ),  # fmt: skip
+        ),
         "school": pd.DataFrame(
             {
                 "rbd": schools,
                 "name": [f"Escuela {r}" for r in schools],
                 "comuna": "x",
                 "baseline_year": 2023,
-            }  # fmt: skip
+            }
         ),
         "school_territory": pd.DataFrame(
             [(600, "comuna:c1"), (601, "comuna:c1"), (602, "comuna:c1"), (603, "comuna:c2")]
@@ -406,7 +415,7 @@ def _peer_tables() -> dict[str, pd.DataFrame]:
                 ("k603", 603, "K603", "comunidad de práctica", "x", date(2024, 3, 1)),
             ],
             columns=["id", "rbd", "name", "kind", "focus", "start_date"],
-        ),  # fmt: skip
+        ),
         "teacher": pd.DataFrame({"id": ["p600", "p603"], "name": ["A", "B"]}),
         "community_member": pd.DataFrame(
             [(2024, "k600", "p600"), (2024, "k603", "p603")],
@@ -429,7 +438,7 @@ def _peer_tables() -> dict[str, pd.DataFrame]:
                 "final_situation",
                 "attendance_pct",
             ],
-        ),  # fmt: skip
+        ),
     }
 
 
@@ -441,9 +450,13 @@ def peers() -> Iterator[pd.DataFrame]:
             for table, frame in _peer_tables().items():
                 s.insert_frame(cur, table, frame, batch)
         yield compute_indicators(
-            s, Scope.all(), corte=CUTOFF, min_group=10, mensual=False,
+            s,
+            Scope.all(),
+            corte=CUTOFF,
+            min_group=10,
+            mensual=False,
             indicadores=["tasa_reprobacion"],
-        )  # fmt: skip
+        )
 
 
 def test_a_school_is_compared_with_the_schools_without_communities_of_its_comuna(
