@@ -184,6 +184,11 @@ def test_xlsx_indicators_equal_the_cli(
     wb = load_workbook(io.BytesIO(pack_xlsx(pack)))
     assert wb.sheetnames[:2] == ["Resumen", "Indicadores"]
     assert wb.sheetnames[-1] == "Ficha técnica"
+    sheet_rows = {r["indicador"]: r for r in _sheet_records(wb["Ficha técnica"])}
+    assert str(sheet_rows["tasa_reprobacion"]["Grupo de comparación"]).startswith(
+        "Grupo de comparación: en una comunidad, los estudiantes del establecimiento"
+    )
+    assert not sheet_rows["cumplimiento_cronograma"]["Grupo de comparación"]
     assert len(wb.sheetnames) == 3 + len(pack.communities)
     sheet = _sheet_records(wb["Indicadores"])
     assert main(["indicadores", "--db", str(demo_db), "--corte", CUTOFF.isoformat()]) == 0

@@ -21,6 +21,7 @@ import pandas as pd
 
 from metrics.engine.catalog import INDICATORS, Indicator, slide_indicators
 from metrics.engine.indicators import compute_indicators
+from metrics.engine.sources import COMPARABLE
 from metrics.errors import AccessError, TableroError
 from metrics.formatting import count_label, format_date, format_number, format_percent
 from metrics.presentation import charts
@@ -28,6 +29,7 @@ from metrics.presentation.narrative import with_article
 from metrics.presentation.records import followup_headline, followup_summary
 from metrics.presentation.status import range_phrase, status_counts, status_text
 from metrics.presentation.views import (
+    COMPARISON_METHOD,
     CONSOLIDATED_BADGE,
     PROVISIONAL_NOTE,
     baseline_name,
@@ -200,6 +202,8 @@ def _ficha(codes: Sequence[str]) -> str:
         )
         if sheet.notes:
             text += f"\nNotas: {sheet.notes}"
+        if ind.code in COMPARABLE:
+            text += f"\n{COMPARISON_METHOD}"
         parts.append(text)
     return "\n\n".join(parts)
 

@@ -211,6 +211,17 @@ def comparison_sentence(indicator: Indicator, rec: Any) -> str | None:
     return sentence[0].upper() + sentence[1:]
 
 
+COMPARISON_METHOD = (
+    "Grupo de comparación: en una comunidad, los estudiantes del establecimiento en los mismos "
+    "niveles, de cursos sin docentes de comunidades; en un establecimiento con comunidades, los "
+    "establecimientos sin comunidades de su territorio más pequeño que tenga alguno. Diferencia "
+    "en diferencias = cambio del grupo − cambio de la comparación desde el mismo año de línea "
+    "base, con intervalo de 95 %. Supone que ambos se habrían movido igual sin el modelo; es "
+    "débil con pocos cursos fuera de las comunidades o con docentes que cambian de grupo. Se "
+    "consolida: el cambio es concluyente y en la buena dirección este año y el anterior."
+)
+"""The comparison's method in a sentence, for the *ficha técnica* of an indicator that has one."""
+
 CONSOLIDATED_BADGE = "✓ Se consolida"
 """Shown beside a value whose change is conclusive and good this year and the year before."""
 
