@@ -527,3 +527,13 @@ def test_the_trend_says_and_draws_the_comparison(out: pd.DataFrame, peers: pd.Da
     alone = trend_view(peers, "tasa_reprobacion", "establecimiento", "601", 2024)
     assert alone is not None and "sin comunidades" not in alone.full_headline
     assert alone.chart().to_dict()["datasets"]["comparacion"] == []
+
+
+def test_a_trend_stops_at_the_chosen_year(out: pd.DataFrame) -> None:
+    from metrics.presentation.views import trend_view
+
+    view = trend_view(out, "tasa_reprobacion", "comunidad", "ca", 2024)
+    assert view is not None
+    assert list(view.frame["periodo"]) == ["2023", "2024"]  # not 2025, a later year
+    spec = view.chart().to_dict()
+    assert [g["periodo"] for g in spec["datasets"]["comparacion"]] == ["2023", "2024"]

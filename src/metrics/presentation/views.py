@@ -672,4 +672,6 @@ def trend_view(
             if alcance == "comunidad"
             else f" Línea gris punteada: los {group} (grupo de comparación)."
         )
-    return TrendView(ind, series, current, text, trend_frame(series, ind), options, caption)
+    # The chart stops at the chosen year, as its headline does.
+    drawn = shown if not shown.empty else series
+    return TrendView(ind, series, current, text, trend_frame(drawn, ind), options, caption)
