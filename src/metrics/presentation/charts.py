@@ -413,6 +413,12 @@ def _trend_template(
     if has_comparison:
         # The comparison group: grey, dashed, hollow points, named at its last point.
         group = alt.Chart(alt.NamedData(name="comparacion"))
+        if has_interval:  # its interval, like the series' (offset so the two bars show)
+            layers.append(
+                group.mark_rule(color=NEUTRAL, strokeWidth=2, opacity=0.45, xOffset=6).encode(
+                    x=x, y=alt.Y("ic_inferior:Q"), y2=alt.Y2("ic_superior:Q")
+                )
+            )
         layers.append(
             group.mark_line(color=NEUTRAL, strokeWidth=2, strokeDash=[5, 4]).encode(x=x, y=y)
         )
@@ -560,9 +566,24 @@ def build_trend_chart(
     if comparison is not None:
         present = comparison[comparison["valor"].notna()]
         values += list(present["valor"])
+        if has_interval and {"ic_inferior", "ic_superior"} <= set(present.columns):
+            values += [*present["ic_inferior"].dropna(), *present["ic_superior"].dropna()]
+        bounds = {"ic_inferior", "ic_superior"} <= set(present.columns)
         group = [
-            {"periodo": str(p), "valor": float(v), "etiqueta": ""}
-            for p, v in zip(present["periodo"], present["valor"], strict=True)
+            {
+                "periodo": str(p),
+                "valor": float(v),
+                "etiqueta": "",
+                "ic_inferior": float(lo) if bounds and pd.notna(lo) else None,
+                "ic_superior": float(hi) if bounds and pd.notna(hi) else None,
+            }
+            for p, v, lo, hi in zip(
+                present["periodo"],
+                present["valor"],
+                present["ic_inferior"] if bounds else [None] * len(present),
+                present["ic_superior"] if bounds else [None] * len(present),
+                strict=True,
+            )
         ]
         if group:
             group[-1]["etiqueta"] = comparison_label

@@ -567,9 +567,16 @@ class TrendView:
         if values.isna().all():
             return None
         shown = self.series["periodo"].astype(str).isin(set(self.frame["periodo"]))
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {"periodo": self.series["periodo"].astype(str)[shown], "valor": values[shown]}
         )
+        if self.indicator.unit == "%":  # its interval, as the series' own (Wilson)
+            n = pd.to_numeric(self.series["n_comparacion"], errors="coerce")[shown]
+            v = out["valor"].to_numpy(dtype=float)
+            lo, hi = wilson(v / 100 * n.to_numpy(dtype=float), n.to_numpy(dtype=float))
+            out["ic_inferior"] = lo * 100
+            out["ic_superior"] = hi * 100
+        return out
 
     def chart(self, width: int | str = "container", **size: Any) -> Any:
         """The trend chart; ``size``: ``height`` and ``font`` (slides draw it larger)."""
@@ -671,7 +678,7 @@ def trend_view(
             "niveles en cursos sin docentes de comunidades (grupo de comparación)."
             if alcance == "comunidad"
             else f" Línea gris punteada: los {group} (grupo de comparación)."
-        )
+        ) + (" La barra gris es su intervalo de 95 %." if ind.unit == "%" else "")
     # The chart stops at the chosen year, as its headline does.
     drawn = shown if not shown.empty else series
     return TrendView(ind, series, current, text, trend_frame(drawn, ind), options, caption)
