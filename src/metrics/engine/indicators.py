@@ -834,9 +834,14 @@ def _evaluate(
     idx = np.arange(size) if keep is None else np.flatnonzero(keep)
     yearly = idx[(rows.month[idx] == 0) & ~rows.base[idx]]
     prev = index.find(yearly, years_back=1)
-    full = np.union1d(idx, prev[prev >= 0]).astype(np.int64)
+    # Marks, not np.union1d/np.isin: those sort, a third of a country's request.
+    asked = np.zeros(size, dtype=bool)
+    asked[idx] = True
+    wider = asked.copy()
+    wider[prev[prev >= 0]] = True
+    full = np.flatnonzero(wider).astype(np.int64)
     res = _evaluate_rows(rows, v, hidden, shown_all, full, index)
-    at = np.flatnonzero(np.isin(full, idx))
+    at = np.flatnonzero(asked[full])
     ind = rows.ind[full]
     prev_full = index.find(full, years_back=1)
     res.consolidado = _consolidated(rows, full, prev_full, res, _SIGN[ind])
