@@ -601,10 +601,12 @@ def generate_demo_frames(seed: int = DEMO_SEED) -> dict[str, pd.DataFrame]:
     frames["teaching_assignment"] = _assignments(positions, roster)
 
     results, attendance = _simulate_students(r_students, ids)
+    results, attendance = _case_contrast(results, attendance)
     frames["student_result"] = results
     frames["student_attendance"] = attendance
 
     communities, members = _communities(r_communities, positions, roster)
+    members = _case_members(members, positions, roster)
     frames["community"] = communities
     frames["community_member"] = members
     names = dict(zip(teachers["id"], teachers["name"], strict=True))
@@ -1120,6 +1122,101 @@ def _carry_over(
             continue
         out.append((sid, int(rbd), int(c), grade, letter))
     return out
+
+
+# -- the case school's comparison group ----------------------------------------------------
+CASE_LOWER_GRADES = (1, 2, 3, 4)
+"""In Escuela Los Aromos, the headline community is the generalists of 1° to 4° A; the B
+courses of those grades are taught by no community member: its comparison group."""
+CASE_MOVED_FAILURES: dict[int, int] = {2023: 2, 2024: 1, 2025: 2}
+"""Failures moved from the case school's lower A courses to their B twins, per year."""
+
+
+def _teaches_lower(position: _Position, letter: str | None = None) -> bool:
+    return any(
+        c == 110 and g in CASE_LOWER_GRADES and (letter is None or x == letter)
+        for c, g, x, _ in position.teaches
+    )
+
+
+def _case_members(
+    members: pd.DataFrame, positions: list[_Position], roster: pd.DataFrame
+) -> pd.DataFrame:
+    """Escuela Los Aromos' communities set so that the headline one has a comparison group:
+    it is the generalists of 1° to 4° A (each teaches only its own course); no member of
+    another community teaches a course of 1° to 4° (those are the other two communities'
+    subject teachers of 5° to 8°). No random draw: the other schools are untouched."""
+    mine = {p.key: p for p in positions if p.rbd == CASE_SCHOOL_RBD}
+    lower = {k for k, p in mine.items() if _teaches_lower(p)}
+    generalists_a = [
+        k for k, p in mine.items()
+        if p.teaches and all(c == 110 and g in CASE_LOWER_GRADES and x == "A"
+                             for c, g, x, _ in p.teaches)
+    ]  # fmt: skip
+    holder = {
+        (int(y), p): t
+        for y, p, t in roster[["year", "position", "teacher_id"]].itertuples(index=False)
+        if p in mine
+    }
+    post_of = {(y, t): p for (y, p), t in holder.items()}
+    keep = []
+    for y, cid, t in members.itertuples(index=False):
+        other_school = not cid.startswith(f"com-{CASE_SCHOOL_RBD}-")
+        upper_only = cid != IMPROVING_COMMUNITY_ID and post_of.get((int(y), t)) not in lower
+        if other_school or upper_only:
+            keep.append((y, cid, t))
+    upper = sorted(k for k, p in mine.items() if p.teaches and k not in lower)
+    for year in sorted({int(y) for y in members["year"]}):
+        keep += [(year, IMPROVING_COMMUNITY_ID, holder[(year, k)]) for k in generalists_a]
+        # A community keeps at least three members: from the posts of 5° to 8° in none.
+        taken = {t for y, _, t in keep if int(y) == year}
+        spare = [holder[(year, k)] for k in upper if holder[(year, k)] not in taken]
+        for cid in sorted({c for _, c, _ in keep if c.startswith(f"com-{CASE_SCHOOL_RBD}-")}):
+            have = sum(1 for y, c, _ in keep if int(y) == year and c == cid)
+            while have < 3 and spare:
+                keep.append((year, cid, spare.pop(0)))
+                have += 1
+    out = pd.DataFrame(keep, columns=list(members.columns))
+    return out.drop_duplicates().reset_index(drop=True)
+
+
+def _case_contrast(
+    results: pd.DataFrame, attendance: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Escuela Los Aromos' failures of 1° to 4° básico moved between the A courses (the
+    headline community's) and the B courses (its comparison group), by swapping a failing A
+    student's course with a passing B classmate's of the same grade
+    (:data:`CASE_MOVED_FAILURES`): the school's counts and every student's record stay, so
+    the guide's case (6,0 % → 2,0 %) holds; the B courses also improve a little, less than
+    the A courses (a difference in differences smaller than the raw change)."""
+    results = results.copy()
+    attendance = attendance.copy()
+    for year, moves in CASE_MOVED_FAILURES.items():
+        done = 0
+        for grade in CASE_LOWER_GRADES:
+            at = (
+                (results["year"] == year) & (results["rbd"] == CASE_SCHOOL_RBD)
+                & (results["cod_ense"] == 110) & (results["grade"] == grade)
+            )  # fmt: skip
+            failing = results.index[at & (results["letter"] == "A")
+                                    & (results["final_situation"] == "R")]  # fmt: skip
+            passing = results.index[at & (results["letter"] == "B")
+                                    & (results["final_situation"] == "P")]  # fmt: skip
+            for a, b in zip(sorted(failing), sorted(passing), strict=False):
+                if done == moves:
+                    break
+                sa, sb = results.at[a, "student_id"], results.at[b, "student_id"]
+                results.loc[[a, b], "letter"] = ["B", "A"]
+                for sid, letter in ((sa, "B"), (sb, "A")):
+                    rows = (
+                        (attendance["year"] == year) & (attendance["rbd"] == CASE_SCHOOL_RBD)
+                        & (attendance["student_id"] == sid)
+                    )  # fmt: skip
+                    attendance.loc[rows, "letter"] = letter
+                done += 1
+        if done != moves:
+            raise AssertionError(f"demo: only {done} of {moves} failures moved in {year}")
+    return results, attendance
 
 
 # -- communities, schedule, sessions --------------------------------------------------------

@@ -73,7 +73,8 @@ def test_headlines_are_computed_from_the_numbers(pack) -> None:
     # The guide's story for the case school: reprobación 6,0 % (2023) → about 2 %, meta 3,0 %.
     impact = next(s for s in pack.slides if s.indicators == ("tasa_reprobacion",))
     assert impact.title.startswith("La tasa de reprobación bajó de 6,0 % en 2023 a 2,")
-    assert impact.title.endswith("y superó la meta de 3,0 %.")
+    # 6,0 → 2,0 % (2024) and → 2,2 % (2025), 500 students: conclusive both years.
+    assert impact.title.endswith("y superó la meta de 3,0 %. ✓ Se consolida.")
     assert impact.title in titles
     assert titles[1].startswith("3 comunidades de práctica con ")
     row = pack.results[
@@ -183,6 +184,11 @@ def test_xlsx_indicators_equal_the_cli(
     wb = load_workbook(io.BytesIO(pack_xlsx(pack)))
     assert wb.sheetnames[:2] == ["Resumen", "Indicadores"]
     assert wb.sheetnames[-1] == "Ficha técnica"
+    sheet_rows = {r["indicador"]: r for r in _sheet_records(wb["Ficha técnica"])}
+    assert str(sheet_rows["tasa_reprobacion"]["Grupo de comparación"]).startswith(
+        "Grupo de comparación: en una comunidad, los estudiantes del establecimiento"
+    )
+    assert not sheet_rows["cumplimiento_cronograma"]["Grupo de comparación"]
     assert len(wb.sheetnames) == 3 + len(pack.communities)
     sheet = _sheet_records(wb["Indicadores"])
     assert main(["indicadores", "--db", str(demo_db), "--corte", CUTOFF.isoformat()]) == 0

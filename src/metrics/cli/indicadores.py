@@ -209,7 +209,7 @@ def to_csv(df: pd.DataFrame) -> str:
     plain = _plain(df)
     floats = plain.select_dtypes(include="float").columns
     plain[floats] = plain[floats].round(DECIMALS)
-    for flag in ("concluyente", "linea_base_provisional"):
+    for flag in ("concluyente", "linea_base_provisional", "dd_concluyente", "consolidado"):
         if flag in plain:
             plain[flag] = plain[flag].map({True: "sí", False: "no"}).astype(object)
     buf = io.StringIO()

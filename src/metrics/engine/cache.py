@@ -554,9 +554,10 @@ def _rebuild(store: Store, force: bool) -> float | None:
                 SELECT {_code_of("f.ind")}, f.ind >= {MONTHLY_VARIANT}, f.kind, f.sid,
                        CASE WHEN f.kind = 1 THEN CAST(f.sid AS INTEGER) ELSE c.rbd END AS rbd,
                        f.year, f.month, f.base, {stats}
-                FROM _f f LEFT JOIN _com c ON f.kind = 0 AND c.id = f.sid
+                FROM _f f LEFT JOIN _com c ON f.kind IN (0, 3) AND c.id = f.sid
                 -- rows naming a community or school the store does not hold are skipped
-                WHERE (f.kind = 0 AND c.rbd IS NOT NULL)
+                -- (kind 3: a community's comparison group)
+                WHERE (f.kind IN (0, 3) AND c.rbd IS NOT NULL)
                    OR (f.kind = 1 AND TRY_CAST(f.sid AS INTEGER) IN (SELECT rbd FROM _sch))
                 ORDER BY rbd, f.kind, f.sid, f.ind
                 """

@@ -432,6 +432,99 @@ def is_conclusive(lower: ArrayLike, upper: ArrayLike) -> Any:
     return _out(out, scalar)
 
 
+def did_interval(
+    changes: tuple[ArrayLike, ArrayLike],
+    variances: tuple[ArrayLike, ArrayLike, ArrayLike, ArrayLike],
+    sizes: tuple[ArrayLike, ArrayLike, ArrayLike, ArrayLike],
+    z: float = Z95,
+) -> tuple[Any, Any, Any]:
+    """Difference in differences and its 95 % interval: ``changes`` are the group's and the
+    comparison's (value − baseline); ``variances`` (per unit) and ``sizes`` of the four
+    samples: the group now and at baseline, the comparison now and at baseline. The samples
+    are taken as independent (students in different courses, and different years), so the
+    variance of the difference is the sum of the four ``var / n``. NaN where a sample has
+    fewer than 2 units or no variance.
+
+    Example: repetition 18 % → 8 % (200 students each year) in the community's courses,
+    15 % → 12 % (150) in the rest: −10 − (−3) = −7 points.
+        >>> var = [p * (100 - p) for p in (8.0, 18.0, 12.0, 15.0)]
+        >>> dd, lo, hi = did_interval((-10.0, -3.0), var, (200, 200, 150, 150))
+        >>> round(dd, 1), round(lo, 1), round(hi, 1)
+        (-7.0, -17.1, 3.1)
+    """
+    scalar = _is_scalar(*changes, *variances, *sizes)
+    c1, c0 = _f(changes[0]), _f(changes[1])
+    dd = c1 - c0
+    se2 = np.zeros(np.broadcast(dd, *(_f(v) for v in variances)).shape)
+    ok = ~np.isnan(dd)
+    for var, n in zip(variances, sizes, strict=True):
+        vv, nn = _f(var), _f(n)
+        ok = ok & (nn >= 2) & ~np.isnan(vv)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se2 = se2 + np.where(nn >= 2, vv / nn, np.nan)
+    half = z * np.sqrt(np.maximum(se2, 0.0))
+    lo = np.where(ok, dd - half, np.nan)
+    hi = np.where(ok, dd + half, np.nan)
+    return (
+        _out(np.asarray(dd, dtype=float), scalar),
+        _out(np.asarray(lo, dtype=float), scalar),
+        _out(np.asarray(hi, dtype=float), scalar),
+    )
+
+
+def suppress_beside(
+    n: ArrayLike,
+    hidden: ArrayLike,
+    total: ArrayLike,
+    part: ArrayLike,
+    group: ArrayLike,
+    min_group: int,
+) -> npt.NDArray[np.bool_]:
+    """Which groups set *beside* a family to hide, besides those already ``hidden``: a
+    community's comparison group (``group[i]``) beside its school's total (``total[i]``) and
+    the community (``part[i]``; −1: none). The families of :func:`suppress` are left as they
+    are: a comparison group is the one hidden, never the values it is compared with.
+
+    A group is hidden when (1) it is hidden already or has 0 < n < ``min_group``; (2) the
+    total is hidden or missing; (3) the total less the shown part and the group leaves
+    0 < R < ``min_group`` students; (4) two shown groups of the same total differ by
+    0 < d < ``min_group`` students (one may hold the other): the smaller is hidden, and the
+    rule runs again.
+
+    Example: a school of 55, a community of 30 and its comparison group of 20 leave 5
+    students in neither: the group is hidden.
+        >>> suppress_beside([55, 30, 20], [False] * 3, [0], [1], [2], 10).tolist()
+        [False, False, True]
+    """
+    nn = np.nan_to_num(_f(n).ravel(), nan=0.0)
+    out = np.asarray(hidden, dtype=bool).ravel().copy()
+    tot = np.asarray(total, dtype=np.int64).ravel()
+    par = np.asarray(part, dtype=np.int64).ravel()
+    grp = np.asarray(group, dtype=np.int64).ravel()
+    if not grp.size:
+        return out
+    gn = nn[grp]
+    bad = out[grp] | ((gn > 0) & (gn < min_group)) | (tot < 0)
+    bad |= np.where(tot >= 0, out[np.maximum(tot, 0)], True)
+    shown_part = (par >= 0) & ~out[np.maximum(par, 0)]
+    rest = nn[np.maximum(tot, 0)] - np.where(shown_part, nn[np.maximum(par, 0)], 0.0) - gn
+    bad |= (rest > _EPS) & (rest < min_group - _EPS)
+    out[grp[bad]] = True
+    while True:
+        live = np.flatnonzero(~out[grp])
+        if live.size < 2:
+            return out
+        # Pairs of shown groups of the same total, their sizes' difference.
+        order = live[np.lexsort((gn[live], tot[live]))]
+        same = tot[order][1:] == tot[order][:-1]
+        gap = gn[order][1:] - gn[order][:-1]
+        # Sorted by size within a total: a small gap between neighbours is the smallest gap.
+        close = same & (gap > _EPS) & (gap < min_group - _EPS)
+        if not close.any():
+            return out
+        out[grp[order[:-1][close]]] = True
+
+
 # -- suppression --------------------------------------------------------------------------------
 def suppress(
     n: ArrayLike,

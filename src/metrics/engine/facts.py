@@ -24,6 +24,8 @@ from metrics.engine import rows as rows_
 from metrics.engine.cache import ensure_facts
 from metrics.engine.catalog import CATALOG, INDICATORS, SCOPE_KINDS
 from metrics.engine.sources import (
+    COMPARABLE,
+    COMPARISON_KIND,
     FALLBACK,
     IND_CODE,
     KIND_CODE,
@@ -192,6 +194,7 @@ def _read_all(
     for kind, join in (
         (KIND_CODE["establecimiento"], "JOIN _sid d ON d.rbd = f.rbd"),
         (KIND_CODE["comunidad"], "JOIN _sid d ON d.sid = f.sid"),
+        (COMPARISON_KIND, "JOIN _sid d ON d.sid = f.sid"),
     ):
         if kind in kinds:
             out.append(
@@ -243,16 +246,22 @@ def _unmasked(column: Any) -> Any:
 def _scope_frames(
     cur: duckdb.DuckDBPyConnection, scope: Scope
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The visible communities (id, rbd), territories' schools (rbd, territory_id) and
+    """The visible communities (id, rbd), territories' schools (rbd, territory_id, the
+    territory's name) and
     schools with their baseline year as the facts cache has it (rbd, base_year)."""
     out = []
-    for table, alias, cols in (
-        ("community", "c", "c.id, c.rbd"),
-        ("school_territory", "t", "t.rbd, t.territory_id"),
-        ("indicator_fact_school", "s", "s.rbd, s.base_year"),
+    for table, alias, cols, join in (
+        ("community", "c", "c.id, c.rbd", ""),
+        (
+            "school_territory",
+            "t",
+            "t.rbd, t.territory_id, n.name",
+            "LEFT JOIN territory n ON n.id = t.territory_id",
+        ),
+        ("indicator_fact_school", "s", "s.rbd, s.base_year", ""),
     ):
         cond, params = scope_clause(scope, "school" if table.endswith("school") else table, alias)
-        found = _fetch(cur, f"SELECT {cols} FROM {table} {alias} WHERE {cond}", params)
+        found = _fetch(cur, f"SELECT {cols} FROM {table} {alias} {join} WHERE {cond}", params)
         out.append(pd.DataFrame({k: _unmasked(v) for k, v in found.items()}))
     return out[0], out[1], out[2]
 
@@ -356,6 +365,39 @@ def _per_request(
     return _fetch(cur, f"SELECT {', '.join(columns)} FROM _f")
 
 
+def _peer_sums(
+    parts: list[dict[str, Any]],
+    comparable: list[int],
+    schools: pd.DataFrame,
+    communities: pd.DataFrame,
+    numbers: _Numbers,
+) -> dict[str, Any]:
+    """The facts of each territory's visible schools without communities (``PEERS``), the
+    sums of their yearly facts of the ``comparable`` indicators (and their fallbacks')."""
+    inds = np.asarray([*comparable, *(i + MONTHLY_VARIANT for i in comparable)])
+    picked: dict[str, list[Any]] = {}
+    for part in parts:
+        kind = np.asarray(part["kind"], dtype=np.int64)
+        if not kind.size:
+            continue
+        keep = (kind == KIND_CODE["establecimiento"]) & np.isin(np.asarray(part["ind"]), inds)
+        keep &= (np.asarray(part["month"]) == 0) & ~np.asarray(part["base"], dtype=bool)
+        for key in ("ind", "sc", "year", "month", "base", *STATS):
+            values = rows_.as_floats(part[key]) if key in STATS or key == "year" else part[key]
+            picked.setdefault(key, []).append(np.asarray(values)[keep])
+    alone = schools["rbd"].to_numpy(dtype=np.int64)[rows_.without_communities(schools, communities)]
+    mine = np.isin(numbers.link_school, numbers.of_schools(np.sort(alone)))
+    facts = {k: np.concatenate(v) for k, v in picked.items()} if picked else {}
+    if not facts or not mine.any():
+        return {k: np.array([], dtype=float) for k in ("ind", "kind", "sc", "year", "month",
+                                                        "base", "mon", *STATS)}  # fmt: skip
+    out = rows_.territory_sums(
+        facts, STATS, numbers.link_school[mine], numbers.link_territory[mine], numbers.size
+    )
+    out["kind"] = np.full(np.asarray(out["ind"]).size, rows_.PEERS, dtype=np.int64)
+    return out
+
+
 def linked_schools(store: Store, scope: Scope, rbds: Iterable[int]) -> list[int]:
     """The schools of ``scope`` tied to ``rbds`` through territories: ``rbds``, the schools
     sharing a territory with them, those sharing one with these, and so on.
@@ -410,6 +452,9 @@ def load_indicator_rows(
         0
     """
     kind_set = frozenset(KIND_CODE[k] for k in kinds)
+    # A community's rows come with its comparison group's (never shown as rows of their own).
+    if KIND_CODE["comunidad"] in kind_set:
+        kind_set |= {COMPARISON_KIND}
     wanted = set(indicators) if indicators is not None else set(CATALOG.codes)
     ensure_facts(store)  # schedule compliance alone still reads the cached baseline years
     cur = store.cursor()
@@ -423,6 +468,10 @@ def load_indicator_rows(
         parts = _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly, numbers)
         computed["sc"] = numbers.of_ids(computed.pop("sid"))
         parts.append(computed)
+        comparable = [IND_CODE[c] for c in COMPARABLE & wanted]
+        if comparable and KIND_CODE["establecimiento"] in kind_set:
+            parts.append(_peer_sums(parts, comparable, schools, communities, numbers))
+            kind_set |= {rows_.PEERS}
         inds = sorted(IND_CODE[c] for c in wanted)
         found = rows_.Facts.from_columns(parts, STATS, numbers.sids)
         rows = rows_.assemble(
@@ -431,6 +480,7 @@ def load_indicator_rows(
             kinds=kind_set,
             variant=MONTHLY_VARIANT,
             fallback=FALLBACK,
+            comparable=comparable,
             schools=schools,
             communities=communities,
             links=links,

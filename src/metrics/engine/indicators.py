@@ -24,7 +24,7 @@ suppression — which gives the same values for a fraction of the work.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import partial
 from typing import Any
@@ -36,6 +36,7 @@ from pandas.api.types import union_categoricals
 from metrics.config import MIN_GROUP_SIZE
 from metrics.engine import breakdowns, compute, facts, sources
 from metrics.engine import cache as fcache
+from metrics.engine import rows as rows_
 from metrics.engine.catalog import CATALOG, INDICATORS, SCOPE_KINDS, ScopeKind
 from metrics.errors import TableroError
 from metrics.scope import Scope
@@ -64,8 +65,24 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "ic_superior",
     "concluyente",
     "efecto_g",
+    "grupo_comparacion",
+    "valor_comparacion",
+    "n_comparacion",
+    "cambio_comparacion",
+    "dif_en_dif",
+    "dd_ic_inferior",
+    "dd_ic_superior",
+    "dd_concluyente",
+    "consolidado",
 )
 """The fields of every result record, in order (the CLI's JSON keys; documented in the README)."""
+
+COMPARISON_GROUP = (
+    "estudiantes de los mismos niveles del establecimiento, en cursos sin docentes de comunidades"
+)
+"""``grupo_comparacion`` of a community's row (see ``docs/indicadores.md``)."""
+PEERS_GROUP = "establecimientos sin comunidades de {}"
+"""``grupo_comparacion`` of a school's or territory's row, with the territory's name."""
 
 BREAKDOWN_OUTPUT_COLUMNS: tuple[str, ...] = (
     "indicador",
@@ -657,6 +674,7 @@ _FALLBACK_FACTOR = np.array([(i.fallback or i.facts).factor for i in CATALOG], d
 _MOMENT_NAMES: tuple[str, ...] = ("antes", "durante", "resultados", "impacto")
 _MOMENT_CODE = np.array([_MOMENT_NAMES.index(i.moment) for i in CATALOG], dtype=np.int64)
 _BREAKDOWN_CODES = tuple(i.code for i in CATALOG if i.breakdown)
+_COMPARABLE = np.array([i.code in sources.COMPARABLE for i in CATALOG], dtype=bool)
 
 # Scope kinds a request needs: a value's suppression depends on the families it is a part of
 # (a community in its school, a school in its territories), never on its own parts; and a
@@ -761,6 +779,38 @@ class _Result:
     ic_inferior: np.ndarray
     ic_superior: np.ndarray
     efecto_g: np.ndarray
+    comparison: _Comparison
+    consolidado: np.ndarray
+    """1 true, 0 false, −1 unknown (see :func:`_consolidated`)."""
+
+    def take(self, at: np.ndarray) -> _Result:
+        """The result for ``idx[at]`` (the per-row arrays of every row stay whole)."""
+        whole = {"hidden", "n", "n_priv", "sensitive"}
+        out = {
+            f.name: getattr(self, f.name) if f.name in whole else getattr(self, f.name)[at]
+            for f in fields(self)
+            if f.name != "comparison"
+        }
+        c = self.comparison
+        out["comparison"] = _Comparison(**{f.name: getattr(c, f.name)[at] for f in fields(c)})
+        return _Result(**out)
+
+
+@dataclass
+class _Comparison:
+    """A community row's comparison group (NaN elsewhere), aligned with ``_Result.idx``."""
+
+    has: np.ndarray
+    """Whether the row has a comparison group (and so ``grupo_comparacion``)."""
+    group: np.ndarray
+    """``grupo_comparacion``: who the group is, in Spanish (None: no group)."""
+    value: np.ndarray
+    n: np.ndarray
+    """Students in the comparison group (0 when hidden or absent)."""
+    cambio: np.ndarray
+    dif_en_dif: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
 
 
 def _evaluate(
@@ -769,15 +819,44 @@ def _evaluate(
     keep: np.ndarray | None = None,
     hidden: np.ndarray | None = None,
 ) -> _Result:
-    """Suppression of every row; baseline, change, progress, status, interval and effect size
-    of the rows in ``keep`` (all rows when None; the others are left missing). ``hidden``:
-    rows already hidden by a wider decision."""
+    """Suppression of every row; baseline, change, progress, status, interval, effect size,
+    comparison group and consolidation of the rows in ``keep`` (all rows when None; the others
+    are left missing). ``hidden``: rows already hidden by a wider decision.
+
+    Consolidation looks at the year before each row's, so that year's rows are evaluated too
+    (and left out of the result) when ``keep`` leaves them out."""
     size = len(rows)
     v = _values(rows.ind, rows.monthly_source, rows.stats)
     hidden = compute.suppress(v.n_priv, v.sensitive, rows.parent, rows.child, min_group, hidden)
+    index = rows_.RowIndex(rows)
+    hidden = _hide_comparisons(rows, v, hidden, min_group, index)
     shown_all = np.where(hidden, np.nan, v.value)
     idx = np.arange(size) if keep is None else np.flatnonzero(keep)
+    yearly = idx[(rows.month[idx] == 0) & ~rows.base[idx]]
+    prev = index.find(yearly, years_back=1)
+    # Marks, not np.union1d/np.isin: those sort, a third of a country's request.
+    asked = np.zeros(size, dtype=bool)
+    asked[idx] = True
+    wider = asked.copy()
+    wider[prev[prev >= 0]] = True
+    full = np.flatnonzero(wider).astype(np.int64)
+    res = _evaluate_rows(rows, v, hidden, shown_all, full, index)
+    at = np.flatnonzero(asked[full])
+    ind = rows.ind[full]
+    prev_full = index.find(full, years_back=1)
+    res.consolidado = _consolidated(rows, full, prev_full, res, _SIGN[ind])
+    return res.take(at)
 
+
+def _evaluate_rows(
+    rows: facts.IndicatorRows,
+    v: _Values,
+    hidden: np.ndarray,
+    shown_all: np.ndarray,
+    idx: np.ndarray,
+    index: rows_.RowIndex,
+) -> _Result:
+    """Everything :func:`_evaluate` gives but consolidation, for the rows ``idx``."""
     b = rows.brid[idx]
     has = b >= 0
     bi = np.where(has, b, 0)
@@ -826,6 +905,7 @@ def _evaluate(
             v.mean_answer[r], v.var_answer[r], v.n[r],
             v.mean_answer[rb], v.var_answer[rb], v.n[rb],
         )  # fmt: skip
+    comparison = _compare(rows, v, shown_all, idx, change, same, index)
     return _Result(
         idx=idx,
         hidden=hidden,
@@ -844,7 +924,190 @@ def _evaluate(
         ic_inferior=lo,
         ic_superior=hi,
         efecto_g=g,
+        comparison=comparison,
+        consolidado=np.full(idx.size, -1, dtype=np.int8),
     )
+
+
+def _hide_comparisons(
+    rows: facts.IndicatorRows,
+    v: _Values,
+    hidden: np.ndarray,
+    min_group: int,
+    index: rows_.RowIndex,
+) -> np.ndarray:
+    """``hidden`` with the comparison groups that would show too few students, or give away
+    a small group beside what they are compared with (:func:`compute.suppress_beside`): a
+    community's beside its school and the community; a territory's schools without
+    communities beside the territory, and when the schools of theirs that are hidden add up
+    to a small group."""
+    n = np.where(v.sensitive, v.n_priv, v.n)
+    group = np.flatnonzero(rows.kind == sources.COMPARISON_KIND)
+    if group.size:
+        part = index.find(group, kind=sources.KIND_CODE["comunidad"])
+        school = rows_.school_of_communities(rows)[rows.sid[group]]
+        total = index.find(group, kind=sources.KIND_CODE["establecimiento"], sid=school)
+        hidden = compute.suppress_beside(n, hidden, total, part, group, min_group)
+    peers = np.flatnonzero(rows.kind == rows_.PEERS)
+    if not peers.size:
+        return hidden
+    total = index.find(peers, kind=sources.KIND_CODE["territorio"])
+    no_part = np.full(peers.size, -1, dtype=np.int64)
+    hidden = compute.suppress_beside(n, hidden, total, no_part, peers, min_group)
+    # The hidden schools among a group's: their students must not be 1 to 9 (the group less
+    # its shown schools would give them away).
+    links = rows.links
+    alone = rows_.without_communities(
+        pd.DataFrame({"rbd": links["rbd"].to_numpy()}), rows.communities
+    )
+    sids = pd.Index(rows.sids, dtype=object)
+    t_sc = np.asarray(sids.get_indexer(pd.Index(links["territory_id"].astype(str)[alone])))
+    s_sc = np.asarray(sids.get_indexer(pd.Index(rows_._ids(links["rbd"][alone]))))
+    ok = (t_sc >= 0) & (s_sc >= 0)
+    li, ri = rows_._pairs(rows.sid[peers], t_sc[ok])
+    member = index.find(peers[li], kind=sources.KIND_CODE["establecimiento"], sid=s_sc[ok][ri])
+    found = member >= 0
+    gone = np.bincount(
+        li[found],
+        weights=np.where(hidden[member[found]], n[member[found]], 0.0),
+        minlength=peers.size,
+    )
+    small = (gone > 0) & (gone < min_group)
+    out = hidden.copy()
+    out[peers[small]] = True
+    return out
+
+
+def _unit_variance(v: _Values, r: np.ndarray) -> np.ndarray:
+    """Each row's variance per unit, for a difference in differences: a proportion's from
+    (k + 1) / (n + 2) (so that 0 % or 100 % of a group still has some), in points²."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 100.0 * (v.k[r] + 1.0) / (v.n[r] + 2.0)
+    return np.where(v.stat[r] == "proporcion", p * (100.0 - p), v.var[r])
+
+
+def _compare(
+    rows: facts.IndicatorRows,
+    v: _Values,
+    shown_all: np.ndarray,
+    idx: np.ndarray,
+    change: Any,
+    same: np.ndarray,
+    index: rows_.RowIndex,
+) -> _Comparison:
+    """For each row in ``idx`` of an indicator with a comparison group: the group's value, its
+    change against the row's own baseline year, the difference in differences and its
+    interval. A community's group is its school's students of the same grades in courses
+    without community teachers; a school's (with communities), the schools without
+    communities of its smallest territory that has some; a territory's, its own."""
+    n_out = idx.size
+    nan = np.full(n_out, np.nan)
+    kind = rows.kind[idx]
+    comparable = _COMPARABLE[rows.ind[idx]]
+    peer = rows_.peer_territory(rows)
+    community = kind == sources.KIND_CODE["comunidad"]
+    by_peers = (kind == sources.KIND_CODE["establecimiento"]) | (
+        kind == sources.KIND_CODE["territorio"]
+    )
+    partner_sid = np.where(community, rows.sid[idx], np.where(by_peers, peer[rows.sid[idx]], -1))
+    has = comparable & (community | by_peers) & (partner_sid >= 0)
+    labels = np.full(n_out, None, dtype=object)
+    labels[has & community] = COMPARISON_GROUP
+    names = _territory_names(rows)
+    peers_at = np.flatnonzero(has & by_peers)
+    labels[peers_at] = [PEERS_GROUP.format(names.get(int(t), "")) for t in partner_sid[peers_at]]
+    out = _Comparison(has, labels, nan.copy(), np.zeros(n_out), nan.copy(), nan.copy(),
+                      nan.copy(), nan.copy())  # fmt: skip
+    j = np.flatnonzero(has)
+    if not j.size:
+        return out
+    r = idx[j]
+    pk = np.where(community[j], sources.COMPARISON_KIND, rows_.PEERS)
+    ps = partner_sid[j]
+    c = np.full(j.size, -1, dtype=np.int64)
+    cb = np.full(j.size, -1, dtype=np.int64)
+    b = rows.brid[r]
+    for k in (sources.COMPARISON_KIND, rows_.PEERS):
+        m = pk == k
+        if not m.any():
+            continue
+        c[m] = index.find(r[m], kind=k, sid=ps[m])
+        cb[m] = np.where(b[m] >= 0, index.find(np.maximum(b[m], 0), kind=k, sid=ps[m]), -1)
+    found = c >= 0
+    cj, cv = j[found], c[found]
+    out.value[cj] = shown_all[cv]
+    out.n[cj] = np.where(np.isnan(shown_all[cv]), 0.0, v.n[cv])
+    with_base = found & (cb >= 0)
+    wj, wc, wb = j[with_base], c[with_base], cb[with_base]
+    c_change = shown_all[wc] - shown_all[wb]
+    out.cambio[wj] = c_change
+    own = np.asarray(change, dtype=float)[wj]
+    dd = own - c_change
+    out.dif_en_dif[wj] = dd
+    # An interval only for a change between two periods (not the baseline year itself).
+    measured = ~same[wj] & ~np.isnan(dd)
+    mj, mc, mb, mr = wj[measured], wc[measured], wb[measured], r[with_base][measured]
+    rb = rows.brid[mr]
+    _, lo, hi = compute.did_interval(
+        (own[measured], c_change[measured]),
+        (_unit_variance(v, mr), _unit_variance(v, rb), _unit_variance(v, mc),
+         _unit_variance(v, mb)),
+        (v.n[mr], v.n[rb], v.n[mc], v.n[mb]),
+    )  # fmt: skip
+    out.lo[mj] = lo
+    out.hi[mj] = hi
+    return out
+
+
+def _territory_names(rows: facts.IndicatorRows) -> dict[int, str]:
+    """Scope number → name of each territory of the rows (its id when it has none)."""
+    links = rows.links
+    if not len(links):
+        return {}
+    ids = links["territory_id"].astype(str)
+    names = links["name"].astype(object) if "name" in links else ids
+    sids = pd.Index(rows.sids, dtype=object)
+    sc = sids.get_indexer(pd.Index(ids.to_numpy(), dtype=object))
+    return {
+        int(t): str(n if isinstance(n, str) and n else i)
+        for t, n, i in zip(sc, names, ids, strict=True)
+        if t >= 0
+    }
+
+
+def _consolidated(
+    rows: facts.IndicatorRows,
+    idx: np.ndarray,
+    prev: np.ndarray,
+    res: _Result,
+    sign: np.ndarray,
+) -> np.ndarray:
+    """Whether each yearly row's change consolidates: 1 when the change against the baseline
+    is conclusive in the good direction in its year and in the year before (``prev``: that
+    year's row, −1 none); 0 when there are two or more years after the baseline up to its
+    year and that does not hold; −1 (unknown) with fewer, on monthly rows, and when neither
+    year says no but one has no interval."""
+    out = np.full(idx.size, -1, dtype=np.int8)
+    lo, hi, change = res.ic_inferior, res.ic_superior, res.cambio
+    good = np.where(
+        np.isnan(lo) | np.isnan(hi) | np.isnan(change),
+        -1,
+        (((lo > 0) | (hi < 0)) & (sign * change > 0)).astype(np.int8),
+    ).astype(np.int8)
+    year = rows.year[idx]
+    enough = (rows.month[idx] == 0) & ~rows.base[idx] & (year - res.base_period >= 2)
+    j = np.flatnonzero(enough)
+    if not j.size:
+        return out
+    # ``prev`` is a row number; its place among ``idx`` (which holds it: see _evaluate).
+    p = prev[j]
+    at = np.searchsorted(idx, np.maximum(p, 0))
+    at = np.minimum(at, idx.size - 1)
+    known = (p >= 0) & (idx[at] == p)
+    before = np.where(known, good[at], -1)
+    now = good[j]
+    out[j] = np.where((now == 1) & (before == 1), 1, np.where((now == 0) | (before == 0), 0, -1))
+    return out
 
 
 def _categorical(codes: np.ndarray, categories: Any) -> pd.Categorical:
@@ -887,7 +1150,7 @@ def _filter(
     anio: int | None,
     mensual: bool,
 ) -> np.ndarray:
-    keep = ~rows.base
+    keep = ~rows.base & (rows.kind < sources.COMPARISON_KIND)
     if alcance is not None:
         keep &= rows.kind == sources.KIND_CODE[alcance]
     if alcance_id is not None:
@@ -959,8 +1222,28 @@ def _present(rows: facts.IndicatorRows, res: _Result) -> pd.DataFrame:
             "ic_superior": res.ic_superior,
             "concluyente": pd.arrays.BooleanArray(concl & ~no_ci, no_ci),
             "efecto_g": res.efecto_g,
+            **_comparison_columns(res),
         }
     )
+
+
+def _comparison_columns(res: _Result) -> dict[str, Any]:
+    c = res.comparison
+    dd_none = np.isnan(c.lo) | np.isnan(c.hi)
+    n_none = ~c.has | np.isnan(c.value)
+    return {
+        "grupo_comparacion": pd.Categorical(c.group),
+        "valor_comparacion": c.value,
+        "n_comparacion": pd.arrays.IntegerArray(
+            np.where(n_none, 0, c.n).astype(np.int64), n_none.copy()
+        ),
+        "cambio_comparacion": c.cambio,
+        "dif_en_dif": c.dif_en_dif,
+        "dd_ic_inferior": c.lo,
+        "dd_ic_superior": c.hi,
+        "dd_concluyente": pd.arrays.BooleanArray(((c.lo > 0) | (c.hi < 0)) & ~dd_none, dd_none),
+        "consolidado": pd.arrays.BooleanArray(res.consolidado == 1, res.consolidado < 0),
+    }
 
 
 def _breakdown_frame(

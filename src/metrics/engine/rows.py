@@ -28,13 +28,16 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-SCHOOL, COMMUNITY, TERRITORY = 1, 0, 2
-"""Scope kinds as numbered in the facts (``KIND_CODE``)."""
+SCHOOL, COMMUNITY, TERRITORY, COMPARISON, PEERS = 1, 0, 2, 3, 4
+"""Scope kinds as numbered in the facts (``KIND_CODE``). Two are never output rows:
+``COMPARISON``, a community's comparison group (keyed by the community's id), and ``PEERS``,
+a territory's visible schools without communities (keyed by the territory's id), the schools
+a school or territory is compared with."""
 _YEAR_ORIGIN = 1799
 """Years are keyed as ``year - _YEAR_ORIGIN`` (0: no year, the baseline wave's rows)."""
 _YEARS = 4096
 _MONTHS = 128
-_KINDS = 4
+_KINDS = 8
 _INDS = 256
 
 
@@ -172,8 +175,9 @@ def assemble(
     schools: pd.DataFrame,
     communities: pd.DataFrame,
     links: pd.DataFrame,
+    comparable: Sequence[int] = (),
 ) -> Assembled:
-    """The rows of a request, in output order (indicator, scope kind, scope id, year with the
+    """The rows of a request, in order (indicator, scope kind, scope id, year with the
     baseline wave first, month).
 
     - An indicator with a fallback (attendance: the results file, else the monthly file), per
@@ -184,6 +188,9 @@ def assemble(
       without facts; the facts' monthly and baseline-wave rows as they are.
 
     ``schools``: rbd, base_year; ``communities``: id, rbd; ``links``: rbd, territory_id.
+    With ``COMPARISON`` in ``kinds``, each community also gets the yearly rows of its
+    comparison group for the ``comparable`` indicators (its baseline year is the community's);
+    with ``PEERS``, each territory the rows of its schools without communities.
     """
     f = _resolve_fallback(facts, variant, fallback)
     sids = pd.Index(f.sids, dtype=object)
@@ -215,8 +222,10 @@ def assemble(
     for k, owner, scope in (
         (COMMUNITY, com_school, com_sc),
         (TERRITORY, link_school, link_terr),
+        (COMPARISON, com_school, com_sc),
+        (PEERS, link_school, link_terr),
     ):
-        if k not in kinds:
+        if k not in kinds or (k in (COMPARISON, PEERS) and not len(comparable)):
             continue
         ok = (owner >= 0) & (scope >= 0)
         li, ri = _pairs(owner[ok], sy_sc)  # each scope with its schools' years
@@ -228,10 +237,18 @@ def assemble(
     g_kind = np.concatenate(scope_kind) if scope_kind else np.array([], dtype=np.int64)
     g_year = np.concatenate(scope_year) if scope_year else np.array([], dtype=float)
 
-    # The grid of yearly rows, with the facts' yearly values where there are some.
+    # The grid of yearly rows, with the facts' yearly values where there are some; comparison
+    # groups only for the indicators that have one.
     wanted = np.asarray(sorted(inds), dtype=np.int64)
-    g_ind = np.repeat(wanted, g_sc.size)
-    g_kind, g_sc, g_year = (np.tile(a, wanted.size) for a in (g_kind, g_sc, g_year))
+    cmp_scope = (g_kind == COMPARISON) | (g_kind == PEERS)
+    usual = np.flatnonzero(~cmp_scope)
+    of_cmp = np.flatnonzero(cmp_scope)
+    cmp_inds = np.asarray(sorted(set(comparable) & set(wanted.tolist())), dtype=np.int64)
+    g_ind = np.concatenate([np.repeat(wanted, usual.size), np.repeat(cmp_inds, of_cmp.size)])
+    g_kind, g_sc, g_year = (
+        np.concatenate([np.tile(a[usual], wanted.size), np.tile(a[of_cmp], cmp_inds.size)])
+        for a in (g_kind, g_sc, g_year)
+    )
     yearly = (f.month == 0) & ~f.base
     fy = np.flatnonzero(yearly)
     fkey = _key((f.ind[fy], _INDS), (f.kind[fy], _KINDS), (f.sc[fy], size),
@@ -239,7 +256,7 @@ def assemble(
     gkey = _key((g_ind, _INDS), (g_kind, _KINDS), (g_sc, size), (_year_code(g_year), _YEARS))
     hit = _lookup(fkey, gkey)
     src = _through(fy, hit)
-    other = np.flatnonzero(~yearly & np.isin(f.ind, wanted))
+    other = np.flatnonzero(~yearly & np.isin(f.ind, wanted) & (f.kind < COMPARISON))
 
     def pick(arr: np.ndarray, fill: Any) -> np.ndarray:
         grid = np.full(src.size, fill, dtype=arr.dtype)
@@ -271,7 +288,9 @@ def assemble(
         t = pd.Series(by_school[link_school[ok]]).groupby(link_terr[ok]).min()
         terr_base[t.index.to_numpy(dtype=np.int64)] = t.to_numpy(dtype=float)
     base_year = np.select(
-        [kind == SCHOOL, kind == COMMUNITY], [by_school[sc], com_base[sc]], terr_base[sc]
+        [kind == SCHOOL, (kind == COMMUNITY) | (kind == COMPARISON)],
+        [by_school[sc], com_base[sc]],
+        terr_base[sc],
     )
 
     order = np.lexsort((month, _year_code(year), sc, kind, ind))
@@ -449,7 +468,8 @@ def families(
         c = schools[li]
         p = parents_of(c, TERRITORY, tsc[ok][ri])
         pairs.append((p, c))
-    # A school and its communities.
+    # A school and its communities (a community's comparison group is suppressed beside
+    # them: :func:`metrics.engine.compute.suppress_beside`).
     coms = r[rows.kind[r] == COMMUNITY]
     if coms.size and len(communities):
         school_of = np.full(size, -1, dtype=np.int64)
@@ -515,4 +535,98 @@ def territory_sums(
         total = np.bincount(inv, weights=np.where(valid, v, 0.0), minlength=first.size)
         seen = np.bincount(inv, weights=valid.astype(float), minlength=first.size)
         out[s] = np.where(seen > 0, total, np.nan)
+    return out
+
+
+def school_of_communities(rows: Any) -> IntArray:
+    """For each scope number of ``rows``: its community's school's scope number (−1: not a
+    community, or its school not among the rows' scopes)."""
+    sids = pd.Index(rows.sids, dtype=object)
+    out = np.full(max(int(sids.size), 1), -1, dtype=np.int64)
+    if not len(rows.communities):
+        return out
+    csc = np.asarray(sids.get_indexer(pd.Index(_ids(rows.communities["id"]), dtype=object)))
+    ssc = np.asarray(sids.get_indexer(pd.Index(_ids(rows.communities["rbd"]), dtype=object)))
+    ok = (csc >= 0) & (ssc >= 0)
+    out[csc[ok]] = ssc[ok]
+    return out
+
+
+class RowIndex:
+    """Finds rows by indicator, scope kind, scope id and period: another kind's row of the
+    same scope and period (a community's comparison group), or the same scope's row a year
+    earlier. Built once per evaluation (one sort of the rows' keys)."""
+
+    def __init__(self, rows: Any) -> None:
+        self._rows = rows
+        self._size = max(int(rows.sids.size), 1)
+        key = self._key(rows.ind, rows.kind, rows.sid, rows.year, rows.month, rows.base)
+        self._order = np.argsort(key, kind="stable")
+        self._sorted = key[self._order]
+
+    def _key(self, ind: Any, kind: Any, sid: Any, year: Any, month: Any, base: Any) -> IntArray:
+        return _key((ind, _INDS), (kind, _KINDS), (sid, self._size), (_year_code(year), _YEARS),
+                    (month, _MONTHS), (base, 2))  # fmt: skip
+
+    def find(
+        self,
+        at: IntArray,
+        *,
+        kind: int | None = None,
+        sid: IntArray | None = None,
+        years_back: int = 0,
+    ) -> IntArray:
+        """For each row in ``at``: the row of the same indicator and period, of ``kind`` and
+        scope ``sid`` (default its own) and ``years_back`` years earlier; −1 when none."""
+        r = self._rows
+        kinds = r.kind[at] if kind is None else np.full(at.size, kind, dtype=np.int64)
+        sids = r.sid[at] if sid is None else sid
+        ok = sids >= 0
+        want = self._key(r.ind[at], kinds, np.maximum(sids, 0), r.year[at] - years_back,
+                         r.month[at], r.base[at])  # fmt: skip
+        want = np.where(ok, want, -1)
+        if not self._sorted.size:
+            return np.full(at.size, -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self._sorted, want), self._sorted.size - 1)
+        found = (self._sorted[pos] == want) & ok
+        return np.where(found, self._order[pos], -1).astype(np.int64)
+
+
+def without_communities(schools: pd.DataFrame, communities: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """For each of ``schools`` (rbd): whether it has no community."""
+    rbd = schools["rbd"].to_numpy(dtype=np.int64)
+    having = communities["rbd"].to_numpy(dtype=np.int64) if len(communities) else rbd[:0]
+    return ~np.isin(rbd, having)
+
+
+def peer_territory(rows: Any) -> IntArray:
+    """For each scope number of ``rows``: the territory (its scope number) whose schools
+    without communities a school or a territory is compared with; −1: none.
+
+    A school with communities is compared with the smallest of its territories (fewest visible
+    schools; then by id) that holds a school without communities; a territory, with its own
+    schools without communities, when it holds schools of both kinds."""
+    sids = pd.Index(rows.sids, dtype=object)
+    out = np.full(max(int(sids.size), 1), -1, dtype=np.int64)
+    links = rows.links
+    if not len(links):
+        return out
+    rbd = links["rbd"].to_numpy(dtype=np.int64)
+    having = set(rows.communities["rbd"].astype(int)) if len(rows.communities) else set()
+    has = np.array([r in having for r in rbd], dtype=bool)
+    frame = pd.DataFrame({"rbd": rbd, "t": links["territory_id"].astype(str).to_numpy(),
+                          "has": has})  # fmt: skip
+    per = frame.groupby("t")["has"].agg(["size", "sum"])
+    mixed = per[(per["sum"] > 0) & (per["sum"] < per["size"])]
+    tsc = np.asarray(sids.get_indexer(pd.Index(mixed.index.to_numpy(), dtype=object)))
+    out[tsc[tsc >= 0]] = tsc[tsc >= 0]
+    chosen = frame[frame["has"] & frame["t"].isin(mixed.index)].copy()
+    if chosen.empty:
+        return out
+    chosen["size"] = chosen["t"].map(per["size"])
+    chosen = chosen.sort_values(["rbd", "size", "t"]).drop_duplicates("rbd")
+    ssc = np.asarray(sids.get_indexer(pd.Index(_ids(chosen["rbd"]), dtype=object)))
+    csc = np.asarray(sids.get_indexer(pd.Index(chosen["t"].to_numpy(), dtype=object)))
+    ok = (ssc >= 0) & (csc >= 0)
+    out[ssc[ok]] = csc[ok]
     return out

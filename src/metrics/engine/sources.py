@@ -40,6 +40,10 @@ IND_CODE: dict[str, int] = {code: i for i, code in enumerate(CATALOG.codes)}
 """Indicator code → its number in the facts (catalogue order)."""
 KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(SCOPE_KINDS)}
 """Scope kind → its number: 0 comunidad, 1 establecimiento, 2 territorio."""
+COMPARISON_KIND = 3
+"""The facts of a community's comparison group: the students of its school in the same grades,
+in courses none of whose teachers is in a community that year. Keyed by the community's id;
+never a row of the output (its values are carried by the community's rows)."""
 MONTHLY_VARIANT = 100
 """Attendance facts from the monthly file are numbered indicator + 100 until resolved."""
 
@@ -261,7 +265,9 @@ def _members(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _courses(cur: duckdb.DuckDBPyConnection, scope: Scope) -> None:
-    """``_cc``: the courses (school, cod_ense, grade, letter) each community's members teach."""
+    """``_cc``: the courses (school, cod_ense, grade, letter) each community's members teach;
+    ``_cmp``: each community's comparison group, the courses of its school in the same
+    (cod_ense, grade) that year none of whose teachers is in any community."""
     tac, tap = scope_clause(scope, "teaching_assignment", "ta")
     cur.execute(
         f"""
@@ -274,6 +280,48 @@ def _courses(cur: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         """,
         tap,
     )
+    # A community stands for its first members in its school's baseline year (``_mem``), so
+    # a course they taught then is the community's, never the comparison's, in every year.
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cmp AS
+        WITH taught AS (
+            SELECT DISTINCT CAST(ta.year AS INTEGER) AS year, ta.rbd, ta.cod_ense, ta.grade,
+                   ascii(ta.letter) & 255 AS lc
+            FROM teaching_assignment ta
+            WHERE {tac} AND ta.rbd IN (SELECT DISTINCT rbd FROM _cc)
+        ),
+        grades AS (SELECT DISTINCT community_id, year, rbd, cod_ense, grade FROM _cc)
+        SELECT g.community_id, t.year, t.rbd, t.cod_ense, t.grade, t.lc
+        FROM grades g JOIN taught t
+            ON t.year = g.year AND t.rbd = g.rbd AND t.cod_ense = g.cod_ense
+           AND t.grade = g.grade
+        ANTI JOIN _cc i
+            ON i.year = t.year AND i.rbd = t.rbd AND i.cod_ense = t.cod_ense
+           AND i.grade = t.grade AND i.lc = t.lc
+        """,
+        tap,
+    )
+
+
+def _comparison(stats: Sequence[str], by_course: Callable[[str], str]) -> str:
+    """The wide SELECT (``kind 3``) of the comparison groups: ``by_course(table)`` is a
+    source's community query reading its courses from ``table``."""
+    return (
+        f"SELECT {COMPARISON_KIND} AS kind, community_id AS sid, year, month, base, "
+        f"{', '.join(stats)} FROM ({by_course('_cmp')}) "
+        "WHERE community_id IN (SELECT id FROM _com)"
+    )
+
+
+def _has_comparison(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``_cmp`` (:func:`_courses`) holds a course: a request without courses never
+    made it."""
+    try:
+        row = cur.execute("SELECT EXISTS (SELECT 1 FROM _cmp)").fetchone()
+    except duckdb.CatalogException:
+        return False
+    return bool(row and row[0])
 
 
 # -- one query per source --------------------------------------------------------------------
@@ -385,19 +433,26 @@ def _results(
             "AND f.rbd NOT IN (SELECT rbd FROM _sch)",
             [_COVERAGE],
         )
-    community = (
-        f"SELECT cc.community_id, x.year, NULL::INTEGER AS month, false AS base, {agg} "
-        f"FROM ({records}) x JOIN _cc cc ON cc.year = x.year AND cc.rbd = x.rbd "
-        "AND cc.cod_ense = x.e AND cc.grade = x.g AND cc.lc = x.l GROUP BY ALL"
-    )
+
+    def community(courses: str) -> str:
+        return (
+            f"SELECT cc.community_id, x.year, NULL::INTEGER AS month, false AS base, {agg} "
+            f"FROM ({records}) x JOIN {courses} cc ON cc.year = x.year AND cc.rbd = x.rbd "
+            "AND cc.cod_ense = x.e AND cc.grade = x.g AND cc.lc = x.l GROUP BY ALL"
+        )
+
     stats = (
         "n_pr", "k_p", "k_r", "n_pry", "k_y", "n_avg", "s_avg", "ss_avg",
         "n_att", "s_att", "ss_att", "k_chr", "n_rep", "k_rep",
     )  # fmt: skip
-    wide = scoped(stats, kinds, school="SELECT * FROM _srs", community=community)
+    wide = scoped(stats, kinds, school="SELECT * FROM _srs", community=community("_cc"))
     sql = _insert_facts(wide, "student_results", wanted)
     if sql:
         cur.execute(sql)
+    if KIND_CODE["comunidad"] in kinds and _has_comparison(cur):
+        sql = _insert_facts(_comparison(stats, community), "student_results", wanted)
+        if sql:
+            cur.execute(sql)
     cur.execute("DROP TABLE _stu")
     cur.execute("DROP TABLE _srs")
 
@@ -455,17 +510,24 @@ def _attendance(
         f"SELECT c.rbd AS rbd, year, NULL::INTEGER AS month, false AS base, {agg} "
         f"FROM _att{only} GROUP BY ALL"
     )
-    community = (
-        f"SELECT cc.community_id, _att.year, NULL::INTEGER AS month, false AS base, {agg} "
-        "FROM _att JOIN _cc cc ON cc.year = _att.year AND cc.rbd = _att.c.rbd "
-        "AND cc.cod_ense = _att.c.e AND cc.grade = _att.c.g AND cc.lc = _att.c.l GROUP BY ALL"
-    )
-    wide = scoped(
-        ("n", "k", "sy", "sx", "syy", "sxx", "sxy"), kinds, school=school, community=community
-    )
-    sql = _insert_facts(wide, "monthly_attendance", wanted)  # fmt: skip
+
+    def community(courses: str) -> str:
+        return (
+            f"SELECT cc.community_id, _att.year, NULL::INTEGER AS month, false AS base, {agg} "
+            f"FROM _att JOIN {courses} cc ON cc.year = _att.year AND cc.rbd = _att.c.rbd "
+            "AND cc.cod_ense = _att.c.e AND cc.grade = _att.c.g AND cc.lc = _att.c.l "
+            "GROUP BY ALL"
+        )
+
+    stats = ("n", "k", "sy", "sx", "syy", "sxx", "sxy")
+    wide = scoped(stats, kinds, school=school, community=community("_cc"))
+    sql = _insert_facts(wide, "monthly_attendance", wanted)
     if sql:
         cur.execute(sql)
+    if KIND_CODE["comunidad"] in kinds and _has_comparison(cur):
+        sql = _insert_facts(_comparison(stats, community), "monthly_attendance", wanted)
+        if sql:
+            cur.execute(sql)
     cur.execute("DROP TABLE _att")
 
 
@@ -850,6 +912,9 @@ class FactSource:
     """False: computed per request (its value depends on the request's cut-off date)."""
     breakdowns: tuple[str, ...] = ()
     """The breakdowns its indicators can declare (:func:`load_breakdown_facts` computes them)."""
+    comparison: bool = False
+    """Whether it also yields each community's comparison group (:data:`COMPARISON_KIND`):
+    the sources of students reached through the courses their teachers teach."""
 
 
 _MEMBERS = ("community_member",)
@@ -879,6 +944,7 @@ SOURCES: dict[str, FactSource] = {
                 "k_rep",
             ),
             build=lambda r: _results(r.cur, r.scope, r.kinds, r.wanted, r.incremental),
+            comparison=True,
         ),
         FactSource(
             name="monthly_attendance",
@@ -887,6 +953,7 @@ SOURCES: dict[str, FactSource] = {
             measures=("n", "k", "sy", "sx", "syy", "sxx", "sxy"),
             build=lambda r: _attendance(r.cur, r.scope, r.kinds, r.wanted, r.incremental),
             after=("student_results",),
+            comparison=True,
         ),
         FactSource(
             name="teacher_roster",
@@ -983,6 +1050,10 @@ _PROBLEMS = check_catalogue()
 if _PROBLEMS:  # pragma: no cover - a developer's mistake, caught by the first import
     raise RuntimeError("catálogo de indicadores inválido: " + "; ".join(_PROBLEMS))
 SOURCE_CODES = _source_codes()
+COMPARABLE: frozenset[str] = frozenset(
+    i.code for i in CATALOG if SOURCES[i.facts.source].comparison
+)
+"""Indicators whose community rows carry a comparison group (students reached by course)."""
 PER_REQUEST: frozenset[str] = frozenset(
     code for name, codes in SOURCE_CODES.items() if not SOURCES[name].cached for code in codes
 )

@@ -50,7 +50,7 @@ TONE_COLOURS = {
     "Mejora concluyente": BETTER,
     "Empeora (concluyente)": WORSE,
     "Cambio no concluyente": NEUTRAL,
-    "Sin comparación": "#111827",
+    "Sin cambio medido": "#111827",
 }
 """Point colours of a trend: the change against the baseline, never red/green alone."""
 
@@ -360,6 +360,7 @@ def _trend_template(
     has_interval: bool,
     has_tone: bool,
     has_hidden: bool,
+    has_comparison: bool = False,
 ) -> dict[str, Any]:
     """The trend chart's spec without its data (named datasets ``serie``, ``meta``,
     ``base`` and ``ocultos``), its title and its value axis, built by Altair once per shape:
@@ -408,6 +409,34 @@ def _trend_template(
             base.mark_rule(color=SERIES, strokeWidth=2, opacity=0.5).encode(
                 x=x, y=alt.Y("ic_inferior:Q"), y2=alt.Y2("ic_superior:Q")
             )
+        )
+    if has_comparison:
+        # The comparison group: grey, dashed, hollow points, named at its last point.
+        group = alt.Chart(alt.NamedData(name="comparacion"))
+        if has_interval:  # its interval, like the series' (offset so the two bars show)
+            layers.append(
+                group.mark_rule(color=NEUTRAL, strokeWidth=2, opacity=0.45, xOffset=6).encode(
+                    x=x, y=alt.Y("ic_inferior:Q"), y2=alt.Y2("ic_superior:Q")
+                )
+            )
+        layers.append(
+            group.mark_line(color=NEUTRAL, strokeWidth=2, strokeDash=[5, 4]).encode(x=x, y=y)
+        )
+        layers.append(
+            group.mark_point(color=NEUTRAL, filled=False, size=90, strokeWidth=2).encode(
+                x=x,
+                y=y,
+                tooltip=[
+                    alt.Tooltip("periodo:N", title="Período"),
+                    alt.Tooltip("valor_txt:N", title="Resto del establecimiento"),
+                ],
+            )
+        )
+        # Its name left of its last point, on the side away from the series (``label_y``).
+        layers.append(
+            group.mark_text(
+                align="right", baseline="middle", dx=-12, fontSize=font, color="#4B5563"
+            ).encode(x=x, y=alt.Y("label_y:Q"), text=alt.Text("etiqueta:N"))
         )
     layers.append(base.mark_line(color=SERIES, strokeWidth=3).encode(x=x, y=y))
     if has_tone:
@@ -477,6 +506,10 @@ def _set_value_axis(
         enc["axis"] = scale.axis(suffix, title=title)
 
 
+COMPARISON_LABEL = "Resto del establecimiento"
+"""The comparison group's name at the end of its line (a community's trend chart)."""
+
+
 def build_trend_chart(
     data: pd.DataFrame,
     *,
@@ -490,6 +523,8 @@ def build_trend_chart(
     width: int | str = "container",
     height: int = TREND_HEIGHT,
     font: int = FONT_SIZE,
+    comparison: pd.DataFrame | None = None,
+    comparison_label: str = COMPARISON_LABEL,
 ) -> Spec:
     """Yearly series against its baseline (dashed rule) and target (band).
 
@@ -500,6 +535,9 @@ def build_trend_chart(
     ``data`` columns: ``periodo`` (str), ``valor`` (NaN when suppressed or missing), ``n``,
     ``suprimido`` (bool), optional ``ic_inferior``/``ic_superior`` (bounds of the value) and
     ``tono`` (the point's colour: one of :data:`TONE_COLOURS`).
+    ``comparison``: the comparison group's ``periodo`` and ``valor`` (a community's rest of
+    the school), drawn grey and dashed beside the series, named ``comparison_label`` at its
+    last point.
     """
     df = data.copy()
     df["periodo"] = df["periodo"].astype(str)
@@ -520,13 +558,49 @@ def build_trend_chart(
             has_interval,
             "tono" in shown.columns,
             bool(len(hidden)),
+            comparison is not None and bool(comparison["valor"].notna().any()),
         )
     )
     values = [*shown["valor"], baseline, target]
+    group: list[dict[str, Any]] = []
+    if comparison is not None:
+        present = comparison[comparison["valor"].notna()]
+        values += list(present["valor"])
+        if has_interval and {"ic_inferior", "ic_superior"} <= set(present.columns):
+            values += [*present["ic_inferior"].dropna(), *present["ic_superior"].dropna()]
+        bounds = {"ic_inferior", "ic_superior"} <= set(present.columns)
+        group = [
+            {
+                "periodo": str(p),
+                "valor": float(v),
+                "etiqueta": "",
+                "ic_inferior": float(lo) if bounds and pd.notna(lo) else None,
+                "ic_superior": float(hi) if bounds and pd.notna(hi) else None,
+            }
+            for p, v, lo, hi in zip(
+                present["periodo"],
+                present["valor"],
+                present["ic_inferior"] if bounds else [None] * len(present),
+                present["ic_superior"] if bounds else [None] * len(present),
+                strict=True,
+            )
+        ]
+        if group:
+            group[-1]["etiqueta"] = comparison_label
     if has_interval:
         values += [*shown["ic_inferior"], *shown["ic_superior"]]
     scale = line_scale(values, unit, int(decimals))
     _set_value_axis(spec, "y", scale, unit_suffix(unit))
+    for point in group:
+        point["label_y"] = point["valor"]
+    if group:
+        # The comparison's name a line away from its last point, on the side away from the
+        # series' value of that period (whose own label sits above it).
+        last = group[-1]
+        mine = shown.loc[shown["periodo"] == last["periodo"], "valor"]
+        above = mine.empty or last["valor"] >= float(mine.iloc[0])
+        step = scale.to_value(0, height) - scale.to_value(font * 1.3, height)
+        last["label_y"] = last["valor"] + (step if above else -step)
     rules = [
         (name, float(v), label)
         for name, v, label in (
@@ -545,6 +619,7 @@ def build_trend_chart(
         "serie": _records(shown.drop(columns=["suprimido"])),
         **datasets,
         "ocultos": [{"periodo": p, "etiqueta": "n < 10"} for p in hidden["periodo"]],
+        "comparacion": group,
     }
     spec["autosize"] = FIT_WIDTH
     spec["title"] = {

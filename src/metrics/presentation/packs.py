@@ -21,6 +21,7 @@ import pandas as pd
 
 from metrics.engine.catalog import INDICATORS, Indicator, slide_indicators
 from metrics.engine.indicators import compute_indicators
+from metrics.engine.sources import COMPARABLE
 from metrics.errors import AccessError, TableroError
 from metrics.formatting import count_label, format_date, format_number, format_percent
 from metrics.presentation import charts
@@ -28,6 +29,8 @@ from metrics.presentation.narrative import with_article
 from metrics.presentation.records import followup_headline, followup_summary
 from metrics.presentation.status import range_phrase, status_counts, status_text
 from metrics.presentation.views import (
+    COMPARISON_METHOD,
+    CONSOLIDATED_BADGE,
     PROVISIONAL_NOTE,
     baseline_name,
     baseline_text,
@@ -199,6 +202,8 @@ def _ficha(codes: Sequence[str]) -> str:
         )
         if sheet.notes:
             text += f"\nNotas: {sheet.notes}"
+        if ind.code in COMPARABLE:
+            text += f"\n{COMPARISON_METHOD}"
         parts.append(text)
     return "\n\n".join(parts)
 
@@ -660,12 +665,15 @@ class _Builder:
                     base = baseline_name(cur["periodo_base"], cur.get("linea_base_provisional"))
                     facts.append(f"Cambio {change} respecto de la línea base {base}.")
             facts.extend(_status_fact(cur))
+            # A community's slide: its change beside the rest of the school's, in place of n.
+            facts = [*facts[-2:], view.comparison] if view.comparison else facts[:3]
+            badge = f" {CONSOLIDATED_BADGE}." if view.consolidated else ""
             out.append(
                 Slide(
                     kind="impacto",
                     section=SLIDE_KINDS["impacto"],
-                    title=view.headline,
-                    facts=tuple(facts[:3]),
+                    title=view.headline + badge,
+                    facts=tuple(facts),
                     chart=_on_slide(
                         view.chart(width=CHART_WIDTH, height=TREND_HEIGHT, font=SLIDE_FONT)
                     ),

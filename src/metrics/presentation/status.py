@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.engine.catalog import Indicator
+from metrics.engine.catalog import INDICATORS, Indicator
 from metrics.formatting import format_number, round_half_away
 
 STATUS_LABELS: dict[str, str] = {
@@ -211,8 +211,23 @@ def status_summary(rows: pd.DataFrame) -> str:
 
     >>> status_summary(pd.DataFrame({"estado": ["logrado", "sin_linea_base", "sin_meta"]}))
     'De 3 indicadores: 1 logrado, 0 en camino y 0 en riesgo; 1 sin meta y 1 sin línea base.'
+
+    With ``consolidado``, the changes that consolidate are named («se consolida»: conclusive
+    and good this year and the year before):
+
+    >>> text = status_summary(pd.DataFrame({"estado": ["logrado", "sin_meta"],
+    ...     "indicador": ["tasa_reprobacion", "promedio_notas"], "consolidado": [True, None]}))
+    >>> text.split(". ")[1]
+    'Se consolida: tasa de reprobación.'
     """
-    return f"De {len(rows)} indicadores: {status_counts(rows)}."
+    text = f"De {len(rows)} indicadores: {status_counts(rows)}."
+    if "consolidado" in rows and "indicador" in rows:
+        done = rows.loc[rows["consolidado"].fillna(False).astype(bool), "indicador"]
+        names = [INDICATORS[str(c)].name.lower() for c in done if str(c) in INDICATORS]
+        if names:
+            listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} y {names[-1]}"
+            text += f" Se consolida{'n' if len(names) > 1 else ''}: {listed}."
+    return text
 
 
 def target_reach_phrase(rows: pd.DataFrame, total: int, noun: tuple[str, str, str]) -> str:

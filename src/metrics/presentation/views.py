@@ -16,7 +16,7 @@ from metrics.engine.catalog import CATALOG, INDICATORS, Indicator, page_indicato
 from metrics.engine.compute import wilson
 from metrics.formatting import format_number, format_percent, round_half_away
 from metrics.presentation import charts
-from metrics.presentation.narrative import headline
+from metrics.presentation.narrative import headline, with_article
 from metrics.presentation.status import STATUS_LABELS as STATUS_LABELS
 from metrics.presentation.status import status_summary as status_summary
 from metrics.presentation.status import status_text
@@ -121,6 +121,115 @@ def format_indicator_change(indicator: Indicator, change: Any) -> str | None:
     sign = "+" if round_half_away(change, indicator.decimals) > 0 else ""
     text = sign + format_number(change, indicator.decimals)
     return text + (" pp" if indicator.unit == "%" else "")
+
+
+def _amount(indicator: Indicator, value: float) -> str:
+    """An unsigned amount of change in words: points for rates and scores."""
+    text = format_number(abs(value), indicator.decimals)
+    if indicator.unit in ("%", "puntaje"):
+        return text + (" punto" if text == "1" else " puntos")
+    return text
+
+
+def _moved(indicator: Indicator, change: float) -> str:
+    if round_half_away(change, indicator.decimals) == 0:
+        return "se mantuvo"
+    return ("subió " if change > 0 else "bajó ") + _amount(indicator, change)
+
+
+def comparison_sentence(indicator: Indicator, rec: Any) -> str | None:
+    """The community's change beside its comparison group's, in words a council reads, never
+    causal; None when the row has no comparison to tell.
+
+    >>> import textwrap
+    >>> print(textwrap.fill(comparison_sentence(INDICATORS["tasa_reprobacion"], {
+    ...     "cambio": -10.0, "cambio_comparacion": -3.0, "dif_en_dif": -7.0,
+    ...     "dd_ic_inferior": -12.1, "dd_ic_superior": -1.9, "dd_concluyente": True,
+    ...     "periodo_base": "2023"}), 90))
+    Desde 2023, la tasa de reprobación bajó 10,0 puntos en los cursos de la comunidad y 3,0 en
+    el resto del establecimiento (mismos niveles): 7,0 puntos más de baja (IC 95 %: −12,1 a
+    −1,9; diferencia concluyente).
+    >>> print(textwrap.fill(comparison_sentence(INDICATORS["tasa_reprobacion"], {
+    ...     "cambio": -15.0, "cambio_comparacion": -4.0, "dif_en_dif": -11.0,
+    ...     "alcance": "establecimiento", "periodo_base": "2023",
+    ...     "grupo_comparacion": "establecimientos sin comunidades de Comuna Uno"}), 90))
+    Desde 2023, la tasa de reprobación bajó 15,0 puntos en el establecimiento y 4,0 en los
+    establecimientos sin comunidades de Comuna Uno: 11,0 puntos más de baja.
+    >>> print(textwrap.fill(comparison_sentence(INDICATORS["promedio_notas"], {
+    ...     "cambio": 0.41, "cambio_comparacion": 0.52, "dif_en_dif": -0.11,
+    ...     "periodo_base": "2023"}), 90))
+    Desde 2023, el promedio de notas subió 0,41 en los cursos de la comunidad y 0,52 en el
+    resto del establecimiento (mismos niveles): 0,11 menos de alza.
+    """
+    get = rec.get if hasattr(rec, "get") else rec.__getitem__
+    own, other, dd = get("cambio"), get("cambio_comparacion"), get("dif_en_dif")
+    if _missing(own) or _missing(other) or _missing(dd):
+        return None
+    own, other, dd = float(own), float(other), float(dd)
+    name = with_article(indicator.name)
+    name = name[0].lower() + name[1:]
+    # «bajó 10,0 puntos en los cursos de la comunidad y 3,0 en el resto»: the second amount
+    # without its unit, and without its verb when it moved the same way.
+    number = format_number(abs(other), indicator.decimals)
+    if round_half_away(other, indicator.decimals) == 0:
+        other_text = "se mantuvo"
+    elif (other > 0) == (own > 0) and round_half_away(own, indicator.decimals) != 0:
+        other_text = number
+    else:
+        other_text = ("subió " if other > 0 else "bajó ") + number
+    # The gap as the community's own movement reads: «7,0 puntos más de baja», «0,11 menos
+    # de alza».
+    digits = indicator.decimals
+    if round_half_away(dd, digits) == 0:
+        gap = "el mismo cambio"
+    elif round_half_away(own, digits) == 0:
+        gap = f"una diferencia de {format_number(dd, digits)}"
+    else:
+        more = "más" if (dd > 0) == (own > 0) else "menos"
+        gap = f"{_amount(indicator, dd)} {more} de {'alza' if own > 0 else 'baja'}"
+    lo, hi, concl = get("dd_ic_inferior"), get("dd_ic_superior"), get("dd_concluyente")
+    interval = ""
+    if not _missing(lo) and not _missing(hi):
+        verdict = "diferencia concluyente" if _flag(concl) else "diferencia no concluyente"
+        interval = (
+            f" (IC 95 %: {format_number(float(lo), indicator.decimals)} a "
+            f"{format_number(float(hi), indicator.decimals)}; {verdict})"
+        )
+    since = get("periodo_base")
+    start = f"Desde {since}, " if not _missing(since) else ""
+    kind = get("alcance") if "alcance" in rec else None
+    group = get("grupo_comparacion") if "grupo_comparacion" in rec else None
+    if kind in ("establecimiento", "territorio") and not _missing(group):
+        here = "en el establecimiento" if kind == "establecimiento" else "en el territorio"
+        there = f"en los {group}"
+    else:
+        here, there = "en los cursos de la comunidad", "en el resto del establecimiento"
+        there += " (mismos niveles)"
+    sentence = (
+        f"{start}{name} {_moved(indicator, own)} {here} y {other_text} {there}: {gap}{interval}."
+    )
+    return sentence[0].upper() + sentence[1:]
+
+
+COMPARISON_METHOD = (
+    "Grupo de comparación: en una comunidad, los estudiantes del establecimiento en los mismos "
+    "niveles, de cursos sin docentes de comunidades; en un establecimiento con comunidades, los "
+    "establecimientos sin comunidades de su territorio más pequeño que tenga alguno. Diferencia "
+    "en diferencias = cambio del grupo − cambio de la comparación desde el mismo año de línea "
+    "base, con intervalo de 95 %. Supone que ambos se habrían movido igual sin el modelo; es "
+    "débil con pocos cursos fuera de las comunidades o con docentes que cambian de grupo. Se "
+    "consolida: el cambio es concluyente y en la buena dirección este año y el anterior."
+)
+"""The comparison's method in a sentence, for the *ficha técnica* of an indicator that has one."""
+
+CONSOLIDATED_BADGE = "✓ Se consolida"
+"""Shown beside a value whose change is conclusive and good this year and the year before."""
+
+
+def consolidated(rec: Any) -> bool:
+    """Whether a row's change consolidates (``consolidado`` true)."""
+    get = rec.get if hasattr(rec, "get") else rec.__getitem__
+    return _flag(get("consolidado"))
 
 
 def metric_delta(indicator: Indicator, change: Any) -> str | None:
@@ -232,7 +341,12 @@ def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-TONES = ("Mejora concluyente", "Empeora (concluyente)", "Cambio no concluyente", "Sin comparación")
+TONES = (
+    "Mejora concluyente",
+    "Empeora (concluyente)",
+    "Cambio no concluyente",
+    "Sin cambio medido",
+)
 """How a point of a trend reads against the baseline (its colour on the chart)."""
 
 
@@ -426,9 +540,61 @@ class TrendView:
         self.options = options
         self.caption = caption
 
+    @property
+    def comparison(self) -> str | None:
+        """The change beside the comparison group's (a community's row), in words."""
+        return comparison_sentence(self.indicator, self.current)
+
+    @property
+    def consolidated(self) -> bool:
+        """Whether the shown year's change consolidates (:data:`CONSOLIDATED_BADGE`)."""
+        return consolidated(self.current)
+
+    @property
+    def full_headline(self) -> str:
+        """The headline, then the comparison group's sentence and, when the change
+        consolidates, the badge: what a card and a slide say above the chart."""
+        parts = [self.headline, self.comparison or ""]
+        if self.consolidated:
+            parts.append(f"{CONSOLIDATED_BADGE}: el cambio es concluyente este año y el anterior.")
+        return " ".join(p for p in parts if p)
+
+    def comparison_frame(self) -> pd.DataFrame | None:
+        """The comparison group's values per period (None: the series has none)."""
+        if "valor_comparacion" not in self.series:
+            return None
+        values = pd.to_numeric(self.series["valor_comparacion"], errors="coerce")
+        if values.isna().all():
+            return None
+        shown = self.series["periodo"].astype(str).isin(set(self.frame["periodo"]))
+        out = pd.DataFrame(
+            {"periodo": self.series["periodo"].astype(str)[shown], "valor": values[shown]}
+        )
+        if self.indicator.unit == "%":  # its interval, as the series' own (Wilson)
+            n = pd.to_numeric(self.series["n_comparacion"], errors="coerce")[shown]
+            v = out["valor"].to_numpy(dtype=float)
+            lo, hi = wilson(v / 100 * n.to_numpy(dtype=float), n.to_numpy(dtype=float))
+            out["ic_inferior"] = lo * 100
+            out["ic_superior"] = hi * 100
+        return out
+
     def chart(self, width: int | str = "container", **size: Any) -> Any:
         """The trend chart; ``size``: ``height`` and ``font`` (slides draw it larger)."""
-        return charts.build_trend_chart(self.frame, **self.options, width=width, **size)
+        return charts.build_trend_chart(
+            self.frame,
+            **self.options,
+            width=width,
+            comparison=self.comparison_frame(),
+            comparison_label=self.comparison_label,
+            **size,
+        )
+
+    @property
+    def comparison_label(self) -> str:
+        """The comparison group's name on the chart."""
+        if str(self.current.get("alcance")) == "comunidad":
+            return charts.COMPARISON_LABEL
+        return "Sin comunidades"
 
     def download(self) -> pd.DataFrame:
         """The chart's data as a file holds it (suppressed values blank)."""
@@ -505,4 +671,14 @@ def trend_view(
         "confianza del cambio no incluye 0), o cambio no concluyente (gris)."
         + (f" {PROVISIONAL_NOTE}" if provisional else "")
     )
-    return TrendView(ind, series, current, text, trend_frame(series, ind), options, caption)
+    if "valor_comparacion" in series and series["valor_comparacion"].notna().any():
+        group = first_present(series["grupo_comparacion"])
+        caption += (
+            " Línea gris punteada: el resto del establecimiento, estudiantes de los mismos "
+            "niveles en cursos sin docentes de comunidades (grupo de comparación)."
+            if alcance == "comunidad"
+            else f" Línea gris punteada: los {group} (grupo de comparación)."
+        ) + (" La barra gris es su intervalo de 95 %." if ind.unit == "%" else "")
+    # The chart stops at the chosen year, as its headline does.
+    drawn = shown if not shown.empty else series
+    return TrendView(ind, series, current, text, trend_frame(drawn, ind), options, caption)

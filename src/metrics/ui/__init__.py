@@ -999,7 +999,9 @@ def _trend_card_parts(
 
     def make() -> tuple[str, dict[str, Any], str] | None:
         view = trend_view(results, code, alcance, alcance_id, year)
-        return None if view is None else (view.headline, vega_spec(view.chart()), view.caption)
+        if view is None:
+            return None
+        return view.full_headline, vega_spec(view.chart()), view.caption
 
     return reuse("tendencia", make, code, alcance, alcance_id, year)
 

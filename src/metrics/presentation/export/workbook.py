@@ -18,10 +18,11 @@ import pandas as pd
 
 from metrics.engine.catalog import INDICATORS
 from metrics.engine.indicators import OUTPUT_COLUMNS
+from metrics.engine.sources import COMPARABLE
 from metrics.formatting import format_date
 from metrics.presentation.export.tables import write_text_safely
 from metrics.presentation.packs import Pack
-from metrics.presentation.views import MOMENT_NAMES, STATUS_LABELS
+from metrics.presentation.views import COMPARISON_METHOD, MOMENT_NAMES, STATUS_LABELS
 
 HEADER_FILL = "0B5C8C"
 STATUS_FILLS = {
@@ -240,6 +241,7 @@ def _technical_sheet(ws: Any) -> None:
         "Denominador",
         "Fuente",
         "Notas",
+        "Grupo de comparación",
     ]
     ws.append(columns)
     _style_header(ws, 1, len(columns))
@@ -256,13 +258,17 @@ def _technical_sheet(ws: Any) -> None:
             ind.sheet.denominator,
             ind.sheet.source,
             ind.sheet.notes,
+            COMPARISON_METHOD if ind.code in COMPARABLE else "",
         ]
         for c, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c)
             write_text_safely(cell, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "C2"
-    _widths(ws, {1: 24, 2: 30, 3: 11, 4: 10, 5: 16, 6: 50, 7: 50, 8: 40, 9: 40, 10: 36, 11: 50})
+    _widths(
+        ws,
+        {1: 24, 2: 30, 3: 11, 4: 10, 5: 16, 6: 50, 7: 50, 8: 40, 9: 40, 10: 36, 11: 50, 12: 60},
+    )
 
 
 def pack_xlsx(pack: Pack) -> bytes:
