@@ -12,7 +12,7 @@ import streamlit as st
 from metrics import ui
 from metrics.errors import TableroError
 from metrics.formatting import count_label, format_number
-from metrics.presentation.views import readiness_checks, rows_for, status_summary
+from metrics.presentation.views import readiness_checks
 from metrics.ui.screens import inicio
 from metrics.ui.screens.impacto import agency_summary
 
@@ -41,16 +41,15 @@ def home() -> None:
         return
 
     counts = ui.load_counts(store, store.path, selected, filters.year)
-    results = ui.indicators_for(store, scope, filters)
-    chosen = ui.selection(store, filters, scope)
-    rows = rows_for(results, *chosen, periodo=str(filters.year)) if chosen else results[:0]
+    figures = inicio.home_figures(store, scope, filters)
+    chosen, rows = figures.chosen, figures.rows
     period = f"en {filters.year}" if filters.year else "en todos los años"
     st.markdown(
         f"{count_label(counts['schools'], 'establecimiento', 'establecimientos')}, "
         f"{count_label(counts['communities'], 'comunidad de práctica', 'comunidades de práctica')}"
         f", {count_label(counts['teachers'], 'docente', 'docentes')} y "
         f"{count_label(counts['students'], 'estudiante', 'estudiantes')} {period}. "
-        + (status_summary(rows) if len(rows) else "")
+        + figures.summary
     )
     cols = st.columns(5)
     for col, (label, key, hint) in zip(cols, HEADLINE_COUNTS, strict=True):
@@ -78,7 +77,7 @@ def home() -> None:
     with st.container(border=True):
         st.subheader("Indicadores frente a la línea base y la meta")
         if len(rows):
-            ui.scorecard_table(rows)
+            ui.scorecard_table(rows, reuse_as="inicio")
             ui.suppressed_notice()
         else:
             ui.empty_state("no hay indicadores calculados para esta selección y año.")

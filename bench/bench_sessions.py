@@ -19,7 +19,8 @@ session (the server's RSS with the N sessions connected minus before, divided by
 the import went. Then, with caches warm and no import, the server's CPU per view of each page
 (one session, each page several times): the target is ≤ 0,15 s.
 
-Run: ``python bench/bench_sessions.py [--sesiones 10,25,50] [--escala 0.1] [--sin-nacional]``
+Run: ``python bench/bench_sessions.py [--sesiones 10,25,50] [--escala 0.1] [--sin-nacional]
+[--sin-tandas] [--referencia OTRA_COPIA]``
 (Linux: it reads /proc). The national store is built once into bench/out/ (as
 ``bench_indicators.py`` does) at ``--escala`` of the country (0,1: 1.100 establecimientos).
 """
@@ -341,11 +342,39 @@ def copy_store(source: Path, target: Path) -> Path:
 
 
 def warm_views(url: str, pid: int, page: str, repeats: int) -> tuple[float, float, list[str]]:
-    """One session views ``page`` ``repeats`` times: (server CPU per view, p50, errors)."""
-    tally, cpu, _, _ = asyncio.run(wave(url, 1, [page] * repeats, pid))
-    views = len(tally.times)
-    p50 = statistics.median(tally.times) if views else NAN
-    return cpu / max(views, 1), p50, tally.errors
+    """One session views ``page`` ``repeats`` times: (median server CPU of a view, p50 of its
+    time, errors). Each view's CPU is the server's utime + stime across that view alone."""
+    return asyncio.run(_warm_views(url, pid, page, repeats))
+
+
+async def _warm_views(
+    url: str, pid: int, page: str, repeats: int
+) -> tuple[float, float, list[str]]:
+    import websockets
+
+    errors: list[str] = []
+    times: list[float] = []
+    cpus: list[float] = []
+    async with websockets.connect(
+        url.replace("http", "ws") + "/_stcore/stream",
+        subprotocols=["streamlit"],  # type: ignore[list-item]
+        max_size=None,
+        open_timeout=VIEW_TIMEOUT,
+        ping_interval=None,
+    ) as ws:
+        error = await sign_in(ws, USER.format(0))
+        if error:
+            return NAN, NAN, [f"ingreso: {error}"]
+        for _ in range(repeats):
+            cpu0 = cpu_seconds(pid)
+            seconds, error = await view(ws, page)
+            cpus.append(cpu_seconds(pid) - cpu0)
+            if error:
+                errors.append(f"{PAGE_NAMES[page]}: {error}")
+            else:
+                times.append(seconds)
+    median = statistics.median
+    return median(cpus), median(times) if times else NAN, errors
 
 
 def measure_store(
@@ -355,6 +384,7 @@ def measure_store(
     repeats: int,
     tmp: Path,
     reference: Path | None = None,
+    waves: bool = True,
 ) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     # Every session signs in with an account of its own store (an import makes a demo store a
@@ -367,12 +397,14 @@ def measure_store(
             print(f"{label}: errores al calentar: {'; '.join(warm.errors[:3])}")
         print(f"\n### {label}\n")
         print(f"(carga de la máquina al empezar: {fmt(os.getloadavg()[0])})\n")
-        print(
-            "| sesiones | vistas | p50 (s) | p95 (s) | CPU del servidor por vista (s) "
-            "| errores | memoria por sesión (MB) | memoria del servidor (MB) | carga en paralelo |"
-        )
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-        for n in sessions:
+        if waves:
+            print(
+                "| sesiones | vistas | p50 (s) | p95 (s) | CPU del servidor por vista (s) "
+                "| errores | memoria por sesión (MB) | memoria del servidor (MB) "
+                "| carga en paralelo |"
+            )
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for n in sessions if waves else []:
             upload = tmp / f"establecimientos_{label[:4]}_{n}.csv"
             upload.write_text(SCHOOLS.replace("Escuela", f"Escuela {n}"), encoding="utf-8")
             importer: list[subprocess.Popen[str]] = []
@@ -422,8 +454,8 @@ def measure_store(
                     )
                 )
         print(
-            f"\nCon cachés calientes y sin carga: CPU del servidor por vista, una sesión, "
-            f"{repeats} vistas de cada página (meta ≤ {fmt(TARGET_CPU, 2)} s)"
+            f"\nCon cachés calientes y sin carga: CPU del servidor por vista (mediana de "
+            f"{repeats} vistas de cada página, una sesión; meta ≤ {fmt(TARGET_CPU, 2)} s)"
             + (
                 f"; referencia: el código de {reference} sobre una copia de la misma base, "
                 "medido en la misma corrida, página por página alternando"
@@ -480,6 +512,11 @@ def main() -> int:
     parser.add_argument("--sin-nacional", action="store_true")
     parser.add_argument("--sin-demo", action="store_true")
     parser.add_argument(
+        "--sin-tandas",
+        action="store_true",
+        help="solo la CPU por vista de cada página con cachés calientes (sin las N sesiones)",
+    )
+    parser.add_argument(
         "--referencia",
         type=Path,
         default=None,
@@ -502,7 +539,15 @@ def main() -> int:
                 stdout=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
             )
-            measure_store("demostración", db, sessions, args.repeticiones, tmp, args.referencia)
+            measure_store(
+                "demostración",
+                db,
+                sessions,
+                args.repeticiones,
+                tmp,
+                args.referencia,
+                not args.sin_tandas,
+            )
         if not args.sin_nacional:
             # A copy: the waves import into it, and the one in bench/out/ is shared.
             db = copy_store(national_store(args.escala), tmp / "nacional.duckdb")
@@ -513,6 +558,7 @@ def main() -> int:
                 args.repeticiones,
                 tmp,
                 args.referencia,
+                not args.sin_tandas,
             )
     print(f"(uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()})")
     return 0

@@ -22,7 +22,7 @@ for moment, title in (("durante", "Durante"), ("resultados", "Resultados"), ("im
         screen.bullet_section(part, title)
 if not page.rows.empty:
     with st.expander("Tabla de indicadores: valor, línea base y meta"):
-        ui.scorecard_table(page.rows)
+        ui.scorecard_table(page.rows, reuse_as="antes")
 screen.baseline_year_form(page.store, page.scope, page.filters)
 screen.target_form(page.store, page.scope, *page.chosen, page.filters.label(), page.filters.year)
 st.subheader("Diagnóstico")

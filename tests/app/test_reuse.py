@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -107,3 +108,101 @@ def test_an_import_in_the_app_invalidates(db: Path, monkeypatch: pytest.MonkeyPa
     assert BUILT == [12, 13]
     with open_store(db, read_only=True) as reader:
         assert reader.info(Scope.all()).schools == 13
+
+
+# -- Inicio's scorecard -----------------------------------------------------------------------
+
+ADMINS = ("admin1@tablero.test", "admin2@tablero.test")
+SUPERVISOR = "sup@tablero.test"
+TERRITORY = "comuna:9101"
+"""The supervisor's territory: 3 of the demo's 12 schools (90001, 90003, 90004)."""
+
+
+@pytest.fixture
+def accounts(db: Path) -> Path:
+    """The demo copy with two administrators and a supervisor of one comuna."""
+    from metrics.access import hash_password
+    from metrics.store import open_store
+    from metrics.store.users import save_user
+
+    hashed = hash_password("una-clave-bien-larga")
+    with open_store(db) as store:
+        for email in ADMINS:
+            save_user(store, email=email, name="Admin", role="administrador", password_hash=hashed)
+        save_user(
+            store,
+            email=SUPERVISOR,
+            name="Supervisora",
+            role="supervisor",
+            password_hash=hashed,
+            territories=[TERRITORY],
+        )
+    return db
+
+
+def _home(db: Path, monkeypatch: pytest.MonkeyPatch, user: str) -> tuple[pd.DataFrame, str]:
+    """Inicio for ``user``: its scorecard table and its opening sentence."""
+    from tests.app.conftest import run_app
+
+    at = run_app(db, monkeypatch, user=user)
+    assert not at.exception, at.exception
+    tables = [d.value for d in at.dataframe if "Indicador" in d.value.columns]
+    assert len(tables) == 1
+    return tables[0].reset_index(drop=True), str(at.markdown[0].value)
+
+
+def _count_builds(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[int]]:
+    """Record each build of Inicio's figures (the scope id they are of) and of a scorecard
+    table (its number of lines)."""
+    from metrics import ui
+    from metrics.ui.screens import inicio
+
+    figures: list[str] = []
+    tables: list[int] = []
+    real_rows_for, real_scorecard = inicio.rows_for, ui.scorecard
+
+    def rows_for(results: pd.DataFrame, alcance: str, alcance_id: str, **kw: object) -> object:
+        figures.append(alcance_id)
+        return real_rows_for(results, alcance, alcance_id, **kw)  # type: ignore[arg-type]
+
+    def scorecard(rows: pd.DataFrame) -> pd.DataFrame:
+        tables.append(len(rows))
+        return real_scorecard(rows)
+
+    monkeypatch.setattr(inicio, "rows_for", rows_for)
+    monkeypatch.setattr(ui, "scorecard", scorecard)
+    return figures, tables
+
+
+def test_inicio_scorecard_is_built_once_per_selection_and_scope(
+    accounts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+
+    figures, tables = _count_builds(monkeypatch)
+    # What the supervisor sees when nobody else has opened Inicio (caches empty): with the
+    # same sidebar as an administrator's («todos»), the SLEP's figures over her schools alone.
+    alone, alone_text = _home(accounts, monkeypatch, SUPERVISOR)
+    assert len(figures) == 1 and len(tables) == 1
+    slep = figures[0]
+    assert alone_text.startswith("3 establecimientos,")
+    st.cache_data.clear()
+    figures.clear()
+    tables.clear()
+
+    first, first_text = _home(accounts, monkeypatch, ADMINS[0])
+    second, second_text = _home(accounts, monkeypatch, ADMINS[1])  # another person, same scope
+    assert len(figures) == 1 and len(tables) == 1  # built once, reused by the second session
+    assert figures == [slep]  # the same territory stands for «todos»: the same sidebar
+    pd.testing.assert_frame_equal(first, second)
+    assert first_text == second_text
+    assert first_text.startswith("12 establecimientos,")
+    assert tables == [len(first)]
+
+    # Same sidebar, narrower scope: another key, so her own figures, never the whole SLEP's.
+    team, team_text = _home(accounts, monkeypatch, SUPERVISOR)
+    assert figures == [slep, slep]
+    assert len(tables) == 2
+    pd.testing.assert_frame_equal(team, alone)
+    assert team_text == alone_text
+    assert not team.equals(first)

@@ -1,5 +1,6 @@
 """`tablero servir` from the built wheel, installed into a fresh virtual environment outside the
-checkout (with the versions of requirements.lock): the dashboard answers and shows its home page
+checkout from requirements.lock (``--require-hashes``, as the README says): every package
+installed is one the lock names, at its version; the dashboard answers and shows its home page
 in Chromium. Slow (minutes: it installs every dependency); it says how long each step took."""
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ def _run(args: list[str], **kw: object) -> float:
     start = time.monotonic()
     subprocess.run(args, check=True, timeout=1800, **kw)  # type: ignore[call-overload]
     return time.monotonic() - start
+
+
+def _pins(text: str) -> set[str]:
+    """``name==version`` of each line of a freeze or a lock (names normalised, no markers)."""
+    pins = set()
+    for line in text.splitlines():
+        if "==" in line and not line.startswith((" ", "#")):
+            name, version = line.split(";")[0].rstrip(" \\").split("==")
+            pins.add(f"{name.strip().lower().replace('_', '-')}=={version.strip()}")
+    return pins
 
 
 def test_servir_from_the_installed_wheel(
@@ -52,19 +63,21 @@ def test_servir_from_the_installed_wheel(
     base = getattr(sys, "_base_executable", sys.executable)
     times["venv"] = _run([base, "-m", "venv", str(venv)], env=env)
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    pip = [str(bindir / "python"), "-m", "pip", "install", "-q"]
+    # As the README says: every dependency from the lock, each file checked against its hash,
+    # then the wheel alone (it has no hash in the lock: it was just built).
     times["pip install"] = _run(
-        [
-            str(bindir / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            str(wheel),
-            "-c",
-            str(ROOT / "requirements.lock"),
-        ],
+        [*pip, "--require-hashes", "-r", str(ROOT / "requirements.lock")], env=env
+    ) + _run([*pip, "--no-deps", str(wheel)], env=env)
+    frozen = subprocess.run(
+        [str(bindir / "python"), "-m", "pip", "freeze", "--exclude-editable"],
         env=env,
-    )
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    installed = {pin for pin in _pins(frozen) if not pin.startswith("tablero-dpd==")}
+    assert installed <= _pins((ROOT / "requirements.lock").read_text())
     where = subprocess.run(
         [str(bindir / "python"), "-c", "import metrics; print(metrics.__file__)"],
         cwd=home,

@@ -13,7 +13,9 @@ Within one process, every Store of the same file shares one :class:`ProcessLock`
 shares its database within a process too), so a process never waits for itself.
 
 POSIX systems use ``flock``; Windows uses ``msvcrt.locking``, which has no shared mode: there,
-readers take turns as writers do (slower, still correct).
+readers take turns as writers do (slower, still correct). The OS call sits behind one seam,
+:data:`OS_LOCKS`, so that the Windows branch's logic is tested here with a fake ``msvcrt``;
+it has not run on Windows itself.
 
 This module knows nothing of DuckDB; :mod:`metrics.store.core` uses it.
 """
@@ -26,39 +28,78 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
 
-    def _try_lock(fd: int, exclusive: bool) -> bool:
+class WindowsLocks:
+    """The Windows branch: ``msvcrt.locking`` on the first byte of a lock file, exclusive
+    whatever is asked (Windows has no shared mode there).
+
+    ``msvcrt`` is the module, passed in so that this logic runs under a test's fake on any
+    system (``tests/unit/test_locking_windows.py``); on Windows it is the real one.
+    ``msvcrt.locking`` locks ``nbytes`` from the file's current position, so both calls seek
+    to 0 first: the lock and the unlock must name the same byte.
+    """
+
+    def __init__(self, msvcrt: Any) -> None:
+        self._msvcrt = msvcrt
+
+    def try_lock(self, fd: int, exclusive: bool) -> bool:
         del exclusive  # no shared locks on Windows
         try:
             os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            self._msvcrt.locking(fd, self._msvcrt.LK_NBLCK, 1)
         except OSError:
             return False
         return True
 
-    def _unlock(fd: int) -> None:
+    def unlock(self, fd: int) -> None:
         try:
             os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+            self._msvcrt.locking(fd, self._msvcrt.LK_UNLCK, 1)
         except OSError:
             pass
 
-else:
-    import fcntl
 
-    def _try_lock(fd: int, exclusive: bool) -> bool:
-        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+class PosixLocks:
+    """POSIX systems: ``flock`` on the whole lock file, shared or exclusive."""
+
+    def __init__(self, fcntl: Any) -> None:
+        self._fcntl = fcntl
+
+    def try_lock(self, fd: int, exclusive: bool) -> bool:
+        mode = self._fcntl.LOCK_EX if exclusive else self._fcntl.LOCK_SH
         try:
-            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            self._fcntl.flock(fd, mode | self._fcntl.LOCK_NB)
         except BlockingIOError:
             return False
         return True
 
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+    def unlock(self, fd: int) -> None:
+        self._fcntl.flock(fd, self._fcntl.LOCK_UN)
+
+
+def _system_locks() -> WindowsLocks | PosixLocks:
+    """This system's OS locks: the only place that imports ``msvcrt`` or ``fcntl``."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        return WindowsLocks(msvcrt)
+    import fcntl
+
+    return PosixLocks(fcntl)
+
+
+OS_LOCKS: WindowsLocks | PosixLocks = _system_locks()
+"""The seam between :class:`ProcessLock` and the operating system (a test may replace it)."""
+
+
+def _try_lock(fd: int, exclusive: bool) -> bool:
+    return OS_LOCKS.try_lock(fd, exclusive)
+
+
+def _unlock(fd: int) -> None:
+    OS_LOCKS.unlock(fd)
 
 
 DEFAULT_WAIT_SECONDS = 900.0

@@ -1057,10 +1057,18 @@ def trend_cards(
         )
 
 
-def scorecard_table(rows: pd.DataFrame) -> None:
-    """The indicators of ``rows`` as a table (value, baseline, target, change, status)."""
+def scorecard_table(rows: pd.DataFrame, *, reuse_as: str | None = None) -> None:
+    """The indicators of ``rows`` as a table (value, baseline, target, change, status).
 
-    table = scorecard(rows)
+    ``reuse_as``: a name that tells this table from the page's others when ``rows`` follow
+    from the selection alone; then the table is built once per selection and reused by every
+    session with the same selection and scope (:func:`reuse`)."""
+
+    table = (
+        reuse("tabla de indicadores", lambda: scorecard(rows), reuse_as)
+        if reuse_as is not None
+        else scorecard(rows)
+    )
     st.dataframe(
         style_status(table),
         hide_index=True,

@@ -6,6 +6,7 @@ observations by domain of the *Marco para la Buena Enseñanza*, official test re
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
@@ -38,6 +39,7 @@ from metrics.ui import (
     file_stem,
     load_view,
     missing_sources,
+    reuse,
     show_error,
 )
 
@@ -49,9 +51,43 @@ MBE_DOMAINS = {
 }
 
 
+@dataclass(frozen=True)
+class _Card:
+    """What a chart card of this page shows, built once per selection (:func:`reuse`)."""
+
+    headline: str
+    frame: pd.DataFrame
+    """What the chart draws."""
+    caption: str
+    download: pd.DataFrame
+    """The downloads' table."""
+
+
 def bullet_section(rows: pd.DataFrame, title: str) -> None:
     """Every indicator of ``rows`` with a value, a baseline or a target as a bullet: value as a
-    bar, baseline and target as ticks; those with none of them are named, with their files."""
+    bar, baseline and target as ticks; those with none of them are named, with their files.
+
+    ``rows`` follow from the selection alone (one moment's part of the page's rows), so what
+    the card shows is built once per selection and reused by every session (:func:`reuse`)."""
+    card = reuse("balas", lambda: _bullet_card(rows, title), title)
+    if isinstance(card, str):
+        with st.container(border=True):
+            st.markdown(f"**{title}**")
+            empty_state(card)
+        return
+    frame = card.frame
+    chart_card(
+        card.headline,
+        lambda: charts.build_bullet_chart(frame),
+        caption=card.caption,
+        data=card.download,
+        file_stem=file_stem("linea_base_metas", title),
+        png_chart=lambda: charts.build_bullet_chart(frame, width=800),
+    )
+
+
+def _bullet_card(rows: pd.DataFrame, title: str) -> _Card | str:
+    """:func:`bullet_section`'s card, or what its empty state says."""
     full = bullet_frame(rows)
     shown = (
         full["valor"].notna()
@@ -61,13 +97,10 @@ def bullet_section(rows: pd.DataFrame, title: str) -> None:
     ).to_numpy()
     codes = list(rows["indicador"])
     if not shown.any():
-        with st.container(border=True):
-            st.markdown(f"**{title}**")
-            empty_state(
-                f"ningún indicador de {title.lower()} tiene datos ni meta para esta selección "
-                f"y año. Se calculan con: {missing_sources(codes)}."
-            )
-        return
+        return (
+            f"ningún indicador de {title.lower()} tiene datos ni meta para esta selección "
+            f"y año. Se calculan con: {missing_sources(codes)}."
+        )
     frame = full[shown].reset_index(drop=True)
     with_target = int(full["meta"].notna().sum())
     with_base = int(full["linea_base"].notna().sum())
@@ -95,16 +128,12 @@ def bullet_section(rows: pd.DataFrame, title: str) -> None:
         .drop(columns="mejor")
     )
     download.loc[download["Suprimido"], ["Valor", "Línea base"]] = None
-    chart_card(
-        headline,
-        lambda: charts.build_bullet_chart(frame),
-        caption="Barra: valor del año elegido (azul verdoso si mejoró respecto de la línea "
+    caption = (
+        "Barra: valor del año elegido (azul verdoso si mejoró respecto de la línea "
         "base, naranjo si empeoró, gris si no hay cambio o línea base). Trazo gris "
-        "discontinuo: línea base. Trazo negro grueso: meta." + notes,
-        data=download,
-        file_stem=file_stem("linea_base_metas", title),
-        png_chart=lambda: charts.build_bullet_chart(frame, width=800),
+        "discontinuo: línea base. Trazo negro grueso: meta." + notes
     )
+    return _Card(headline, frame, caption, download)
 
 
 def target_form(
@@ -261,13 +290,32 @@ def baseline_year_form(store: Store, scope: Scope, filters: Filters) -> None:
 def observations_section(
     store: Store, scope: Scope, rbd: int | None, community_id: str | None
 ) -> None:
-    """Class observations by MBE domain and year, each domain against its first year."""
-    obs = load_view(
-        store, store.path, scope, "observations_by_domain", rbd=rbd, community_id=community_id
-    )
-    if obs.empty:
+    """Class observations by MBE domain and year, each domain against its first year (built
+    once per selection, :func:`reuse`)."""
+
+    def make() -> _Card | None:
+        obs = load_view(
+            store, store.path, scope, "observations_by_domain", rbd=rbd, community_id=community_id
+        )
+        return None if obs.empty else _observations_card(obs)
+
+    card = reuse("observaciones", make, rbd, community_id)
+    if card is None:
         empty_state("no hay observaciones de aula (evaluaciones docentes) para esta selección.")
         return
+    frame = card.frame
+    chart_card(
+        card.headline,
+        lambda: charts.build_small_multiples(
+            frame, unit="puntos", decimals=2, columns=2, width=300
+        ),
+        caption=card.caption,
+        data=card.download,
+        file_stem=file_stem("observaciones_mbe", rbd, community_id),
+    )
+
+
+def _observations_card(obs: pd.DataFrame) -> _Card:
     first_year = int(obs["year"].min())
     base = obs[obs["year"] == first_year].set_index("domain")["mean_score"]
     frame = pd.DataFrame(
@@ -289,37 +337,57 @@ def observations_section(
         f"{MBE_DOMAINS.get(worst['domain'], worst['domain'])} "
         f"({format_number(worst['mean_score'], 2)})."
     )
-    chart_card(
-        headline,
-        lambda: charts.build_small_multiples(
-            frame, unit="puntos", decimals=2, columns=2, width=300
-        ),
-        caption=f"Fuente: observaciones de aula, escala 1 (insatisfactorio) a 4 (destacado); "
+    caption = (
+        f"Fuente: observaciones de aula, escala 1 (insatisfactorio) a 4 (destacado); "
         f"{format_number(int(obs['n'].sum()))} observaciones. Línea discontinua: "
-        f"{first_year}.",
-        data=frame.rename(
-            columns={
-                "grupo": "Dominio MBE",
-                "periodo": "Año",
-                "valor": "Puntaje medio",
-                "linea_base": f"Puntaje {first_year}",
-            }
-        ),
-        file_stem=file_stem("observaciones_mbe", rbd, community_id),
+        f"{first_year}."
     )
+    download = frame.rename(
+        columns={
+            "grupo": "Dominio MBE",
+            "periodo": "Año",
+            "valor": "Puntaje medio",
+            "linea_base": f"Puntaje {first_year}",
+        }
+    )
+    return _Card(headline, frame, caption, download)
 
 
 def instruments_section(
     store: Store, scope: Scope, rbd: int | None, community_id: str | None
 ) -> None:
     """Teacher evaluations by instrument beside class observation (Antes and Resultados):
-    self-assessment, peer feedback and the Evaluación Docente, each against its first year."""
-    evals = load_view(
-        store, store.path, scope, "evaluations_by_instrument", rbd=rbd, community_id=community_id
-    )
-    if evals.empty:
+    self-assessment, peer feedback and the Evaluación Docente, each against its first year
+    (built once per selection, :func:`reuse`)."""
+
+    def make() -> _Card | None:
+        evals = load_view(
+            store,
+            store.path,
+            scope,
+            "evaluations_by_instrument",
+            rbd=rbd,
+            community_id=community_id,
+        )
+        return None if evals.empty else _instruments_card(evals)
+
+    card = reuse("instrumentos", make, rbd, community_id)
+    if card is None:
         empty_state("no hay evaluaciones docentes (ningún instrumento) para esta selección.")
         return
+    frame = card.frame
+    chart_card(
+        card.headline,
+        lambda: charts.build_small_multiples(
+            frame, unit="puntos", decimals=2, columns=min(4, frame["grupo"].nunique()), width=240
+        ),
+        caption=card.caption,
+        data=card.download,
+        file_stem=file_stem("evaluaciones_por_instrumento", rbd, community_id),
+    )
+
+
+def _instruments_card(evals: pd.DataFrame) -> _Card:
     first = evals.groupby("instrument")["year"].transform("min")
     base = evals[evals["year"] == first].set_index("instrument")["mean_score"]
     frame = pd.DataFrame(
@@ -344,23 +412,16 @@ def instruments_section(
     )
     if missing:
         caption += f" Sin datos de: {', '.join(missing)}."
-    chart_card(
-        evaluations_headline(evals),
-        charts.build_small_multiples(
-            frame, unit="puntos", decimals=2, columns=min(4, frame["grupo"].nunique()), width=240
-        ),
-        caption=caption,
-        data=evals.rename(
-            columns={
-                "year": "Año",
-                "instrument": "Instrumento",
-                "mean_score": "Puntaje medio",
-                "n": "Puntajes",
-                "teachers": "Docentes",
-            }
-        ),
-        file_stem=file_stem("evaluaciones_por_instrumento", rbd, community_id),
+    download = evals.rename(
+        columns={
+            "year": "Año",
+            "instrument": "Instrumento",
+            "mean_score": "Puntaje medio",
+            "n": "Puntajes",
+            "teachers": "Docentes",
+        }
     )
+    return _Card(evaluations_headline(evals), frame, caption, download)
 
 
 def tests_section(store: Store, scope: Scope, rbd: int | None) -> None:

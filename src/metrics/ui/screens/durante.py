@@ -5,6 +5,7 @@ of respondent).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -66,6 +67,18 @@ RESPONDENT_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class _Schedule:
+    """What the schedule section shows for one selection, built once (:func:`reuse`)."""
+
+    communities: tuple[pd.DataFrame, str, float | None] | None
+    """Compliance per community: the bars, their headline and the target (None: no rows)."""
+    people: pd.DataFrame | None
+    """Compliance per person responsible (None: no rows); shown only to who sees teachers."""
+    monthly: tuple[pd.DataFrame, str] | None
+    """Planned and done by month, cumulative, and its headline (None: no activities)."""
+
+
 def schedule_section(
     store: Store,
     scope: Scope,
@@ -74,10 +87,85 @@ def schedule_section(
     filters: Filters,
     year: int | None,
 ) -> None:
-    """Schedule compliance per community and per person responsible, and planned vs done."""
+    """Schedule compliance per community and per person responsible, and planned vs done.
+
+    ``results`` and ``breakdowns`` are the selection's (:func:`metrics.ui.indicators_for`): what
+    the section shows is built once per selection and reused by every session
+    (:func:`reuse`)."""
     cutoff = cutoff_for(year, date.today(), filters.cutoff)
     if communities_need_a_school(store, scope, filters.rbd):
         choose_a_school_notice()
+    period = str(year) if year else None
+    parts = reuse(
+        "cronograma",
+        lambda: _schedule_parts(store, scope, results, breakdowns, filters, year, cutoff),
+        year,
+        cutoff,
+    )
+    if parts.communities is not None:
+        frame, headline, target = parts.communities
+        chart_card(
+            headline,
+            lambda: charts.build_bar_chart(
+                frame,
+                value_title="Actividades realizadas (%)",
+                unit="%",
+                target=target,
+                target_label=None if target is None else f"Meta {format_percent(target, 0)}",
+            ),
+            caption=f"Fuente: cronograma. Actividades realizadas ÷ actividades planificadas "
+            f"hasta la fecha de corte ({format_date(cutoff)}), {period or 'todos los años'}; "
+            "las canceladas cuentan como no realizadas.",
+            data=frame.rename(
+                columns={
+                    "etiqueta": "Comunidad",
+                    "valor": "Cumplimiento (%)",
+                    "suprimido": "Suprimido",
+                }
+            ),
+            file_stem=file_stem("cronograma_comunidades", filters.rbd, period),
+        )
+    if parts.people is not None and current_access().sees_teachers:
+        people = parts.people
+        with st.expander("Cumplimiento por responsable"):
+            show_chart(
+                lambda: charts.build_bar_chart(people, value_title="Realizadas (%)", unit="%"),
+                key=("responsables", period),
+            )
+    if parts.monthly is None:
+        empty_state("no hay actividades en el cronograma para esta selección.")
+        return
+    monthly, headline = parts.monthly
+    chart_card(
+        headline,
+        lambda: charts.build_planned_done_chart(
+            monthly,
+            cutoff_label=f"Fecha de corte {format_date(cutoff)}",
+            cutoff_month=cutoff.isoformat(),
+        ),
+        caption="Fuente: cronograma de actividades. Curvas acumuladas por mes de la fecha "
+        "planificada; las actividades después de la fecha de corte aún pueden realizarse.",
+        data=monthly.drop(columns="mes").rename(
+            columns={
+                "mes_txt": "Mes",
+                "planificadas": "Planificadas (acum.)",
+                "realizadas": "Realizadas (acum.)",
+            }
+        ),
+        file_stem=file_stem("planificadas_realizadas", filters.rbd, filters.community_id),
+    )
+
+
+def _schedule_parts(
+    store: Store,
+    scope: Scope,
+    results: pd.DataFrame,
+    breakdowns: pd.DataFrame,
+    filters: Filters,
+    year: int | None,
+    cutoff: date,
+) -> _Schedule:
+    """:func:`schedule_section`'s figures and headlines (no Streamlit)."""
     names = community_names(store, scope, filters.rbd)
     period = str(year) if year else None
     comm = results[
@@ -87,6 +175,7 @@ def schedule_section(
     ]
     if period:
         comm = comm[comm["periodo"] == period]
+    communities = None
     if not comm.empty:
         frame = pd.DataFrame(
             {
@@ -110,27 +199,7 @@ def schedule_section(
             if len(shown)
             else f"Al {format_date(cutoff)}, no hay actividades planificadas en las comunidades."
         )
-        chart_card(
-            headline,
-            lambda: charts.build_bar_chart(
-                frame,
-                value_title="Actividades realizadas (%)",
-                unit="%",
-                target=None if target is None else float(target),
-                target_label=None if target is None else f"Meta {format_percent(float(target), 0)}",
-            ),
-            caption=f"Fuente: cronograma. Actividades realizadas ÷ actividades planificadas "
-            f"hasta la fecha de corte ({format_date(cutoff)}), {period or 'todos los años'}; "
-            "las canceladas cuentan como no realizadas.",
-            data=frame.rename(
-                columns={
-                    "etiqueta": "Comunidad",
-                    "valor": "Cumplimiento (%)",
-                    "suprimido": "Suprimido",
-                }
-            ),
-            file_stem=file_stem("cronograma_comunidades", filters.rbd, period),
-        )
+        communities = (frame, headline, None if target is None else float(target))
     people = breakdowns[
         (breakdowns["indicador"] == "cumplimiento_cronograma")
         & (breakdowns["desglose"] == "responsable")
@@ -145,8 +214,10 @@ def schedule_section(
         ]
     if period:
         people = people[people["periodo"] == period]
-    if not people.empty and current_access().sees_teachers:
-        frame = pd.DataFrame(
+    by_person = (
+        None
+        if people.empty
+        else pd.DataFrame(
             {
                 "etiqueta": people["categoria"].astype(str).to_numpy(),
                 "valor": pd.to_numeric(people["valor"], errors="coerce").to_numpy(),
@@ -154,11 +225,7 @@ def schedule_section(
                 "suprimido": people["suprimido"].astype(bool).to_numpy(),
             }
         ).head(25)
-        with st.expander("Cumplimiento por responsable"):
-            show_chart(
-                lambda: charts.build_bar_chart(frame, value_title="Realizadas (%)", unit="%"),
-                key=("responsables", period),
-            )
+    )
     monthly = load_view(
         store,
         store.path,
@@ -170,8 +237,7 @@ def schedule_section(
         year=year,
     )
     if monthly.empty:
-        empty_state("no hay actividades en el cronograma para esta selección.")
-        return
+        return _Schedule(communities, by_person, None)
     frame = pd.DataFrame(
         {
             "mes": pd.to_datetime(monthly["month"]),
@@ -190,24 +256,7 @@ def schedule_section(
         + f" y se realizaron {format_number(done)}"
         + (f" ({format_percent(100 * done / planned)})." if planned else ".")
     )
-    chart_card(
-        headline,
-        lambda: charts.build_planned_done_chart(
-            frame,
-            cutoff_label=f"Fecha de corte {format_date(cutoff)}",
-            cutoff_month=cutoff.isoformat(),
-        ),
-        caption="Fuente: cronograma de actividades. Curvas acumuladas por mes de la fecha "
-        "planificada; las actividades después de la fecha de corte aún pueden realizarse.",
-        data=frame.drop(columns="mes").rename(
-            columns={
-                "mes_txt": "Mes",
-                "planificadas": "Planificadas (acum.)",
-                "realizadas": "Realizadas (acum.)",
-            }
-        ),
-        file_stem=file_stem("planificadas_realizadas", filters.rbd, filters.community_id),
-    )
+    return _Schedule(communities, by_person, (frame, headline))
 
 
 def _dimensions_card(now: pd.DataFrame, wave: str, kind: str) -> tuple[pd.DataFrame, str]:
@@ -308,6 +357,31 @@ def perception_section(
             lambda: charts.build_likert_chart(_likert_frame(now, "item")),
             key=("preguntas", wave, kind, min_group),
         )
+    table, by_kind = reuse(
+        "percepcion_cambio", lambda: _perception_tables(results, breakdowns, chosen, filters.year)
+    )
+    if table is not None:
+        with st.container(border=True):
+            st.markdown("**Cambio entre la ola de línea base y la última ola, por dimensión**")
+            st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+            st.caption(
+                "g de Hedges: 0,2 efecto pequeño, 0,5 mediano, 0,8 grande. «No "
+                "concluyente»: el intervalo de confianza del 95 % del cambio incluye 0."
+            )
+    if by_kind is not None:
+        bars = by_kind
+        with st.expander("% favorable por tipo de encuestado"):
+            show_chart(
+                lambda: charts.build_bar_chart(bars, value_title="% favorable", unit="%"),
+                key=("favorable_por_tipo",),
+            )
+
+
+def _perception_tables(
+    results: pd.DataFrame, breakdowns: pd.DataFrame, chosen: tuple[str, str], year: int | None
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The change by dimension between the baseline wave and the last (a table) and the %
+    favourable by kind of respondent (bars) of one selection; None where there are no rows."""
     codes = [c for c in INDICATORS if c.startswith("percepcion_")]
     kinds_rows = breakdowns[
         breakdowns["indicador"].isin(codes)
@@ -321,12 +395,13 @@ def perception_section(
         & (results["alcance_id"] == chosen[1])
         & ~results["periodo"].astype(str).str.contains("-")
     ]
-    if filters.year is not None:  # the chosen year's view: no later year's column of dashes
-        rows = rows[rows["periodo"].astype(int) <= filters.year]
+    if year is not None:  # the chosen year's view: no later year's column of dashes
+        rows = rows[rows["periodo"].astype(int) <= year]
         kinds_rows = kinds_rows[
             (kinds_rows["periodo"] == "línea base")
-            | (pd.to_numeric(kinds_rows["periodo"], errors="coerce") <= filters.year)
+            | (pd.to_numeric(kinds_rows["periodo"], errors="coerce") <= year)
         ]
+    table = None
     if not rows.empty:
         latest = rows.sort_values("periodo").groupby("indicador").tail(1)
         table = pd.DataFrame(
@@ -353,29 +428,19 @@ def perception_section(
                 ],
             }
         )
-        with st.container(border=True):
-            st.markdown("**Cambio entre la ola de línea base y la última ola, por dimensión**")
-            st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
-            st.caption(
-                "g de Hedges: 0,2 efecto pequeño, 0,5 mediano, 0,8 grande. «No "
-                "concluyente»: el intervalo de confianza del 95 % del cambio incluye 0."
-            )
-    if not kinds_rows.empty:
-        last = kinds_rows[kinds_rows["periodo"] != "línea base"]
-        last = last[last["periodo"] == last["periodo"].max()]
-        frame = pd.DataFrame(
-            {
-                "etiqueta": [
-                    f"{SHORT_NAMES.get(c, c)} — {RESPONDENT_NAMES.get(k, k)}"
-                    for c, k in zip(last["indicador"], last["categoria"], strict=True)
-                ],
-                "valor": pd.to_numeric(last["valor"], errors="coerce").to_numpy(),
-                "n": last["n"].to_numpy(),
-                "suprimido": last["suprimido"].astype(bool).to_numpy(),
-            }
-        )
-        with st.expander("% favorable por tipo de encuestado"):
-            show_chart(
-                lambda: charts.build_bar_chart(frame, value_title="% favorable", unit="%"),
-                key=("favorable_por_tipo",),
-            )
+    if kinds_rows.empty:
+        return table, None
+    last = kinds_rows[kinds_rows["periodo"] != "línea base"]
+    last = last[last["periodo"] == last["periodo"].max()]
+    by_kind = pd.DataFrame(
+        {
+            "etiqueta": [
+                f"{SHORT_NAMES.get(c, c)} — {RESPONDENT_NAMES.get(k, k)}"
+                for c, k in zip(last["indicador"], last["categoria"], strict=True)
+            ],
+            "valor": pd.to_numeric(last["valor"], errors="coerce").to_numpy(),
+            "n": last["n"].to_numpy(),
+            "suprimido": last["suprimido"].astype(bool).to_numpy(),
+        }
+    )
+    return table, by_kind
