@@ -10,7 +10,13 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from metrics.access import ROLE_LABELS, Role, deactivate_account, save_account
+from metrics.access import (
+    ROLE_LABELS,
+    Role,
+    deactivate_account,
+    save_account,
+    set_coordinator_communities,
+)
 from metrics.errors import TableroError
 from metrics.formatting import escape_markdown, format_datetime
 from metrics.scope import Scope
@@ -87,9 +93,20 @@ def baseline_section(store: Store, scope: Scope, years: list[int]) -> None:
     st.rerun()
 
 
-def _reach(user: user_store.UserRow, schools: dict[int, str]) -> str:
+def _reach(user: user_store.UserRow, schools: dict[int, str], communities: dict[str, str]) -> str:
     parts = [schools.get(r, f"RBD {r}") for r in user.schools] + list(user.territories)
+    if user.communities:
+        parts.append("comunidades: " + ", ".join(communities.get(c, c) for c in user.communities))
     return ", ".join(parts) or "todos"
+
+
+def _community_labels(store: Store, schools: dict[int, str]) -> dict[str, str]:
+    """Every community id → «name (school)», for an administrator's forms."""
+    comms = store.communities(Scope.all())
+    return {
+        str(i): f"{n} ({schools.get(int(r), f'RBD {r}')})"
+        for i, n, r in zip(comms["id"], comms["name"], comms["rbd"], strict=True)
+    }
 
 
 def accounts_section(store: Store) -> None:
@@ -98,6 +115,7 @@ def accounts_section(store: Store) -> None:
     every = store.schools(Scope.all())  # an administrator's page: every school
     schools = {int(r): str(n) for r, n in zip(every["rbd"], every["name"], strict=True)}
     territories = user_store.territory_names(store)
+    communities = _community_labels(store, schools)
     if accounts:
         now = datetime.now()
         table = pd.DataFrame(
@@ -105,7 +123,7 @@ def accounts_section(store: Store) -> None:
                 "Correo": [u.email for u in accounts],
                 "Nombre": [u.name for u in accounts],
                 "Perfil": [ROLE_LABELS[Role(u.role)] for u in accounts],
-                "Ve": [_reach(u, schools) for u in accounts],
+                "Ve": [_reach(u, schools, communities) for u in accounts],
                 "Ingreso": [
                     "contraseña" if u.password_hash else "Google/Microsoft" for u in accounts
                 ],
@@ -149,6 +167,13 @@ def accounts_section(store: Store) -> None:
             key="cuenta_territorios",
             placeholder="Elija uno o más territorios",
         )
+        chosen_communities = st.multiselect(
+            "Comunidades (coordinación: las que registra, de un mismo establecimiento)",
+            list(communities),
+            format_func=lambda c: communities[c],
+            key="cuenta_comunidades",
+            placeholder="Elija una o más comunidades",
+        )
         password = st.text_input(
             "Contraseña (en blanco: solo ingreso con Google o Microsoft)",
             type="password",
@@ -158,6 +183,11 @@ def accounts_section(store: Store) -> None:
             "Guardar cuenta", type="primary", icon=":material/save:", key="cuenta_guardar"
         )
     if sent:
+        if Role(str(role)) is Role.COORDINADOR and not chosen_schools:
+            # A coordinator's school is that of its communities: no need to pick it twice.
+            chosen_schools = sorted(
+                set(user_store.community_schools(store, chosen_communities).values())
+            )
         try:
             new = save_account(
                 store,
@@ -168,6 +198,7 @@ def accounts_section(store: Store) -> None:
                 schools=chosen_schools,
                 territories=chosen_territories,
                 password=password or None,
+                communities=chosen_communities,
             )
         except TableroError as exc:
             show_error(exc)
@@ -177,6 +208,9 @@ def accounts_section(store: Store) -> None:
                 f"{'creada' if new else 'reemplazada'}: {ROLE_LABELS[Role(str(role))]}."
             )
             st.rerun()
+    coordinators = [u for u in accounts if u.active and u.role == Role.COORDINADOR.value]
+    if coordinators:
+        coordinator_form(store, coordinators, communities)
     active = [u.email for u in accounts if u.active and u.email != current_actor()]
     if not active:
         return
@@ -192,3 +226,46 @@ def accounts_section(store: Store) -> None:
         else:
             st.session_state[DONE_KEY] = f"Cuenta {escape_markdown(str(who))} desactivada."
             st.rerun()
+
+
+def coordinator_form(
+    store: Store, coordinators: list[user_store.UserRow], communities: dict[str, str]
+) -> None:
+    """Change which communities of its school a coordinator account keeps (its password and
+    sign-in stay as they were)."""
+    with st.container(border=True):
+        st.markdown("**Comunidades de una cuenta de coordinación**")
+        by_email = {u.email: u for u in coordinators}
+        email = st.selectbox(
+            "Cuenta de coordinación",
+            list(by_email),
+            format_func=lambda e: f"{by_email[e].name or e} ({e})",
+            key="coordinacion_cuenta",
+        )
+        user = by_email[str(email)]
+        own = user_store.community_schools(store, list(communities))
+        options = [c for c in communities if own.get(c) in user.schools]
+        with st.form(f"coordinacion_comunidades_{user.email}", border=False):
+            chosen = st.multiselect(
+                "Comunidades que registra",
+                options,
+                default=[c for c in user.communities if c in options],
+                format_func=lambda c: communities[c],
+                key=f"coordinacion_comunidades_{user.email}",
+                placeholder="Elija una o más comunidades de su establecimiento",
+            )
+            sent = st.form_submit_button(
+                "Guardar comunidades", icon=":material/save:", key="coordinacion_guardar"
+            )
+    if not sent:
+        return
+    try:
+        set_coordinator_communities(store, current_actor(), user.email, chosen)
+    except TableroError as exc:
+        show_error(exc)
+        return
+    names = ", ".join(communities[c] for c in sorted(chosen))
+    st.session_state[DONE_KEY] = (
+        f"Comunidades de {escape_markdown(user.email)}: {escape_markdown(names)}."
+    )
+    st.rerun()
