@@ -183,6 +183,13 @@ class Access:
             )
 
     @property
+    def edits_others_records(self) -> bool:
+        """Whether this person may change or delete records others wrote in the app (the
+        qualitative log): an administrator, a school's leadership team, or full access without
+        an account; anyone else only their own."""
+        return self.role in (None, Role.ADMINISTRADOR, Role.DIRECTIVO)
+
+    @property
     def label(self) -> str:
         """How the sidebar names the person: name (or e-mail) and role."""
         who = self.name or self.actor

@@ -80,6 +80,7 @@ ACTION_LABELS: dict[str, str] = {
     "usuario_restablecido": "Contraseña restablecida",
     "ancla_restablecida": "Ancla de auditoría restablecida",
     "registro_cualitativo": "Registro de la bitácora",
+    "registro_cualitativo_borrado": "Registro de la bitácora borrado",
     "sintesis_cualitativa": "Síntesis cualitativa",
     "seguimiento": "Revisión de seguimiento",
 }
