@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from metrics.errors import AccessError
-from metrics.imports import import_file, read_mapping, undo_batch
+from metrics.imports import DependantsError, import_file, read_mapping, undo_batch
 from metrics.ingest.formats import MappingRow, propose_mapping
 from metrics.presentation.packs import build_pack
 from metrics.presentation.records import followup_headline, followup_summary, open_answers_shown
@@ -470,7 +470,7 @@ def test_a_deleted_entry_is_a_load_undone_like_any_other(two_schools: Store) -> 
         two_schools.batches(Scope.all().narrow([SCHOOL_B]), limit=50)["id"]
     )
     # The entry's first load cannot go while its deletion stands.
-    with pytest.raises(Exception, match="dependen|reemplazaron"):
+    with pytest.raises(DependantsError, match="1 carga depende de ella"):
         undo_batch(two_schools, first.batch_id, actor="t", scope=ONLY_A)
     undo_batch(two_schools, gone.batch_id, actor="t", scope=ONLY_A)
     assert table_state(two_schools) == before
