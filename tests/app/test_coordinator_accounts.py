@@ -261,3 +261,33 @@ def test_a_coordinator_cannot_undo_its_save_of_a_community_no_longer_its_own(
                 own_communities=access.communities,
             )
     assert activities(db, "c-a2") == 1
+
+
+def test_a_new_community_has_no_closing_date_until_it_is_closed(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(db, monkeypatch, "dir@a.cl", "pages/registros.py")
+    at.radio(key=f"registros_modo_{SCHOOL_A}").set_value("nueva").run()
+    form = f"registros_comunidad_form_{SCHOOL_A}_nueva_v0_"
+    assert at.date_input(key=form + "cierre").value is None
+    assert at.checkbox(key=form + "cerrada").value is False
+    at.text_input(key=form + "id").input("c-a3")
+    at.text_input(key=form + "nombre").input("Comunidad a tres")
+    at.date_input(key=form + "inicio").set_value(date(2024, 3, 11))
+    # «Cerrada» without a date: says so, nothing saved.
+    at.checkbox(key=form + "cerrada").check()
+    at.button(key=f"FormSubmitter:{form}form-Crear comunidad").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error[0].value.endswith(
+        "Para cerrar la comunidad, indique su fecha de cierre. No se guardó nada."
+    )
+    with open_store(db) as store:
+        assert store.query_df("SELECT id FROM community WHERE id = 'c-a3'").empty
+    at.checkbox(key=form + "cerrada").uncheck()
+    at.button(key=f"FormSubmitter:{form}form-Crear comunidad").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success[0].value.startswith("Comunidad c-a3 guardada como la carga")
+    with open_store(db) as store:
+        saved = store.query_df("SELECT start_date, end_date FROM community WHERE id = 'c-a3'")
+    assert saved["start_date"].iloc[0].date() == date(2024, 3, 11)
+    assert saved["end_date"].isna().all()
