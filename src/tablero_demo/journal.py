@@ -69,15 +69,14 @@ def _pick(n: int, *parts: object) -> int:
 
 
 def session_texts(sessions: pd.DataFrame) -> pd.DataFrame:
-    """``sessions`` (session_attendance rows) with a topic and agreements per session, and a
-    line for each strategy shared in the row of the teacher who shared it."""
+    """``sessions`` (session_attendance rows) with a topic and agreements per session (the
+    topics follow the school year: a diagnosis in March, a balance in December), and a line
+    for each strategy shared in the row of the teacher who shared it (a session's lines run on
+    from one teacher to the next, so that they do not repeat while there are lines left)."""
     out = sessions.copy()
-    keys = list(zip(out["community_id"], out["session_date"], strict=True))
-    out["topic"] = [SESSION_TOPICS[_pick(len(SESSION_TOPICS), c, d, "tema")] for c, d in keys]
-    out["agreements"] = [
-        SESSION_AGREEMENTS[_pick(len(SESSION_AGREEMENTS), c, d, "acuerdo")] for c, d in keys
-    ]
-    notes: list[str | None] = []
+    topics, agreements, notes = [], [], []
+    running: dict[tuple[str, object], int] = {}
+    last = len(SESSION_TOPICS) - 1
     for c, d, t, n in zip(
         out["community_id"],
         out["session_date"],
@@ -85,10 +84,15 @@ def session_texts(sessions: pd.DataFrame) -> pd.DataFrame:
         out["strategies_shared"],
         strict=True,
     ):
-        start = _pick(len(STRATEGY_LINES), c, d, t)
+        month = pd.Timestamp(d).month
+        around = round((month - 3) / 9 * last) + _pick(3, c, d, "tema") - 1
+        topics.append(SESSION_TOPICS[min(last, max(0, around))])
+        agreements.append(SESSION_AGREEMENTS[_pick(len(SESSION_AGREEMENTS), c, d, "acuerdo")])
+        start = running.get((c, d), _pick(len(STRATEGY_LINES), c, d))
         lines = [STRATEGY_LINES[(start + i) % len(STRATEGY_LINES)] for i in range(int(n))]
+        running[(c, d)] = start + int(n)
         notes.append("|".join(lines) or None)
-    out["strategy_notes"] = notes
+    out["topic"], out["agreements"], out["strategy_notes"] = topics, agreements, notes
     return out
 
 
@@ -256,7 +260,7 @@ def qualitative_notes(
                         "note_date": when,
                         "dimension": dimension,
                         "body": text,
-                        "author": f"{utp} (UTP)" if author == "Jefatura de UTP" else author,
+                        "author": f"{utp}, UTP" if author == "Jefatura de UTP" else author,
                     }
                 )
     return pd.DataFrame(rows)

@@ -154,7 +154,7 @@ def accounts_section(store: Store) -> None:
             "Perfil", list(Role), format_func=lambda r: ROLE_LABELS[r], key="cuenta_perfil"
         )
         chosen_schools = st.multiselect(
-            "Establecimiento (directivo o lector: uno)",
+            "Establecimiento (directivo o lector: uno; coordinación: el de sus comunidades)",
             list(schools),
             format_func=lambda r: f"{schools[r]} (RBD {r})",
             key="cuenta_establecimientos",
