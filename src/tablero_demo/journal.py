@@ -77,12 +77,8 @@ def session_texts(sessions: pd.DataFrame) -> pd.DataFrame:
     topics, agreements, notes = [], [], []
     running: dict[tuple[str, object], int] = {}
     last = len(SESSION_TOPICS) - 1
-    for c, d, t, n in zip(
-        out["community_id"],
-        out["session_date"],
-        out["teacher_id"],
-        out["strategies_shared"],
-        strict=True,
+    for c, d, n in zip(
+        out["community_id"], out["session_date"], out["strategies_shared"], strict=True
     ):
         month = pd.Timestamp(d).month
         around = round((month - 3) / 9 * last) + _pick(3, c, d, "tema") - 1
