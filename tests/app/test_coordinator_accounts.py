@@ -109,7 +109,7 @@ def test_the_administrator_creates_a_coordinator_with_its_communities(
     assert user is not None
     assert (user.schools, user.communities) == ((SCHOOL_A,), ("c-a",))
     accounts = at.dataframe[1].value.set_index("Correo")
-    assert accounts.loc[COORD, "Ve"] == "Escuela a, comunidades: Comunidad a (Escuela a)"
+    assert accounts.loc[COORD, "Ve"] == "Escuela a, comunidades: Comunidad a"
     assert audit_rows(db, "usuario_agregado")["actor"].tolist() == ["admin@a.cl"]
 
 

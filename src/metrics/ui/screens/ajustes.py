@@ -100,13 +100,15 @@ def _reach(user: user_store.UserRow, schools: dict[int, str], communities: dict[
     return ", ".join(parts) or "todos"
 
 
-def _community_labels(store: Store, schools: dict[int, str]) -> dict[str, str]:
-    """Every community id → «name (school)», for an administrator's forms."""
+def _community_labels(
+    store: Store, schools: dict[int, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Every community id → «name (school)» for an administrator's forms, and → its name (the
+    accounts table names the school already)."""
     comms = store.communities(Scope.all())
-    return {
-        str(i): f"{n} ({schools.get(int(r), f'RBD {r}')})"
-        for i, n, r in zip(comms["id"], comms["name"], comms["rbd"], strict=True)
-    }
+    rows = list(zip(comms["id"].astype(str), comms["name"].astype(str), comms["rbd"], strict=True))
+    labels = {i: f"{n} ({schools.get(int(r), f'RBD {r}')})" for i, n, r in rows}
+    return labels, {i: n for i, n, _ in rows}
 
 
 def accounts_section(store: Store) -> None:
@@ -115,7 +117,7 @@ def accounts_section(store: Store) -> None:
     every = store.schools(Scope.all())  # an administrator's page: every school
     schools = {int(r): str(n) for r, n in zip(every["rbd"], every["name"], strict=True)}
     territories = user_store.territory_names(store)
-    communities = _community_labels(store, schools)
+    communities, community_names = _community_labels(store, schools)
     if accounts:
         now = datetime.now()
         table = pd.DataFrame(
@@ -123,7 +125,7 @@ def accounts_section(store: Store) -> None:
                 "Correo": [u.email for u in accounts],
                 "Nombre": [u.name for u in accounts],
                 "Perfil": [ROLE_LABELS[Role(u.role)] for u in accounts],
-                "Ve": [_reach(u, schools, communities) for u in accounts],
+                "Ve": [_reach(u, schools, community_names) for u in accounts],
                 "Ingreso": [
                     "contraseña" if u.password_hash else "Google/Microsoft" for u in accounts
                 ],
