@@ -291,3 +291,21 @@ def test_a_new_community_has_no_closing_date_until_it_is_closed(
         saved = store.query_df("SELECT start_date, end_date FROM community WHERE id = 'c-a3'")
     assert saved["start_date"].iloc[0].date() == date(2024, 3, 11)
     assert saved["end_date"].isna().all()
+
+
+def test_the_cli_changes_a_coordinators_communities(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metrics.cli import main
+
+    add_coordinator(db, ["c-a"])
+    args = ["usuarios", "comunidades", COORD, "--db", str(db)]
+    assert main([*args, "--comunidad", "c-b"]) == 2
+    assert "No existe la comunidad c-b en el establecimiento RBD 101" in capsys.readouterr().err
+    assert main([*args, "--comunidad", "c-a", "--comunidad", "c-a2", "--usuario", "dir@a.cl"]) == 2
+    assert "Solo un administrador puede gestionar usuarios" in capsys.readouterr().err
+    assert main([*args, "--comunidad", "c-a2", "--comunidad", "c-a"]) == 0
+    assert capsys.readouterr().out.strip() == (f"Cuenta {COORD}: registra c-a, c-a2 (antes: c-a).")
+    with open_store(db) as store:
+        assert get_user(store, COORD).communities == ("c-a", "c-a2")  # type: ignore[union-attr]
+    assert audit_rows(db, "usuario_comunidades")["actor"].str.startswith("cli:").all()
