@@ -25,6 +25,7 @@ else:
     screen.notes_section(store, scope, filters)
     if screen.can_write():
         screen.note_form(store, scope, filters)
+        screen.edit_section(store, scope, filters)
     st.subheader("Síntesis cualitativa por momento")
     screen.synthesis_section(store, scope, filters)
 st.subheader("Respuestas abiertas de las encuestas")

@@ -183,6 +183,13 @@ class Access:
             )
 
     @property
+    def edits_others_records(self) -> bool:
+        """Whether this person may change or delete records others wrote in the app (the
+        qualitative log): an administrator, a school's leadership team, or full access without
+        an account; anyone else only their own."""
+        return self.role in (None, Role.ADMINISTRADOR, Role.DIRECTIVO)
+
+    @property
     def label(self) -> str:
         """How the sidebar names the person: name (or e-mail) and role."""
         who = self.name or self.actor
@@ -375,6 +382,44 @@ def _save_checked(
         },
     )
     return new
+
+
+def set_coordinator_communities(
+    store: Store, actor: str, email: str, communities: Iterable[str]
+) -> tuple[str, ...]:
+    """Give a coordinator account these communities of its school (its name, password and
+    sign-in stay as they were), audited; returns the communities it had. :class:`AccessError`
+    (Spanish) when the account does not exist, is not a coordinator's, or a community is not
+    of its school; nothing is saved then."""
+    email = normalize_email(email)
+    user = user_store.get_user(store, email)
+    if user is None:
+        raise AccessError(f"No existe la cuenta {email}.")
+    if user.role != Role.COORDINADOR.value:
+        raise AccessError(
+            f"La cuenta {email} es de {ROLE_LABELS[Role(user.role)].lower()}: solo una cuenta de "
+            "coordinación lleva comunidades."
+        )
+    chosen = sorted(set(communities))
+    if not chosen:
+        raise AccessError(
+            f"La cuenta {email} quedaría sin comunidades: una cuenta de coordinación registra al "
+            "menos una. Para quitarle el acceso, desactívela."
+        )
+    check_account(store, email, Role.COORDINADOR, list(user.schools), [], chosen)
+    user_store.set_user_communities(store, email, chosen)
+    audit.record(
+        store,
+        actor,
+        "usuario_comunidades",
+        {
+            "correo": email,
+            "comunidades": chosen,
+            "antes": list(user.communities),
+            "rbds": list(user.schools),
+        },
+    )
+    return user.communities
 
 
 def deactivate_account(store: Store, actor: str, email: str) -> None:

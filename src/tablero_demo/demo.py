@@ -84,6 +84,7 @@ from metrics.errors import StoreError
 from metrics.scope import Scope
 from metrics.store import DATA_TABLES, Store
 from metrics.store.users import DEMO_KIND
+from tablero_demo import journal
 from tablero_demo.words import (
     DAYS_WORKED,
     FIRST_NAMES,
@@ -578,7 +579,31 @@ def build_demo(store: Store, seed: int = DEMO_SEED) -> dict[str, int]:
                 counts["school_territory"] = Store.insert_frame(
                     cur, "school_territory", frames["school_territory"], batch_id
                 )
+        for table, frame in generate_demo_records().items():
+            batch_id = Store.new_batch(
+                cur,
+                kind=DEMO_KIND,
+                file_name=f"demo:{table}",
+                file_hash=hashlib.sha256(f"{seed}:{table}".encode()).hexdigest(),
+                actor=DEMO_KIND,
+            )
+            Store.insert_frame(cur, table, frame, batch_id)
     return {table: counts[table] for table in DATA_TABLES}
+
+
+RECORD_YEARS = (2024, 2025, 2026)
+"""Years of the demo's qualitative log and follow-up plan (the years its communities work)."""
+
+
+def generate_demo_records() -> dict[str, pd.DataFrame]:
+    """What the demo's teams wrote in the app (:mod:`tablero_demo.journal`): the qualitative
+    log and the follow-up plan of every school, up to :data:`REFERENCE_DATE`."""
+    schools = [(s.rbd, s.profile, s.utp) for s in _SCHOOLS]
+    first = {s.rbd: f"com-{s.rbd}-1" for s in _SCHOOLS}
+    return {
+        "qualitative_note": journal.qualitative_notes(schools, first, RECORD_YEARS, REFERENCE_DATE),
+        "followup_review": journal.followup_reviews(schools, RECORD_YEARS, REFERENCE_DATE),
+    }
 
 
 def generate_demo_frames(seed: int = DEMO_SEED) -> dict[str, pd.DataFrame]:
@@ -610,9 +635,8 @@ def generate_demo_frames(seed: int = DEMO_SEED) -> dict[str, pd.DataFrame]:
     frames["community"] = communities
     frames["community_member"] = members
     names = dict(zip(teachers["id"], teachers["name"], strict=True))
-    frames["activity"], frames["session_attendance"] = _schedule(
-        r_activities, communities, members, names
-    )
+    frames["activity"], sessions = _schedule(r_activities, communities, members, names)
+    frames["session_attendance"] = journal.session_texts(sessions)
     frames["survey_response"] = _surveys(
         r_surveys, roster, members, results, frames["teaching_assignment"]
     )
@@ -1526,7 +1550,8 @@ def _evaluations(
     rng: np.random.Generator, roster: pd.DataFrame, members: pd.DataFrame
 ) -> pd.DataFrame:
     """One class observation a year per teacher, scored 1–4 in each MBE domain; besides, a
-    self-evaluation (a little kinder) and a peer feedback (a little closer to the observation)."""
+    self-evaluation (a little kinder) and a peer feedback (a little closer to the observation),
+    and for a quarter of the teachers each year the Evaluación Docente."""
     member = {(int(y), t) for y, _, t in members.itertuples(index=False)}
     rows: list[tuple[str, int, date, str, str, int]] = []
     levels: list[tuple[str, int, int, float]] = []
@@ -1554,6 +1579,15 @@ def _evaluations(
             for domain, off in offsets.items():
                 score = int(np.clip(np.round(base + bias + off + rng.normal(0, noise)), 1, 4))
                 rows.append((tid, rbd, when, instrument, domain, score))
+    # The Evaluación Docente, last (so that the rows above keep their scores): every teacher
+    # is evaluated once in four years, in September, a little kinder than the observation.
+    for tid, rbd, year, base in levels:
+        if int(hashlib.sha256(tid.encode()).hexdigest(), 16) % 4 != year % 4:
+            continue
+        when = date(year, 9, int(rng.integers(1, 29)))
+        for domain, off in offsets.items():
+            score = int(np.clip(np.round(base + 0.2 + off + rng.normal(0, 0.35)), 1, 4))
+            rows.append((tid, rbd, when, "evaluación docente", domain, score))
     return pd.DataFrame(
         rows, columns=["teacher_id", "rbd", "eval_date", "instrument", "domain", "score"]
     )

@@ -303,3 +303,91 @@ def test_open_answers_show_beside_the_perceptions_small_groups_hidden(
     assert [e.label for e in at.expander if "respuestas)" in e.label] == [
         "Comentarios — docentes (11 respuestas)"
     ]
+
+
+def _note_by(db: Path, actor: str, body: str) -> str:
+    with open_store(db) as store:
+        records.save_note(
+            store,
+            Scope.all(),
+            rbd=SCHOOL_A,
+            community_id="c-a",
+            note_date=date(2024, 4, 1),
+            dimension="entrevistas",
+            body=body,
+            author="Director",
+            actor=actor,
+        )
+        return str(records.read_notes(store, Scope.all(), rbd=SCHOOL_A)["id"].iloc[0])
+
+
+def test_the_leadership_team_edits_and_deletes_an_entry_and_undo_restores_it(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note_id = _note_by(db, "otra@a.cl", "Entrevista a dos docentes.")
+    at = page(db, monkeypatch, "dir@a.cl", "pages/revision.py")
+    # Edit: invalid (no text) says why and changes nothing; valid replaces the entry.
+    at.text_area(key=f"bitacora_editar_registro_{note_id}").input("  ")
+    at.button(key="bitacora_editar_guardar").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error[0].value.endswith("Falta «Registro»: escríbalo antes de guardar.")
+    assert counts(db)[3] == 3
+    at.text_area(key=f"bitacora_editar_registro_{note_id}").input(
+        "Entrevista a dos docentes principiantes."
+    )
+    at.selectbox(key=f"bitacora_editar_dimension_{note_id}").select("adaptación")
+    at.button(key="bitacora_editar_guardar").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success[0].value == (
+        "Registro de la bitácora actualizado como la carga 4 (reemplaza la versión anterior). "
+        "Puede deshacerla en Historial de cargas."
+    )
+    table = at.dataframe[0].value
+    assert table[["Dimensión", "Registro"]].values.tolist() == [
+        ["adaptación", "Entrevista a dos docentes principiantes."]
+    ]
+    # Delete: without the confirmation nothing goes; with it, the entry goes as load 5.
+    at.button(key="bitacora_borrar").click().run()
+    assert at.error[0].value == "Marque la casilla de confirmación para borrar el registro."
+    assert counts(db)[0] == 1
+    at.checkbox(key=f"bitacora_borrar_confirmar_{note_id}").check()
+    at.button(key="bitacora_borrar").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success[0].value.startswith("Registro de la bitácora borrado como la carga 5.")
+    assert "Aún no hay registros en la bitácora" in at.info[0].value
+    assert counts(db)[0] == 0
+    with open_store(db) as store:
+        log = store.query_df(
+            "SELECT actor FROM audit_log WHERE action = 'registro_cualitativo_borrado'"
+        )
+    assert log["actor"].tolist() == ["dir@a.cl"]
+    # The deletion is in the school's history and undone there: the edited entry is back.
+    undo_last(db, monkeypatch, "dir@a.cl", 5)
+    with open_store(db) as store:
+        back = records.read_notes(store, Scope.all())
+    assert back[["id", "dimension", "written_by"]].values.tolist() == [
+        [note_id, "adaptación", "otra@a.cl"]
+    ]
+
+
+def test_a_supervisor_edits_only_the_entries_it_wrote(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_store(db) as store:
+        save_user(
+            store,
+            email="sup@a.cl",
+            name="Supervisora",
+            role="supervisor",
+            password_hash=hash_password("una-clave-bien-larga"),
+            territories=[f"comuna:{SCHOOL_A}"],
+        )
+    _note_by(db, "dir@a.cl", "Del equipo directivo.")
+    at = page(db, monkeypatch, "sup@a.cl", "pages/revision.py")
+    assert not [s for s in at.selectbox if s.key == "bitacora_editar_id"]
+    mine = _note_by(db, "sup@a.cl", "De la supervisora.")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (choice,) = [s for s in at.selectbox if s.key == "bitacora_editar_id"]
+    assert choice.options == [choice.options[0]] and "De la supervisora." in choice.options[0]
+    assert choice.value == mine

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from metrics.errors import AccessError
-from metrics.imports import import_file, read_mapping, undo_batch
+from metrics.imports import DependantsError, import_file, read_mapping, undo_batch
 from metrics.ingest.formats import MappingRow, propose_mapping
 from metrics.presentation.packs import build_pack
 from metrics.presentation.records import followup_headline, followup_summary, open_answers_shown
@@ -402,3 +402,75 @@ def test_the_pack_files_carry_the_new_slides(two_schools: Store) -> None:
     cells = [c for row in summary.iter_rows(values_only=True) for c in row if c]
     assert "Antes (diagnóstico): Diagnóstico: poca observación entre pares." in cells
     assert "Pendiente: Mover los talleres a los miércoles — Jefa UTP, plazo 01-05-2024." in cells
+
+
+def test_only_the_author_edits_or_deletes_an_entry_unless_unrestricted(
+    two_schools: Store,
+) -> None:
+    note(two_schools, actor="ana@example.org")
+    note_id = records.read_notes(two_schools, ALL)["id"].iloc[0]
+    assert records.read_notes(two_schools, ALL)["written_by"].tolist() == ["ana@example.org"]
+    before = table_state(two_schools)
+    batches = len(two_schools.query_df("SELECT id FROM import_batch"))
+    with pytest.raises(AccessError, match="Solo quien escribió este registro"):
+        note(two_schools, body="Otra cosa.", note_id=note_id, actor="eva", only_author="eva")
+    with pytest.raises(AccessError, match="Solo quien escribió este registro"):
+        records.delete_note(two_schools, ALL, note_id, actor="eva", only_author="eva")
+    assert table_state(two_schools) == before
+    assert len(two_schools.query_df("SELECT id FROM import_batch")) == batches
+    # Its author may; after someone else's edit it is still its author's entry.
+    note(two_schools, body="Corregido.", note_id=note_id, only_author="ana@example.org")
+    note(two_schools, body="Corregido por la UTP.", note_id=note_id, actor="utp@example.org")
+    now = records.read_notes(two_schools, ALL)
+    assert now[["body", "written_by"]].iloc[0].tolist() == [
+        "Corregido por la UTP.",
+        "ana@example.org",
+    ]
+    with pytest.raises(AccessError):
+        note(two_schools, body="x", note_id=note_id, actor="utp", only_author="utp@example.org")
+
+
+def test_editing_an_entry_that_no_longer_exists_saves_nothing(two_schools: Store) -> None:
+    with pytest.raises(records.RecordError, match="Ese registro ya no existe"):
+        note(two_schools, note_id="nota-inexistente")
+    with pytest.raises(records.RecordError, match="ya no existe"):
+        records.delete_note(two_schools, ALL, "nota-inexistente", actor="t")
+    assert records.read_notes(two_schools, ALL).empty
+    assert two_schools.query_df(
+        "SELECT id FROM import_batch WHERE kind = ?", [records.NOTE_KIND]
+    ).empty
+
+
+def test_a_deleted_entry_is_a_load_undone_like_any_other(two_schools: Store) -> None:
+    first = note(two_schools)
+    note(two_schools, body="Otra entrada.", dimension="entrevistas")
+    note_id = records.read_notes(two_schools, ALL, year=2024)
+    note_id = note_id[note_id["dimension"] == "planificación"]["id"].iloc[0]
+    before = table_state(two_schools)
+    gone = records.delete_note(two_schools, ONLY_A, note_id, actor="dir@example.org")
+    left = records.read_notes(two_schools, ALL)
+    assert left["body"].tolist() == ["Otra entrada."]
+    batch = two_schools.query_df(
+        "SELECT kind, file_name, rows_new, rows_replaced, actor FROM import_batch WHERE id = ?",
+        [gone.batch_id],
+    ).iloc[0]
+    assert batch.tolist() == [
+        "registro cualitativo",
+        "Bitácora: borrado de planificación, 03-05-2024",
+        0,
+        1,
+        "dir@example.org",
+    ]
+    logged = audit.read(two_schools, Scope.all())
+    deleted = logged[logged["action"] == "registro_cualitativo_borrado"]
+    assert len(deleted) == 1 and f'"registro": "{note_id}"' in deleted["detail"].iloc[0]
+    # The school's history shows the deletion (it brought no row), so it can be undone there.
+    assert gone.batch_id in set(two_schools.batches(ONLY_A, limit=50)["id"])
+    assert gone.batch_id not in set(
+        two_schools.batches(Scope.all().narrow([SCHOOL_B]), limit=50)["id"]
+    )
+    # The entry's first load cannot go while its deletion stands.
+    with pytest.raises(DependantsError, match="1 carga depende de ella"):
+        undo_batch(two_schools, first.batch_id, actor="t", scope=ONLY_A)
+    undo_batch(two_schools, gone.batch_id, actor="t", scope=ONLY_A)
+    assert table_state(two_schools) == before

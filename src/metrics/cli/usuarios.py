@@ -1,6 +1,7 @@
 """`tablero usuarios`: local accounts and the roles of OpenID Connect users.
 
-``agregar`` creates (or replaces) an account with its role and scope; ``listar`` shows them;
+``agregar`` creates (or replaces) an account with its role and scope; ``comunidades`` changes a
+coordinator's communities (its password untouched); ``listar`` shows them;
 ``desactivar`` closes one (its history stays); ``restablecer`` sets a new password, clears a
 lockout and reactivates the account. Passwords are read without echo (or, for scripts, one
 line from standard input with ``--contrasena-stdin``), must pass the password policy
@@ -22,6 +23,7 @@ from metrics.access import (
     hash_password,
     normalize_email,
     save_account,
+    set_coordinator_communities,
 )
 from metrics.cli.common import access_of
 from metrics.errors import AccessError, TableroError
@@ -31,7 +33,10 @@ from metrics.store import Store, audit
 from metrics.store import users as user_store
 
 NAME = "usuarios"
-HELP = "gestiona las cuentas: agregar, listar, desactivar, restablecer (contraseña y bloqueo)"
+HELP = (
+    "gestiona las cuentas: agregar, comunidades (de un coordinador), listar, desactivar, "
+    "restablecer (contraseña y bloqueo)"
+)
 PERMISSION = "can_manage_users"
 
 
@@ -81,6 +86,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="lee la contraseña de la entrada estándar (una línea) en vez de preguntarla",
     )
+    comms = sub.add_parser(
+        "comunidades",
+        help="cambia las comunidades de una cuenta de coordinación",
+        description="Reemplaza las comunidades que registra una cuenta de coordinación (su "
+        "contraseña y su ingreso no cambian).",
+        add_help=False,
+    )
+    _help(comms)
+    comms.add_argument("correo", metavar="CORREO")
+    comms.add_argument(
+        "--comunidad",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="comunidad de su establecimiento (id_comunidad); puede repetirse",
+    )
     sub_list = sub.add_parser("listar", help="muestra las cuentas", add_help=False)
     _help(sub_list)
     off = sub.add_parser("desactivar", help="desactiva una cuenta", add_help=False)
@@ -127,6 +148,14 @@ def run(args: argparse.Namespace, store: Store, scope: Scope) -> int:
     email = normalize_email(args.correo)
     if args.accion == "agregar":
         return _add(store, args, email, actor)
+    if args.accion == "comunidades":
+        before = set_coordinator_communities(store, actor, email, args.comunidad)
+        now = sorted(set(args.comunidad))
+        print(
+            f"Cuenta {email}: registra {', '.join(now)}"
+            + (f" (antes: {', '.join(before)})." if list(before) != now else " (sin cambios).")
+        )
+        return 0
     user = user_store.get_user(store, email)
     if user is None:
         raise TableroError(f"No existe la cuenta {email}.", "Cuenta desconocida")

@@ -22,6 +22,7 @@ and the pages "Cargar datos" and "Historial de cargas"::
     imports.list_batches(store)                               # DataFrame, newest first
     imports.undo_batch(store, batch_id, actor="ana")          # exact state before it
     imports.undo_plan(store, batch_id).dependants             # loads that point at it
+    imports.own_record_loads(store, actor, communities)       # what a coordinator may undo
     imports.template_csv("resultados"), imports.template_xlsx("resultados")
 
 ``source`` is a path or the uploaded bytes (then pass ``name``). A bad file raises
@@ -44,6 +45,7 @@ from metrics.imports.pipeline import (
     detect,
     import_file,
     list_batches,
+    own_record_loads,
     saved_mappings,
     undo_batch,
     undo_plan,
@@ -77,6 +79,7 @@ __all__ = [
     "detect",
     "import_file",
     "list_batches",
+    "own_record_loads",
     "propose_mapping",
     "read_mapping",
     "saved_mappings",

@@ -34,13 +34,14 @@ import pandas as pd
 from metrics.access import Access
 from metrics.errors import UploadError
 from metrics.formatting import format_date
-from metrics.imports.pipeline import ImportResult, import_file
+from metrics.imports.pipeline import RECORD_ORIGIN, ImportResult, import_file
 from metrics.ingest.datasets import DATASETS
 from metrics.store import Store
 from metrics.store import community_records as reads
 
-ORIGIN = "tablero"
-"""The ``origen`` of a load saved from a form (in the batch's options)."""
+ORIGIN = RECORD_ORIGIN
+"""The ``origen`` of a load saved from a form (in the batch's options, with its ``comunidad``:
+a coordinator may undo its own saves of its own communities)."""
 
 FILE_PREFIX = "Registro en el tablero — "
 """How the history names a load saved from a form."""
@@ -84,7 +85,12 @@ def _cell(value: object) -> str:
 
 
 def _save(
-    store: Store, access: Access, kind: str, rows: list[dict[str, object]], what: str
+    store: Store,
+    access: Access,
+    kind: str,
+    rows: list[dict[str, object]],
+    what: str,
+    community_id: str,
 ) -> ImportResult:
     return import_file(
         store,
@@ -94,6 +100,7 @@ def _save(
         actor=access.actor,
         scope=access.scope,
         origin=ORIGIN,
+        community=community_id,
     )
 
 
@@ -151,7 +158,7 @@ def save_community(
         "fecha_cierre": end_date,
     }
     verb = "nueva comunidad" if new else ("cierre de" if end_date else "comunidad")
-    return _save(store, access, "comunidades", [row], f"{verb} {community_id}")
+    return _save(store, access, "comunidades", [row], f"{verb} {community_id}", community_id)
 
 
 def save_members(
@@ -189,7 +196,9 @@ def save_members(
         )
     if not rows:
         return None
-    return _save(store, access, "docentes", rows, f"integrantes {year} de {community_id}")
+    return _save(
+        store, access, "docentes", rows, f"integrantes {year} de {community_id}", community_id
+    )
 
 
 ACTIVITY_COLUMNS = ("id", "kind", "responsible", "planned_date", "done_date", "status")
@@ -240,7 +249,7 @@ def save_activities(
         )
     if not rows:
         return None
-    return _save(store, access, "cronograma", rows, f"cronograma de {community_id}")
+    return _save(store, access, "cronograma", rows, f"cronograma de {community_id}", community_id)
 
 
 def _all_activity_ids(store: Store, community_id: str) -> set[str]:
@@ -344,4 +353,5 @@ def save_session(
         "asistencia_sesiones",
         rows,
         f"sesión {community_id} {format_date(session_date)}",
+        community_id,
     )

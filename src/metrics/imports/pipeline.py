@@ -486,13 +486,15 @@ def _import_file(
     scope: Scope | None = None,
     upload: Pending | None = None,
     origin: str | None = None,
+    community: str | None = None,
 ) -> ImportResult:
     """Import one file as one batch; raise :class:`RefusedFileError` (nothing written) if bad.
 
     ``origin`` names where a file made by the app comes from (``"tablero"``: a record saved in
     a form, :mod:`metrics.imports.community_records`); it is kept in the batch's options, and such a
     file is never taken for a duplicate: saving the same record again after changing it is a
-    new load.
+    new load. ``community`` names the community such a record is about (kept in the options as
+    ``comunidad``: a coordinator may undo its own saves of its own communities).
 
     Every school, community, teacher or territory a row names must be in the store or, with
     ``upload``, brought by an earlier file of the same upload (a dry run writes nothing, so
@@ -592,6 +594,7 @@ def _import_file(
                             "hoja": table.sheet,
                             "instrumento": plan.instrument,
                             "origen": origin,
+                            "comunidad": community,
                         }.items()
                         if v is not None
                     }
@@ -808,8 +811,13 @@ def undo_batch(
     scope: Scope | None = None,
     *,
     with_dependants: Collection[int] | None = None,
+    own_communities: Collection[str] | None = None,
 ) -> dict[str, int]:
     """Undo a batch: its rows go, the rows it replaced come back. Returns rows per table.
+
+    ``own_communities`` (a coordinator's): only loads ``actor`` saved in the app's forms about
+    one of these communities may go, the load and every dependant alike; any other is refused
+    (:class:`~metrics.errors.AccessError`, Spanish) and nothing is undone.
 
     A batch other active batches depend on (:func:`undo_plan`) is refused with
     :class:`DependantsError`, which lists them, unless ``with_dependants`` is exactly that
@@ -825,6 +833,9 @@ def undo_batch(
             or set(map(int, with_dependants)) != {b.id for b in plan.dependants}
         ):
             raise DependantsError(plan)
+        if own_communities is not None:
+            for batch in plan.ids:
+                _check_own_record(cur, batch, plan.batch.id, actor, own_communities)
         counts: dict[str, int] = {}
         for batch in plan.ids:
             schools = batch_schools(cur, batch)
@@ -854,6 +865,43 @@ def undo_batch(
             for table, rows in undone.items():
                 counts[table] = counts.get(table, 0) + rows
         return counts
+
+
+RECORD_ORIGIN = "tablero"
+"""The ``origen`` of a load saved from the app's record forms (see :func:`import_file`)."""
+
+
+def _check_own_record(
+    cur: Any, batch: int, asked: int, actor: str, communities: Collection[str]
+) -> None:
+    """Refuse (Spanish) undoing ``batch`` unless ``actor`` saved it in a form about one of
+    ``communities``; ``asked`` is the load the person chose (``batch`` may depend on it)."""
+    who, options = sql.batch_owner(cur, batch)
+    subject = f"La carga {batch}" + (
+        f", que depende de la carga {asked}," if batch != asked else ""
+    )
+    if who != actor:
+        raise AccessError(
+            f"{subject} la hizo otra persona: su perfil de coordinación deshace solo los "
+            "registros que guardó usted. No se deshizo nada; pídalo al equipo directivo.",
+            "No se puede deshacer",
+        )
+    if options.get("origen") != RECORD_ORIGIN or options.get("comunidad") not in communities:
+        raise AccessError(
+            f"{subject} no es un registro de sus comunidades guardado en el tablero: su perfil "
+            "de coordinación deshace solo esos. No se deshizo nada.",
+            "No se puede deshacer",
+        )
+
+
+def own_record_loads(store: Store, actor: str, communities: Collection[str]) -> list[int]:
+    """The active loads ``actor`` saved in the app's forms about one of ``communities``,
+    newest first: what a coordinator may undo (:func:`undo_batch` ``own_communities``)."""
+    cur = store.cursor()
+    try:
+        return sql.own_record_batches(cur, actor, RECORD_ORIGIN, communities)
+    finally:
+        cur.close()
 
 
 def list_batches(store: Store, limit: int = 100) -> pd.DataFrame:

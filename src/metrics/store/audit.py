@@ -29,7 +29,7 @@ Nothing in Tablero DPD updates or deletes audit rows; this module only appends a
 Actions (``action``), in Spanish as users read them: ``ingreso``, ``ingreso_fallido``,
 ``ingreso_rechazado``, ``salida``, ``carga``, ``carga_rechazada``, ``deshacer``, ``meta``,
 ``linea_base``, ``exportacion``, ``usuario_agregado``, ``usuario_desactivado``,
-``usuario_restablecido``, ``ancla_restablecida``.
+``usuario_comunidades``, ``usuario_restablecido``, ``ancla_restablecida``.
 
 Appends are serialised by the store's ``write_lock``: two appends at once would both chain to
 the same previous row. A caller that appends inside its own transaction (:func:`append`) holds
@@ -76,9 +76,11 @@ ACTION_LABELS: dict[str, str] = {
     "exportacion": "Exportación",
     "usuario_agregado": "Usuario agregado",
     "usuario_desactivado": "Usuario desactivado",
+    "usuario_comunidades": "Comunidades de un coordinador",
     "usuario_restablecido": "Contraseña restablecida",
     "ancla_restablecida": "Ancla de auditoría restablecida",
     "registro_cualitativo": "Registro de la bitácora",
+    "registro_cualitativo_borrado": "Registro de la bitácora borrado",
     "sintesis_cualitativa": "Síntesis cualitativa",
     "seguimiento": "Revisión de seguimiento",
 }

@@ -111,6 +111,8 @@ _DIRECT_RBD: dict[str, str] = {
     "followup_review": "rbd",
     "survey_open_answer": "rbd",
 }
+_DELETABLE_RECORDS = ("qualitative_note",)
+"""Record tables whose rows a person may delete in the app (a load of its own, undoable)."""
 # table -> (link table and alias, join condition with {a} for the row's alias, school column)
 _LINKED_RBD: dict[str, tuple[str, str, str]] = {
     "territory": ("school_territory l", "l.territory_id = {a}.id", "l.rbd"),
@@ -765,6 +767,12 @@ class Store:
         for table in DATASET_LABELS:
             cond, p = scope_clause(scope, table)
             parts.append(f"SELECT DISTINCT batch_id FROM {table} t WHERE {cond}")
+            params += p
+        # A record deleted in the app is a load that brought no row, only took one away: it
+        # shows (and is undone) where the row it took away would.
+        for table in _DELETABLE_RECORDS:
+            cond, p = scope_clause(scope, table)
+            parts.append(f"SELECT DISTINCT replaced_by FROM replaced_{table} t WHERE {cond}")
             params += p
         return [int(r[0]) for r in cur.execute(" UNION ".join(parts), params).fetchall()]
 

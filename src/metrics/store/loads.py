@@ -1597,6 +1597,38 @@ def batch_row(cur: duckdb.DuckDBPyConnection, batch_id: int) -> tuple[Any, ...] 
     ).fetchone()
 
 
+def batch_owner(cur: duckdb.DuckDBPyConnection, batch_id: int) -> tuple[str, dict[str, Any]]:
+    """(actor, options) of one batch: who made it and how (``origen``, ``comunidad``…)."""
+    row = cur.execute("SELECT actor, options FROM import_batch WHERE id = ?", [batch_id]).fetchone()
+    if row is None:
+        return "", {}
+    options = json.loads(row[1]) if row[1] else {}
+    return str(row[0] or ""), options if isinstance(options, dict) else {}
+
+
+def own_record_batches(
+    cur: duckdb.DuckDBPyConnection, actor: str, origin: str, communities: Iterable[str]
+) -> list[int]:
+    """Active batches ``actor`` saved from the app's forms (options ``origen`` = ``origin``)
+    about one of ``communities`` (options ``comunidad``), newest first."""
+    wanted = set(communities)
+    rows = cur.execute(
+        "SELECT id, options FROM import_batch WHERE actor = ? AND undone_at IS NULL "
+        "AND options IS NOT NULL ORDER BY id DESC",
+        [actor],
+    ).fetchall()
+    found = []
+    for batch_id, text in rows:
+        options = json.loads(text)
+        if (
+            isinstance(options, dict)
+            and options.get("origen") == origin
+            and options.get("comunidad") in wanted
+        ):
+            found.append(int(batch_id))
+    return found
+
+
 def undo(cur: duckdb.DuckDBPyConnection, batch_id: int, actor: str) -> dict[str, int]:
     """Delete a batch's rows and restore what it replaced (inside the caller's transaction)."""
     row = cur.execute(

@@ -147,9 +147,14 @@ def _save(
     label: str,
     actor: str,
     detail: Mapping[str, Any],
+    editing: bool = False,
+    only_author: str | None = None,
 ) -> Saved:
     """Write ``row`` as one load: the row with the same ``key`` goes to the shadow table
-    (undo brings it back), the new one is inserted, the load and the audit row recorded."""
+    (undo brings it back), the new one is inserted, the load and the audit row recorded.
+
+    ``editing``: the record must exist already (:class:`RecordError` if it does not);
+    ``only_author``: it must have been written by that account (:func:`_check_author`)."""
     cond = " AND ".join(f"t.{c} IS NOT DISTINCT FROM ?" for c in key)
     params = list(key.values())
     payload = json.dumps({**row}, default=str, ensure_ascii=False, sort_keys=True)
@@ -159,6 +164,12 @@ def _save(
             old = cur.execute(f"SELECT t.rbd FROM {table} t WHERE {cond}", params).fetchall()
             if any(not scope.allows(int(r[0])) for r in old):
                 raise AccessError("Ese registro es de un establecimiento fuera de su alcance.")
+            if editing and not old:
+                raise RecordError(
+                    "Ese registro ya no existe (quizá otra persona lo borró). No se guardó nada."
+                )
+            if editing and only_author is not None:
+                _check_author(cur, table, str(key["id"]), only_author)
             batch = store.new_batch(
                 cur,
                 kind=kind,
@@ -196,6 +207,28 @@ def _save(
     return Saved(batch, bool(old))
 
 
+def _creator(cur: Any, table: str, record_id: str) -> str | None:
+    """The account that first wrote record ``record_id``: the actor of the oldest load among
+    its current row and the versions later edits or a deletion replaced."""
+    row = cur.execute(
+        "SELECT actor FROM import_batch WHERE id = (SELECT min(b) FROM ("
+        f"SELECT batch_id AS b FROM {table} WHERE id = $1 UNION ALL "
+        f"SELECT origin_batch FROM {REPLACED_PREFIX}{table} WHERE id = $1))",
+        [record_id],
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _check_author(cur: Any, table: str, record_id: str, author: str) -> None:
+    """Refuse (Spanish) a change by anyone but the account that wrote the record."""
+    if _creator(cur, table, record_id) != author:
+        raise AccessError(
+            "Solo quien escribió este registro, o el equipo directivo del establecimiento, "
+            "puede cambiarlo o borrarlo. No se guardó nada.",
+            "No se guardó el registro",
+        )
+
+
 def _row_year(row: Mapping[str, Any]) -> int | None:
     for field in ("year", "note_date", "planned_date"):
         value = row.get(field)
@@ -226,8 +259,10 @@ def save_note(
     author: str,
     actor: str,
     note_id: str | None = None,
+    only_author: str | None = None,
 ) -> Saved:
-    """Save an entry of the qualitative log (a new one, or ``note_id`` edited).
+    """Save an entry of the qualitative log (a new one, or ``note_id`` edited: it must exist,
+    and with ``only_author`` it must have been written by that account).
 
     Example:
         >>> save_note(store, scope, rbd=10001, community_id=None, note_date=date(2025, 5, 3),
@@ -253,7 +288,72 @@ def save_note(
         label=f"Bitácora: {row['dimension']}, {row['note_date']:%d-%m-%Y}",
         actor=actor,
         detail={"registro": row["id"], "dimension": row["dimension"], "fecha": row["note_date"]},
+        editing=note_id is not None,
+        only_author=only_author,
     )
+
+
+def delete_note(
+    store: Store, scope: Scope, note_id: str, *, actor: str, only_author: str | None = None
+) -> Saved:
+    """Delete an entry of the qualitative log as one load: the entry waits in the shadow table
+    and undoing the load brings it back. With ``only_author``, only the account that wrote it
+    may; audited (``registro_cualitativo_borrado``).
+
+    Raises:
+        RecordError: the entry does not exist (Spanish).
+        AccessError: its school is outside ``scope``, or another account wrote it.
+    """
+    try:
+        with store.write_lock, store.transaction() as cur:
+            found = cur.execute(
+                "SELECT rbd, dimension, note_date FROM qualitative_note WHERE id = ?", [note_id]
+            ).fetchone()
+            if found is None:
+                raise RecordError(
+                    "Ese registro de la bitácora ya no existe (quizá otra persona lo borró). "
+                    "No se borró nada."
+                )
+            rbd, dimension, day = int(found[0]), str(found[1]), found[2]
+            if not scope.allows(rbd):
+                raise AccessError("Ese registro es de un establecimiento fuera de su alcance.")
+            if only_author is not None:
+                _check_author(cur, "qualitative_note", note_id, only_author)
+            batch = store.new_batch(
+                cur,
+                kind=NOTE_KIND,
+                file_name=f"Bitácora: borrado de {dimension}, {day:%d-%m-%Y}",
+                file_hash=hashlib.sha256(
+                    f"borrar {note_id} {secrets.token_hex(4)}".encode()
+                ).hexdigest(),
+                actor=actor,
+            )
+            cur.execute(
+                f"INSERT INTO {REPLACED_PREFIX}qualitative_note SELECT t.*, ? "
+                "FROM qualitative_note t WHERE t.id = ?",
+                [batch, note_id],
+            )
+            cur.execute("DELETE FROM qualitative_note WHERE id = ?", [note_id])
+            cur.execute(
+                "UPDATE import_batch SET rows_new = 0, rows_replaced = 1, period = ?, "
+                "schools = 1, source_format = 'app' WHERE id = ?",
+                [str(day.year), batch],
+            )
+            audit.append(
+                cur,
+                actor,
+                "registro_cualitativo_borrado",
+                {
+                    "carga": batch,
+                    "registro": note_id,
+                    "dimension": dimension,
+                    "fecha": day,
+                    "rbds": batch_schools(cur, batch),
+                },
+            )
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudo borrar el registro: {exc}") from exc
+    return Saved(batch, True)
 
 
 def read_notes(
@@ -265,7 +365,8 @@ def read_notes(
     year: int | None = None,
 ) -> pd.DataFrame:
     """The log's entries visible in ``scope``, newest first: id, rbd, community_id,
-    community (its name), note_date, dimension, body, author."""
+    community (its name), note_date, dimension, body, author (the name written) and
+    written_by (the account that first wrote it)."""
     cond, params = scope_clause(scope, "qualitative_note", "t")
     where = [cond]
     if rbd is not None:
@@ -277,9 +378,14 @@ def read_notes(
     if year is not None:
         where.append("year(t.note_date) = ?")
         params.append(int(year))
+    # written_by: the account that first wrote the entry (who, besides the school's team, may
+    # change or delete it).
     return store.query_df(
         "SELECT t.id, t.rbd, t.community_id, c.name AS community, t.note_date, t.dimension, "
-        "t.body, t.author FROM qualitative_note t LEFT JOIN community c ON c.id = t.community_id "
+        "t.body, t.author, (SELECT b.actor FROM import_batch b WHERE b.id = least(t.batch_id, "
+        f"(SELECT min(r.origin_batch) FROM {REPLACED_PREFIX}qualitative_note r "
+        "WHERE r.id = t.id))) AS written_by "
+        "FROM qualitative_note t LEFT JOIN community c ON c.id = t.community_id "
         f"WHERE {' AND '.join(where)} ORDER BY t.note_date DESC, t.id",
         params,
     )

@@ -44,8 +44,8 @@ RECORD_TABLES: tuple[str, ...] = (
 qualitative review, the follow-up plan, and the open answers of Forms exports. Like the data
 tables, every row carries the batch (a load in the history) that wrote it, and a shadow
 ``replaced_<table>`` keeps what an edit replaced, so that undo restores it; unlike them, the
-indicators are not computed from them (the facts cache ignores their loads) and the demo
-generators leave them empty."""
+indicators are not computed from them (the facts cache ignores their loads). The demo writes a
+qualitative log and a follow-up plan (in loads of kind ``demo``); the national store none."""
 
 UNDOABLE_TABLES: tuple[str, ...] = DATA_TABLES + RECORD_TABLES
 """Every table whose rows belong to a load and come and go with it (undo)."""

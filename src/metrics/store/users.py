@@ -134,6 +134,23 @@ def save_user(
     return existed is None
 
 
+def set_user_communities(store: Store, email: str, communities: Iterable[str]) -> None:
+    """Replace the communities (``user_scope`` rows of kind ``comunidad``) of an account."""
+    email = email.strip().lower()
+    try:
+        with store.transaction() as cur:
+            cur.execute(
+                "DELETE FROM user_scope WHERE email = ? AND scope_kind = 'comunidad'", [email]
+            )
+            for community in communities:
+                cur.execute("INSERT INTO user_scope VALUES (?, 'comunidad', ?)", [email, community])
+            cur.execute(
+                "UPDATE app_user SET updated_at = current_timestamp WHERE email = ?", [email]
+            )
+    except duckdb.Error as exc:
+        raise StoreError(f"No se pudieron guardar las comunidades de {email}: {exc}") from exc
+
+
 def update_user(
     store: Store,
     email: str,

@@ -10,7 +10,13 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from metrics.access import ROLE_LABELS, Role, deactivate_account, save_account
+from metrics.access import (
+    ROLE_LABELS,
+    Role,
+    deactivate_account,
+    save_account,
+    set_coordinator_communities,
+)
 from metrics.errors import TableroError
 from metrics.formatting import escape_markdown, format_datetime
 from metrics.scope import Scope
@@ -87,9 +93,22 @@ def baseline_section(store: Store, scope: Scope, years: list[int]) -> None:
     st.rerun()
 
 
-def _reach(user: user_store.UserRow, schools: dict[int, str]) -> str:
+def _reach(user: user_store.UserRow, schools: dict[int, str], communities: dict[str, str]) -> str:
     parts = [schools.get(r, f"RBD {r}") for r in user.schools] + list(user.territories)
+    if user.communities:
+        parts.append("comunidades: " + ", ".join(communities.get(c, c) for c in user.communities))
     return ", ".join(parts) or "todos"
+
+
+def _community_labels(
+    store: Store, schools: dict[int, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Every community id → «name (school)» for an administrator's forms, and → its name (the
+    accounts table names the school already)."""
+    comms = store.communities(Scope.all())
+    rows = list(zip(comms["id"].astype(str), comms["name"].astype(str), comms["rbd"], strict=True))
+    labels = {i: f"{n} ({schools.get(int(r), f'RBD {r}')})" for i, n, r in rows}
+    return labels, {i: n for i, n, _ in rows}
 
 
 def accounts_section(store: Store) -> None:
@@ -98,6 +117,7 @@ def accounts_section(store: Store) -> None:
     every = store.schools(Scope.all())  # an administrator's page: every school
     schools = {int(r): str(n) for r, n in zip(every["rbd"], every["name"], strict=True)}
     territories = user_store.territory_names(store)
+    communities, community_names = _community_labels(store, schools)
     if accounts:
         now = datetime.now()
         table = pd.DataFrame(
@@ -105,7 +125,7 @@ def accounts_section(store: Store) -> None:
                 "Correo": [u.email for u in accounts],
                 "Nombre": [u.name for u in accounts],
                 "Perfil": [ROLE_LABELS[Role(u.role)] for u in accounts],
-                "Ve": [_reach(u, schools) for u in accounts],
+                "Ve": [_reach(u, schools, community_names) for u in accounts],
                 "Ingreso": [
                     "contraseña" if u.password_hash else "Google/Microsoft" for u in accounts
                 ],
@@ -136,7 +156,7 @@ def accounts_section(store: Store) -> None:
             "Perfil", list(Role), format_func=lambda r: ROLE_LABELS[r], key="cuenta_perfil"
         )
         chosen_schools = st.multiselect(
-            "Establecimiento (directivo o lector: uno)",
+            "Establecimiento (directivo o lector: uno; coordinación: el de sus comunidades)",
             list(schools),
             format_func=lambda r: f"{schools[r]} (RBD {r})",
             key="cuenta_establecimientos",
@@ -149,6 +169,13 @@ def accounts_section(store: Store) -> None:
             key="cuenta_territorios",
             placeholder="Elija uno o más territorios",
         )
+        chosen_communities = st.multiselect(
+            "Comunidades (coordinación: las que registra, de un mismo establecimiento)",
+            list(communities),
+            format_func=lambda c: communities[c],
+            key="cuenta_comunidades",
+            placeholder="Elija una o más comunidades",
+        )
         password = st.text_input(
             "Contraseña (en blanco: solo ingreso con Google o Microsoft)",
             type="password",
@@ -158,6 +185,11 @@ def accounts_section(store: Store) -> None:
             "Guardar cuenta", type="primary", icon=":material/save:", key="cuenta_guardar"
         )
     if sent:
+        if Role(str(role)) is Role.COORDINADOR and not chosen_schools:
+            # A coordinator's school is that of its communities: no need to pick it twice.
+            chosen_schools = sorted(
+                set(user_store.community_schools(store, chosen_communities).values())
+            )
         try:
             new = save_account(
                 store,
@@ -168,6 +200,7 @@ def accounts_section(store: Store) -> None:
                 schools=chosen_schools,
                 territories=chosen_territories,
                 password=password or None,
+                communities=chosen_communities,
             )
         except TableroError as exc:
             show_error(exc)
@@ -177,6 +210,9 @@ def accounts_section(store: Store) -> None:
                 f"{'creada' if new else 'reemplazada'}: {ROLE_LABELS[Role(str(role))]}."
             )
             st.rerun()
+    coordinators = [u for u in accounts if u.active and u.role == Role.COORDINADOR.value]
+    if coordinators:
+        coordinator_form(store, coordinators, communities)
     active = [u.email for u in accounts if u.active and u.email != current_actor()]
     if not active:
         return
@@ -192,3 +228,46 @@ def accounts_section(store: Store) -> None:
         else:
             st.session_state[DONE_KEY] = f"Cuenta {escape_markdown(str(who))} desactivada."
             st.rerun()
+
+
+def coordinator_form(
+    store: Store, coordinators: list[user_store.UserRow], communities: dict[str, str]
+) -> None:
+    """Change which communities of its school a coordinator account keeps (its password and
+    sign-in stay as they were)."""
+    with st.container(border=True):
+        st.markdown("**Comunidades de una cuenta de coordinación**")
+        by_email = {u.email: u for u in coordinators}
+        email = st.selectbox(
+            "Cuenta de coordinación",
+            list(by_email),
+            format_func=lambda e: f"{by_email[e].name or e} ({e})",
+            key="coordinacion_cuenta",
+        )
+        user = by_email[str(email)]
+        own = user_store.community_schools(store, list(communities))
+        options = [c for c in communities if own.get(c) in user.schools]
+        with st.form(f"coordinacion_comunidades_{user.email}", border=False):
+            chosen = st.multiselect(
+                "Comunidades que registra",
+                options,
+                default=[c for c in user.communities if c in options],
+                format_func=lambda c: communities[c],
+                key=f"coordinacion_comunidades_{user.email}",
+                placeholder="Elija una o más comunidades de su establecimiento",
+            )
+            sent = st.form_submit_button(
+                "Guardar comunidades", icon=":material/save:", key="coordinacion_guardar"
+            )
+    if not sent:
+        return
+    try:
+        set_coordinator_communities(store, current_actor(), user.email, chosen)
+    except TableroError as exc:
+        show_error(exc)
+        return
+    names = ", ".join(communities[c] for c in sorted(chosen))
+    st.session_state[DONE_KEY] = (
+        f"Comunidades de {escape_markdown(user.email)}: {escape_markdown(names)}."
+    )
+    st.rerun()

@@ -353,6 +353,12 @@ def _observations_card(obs: pd.DataFrame) -> _Card:
     return _Card(headline, frame, caption, download)
 
 
+def _instrument_title(instrument: str) -> str:
+    """«Evaluación Docente» (a name), «Observación de aula»: how a chart titles an instrument."""
+    name = INSTRUMENT_NAMES.get(instrument, instrument).removeprefix("la ")
+    return name[0].upper() + name[1:]
+
+
 def instruments_section(
     store: Store, scope: Scope, rbd: int | None, community_id: str | None
 ) -> None:
@@ -378,8 +384,9 @@ def instruments_section(
     frame = card.frame
     chart_card(
         card.headline,
+        # Two a row, like the domains above: four in one row overflow a 1366-px screen.
         lambda: charts.build_small_multiples(
-            frame, unit="puntos", decimals=2, columns=min(4, frame["grupo"].nunique()), width=240
+            frame, unit="puntos", decimals=2, columns=min(2, frame["grupo"].nunique()), width=300
         ),
         caption=card.caption,
         data=card.download,
@@ -392,7 +399,7 @@ def _instruments_card(evals: pd.DataFrame) -> _Card:
     base = evals[evals["year"] == first].set_index("instrument")["mean_score"]
     frame = pd.DataFrame(
         {
-            "grupo": [str(i)[0].upper() + str(i)[1:] for i in evals["instrument"]],
+            "grupo": [_instrument_title(str(i)) for i in evals["instrument"]],
             "periodo": evals["year"].astype(str),
             "valor": evals["mean_score"].to_numpy(),
             "suprimido": False,

@@ -36,12 +36,30 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
         return
     show_batches(batches)
     active = batches[batches["undone_at"].isna()]
-    if active.empty or not current_access().can_upload:
+    access = current_access()
+    own = _own_communities()
+    if own is not None:
+        # A coordinator undoes only what it saved itself, about its own communities.
+        active = active[active["id"].isin(imports.own_record_loads(store, actor, own))]
+    elif not access.can_upload:
+        return
+    if active.empty:
+        if own is not None:
+            st.caption(
+                ":material/undo: Aquí podrá deshacer los registros que guarde en *Registros* "
+                "sobre sus comunidades; todavía no tiene ninguno vigente."
+            )
         return
     with st.container(border=True):
         st.markdown(
             "**Deshacer una carga**: sus filas se quitan y vuelven las que reemplazó; "
             "la base queda exactamente como antes de esa carga."
+            + (
+                " Su perfil de coordinación deshace solo los registros que guardó usted sobre "
+                "sus comunidades."
+                if own is not None
+                else ""
+            )
         )
         labels = {
             int(str(b)): f"{b} — {name} ({format_datetime_short(when)})"
@@ -83,6 +101,15 @@ def history_section(store: Store, scope: Scope, actor: str) -> None:
         )
 
 
+def _own_communities() -> frozenset[str] | None:
+    """A coordinator's communities: it undoes only its own saves about them (None: whoever
+    may load data undoes any load of its schools)."""
+    access = current_access()
+    if access.can_upload or not access.can_record:
+        return None
+    return access.communities
+
+
 def _request_undo(batch_id: int, dependants: tuple[int, ...], confirm: str) -> None:
     """The click, bound to the load and dependants shown when it was drawn (not to whatever
     the widgets hold at the next run)."""
@@ -103,7 +130,12 @@ def _run_undo_request(store: Store, scope: Scope, actor: str) -> None:
         return
     try:
         counts = imports.undo_batch(
-            store, batch_id, actor=actor, scope=scope, with_dependants=dependants
+            store,
+            batch_id,
+            actor=actor,
+            scope=scope,
+            with_dependants=dependants,
+            own_communities=_own_communities(),
         )
     except TableroError as exc:
         show_error(exc)

@@ -396,9 +396,11 @@ def community_form(
             key=key + "inicio",
         )
         closed_on = _as_date(None if row is None else row["end_date"])
+        # Empty until the community is closed: a date here means nothing unless «cerrada»
+        # is ticked, and a prefilled one would read as if it were.
         end = c2.date_input(
             "Fecha de cierre",
-            value=closed_on or date.today(),
+            value=closed_on,
             format="DD-MM-YYYY",
             key=key + "cierre",
         )
@@ -413,6 +415,13 @@ def community_form(
             icon=":material/save:",
         )
     if sent:
+        if closed and not isinstance(end, date):
+            show_error(
+                rec.RecordError(
+                    "Para cerrar la comunidad, indique su fecha de cierre. No se guardó nada."
+                )
+            )
+            return
         try:
             result = rec.save_community(
                 store,
@@ -423,7 +432,7 @@ def community_form(
                 kind=kind,
                 focus=focus or None,
                 start_date=start,
-                end_date=end if closed else None,
+                end_date=end if closed and isinstance(end, date) else None,
                 new=new,
             )
         except TableroError as exc:

@@ -3,7 +3,9 @@ guide's dimensions), the síntesis cualitativa per moment that the council pack 
 open answers of the surveys (their authors never named; small groups hidden).
 
 Every save is a load (:mod:`metrics.store.records`): it shows in *Historial de cargas*, where it
-can be undone. Only people who may load data write here; the others read.
+can be undone. Only people who may load data write here; the others read. An entry of the log
+is changed or deleted by the account that wrote it, or by the school's leadership team or an
+administrator (:attr:`metrics.access.Access.edits_others_records`); a deletion is a load too.
 """
 
 from __future__ import annotations
@@ -163,6 +165,134 @@ def notes_section(store: Store, scope: Scope, filters: Filters) -> None:
             height=table_height(len(shown)),
             key="bitacora_tabla",
         )
+
+
+def edit_section(store: Store, scope: Scope, filters: Filters) -> None:
+    """Change or delete an entry of the log: its author (the account that wrote it), or the
+    school's leadership team or an administrator. Each change is a load, undone in Historial."""
+    access = current_access()
+    notes = records.read_notes(store, scope, rbd=filters.rbd, community_id=filters.community_id)
+    if not access.edits_others_records:
+        notes = notes[notes["written_by"] == access.actor]
+    if notes.empty:
+        return
+    rows = {str(r["id"]): r for r in notes.to_dict("records")}
+    with st.expander("Editar o borrar un registro", icon=":material/edit_note:"):
+        if not access.edits_others_records:
+            st.caption("Puede editar o borrar los registros que escribió usted.")
+        note_id = str(
+            st.selectbox(
+                "Registro",
+                list(rows),
+                format_func=lambda i: _note_label(rows[i]),
+                key="bitacora_editar_id",
+            )
+        )
+        _edit_form(store, scope, filters, rows[note_id], access.edits_others_records)
+        _delete_form(store, scope, rows[note_id], access.edits_others_records)
+
+
+def _note_label(row: dict) -> str:
+    body = str(row["body"])
+    short = body if len(body) <= 60 else body[:59] + "…"
+    return f"{format_date(pd.Timestamp(row['note_date']).date())} · {row['dimension']} · {short}"
+
+
+def _edit_form(store: Store, scope: Scope, filters: Filters, row: dict, edits_others: bool) -> None:
+    assert filters.rbd is not None
+    note_id = str(row["id"])
+    names = community_names(store, scope, filters.rbd)
+    options = [WHOLE_SCHOOL, *names]
+    current = row["community_id"] if isinstance(row["community_id"], str) else WHOLE_SCHOOL
+    with st.form(f"bitacora_editar_{note_id}", border=False):
+        c1, c2, c3 = st.columns([1, 1, 2])
+        when = c1.date_input(
+            "Fecha",
+            value=pd.Timestamp(row["note_date"]).date(),
+            format="DD-MM-YYYY",
+            key=f"bitacora_editar_fecha_{note_id}",
+        )
+        dimension = c2.selectbox(
+            "Dimensión",
+            records.NOTE_DIMENSIONS,
+            index=records.NOTE_DIMENSIONS.index(str(row["dimension"])),
+            key=f"bitacora_editar_dimension_{note_id}",
+        )
+        community = c3.selectbox(
+            "Comunidad",
+            options,
+            index=options.index(current) if current in options else 0,
+            key=f"bitacora_editar_comunidad_{note_id}",
+            format_func=lambda c: "Todo el establecimiento" if c == WHOLE_SCHOOL else names[c],
+        )
+        body = st.text_area(
+            "Registro",
+            value=str(row["body"]),
+            height=110,
+            key=f"bitacora_editar_registro_{note_id}",
+        )
+        author = st.text_input(
+            "Autor", value=str(row["author"]), key=f"bitacora_editar_autor_{note_id}"
+        )
+        sent = st.form_submit_button(
+            "Guardar cambios", icon=":material/save:", key="bitacora_editar_guardar"
+        )
+    if not sent:
+        return
+    try:
+        saved = records.save_note(
+            store,
+            scope,
+            rbd=filters.rbd,
+            community_id=None if community == WHOLE_SCHOOL else str(community),
+            note_date=when if isinstance(when, date) else None,
+            dimension=str(dimension),
+            body=body,
+            author=author,
+            actor=current_actor(),
+            note_id=note_id,
+            only_author=None if edits_others else current_actor(),
+        )
+    except TableroError as exc:
+        show_error(exc)
+        return
+    after_save(store, saved, "Registro de la bitácora actualizado")
+
+
+def _delete_form(store: Store, scope: Scope, row: dict, edits_others: bool) -> None:
+    note_id = str(row["id"])
+    with st.form(f"bitacora_borrar_{note_id}", border=False):
+        sure = st.checkbox(
+            "Entiendo que este registro se borrará (se puede deshacer en Historial de cargas)",
+            key=f"bitacora_borrar_confirmar_{note_id}",
+        )
+        sent = st.form_submit_button(
+            "Borrar registro", icon=":material/delete:", key="bitacora_borrar"
+        )
+    if not sent:
+        return
+    if not sure:
+        st.error(
+            "Marque la casilla de confirmación para borrar el registro.", icon=":material/error:"
+        )
+        return
+    try:
+        saved = records.delete_note(
+            store,
+            scope,
+            note_id,
+            actor=current_actor(),
+            only_author=None if edits_others else current_actor(),
+        )
+    except TableroError as exc:
+        show_error(exc)
+        return
+    data_changed(store)
+    st.session_state[SAVED_KEY] = (
+        f"Registro de la bitácora borrado como la carga {saved.batch_id}. Puede deshacerla en "
+        "Historial de cargas."
+    )
+    st.rerun()
 
 
 def synthesis_section(store: Store, scope: Scope, filters: Filters) -> None:
