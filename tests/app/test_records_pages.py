@@ -318,7 +318,9 @@ def _note_by(db: Path, actor: str, body: str) -> str:
             author="Director",
             actor=actor,
         )
-        return str(records.read_notes(store, Scope.all(), rbd=SCHOOL_A)["id"].iloc[0])
+        notes = records.read_notes(store, Scope.all(), rbd=SCHOOL_A)
+        # The note just written (two notes of one day have no order between them).
+        return str(notes.loc[notes["body"] == body, "id"].iloc[0])
 
 
 def test_the_leadership_team_edits_and_deletes_an_entry_and_undo_restores_it(

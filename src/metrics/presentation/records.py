@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from metrics.formatting import count_label, format_date, format_number, format_percent
@@ -71,6 +72,23 @@ def followup_summary(reviews: pd.DataFrame, today: date) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=list(FOLLOWUP_COLUMNS))
+
+
+def pending_decisions(reviews: pd.DataFrame, cut: date) -> pd.DataFrame:
+    """The decisions still open as of ``cut``: of the reviews planned up to it (those the
+    headline and the key figures count; a review planned later has taken no decision yet).
+
+    Example:
+        >>> r = pd.DataFrame({"planned_date": pd.to_datetime(["2025-07-01", "2026-07-01"]),
+        ...     "decision_status": ["pendiente", "pendiente"]})
+        >>> len(pending_decisions(r, date(2025, 12, 31)))
+        1
+    """
+    if reviews.empty:
+        return reviews
+    planned = pd.to_datetime(reviews["planned_date"]).dt.date
+    to_date = np.asarray([d is not None and not pd.isna(d) and d <= cut for d in planned])
+    return reviews[reviews["decision_status"].isin(OPEN_DECISIONS).to_numpy() & to_date]
 
 
 def followup_headline(summary: pd.DataFrame, year: int | None, today: date) -> str:

@@ -16,7 +16,7 @@ import streamlit as st
 from metrics.errors import TableroError
 from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_date, format_number, format_percent
-from metrics.presentation.records import followup_headline, followup_summary
+from metrics.presentation.records import followup_headline, followup_summary, pending_decisions
 from metrics.scope import Scope
 from metrics.store import Store, records
 from metrics.ui import community_names, current_actor, show_error, table_height
@@ -131,7 +131,7 @@ def _shown(reviews: pd.DataFrame) -> pd.DataFrame:
 def pending_section(reviews: pd.DataFrame, filters: Filters, today: date) -> None:
     """Decisions still waiting, the oldest due date first."""
     cut = cutoff(filters, today)
-    pending = reviews[reviews["decision_status"].isin(records.OPEN_DECISIONS)]
+    pending = pending_decisions(reviews, cut)
     with st.container(border=True):
         st.markdown("**Decisiones y ajustes pendientes**")
         if pending.empty:
