@@ -374,6 +374,12 @@ def _peer_sums(
 ) -> dict[str, Any]:
     """The facts of each territory's visible schools without communities (``PEERS``), the
     sums of their yearly facts of the ``comparable`` indicators (and their fallbacks')."""
+    columns = ("ind", "kind", "sc", "year", "month", "base", "mon", *STATS)
+    empty = {k: np.array([], dtype=float) for k in columns}
+    alone = schools["rbd"].to_numpy(dtype=np.int64)[rows_.without_communities(schools, communities)]
+    mine = np.isin(numbers.link_school, numbers.of_schools(np.sort(alone)))
+    if not mine.any():  # every school has communities: nothing to add up
+        return empty
     inds = np.asarray([*comparable, *(i + MONTHLY_VARIANT for i in comparable)])
     picked: dict[str, list[Any]] = {}
     for part in parts:
@@ -385,12 +391,9 @@ def _peer_sums(
         for key in ("ind", "sc", "year", "month", "base", *STATS):
             values = rows_.as_floats(part[key]) if key in STATS or key == "year" else part[key]
             picked.setdefault(key, []).append(np.asarray(values)[keep])
-    alone = schools["rbd"].to_numpy(dtype=np.int64)[rows_.without_communities(schools, communities)]
-    mine = np.isin(numbers.link_school, numbers.of_schools(np.sort(alone)))
-    facts = {k: np.concatenate(v) for k, v in picked.items()} if picked else {}
-    if not facts or not mine.any():
-        return {k: np.array([], dtype=float) for k in ("ind", "kind", "sc", "year", "month",
-                                                        "base", "mon", *STATS)}  # fmt: skip
+    if not picked:
+        return empty
+    facts = {k: np.concatenate(v) for k, v in picked.items()}
     out = rows_.territory_sums(
         facts, STATS, numbers.link_school[mine], numbers.link_territory[mine], numbers.size
     )

@@ -832,8 +832,8 @@ def _evaluate(
     hidden = _hide_comparisons(rows, v, hidden, min_group, index)
     shown_all = np.where(hidden, np.nan, v.value)
     idx = np.arange(size) if keep is None else np.flatnonzero(keep)
-    yearly = idx[(rows.month[idx] == 0) & ~rows.base[idx]]
-    prev = index.find(yearly, years_back=1)
+    before = rows_.previous_years(rows)
+    prev = before[idx]
     # Marks, not np.union1d/np.isin: those sort, a third of a country's request.
     asked = np.zeros(size, dtype=bool)
     asked[idx] = True
@@ -843,8 +843,7 @@ def _evaluate(
     res = _evaluate_rows(rows, v, hidden, shown_all, full, index)
     at = np.flatnonzero(asked[full])
     ind = rows.ind[full]
-    prev_full = index.find(full, years_back=1)
-    res.consolidado = _consolidated(rows, full, prev_full, res, _SIGN[ind])
+    res.consolidado = _consolidated(rows, full, before[full], res, _SIGN[ind])
     return res.take(at)
 
 
@@ -1004,6 +1003,12 @@ def _compare(
     nan = np.full(n_out, np.nan)
     kind = rows.kind[idx]
     comparable = _COMPARABLE[rows.ind[idx]]
+    with_groups = (rows.kind == sources.COMPARISON_KIND) | (rows.kind == rows_.PEERS)
+    if not with_groups.any() and not (comparable & (kind == sources.KIND_CODE["comunidad"])).any():
+        return _Comparison(
+            np.zeros(n_out, dtype=bool), np.full(n_out, None, dtype=object), nan.copy(),
+            np.zeros(n_out), nan.copy(), nan.copy(), nan.copy(), nan.copy(),
+        )  # fmt: skip
     peer = rows_.peer_territory(rows)
     community = kind == sources.KIND_CODE["comunidad"]
     by_peers = (kind == sources.KIND_CODE["establecimiento"]) | (

@@ -560,9 +560,17 @@ class RowIndex:
     def __init__(self, rows: Any) -> None:
         self._rows = rows
         self._size = max(int(rows.sids.size), 1)
-        key = self._key(rows.ind, rows.kind, rows.sid, rows.year, rows.month, rows.base)
-        self._order = np.argsort(key, kind="stable")
-        self._sorted = key[self._order]
+        self._order: IntArray | None = None
+        self._sorted: IntArray = np.array([], dtype=np.int64)
+
+    def _built(self) -> None:
+        """Sort the keys on the first lookup: most requests (no community, no school without
+        communities) look nothing up."""
+        if self._order is None:
+            r = self._rows
+            key = self._key(r.ind, r.kind, r.sid, r.year, r.month, r.base)
+            self._order = np.argsort(key, kind="stable")
+            self._sorted = key[self._order]
 
     def _key(self, ind: Any, kind: Any, sid: Any, year: Any, month: Any, base: Any) -> IntArray:
         return _key((ind, _INDS), (kind, _KINDS), (sid, self._size), (_year_code(year), _YEARS),
@@ -578,6 +586,8 @@ class RowIndex:
     ) -> IntArray:
         """For each row in ``at``: the row of the same indicator and period, of ``kind`` and
         scope ``sid`` (default its own) and ``years_back`` years earlier; −1 when none."""
+        self._built()
+        assert self._order is not None
         r = self._rows
         kinds = r.kind[at] if kind is None else np.full(at.size, kind, dtype=np.int64)
         sids = r.sid[at] if sid is None else sid
@@ -629,4 +639,23 @@ def peer_territory(rows: Any) -> IntArray:
     csc = np.asarray(sids.get_indexer(pd.Index(chosen["t"].to_numpy(), dtype=object)))
     ok = (ssc >= 0) & (csc >= 0)
     out[ssc[ok]] = csc[ok]
+    return out
+
+
+def previous_years(rows: Any) -> IntArray:
+    """For each row: the same indicator's and scope's yearly row of the year before (−1: none
+    or not a yearly row). The rows are in output order (indicator, kind, scope, year, month),
+    so that row is the yearly row just before, when its year is one less: no sort."""
+    out = np.full(rows.ind.size, -1, dtype=np.int64)
+    yi = np.flatnonzero((rows.month == 0) & ~rows.base & ~np.isnan(rows.year))
+    if yi.size < 2:
+        return out
+    a, b = yi[:-1], yi[1:]
+    follows = (
+        (rows.ind[a] == rows.ind[b])
+        & (rows.kind[a] == rows.kind[b])
+        & (rows.sid[a] == rows.sid[b])
+        & (rows.year[a] + 1 == rows.year[b])
+    )
+    out[b[follows]] = a[follows]
     return out
