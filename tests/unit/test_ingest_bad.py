@@ -68,6 +68,10 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "huerfano_evaluacion_docente.csv": (2, "id_docente"),
     "huerfano_resultados_escuela.csv": (2, "rbd"),
     "huerfano_pruebas_escuela.csv": (2, "rbd"),
+    "huerfano_dia_escuela.csv": (2, "rbd"),
+    "dia_niveles_no_suman.csv": (3, "pct_satisfactorio"),
+    "dia_periodo_desconocido.csv": (4, "periodo"),
+    "dia_porcentaje_fuera.csv": (2, "pct_insatisfactorio"),
     "huerfano_asistencia_mensual_escuela.csv": (2, "rbd"),
 }
 

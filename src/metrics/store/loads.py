@@ -34,7 +34,7 @@ import duckdb
 
 from metrics.errors import FormatError, StoreError, UploadError
 from metrics.formatting import format_number
-from metrics.ingest.datasets import FIRST_DATE_YEAR, YES_NO, last_date_year
+from metrics.ingest.datasets import DIA_LEVEL_TOLERANCE, FIRST_DATE_YEAR, YES_NO, last_date_year
 from metrics.ingest.formats import SCHOOL_FIELDS, Col, Const, FirstOf, RowId
 from metrics.ingest.text import normalize_label
 from metrics.pseudonym import AMAC, HMAC, PSEUDONYM_HEX, SCHEMES
@@ -769,6 +769,20 @@ def _checks(plan: Plan) -> list[Check]:
                 "days_attended",
                 "__typed_days_attended > __typed_days_worked",
                 "los días asistidos superan a los días trabajados del mes. Corrija uno de los dos.",
+            )
+        )
+    if ds.kind == "dia":
+        levels = " + ".join(
+            f"__typed_{c}" for c in ("pct_insatisfactorio", "pct_intermedio", "pct_satisfactorio")
+        )
+        out.append(
+            Check(
+                "pct_satisfactorio",
+                f"abs({levels} - 100) > {DIA_LEVEL_TOLERANCE}",
+                "los tres niveles de la fila (pct_insatisfactorio, pct_intermedio y "
+                "pct_satisfactorio) no suman 100 (se acepta una diferencia de "
+                f"{_fmt(DIA_LEVEL_TOLERANCE)} puntos por el redondeo de la plataforma DIA); "
+                "revise los tres porcentajes.",
             )
         )
     if ds.kind == "resultados":
