@@ -1,5 +1,6 @@
 """The Agencia de Calidad's results as schools read them in its reports: each SIMCE series with
-the Agencia's own verdict on its change, the learning standards, and the IDPS.
+the Agencia's own verdict on its change, the learning standards, and the IDPS; and the DIA's
+movement within a year (diagnóstico → cierre), as the school reads it off the DIA platform.
 
 Words and frames only (the numbers come from :func:`metrics.engine.series.compute_series`);
 charts are :mod:`metrics.presentation.charts`'. Never *causó*: the verdict is the Agencia's
@@ -12,13 +13,18 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.formatting import format_number
+from metrics.formatting import format_number, format_percent, format_points
 
 GRADES = {
+    "1b": "1° básico",
     "2b": "2° básico",
+    "3b": "3° básico",
     "4b": "4° básico",
+    "5b": "5° básico",
     "6b": "6° básico",
+    "7b": "7° básico",
     "8b": "8° básico",
+    "1m": "I medio",
     "2m": "II medio",
     "3m": "III medio",
 }
@@ -146,3 +152,77 @@ def standards_frame(adequate: pd.DataFrame, insufficient: pd.DataFrame) -> pd.Da
         for level, pct in zip(STANDARDS, (ins, max(0.0, 100.0 - ade - ins), ade), strict=True):
             rows.append({"periodo": str(rec["periodo"]), "nivel": level, "porcentaje": pct})
     return pd.DataFrame(rows, columns=["periodo", "nivel", "porcentaje"])
+
+
+DIA_LEVELS = ("Insatisfactorio", "Intermedio", "Satisfactorio")
+DIA_STAGES = ("diagnóstico", "monitoreo intermedio", "cierre")
+
+
+def dia_headline(rows: pd.DataFrame) -> str:
+    """One sentence for a DIA series in one year: how Nivel III satisfactorio moved from the
+    diagnóstico to the latest period with a value; or what is missing.
+
+    ``rows``: the ``dia_satisfactorio`` rows of one scope, series and year
+    (:func:`metrics.engine.series.compute_series`), one per period.
+
+    >>> rows = pd.DataFrame({"serie": ["4b lectura"] * 2, "periodo": ["2024"] * 2,
+    ...     "etapa": ["diagnóstico", "cierre"], "valor": [23.6, 35.6], "marca": [None, None]})
+    >>> dia_headline(rows)
+    '4° básico lectura 2024: el nivel satisfactorio subió de 23,6 % en el diagnóstico a 35,6 % en el cierre (+12,0 pp).'
+    """  # noqa: E501
+    rank = {e: i for i, e in enumerate(DIA_STAGES)}
+    rows = rows.assign(_e=rows["etapa"].map(rank)).sort_values("_e")
+    first = rows.iloc[0]
+    name = f"{serie_label(str(first['serie']))} {first['periodo']}"
+    shown = rows[rows["valor"].notna()]
+    if shown.empty:
+        why = next((str(m) for m in rows["marca"] if not _missing(m)), "")
+        return f"{name}: sin resultados que mostrar. {why}".strip()
+    start = shown[shown["etapa"] == DIA_STAGES[0]]
+    last = shown.iloc[-1]
+    missing = [e for e in DIA_STAGES if e not in set(rows["etapa"])]
+    pending = (
+        f"; aún no hay {' ni '.join(missing)}" if missing and missing[-1] == DIA_STAGES[-1] else ""
+    )
+    if start.empty or last["etapa"] == DIA_STAGES[0]:
+        where = last["etapa"]
+        text = (
+            f"{name}: {format_percent(float(last['valor']))} en nivel satisfactorio en el {where}"
+        )
+        if start.empty:
+            return text + ", sin diagnóstico con que compararlo."
+        return text + pending + "."
+    a, b = float(start["valor"].iloc[0]), float(last["valor"])
+    change = round(b - a, 1)
+    verb = "subió" if change > 0 else "bajó" if change < 0 else "se mantuvo"
+    moved = (
+        f"se mantuvo en {format_percent(b)} del diagnóstico al {last['etapa']}"
+        if change == 0
+        else f"{verb} de {format_percent(a)} en el diagnóstico a {format_percent(b)} en el "
+        f"{last['etapa']} ({format_points(change)})"
+    )
+    return f"{name}: el nivel satisfactorio {moved}{pending}."
+
+
+def dia_levels_frame(satisfactory: pd.DataFrame, unsatisfactory: pd.DataFrame) -> pd.DataFrame:
+    """The three DIA levels of one series and year per period (long: ``periodo`` = the period,
+    ``nivel``, ``porcentaje``); Intermedio is what the other two leave (they add to 100)."""
+    both = satisfactory[["etapa", "valor"]].merge(
+        unsatisfactory[["etapa", "valor"]], on="etapa", suffixes=("_sat", "_ins")
+    )
+    rows = []
+    for rec in both.dropna().to_dict("records"):
+        sat, ins = float(rec["valor_sat"]), float(rec["valor_ins"])
+        for level, pct in zip(DIA_LEVELS, (ins, max(0.0, 100.0 - sat - ins), sat), strict=True):
+            rows.append({"periodo": stage_label(rec["etapa"]), "nivel": level, "porcentaje": pct})
+    return pd.DataFrame(rows, columns=["periodo", "nivel", "porcentaje"])
+
+
+def stage_label(stage: object) -> str:
+    """A DIA period as a label (sentence case).
+
+    >>> stage_label("monitoreo intermedio")
+    'Monitoreo intermedio'
+    """
+    text = str(stage)
+    return text[:1].upper() + text[1:]

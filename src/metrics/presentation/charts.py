@@ -20,7 +20,7 @@ import functools
 import json
 import math
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -1201,7 +1201,36 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
     segment's start and end are computed here (Insuficiente first, on the left), so that its
     label sits in its middle.
     """
-    order = list(STANDARD_COLOURS)
+    return build_levels_chart(
+        data, STANDARD_COLOURS, rows=None, row_title="Año", level_title="Estándar", width=width
+    )
+
+
+DIA_LEVEL_COLOURS = {
+    "Insatisfactorio": WORSE,
+    "Intermedio": STANDARD_COLOURS["Elemental"],
+    "Satisfactorio": BETTER,
+}
+"""The DIA's levels of achievement (Nivel I, II, III), in the standards' colours."""
+
+
+def build_levels_chart(
+    data: pd.DataFrame,
+    colours: Mapping[str, str],
+    *,
+    rows: Sequence[str] | None,
+    row_title: str,
+    level_title: str,
+    width: int | str = "container",
+) -> AltairChart:
+    """Shares of students at ordered levels as 100 % stacked bars, one bar per ``periodo``.
+
+    ``colours``: each level (``nivel``) and its colour, worst first (drawn on the left; the
+    middle level, light, carries dark labels). ``rows``: the bars' order from the top (None:
+    latest ``periodo`` first).
+    """
+    order = list(colours)
+    light = order[len(order) // 2]
     df = data.copy()
     df["orden"] = df["nivel"].map({n: i for i, n in enumerate(order)})
     df = df.sort_values(["periodo", "orden"]).reset_index(drop=True)
@@ -1212,11 +1241,18 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
     df["periodo"] = df["periodo"].astype(str)
     scale = alt.Scale(domain=[0, 100])
     axis = alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + ' %'")
-    y = alt.Y("periodo:O", title=None, sort="descending", scale=alt.Scale(paddingInner=0.35))
+    y = alt.Y(
+        "periodo:O",
+        title=None,
+        sort=list(rows) if rows is not None else "descending",
+        scale=alt.Scale(paddingInner=0.35),
+        # A label of two words on two lines («Monitoreo / intermedio»): room for the legend.
+        axis=alt.Axis(labelLimit=0, labelExpr="split(datum.label, ' ')"),
+    )
     colour = alt.Color(
         "nivel:N",
         title=None,
-        scale=alt.Scale(domain=order, range=[STANDARD_COLOURS[n] for n in order]),
+        scale=alt.Scale(domain=order, range=[colours[n] for n in order]),
         sort=order,
         legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0),
     )
@@ -1229,8 +1265,8 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
             y=y,
             color=colour,
             tooltip=[
-                alt.Tooltip("periodo:N", title="Año"),
-                alt.Tooltip("nivel:N", title="Estándar"),
+                alt.Tooltip("periodo:N", title=row_title),
+                alt.Tooltip("nivel:N", title=level_title),
                 alt.Tooltip("texto:N", title="Estudiantes"),
             ],
         )
@@ -1244,7 +1280,7 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
             text="texto:N",
             # White on the orange and teal segments, dark on the light grey: readable on each.
             color=alt.condition(
-                "datum.nivel == 'Elemental'", alt.value("#111827"), alt.value("#FFFFFF")
+                f"datum.nivel == '{light}'", alt.value("#111827"), alt.value("#FFFFFF")
             ),
         )
     )
