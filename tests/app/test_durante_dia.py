@@ -50,7 +50,9 @@ def test_a_small_course_has_no_number(demo_db: Path, monkeypatch: pytest.MonkeyP
     assert "subió de" not in text and "bajó de" not in text
 
 
-def test_a_store_with_only_the_dia_shows_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_store_with_only_the_dia_shows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No schedule and no surveys: one note says so, and the DIA is shown below it."""
     from metrics.imports import import_file
     from metrics.store import open_store
@@ -69,7 +71,10 @@ def test_a_store_with_only_the_dia_shows_it(tmp_path: Path, monkeypatch: pytest.
         "**4° básico lectura 2024: el nivel satisfactorio subió de 25,0 % en el diagnóstico a "
         "45,0 % en el cierre (+20,0 pp).**"
     ) in text
-    assert "**4° básico matemática 2024: sin resultados que mostrar. Grupo pequeño (n < 10): no se muestra para proteger la privacidad.**" in text  # noqa: E501
+    assert (
+        "**4° básico matemática 2024: sin resultados que mostrar. Grupo pequeño (n < 10): no se muestra para proteger la privacidad.**"
+        in text
+    )  # noqa: E501
 
 
 def test_an_empty_store_says_what_to_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

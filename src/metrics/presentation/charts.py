@@ -1017,21 +1017,25 @@ def build_small_multiples(
     unit: str,
     decimals: int = 1,
     columns: int = 3,
-    width: int = 210,
+    width: int | str = 210,
 ) -> AltairChart:
     """One small yearly chart per group, on a shared scale, with each group's baseline dashed.
 
     Lines: the shared axis is scaled to the data (:func:`line_scale`) and the chart's subtitle
-    says so. ``width`` is one small chart's: three of 210 px fit a card at 1366 px.
+    says so. ``width`` is one small chart's: three of 210 px fit a card at 1366 px. A single
+    group is one chart, its name as the title, and may be ``"container"`` wide (a facet
+    cannot): it then fills its card at any screen width.
 
     ``data`` columns: ``grupo``, ``periodo``, ``valor``, ``suprimido`` (bool), ``linea_base``.
     """
     df = data.copy()
     df["periodo"] = df["periodo"].astype(str)
     df["etiqueta_n"] = "n < 10"
-    # A long name wraps over lines above its chart instead of being cut at its width.
-    per_line = max(12, int(width / (FONT_SIZE * 0.5)))
-    df["grupo"] = ["\n".join(textwrap.wrap(str(g), per_line)) or str(g) for g in df["grupo"]]
+    single = df["grupo"].nunique() == 1
+    if not single:
+        # A long name wraps over lines above its chart instead of being cut at its width.
+        per_line = max(12, int(int(width) / (FONT_SIZE * 0.5)))
+        df["grupo"] = ["\n".join(textwrap.wrap(str(g), per_line)) or str(g) for g in df["grupo"]]
     suffix = unit_suffix(unit)
     visible_rows = df[~df["suprimido"].astype(bool)]
     scale = line_scale([*visible_rows["valor"], *visible_rows["linea_base"]], unit, decimals, 4)
@@ -1064,6 +1068,22 @@ def build_small_multiples(
         .mark_text(fontSize=text_size, color=NEUTRAL, fontStyle="italic", y=120)
         .encode(x=x, text=alt.Text("etiqueta_n:N")),
     ]
+    if single:
+        note = None if scale.from_zero else SCALED_NOTE
+        one = alt.layer(*layers, data=df).properties(
+            width=width,
+            height=150,
+            autosize=FIT_WIDTH,
+            title=alt.TitleParams(
+                text=str(df["grupo"].iloc[0]),
+                subtitle=note or "",
+                fontSize=FONT_SIZE,
+                subtitleFontSize=FONT_SIZE - 1,
+                subtitleColor="#4B5563",
+                anchor="start",
+            ),
+        )
+        return _theme(one)
     chart = (
         alt.layer(*layers, data=df)
         .properties(width=width, height=150)

@@ -77,12 +77,13 @@ def _simce_card(rows: pd.DataFrame, serie: str, year: int, where: tuple[str, str
     headline = agency.series_headline(score, year)
     chart_card(
         headline,
-        charts.build_small_multiples(frame, unit="puntos", decimals=0, columns=1, width=520),
+        charts.build_small_multiples(frame, unit="puntos", decimals=0, width="container"),
         caption=f"Fuente: SIMCE por establecimiento (Agencia de Calidad), {n_txt}. Línea "
         "discontinua: línea base. La diferencia y su significación son las que publica la "
         "Agencia.",
         data=score.drop(columns=["momento"]),
         file_stem=file_stem("simce", where[1], serie.replace(" ", "_")),
+        png_chart=lambda: charts.build_small_multiples(frame, unit="puntos", decimals=0, width=900),
     )
     shown = standards[standards["periodo"].astype(int) <= int(year)]
     if not shown.empty:
