@@ -72,9 +72,9 @@ def test_a_store_with_only_the_dia_shows_it(
         "45,0 % en el cierre (+20,0 pp).**"
     ) in text
     assert (
-        "**4° básico matemática 2024: sin resultados que mostrar. Grupo pequeño (n < 10): no se muestra para proteger la privacidad.**"
-        in text
-    )  # noqa: E501
+        "**4° básico matemática 2024: sin resultados que mostrar. Grupo pequeño (n < 10): no se "
+        "muestra para proteger la privacidad.**"
+    ) in text
 
 
 def test_an_empty_store_says_what_to_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
