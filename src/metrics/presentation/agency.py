@@ -88,7 +88,7 @@ def gse_words(dif: Any, sig: Any) -> str | None:
     return f"{amount}{where} establecimientos del mismo grupo socioeconómico ({verdict})"
 
 
-def series_headline(rows: pd.DataFrame, year: int) -> str:
+def series_headline(rows: pd.DataFrame, year: int, *, gse: bool = True) -> str:
     """One sentence for a SIMCE series in ``year`` (or its latest year before): the score, its
     change against the previous evaluation with the Agencia's verdict, and the same-GSE
     difference; or why there is no score.
@@ -116,9 +116,9 @@ def series_headline(rows: pd.DataFrame, year: int) -> str:
         text += f", {moved}"
     verdict = change_verdict(rec["dif_agencia"], rec["sig_agencia"])
     text += f"; {verdict}." if verdict else "."
-    gse = gse_words(rec["dif_gse"], rec["sig_gse"])
-    if gse:
-        text += f" {gse[0].upper()}{gse[1:]}."
+    same_group = gse_words(rec["dif_gse"], rec["sig_gse"]) if gse else None
+    if same_group:
+        text += f" {same_group[0].upper()}{same_group[1:]}."
     return text
 
 
@@ -226,3 +226,46 @@ def stage_label(stage: object) -> str:
     """
     text = str(stage)
     return text[:1].upper() + text[1:]
+
+
+def idps_headline(rows: pd.DataFrame, year: int, names: dict[str, str]) -> str:
+    """One sentence for the IDPS of one scope and grade in ``year`` (or its latest year
+    before): which indicators the Agencia says rose or fell significantly.
+
+    ``rows``: the ``idps_*`` rows of one scope and series; ``names``: each code's name.
+
+    >>> rows = pd.DataFrame({"indicador": ["idps_autoestima", "idps_habitos"],
+    ...     "serie": ["4b", "4b"], "periodo": ["2024", "2024"], "sig_agencia": [1, 0]})
+    >>> idps_headline(rows, 2024, {"idps_autoestima": "Autoestima", "idps_habitos": "Hábitos"})
+    'IDPS 4° básico 2024 (0 a 100): según la Agencia, sube significativamente: autoestima.'
+    """
+    latest = rows[rows["periodo"].astype(int) <= int(year)]
+    if latest.empty:
+        latest = rows
+    last = latest[latest["periodo"] == latest["periodo"].max()]
+    up = last[(last["sig_agencia"] == 1)]["indicador"].map(names).tolist()
+    down = last[(last["sig_agencia"] == -1)]["indicador"].map(names).tolist()
+    if len(up) == len(names) > 1:
+        said = "según la Agencia, todos sus indicadores suben significativamente"
+    else:
+        said = f"según la Agencia, sube significativamente: {', '.join(up).lower()}" if up else ""
+    if down:
+        said += ("; " if said else "según la Agencia, ") + (
+            f"baja significativamente: {', '.join(down).lower()}"
+        )
+    period = last["periodo"].iloc[0]
+    return f"IDPS {serie_label(str(last['serie'].iloc[0]))} {period} (0 a 100): " + (
+        said + "." if said else "sin cambios significativos que publique la Agencia."
+    )
+
+
+def standards_headline(standards: pd.DataFrame, serie: str) -> str:
+    """The learning standards of a series in the last year of ``standards``
+    (:func:`standards_frame`), in one sentence."""
+    last = standards[standards["periodo"] == standards["periodo"].max()]
+    ade = float(last.loc[last["nivel"] == "Adecuado", "porcentaje"].iloc[0])
+    ins = float(last.loc[last["nivel"] == "Insuficiente", "porcentaje"].iloc[0])
+    return (
+        f"{serie_label(serie)}: en {last['periodo'].iloc[0]}, {format_number(ade, 1)} % de los "
+        f"estudiantes en nivel Adecuado y {format_number(ins, 1)} % en Insuficiente."
+    )

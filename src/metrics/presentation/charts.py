@@ -1018,6 +1018,7 @@ def build_small_multiples(
     decimals: int = 1,
     columns: int = 3,
     width: int | str = 210,
+    height: int = 150,
 ) -> AltairChart:
     """One small yearly chart per group, on a shared scale, with each group's baseline dashed.
 
@@ -1065,14 +1066,14 @@ def build_small_multiples(
             x=x, y=y, text=alt.Text("valor_txt:N")
         ),
         base.transform_filter("datum.suprimido")
-        .mark_text(fontSize=text_size, color=NEUTRAL, fontStyle="italic", y=120)
+        .mark_text(fontSize=text_size, color=NEUTRAL, fontStyle="italic", y=height * 0.8)
         .encode(x=x, text=alt.Text("etiqueta_n:N")),
     ]
     if single:
         note = None if scale.from_zero else SCALED_NOTE
         one = alt.layer(*layers, data=df).properties(
             width=width,
-            height=150,
+            height=height,
             autosize=FIT_WIDTH,
             title=alt.TitleParams(
                 text=str(df["grupo"].iloc[0]),
@@ -1086,7 +1087,7 @@ def build_small_multiples(
         return _theme(one)
     chart = (
         alt.layer(*layers, data=df)
-        .properties(width=width, height=150)
+        .properties(width=width, height=height)
         .facet(
             facet=alt.Facet(
                 "grupo:N",
@@ -1213,7 +1214,9 @@ STANDARD_COLOURS = {"Insuficiente": WORSE, "Elemental": "#C9CDD3", "Adecuado": B
 (never red and green alone)."""
 
 
-def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container") -> AltairChart:
+def build_standards_chart(
+    data: pd.DataFrame, *, width: int | str = "container", step: int = 44
+) -> AltairChart:
     """The learning standards of a SIMCE series as 100 % stacked bars, one per year.
 
     ``data`` columns: ``periodo``, ``nivel`` (Insuficiente, Elemental, Adecuado),
@@ -1222,7 +1225,13 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
     label sits in its middle.
     """
     return build_levels_chart(
-        data, STANDARD_COLOURS, rows=None, row_title="Año", level_title="Estándar", width=width
+        data,
+        STANDARD_COLOURS,
+        rows=None,
+        row_title="Año",
+        level_title="Estándar",
+        width=width,
+        step=step,
     )
 
 
@@ -1242,6 +1251,7 @@ def build_levels_chart(
     row_title: str,
     level_title: str,
     width: int | str = "container",
+    step: int = 44,
 ) -> AltairChart:
     """Shares of students at ordered levels as 100 % stacked bars, one bar per ``periodo``.
 
@@ -1304,5 +1314,5 @@ def build_levels_chart(
             ),
         )
     )
-    chart = alt.layer(bars, labels).properties(width=width, height={"step": 44})
+    chart = alt.layer(bars, labels).properties(width=width, height={"step": step})
     return _theme(chart)

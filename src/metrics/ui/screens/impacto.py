@@ -87,12 +87,8 @@ def _simce_card(rows: pd.DataFrame, serie: str, year: int, where: tuple[str, str
     )
     shown = standards[standards["periodo"].astype(int) <= int(year)]
     if not shown.empty:
-        last = shown[shown["periodo"] == shown["periodo"].max()]
-        ade = float(last.loc[last["nivel"] == "Adecuado", "porcentaje"].iloc[0])
-        ins = float(last.loc[last["nivel"] == "Insuficiente", "porcentaje"].iloc[0])
         chart_card(
-            f"{label}: en {last['periodo'].iloc[0]}, {format_number(ade, 1)} % de los "
-            f"estudiantes en nivel Adecuado y {format_number(ins, 1)} % en Insuficiente.",
+            agency.standards_headline(shown, serie),
             charts.build_standards_chart(standards),
             caption="Fuente: SIMCE por establecimiento (Agencia de Calidad): % de los "
             "estudiantes evaluados en cada estándar de aprendizaje.",
@@ -107,21 +103,7 @@ def _idps_card(idps: pd.DataFrame, year: int, where: tuple[str, str]) -> None:
     for serie in sorted(idps["serie"].unique()):
         rows = idps[idps["serie"] == serie]
         frame = agency.score_frame(rows.assign(grupo=rows["indicador"].map(names)))
-        latest = rows[rows["periodo"].astype(int) <= int(year)]
-        if latest.empty:
-            latest = rows
-        last = latest[latest["periodo"] == latest["periodo"].max()]
-        up = last[(last["sig_agencia"] == 1)]["indicador"].map(names).tolist()
-        down = last[(last["sig_agencia"] == -1)]["indicador"].map(names).tolist()
-        said = f"según la Agencia, sube significativamente: {', '.join(up).lower()}" if up else ""
-        if down:
-            said += ("; " if said else "según la Agencia, ") + (
-                f"baja significativamente: {', '.join(down).lower()}"
-            )
-        period = last["periodo"].iloc[0]
-        headline = f"IDPS {agency.serie_label(str(serie))} {period} (0 a 100): " + (
-            said + "." if said else "sin cambios significativos que publique la Agencia."
-        )
+        headline = agency.idps_headline(rows, year, names)
         chart_card(
             headline,
             charts.build_small_multiples(frame, unit="puntos", decimals=0, columns=2, width=300),
