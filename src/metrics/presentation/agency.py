@@ -269,3 +269,81 @@ def standards_headline(standards: pd.DataFrame, serie: str) -> str:
         f"{serie_label(serie)}: en {last['periodo'].iloc[0]}, {format_number(ade, 1)} % de los "
         f"estudiantes en nivel Adecuado y {format_number(ins, 1)} % en Insuficiente."
     )
+
+
+BULLET_CODES = {"simce_puntaje": "Puntaje SIMCE", "simce_adecuado": "% Adecuado"}
+"""What Antes shows of each SIMCE series as a bullet, and the bullet's name."""
+
+
+def series_bullet_frame(rows: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Each SIMCE series' score and % Adecuado in ``year`` (or the series' latest year
+    before) against its baseline year, as :func:`metrics.presentation.charts.build_bullet_chart`
+    draws them: one bullet per series and indicator, never two series in one.
+
+    ``rows``: :func:`metrics.engine.series.compute_series` rows of one scope.
+    """
+    from metrics.engine.catalog import SERIES_INDICATORS
+
+    out = []
+    for code, name in BULLET_CODES.items():
+        ind = SERIES_INDICATORS[code]
+        mine = rows[(rows["indicador"] == code) & (rows["periodo"].astype(int) <= int(year))]
+        for serie in sorted(mine["serie"].unique()):
+            of_serie = mine[(mine["serie"] == serie) & mine["valor"].notna()]
+            if of_serie.empty:
+                continue
+            rec = of_serie.sort_values("periodo").iloc[-1]
+            change = rec["cambio"]
+            better = (
+                None
+                if _missing(change) or round(float(change), ind.decimals) == 0
+                else (float(change) > 0) == (ind.direction == "higher_is_better")
+            )
+            out.append(
+                {
+                    "nombre": f"{name} {serie_label(str(serie))} ({rec['periodo']})",
+                    "unidad": ind.unit,
+                    "valor": float(rec["valor"]),
+                    "linea_base": float(rec["linea_base"])
+                    if not _missing(rec["linea_base"])
+                    else None,
+                    "meta": None,
+                    "suprimido": False,
+                    "mejor": better,
+                    "decimales": ind.decimals,
+                    "sufijo": " %" if ind.unit == "%" else " puntos",
+                    "periodo_base": rec["periodo_base"],
+                    "provisional": bool(rec["linea_base_provisional"]),
+                    "indicador": code,
+                }
+            )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "nombre", "unidad", "valor", "linea_base", "meta", "suprimido", "mejor",
+            "decimales", "sufijo", "periodo_base", "provisional", "indicador",
+        ],
+    )  # fmt: skip
+
+
+def series_bullets_headline(frame: pd.DataFrame) -> str:
+    """What the SIMCE bullets of :func:`series_bullet_frame` say, in one sentence.
+
+    >>> frame = pd.DataFrame({"indicador": ["simce_puntaje"] * 3, "mejor": [True, None, False],
+    ...     "periodo_base": ["2023"] * 3})
+    >>> series_bullets_headline(frame)
+    'SIMCE frente a la línea base 2023 de cada serie: el puntaje sube en 1 de 3 series, baja en 1 y se mantiene en 1.'
+    """  # noqa: E501
+    scores = frame[frame["indicador"] == "simce_puntaje"]
+    bases = sorted({str(b) for b in scores["periodo_base"].dropna()})
+    up = int((scores["mejor"] == True).sum())  # noqa: E712 (object column of True/False/None)
+    down = int((scores["mejor"] == False).sum())  # noqa: E712
+    same = len(scores) - up - down
+    parts = [f"el puntaje sube en {up} de {len(scores)} series"]
+    if down:
+        parts.append(f"baja en {down}")
+    if same:
+        parts.append(f"se mantiene en {same}")
+    said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " y " + parts[-1]
+    base = f"la línea base {', '.join(bases)}" if bases else "su línea base"
+    return f"SIMCE frente a {base} de cada serie: {said}."

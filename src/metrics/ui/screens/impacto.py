@@ -24,6 +24,13 @@ def _load_series(_store: Store, store_path: str, scope: Scope, alcance: str, ide
     return compute_series(_store, scope, alcance=alcance, alcance_id=ident)  # type: ignore[arg-type]
 
 
+def load_series(store: Store, scope: Scope, where: tuple[str, str]) -> pd.DataFrame:
+    """The Agencia's series of one scope (cached per selection)."""
+    rows = _load_series(store, store.path, scope, *where)
+    assert isinstance(rows, pd.DataFrame)
+    return rows
+
+
 def series_scope(chosen: tuple[str, str], filters: Filters) -> tuple[str, str] | None:
     """The scope whose series describe the selection: a community's school (the Agencia
     publishes per school), else the school or territory chosen."""
