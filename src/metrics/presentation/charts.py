@@ -1117,6 +1117,56 @@ def build_small_multiples(
     return _theme(chart)
 
 
+def build_group_lines(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    decimals: int = 0,
+    width: int | str = "container",
+    height: int = 300,
+) -> AltairChart:
+    """Several yearly series in one chart, one line per group (a legend names them), on an
+    axis scaled to the data: the IDPS of a grade on a slide. Never a line across groups.
+
+    ``data`` columns: ``grupo``, ``periodo``, ``valor`` (missing values draw no point).
+    """  # fmt: skip
+    df = data.dropna(subset=["valor"]).copy()
+    df["periodo"] = df["periodo"].astype(str)
+    suffix = unit_suffix(unit)
+    scale = line_scale(list(df["valor"]), unit, decimals, 4)
+    base = alt.Chart(df).transform_calculate(valor_txt=es_number("datum.valor", decimals, suffix))
+    x = alt.X("periodo:O", title=None, axis=alt.Axis(labelAngle=0))
+    y = alt.Y(
+        "valor:Q",
+        title=None,
+        scale=alt.Scale(**scale.scale()),
+        axis=alt.Axis(**scale.axis(suffix if unit == "%" else "")),
+    )
+    colour = alt.Color(
+        "grupo:N",
+        title=None,
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=0),
+        # Not the better/worse colours: a line here is an indicator, not a judgement.
+        scale=alt.Scale(range=[SERIES, "#6A3D9A", "#8C6D0B", BASELINE]),
+    )
+    lines = base.mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=80)).encode(
+        x=x,
+        y=y,
+        color=colour,
+        tooltip=[
+            alt.Tooltip("grupo:N", title="Indicador"),
+            alt.Tooltip("periodo:N", title="Año"),
+            alt.Tooltip("valor_txt:N", title="Valor"),
+        ],
+    )
+    chart = lines.properties(width=width, height=height)
+    if not scale.from_zero:
+        chart = chart.properties(
+            title=alt.TitleParams(text=SCALED_NOTE, fontWeight="normal", anchor="start")
+        )
+    return _theme(chart)
+
+
 def build_grouped_bars(
     data: pd.DataFrame,
     *,

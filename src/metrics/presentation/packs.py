@@ -779,9 +779,11 @@ class _Builder:
                         "Indicadores de Desarrollo Personal y Social, de 0 a 100: el bienestar de "
                         "los estudiantes según sus propias respuestas.",
                     ),
-                    chart=_slide_text(
-                        charts.build_small_multiples(
-                            frame, unit="puntos", decimals=0, columns=2, width=CHART_WIDTH // 2 - 70
+                    chart=_on_slide(
+                        _slide_text(
+                            charts.build_group_lines(
+                                frame, unit="puntos", width=CHART_WIDTH, height=TREND_HEIGHT - 60
+                            )
                         )
                     ),
                     caption="Fuente: IDPS por establecimiento (Agencia de Calidad).",
