@@ -182,6 +182,52 @@ DIA_AREAS = _codes(
 DIA_LEVEL_TOLERANCE = 2.0
 """How far from 100 the three levels of a DIA row may add up (the platform rounds each)."""
 
+SIGNIFICANCE: dict[str, str] = {
+    label: value
+    for value, labels in (
+        (
+            "1",
+            (
+                "positiva y significativa",
+                "alza significativa",
+                "sube significativamente",
+                "significativamente más alto",
+                "más alto",
+                "significativamente superior",
+            ),
+        ),
+        (
+            "0",
+            (
+                "no significativa",
+                "no significativo",
+                "sin diferencia significativa",
+                "no hay diferencia significativa",
+                "sin variación significativa",
+                "sin cambio significativo",
+                "similar",
+                "se mantiene",
+            ),
+        ),
+        (
+            "-1",
+            (
+                "negativa y significativa",
+                "baja significativa",
+                "baja significativamente",
+                "significativamente más bajo",
+                "más bajo",
+                "significativamente inferior",
+            ),
+        ),
+    )
+    for label in labels
+}
+"""The Agencia's significance of a difference in words, as older files (2014) write it
+(«Positiva y significativa», «Similar», «Más bajo») → −1, 0, 1, as later ones write it. Words
+only: a whole-number column with codes reads numbers as numbers first (``-1`` and ``1`` are the
+same label once normalised)."""
+
 SCOPE_KINDS = _codes(
     ("establecimiento", "escuela", "colegio", "rbd"),
     ("comunidad",),
@@ -926,8 +972,10 @@ DATASETS: dict[str, Dataset] = {
                     required=False,
                     min=-1,
                     max=1,
+                    codes=SIGNIFICANCE,
                     examples=("1", "0"),
-                    description="-1 baja significativa, 0 no significativa, 1 alza significativa",
+                    description="-1 baja significativa, 0 no significativa, 1 alza significativa "
+                    "(o en palabras: «Positiva y significativa»…)",
                 ),
                 _c(
                     "dif_gse",
@@ -946,8 +994,10 @@ DATASETS: dict[str, Dataset] = {
                     required=False,
                     min=-1,
                     max=1,
+                    codes=SIGNIFICANCE,
                     examples=("1", "0"),
-                    description="-1 más bajo, 0 similar, 1 más alto (significativo)",
+                    description="-1 más bajo, 0 similar, 1 más alto (significativo; o en "
+                    "palabras: «Más alto», «Similar», «Más bajo»)",
                 ),
                 _c(
                     "pct_insuficiente",

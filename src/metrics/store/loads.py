@@ -186,6 +186,10 @@ def _codes_lookup(q: _Q, col: Column, x: str, numbering: bool = False) -> str:
 def typed_sql(q: _Q, col: Column, type_: ColumnType, x: str, key: PseudonymKey | None) -> str:
     """The typed value of VARCHAR expression ``x`` (NULL when blank or unreadable)."""
     if type_ in ("int", "rbd"):
+        if col.codes:  # a number, or a word that means one (the Agencia's older files)
+            return (
+                f"coalesce(TRY_CAST({x} AS BIGINT), TRY_CAST({_codes_lookup(q, col, x)} AS BIGINT))"
+            )
         return f"TRY_CAST({x} AS BIGINT)"
     if type_ == "decimal":
         return f"TRY_CAST(replace({x}, ',', '.') AS DOUBLE)"
@@ -853,6 +857,12 @@ def _checks(plan: Plan) -> list[Check]:
 
 
 def _type_message(col: Column, type_: ColumnType) -> str:
+    if type_ in ("int", "rbd") and col.codes:
+        words = ", ".join(f"«{w}»" for w in list(col.codes)[:3])
+        return (
+            f"debe ser un número entero ({_fmt(col.min or 0)} a {_fmt(col.max or 0)}) o su "
+            f"equivalente en palabras ({words}…)."
+        )
     if type_ in ("int", "rbd"):
         return "debe ser un número entero (sin puntos ni decimales)."
     if type_ == "decimal":
