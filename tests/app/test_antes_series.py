@@ -61,6 +61,6 @@ def test_bullets_of_a_small_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     at.switch_page(PAGE).run()
     assert not at.exception
     assert (
-        "**SIMCE frente a la línea base 2023 de cada serie: el puntaje sube en 1 de 2 series y "
-        "baja en 1.**"
+        "**SIMCE frente a la línea base provisional 2023 de cada serie: el puntaje sube en 1 de "
+        "2 series y baja en 1.**"
     ) in [m.value for m in at.markdown]

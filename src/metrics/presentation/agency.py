@@ -345,5 +345,6 @@ def series_bullets_headline(frame: pd.DataFrame) -> str:
     if same:
         parts.append(f"se mantiene en {same}")
     said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " y " + parts[-1]
-    base = f"la línea base {', '.join(bases)}" if bases else "su línea base"
+    provisional = "provisional " if "provisional" in scores and scores["provisional"].any() else ""
+    base = f"la línea base {provisional}{', '.join(bases)}" if bases else "su línea base"
     return f"SIMCE frente a {base} de cada serie: {said}."
