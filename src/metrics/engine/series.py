@@ -233,7 +233,7 @@ def compute_series(
         df = _keep(store, scope, _load(store, scope, agency), alcance, alcance_id, rbds)
         if len(df):
             parts.append(_present(df, anio))
-    if dia:
+    if dia and _has_dia(store, scope):
         minimum = resolve_min_group(store)
         loaded = _load_dia(store, scope, dia, minimum)
         df = _keep(store, scope, loaded, alcance, alcance_id, rbds)
@@ -243,6 +243,13 @@ def compute_series(
     if not parts:
         return _empty()
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _has_dia(store: Store, scope: Scope) -> bool:
+    """Whether the scope has any DIA row (most stores hold none: skip their query)."""
+    cond, params = scope_clause(scope, "dia_result", "t")
+    found = store.query_df(f"SELECT EXISTS (SELECT 1 FROM dia_result t WHERE {cond}) AS x", params)
+    return bool(found["x"].iloc[0])
 
 
 def _keep(
