@@ -1,4 +1,4 @@
-"""Older layouts of the Agencia's SIMCE files keep importing (issue #16, item 6): a
+"""Older layouts of the Agencia's SIMCE files keep importing: a
 `|`-separated `.txt` in Windows-1252 (as older years ship) and a 2014-style file that writes
 the significance codes as words. Fixtures: tests/data/good (synthetic; see its README)."""
 

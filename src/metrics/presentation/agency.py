@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from metrics.engine.catalog import SERIES_INDICATORS
 from metrics.formatting import format_number, format_percent, format_points
 
 GRADES = {
@@ -282,8 +283,6 @@ def series_bullet_frame(rows: pd.DataFrame, year: int) -> pd.DataFrame:
 
     ``rows``: :func:`metrics.engine.series.compute_series` rows of one scope.
     """
-    from metrics.engine.catalog import SERIES_INDICATORS
-
     out = []
     for code, name in BULLET_CODES.items():
         ind = SERIES_INDICATORS[code]

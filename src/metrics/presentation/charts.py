@@ -1019,6 +1019,7 @@ def build_small_multiples(
     columns: int = 3,
     width: int | str = 210,
     height: int = 150,
+    font: int = FONT_SIZE,
 ) -> AltairChart:
     """One small yearly chart per group, on a shared scale, with each group's baseline dashed.
 
@@ -1049,7 +1050,7 @@ def build_small_multiples(
         scale=alt.Scale(**scale.scale()),
         axis=alt.Axis(**scale.axis(suffix if unit == "%" else "")),
     )
-    text_size = FONT_SIZE - 1
+    text_size = font - 1
     layers = [
         visible.mark_rule(color=BASELINE, strokeDash=[6, 4]).encode(
             y=alt.Y("mean(linea_base):Q", scale=alt.Scale(**scale.scale()))
@@ -1078,8 +1079,8 @@ def build_small_multiples(
             title=alt.TitleParams(
                 text=str(df["grupo"].iloc[0]),
                 subtitle=note or "",
-                fontSize=FONT_SIZE,
-                subtitleFontSize=FONT_SIZE - 1,
+                fontSize=font,
+                subtitleFontSize=font - 1,
                 subtitleColor="#4B5563",
                 anchor="start",
             ),
@@ -1093,7 +1094,7 @@ def build_small_multiples(
                 "grupo:N",
                 title=None,
                 header=alt.Header(
-                    labelFontSize=FONT_SIZE,
+                    labelFontSize=font,
                     labelLimit=0,
                     labelAnchor="start",
                     labelExpr="split(datum.label, '\\n')",
@@ -1108,7 +1109,7 @@ def build_small_multiples(
         chart = chart.properties(
             title=alt.TitleParams(
                 text=SCALED_NOTE,
-                fontSize=FONT_SIZE - 1,
+                fontSize=font - 1,
                 fontWeight="normal",
                 color="#4B5563",
                 anchor="start",
@@ -1265,7 +1266,7 @@ STANDARD_COLOURS = {"Insuficiente": WORSE, "Elemental": "#C9CDD3", "Adecuado": B
 
 
 def build_standards_chart(
-    data: pd.DataFrame, *, width: int | str = "container", step: int = 44
+    data: pd.DataFrame, *, width: int | str = "container", step: int = 44, font: int = FONT_SIZE
 ) -> AltairChart:
     """The learning standards of a SIMCE series as 100 % stacked bars, one per year.
 
@@ -1282,6 +1283,7 @@ def build_standards_chart(
         level_title="Estándar",
         width=width,
         step=step,
+        font=font,
     )
 
 
@@ -1302,6 +1304,7 @@ def build_levels_chart(
     level_title: str,
     width: int | str = "container",
     step: int = 44,
+    font: int = FONT_SIZE,
 ) -> AltairChart:
     """Shares of students at ordered levels as 100 % stacked bars, one bar per ``periodo``.
 
@@ -1353,7 +1356,7 @@ def build_levels_chart(
     )
     labels = (
         alt.Chart(df)
-        .mark_text(fontSize=FONT_SIZE - 1, fontWeight="bold")
+        .mark_text(fontSize=font - 1, fontWeight="bold")
         .encode(
             x=alt.X("medio:Q", scale=scale),
             y=y,

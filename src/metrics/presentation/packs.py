@@ -723,7 +723,12 @@ class _Builder:
             facts.append("La diferencia y su significación son las que publica la Agencia.")
             frame = agency.score_frame(score.assign(grupo=f"Puntaje SIMCE {label}"))
             chart = charts.build_small_multiples(
-                frame, unit="puntos", decimals=0, width=CHART_WIDTH, height=TREND_HEIGHT
+                frame,
+                unit="puntos",
+                decimals=0,
+                width=CHART_WIDTH,
+                height=TREND_HEIGHT + 40,
+                font=SLIDE_FONT,
             )
             out.append(
                 Slide(
@@ -755,7 +760,12 @@ class _Builder:
                     ),
                     chart=_on_slide(
                         _slide_text(
-                            charts.build_standards_chart(standards, width=CHART_WIDTH, step=90)
+                            charts.build_standards_chart(
+                                standards,
+                                width=CHART_WIDTH,
+                                step=(CHART_HEIGHT - 110) // standards["periodo"].nunique(),
+                                font=SLIDE_FONT,
+                            )
                         )
                     ),
                     caption=source,
@@ -782,7 +792,7 @@ class _Builder:
                     chart=_on_slide(
                         _slide_text(
                             charts.build_group_lines(
-                                frame, unit="puntos", width=CHART_WIDTH, height=TREND_HEIGHT - 60
+                                frame, unit="puntos", width=CHART_WIDTH, height=TREND_HEIGHT
                             )
                         )
                     ),

@@ -118,7 +118,7 @@ def write_good() -> None:
     )
     (GOOD / "agencia_simce8b2024_rbd.csv").write_text(simce, encoding="utf-8")
 
-    # Older layouts of the Agencia (issue #16, item 6): a `|`-separated .txt in Windows-1252
+    # Older layouts of the Agencia: a `|`-separated .txt in Windows-1252
     # with CRLF (as older years ship), and a 2014-style file writing the significance codes as
     # words («Positiva y significativa», «Similar», «Más bajo»).
     old_txt = (

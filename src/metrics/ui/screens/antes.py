@@ -21,7 +21,7 @@ from metrics.engine.indicators import (
 from metrics.errors import TableroError
 from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_number, parse_decimal
-from metrics.presentation import charts
+from metrics.presentation import agency, charts
 from metrics.presentation.records import INSTRUMENT_NAMES, evaluations_headline
 from metrics.presentation.views import PROVISIONAL_NOTE, bullet_frame, format_indicator_value
 from metrics.scope import Scope
@@ -40,6 +40,7 @@ from metrics.ui import (
     missing_sources,
     show_error,
 )
+from metrics.ui.screens.impacto import load_series, series_scope
 
 MBE_DOMAINS = {
     "A": "A. Preparación de la enseñanza",
@@ -418,9 +419,6 @@ def tests_section(store: Store, scope: Scope, rbd: int | None) -> None:
 def series_section(store: Store, scope: Scope, chosen: tuple[str, str], filters: Filters) -> None:
     """Each SIMCE series' score and % Adecuado against its baseline year, as bullets (as
     Impacto shows the series): never a value across series."""
-    from metrics.presentation import agency
-    from metrics.ui.screens.impacto import load_series, series_scope
-
     where = series_scope(chosen, filters)
     if where is None:
         return

@@ -45,6 +45,7 @@ from metrics.ui import (
     show_chart,
     table_height,
 )
+from metrics.ui.screens.impacto import series_scope
 
 ANSWER_WORDS = {
     1: "Muy en desacuerdo",
@@ -399,8 +400,6 @@ def _load_dia(_store: Store, store_path: str, scope: Scope, alcance: str, ident:
 def dia_section(store: Store, scope: Scope, chosen: tuple[str, str], filters: Filters) -> None:
     """The DIA of the year, series by series: the three levels from diagnóstico to cierre as
     100 % bars and a sentence with the movement of Nivel III satisfactorio."""
-    from metrics.ui.screens.impacto import series_scope
-
     st.subheader("DIA: del diagnóstico al cierre")
     where = series_scope(chosen, filters)
     rows = _load_dia(store, store.path, scope, *where) if where is not None else pd.DataFrame()
