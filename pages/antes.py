@@ -20,6 +20,7 @@ for moment, title in (("durante", "Durante"), ("resultados", "Resultados"), ("im
     part = page.rows[[INDICATORS[c].moment == moment for c in page.rows["indicador"]]]
     if not part.empty:
         screen.bullet_section(part, title)
+screen.series_section(page.store, page.scope, page.chosen, page.filters)
 if not page.rows.empty:
     with st.expander("Tabla de indicadores: valor, línea base y meta"):
         ui.scorecard_table(page.rows, reuse_as="antes")

@@ -138,6 +138,20 @@ def _rows_for(rbd: int, tag: str) -> dict[str, pd.DataFrame]:
                 "students_assessed": [30],
             }
         ),
+        "dia_result": pd.DataFrame(
+            {
+                "year": [2024],
+                "rbd": [rbd],
+                "period": ["diagnóstico"],
+                "grade_level": ["4b"],
+                "area": ["lectura"],
+                "pct_insatisfactorio": [40.0],
+                "pct_intermedio": [35.0],
+                "pct_satisfactorio": [25.0],
+                "pct_logro": [48.5],
+                "students_assessed": [30],
+            }
+        ),
         "teaching_assignment": pd.DataFrame(
             {
                 "year": [2024],

@@ -609,9 +609,18 @@ def generate_demo_records() -> dict[str, pd.DataFrame]:
 def generate_demo_frames(seed: int = DEMO_SEED) -> dict[str, pd.DataFrame]:
     """The demo's rows, one DataFrame per data table (without ``batch_id``)."""
     root = np.random.default_rng(seed)
-    (r_teachers, r_students, r_communities, r_activities, r_surveys, r_evals, r_simce, r_ids) = (
-        root.spawn(8)
-    )
+    # A ninth stream for the DIA: spawning one more child leaves the first eight as they were.
+    (
+        r_teachers,
+        r_students,
+        r_communities,
+        r_activities,
+        r_surveys,
+        r_evals,
+        r_simce,
+        r_ids,
+        r_dia,
+    ) = root.spawn(9)
     ids = _IdMaker(r_ids)
     frames: dict[str, pd.DataFrame] = {}
     frames["territory"] = pd.DataFrame(_TERRITORIES, columns=["id", "name", "kind"])
@@ -642,6 +651,7 @@ def generate_demo_frames(seed: int = DEMO_SEED) -> dict[str, pd.DataFrame]:
     )
     frames["teacher_evaluation"] = _evaluations(r_evals, roster, members)
     frames["standardized_test"] = _simce(r_simce, results)
+    frames["dia_result"] = _dia(r_dia, results)
     frames["target"] = _targets(frames)
     return {table: frames[table] for table in DATA_TABLES}
 
@@ -1626,6 +1636,63 @@ def _standards(score: float) -> tuple[float, float, float]:
     adequate = float(np.clip(round(0.9 * (score - 225.0), 1), 2.0, 90.0))
     insufficient = float(np.clip(round(0.9 * (285.0 - score), 1), 2.0, 90.0))
     return insufficient, round(100.0 - adequate - insufficient, 1), adequate
+
+
+_DIA_GAIN = {"improving": (4.0, 12.0, 15.0), "stalled": (3.0, 2.0, 1.0)}
+"""Points of Nivel III satisfactorio a course gains from diagnóstico to cierre, per year; the
+other profiles gain 5 every year. The model starts in March 2024: the improving schools' DIA
+moves more within the year from then on."""
+_DIA_PERIODS = ("diagnóstico", "monitoreo intermedio", "cierre")
+_DIA_COLUMNS = [
+    "year",
+    "rbd",
+    "period",
+    "grade_level",
+    "area",
+    "pct_insatisfactorio",
+    "pct_intermedio",
+    "pct_satisfactorio",
+    "pct_logro",
+    "students_assessed",
+]
+
+
+def _dia(rng: np.random.Generator, results: pd.DataFrame) -> pd.DataFrame:
+    """The DIA as each school reads it off the platform: 2° and 4° básico (II medio in a
+    liceo), lectura and matemática, three periods a year; % at each level adding to 100."""
+    rows: list[tuple[object, ...]] = []
+    enrolled = results[results["final_situation"].isin(["P", "R"])]
+    for school in _SCHOOLS:
+        gains = _DIA_GAIN.get(school.profile, (5.0, 5.0, 5.0))
+        grades = [
+            (cod_ense, grade, name)
+            for cod_ense, grade, name in ((110, 2, "2b"), (110, 4, "4b"), (310, 2, "2m"))
+            if any(lv.cod_ense == cod_ense and grade in lv.grades for lv in school.levels)
+        ]
+        for cod_ense, grade, name in grades:
+            for y, year in enumerate(YEARS):
+                n = int(
+                    (
+                        (enrolled["year"] == year)
+                        & (enrolled["rbd"] == school.rbd)
+                        & (enrolled["cod_ense"] == cod_ense)
+                        & (enrolled["grade"] == grade)
+                    ).sum()
+                )
+                for area, start in (("lectura", 34.0), ("matemática", 28.0)):
+                    base = start + 30.0 * school.grade_effect + rng.normal(0, 3)
+                    insufficient = float(np.clip(48.0 - 0.6 * base + rng.normal(0, 2), 5, 80))
+                    for p, period in enumerate(_DIA_PERIODS):
+                        sat = float(round(np.clip(base + gains[y] * p / 2, 3, 90), 1))
+                        ins = float(round(np.clip(insufficient - gains[y] * p / 3, 2, 90), 1))
+                        ins = min(ins, round(100.0 - sat, 1))
+                        logro = float(round(30.0 + 0.6 * sat + rng.normal(0, 1.5), 1))
+                        assessed = max(0, n - int(rng.integers(0, 3)))
+                        inter = round(100.0 - sat - ins, 1)
+                        rows.append(
+                            (year, school.rbd, period, name, area, ins, inter, sat, logro, assessed)
+                        )
+    return pd.DataFrame(rows, columns=_DIA_COLUMNS)
 
 
 def _simce(rng: np.random.Generator, results: pd.DataFrame) -> pd.DataFrame:

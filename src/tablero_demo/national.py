@@ -244,7 +244,7 @@ class _Generator:
         self.schedule(cur)
         say("Generando encuestas…")
         self.surveys(cur)
-        say("Generando observaciones de aula, SIMCE y metas…")
+        say("Generando observaciones de aula, SIMCE, metas y DIA…")
         self.evaluations_simce_targets(cur)
         return self.counts
 
@@ -715,4 +715,34 @@ class _Generator:
             FROM codes, scopes
             WHERE scope_kind <> 'comunidad' OR indicator IN
                   ('cumplimiento_cronograma', 'participacion_activa', 'promedio_notas')""",
+        )
+        # The DIA as schools read it off the platform: 4° básico, lectura and matemática, three
+        # periods a year; Nivel III satisfactorio rises within the year more where the school's
+        # trend is better; the three levels add to 100.
+        self.insert(
+            cur,
+            "dia_result",
+            f"""
+            WITH g AS (
+                SELECT r.year, r.rbd, count(*) AS n FROM student_result r
+                WHERE r.final_situation IN ('P', 'R') AND r.cod_ense = 110 AND r.grade = 4
+                GROUP BY ALL
+            ), p AS (
+                SELECT * FROM (VALUES (0, 'diagnóstico'), (1, 'monitoreo intermedio'),
+                                      (2, 'cierre')) v(k, period)
+            ), lv AS (
+                SELECT g.year, g.rbd, p.period, a.area, g.n,
+                       least(85, greatest(3, round(30 + 15 * s.effect + p.k * (2 + 10 * s.trend)
+                           + 3 * {self.normal("g.rbd", "g.year", "a.area")}, 1))) AS sat,
+                       least(60, greatest(2, round(38 - 10 * s.effect - p.k * 2
+                           + 3 * {self.normal("g.rbd", "g.year", "a.area", "'ins'")}, 1)))
+                           AS ins
+                FROM g JOIN nat_school s USING (rbd), p,
+                     (VALUES ('lectura'), ('matemática')) a(area)
+            )
+            SELECT year, rbd, period, '4b' AS grade_level, area,
+                   ins AS pct_insatisfactorio, round(100 - sat - ins, 1) AS pct_intermedio,
+                   sat AS pct_satisfactorio, round(25 + 0.6 * sat, 1) AS pct_logro,
+                   round(0.95 * n)::INTEGER AS students_assessed
+            FROM lv""",
         )

@@ -364,7 +364,8 @@ def test_the_demo_has_simce_by_series_and_idps(store: Store) -> None:
     assert {"4b lectura", "4b matemática"} <= set(mine["serie"])
     assert {
         "simce_puntaje", "simce_adecuado", "simce_insuficiente", "idps_autoestima",
-        "idps_convivencia", "idps_participacion", "idps_habitos",
+        "idps_convivencia", "idps_participacion", "idps_habitos", "dia_satisfactorio",
+        "dia_insatisfactorio",
     } == set(mine["indicador"])  # fmt: skip
     score = mine[(mine["indicador"] == "simce_puntaje") & (mine["periodo"] != "2023")]
     # The demo writes the Agencia's dif as the change of the same series: they agree.
@@ -375,6 +376,30 @@ def test_the_demo_has_simce_by_series_and_idps(store: Store) -> None:
         "FROM standardized_test WHERE test = 'SIMCE' AND mean_score IS NOT NULL"
     )
     assert standards["total"].round(1).eq(100.0).all()
+
+
+def test_the_demos_dia_moves_more_within_the_year_where_communities_improve(
+    store: Store,
+) -> None:
+    """From 2024 (the model's first year) the improving schools' Nivel III satisfactorio
+    gains more from diagnóstico to cierre than the stalled ones'; the levels add to 100."""
+    from metrics.engine.series import compute_series
+
+    df = compute_series(
+        store, Scope.all(), alcance="establecimiento", indicadores=["dia_satisfactorio"]
+    )
+    closing = df[(df["etapa"] == "cierre") & df["valor"].notna()]
+    gain = closing.groupby(["alcance_id", "periodo"])["cambio"].mean()
+    improving = str(demo.IMPROVING_SCHOOL_RBDS[0])
+    for year in ("2024", "2025"):
+        assert gain[(improving, year)] > gain[("90004", year)] + 5
+    # A course of fewer than 10 students (the rural school) is suppressed.
+    tiny = df[df["alcance_id"] == "90006"]
+    assert len(tiny) and (tiny["estado"] == "suprimido").all()
+    totals = store.query_df(
+        "SELECT pct_insatisfactorio + pct_intermedio + pct_satisfactorio AS t FROM dia_result"
+    )
+    assert totals["t"].round(1).eq(100.0).all()
 
 
 def test_every_indicator_has_targets(store: Store) -> None:

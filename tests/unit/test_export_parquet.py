@@ -67,6 +67,7 @@ LAYOUT = {
     "student_result": ("anio", "region"),
     "student_attendance": ("anio", "region"),
     "standardized_test": ("anio", "region"),
+    "dia_result": ("anio", "region"),
     "teaching_assignment": ("anio", "region"),
     "target": (),
     "indicator_fact": ("anio", "region"),
@@ -220,7 +221,7 @@ def test_the_demo_export_reads_back_equal_and_partitioned(
     for table, n in counts.items():
         assert f"  {table}: {n:,}".replace(",", ".") + " fila" in stdout
     total = f"{sum(counts.values()):,}".replace(",", ".")
-    assert f"17 tablas, {total} filas" in stdout
+    assert f"18 tablas, {total} filas" in stdout
     # Every demo school is in region 90: its years are the folders.
     con = duckdb.connect(str(stores["demo"]), read_only=True)
     years = {r[0] for r in con.execute("SELECT DISTINCT year FROM student_result").fetchall()}

@@ -17,7 +17,8 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "vacio.csv": (1, "A"),
     "solo_encabezado.csv": (2, "anio"),
     "binario.csv": (1, "A"),
-    "separador_barra.csv": (1, "A"),
+    # `|` is read since the Agencia ships older years so; this file still lacks columns.
+    "separador_barra.csv": (1, "id_docente"),
     "falta_columna.csv": (1, "situacion"),
     "nota_fuera_de_rango.csv": (3, "promedio"),
     "asistencia_fuera_de_rango.csv": (2, "asistencia"),
@@ -68,6 +69,10 @@ EXPECTED: dict[str, tuple[int, str]] = {
     "huerfano_evaluacion_docente.csv": (2, "id_docente"),
     "huerfano_resultados_escuela.csv": (2, "rbd"),
     "huerfano_pruebas_escuela.csv": (2, "rbd"),
+    "huerfano_dia_escuela.csv": (2, "rbd"),
+    "dia_niveles_no_suman.csv": (3, "pct_satisfactorio"),
+    "dia_periodo_desconocido.csv": (4, "periodo"),
+    "dia_porcentaje_fuera.csv": (2, "pct_insatisfactorio"),
     "huerfano_asistencia_mensual_escuela.csv": (2, "rbd"),
 }
 

@@ -15,7 +15,7 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pypdf import PdfReader
 
 from metrics.cli import main
-from metrics.engine.catalog import INDICATORS
+from metrics.engine.catalog import INDICATORS, SERIES_INDICATORS
 from metrics.engine.indicators import OUTPUT_COLUMNS, compute_indicators
 from metrics.errors import AccessError
 from metrics.presentation.export.slides import keep_units, pack_pdf, pack_pptx
@@ -102,6 +102,63 @@ def test_headlines_are_computed_from_the_numbers(pack) -> None:
     assert INDICATORS["tasa_reprobacion"].sheet.formula in impact.notes
 
 
+def test_the_agencias_results_have_their_slides_series_by_series(store: Store, pack) -> None:
+    """As Impacto shows them: per SIMCE series its score with the Agencia's verdict (the
+    same-GSE difference as a fact) and its standards; per grade the IDPS."""
+    from metrics.engine.series import compute_series
+    from metrics.formatting import format_number
+    from metrics.presentation.agency import gse_words, series_headline
+
+    rows = compute_series(store, Scope.all(), alcance_id=str(CASE_SCHOOL_RBD))
+    rows = rows[rows["periodo"].astype(int) <= 2025]
+    slides = {s.title: s for s in pack.slides}
+    for serie in ("4b lectura", "4b matemática"):
+        score = rows[(rows["indicador"] == "simce_puntaje") & (rows["serie"] == serie)]
+        title = series_headline(score, 2025, gse=False)
+        assert title.startswith(f"4° básico {serie[3:]} 2025: ") and "según la Agencia" in title
+        slide = slides[title]
+        assert slide.kind == "impacto" and slide.indicators == ("simce_puntaje",)
+        last = score.iloc[-1]
+        same = gse_words(last["dif_gse"], last["sig_gse"])
+        assert same is not None and f"{same[0].upper()}{same[1:]}." in slide.facts
+        assert f"{int(last['n'])} estudiantes evaluados en 2025." in slide.facts
+        # The standards slide follows its score's.
+        after = pack.slides[pack.slides.index(slide) + 1]
+        assert after.indicators == ("simce_adecuado", "simce_insuficiente")
+        assert after.title.startswith(f"4° básico {serie[3:]}: en 2025, ")
+        ade = rows[(rows["indicador"] == "simce_adecuado") & (rows["serie"] == serie)]
+        assert f"{format_number(float(ade['valor'].iloc[-1]), 1)} % de los estudiantes" in (
+            after.title
+        )
+    idps = [s for s in pack.slides if s.title.startswith("IDPS 4° básico 2025 (0 a 100): ")]
+    assert len(idps) == 1 and len(idps[0].indicators) == 4
+    # No slide mixes two series: each SIMCE slide names one.
+    for slide in pack.slides:
+        if slide.indicators and slide.indicators[0].startswith("simce_"):
+            assert sum(s in slide.title for s in ("lectura", "matemática")) == 1
+
+
+def test_a_store_with_only_simce_has_a_pack_of_its_series(tmp_path: Path) -> None:
+    from metrics.imports import import_file
+    from tests.unit.test_agency_series import SIMCE_2023, SIMCE_2024
+
+    with open_store(tmp_path / "agencia.duckdb") as only:
+        import_file(only, SIMCE_2023.encode(), "simce4b2023.csv", actor="test")
+        import_file(only, SIMCE_2024.encode(), "simce4b2024.csv", actor="test")
+        made = build_pack(only, Scope.all(), rbd=101, year=2024, cutoff=CUTOFF, today=TODAY)
+    titles = [s.title for s in made.slides]
+    assert (
+        "4° básico lectura 2024: 262 puntos, 12 puntos más que en 2023; según la Agencia, el "
+        "alza de 12 puntos es significativa."
+    ) in titles
+    assert (
+        "4° básico lectura: en 2024, 30,0 % de los estudiantes en nivel Adecuado y 30,0 % en "
+        "Insuficiente."
+    ) in titles
+    # Impacto has slides, so the closing slide does not list it among the missing data.
+    assert "impacto (" not in " ".join(made.slides[-1].facts)
+
+
 def test_fewer_communities_change_the_comparisons(store: Store) -> None:
     comms = store.communities(Scope.all(), CASE_SCHOOL_RBD)
     one = str(comms["id"].iloc[0])
@@ -166,7 +223,8 @@ def test_pptx_has_one_slide_per_pack_slide_with_headline_titles(pack, pptx_bytes
         notes = slide.notes_slide.notes_text_frame.text
         assert notes.strip()
         for code in spec.indicators:
-            assert INDICATORS[code].sheet.numerator in notes
+            ind = INDICATORS.get(code) or SERIES_INDICATORS[code]
+            assert ind.sheet.numerator in notes
 
 
 # -- PDF --------------------------------------------------------------------------------------

@@ -867,8 +867,10 @@ keys everything by code)."""
 
 INDICATORS: dict[str, Indicator] = {i.code: i for i in CATALOG}
 
-AgencyTest = Literal["SIMCE", "IDPS"]
-AgencyMeasure = Literal["mean_score", "pct_adequate", "pct_insufficient"]
+AgencyTest = Literal["SIMCE", "IDPS", "DIA"]
+AgencyMeasure = Literal[
+    "mean_score", "pct_adequate", "pct_insufficient", "pct_satisfactorio", "pct_insatisfactorio"
+]
 
 
 class SeriesIndicator(BaseModel):
@@ -892,7 +894,8 @@ class SeriesIndicator(BaseModel):
     direction: Direction
     test: AgencyTest
     measure: AgencyMeasure
-    """The store column (``standardized_test``) that holds the value."""
+    """The store column (``standardized_test``; ``dia_result`` for the DIA) that holds the
+    value."""
     subject: str | None = None
     """IDPS: the Agencia's code of the indicator (``AM``, ``CC``, ``PF``, ``HV``)."""
     aliases: tuple[str, ...] = ()
@@ -929,6 +932,15 @@ _IDPS_NOTE = (
     "con la evaluación anterior y con establecimientos del mismo grupo socioeconómico que "
     "publica la Agencia (desde 2024), con su significación. Un territorio promedia sus "
     "establecimientos (la Agencia no publica cuántos estudiantes respondieron)."
+)
+
+
+_DIA_SOURCE = "DIA, plantilla del establecimiento (plataforma DIA de la Agencia de Calidad)"
+_DIA_NOTE = (
+    "Cada serie por separado (curso y área), en los tres períodos del año: el cambio de una "
+    "fila es el movimiento desde el diagnóstico del mismo año y serie. Un curso con menos "
+    "evaluados que el tamaño mínimo de grupo se muestra suprimido. Un territorio pondera sus "
+    "establecimientos por evaluados cuando todos los informan; si no, los promedia."
 )
 
 
@@ -1041,6 +1053,53 @@ SERIES_CATALOG: tuple[SeriesIndicator, ...] = (
     _idps("idps_convivencia", "CC", "Clima de convivencia escolar", "Convivencia"),
     _idps("idps_participacion", "PF", "Participación y formación ciudadana", "Participación"),
     _idps("idps_habitos", "HV", "Hábitos de vida saludable", "Hábitos"),
+    SeriesIndicator(
+        code="dia_satisfactorio",
+        name="DIA: estudiantes en nivel satisfactorio",
+        moments=("antes", "durante"),
+        unit="%",
+        decimals=1,
+        direction="higher_is_better",
+        test="DIA",
+        measure="pct_satisfactorio",
+        short_name="DIA satisf.",
+        definition=(
+            "Porcentaje de los estudiantes evaluados en el Nivel III satisfactorio del DIA, por "
+            "serie (curso y área: 4b lectura) y período del año (diagnóstico, monitoreo "
+            "intermedio, cierre), como el establecimiento lo lee en la plataforma DIA."
+        ),
+        sheet=_sheet(
+            formula="% en Nivel III satisfactorio que informa la plataforma DIA; territorio: "
+            "ponderado por evaluados",
+            numerator="estudiantes evaluados en Nivel III satisfactorio",
+            denominator="estudiantes evaluados en el curso y área",
+            source=_DIA_SOURCE,
+            notes=_DIA_NOTE,
+        ),
+    ),
+    SeriesIndicator(
+        code="dia_insatisfactorio",
+        name="DIA: estudiantes en nivel insatisfactorio",
+        moments=("antes", "durante"),
+        unit="%",
+        decimals=1,
+        direction="lower_is_better",
+        test="DIA",
+        measure="pct_insatisfactorio",
+        short_name="DIA insatisf.",
+        definition=(
+            "Porcentaje de los estudiantes evaluados en el Nivel I insatisfactorio del DIA, por "
+            "serie y período del año; más bajo es mejor."
+        ),
+        sheet=_sheet(
+            formula="% en Nivel I insatisfactorio que informa la plataforma DIA; territorio: "
+            "ponderado por evaluados",
+            numerator="estudiantes evaluados en Nivel I insatisfactorio",
+            denominator="estudiantes evaluados en el curso y área",
+            source=_DIA_SOURCE,
+            notes=_DIA_NOTE,
+        ),
+    ),
 )
 """The Agencia's results, one row per school (or territory), year and series."""
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.engine.catalog import SERIES_CATALOG, SERIES_INDICATORS, ScopeKind
+from metrics.engine.indicators import resolve_min_group
 from metrics.errors import TableroError
 from metrics.scope import Scope
 from metrics.store import Store
@@ -43,6 +44,7 @@ SERIES_OUTPUT_COLUMNS: tuple[str, ...] = (
     "alcance_id",
     "serie",
     "periodo",
+    "etapa",
     "valor",
     "n",
     "linea_base",
@@ -102,6 +104,8 @@ def _values_sql() -> str:
     """One SELECT per indicator over ``_agency``: its value per school, year and series."""
     parts = []
     for ind in SERIES_CATALOG:
+        if ind.test == "DIA":
+            continue  # read from dia_result: _load_dia
         if ind.test == "IDPS":
             codes = ", ".join(f"'{c}'" for c in (ind.subject, *ind.aliases))
             keep = f"test = 'IDPS' AND upper(subject) IN ({codes})"
@@ -222,9 +226,43 @@ def compute_series(
     if rbds is not None:
         rbds = sorted({int(r) for r in rbds})
         scope = scope.narrow(_territory_schools(store, scope, rbds))
-    df = _load(store, scope, codes)
-    if not len(df):
+    agency = [c for c in codes if SERIES_INDICATORS[c].test != "DIA"]
+    dia = [c for c in codes if SERIES_INDICATORS[c].test == "DIA"]
+    parts = []
+    if agency:
+        df = _keep(store, scope, _load(store, scope, agency), alcance, alcance_id, rbds)
+        if len(df):
+            parts.append(_present(df, anio))
+    if dia and _has_dia(store, scope):
+        minimum = resolve_min_group(store)
+        loaded = _load_dia(store, scope, dia, minimum)
+        df = _keep(store, scope, loaded, alcance, alcance_id, rbds)
+        if len(df):
+            parts.append(_present_dia(df, anio, minimum))
+    parts = [p for p in parts if len(p)]
+    if not parts:
         return _empty()
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _has_dia(store: Store, scope: Scope) -> bool:
+    """Whether the scope has any DIA row (most stores hold none: skip their query)."""
+    cond, params = scope_clause(scope, "dia_result", "t")
+    found = store.query_df(f"SELECT EXISTS (SELECT 1 FROM dia_result t WHERE {cond}) AS x", params)
+    return bool(found["x"].iloc[0])
+
+
+def _keep(
+    store: Store,
+    scope: Scope,
+    df: pd.DataFrame,
+    alcance: str | None,
+    alcance_id: str | None,
+    rbds: list[int] | None,
+) -> pd.DataFrame:
+    """The loaded rows of the scope kind, id and schools asked for."""
+    if not len(df):
+        return df
     keep = np.ones(len(df), dtype=bool)
     if alcance is not None:
         keep &= (df["kind"] == alcance).to_numpy()
@@ -241,10 +279,98 @@ def compute_series(
         ).to_numpy()
     if alcance_id is not None:
         keep &= (df["sid"] == str(alcance_id)).to_numpy()
-    df = df.loc[keep]
-    if not len(df):
-        return _empty()
-    return _present(df, anio)
+    return df.loc[keep]
+
+
+DIA_PERIODS: tuple[str, ...] = ("diagnóstico", "monitoreo intermedio", "cierre")
+"""The DIA's periods in the order of the school year (``etapa`` of its rows)."""
+
+SMALL_GROUP_WORDS = "Grupo pequeño (n < {n}): no se muestra para proteger la privacidad."
+
+
+def _load_dia(store: Store, scope: Scope, codes: Sequence[str], minimum: int) -> pd.DataFrame:
+    """School and territory rows of the DIA indicators ``codes``, per series, year and period.
+    A territory weights its schools by students assessed when every one of them says how many
+    were; else it takes their plain mean (and has no ``n``). A course with fewer than
+    ``minimum`` students assessed stays out of its territories: shown beside its school's
+    neighbours, the territory's value would give it away."""
+    cond, params = scope_clause(scope, "dia_result", "t")
+    stc, stp = scope_clause(scope, "school_territory", "st")
+    measures = " UNION ALL ".join(
+        f"SELECT '{ind.code}' AS code, year, rbd, serie, etapa, {ind.measure} AS v, n FROM d"
+        for ind in SERIES_CATALOG
+        if ind.test == "DIA"
+    )
+    sql = f"""
+        WITH d AS (
+            SELECT CAST(t.year AS INTEGER) AS year, t.rbd,
+                   t.grade_level || ' ' || t.area AS serie, t.period AS etapa,
+                   t.pct_satisfactorio, t.pct_insatisfactorio, t.students_assessed::DOUBLE AS n
+            FROM dia_result t WHERE {cond}
+        ),
+        v AS (SELECT * FROM ({measures}) WHERE code IN (SELECT UNNEST(?::VARCHAR[])))
+        SELECT 'establecimiento' AS kind, CAST(v.rbd AS VARCHAR) AS sid, v.code, v.serie,
+               v.year, v.etapa, v.v AS valor, v.n
+        FROM v
+        UNION ALL
+        SELECT 'territorio', st.territory_id, v.code, v.serie, v.year, v.etapa,
+               CASE WHEN count(*) = count(*) FILTER (WHERE v.n > 0)
+                    THEN sum(v.v * v.n) / sum(v.n) ELSE avg(v.v) END,
+               CASE WHEN count(*) = count(*) FILTER (WHERE v.n > 0) THEN sum(v.n) END
+        FROM v JOIN school_territory st ON st.rbd = v.rbd
+        WHERE {stc} AND coalesce(v.n >= ?, true)
+        GROUP BY st.territory_id, v.code, v.serie, v.year, v.etapa
+    """
+    return store.query_df(sql, [*params, list(codes), *stp, minimum])
+
+
+def _present_dia(df: pd.DataFrame, anio: int | None, minimum: int) -> pd.DataFrame:
+    """DIA rows: a course with fewer students assessed than ``minimum`` is suppressed; the
+    baseline of a row is the diagnóstico of the same year and series (the DIA's own starting
+    point), so ``cambio`` is the movement within the year."""
+    order = {c: i for i, c in enumerate(SERIES_CODES)}
+    kinds = {"establecimiento": 0, "territorio": 1}
+    stages = {e: i for i, e in enumerate(DIA_PERIODS)}
+    df = df.assign(_i=df["code"].map(order), _k=df["kind"].map(kinds), _e=df["etapa"].map(stages))
+    df = df.sort_values(["_i", "_k", "sid", "serie", "year", "_e"], kind="stable")
+    df = df.reset_index(drop=True)
+    n = df["n"].astype(float)
+    small = (n < minimum).to_numpy()
+    valor = df["valor"].astype(float).mask(small)
+    group = [df["code"], df["kind"], df["sid"], df["serie"], df["year"]]
+    base = valor.where(df["etapa"] == DIA_PERIODS[0]).groupby(group).transform("first")
+    has_value = valor.notna().to_numpy()
+    words = SMALL_GROUP_WORDS.format(n=minimum)
+    out = pd.DataFrame(
+        {
+            "indicador": df["code"],
+            "momento": df["code"].map(lambda c: SERIES_INDICATORS[c].moment),
+            "alcance": df["kind"],
+            "alcance_id": df["sid"],
+            "serie": df["serie"],
+            "periodo": df["year"].astype(int).astype(str),
+            "etapa": df["etapa"],
+            "valor": valor,
+            "n": n.round().astype("Int64"),
+            "linea_base": base,
+            "periodo_base": [
+                str(int(y)) if b else None for y, b in zip(df["year"], base.notna(), strict=True)
+            ],
+            "linea_base_provisional": False,
+            "cambio": valor - base,
+            "periodo_anterior": None,
+            "cambio_anterior": np.nan,
+            "dif_agencia": np.nan,
+            "sig_agencia": pd.array([pd.NA] * len(df), dtype="Int64"),
+            "dif_gse": np.nan,
+            "sig_gse": pd.array([pd.NA] * len(df), dtype="Int64"),
+            "marca": [words if x else None for x in small],
+            "estado": np.where(has_value, "sin_meta", np.where(small, "suprimido", "sin_datos")),
+        }
+    )
+    if anio is not None:
+        out = out[out["periodo"] == str(int(anio))]
+    return out.reset_index(drop=True).loc[:, list(SERIES_OUTPUT_COLUMNS)]
 
 
 def _present(df: pd.DataFrame, anio: int | None) -> pd.DataFrame:
@@ -290,6 +416,7 @@ def _present(df: pd.DataFrame, anio: int | None) -> pd.DataFrame:
             "alcance_id": df["sid"],
             "serie": df["serie"],
             "periodo": df["year"].astype(int).astype(str),
+            "etapa": None,
             "valor": valor,
             "n": df["n"].astype(float).round().astype("Int64"),
             "linea_base": base_value,

@@ -153,6 +153,81 @@ SITUATIONS = _codes(
     ("T", "trasladado", "trasladada"),
 )
 TESTS = _codes(("SIMCE",), ("IDPS",), ("DIA",), ("otra", "otro"))
+DIA_PERIODS = _codes(
+    ("diagnóstico", "diagnostico", "diagnóstico inicial", "inicio", "inicio de año"),
+    ("monitoreo intermedio", "monitoreo", "intermedio", "intermedia", "monitoreo de medio año"),
+    ("cierre", "evaluación de cierre", "cierre de año", "final"),
+)
+"""The DIA's three periods of the school year, as the platform names them."""
+_ORDINALS = ("primero", "segundo", "tercero", "cuarto", "quinto", "sexto", "séptimo", "octavo")
+DIA_GRADES = _codes(
+    *(
+        (f"{i}b", f"{i}° básico", f"{i}º básico", f"{i} básico", f"{i}°b", f"{o} básico")
+        for i, o in enumerate(_ORDINALS, start=1)
+    ),
+    *(
+        (f"{i}m", f"{r} medio", f"{i}° medio", f"{i}º medio", f"{i} medio", f"{o} medio")
+        for i, r, o in ((1, "I", "primero"), (2, "II", "segundo"))
+    ),
+)
+"""Grades the DIA assesses: the Agencia's short codes (4b, 2m) and how schools write them."""
+DIA_AREAS = _codes(
+    ("lectura", "lenguaje", "comprensión lectora", "lenguaje y comunicación"),
+    ("matemática", "matematica", "matemáticas"),
+    ("escritura",),
+    ("historia", "historia, geografía y ciencias sociales", "ciencias sociales"),
+    ("formación ciudadana",),
+)
+"""Academic areas of the DIA reported by learning level."""
+DIA_LEVEL_TOLERANCE = 2.0
+"""How far from 100 the three levels of a DIA row may add up (the platform rounds each)."""
+
+SIGNIFICANCE: dict[str, str] = {
+    label: value
+    for value, labels in (
+        (
+            "1",
+            (
+                "positiva y significativa",
+                "alza significativa",
+                "sube significativamente",
+                "significativamente más alto",
+                "más alto",
+                "significativamente superior",
+            ),
+        ),
+        (
+            "0",
+            (
+                "no significativa",
+                "no significativo",
+                "sin diferencia significativa",
+                "no hay diferencia significativa",
+                "sin variación significativa",
+                "sin cambio significativo",
+                "similar",
+                "se mantiene",
+            ),
+        ),
+        (
+            "-1",
+            (
+                "negativa y significativa",
+                "baja significativa",
+                "baja significativamente",
+                "significativamente más bajo",
+                "más bajo",
+                "significativamente inferior",
+            ),
+        ),
+    )
+    for label in labels
+}
+"""The Agencia's significance of a difference in words, as older files (2014) write it
+(«Positiva y significativa», «Similar», «Más bajo») → −1, 0, 1, as later ones write it. Words
+only: a whole-number column with codes reads numbers as numbers first (``-1`` and ``1`` are the
+same label once normalised)."""
+
 SCOPE_KINDS = _codes(
     ("establecimiento", "escuela", "colegio", "rbd"),
     ("comunidad",),
@@ -897,8 +972,10 @@ DATASETS: dict[str, Dataset] = {
                     required=False,
                     min=-1,
                     max=1,
+                    codes=SIGNIFICANCE,
                     examples=("1", "0"),
-                    description="-1 baja significativa, 0 no significativa, 1 alza significativa",
+                    description="-1 baja significativa, 0 no significativa, 1 alza significativa "
+                    "(o en palabras: «Positiva y significativa»…)",
                 ),
                 _c(
                     "dif_gse",
@@ -917,8 +994,10 @@ DATASETS: dict[str, Dataset] = {
                     required=False,
                     min=-1,
                     max=1,
+                    codes=SIGNIFICANCE,
                     examples=("1", "0"),
-                    description="-1 más bajo, 0 similar, 1 más alto (significativo)",
+                    description="-1 más bajo, 0 similar, 1 más alto (significativo; o en "
+                    "palabras: «Más alto», «Similar», «Más bajo»)",
                 ),
                 _c(
                     "pct_insuficiente",
@@ -954,6 +1033,103 @@ DATASETS: dict[str, Dataset] = {
                     required=False,
                     examples=("", "1"),
                     description="marca de la Agencia (1: no publica el puntaje)",
+                ),
+            ),
+        ),
+        Dataset(
+            kind="dia",
+            label="DIA (Diagnóstico Integral de Aprendizajes)",
+            table="dia_result",
+            key=("year", "rbd", "period", "grade_level", "area"),
+            description="Lo que el establecimiento lee en la plataforma DIA de la Agencia de "
+            "Calidad: por año, período, curso y área, el % de estudiantes en cada nivel de "
+            "logro y el % de logro.",
+            columns=(
+                _YEAR,
+                _RBD,
+                _c(
+                    "periodo",
+                    "period",
+                    "code",
+                    codes=DIA_PERIODS,
+                    aliases=("período", "etapa", "momento"),
+                    description="diagnóstico, monitoreo intermedio o cierre",
+                    examples=("diagnóstico", "cierre"),
+                ),
+                _c(
+                    "curso",
+                    "grade_level",
+                    "code",
+                    codes=DIA_GRADES,
+                    aliases=("grado", "nivel"),
+                    description="curso evaluado: 1° a 8° básico, I o II medio (4b, 2m…)",
+                    examples=("4° básico", "4b"),
+                ),
+                _c(
+                    "area",
+                    "area",
+                    "code",
+                    codes=DIA_AREAS,
+                    aliases=("área", "asignatura"),
+                    description="área evaluada: lectura, matemática, escritura, historia o "
+                    "formación ciudadana",
+                    examples=("lectura", "lectura"),
+                ),
+                _c(
+                    "pct_insatisfactorio",
+                    "pct_insatisfactorio",
+                    "decimal",
+                    min=0,
+                    max=100,
+                    decimals=1,
+                    aliases=("nivel i", "nivel_1", "insatisfactorio", "% insatisfactorio"),
+                    description="% de estudiantes en Nivel I insatisfactorio",
+                    examples=("35,0", "20"),
+                ),
+                _c(
+                    "pct_intermedio",
+                    "pct_intermedio",
+                    "decimal",
+                    min=0,
+                    max=100,
+                    decimals=1,
+                    aliases=("nivel ii", "nivel_2", "intermedio", "% intermedio"),
+                    description="% de estudiantes en Nivel II intermedio",
+                    examples=("40,0", "30"),
+                ),
+                _c(
+                    "pct_satisfactorio",
+                    "pct_satisfactorio",
+                    "decimal",
+                    min=0,
+                    max=100,
+                    decimals=1,
+                    aliases=("nivel iii", "nivel_3", "satisfactorio", "% satisfactorio"),
+                    description="% de estudiantes en Nivel III satisfactorio (los tres niveles "
+                    "suman 100)",
+                    examples=("25,0", "50"),
+                ),
+                _c(
+                    "pct_logro",
+                    "pct_logro",
+                    "decimal",
+                    required=False,
+                    min=0,
+                    max=100,
+                    decimals=1,
+                    aliases=("logro", "% logro", "porcentaje de logro"),
+                    description="% de logro (respuestas correctas) del curso",
+                    examples=("52,3", "64"),
+                ),
+                _c(
+                    "estudiantes_evaluados",
+                    "students_assessed",
+                    "int",
+                    required=False,
+                    min=0,
+                    max=100000,
+                    aliases=("evaluados", "n"),
+                    examples=("31", "29"),
                 ),
             ),
         ),

@@ -11,7 +11,8 @@ What a reader decides, from the bytes and never from the extension alone:
 * what DuckDB would read wrongly or report in English: a NUL byte, a line over 2 MB, a header
   that opens a quote and never closes it (refused here with row and column), line ends of two
   kinds (explained by :meth:`Table.diagnose` when DuckDB gives up);
-* the separator (``;`` ``,`` or tab), counted outside quotes on the header line;
+* the separator (``;`` ``,`` tab or ``|``, as the Agencia's older ``.txt`` files), counted
+  outside quotes on the header line;
 * for XLSX: the uncompressed size first (zip bombs), then the sheet, read with openpyxl in
   read-only mode (defusedxml installed) and written row by row to a temporary CSV whose first
   column is the Excel row number; formula cells without a cached value are refused by cell.
@@ -64,8 +65,8 @@ MAX_ZIP_RATIO = 150
 
 TEXT_EXTENSIONS = {".csv", ".txt", ".tsv"}
 XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
-SEPARATORS = (";", ",", "\t")
-SEPARATOR_NAMES = {";": "punto y coma", ",": "coma", "\t": "tabulación"}
+SEPARATORS = (";", ",", "\t", "|")
+SEPARATOR_NAMES = {";": "punto y coma", ",": "coma", "\t": "tabulación", "|": "barra vertical"}
 _CHUNK = 1 << 20
 
 
@@ -623,6 +624,8 @@ def sniff_delimiter(line: str) -> str:
     ','
     >>> sniff_delimiter("AGNO;RBD;NOM_RBD")
     ';'
+    >>> sniff_delimiter("agno|rbd|nom_rbd|prom_lect4b_rbd")
+    '|'
     """
     counts = dict.fromkeys(SEPARATORS, 0)
     quoted = False

@@ -20,7 +20,7 @@ import functools
 import json
 import math
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -1092,21 +1092,27 @@ def build_small_multiples(
     unit: str,
     decimals: int = 1,
     columns: int = 3,
-    width: int = 210,
+    width: int | str = 210,
+    height: int = 150,
+    font: int = FONT_SIZE,
 ) -> AltairChart:
     """One small yearly chart per group, on a shared scale, with each group's baseline dashed.
 
     Lines: the shared axis is scaled to the data (:func:`line_scale`) and the chart's subtitle
-    says so. ``width`` is one small chart's: three of 210 px fit a card at 1366 px.
+    says so. ``width`` is one small chart's: three of 210 px fit a card at 1366 px. A single
+    group is one chart, its name as the title, and may be ``"container"`` wide (a facet
+    cannot): it then fills its card at any screen width.
 
     ``data`` columns: ``grupo``, ``periodo``, ``valor``, ``suprimido`` (bool), ``linea_base``.
     """
     df = data.copy()
     df["periodo"] = df["periodo"].astype(str)
     df["etiqueta_n"] = "n < 10"
-    # A long name wraps over lines above its chart instead of being cut at its width.
-    per_line = max(12, int(width / (FONT_SIZE * 0.5)))
-    df["grupo"] = ["\n".join(textwrap.wrap(str(g), per_line)) or str(g) for g in df["grupo"]]
+    single = df["grupo"].nunique() == 1
+    if not single:
+        # A long name wraps over lines above its chart instead of being cut at its width.
+        per_line = max(12, int(int(width) / (FONT_SIZE * 0.5)))
+        df["grupo"] = ["\n".join(textwrap.wrap(str(g), per_line)) or str(g) for g in df["grupo"]]
     suffix = unit_suffix(unit)
     visible_rows = df[~df["suprimido"].astype(bool)]
     scale = line_scale([*visible_rows["valor"], *visible_rows["linea_base"]], unit, decimals, 4)
@@ -1119,7 +1125,7 @@ def build_small_multiples(
         scale=alt.Scale(**scale.scale()),
         axis=alt.Axis(**scale.axis(suffix if unit == "%" else "")),
     )
-    text_size = FONT_SIZE - 1
+    text_size = font - 1
     layers = [
         visible.mark_rule(color=BASELINE, strokeDash=[6, 4]).encode(
             y=alt.Y("mean(linea_base):Q", scale=alt.Scale(**scale.scale()))
@@ -1136,18 +1142,34 @@ def build_small_multiples(
             x=x, y=y, text=alt.Text("valor_txt:N")
         ),
         base.transform_filter("datum.suprimido")
-        .mark_text(fontSize=text_size, color=NEUTRAL, fontStyle="italic", y=120)
+        .mark_text(fontSize=text_size, color=NEUTRAL, fontStyle="italic", y=height * 0.8)
         .encode(x=x, text=alt.Text("etiqueta_n:N")),
     ]
+    if single:
+        note = None if scale.from_zero else SCALED_NOTE
+        one = alt.layer(*layers, data=df).properties(
+            width=width,
+            height=height,
+            autosize=FIT_WIDTH,
+            title=alt.TitleParams(
+                text=str(df["grupo"].iloc[0]),
+                subtitle=note or "",
+                fontSize=font,
+                subtitleFontSize=font - 1,
+                subtitleColor="#4B5563",
+                anchor="start",
+            ),
+        )
+        return _theme(one)
     chart = (
         alt.layer(*layers, data=df)
-        .properties(width=width, height=150)
+        .properties(width=width, height=height)
         .facet(
             facet=alt.Facet(
                 "grupo:N",
                 title=None,
                 header=alt.Header(
-                    labelFontSize=FONT_SIZE,
+                    labelFontSize=font,
                     labelLimit=0,
                     labelAnchor="start",
                     labelExpr="split(datum.label, '\\n')",
@@ -1162,11 +1184,61 @@ def build_small_multiples(
         chart = chart.properties(
             title=alt.TitleParams(
                 text=SCALED_NOTE,
-                fontSize=FONT_SIZE - 1,
+                fontSize=font - 1,
                 fontWeight="normal",
                 color="#4B5563",
                 anchor="start",
             )
+        )
+    return _theme(chart)
+
+
+def build_group_lines(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    decimals: int = 0,
+    width: int | str = "container",
+    height: int = 300,
+) -> AltairChart:
+    """Several yearly series in one chart, one line per group (a legend names them), on an
+    axis scaled to the data: the IDPS of a grade on a slide. Never a line across groups.
+
+    ``data`` columns: ``grupo``, ``periodo``, ``valor`` (missing values draw no point).
+    """  # fmt: skip
+    df = data.dropna(subset=["valor"]).copy()
+    df["periodo"] = df["periodo"].astype(str)
+    suffix = unit_suffix(unit)
+    scale = line_scale(list(df["valor"]), unit, decimals, 4)
+    base = alt.Chart(df).transform_calculate(valor_txt=es_number("datum.valor", decimals, suffix))
+    x = alt.X("periodo:O", title=None, axis=alt.Axis(labelAngle=0))
+    y = alt.Y(
+        "valor:Q",
+        title=None,
+        scale=alt.Scale(**scale.scale()),
+        axis=alt.Axis(**scale.axis(suffix if unit == "%" else "")),
+    )
+    colour = alt.Color(
+        "grupo:N",
+        title=None,
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=0),
+        # Not the better/worse colours: a line here is an indicator, not a judgement.
+        scale=alt.Scale(range=[SERIES, "#6A3D9A", "#8C6D0B", BASELINE]),
+    )
+    lines = base.mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=80)).encode(
+        x=x,
+        y=y,
+        color=colour,
+        tooltip=[
+            alt.Tooltip("grupo:N", title="Indicador"),
+            alt.Tooltip("periodo:N", title="Año"),
+            alt.Tooltip("valor_txt:N", title="Valor"),
+        ],
+    )
+    chart = lines.properties(width=width, height=height)
+    if not scale.from_zero:
+        chart = chart.properties(
+            title=alt.TitleParams(text=SCALED_NOTE, fontWeight="normal", anchor="start")
         )
     return _theme(chart)
 
@@ -1268,7 +1340,9 @@ STANDARD_COLOURS = {"Insuficiente": WORSE, "Elemental": "#C9CDD3", "Adecuado": B
 (never red and green alone)."""
 
 
-def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container") -> AltairChart:
+def build_standards_chart(
+    data: pd.DataFrame, *, width: int | str = "container", step: int = 44, font: int = FONT_SIZE
+) -> AltairChart:
     """The learning standards of a SIMCE series as 100 % stacked bars, one per year.
 
     ``data`` columns: ``periodo``, ``nivel`` (Insuficiente, Elemental, Adecuado),
@@ -1276,7 +1350,45 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
     segment's start and end are computed here (Insuficiente first, on the left), so that its
     label sits in its middle.
     """
-    order = list(STANDARD_COLOURS)
+    return build_levels_chart(
+        data,
+        STANDARD_COLOURS,
+        rows=None,
+        row_title="Año",
+        level_title="Estándar",
+        width=width,
+        step=step,
+        font=font,
+    )
+
+
+DIA_LEVEL_COLOURS = {
+    "Insatisfactorio": WORSE,
+    "Intermedio": STANDARD_COLOURS["Elemental"],
+    "Satisfactorio": BETTER,
+}
+"""The DIA's levels of achievement (Nivel I, II, III), in the standards' colours."""
+
+
+def build_levels_chart(
+    data: pd.DataFrame,
+    colours: Mapping[str, str],
+    *,
+    rows: Sequence[str] | None,
+    row_title: str,
+    level_title: str,
+    width: int | str = "container",
+    step: int = 44,
+    font: int = FONT_SIZE,
+) -> AltairChart:
+    """Shares of students at ordered levels as 100 % stacked bars, one bar per ``periodo``.
+
+    ``colours``: each level (``nivel``) and its colour, worst first (drawn on the left; the
+    middle level, light, carries dark labels). ``rows``: the bars' order from the top (None:
+    latest ``periodo`` first).
+    """
+    order = list(colours)
+    light = order[len(order) // 2]
     df = data.copy()
     df["orden"] = df["nivel"].map({n: i for i, n in enumerate(order)})
     df = df.sort_values(["periodo", "orden"]).reset_index(drop=True)
@@ -1287,11 +1399,18 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
     df["periodo"] = df["periodo"].astype(str)
     scale = alt.Scale(domain=[0, 100])
     axis = alt.Axis(values=[0, 25, 50, 75, 100], labelExpr="datum.value + ' %'")
-    y = alt.Y("periodo:O", title=None, sort="descending", scale=alt.Scale(paddingInner=0.35))
+    y = alt.Y(
+        "periodo:O",
+        title=None,
+        sort=list(rows) if rows is not None else "descending",
+        scale=alt.Scale(paddingInner=0.35),
+        # A label of two words on two lines («Monitoreo / intermedio»): room for the legend.
+        axis=alt.Axis(labelLimit=0, labelExpr="split(datum.label, ' ')"),
+    )
     colour = alt.Color(
         "nivel:N",
         title=None,
-        scale=alt.Scale(domain=order, range=[STANDARD_COLOURS[n] for n in order]),
+        scale=alt.Scale(domain=order, range=[colours[n] for n in order]),
         sort=order,
         legend=alt.Legend(orient="top", direction="horizontal", labelLimit=0),
     )
@@ -1304,24 +1423,24 @@ def build_standards_chart(data: pd.DataFrame, *, width: int | str = "container")
             y=y,
             color=colour,
             tooltip=[
-                alt.Tooltip("periodo:N", title="Año"),
-                alt.Tooltip("nivel:N", title="Estándar"),
+                alt.Tooltip("periodo:N", title=row_title),
+                alt.Tooltip("nivel:N", title=level_title),
                 alt.Tooltip("texto:N", title="Estudiantes"),
             ],
         )
     )
     labels = (
         alt.Chart(df)
-        .mark_text(fontSize=FONT_SIZE - 1, fontWeight="bold")
+        .mark_text(fontSize=font - 1, fontWeight="bold")
         .encode(
             x=alt.X("medio:Q", scale=scale),
             y=y,
             text="texto:N",
             # White on the orange and teal segments, dark on the light grey: readable on each.
             color=alt.condition(
-                "datum.nivel == 'Elemental'", alt.value("#111827"), alt.value("#FFFFFF")
+                f"datum.nivel == '{light}'", alt.value("#111827"), alt.value("#FFFFFF")
             ),
         )
     )
-    chart = alt.layer(bars, labels).properties(width=width, height={"step": 44})
+    chart = alt.layer(bars, labels).properties(width=width, height={"step": step})
     return _theme(chart)

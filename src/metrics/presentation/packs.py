@@ -19,12 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from metrics.engine.catalog import INDICATORS, Indicator, slide_indicators
+from metrics.engine.catalog import INDICATORS, SERIES_INDICATORS, Indicator, slide_indicators
 from metrics.engine.indicators import compute_indicators
+from metrics.engine.series import compute_series
 from metrics.engine.sources import COMPARABLE
 from metrics.errors import AccessError, TableroError
 from metrics.formatting import count_label, format_date, format_number, format_percent
-from metrics.presentation import charts
+from metrics.presentation import agency, charts
 from metrics.presentation.narrative import with_article
 from metrics.presentation.records import followup_headline, followup_summary
 from metrics.presentation.status import range_phrase, status_counts, status_text
@@ -113,6 +114,13 @@ def _on_slide(chart: Any) -> Any:
     return chart.properties(autosize=SLIDE_AUTOSIZE)
 
 
+def _slide_text(chart: Any) -> charts.Spec:
+    """A page's chart with every axis, legend and title text at :data:`SLIDE_FONT`."""
+    spec = chart.to_dict(validate=False)
+    spec["config"] = charts.sized_config(SLIDE_FONT)
+    return charts.Spec(spec)
+
+
 PERCEPTION = slide_indicators("percepcion")
 RESULTS = slide_indicators("resultados")
 MAX_BULLETS = 6
@@ -189,11 +197,15 @@ def _value_text(ind: Indicator, row: pd.Series | None) -> str:
 _DIRECTION_WORDS = {"higher_is_better": "más alto es mejor", "lower_is_better": "más bajo es mejor"}
 
 
+SIMCE_CODES = ("simce_puntaje", "simce_adecuado", "simce_insuficiente")
+IDPS_CODES = ("idps_autoestima", "idps_convivencia", "idps_participacion", "idps_habitos")
+
+
 def _ficha(codes: Sequence[str]) -> str:
     """Speaker notes: the *ficha técnica* of each indicator of a slide."""
     parts = []
     for code in codes:
-        ind = INDICATORS[code]
+        ind: Indicator | Any = INDICATORS.get(code) or SERIES_INDICATORS[code]
         sheet = ind.sheet
         text = (
             f"{ind.name} ({ind.unit}; {_DIRECTION_WORDS[ind.direction]})"
@@ -684,6 +696,121 @@ class _Builder:
             )
         return out
 
+    def agency(self) -> list[Slide]:
+        """The Agencia's results as Impacto shows them: per SIMCE series, the score with the
+        Agencia's verdict and the same-GSE difference, then its learning standards as 100 %
+        bars; per grade, the IDPS trends. Never a value across series."""
+        rows = compute_series(
+            self.store,
+            self.scope,
+            alcance=self.kind,  # type: ignore[arg-type]
+            alcance_id=self.id,
+            indicadores=[*SIMCE_CODES, *IDPS_CODES],
+        )
+        if rows.empty:
+            return []
+        rows = rows[rows["periodo"].astype(int) <= self.year]
+        out = []
+        source = "Fuente: SIMCE por establecimiento (Agencia de Calidad)."
+        scores = rows[rows["indicador"] == "simce_puntaje"]
+        for serie in sorted(scores["serie"].unique()):
+            of_serie = rows[rows["serie"] == serie]
+            score = scores[scores["serie"] == serie]
+            if score["valor"].isna().all():
+                continue
+            label = agency.serie_label(str(serie))
+            last = score.dropna(subset=["valor"]).iloc[-1]
+            facts = []
+            if pd.notna(last["n"]):
+                facts.append(
+                    f"{format_number(int(last['n']))} estudiantes evaluados en {last['periodo']}."
+                )
+            gse = agency.gse_words(last["dif_gse"], last["sig_gse"])
+            if gse:
+                facts.append(f"{gse[0].upper()}{gse[1:]}.")
+            facts.append("La diferencia y su significación son las que publica la Agencia.")
+            frame = agency.score_frame(score.assign(grupo=f"Puntaje SIMCE {label}"))
+            chart = charts.build_small_multiples(
+                frame,
+                unit="puntos",
+                decimals=0,
+                width=CHART_WIDTH,
+                height=TREND_HEIGHT + 40,
+                font=SLIDE_FONT,
+            )
+            out.append(
+                Slide(
+                    kind="impacto",
+                    section=SLIDE_KINDS["impacto"],
+                    # The same-GSE difference is a fact beside the chart: a shorter title.
+                    title=agency.series_headline(score, self.year, gse=False),
+                    facts=tuple(facts),
+                    chart=_on_slide(_slide_text(chart)),
+                    caption=source,
+                    notes=_ficha(["simce_puntaje"]),
+                    indicators=("simce_puntaje",),
+                )
+            )
+            standards = agency.standards_frame(
+                of_serie[of_serie["indicador"] == "simce_adecuado"],
+                of_serie[of_serie["indicador"] == "simce_insuficiente"],
+            )
+            if standards.empty:
+                continue
+            out.append(
+                Slide(
+                    kind="impacto",
+                    section=SLIDE_KINDS["impacto"],
+                    title=agency.standards_headline(standards, str(serie)),
+                    facts=(
+                        "Insuficiente, Elemental y Adecuado: los estándares de aprendizaje de la "
+                        "Agencia; cada barra suma 100 %.",
+                    ),
+                    chart=_on_slide(
+                        _slide_text(
+                            charts.build_standards_chart(
+                                standards,
+                                width=CHART_WIDTH,
+                                step=(CHART_HEIGHT - 110) // standards["periodo"].nunique(),
+                                font=SLIDE_FONT,
+                            )
+                        )
+                    ),
+                    caption=source,
+                    notes=_ficha(["simce_adecuado", "simce_insuficiente"]),
+                    indicators=("simce_adecuado", "simce_insuficiente"),
+                )
+            )
+        idps = rows[rows["indicador"].isin(IDPS_CODES)]
+        names = {c: SERIES_INDICATORS[c].name for c in IDPS_CODES}
+        for serie in sorted(idps["serie"].unique()):
+            of_grade = idps[idps["serie"] == serie]
+            if of_grade["valor"].isna().all():
+                continue
+            frame = agency.score_frame(of_grade.assign(grupo=of_grade["indicador"].map(names)))
+            out.append(
+                Slide(
+                    kind="impacto",
+                    section=SLIDE_KINDS["impacto"],
+                    title=agency.idps_headline(of_grade, self.year, names),
+                    facts=(
+                        "Indicadores de Desarrollo Personal y Social, de 0 a 100: el bienestar de "
+                        "los estudiantes según sus propias respuestas.",
+                    ),
+                    chart=_on_slide(
+                        _slide_text(
+                            charts.build_group_lines(
+                                frame, unit="puntos", width=CHART_WIDTH, height=TREND_HEIGHT
+                            )
+                        )
+                    ),
+                    caption="Fuente: IDPS por establecimiento (Agencia de Calidad).",
+                    notes=_ficha(list(IDPS_CODES)),
+                    indicators=IDPS_CODES,
+                )
+            )
+        return out
+
     def qualitative(self) -> Slide | None:
         """The síntesis cualitativa the team wrote for the year, one fact per moment (a
         school's pack; a territory's names how many of its schools wrote one)."""
@@ -816,7 +943,7 @@ class _Builder:
         out: list[Slide | None] = [self.cover(), self.model(), self.before()]
         during = [self.schedule(), self.perceptions()]
         results = [self._group_slide(code, "resultados") for code in RESULTS]
-        impact = self.impact()
+        impact = [*self.impact(), *self.agency()]
         self.missing = [
             words
             for words, made in (

@@ -34,7 +34,7 @@ import duckdb
 
 from metrics.errors import FormatError, StoreError, UploadError
 from metrics.formatting import format_number
-from metrics.ingest.datasets import FIRST_DATE_YEAR, YES_NO, last_date_year
+from metrics.ingest.datasets import DIA_LEVEL_TOLERANCE, FIRST_DATE_YEAR, YES_NO, last_date_year
 from metrics.ingest.formats import SCHOOL_FIELDS, Col, Const, FirstOf, RowId
 from metrics.ingest.text import normalize_label
 from metrics.pseudonym import AMAC, HMAC, PSEUDONYM_HEX, SCHEMES
@@ -186,6 +186,10 @@ def _codes_lookup(q: _Q, col: Column, x: str, numbering: bool = False) -> str:
 def typed_sql(q: _Q, col: Column, type_: ColumnType, x: str, key: PseudonymKey | None) -> str:
     """The typed value of VARCHAR expression ``x`` (NULL when blank or unreadable)."""
     if type_ in ("int", "rbd"):
+        if col.codes:  # a number, or a word that means one (the Agencia's older files)
+            return (
+                f"coalesce(TRY_CAST({x} AS BIGINT), TRY_CAST({_codes_lookup(q, col, x)} AS BIGINT))"
+            )
         return f"TRY_CAST({x} AS BIGINT)"
     if type_ == "decimal":
         return f"TRY_CAST(replace({x}, ',', '.') AS DOUBLE)"
@@ -771,6 +775,20 @@ def _checks(plan: Plan) -> list[Check]:
                 "los días asistidos superan a los días trabajados del mes. Corrija uno de los dos.",
             )
         )
+    if ds.kind == "dia":
+        levels = " + ".join(
+            f"__typed_{c}" for c in ("pct_insatisfactorio", "pct_intermedio", "pct_satisfactorio")
+        )
+        out.append(
+            Check(
+                "pct_satisfactorio",
+                f"abs({levels} - 100) > {DIA_LEVEL_TOLERANCE}",
+                "los tres niveles de la fila (pct_insatisfactorio, pct_intermedio y "
+                "pct_satisfactorio) no suman 100 (se acepta una diferencia de "
+                f"{_fmt(DIA_LEVEL_TOLERANCE)} puntos por el redondeo de la plataforma DIA); "
+                "revise los tres porcentajes.",
+            )
+        )
     if ds.kind == "resultados":
         out.append(
             Check(
@@ -839,6 +857,12 @@ def _checks(plan: Plan) -> list[Check]:
 
 
 def _type_message(col: Column, type_: ColumnType) -> str:
+    if type_ in ("int", "rbd") and col.codes:
+        words = ", ".join(f"«{w}»" for w in list(col.codes)[:3])
+        return (
+            f"debe ser un número entero ({_fmt(col.min or 0)} a {_fmt(col.max or 0)}) o su "
+            f"equivalente en palabras ({words}…)."
+        )
     if type_ in ("int", "rbd"):
         return "debe ser un número entero (sin puntos ni decimales)."
     if type_ == "decimal":

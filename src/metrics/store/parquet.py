@@ -164,6 +164,7 @@ PLAN: tuple[TablePlan, ...] = (
     TablePlan(
         "standardized_test", DATASET_LABELS["standardized_test"], "t.year", "year", region="rbd"
     ),
+    TablePlan("dia_result", DATASET_LABELS["dia_result"], "t.year", "year", region="rbd"),
     TablePlan(
         "teaching_assignment",
         DATASET_LABELS["teaching_assignment"],

@@ -14,7 +14,7 @@ from __future__ import annotations
 TARGET_BATCH_KIND = "metas"
 """The batch kind of targets set in the app or with ``tablero metas`` (not a file of a dataset)."""
 
-DATA_TABLES: tuple[str, ...] = (
+_V1_DATA_TABLES: tuple[str, ...] = (
     "territory",
     "school",
     "school_territory",
@@ -32,6 +32,9 @@ DATA_TABLES: tuple[str, ...] = (
     "teaching_assignment",
     "target",
 )
+"""The data tables of the first schema versions (their shadows are made by ``_V1``)."""
+
+DATA_TABLES: tuple[str, ...] = (*_V1_DATA_TABLES, "dia_result")
 """Tables that hold imported data, in an order that respects their references."""
 
 RECORD_TABLES: tuple[str, ...] = (
@@ -296,7 +299,7 @@ CREATE TABLE survey_mapping (
         f"CREATE TABLE replaced_{t} AS SELECT * RENAME (batch_id AS origin_batch) FROM {t} "
         "WITH NO DATA;\n"
         f"ALTER TABLE replaced_{t} ADD COLUMN replaced_by INTEGER;\n"
-        for t in DATA_TABLES
+        for t in _V1_DATA_TABLES
     )
 )
 
@@ -625,6 +628,31 @@ ALTER TABLE user_scope_v14 RENAME TO user_scope;
 """
 )
 
+_V17_DIA = """
+-- Schema version 17. The DIA (Diagnóstico Integral de Aprendizajes, Agencia de Calidad) as a
+-- school reads it off the DIA platform: per year, period (diagnóstico, monitoreo intermedio,
+-- cierre), grade and area, the % of students at each level (Nivel I insatisfactorio,
+-- II intermedio, III satisfactorio) and the % logro. A series is a grade and an area
+-- ('4b lectura'); no value averages two series (metrics.engine.series).
+CREATE TABLE dia_result (
+    year                SMALLINT NOT NULL,
+    rbd                 INTEGER NOT NULL,
+    period              VARCHAR NOT NULL CHECK (period IN
+        ('diagnóstico', 'monitoreo intermedio', 'cierre')),
+    grade_level         VARCHAR NOT NULL,  -- '1b'...'8b', '1m', '2m'
+    area                VARCHAR NOT NULL,  -- 'lectura', 'matemática'...
+    pct_insatisfactorio DOUBLE NOT NULL,
+    pct_intermedio      DOUBLE NOT NULL,
+    pct_satisfactorio   DOUBLE NOT NULL,
+    pct_logro           DOUBLE,
+    students_assessed   INTEGER,
+    batch_id            INTEGER NOT NULL
+);
+CREATE TABLE replaced_dia_result AS SELECT * RENAME (batch_id AS origin_batch) FROM dia_result
+WITH NO DATA;
+ALTER TABLE replaced_dia_result ADD COLUMN replaced_by INTEGER;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -643,6 +671,8 @@ MIGRATIONS: tuple[str, ...] = (
     _V15_RETIRE_MIXED_SCORE,
     # In-app records: schema version 16.
     _V16_RECORDS,
+    # DIA results: schema version 17.
+    _V17_DIA,
 )
 """``MIGRATIONS[i]`` takes a database from schema version ``i`` to ``i + 1``."""
 

@@ -118,6 +118,28 @@ def write_good() -> None:
     )
     (GOOD / "agencia_simce8b2024_rbd.csv").write_text(simce, encoding="utf-8")
 
+    # Older layouts of the Agencia: a `|`-separated .txt in Windows-1252
+    # with CRLF (as older years ship), and a 2014-style file writing the significance codes as
+    # words («Positiva y significativa», «Similar», «Más bajo»).
+    old_txt = (
+        "agno|rbd|dvrbd|nom_rbd|cod_com_rbd|nom_com_rbd|nalu_lect4b_rbd|nalu_mate4b_rbd|"
+        "prom_lect4b_rbd|prom_mate4b_rbd|marca_lect4b_rbd|marca_mate4b_rbd\r\n"
+        f"2013|90001|{_dv(90001)}|ESCUELA SINTÉTICA|13120|ÑUÑOA|30|30|248|239||\r\n"
+        f"2013|90002|{_dv(90002)}|LICEO SINTÉTICO|13122|PEÑALOLÉN|5|5|||1|1\r\n"
+    )
+    (GOOD / "agencia_simce4b2013_rbd.txt").write_bytes(old_txt.encode("cp1252"))
+    words = (
+        "agno;rbd;dvrbd;nom_rbd;cod_com_rbd;nom_com_rbd;nalu_lect4b_rbd;nalu_mate4b_rbd;"
+        "prom_lect4b_rbd;prom_mate4b_rbd;dif_lect4b_rbd;dif_mate4b_rbd;sigdif_lect4b_rbd;"
+        "sigdif_mate4b_rbd;difgru_lect4b_rbd;difgru_mate4b_rbd;siggru_lect4b_rbd;"
+        "siggru_mate4b_rbd;marca_lect4b_rbd;marca_mate4b_rbd\n"
+        f"2014;90001;{_dv(90001)};ESCUELA SINTÉTICA;13120;ÑUÑOA;31;31;262;236;14;-3;"
+        "Positiva y significativa;No significativa;9;-12;Similar;Más bajo;;\n"
+        f"2014;90002;{_dv(90002)};LICEO SINTÉTICO;13122;PEÑALOLÉN;12;12;255;250;;;;;4;6;"
+        "Similar;Significativamente más alto;;\n"
+    )
+    (GOOD / "agencia_simce4b2014_rbd.csv").write_text(words, encoding="utf-8")
+
     forms = (
         '"Marca temporal","Dirección de correo electrónico","RBD del establecimiento",'
         '"Trabajo en equipo con mis colegas [Planificamos juntos]",'
@@ -208,6 +230,9 @@ def _xlsx(rows: list[list[object]]) -> bytes:
 RES = "anio;rbd;cod_ense;grado;letra;estudiante;promedio;situacion;asistencia"
 
 
+DIA = "anio;rbd;periodo;curso;area;pct_insatisfactorio;pct_intermedio;pct_satisfactorio;pct_logro"
+
+
 def write_bad() -> None:
     BAD.mkdir(exist_ok=True)
     files: dict[str, bytes | str] = {
@@ -215,6 +240,13 @@ def write_bad() -> None:
         "solo_encabezado.csv": RES + "\n",
         "binario.csv": bytes(range(256)) * 8,
         "separador_barra.csv": "anio|rbd|grado|letra\n2024|1|1|A\n",
+        "dia_niveles_no_suman.csv": DIA + "\n2024;101;diagnóstico;4° básico;lectura;40,0;35,0;25,0;"
+        "48,5\n2024;101;cierre;4b;lectura;40;40;30;52\n",
+        "dia_periodo_desconocido.csv": DIA + "\n2024;101;diagnóstico;4b;lectura;40;35;25;48\n"
+        "2024;101;diagnóstico;4b;matemática;30;40;30;50\n"
+        "2024;101;mitad de año;4b;lectura;30;35;35;55\n",
+        "dia_porcentaje_fuera.csv": DIA + "\n2024;101;cierre;4b;lectura;-5;35;70;48\n",
+        "huerfano_dia_escuela.csv": DIA + "\n2024;999;cierre;4b;lectura;20;35;45;61\n",
         "falta_columna.csv": "anio;rbd;cod_ense;grado;letra;estudiante;promedio\n"
         "2024;1;110;1;A;12.345.678-5;5,5\n",
         "nota_fuera_de_rango.csv": RES + "\n2024;1;110;1;A;12.345.678-5;5,5;P;90\n"

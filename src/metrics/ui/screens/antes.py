@@ -22,7 +22,7 @@ from metrics.engine.indicators import (
 from metrics.errors import TableroError
 from metrics.filters import Filters
 from metrics.formatting import escape_markdown, format_number, parse_decimal
-from metrics.presentation import charts
+from metrics.presentation import agency, charts
 from metrics.presentation.records import INSTRUMENT_NAMES, evaluations_headline
 from metrics.presentation.views import PROVISIONAL_NOTE, bullet_frame, format_indicator_value
 from metrics.scope import Scope
@@ -42,6 +42,7 @@ from metrics.ui import (
     reuse,
     show_error,
 )
+from metrics.ui.screens.impacto import load_series, series_scope
 
 MBE_DOMAINS = {
     "A": "A. Preparación de la enseñanza",
@@ -480,4 +481,51 @@ def tests_section(store: Store, scope: Scope, rbd: int | None) -> None:
             }
         ),
         file_stem=file_stem("pruebas_estandarizadas", rbd),
+    )
+
+
+def series_section(store: Store, scope: Scope, chosen: tuple[str, str], filters: Filters) -> None:
+    """Each SIMCE series' score and % Adecuado against its baseline year, as bullets (as
+    Impacto shows the series): never a value across series."""
+    where = series_scope(chosen, filters)
+    if where is None:
+        return
+    rows = load_series(store, scope, where)
+    if rows.empty or not (rows["indicador"] == "simce_puntaje").any():
+        return
+    year = filters.year if filters.year is not None else 9999
+    frame = agency.series_bullet_frame(rows, year)
+    if frame.empty:
+        return
+    provisional = bool(frame["provisional"].any())
+    headline = agency.series_bullets_headline(frame)
+    drawn = frame.drop(columns=["periodo_base", "provisional", "indicador"])
+    chart_card(
+        headline,
+        lambda: charts.build_bullet_chart(drawn),
+        caption="Fuente: SIMCE por establecimiento (Agencia de Calidad). Barra: valor del último "
+        "año con puntaje (azul verdoso si mejoró respecto de la línea base, naranjo si empeoró). "
+        "Trazo gris discontinuo: línea base de la misma serie"
+        + (" (provisional: el primer año con puntaje)." if provisional else ".")
+        + " El SIMCE no tiene metas todavía.",
+        data=frame.rename(
+            columns={
+                "nombre": "Serie",
+                "valor": "Valor",
+                "linea_base": "Línea base",
+                "periodo_base": "Año de línea base",
+            }
+        ).drop(
+            columns=[
+                "meta",
+                "suprimido",
+                "mejor",
+                "decimales",
+                "sufijo",
+                "provisional",
+                "indicador",
+            ]
+        ),
+        file_stem=file_stem("simce_linea_base", where[1]),
+        png_chart=lambda: charts.build_bullet_chart(drawn, width=800),
     )

@@ -1,6 +1,6 @@
 """*Durante — implementación* (``pages/durante.py``): the schedule kept to the cut-off date
 (by person responsible and by community) and the perception surveys (by dimension and by kind
-of respondent).
+of respondent), and the DIA of the year (diagnóstico → cierre, series by series).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.engine.catalog import INDICATORS
+from metrics.engine.series import compute_series
 from metrics.filters import Filters
 from metrics.formatting import (
     escape_markdown,
@@ -20,7 +21,7 @@ from metrics.formatting import (
     format_number,
     format_percent,
 )
-from metrics.presentation import charts
+from metrics.presentation import agency, charts
 from metrics.presentation.status import range_phrase
 from metrics.presentation.views import (
     SHORT_NAMES,
@@ -45,6 +46,7 @@ from metrics.ui import (
     show_chart,
     table_height,
 )
+from metrics.ui.screens.impacto import series_scope
 
 ANSWER_WORDS = {
     1: "Muy en desacuerdo",
@@ -444,3 +446,78 @@ def _perception_tables(
         }
     )
     return table, by_kind
+
+
+DIA_CODES = ["dia_satisfactorio", "dia_insatisfactorio"]
+
+
+@st.cache_data(show_spinner="Leyendo el DIA…", ttl=600)
+def _load_dia(_store: Store, store_path: str, scope: Scope, alcance: str, ident: str) -> object:
+    return compute_series(
+        _store,
+        scope,
+        alcance=alcance,  # type: ignore[arg-type]
+        alcance_id=ident,
+        indicadores=DIA_CODES,
+    )
+
+
+def dia_section(store: Store, scope: Scope, chosen: tuple[str, str], filters: Filters) -> None:
+    """The DIA of the year, series by series: the three levels from diagnóstico to cierre as
+    100 % bars and a sentence with the movement of Nivel III satisfactorio."""
+    st.subheader("DIA: del diagnóstico al cierre")
+    where = series_scope(chosen, filters)
+    rows = _load_dia(store, store.path, scope, *where) if where is not None else pd.DataFrame()
+    assert isinstance(rows, pd.DataFrame)
+    if rows.empty:
+        empty_state(
+            "no hay resultados del DIA para esta selección. Se cargan con la plantilla «DIA» "
+            "(lo que el establecimiento lee en la plataforma DIA de la Agencia de Calidad)."
+        )
+        return
+    years = sorted(rows["periodo"].astype(int).unique())
+    wanted = filters.year if filters.year is not None else years[-1]
+    year = max((y for y in years if y <= wanted), default=years[0])
+    if year != wanted:
+        st.caption(f"No hay DIA de {wanted}: se muestra el de {year}, el último anterior.")
+    if chosen[0] == "comunidad":
+        st.caption("El DIA se registra por establecimiento: estos son los cursos de su escuela.")
+    of_year = rows[rows["periodo"] == str(year)]
+    sat = of_year[of_year["indicador"] == "dia_satisfactorio"]
+    ins = of_year[of_year["indicador"] == "dia_insatisfactorio"]
+    cols = st.columns(2)
+    for i, serie in enumerate(sorted(sat["serie"].unique())):
+        mine = sat[sat["serie"] == serie]
+        levels = agency.dia_levels_frame(mine, ins[ins["serie"] == serie])
+        stages = [agency.stage_label(e) for e in agency.DIA_STAGES]
+        n = mine["n"].dropna()
+        n_txt = (
+            f"{format_number(int(n.iloc[-1]))} estudiantes evaluados en el último período"
+            if len(n)
+            else "sin el número de evaluados"
+        )
+        headline = agency.dia_headline(mine)
+        caption = (
+            f"Fuente: DIA (plataforma de la Agencia de Calidad), {n_txt}. % de los estudiantes "
+            "evaluados en cada nivel de logro."
+        )
+        with cols[i % 2]:
+            if levels.empty:  # every period suppressed or without its levels
+                with st.container(border=True):
+                    st.markdown(f"**{escape_markdown(headline)}**")
+                    st.caption(escape_markdown(caption))
+                continue
+            order = [s for s in stages if s in set(levels["periodo"])]
+            chart_card(
+                headline,
+                lambda levels=levels, order=order: charts.build_levels_chart(
+                    levels,
+                    charts.DIA_LEVEL_COLOURS,
+                    rows=order,
+                    row_title="Período",
+                    level_title="Nivel de logro",
+                ),
+                caption=caption,
+                data=mine.drop(columns=["momento"]),
+                file_stem=file_stem("dia", where[1] if where else "", str(serie).replace(" ", "_")),
+            )

@@ -24,6 +24,13 @@ def _load_series(_store: Store, store_path: str, scope: Scope, alcance: str, ide
     return compute_series(_store, scope, alcance=alcance, alcance_id=ident)  # type: ignore[arg-type]
 
 
+def load_series(store: Store, scope: Scope, where: tuple[str, str]) -> pd.DataFrame:
+    """The Agencia's series of one scope (cached per selection)."""
+    rows = _load_series(store, store.path, scope, *where)
+    assert isinstance(rows, pd.DataFrame)
+    return rows
+
+
 def series_scope(chosen: tuple[str, str], filters: Filters) -> tuple[str, str] | None:
     """The scope whose series describe the selection: a community's school (the Agencia
     publishes per school), else the school or territory chosen."""
@@ -77,21 +84,18 @@ def _simce_card(rows: pd.DataFrame, serie: str, year: int, where: tuple[str, str
     headline = agency.series_headline(score, year)
     chart_card(
         headline,
-        charts.build_small_multiples(frame, unit="puntos", decimals=0, columns=1, width=520),
+        charts.build_small_multiples(frame, unit="puntos", decimals=0, width="container"),
         caption=f"Fuente: SIMCE por establecimiento (Agencia de Calidad), {n_txt}. Línea "
         "discontinua: línea base. La diferencia y su significación son las que publica la "
         "Agencia.",
         data=score.drop(columns=["momento"]),
         file_stem=file_stem("simce", where[1], serie.replace(" ", "_")),
+        png_chart=lambda: charts.build_small_multiples(frame, unit="puntos", decimals=0, width=900),
     )
     shown = standards[standards["periodo"].astype(int) <= int(year)]
     if not shown.empty:
-        last = shown[shown["periodo"] == shown["periodo"].max()]
-        ade = float(last.loc[last["nivel"] == "Adecuado", "porcentaje"].iloc[0])
-        ins = float(last.loc[last["nivel"] == "Insuficiente", "porcentaje"].iloc[0])
         chart_card(
-            f"{label}: en {last['periodo'].iloc[0]}, {format_number(ade, 1)} % de los "
-            f"estudiantes en nivel Adecuado y {format_number(ins, 1)} % en Insuficiente.",
+            agency.standards_headline(shown, serie),
             charts.build_standards_chart(standards),
             caption="Fuente: SIMCE por establecimiento (Agencia de Calidad): % de los "
             "estudiantes evaluados en cada estándar de aprendizaje.",
@@ -106,21 +110,7 @@ def _idps_card(idps: pd.DataFrame, year: int, where: tuple[str, str]) -> None:
     for serie in sorted(idps["serie"].unique()):
         rows = idps[idps["serie"] == serie]
         frame = agency.score_frame(rows.assign(grupo=rows["indicador"].map(names)))
-        latest = rows[rows["periodo"].astype(int) <= int(year)]
-        if latest.empty:
-            latest = rows
-        last = latest[latest["periodo"] == latest["periodo"].max()]
-        up = last[(last["sig_agencia"] == 1)]["indicador"].map(names).tolist()
-        down = last[(last["sig_agencia"] == -1)]["indicador"].map(names).tolist()
-        said = f"según la Agencia, sube significativamente: {', '.join(up).lower()}" if up else ""
-        if down:
-            said += ("; " if said else "según la Agencia, ") + (
-                f"baja significativamente: {', '.join(down).lower()}"
-            )
-        period = last["periodo"].iloc[0]
-        headline = f"IDPS {agency.serie_label(str(serie))} {period} (0 a 100): " + (
-            said + "." if said else "sin cambios significativos que publique la Agencia."
-        )
+        headline = agency.idps_headline(rows, year, names)
         chart_card(
             headline,
             charts.build_small_multiples(frame, unit="puntos", decimals=0, columns=2, width=300),
