@@ -228,29 +228,27 @@ def test_followup_summary_counts_by_hand(two_schools: Store) -> None:
     reviews = records.read_reviews(two_schools, ALL, rbd=SCHOOL_A)
     summary = followup_summary(reviews, date(2024, 6, 30))
     rows = summary.to_dict("records")
-    assert pd.isna(rows[1].pop("cumplimiento"))  # nothing planned by then: no percentage
+    # As of 30-06-2024: the September review (and its decision «en curso») and 2025's are
+    # later, so they count nowhere, and 2025 has no row.
     assert rows == [
         {
             "anio": 2024,
             "planificadas": 3,
             "realizadas": 1,
             "cumplimiento": pytest.approx(100 / 3),
-            "decisiones": 2,
-            "pendientes": 2,
+            "decisiones": 1,
+            "pendientes": 1,
             "vencidas": 1,
         },
-        {
-            "anio": 2025,
-            "planificadas": 0,
-            "realizadas": 0,
-            "decisiones": 1,
-            "pendientes": 0,
-            "vencidas": 0,
-        },
+    ]
+    later = followup_summary(reviews, date(2025, 12, 31)).to_dict("records")
+    assert [(r["anio"], r["planificadas"], r["decisiones"], r["pendientes"]) for r in later] == [
+        (2024, 4, 2, 2),
+        (2025, 1, 1, 0),
     ]
     assert followup_headline(summary, 2024, date(2024, 6, 30)) == (
-        "Al 30-06-2024 se realizó 1 de 3 revisiones planificadas (33,3 %); quedan 2 "
-        "decisiones pendientes, 1 con el plazo vencido."
+        "Al 30-06-2024 se realizó 1 de 3 revisiones planificadas (33,3 %); queda 1 "
+        "decisión pendiente, 1 con el plazo vencido."
     )
     assert records.read_reviews(two_schools, ONLY_A.narrow([SCHOOL_B])).empty
 

@@ -26,7 +26,8 @@ FOLLOWUP_COLUMNS = (
 
 
 def followup_summary(reviews: pd.DataFrame, today: date) -> pd.DataFrame:
-    """Per year of the planned date: reviews planned up to ``today`` (``planificadas``; a
+    """Per year of the planned date, of the reviews planned up to ``today`` (a year with none
+    is left out): reviews planned (``planificadas``; a
     cancelled or rescheduled one counts as not held, as in the schedule), those held
     (``realizadas``), held ÷ planned ×100 (``cumplimiento``, None without any planned),
     reviews with decisions (``decisiones``), decisions still open (``pendientes``: pending or
@@ -58,8 +59,13 @@ def followup_summary(reviews: pd.DataFrame, today: date) -> pd.DataFrame:
     )
     rows = []
     for year, g in frame.groupby("anio", sort=True):
-        planned_n = int(g["to_date"].sum())
-        held_n = int((g["held"] & g["to_date"]).sum())
+        # As of ``today``: a review planned later has been held and decided nothing yet, and
+        # a year with none planned up to then is not in the table.
+        g = g[g["to_date"]]
+        if g.empty:
+            continue
+        planned_n = len(g)
+        held_n = int(g["held"].sum())
         rows.append(
             {
                 "anio": int(str(year)),

@@ -383,7 +383,7 @@ def export_parquet(
         >>> from metrics.store import open_store
         >>> with tempfile.TemporaryDirectory() as folder:
         ...     export_parquet(open_store(":memory:"), Path(folder) / "datos", Scope.all()).files
-        17
+        18
     """
     chosen = list(TABLES) if tables is None else list(dict.fromkeys(tables))
     unknown = [t for t in chosen if t not in TABLES]

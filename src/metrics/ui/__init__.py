@@ -529,6 +529,39 @@ def table_height(rows: int) -> int:
     return 44 + 38 * rows
 
 
+TABLE_WIDTH = 930
+"""Pixels a table's columns may take in all: a school laptop's page (1366 px wide, beside the
+filters) shows it without scrolling sideways."""
+
+
+def fitted_columns(table: pd.DataFrame, total: int = TABLE_WIDTH) -> dict[str, Any]:
+    """Column widths for ``st.dataframe`` so that ``table`` fits ``total`` pixels: each column
+    as wide as its header and longest value (about 7,5 px a character), and, when they do not
+    fit, the widest columns (free text: decisions, notes) narrowed to share what is left. A cut
+    text shows whole when the cell is opened.
+
+    >>> t = pd.DataFrame({"Fecha": ["01-03-2025"], "Qué": ["x" * 300], "Decisión": ["y" * 90]})
+    >>> widths = {k: v["width"] for k, v in fitted_columns(t).items()}
+    >>> widths["Fecha"], widths["Qué"], widths["Decisión"], sum(widths.values()) <= TABLE_WIDTH
+    (99, 415, 415, True)
+    """
+    wanted: dict[str, int] = {}
+    for column in table.columns:
+        longest = max([len(str(column)), *(len(str(v)) for v in table[column].tolist())])
+        wanted[str(column)] = min(int(longest * 7.5) + 24, 600)
+    if sum(wanted.values()) > total:
+        # Narrow the widest first, down to a common width that makes the sum fit.
+        order = sorted(wanted.values())
+        fixed = 0
+        for i, width in enumerate(order):
+            cap = (total - fixed) / (len(order) - i)
+            if width > cap:
+                wanted = {k: min(v, int(cap)) for k, v in wanted.items()}
+                break
+            fixed += width
+    return {c: st.column_config.Column(width=w) for c, w in wanted.items()}
+
+
 def datasets_table(info: StoreInfo) -> pd.DataFrame:
     """Rows and years per dataset, for display."""
 

@@ -27,7 +27,7 @@ from metrics.presentation.views import format_indicator_value
 from metrics.selection import cutoff_for
 from metrics.store import Store
 from metrics.store import community_records as reads
-from metrics.ui import data_changed, empty_state, show_error, table_height
+from metrics.ui import data_changed, empty_state, fitted_columns, show_error, table_height
 
 _DONE = "registros_hecho"
 """Session key of the last save's message, shown after the rerun that clears the form."""
@@ -244,7 +244,13 @@ def sessions_table(store: Store, access: Access, community_id: str, year: int) -
             "Acuerdos": sessions["agreements"].fillna(""),
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch", height=table_height(min(len(table), 12)))
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=table_height(min(len(table), 12)),
+        column_config=fitted_columns(table),
+    )
 
 
 _SCHEDULE_LABELS = {

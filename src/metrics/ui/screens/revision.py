@@ -28,6 +28,7 @@ from metrics.ui import (
     current_actor,
     data_changed,
     empty_state,
+    fitted_columns,
     show_error,
     table_height,
 )
@@ -163,6 +164,7 @@ def notes_section(store: Store, scope: Scope, filters: Filters) -> None:
             hide_index=True,
             width="stretch",
             height=table_height(len(shown)),
+            column_config=fitted_columns(shown),
             key="bitacora_tabla",
         )
 

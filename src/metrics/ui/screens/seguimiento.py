@@ -19,7 +19,13 @@ from metrics.formatting import escape_markdown, format_date, format_number, form
 from metrics.presentation.records import followup_headline, followup_summary, pending_decisions
 from metrics.scope import Scope
 from metrics.store import Store, records
-from metrics.ui import community_names, current_actor, show_error, table_height
+from metrics.ui import (
+    community_names,
+    current_actor,
+    fitted_columns,
+    show_error,
+    table_height,
+)
 from metrics.ui.screens.revision import WHOLE_SCHOOL, after_save, can_write
 
 NEW_REVIEW = "__nueva__"
@@ -74,7 +80,13 @@ def overview(reviews: pd.DataFrame, filters: Filters, today: date) -> None:
     """The headline, the year's key figures and the table year after year."""
     cut = cutoff(filters, today)
     summary = followup_summary(reviews, cut)
-    st.markdown(f"**{escape_markdown(followup_headline(summary, filters.year, cut))}**")
+    headline = followup_headline(summary, filters.year, cut)
+    if summary.empty and not reviews.empty:  # every review registered is planned after the cut
+        headline = (
+            f"Al {format_date(cut)} no había revisiones planificadas: las registradas son "
+            "posteriores a la fecha de corte."
+        )
+    st.markdown(f"**{escape_markdown(headline)}**")
     if summary.empty:
         return
     year = filters.year if filters.year in set(summary["anio"]) else int(summary["anio"].max())
@@ -106,7 +118,13 @@ def overview(reviews: pd.DataFrame, filters: Filters, today: date) -> None:
             ],
             anio=summary["anio"].astype(str),
         ).rename(columns=SUMMARY_COLUMNS)
-        st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            height=table_height(len(table)),
+            column_config=fitted_columns(table),
+        )
         st.caption(
             f"Fuente: revisiones del plan de seguimiento registradas en el tablero; corte al "
             f"{format_date(cut)}. Una revisión reprogramada o cancelada cuenta como no realizada."
@@ -141,8 +159,9 @@ def pending_section(reviews: pd.DataFrame, filters: Filters, today: date) -> Non
         pending = pending.sort_values("_due")
         late = sum(d < cut for d in pending["_due"])
         st.caption(
-            f"{len(pending)} decisión(es) pendiente(s) o en curso; {late} con el plazo vencido "
-            f"al {format_date(cut)}."
+            f"{len(pending)} decisión(es) pendiente(s) o en curso de las revisiones planificadas "
+            f"hasta el {format_date(cut)}, de todos los años; {late} con el plazo vencido a esa "
+            "fecha."
         )
         table = _shown(pending)[list(PENDING_COLUMNS)]
         st.dataframe(
@@ -150,14 +169,20 @@ def pending_section(reviews: pd.DataFrame, filters: Filters, today: date) -> Non
             hide_index=True,
             width="stretch",
             height=table_height(len(table)),
-            column_config={"Decisiones y ajustes": st.column_config.TextColumn(width="large")},
+            column_config=fitted_columns(table),
         )
 
 
 def all_reviews(reviews: pd.DataFrame) -> None:
     with st.expander(f"Todas las revisiones ({len(reviews)})"):
         table = _shown(reviews)
-        st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            height=table_height(len(table)),
+            column_config=fitted_columns(table),
+        )
 
 
 def review_form(store: Store, scope: Scope, filters: Filters, reviews: pd.DataFrame) -> None:
