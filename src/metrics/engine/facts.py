@@ -473,8 +473,10 @@ def load_indicator_rows(
         parts.append(computed)
         comparable = [IND_CODE[c] for c in COMPARABLE & wanted]
         if comparable and KIND_CODE["establecimiento"] in kind_set:
-            parts.append(_peer_sums(parts, comparable, schools, communities, numbers))
-            kind_set |= {rows_.PEERS}
+            peers = _peer_sums(parts, comparable, schools, communities, numbers)
+            if np.asarray(peers["ind"]).size:  # rows of their own only when there are some
+                parts.append(peers)
+                kind_set |= {rows_.PEERS}
         inds = sorted(IND_CODE[c] for c in wanted)
         found = rows_.Facts.from_columns(parts, STATS, numbers.sids)
         rows = rows_.assemble(

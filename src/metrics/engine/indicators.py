@@ -844,7 +844,7 @@ def _evaluate(
     at = np.flatnonzero(asked[full])
     ind = rows.ind[full]
     res.consolidado = _consolidated(rows, full, before[full], res, _SIGN[ind])
-    return res.take(at)
+    return res if full.size == idx.size else res.take(at)
 
 
 def _evaluate_rows(
@@ -1236,8 +1236,14 @@ def _comparison_columns(res: _Result) -> dict[str, Any]:
     c = res.comparison
     dd_none = np.isnan(c.lo) | np.isnan(c.hi)
     n_none = ~c.has | np.isnan(c.value)
+    labels = np.full(c.has.size, -1, dtype=np.int64)
+    names: list[str] = []
+    if c.has.any():
+        names_arr, inverse = np.unique(c.group[c.has].astype(str), return_inverse=True)
+        labels[c.has] = inverse.reshape(-1)
+        names = [str(n) for n in names_arr]
     return {
-        "grupo_comparacion": pd.Categorical(c.group),
+        "grupo_comparacion": _categorical(labels, names),
         "valor_comparacion": c.value,
         "n_comparacion": pd.arrays.IntegerArray(
             np.where(n_none, 0, c.n).astype(np.int64), n_none.copy()

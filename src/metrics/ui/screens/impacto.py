@@ -84,7 +84,8 @@ def _simce_card(rows: pd.DataFrame, serie: str, year: int, where: tuple[str, str
     headline = agency.series_headline(score, year)
     chart_card(
         headline,
-        charts.build_small_multiples(frame, unit="puntos", decimals=0, width="container"),
+        # Functions: the specs are built once per selection, for every session (reuse).
+        lambda: charts.build_small_multiples(frame, unit="puntos", decimals=0, width="container"),
         caption=f"Fuente: SIMCE por establecimiento (Agencia de Calidad), {n_txt}. Línea "
         "discontinua: línea base. La diferencia y su significación son las que publica la "
         "Agencia.",
@@ -96,7 +97,7 @@ def _simce_card(rows: pd.DataFrame, serie: str, year: int, where: tuple[str, str
     if not shown.empty:
         chart_card(
             agency.standards_headline(shown, serie),
-            charts.build_standards_chart(standards),
+            lambda: charts.build_standards_chart(standards),
             caption="Fuente: SIMCE por establecimiento (Agencia de Calidad): % de los "
             "estudiantes evaluados en cada estándar de aprendizaje.",
             data=standards,
@@ -113,7 +114,9 @@ def _idps_card(idps: pd.DataFrame, year: int, where: tuple[str, str]) -> None:
         headline = agency.idps_headline(rows, year, names)
         chart_card(
             headline,
-            charts.build_small_multiples(frame, unit="puntos", decimals=0, columns=2, width=300),
+            lambda frame=frame: charts.build_small_multiples(
+                frame, unit="puntos", decimals=0, columns=2, width=300
+            ),
             caption="Fuente: IDPS por establecimiento (Agencia de Calidad). Línea discontinua: "
             "línea base.",
             data=rows.drop(columns=["momento"]),
