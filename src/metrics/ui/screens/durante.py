@@ -482,32 +482,49 @@ def dia_section(store: Store, scope: Scope, chosen: tuple[str, str], filters: Fi
         st.caption(f"No hay DIA de {wanted}: se muestra el de {year}, el último anterior.")
     if chosen[0] == "comunidad":
         st.caption("El DIA se registra por establecimiento: estos son los cursos de su escuela.")
-    of_year = rows[rows["periodo"] == str(year)]
-    sat = of_year[of_year["indicador"] == "dia_satisfactorio"]
-    ins = of_year[of_year["indicador"] == "dia_insatisfactorio"]
-    cols = st.columns(2)
-    for i, serie in enumerate(sorted(sat["serie"].unique())):
-        mine = sat[sat["serie"] == serie]
-        levels = agency.dia_levels_frame(mine, ins[ins["serie"] == serie])
+
+    def make() -> list[tuple[str, str, str, pd.DataFrame, list[str], pd.DataFrame]]:
+        """Each series' headline, caption, levels and data: built once per selection."""
+        of_year = rows[rows["periodo"] == str(year)]
+        sat = of_year[of_year["indicador"] == "dia_satisfactorio"]
+        ins = of_year[of_year["indicador"] == "dia_insatisfactorio"]
         stages = [agency.stage_label(e) for e in agency.DIA_STAGES]
-        n = mine["n"].dropna()
-        n_txt = (
-            f"{format_number(int(n.iloc[-1]))} estudiantes evaluados en el último período"
-            if len(n)
-            else "sin el número de evaluados"
-        )
-        headline = agency.dia_headline(mine)
-        caption = (
-            f"Fuente: DIA (plataforma de la Agencia de Calidad), {n_txt}. % de los estudiantes "
-            "evaluados en cada nivel de logro."
-        )
+        out = []
+        for serie in sorted(sat["serie"].unique()):
+            mine = sat[sat["serie"] == serie]
+            levels = agency.dia_levels_frame(mine, ins[ins["serie"] == serie])
+            n = mine["n"].dropna()
+            n_txt = (
+                f"{format_number(int(n.iloc[-1]))} estudiantes evaluados en el último período"
+                if len(n)
+                else "sin el número de evaluados"
+            )
+            caption = (
+                f"Fuente: DIA (plataforma de la Agencia de Calidad), {n_txt}. % de los "
+                "estudiantes evaluados en cada nivel de logro."
+            )
+            order = [s for s in stages if s in set(levels["periodo"])]
+            out.append(
+                (
+                    str(serie),
+                    agency.dia_headline(mine),
+                    caption,
+                    levels,
+                    order,
+                    mine.drop(columns=["momento"]),
+                )
+            )
+        return out
+
+    cards = reuse("dia", make, *(where or chosen), year)
+    cols = st.columns(2)
+    for i, (serie, headline, caption, levels, order, data) in enumerate(cards):
         with cols[i % 2]:
             if levels.empty:  # every period suppressed or without its levels
                 with st.container(border=True):
                     st.markdown(f"**{escape_markdown(headline)}**")
                     st.caption(escape_markdown(caption))
                 continue
-            order = [s for s in stages if s in set(levels["periodo"])]
             chart_card(
                 headline,
                 lambda levels=levels, order=order: charts.build_levels_chart(
@@ -518,6 +535,6 @@ def dia_section(store: Store, scope: Scope, chosen: tuple[str, str], filters: Fi
                     level_title="Nivel de logro",
                 ),
                 caption=caption,
-                data=mine.drop(columns=["momento"]),
-                file_stem=file_stem("dia", where[1] if where else "", str(serie).replace(" ", "_")),
+                data=data,
+                file_stem=file_stem("dia", where[1] if where else "", serie.replace(" ", "_")),
             )

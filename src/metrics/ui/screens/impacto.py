@@ -4,6 +4,11 @@ stacked bars over the years, and the IDPS trends."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -14,7 +19,7 @@ from metrics.formatting import format_number
 from metrics.presentation import agency, charts
 from metrics.scope import Scope
 from metrics.store import Store
-from metrics.ui import chart_card, empty_state, file_stem
+from metrics.ui import chart_card, empty_state, file_stem, reuse
 
 IDPS = ("idps_autoestima", "idps_convivencia", "idps_participacion", "idps_habitos")
 
@@ -56,15 +61,61 @@ def agency_section(store: Store, scope: Scope, chosen: tuple[str, str], filters:
     if chosen[0] == "comunidad":
         st.caption("La Agencia publica por establecimiento: estas son las series de su escuela.")
     year = filters.year if filters.year is not None else 9999  # none chosen: the latest
-    scores = rows[rows["indicador"] == "simce_puntaje"]
-    for serie in sorted(scores["serie"].unique()):
-        _simce_card(rows, str(serie), year, where or chosen)
-    idps = rows[rows["indicador"].isin(IDPS)]
-    if not idps.empty:
-        _idps_card(idps, year, where or chosen)
+    place = where or chosen
+
+    def make() -> list[_Card]:
+        """Every card's headline, chart data and caption: built once per selection."""
+        scores = rows[rows["indicador"] == "simce_puntaje"]
+        cards: list[_Card] = []
+        for serie in sorted(scores["serie"].unique()):
+            cards += _simce_cards(rows, str(serie), year, place)
+        idps = rows[rows["indicador"].isin(IDPS)]
+        if not idps.empty:
+            cards += _idps_cards(idps, year, place)
+        return cards
+
+    for card in reuse("agencia", make, *place, year):
+        frame = card.frame
+        if card.kind == "puntaje":
+            chart: Callable[[], Any] = partial(
+                charts.build_small_multiples, frame, unit="puntos", decimals=0, width="container"
+            )
+            png: Callable[[], Any] | None = partial(
+                charts.build_small_multiples, frame, unit="puntos", decimals=0, width=900
+            )
+        elif card.kind == "estandares":
+            chart = partial(charts.build_standards_chart, frame)
+            png = partial(charts.build_standards_chart, frame, width=900)
+        else:
+            chart = partial(
+                charts.build_small_multiples, frame, unit="puntos", decimals=0, columns=2, width=300
+            )
+            png = None
+        chart_card(
+            card.headline,
+            chart,
+            caption=card.caption,
+            data=card.data,
+            file_stem=card.file_stem,
+            png_chart=png,
+        )
 
 
-def _simce_card(rows: pd.DataFrame, serie: str, year: int, where: tuple[str, str]) -> None:
+@dataclass(frozen=True)
+class _Card:
+    """What a card of the Agencia's results shows (kept across sessions, so data only: the
+    chart is built from ``kind`` and ``frame`` when drawn, and its spec reused too)."""
+
+    kind: str
+    """``puntaje`` (a series' score), ``estandares`` (its standards) or ``idps``."""
+    headline: str
+    frame: pd.DataFrame
+    caption: str
+    data: pd.DataFrame
+    file_stem: str
+
+
+def _simce_cards(rows: pd.DataFrame, serie: str, year: int, where: tuple[str, str]) -> list[_Card]:
     of_serie = rows[rows["serie"] == serie]
     score = of_serie[of_serie["indicador"] == "simce_puntaje"]
     label = agency.serie_label(serie)
@@ -81,47 +132,51 @@ def _simce_card(rows: pd.DataFrame, serie: str, year: int, where: tuple[str, str
         if len(students) and pd.notna(students["n"].iloc[-1])
         else "sin estudiantes evaluados publicados"
     )
-    headline = agency.series_headline(score, year)
-    chart_card(
-        headline,
-        # Functions: the specs are built once per selection, for every session (reuse).
-        lambda: charts.build_small_multiples(frame, unit="puntos", decimals=0, width="container"),
-        caption=f"Fuente: SIMCE por establecimiento (Agencia de Calidad), {n_txt}. Línea "
-        "discontinua: línea base. La diferencia y su significación son las que publica la "
-        "Agencia.",
-        data=score.drop(columns=["momento"]),
-        file_stem=file_stem("simce", where[1], serie.replace(" ", "_")),
-        png_chart=lambda: charts.build_small_multiples(frame, unit="puntos", decimals=0, width=900),
-    )
+    cards = [
+        _Card(
+            "puntaje",
+            agency.series_headline(score, year),
+            frame,
+            f"Fuente: SIMCE por establecimiento (Agencia de Calidad), {n_txt}. Línea "
+            "discontinua: línea base. La diferencia y su significación son las que publica la "
+            "Agencia.",
+            score.drop(columns=["momento"]),
+            file_stem("simce", where[1], serie.replace(" ", "_")),
+        )
+    ]
     shown = standards[standards["periodo"].astype(int) <= int(year)]
     if not shown.empty:
-        chart_card(
-            agency.standards_headline(shown, serie),
-            lambda: charts.build_standards_chart(standards),
-            caption="Fuente: SIMCE por establecimiento (Agencia de Calidad): % de los "
-            "estudiantes evaluados en cada estándar de aprendizaje.",
-            data=standards,
-            file_stem=file_stem("estandares", where[1], serie.replace(" ", "_")),
-            png_chart=lambda: charts.build_standards_chart(standards, width=900),
+        cards.append(
+            _Card(
+                "estandares",
+                agency.standards_headline(shown, serie),
+                standards,
+                "Fuente: SIMCE por establecimiento (Agencia de Calidad): % de los estudiantes "
+                "evaluados en cada estándar de aprendizaje.",
+                standards,
+                file_stem("estandares", where[1], serie.replace(" ", "_")),
+            )
         )
+    return cards
 
 
-def _idps_card(idps: pd.DataFrame, year: int, where: tuple[str, str]) -> None:
+def _idps_cards(idps: pd.DataFrame, year: int, where: tuple[str, str]) -> list[_Card]:
     names = {c: SERIES_INDICATORS[c].name for c in IDPS}
+    cards = []
     for serie in sorted(idps["serie"].unique()):
         rows = idps[idps["serie"] == serie]
-        frame = agency.score_frame(rows.assign(grupo=rows["indicador"].map(names)))
-        headline = agency.idps_headline(rows, year, names)
-        chart_card(
-            headline,
-            lambda frame=frame: charts.build_small_multiples(
-                frame, unit="puntos", decimals=0, columns=2, width=300
-            ),
-            caption="Fuente: IDPS por establecimiento (Agencia de Calidad). Línea discontinua: "
-            "línea base.",
-            data=rows.drop(columns=["momento"]),
-            file_stem=file_stem("idps", where[1], str(serie)),
+        cards.append(
+            _Card(
+                "idps",
+                agency.idps_headline(rows, year, names),
+                agency.score_frame(rows.assign(grupo=rows["indicador"].map(names))),
+                "Fuente: IDPS por establecimiento (Agencia de Calidad). Línea discontinua: "
+                "línea base.",
+                rows.drop(columns=["momento"]),
+                file_stem("idps", where[1], str(serie)),
+            )
         )
+    return cards
 
 
 def agency_summary(store: Store, scope: Scope, chosen: tuple[str, str], filters: Filters) -> None:
