@@ -189,7 +189,8 @@ def unit_var(k: int, n: int) -> float:
 
 def test_the_fields_are_in_the_output(out: pd.DataFrame) -> None:
     assert list(out.columns) == list(OUTPUT_COLUMNS)
-    assert "comparacion" not in set(out["alcance"].astype(str))
+    # The comparison groups are never rows of their own.
+    assert set(out["alcance"].astype(str)) == {"comunidad", "establecimiento"}
     r = one(out, "tasa_reprobacion", "ca", "2024")
     assert r["grupo_comparacion"] == COMPARISON_GROUP
     # Schools and indicators without a comparison group carry none.
@@ -280,9 +281,10 @@ def test_consolidation(out: pd.DataFrame) -> None:
     # consolidated in 2025, though that year's change may be.
     assert one(out, "tasa_reprobacion", "cd", "2024")["concluyente"] == False  # noqa: E712
     assert one(out, "tasa_reprobacion", "cd", "2025")["consolidado"] == False  # noqa: E712
-    # The school 100 (both courses): consolidation is every scope's, not only communities'.
+    # The school 100 (both courses, 100 students): 18 % → 8 % → 6 %, conclusive in 2024 and
+    # 2025: consolidation is every scope's, not only communities'.
     s = one(out, "tasa_reprobacion", "100", "2025", kind="establecimiento")
-    assert s["consolidado"] in (True, False)
+    assert s["concluyente"] == True and s["consolidado"] == True  # noqa: E712
 
 
 def test_consolidation_ignores_a_filter_on_the_year(store: Store) -> None:
@@ -494,7 +496,9 @@ def test_a_territory_is_compared_with_its_own_schools_without_communities(
 def test_a_school_without_communities_has_no_comparison(peers: pd.DataFrame) -> None:
     r = one(peers, "tasa_reprobacion", "601", "2024", kind="establecimiento")
     assert pd.isna(r["grupo_comparacion"]) and pd.isna(r["dif_en_dif"])
-    assert "comparacion" not in "".join(set(peers["alcance"].astype(str)))
+    # Nor are a territory's schools without communities.
+    assert set(peers["alcance"].astype(str)) == {"comunidad", "establecimiento", "territorio"}
+    assert len(peers) == len(peers.drop_duplicates(["alcance", "alcance_id", "periodo"]))
 
 
 def test_the_trend_says_and_draws_the_comparison(out: pd.DataFrame, peers: pd.DataFrame) -> None:

@@ -840,11 +840,8 @@ def _evaluate(
     wider = asked.copy()
     wider[prev[prev >= 0]] = True
     full = np.flatnonzero(wider).astype(np.int64)
-    res = _evaluate_rows(rows, v, hidden, shown_all, full, index)
-    at = np.flatnonzero(asked[full])
-    ind = rows.ind[full]
-    res.consolidado = _consolidated(rows, full, before[full], res, _SIGN[ind])
-    return res if full.size == idx.size else res.take(at)
+    res = _evaluate_rows(rows, v, hidden, shown_all, full, before[full], index)
+    return res if full.size == idx.size else res.take(np.flatnonzero(asked[full]))
 
 
 def _evaluate_rows(
@@ -853,9 +850,11 @@ def _evaluate_rows(
     hidden: np.ndarray,
     shown_all: np.ndarray,
     idx: np.ndarray,
+    prev: np.ndarray,
     index: rows_.RowIndex,
 ) -> _Result:
-    """Everything :func:`_evaluate` gives but consolidation, for the rows ``idx``."""
+    """Everything :func:`_evaluate` gives, for the rows ``idx`` (``prev``: each one's row of
+    the year before, which ``idx`` holds; −1 none)."""
     b = rows.brid[idx]
     has = b >= 0
     bi = np.where(has, b, 0)
@@ -905,6 +904,8 @@ def _evaluate_rows(
             v.mean_answer[rb], v.var_answer[rb], v.n[rb],
         )  # fmt: skip
     comparison = _compare(rows, v, shown_all, idx, change, same, index)
+    change = np.asarray(change, dtype=float)
+    consolidated = _consolidated(rows, idx, prev, lo, hi, change, base_period, _SIGN[ind])
     return _Result(
         idx=idx,
         hidden=hidden,
@@ -924,7 +925,7 @@ def _evaluate_rows(
         ic_superior=hi,
         efecto_g=g,
         comparison=comparison,
-        consolidado=np.full(idx.size, -1, dtype=np.int8),
+        consolidado=consolidated,
     )
 
 
@@ -1003,12 +1004,12 @@ def _compare(
     nan = np.full(n_out, np.nan)
     kind = rows.kind[idx]
     comparable = _COMPARABLE[rows.ind[idx]]
+    out = _Comparison(np.zeros(n_out, dtype=bool), np.full(n_out, None, dtype=object),
+                      nan.copy(), np.zeros(n_out), nan.copy(), nan.copy(), nan.copy(),
+                      nan.copy())  # fmt: skip
     with_groups = (rows.kind == sources.COMPARISON_KIND) | (rows.kind == rows_.PEERS)
     if not with_groups.any() and not (comparable & (kind == sources.KIND_CODE["comunidad"])).any():
-        return _Comparison(
-            np.zeros(n_out, dtype=bool), np.full(n_out, None, dtype=object), nan.copy(),
-            np.zeros(n_out), nan.copy(), nan.copy(), nan.copy(), nan.copy(),
-        )  # fmt: skip
+        return out
     peer = rows_.peer_territory(rows)
     community = kind == sources.KIND_CODE["comunidad"]
     by_peers = (kind == sources.KIND_CODE["establecimiento"]) | (
@@ -1016,13 +1017,11 @@ def _compare(
     )
     partner_sid = np.where(community, rows.sid[idx], np.where(by_peers, peer[rows.sid[idx]], -1))
     has = comparable & (community | by_peers) & (partner_sid >= 0)
-    labels = np.full(n_out, None, dtype=object)
-    labels[has & community] = COMPARISON_GROUP
+    out.has = has
+    out.group[has & community] = COMPARISON_GROUP
     names = _territory_names(rows)
     peers_at = np.flatnonzero(has & by_peers)
-    labels[peers_at] = [PEERS_GROUP.format(names.get(int(t), "")) for t in partner_sid[peers_at]]
-    out = _Comparison(has, labels, nan.copy(), np.zeros(n_out), nan.copy(), nan.copy(),
-                      nan.copy(), nan.copy())  # fmt: skip
+    out.group[peers_at] = [PEERS_GROUP.format(names.get(int(t), "")) for t in partner_sid[peers_at]]
     j = np.flatnonzero(has)
     if not j.size:
         return out
@@ -1084,7 +1083,10 @@ def _consolidated(
     rows: facts.IndicatorRows,
     idx: np.ndarray,
     prev: np.ndarray,
-    res: _Result,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    change: np.ndarray,
+    base_period: np.ndarray,
     sign: np.ndarray,
 ) -> np.ndarray:
     """Whether each yearly row's change consolidates: 1 when the change against the baseline
@@ -1093,14 +1095,13 @@ def _consolidated(
     year and that does not hold; −1 (unknown) with fewer, on monthly rows, and when neither
     year says no but one has no interval."""
     out = np.full(idx.size, -1, dtype=np.int8)
-    lo, hi, change = res.ic_inferior, res.ic_superior, res.cambio
     good = np.where(
         np.isnan(lo) | np.isnan(hi) | np.isnan(change),
         -1,
         (((lo > 0) | (hi < 0)) & (sign * change > 0)).astype(np.int8),
     ).astype(np.int8)
     year = rows.year[idx]
-    enough = (rows.month[idx] == 0) & ~rows.base[idx] & (year - res.base_period >= 2)
+    enough = (rows.month[idx] == 0) & ~rows.base[idx] & (year - base_period >= 2)
     j = np.flatnonzero(enough)
     if not j.size:
         return out

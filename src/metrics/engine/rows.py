@@ -554,8 +554,8 @@ def school_of_communities(rows: Any) -> IntArray:
 
 class RowIndex:
     """Finds rows by indicator, scope kind, scope id and period: another kind's row of the
-    same scope and period (a community's comparison group), or the same scope's row a year
-    earlier. Built once per evaluation (one sort of the rows' keys)."""
+    same scope and period (a community's comparison group, a school's total). Built once per
+    evaluation (one sort of the rows' keys, on the first lookup)."""
 
     def __init__(self, rows: Any) -> None:
         self._rows = rows
@@ -582,17 +582,16 @@ class RowIndex:
         *,
         kind: int | None = None,
         sid: IntArray | None = None,
-        years_back: int = 0,
     ) -> IntArray:
         """For each row in ``at``: the row of the same indicator and period, of ``kind`` and
-        scope ``sid`` (default its own) and ``years_back`` years earlier; −1 when none."""
+        scope ``sid`` (default its own); −1 when none."""
         self._built()
         assert self._order is not None
         r = self._rows
         kinds = r.kind[at] if kind is None else np.full(at.size, kind, dtype=np.int64)
         sids = r.sid[at] if sid is None else sid
         ok = sids >= 0
-        want = self._key(r.ind[at], kinds, np.maximum(sids, 0), r.year[at] - years_back,
+        want = self._key(r.ind[at], kinds, np.maximum(sids, 0), r.year[at],
                          r.month[at], r.base[at])  # fmt: skip
         want = np.where(ok, want, -1)
         if not self._sorted.size:
@@ -622,8 +621,7 @@ def peer_territory(rows: Any) -> IntArray:
     if not len(links):
         return out
     rbd = links["rbd"].to_numpy(dtype=np.int64)
-    having = set(rows.communities["rbd"].astype(int)) if len(rows.communities) else set()
-    has = np.array([r in having for r in rbd], dtype=bool)
+    has = ~without_communities(pd.DataFrame({"rbd": rbd}), rows.communities)
     frame = pd.DataFrame({"rbd": rbd, "t": links["territory_id"].astype(str).to_numpy(),
                           "has": has})  # fmt: skip
     per = frame.groupby("t")["has"].agg(["size", "sum"])

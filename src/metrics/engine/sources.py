@@ -315,12 +315,8 @@ def _comparison(stats: Sequence[str], by_course: Callable[[str], str]) -> str:
 
 
 def _has_comparison(cur: duckdb.DuckDBPyConnection) -> bool:
-    """Whether ``_cmp`` (:func:`_courses`) holds a course: a request without courses never
-    made it."""
-    try:
-        row = cur.execute("SELECT EXISTS (SELECT 1 FROM _cmp)").fetchone()
-    except duckdb.CatalogException:
-        return False
+    """Whether ``_cmp`` (made with ``_cc`` by :func:`_courses`) holds a course."""
+    row = cur.execute("SELECT EXISTS (SELECT 1 FROM _cmp)").fetchone()
     return bool(row and row[0])
 
 

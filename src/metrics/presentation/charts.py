@@ -568,22 +568,17 @@ def build_trend_chart(
         values += list(present["valor"])
         if has_interval and {"ic_inferior", "ic_superior"} <= set(present.columns):
             values += [*present["ic_inferior"].dropna(), *present["ic_superior"].dropna()]
-        bounds = {"ic_inferior", "ic_superior"} <= set(present.columns)
+        no_bound = pd.Series(float("nan"), index=present.index)
+        lows, highs = (present.get(c, no_bound) for c in ("ic_inferior", "ic_superior"))
         group = [
             {
                 "periodo": str(p),
                 "valor": float(v),
                 "etiqueta": "",
-                "ic_inferior": float(lo) if bounds and pd.notna(lo) else None,
-                "ic_superior": float(hi) if bounds and pd.notna(hi) else None,
+                "ic_inferior": None if pd.isna(lo) else float(lo),
+                "ic_superior": None if pd.isna(hi) else float(hi),
             }
-            for p, v, lo, hi in zip(
-                present["periodo"],
-                present["valor"],
-                present["ic_inferior"] if bounds else [None] * len(present),
-                present["ic_superior"] if bounds else [None] * len(present),
-                strict=True,
-            )
+            for p, v, lo, hi in zip(present["periodo"], present["valor"], lows, highs, strict=True)
         ]
         if group:
             group[-1]["etiqueta"] = comparison_label

@@ -161,7 +161,7 @@ def comparison_sentence(indicator: Indicator, rec: Any) -> str | None:
     Desde 2023, el promedio de notas subió 0,41 en los cursos de la comunidad y 0,52 en el
     resto del establecimiento (mismos niveles): 0,11 menos de alza.
     """
-    get = rec.get if hasattr(rec, "get") else rec.__getitem__
+    get = rec.get  # a dict or a row (Series)
     own, other, dd = get("cambio"), get("cambio_comparacion"), get("dif_en_dif")
     if _missing(own) or _missing(other) or _missing(dd):
         return None
@@ -197,8 +197,7 @@ def comparison_sentence(indicator: Indicator, rec: Any) -> str | None:
         )
     since = get("periodo_base")
     start = f"Desde {since}, " if not _missing(since) else ""
-    kind = get("alcance") if "alcance" in rec else None
-    group = get("grupo_comparacion") if "grupo_comparacion" in rec else None
+    kind, group = get("alcance"), get("grupo_comparacion")
     if kind in ("establecimiento", "territorio") and not _missing(group):
         here = "en el establecimiento" if kind == "establecimiento" else "en el territorio"
         there = f"en los {group}"
@@ -228,8 +227,7 @@ CONSOLIDATED_BADGE = "✓ Se consolida"
 
 def consolidated(rec: Any) -> bool:
     """Whether a row's change consolidates (``consolidado`` true)."""
-    get = rec.get if hasattr(rec, "get") else rec.__getitem__
-    return _flag(get("consolidado"))
+    return _flag(rec.get("consolidado"))
 
 
 def metric_delta(indicator: Indicator, change: Any) -> str | None:
