@@ -10,6 +10,7 @@ Nothing leaves here but numbers in arrays: values, statuses and suppression are 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -21,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from metrics.engine import rows as rows_
-from metrics.engine.cache import ensure_facts
+from metrics.engine.cache import engine_digest, ensure_facts
 from metrics.engine.catalog import CATALOG, INDICATORS, SCOPE_KINDS
 from metrics.engine.sources import (
     COMPARABLE,
@@ -33,7 +34,6 @@ from metrics.engine.sources import (
     MONTHLY_VARIANT,
     NAN,
     PER_REQUEST,
-    SOURCE_CODES,
     SOURCES,
     STATS,
     Request,
@@ -300,10 +300,9 @@ def _number_scopes(
     communities: pd.DataFrame,
     links: pd.DataFrame,
     schools: pd.DataFrame,
-    extra: Iterable[str] = (),
 ) -> _Numbers:
     """``_sid`` (a DataFrame the cursor reads as a view): every scope id of the request
-    (schools, communities, territories and ``extra``, those of the facts computed per request)
+    (schools, communities and territories)
     numbered in sorted order, with a school's RBD."""
     rbds = schools["rbd"].to_numpy(dtype=np.int64)
     school_ids = rbds.astype(str).astype(object)
@@ -313,7 +312,6 @@ def _number_scopes(
                 school_ids,
                 communities["id"].to_numpy(dtype=object),
                 links["territory_id"].to_numpy(dtype=object),
-                np.asarray(list(extra), dtype=object),
             ]
         )
     )
@@ -341,28 +339,127 @@ def _number_scopes(
     return replace(numbers, link_school=link_school[ok], link_territory=link_territory[ok])
 
 
+_COMPUTED: weakref.WeakKeyDictionary[Store, tuple[tuple[Any, ...], dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per store: the facts of the sources computed per request (schedule compliance), for every
+community and school and every month, at one cut-off date, with the stamp they were computed at
+(the file's, the engine's and the cut-off). While the file has not changed, every request with
+that cut-off (all of a day's, in the app) takes its rows from here instead of querying the
+activities: the statement was a fifth of a school's request."""
+
+
+def _all_per_request(store: Store, cur: duckdb.DuckDBPyConnection, cutoff: date) -> dict[str, Any]:
+    """The per-request sources' facts of the whole store at ``cutoff`` (:data:`_COMPUTED`):
+    ind, kind (community or school), sid, rbd (sorted), year, month, base, mon, and the
+    statistics some row has (the others are all missing). Registers ``_com`` and ``_st`` for
+    the sources' queries: the caller registers its own after."""
+    stamp = store.file_stamp()
+    key = None if stamp is None else (*stamp, engine_digest(), cutoff)
+    held = _COMPUTED.get(store)
+    if key is not None and held is not None and held[0] == key:
+        return held[1]
+    found = _fetch(cur, "SELECT id, rbd FROM community")
+    cur.register("_com", pd.DataFrame({k: _unmasked(v) for k, v in found.items()}))
+    cur.register("_st", pd.DataFrame({"rbd": np.array([], dtype=np.int64),
+                                      "territory_id": np.array([], dtype=object)}))  # fmt: skip
+    facts_table(cur)
+    kinds = frozenset({KIND_CODE["comunidad"], KIND_CODE["establecimiento"]})
+    request = Request(cur, Scope.all(), kinds, set(PER_REQUEST), True, cutoff)
+    for source in SOURCES.values():
+        if not source.cached:
+            source.build(request)
+    got = _fetch(
+        cur,
+        f"""
+        SELECT f.ind, f.kind, f.sid, coalesce(c.rbd, TRY_CAST(f.sid AS INTEGER)) AS rbd,
+               f.year, f.month, f.base, f.mon, {", ".join("f." + s for s in STATS)}
+        FROM _f f LEFT JOIN _com c ON f.kind = {KIND_CODE["comunidad"]} AND c.id = f.sid
+        ORDER BY 4
+        """,
+    )
+    rbd = rows_.as_floats(got["rbd"])
+    known = ~np.isnan(rbd)
+    sid, sid_code = np.unique(np.asarray(got["sid"], dtype=object)[known], return_inverse=True)
+    out: dict[str, Any] = {
+        "ind": np.asarray(got["ind"], dtype=np.int16)[known],
+        "kind": np.asarray(got["kind"], dtype=np.int8)[known],
+        "sid_code": sid_code.reshape(-1).astype(np.int32),
+        "sids": sid,
+        "rbd": rbd[known].astype(np.int64),
+        "year": rows_.as_floats(got["year"])[known],
+        "month": np.asarray(got["month"], dtype=np.int8)[known],
+        "base": np.asarray(got["base"], dtype=bool)[known],
+        "mon": np.asarray(got["mon"], dtype=bool)[known],
+    }
+    for s in STATS:
+        values = rows_.as_floats(got[s])[known]
+        if not np.isnan(values).all():
+            out[s] = values
+    if key is not None:
+        _COMPUTED[store] = (key, out)
+    return out
+
+
 def _per_request(
-    cur: duckdb.DuckDBPyConnection,
+    computed: dict[str, Any],
     scope: Scope,
     kinds: frozenset[int],
     wanted: set[str],
     monthly: bool,
-    cutoff: date,
-    communities: pd.DataFrame,
-    links: pd.DataFrame,
+    numbers: _Numbers,
 ) -> dict[str, Any]:
     """The facts of the sources computed per request (schedule compliance: it depends on the
-    cut-off date), their scopes by id (``sid``); their queries read the visible communities
-    and territories' schools as ``_com`` and ``_st``."""
-    sources = [s for s in SOURCES.values() if not s.cached and SOURCE_CODES[s.name] & wanted]
-    columns = ("ind", "kind", "sid", "year", "month", "base", "mon", *STATS)
-    if not sources:
-        return {c: np.array([], dtype=object if c == "sid" else float) for c in columns}
-    facts_table(cur)
-    request = Request(cur, scope, kinds, wanted, monthly, cutoff)
-    for source in sources:
-        source.build(request)
-    return _fetch(cur, f"SELECT {', '.join(columns)} FROM _f")
+    cut-off date) of the request's scopes, numbered as in ``numbers``: its visible schools'
+    and communities' rows taken from the whole store's (``computed``,
+    :func:`_all_per_request`), and each visible territory's as the sum of its visible
+    schools'."""
+    columns = ("ind", "kind", "sc", "year", "month", "base", "mon", *STATS)
+    codes = np.asarray(sorted(IND_CODE[c] for c in wanted & PER_REQUEST), dtype=np.int64)
+    empty = {c: np.array([], dtype=float) for c in columns}
+    if not codes.size or not computed["rbd"].size:
+        return empty
+    if scope.is_all:
+        at = np.arange(computed["rbd"].size, dtype=np.int64)
+    else:
+        rbds = np.asarray(sorted(scope.rbds or ()), dtype=np.int64)
+        lo = np.searchsorted(computed["rbd"], rbds, "left")
+        counts = np.searchsorted(computed["rbd"], rbds, "right") - lo
+        starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+        at = starts + np.arange(int(counts.sum()), dtype=np.int64)
+    ind = computed["ind"][at].astype(np.int64)
+    keep = np.isin(np.where(ind >= MONTHLY_VARIANT, ind - MONTHLY_VARIANT, ind), codes)
+    if not monthly:
+        keep &= computed["month"][at] == 0
+    at, ind = at[keep], ind[keep]
+    used, inverse = np.unique(computed["sid_code"][at], return_inverse=True)
+    sc = numbers.of_ids(computed["sids"][used])[inverse.reshape(-1)]
+    rows: dict[str, Any] = {
+        "ind": ind,
+        "kind": computed["kind"][at].astype(np.int64),
+        "sc": sc,
+        "year": computed["year"][at],
+        "month": computed["month"][at].astype(np.int64),
+        "base": computed["base"][at],
+        "mon": computed["mon"][at],
+    }
+    for s in STATS:
+        rows[s] = computed[s][at] if s in computed else np.full(at.size, np.nan)
+    visible = sc >= 0
+    out = []
+    shown = visible & np.isin(rows["kind"], sorted(kinds))
+    out.append({k: v[shown] for k, v in rows.items()})
+    if KIND_CODE["territorio"] in kinds:
+        school = visible & (rows["kind"] == KIND_CODE["establecimiento"])
+        sums = rows_.territory_sums(
+            {k: v[school] for k, v in rows.items()},
+            STATS,
+            numbers.link_school,
+            numbers.link_territory,
+            numbers.size,
+        )
+        out.append(sums)
+    return {c: np.concatenate([np.asarray(o[c]) for o in out]) for c in columns}
 
 
 def _peer_sums(
@@ -462,15 +559,15 @@ def load_indicator_rows(
     ensure_facts(store)  # schedule compliance alone still reads the cached baseline years
     cur = store.cursor()
     try:
+        computed = _all_per_request(store, cur, cutoff) if wanted & PER_REQUEST else None
         communities, links, schools = _scope_frames(cur, scope)
         # The queries below read the frames as views (no temporary table to write).
         cur.register("_com", communities)
         cur.register("_st", links)
-        computed = _per_request(cur, scope, kind_set, wanted, monthly, cutoff, communities, links)
-        numbers = _number_scopes(cur, communities, links, schools, computed["sid"])
+        numbers = _number_scopes(cur, communities, links, schools)
         parts = _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly, numbers)
-        computed["sc"] = numbers.of_ids(computed.pop("sid"))
-        parts.append(computed)
+        if computed is not None:
+            parts.append(_per_request(computed, scope, kind_set, wanted, monthly, numbers))
         comparable = [IND_CODE[c] for c in COMPARABLE & wanted]
         if comparable and KIND_CODE["establecimiento"] in kind_set:
             peers = _peer_sums(parts, comparable, schools, communities, numbers)
