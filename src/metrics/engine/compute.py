@@ -128,6 +128,9 @@ def elapsed_share(
     return _out(np.asarray(share, dtype=float), scalar)
 
 
+_POW10 = 10.0 ** np.arange(16)
+
+
 def round_half_away(x: ArrayLike, decimals: ArrayLike) -> Any:
     """``x`` rounded to ``decimals`` places, halves away from zero on the exact binary value:
     :func:`metrics.formatting.round_half_away` (what pages, headlines and charts print), for
@@ -139,9 +142,12 @@ def round_half_away(x: ArrayLike, decimals: ArrayLike) -> Any:
     scalar = _is_scalar(x, decimals)
     v, d = _f(x), _f(decimals)
     d = np.broadcast_to(np.where(np.isnan(d), 0.0, d), v.shape)
-    scaled = np.abs(v) * 10.0**d
+    whole = (d >= 0) & (d < _POW10.size) & (d == np.floor(d))
+    # Decimals 0 to 15 (always, in the catalogue): a table, not a power per value.
+    power = _POW10[d.astype(np.int64)] if whole.all() else 10.0**d
+    scaled = np.abs(v) * power
     low = np.floor(scaled)
-    out = np.sign(v) * np.where(scaled - low >= 0.5, low + 1.0, low) / 10.0**d
+    out = np.sign(v) * np.where(scaled - low >= 0.5, low + 1.0, low) / power
     # Near a half, the scaled float may have rounded across it: decide on the exact value.
     with np.errstate(invalid="ignore"):
         near = np.flatnonzero(np.abs(scaled - low - 0.5) < 1e-6)
@@ -172,7 +178,15 @@ def target_met(
     scalar = _is_scalar(valor, meta, sign, decimals)
     v, m, s = _f(valor), _f(meta), _f(sign)
     if decimals is not None:
-        v, m = _f(round_half_away(v, decimals)), _f(round_half_away(m, decimals))
+        # Only where both are known (few rows of a country's have a target).
+        v, m = np.broadcast_arrays(v, m)
+        shape = v.shape
+        both = np.flatnonzero(~np.isnan(v) & ~np.isnan(m))
+        d = np.broadcast_to(_f(decimals), shape).reshape(-1)[both]
+        v, m = v.astype(float).reshape(-1), m.astype(float).reshape(-1)
+        v[both] = round_half_away(v[both], d)
+        m[both] = round_half_away(m[both], d)
+        v, m = v.reshape(shape), m.reshape(shape)
     met = (s * (v - m) >= -_EPS * np.maximum(1.0, np.abs(m))) & ~np.isnan(v) & ~np.isnan(m)
     return _out(np.asarray(met), scalar)
 

@@ -6,8 +6,8 @@ turns them into the engine's rows, in output order, with everything each row nee
 others: its baseline row, its target and the families it can be suppressed in.
 
 Every join here is between rows of one request (a few thousand for a school, under a million
-for the country) on small integer keys, so it is done with sorted keys and binary search
-(:func:`_lookup`) rather than with SQL statements: for a school's request, the statements'
+for the country) on small integer keys, so it is done in memory with a hash table of the keys
+(:class:`_Finder`) rather than with SQL statements: for a school's request, the statements'
 fixed costs were most of its time.
 
 Scope ids are numbered by their place in the sorted list of every id involved (``sids``), so
@@ -151,18 +151,47 @@ def _ids(values: Any) -> npt.NDArray[np.object_]:
     return np.asarray([str(v) for v in arr], dtype=object)
 
 
+class _Finder:
+    """Finds keys among ``keys`` by hashing (pandas' hash table, built once): for a million
+    rows, several times faster than sorting them and searching the sorted keys."""
+
+    def __init__(self, keys: IntArray) -> None:
+        index: pd.Index[Any] = pd.Index(np.asarray(keys, dtype=np.int64))
+        self._first: IntArray | None = None
+        if not index.is_unique:  # keep each key's first position
+            self._first = np.flatnonzero(~index.duplicated(keep="first")).astype(np.int64)
+            index = pd.Index(np.asarray(keys, dtype=np.int64)[self._first])
+        self._index = index
+
+    def find(self, wanted: IntArray) -> IntArray:
+        """For each of ``wanted``: the position in ``keys`` holding it (the first, when
+        several do), or −1."""
+        if not self._index.size or not wanted.size:
+            return np.full(wanted.size, -1, dtype=np.int64)
+        found = self._index.get_indexer(pd.Index(np.asarray(wanted, dtype=np.int64)))
+        at = np.asarray(found, dtype=np.int64)
+        if self._first is None:
+            return at
+        return np.where(at >= 0, self._first[np.maximum(at, 0)], -1).astype(np.int64)
+
+
+def _lookup_sorted(keys: IntArray, wanted: IntArray) -> IntArray:
+    """:func:`_lookup` for ``keys`` in non-decreasing order (rows in output order): a binary
+    search, without hashing; any other ``keys`` go to :func:`_lookup`."""
+    if not keys.size or not wanted.size:
+        return np.full(wanted.size, -1, dtype=np.int64)
+    if (keys[1:] < keys[:-1]).any():
+        return _lookup(keys, wanted)
+    at = np.minimum(np.searchsorted(keys, wanted, "left"), keys.size - 1)
+    return np.where(keys[at] == wanted, at, -1).astype(np.int64)
+
+
 def _lookup(keys: IntArray, wanted: IntArray) -> IntArray:
     """For each of ``wanted``: the position in ``keys`` holding it (the first, when several
     do), or −1."""
     if not keys.size or not wanted.size:
         return np.full(wanted.size, -1, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    at = np.searchsorted(ordered, wanted)
-    inside = at < ordered.size
-    found = np.zeros(wanted.size, dtype=bool)
-    found[inside] = ordered[at[inside]] == wanted[inside]
-    return np.where(found, order[np.minimum(at, ordered.size - 1)], -1).astype(np.int64)
+    return _Finder(keys).find(wanted)
 
 
 def assemble(
@@ -257,11 +286,7 @@ def assemble(
     hit = _lookup(fkey, gkey)
     src = _through(fy, hit)
     other = np.flatnonzero(~yearly & np.isin(f.ind, wanted) & (f.kind < COMPARISON))
-
-    def pick(arr: np.ndarray, fill: Any) -> np.ndarray:
-        grid = np.full(src.size, fill, dtype=arr.dtype)
-        grid[src >= 0] = arr[src[src >= 0]]
-        return np.concatenate([grid, arr[other]])
+    source = np.concatenate([src, other])  # each row's fact (−1: none)
 
     ind = np.concatenate([g_ind, f.ind[other]])
     kind = np.concatenate([g_kind, f.kind[other]])
@@ -269,8 +294,6 @@ def assemble(
     year = np.concatenate([g_year, f.year[other]])
     month = np.concatenate([np.zeros(g_ind.size, dtype=np.int64), f.month[other]])
     base = np.concatenate([np.zeros(g_ind.size, dtype=bool), f.base[other]])
-    mon = pick(f.mon, False).astype(bool)
-    stats = {s: pick(v, np.nan).astype(float) for s, v in f.stats.items()}
 
     # Each scope's baseline year: its school's (a territory: the earliest of its schools').
     by_school = np.full(size + 1, np.nan)  # [size]: a school the request does not hold
@@ -293,8 +316,20 @@ def assemble(
         terr_base[sc],
     )
 
-    order = np.lexsort((month, _year_code(year), sc, kind, ind))
-    used, compact = np.unique(sc[order], return_inverse=True)
+    # One stable sort of one key: the rows come in a few long sorted runs (the grid by
+    # indicator and kind), which a stable sort merges in linear time.
+    key = _key((ind, _INDS), (kind, _KINDS), (sc, size), (_year_code(year), _YEARS),
+               (month, _MONTHS))  # fmt: skip
+    order = np.argsort(key, kind="stable")
+    present = np.zeros(size, dtype=bool)
+    present[sc] = True  # every row's scope is one of the request's (numbered ≥ 0)
+    used = np.flatnonzero(present)
+    compact = (np.cumsum(present) - 1)[sc[order]]
+    at = source[order]  # −1 picks the appended missing value
+
+    def pick(arr: np.ndarray, missing: Any) -> np.ndarray:
+        return np.concatenate([arr, np.asarray([missing], dtype=arr.dtype)])[at]
+
     return Assembled(
         ind=ind[order],
         kind=kind[order],
@@ -303,8 +338,8 @@ def assemble(
         year=year[order],
         month=month[order],
         base=base[order],
-        mon=mon[order],
-        stats={s: v[order] for s, v in stats.items()},
+        mon=pick(np.asarray(f.mon, dtype=bool), False),
+        stats={s: pick(np.asarray(v, dtype=float), np.nan) for s, v in f.stats.items()},
         base_year=base_year[order],
         scope_codes=used.astype(np.int64),
     )
@@ -352,7 +387,7 @@ def baselines(rows: Assembled) -> tuple[IntArray, BoolArray, FloatArray]:
     scope = _key((rows.ind, _INDS), (rows.kind, _KINDS), (rows.sid, size))
     n, rx = rows.stats["n"], rows.stats["rx"]
     wave_rows = np.flatnonzero(rows.base & (np.isnan(n) | (n > 0)))
-    wave = _lookup(scope[wave_rows], scope)
+    wave = _lookup_sorted(scope[wave_rows], scope)
     wave = _through(wave_rows, wave)
 
     yearly = ~rows.base & (rows.month == 0) & ~np.isnan(rows.year)
@@ -360,7 +395,7 @@ def baselines(rows: Assembled) -> tuple[IntArray, BoolArray, FloatArray]:
     ykey = scope[yr] * _YEARS + _year_code(rows.year[yr])
     wanted = scope * _YEARS + _year_code(rows.base_year)
     has_base = ~np.isnan(rows.base_year)
-    of_year = _lookup(ykey, np.where(has_base, wanted, -1))
+    of_year = _lookup_sorted(ykey, np.where(has_base, wanted, -1))
     of_year = np.where(has_base, _through(yr, of_year), -1)
 
     valued = yearly & ((~np.isnan(n) & (n > 0)) | (~np.isnan(rx) & (rx > 0)))
@@ -369,12 +404,13 @@ def baselines(rows: Assembled) -> tuple[IntArray, BoolArray, FloatArray]:
     first_year = np.full(len(rows), np.nan)
     if vr.size:
         # The earliest valued year of each scope: sort by scope then year, take the first.
-        order = np.lexsort((rows.year[vr], scope[vr]))
+        # Rows are in output order (scope, then year): a stable sort finds them sorted.
+        order = np.argsort(scope[vr] * _YEARS + _year_code(rows.year[vr]), kind="stable")
         vs = vr[order]
         lead = np.ones(vs.size, dtype=bool)
         lead[1:] = scope[vs][1:] != scope[vs][:-1]
         heads = vs[lead]
-        at = _lookup(scope[heads], scope)
+        at = _lookup_sorted(scope[heads], scope)
         found = ~has_base & (at >= 0)
         first = np.where(found, _through(heads, at), -1)
         first_year = np.where(found, rows.year[first], np.nan)
@@ -442,7 +478,7 @@ def families(
                     (base, 2))  # fmt: skip
 
     r = np.flatnonzero(chosen)
-    table = key(rows.ind[r], rows.kind[r], rows.sid[r], yc[r], rows.month[r], rows.base[r])
+    table = _Finder(key(rows.ind[r], rows.kind[r], rows.sid[r], yc[r], rows.month[r], rows.base[r]))
 
     def parents_of(
         children: IntArray, kind: Any, sc: IntArray, month: Any = None, base: Any = None
@@ -450,7 +486,7 @@ def families(
         """The row of each child's total (same indicator and year), or −1."""
         month = rows.month[children] if month is None else month
         base = rows.base[children] if base is None else base
-        at = _lookup(table, key(rows.ind[children], kind, sc, yc[children], month, base))
+        at = table.find(key(rows.ind[children], kind, sc, yc[children], month, base))
         return _through(r, at)
 
     sids = pd.Index(rows.sids, dtype=object)
@@ -555,22 +591,20 @@ def school_of_communities(rows: Any) -> IntArray:
 class RowIndex:
     """Finds rows by indicator, scope kind, scope id and period: another kind's row of the
     same scope and period (a community's comparison group, a school's total). Built once per
-    evaluation (one sort of the rows' keys, on the first lookup)."""
+    evaluation (one hash table of the rows' keys, on the first lookup)."""
 
     def __init__(self, rows: Any) -> None:
         self._rows = rows
         self._size = max(int(rows.sids.size), 1)
-        self._order: IntArray | None = None
-        self._sorted: IntArray = np.array([], dtype=np.int64)
+        self._finder: _Finder | None = None
 
-    def _built(self) -> None:
-        """Sort the keys on the first lookup: most requests (no community, no school without
+    def _built(self) -> _Finder:
+        """Hash the keys on the first lookup: most requests (no community, no school without
         communities) look nothing up."""
-        if self._order is None:
+        if self._finder is None:
             r = self._rows
-            key = self._key(r.ind, r.kind, r.sid, r.year, r.month, r.base)
-            self._order = np.argsort(key, kind="stable")
-            self._sorted = key[self._order]
+            self._finder = _Finder(self._key(r.ind, r.kind, r.sid, r.year, r.month, r.base))
+        return self._finder
 
     def _key(self, ind: Any, kind: Any, sid: Any, year: Any, month: Any, base: Any) -> IntArray:
         return _key((ind, _INDS), (kind, _KINDS), (sid, self._size), (_year_code(year), _YEARS),
@@ -585,20 +619,14 @@ class RowIndex:
     ) -> IntArray:
         """For each row in ``at``: the row of the same indicator and period, of ``kind`` and
         scope ``sid`` (default its own); −1 when none."""
-        self._built()
-        assert self._order is not None
+        finder = self._built()
         r = self._rows
         kinds = r.kind[at] if kind is None else np.full(at.size, kind, dtype=np.int64)
         sids = r.sid[at] if sid is None else sid
         ok = sids >= 0
         want = self._key(r.ind[at], kinds, np.maximum(sids, 0), r.year[at],
                          r.month[at], r.base[at])  # fmt: skip
-        want = np.where(ok, want, -1)
-        if not self._sorted.size:
-            return np.full(at.size, -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self._sorted, want), self._sorted.size - 1)
-        found = (self._sorted[pos] == want) & ok
-        return np.where(found, self._order[pos], -1).astype(np.int64)
+        return np.where(ok, finder.find(want), -1).astype(np.int64)
 
 
 def without_communities(schools: pd.DataFrame, communities: pd.DataFrame) -> npt.NDArray[np.bool_]:
