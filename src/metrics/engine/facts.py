@@ -106,12 +106,28 @@ def _read_facts(
 
     For up to :data:`MAX_LISTED` schools (a school's or a small territory's request) the rows
     are read with one plain statement and numbered and added up in memory: a statement's fixed
-    cost (joins, a grouping) was most of such a request's time. Larger scopes join and add up
-    in DuckDB (:func:`_read_all`)."""
+    cost (joins, a grouping) was most of such a request's time. Larger scopes are numbered in
+    DuckDB (:func:`_read_all`); territories are added up in memory either way
+    (:func:`metrics.engine.rows.territory_sums`)."""
     if not wanted:
         return []
+    school_kind, territory_kind = KIND_CODE["establecimiento"], KIND_CODE["territorio"]
     if scope.is_all or len(scope.rbds or ()) > MAX_LISTED:
-        return _read_all(cur, scope, kinds, wanted, monthly)
+        # Territories add up their schools' facts: read those even when not shown.
+        read = (kinds - {territory_kind}) | ({school_kind} if territory_kind in kinds else set())
+        by_kind = _read_all(cur, scope, frozenset(read), wanted, monthly)
+        parts = [part for kind, part in by_kind.items() if kind in kinds]
+        if territory_kind in kinds and school_kind in by_kind:
+            parts.append(
+                rows_.territory_sums(
+                    by_kind[school_kind],
+                    STATS,
+                    numbers.link_school,
+                    numbers.link_territory,
+                    numbers.size,
+                )
+            )
+        return parts
     rbds = sorted(int(r) for r in scope.rbds or ())
     if not rbds:
         return []
@@ -162,11 +178,11 @@ def _read_all(
     kinds: frozenset[int],
     wanted: set[str],
     monthly: bool,
-) -> list[dict[str, Any]]:
-    """:func:`_read_facts` in SQL, for many schools: their scopes numbered by ``_sid``,
-    territories added up in DuckDB."""
+) -> dict[int, dict[str, Any]]:
+    """The cached facts of many schools' communities, schools and comparison groups (those of
+    ``kinds``), by kind, their scopes numbered by ``_sid``."""
     if not wanted:
-        return []
+        return {}
     where = [f"f.indicator IN ({', '.join(repr(c) for c in sorted(wanted))})"]
     if not monthly:
         where.append("f.month = 0")
@@ -174,7 +190,7 @@ def _read_all(
     if not scope.is_all:
         rbds = sorted(int(r) for r in scope.rbds or ())
         if not rbds:
-            return []
+            return {}
         if len(rbds) <= MAX_LISTED:
             # Constants in the query's text: DuckDB skips the row groups of other schools.
             where.append(f"f.rbd IN ({', '.join(map(str, rbds))})")
@@ -186,7 +202,7 @@ def _read_all(
     variant = f"CASE WHEN f.monthly_source THEN {MONTHLY_VARIANT} ELSE 0 END"
     number = f"CAST(m.ind + {variant} AS SMALLINT)"
     catalogue = f"JOIN (VALUES {codes}) m(code, ind) ON m.code = f.indicator"
-    out = []
+    out = {}
     nan = ", ".join(f"coalesce(f.{x}, {NAN}) AS {x}" for x in STATS)
     # A school's facts find their scope number by RBD (an integer join, twice as fast as one
     # on the id's text); a community's by its id (a visible community is one of a visible
@@ -197,39 +213,16 @@ def _read_all(
         (COMPARISON_KIND, "JOIN _sid d ON d.sid = f.sid"),
     ):
         if kind in kinds:
-            out.append(
-                _fetch(
-                    cur,
-                    f"""
-                    SELECT {number} AS ind, f.kind, d.sc, f.year, f.month, f.base,
-                           false AS mon, {nan}
-                    FROM indicator_fact f {catalogue} {join}
-                    WHERE {cond} AND f.kind = {kind}
-                    """,
-                    params,
-                )
-            )
-    if KIND_CODE["territorio"] in kinds:
-        sums = ", ".join(
-            f"coalesce({'min' if x == 'y0' else 'sum'}(f.{x}), {NAN}) AS {x}" for x in STATS
-        )
-        out.append(
-            _fetch(
+            out[kind] = _fetch(
                 cur,
                 f"""
-                SELECT g.* EXCLUDE (territory_id) REPLACE (d.sc AS sc)
-                FROM (
-                    SELECT {number} AS ind, CAST(2 AS TINYINT) AS kind, 0 AS sc,
-                           st.territory_id, f.year, f.month, f.base, false AS mon, {sums}
-                    FROM indicator_fact f {catalogue}
-                    JOIN _st st ON st.rbd = f.rbd
-                    WHERE {cond} AND f.kind = 1
-                    GROUP BY ALL
-                ) g JOIN _sid d ON d.sid = g.territory_id
+                SELECT {number} AS ind, f.kind, d.sc, f.year, f.month, f.base,
+                       false AS mon, {nan}
+                FROM indicator_fact f {catalogue} {join}
+                WHERE {cond} AND f.kind = {kind}
                 """,
                 params,
             )
-        )
     return out
 
 

@@ -540,9 +540,65 @@ def territory_sums(
 
     ``facts``: the schools' facts (ind, sc, year, month, base, mon and ``stats``, one
     element per fact); ``link_school``/``link_territory``: each link of a school to a
-    territory, both as scope numbers below ``size``."""
+    territory, both as scope numbers below ``size``.
+
+    Each (territory, indicator, period) is a slot of a dense table (territories × the facts'
+    distinct indicator-periods) added up by counting: for a country, a third of what a
+    grouping statement in DuckDB took."""
     row, link = _pairs(np.asarray(facts["sc"], dtype=np.int64), link_school)
-    terr = link_territory[link]
+    ind_all = np.asarray(facts["ind"], dtype=np.int64)
+    year_all = as_floats(facts["year"])
+    month_all = np.asarray(facts["month"], dtype=np.int64)
+    base_all = np.asarray(facts["base"], dtype=bool)
+    # Each fact's indicator and period, numbered densely (``combo``), and each link's
+    # territory among the territories linked (``terr_code``).
+    period = _key((ind_all, _INDS * 2), (_year_code(year_all), _YEARS), (month_all, _MONTHS),
+                  (base_all, 2))  # fmt: skip
+    combo, _ = pd.factorize(period)
+    combos = int(combo.max()) + 1 if combo.size else 0
+    territories, terr_code = np.unique(link_territory, return_inverse=True)
+    if combos * max(territories.size, 1) > 50_000_000:  # too wide for a dense table
+        return _territory_sums_sorted(facts, stats, row, link_territory[link], size)
+    slot = terr_code.reshape(-1)[link] * combos + combo[row]
+    width = combos * territories.size
+    present = np.bincount(slot, minlength=width) > 0
+    slots = np.flatnonzero(present)
+    first = np.full(max(combos, 1), -1, dtype=np.int64)
+    first[combo[::-1]] = np.arange(combo.size - 1, -1, -1, dtype=np.int64)
+    lead = first[slots % max(combos, 1)]  # a fact of the slot's indicator and period
+    out: dict[str, Any] = {
+        "ind": ind_all[lead],
+        "kind": np.full(slots.size, TERRITORY, dtype=np.int64),
+        "sc": territories[slots // max(combos, 1)].astype(np.int64),
+        "year": year_all[lead],
+        "month": month_all[lead],
+        "base": base_all[lead],
+        "mon": np.zeros(slots.size, dtype=bool),
+    }
+    for s in stats:
+        v = as_floats(facts[s])[row]
+        known = np.flatnonzero(~np.isnan(v))  # many statistics are missing in most facts
+        if s == "y0":
+            low = np.full(width, np.nan)
+            np.fmin.at(low, slot[known], v[known])
+            out[s] = low[slots]
+            continue
+        at = slot[known]
+        total = np.bincount(at, weights=v[known], minlength=width)
+        seen = np.bincount(at, minlength=width)
+        out[s] = np.where(seen[slots] > 0, total[slots], np.nan)
+    return out
+
+
+def _territory_sums_sorted(
+    facts: Mapping[str, Any],
+    stats: Sequence[str],
+    row: IntArray,
+    terr: IntArray,
+    size: int,
+) -> dict[str, Any]:
+    """:func:`territory_sums` by sorting the (school fact, territory) pairs: for more
+    territories and periods than a dense table holds."""
     ind = np.asarray(facts["ind"], dtype=np.int64)[row]
     year = as_floats(facts["year"])[row]
     month = np.asarray(facts["month"], dtype=np.int64)[row]
