@@ -495,15 +495,16 @@ def families(
         return np.asarray(sids.get_indexer(pd.Index(_ids(ids), dtype=object)), dtype=np.int64)
 
     pairs: list[tuple[IntArray, IntArray]] = []
-    # A territory and its schools.
+    # A territory and its schools: each school row once per territory of its school, its
+    # total found in a dense table of territory × indicator-period (a country's schools have
+    # a few million such pairs: hashing each was a tenth of the request).
     schools = r[rows.kind[r] == SCHOOL]
     if schools.size and len(links):
         tsc, ssc = number(links["territory_id"]), number(links["rbd"])
         ok = (tsc >= 0) & (ssc >= 0)
         li, ri = _pairs(rows.sid[schools], ssc[ok])
         c = schools[li]
-        p = parents_of(c, TERRITORY, tsc[ok][ri])
-        pairs.append((p, c))
+        pairs.append((_territory_parents(rows, r, yc, c, tsc[ok][ri], parents_of), c))
     # A school and its communities (a community's comparison group is suppressed beside
     # them: :func:`metrics.engine.compute.suppress_beside`).
     coms = r[rows.kind[r] == COMMUNITY]
@@ -526,6 +527,37 @@ def families(
     child_rows = np.concatenate([c for _, c in pairs])
     found = parent >= 0
     return parent[found], child_rows[found]
+
+
+def _territory_parents(
+    rows: Assembled,
+    r: IntArray,
+    yc: IntArray,
+    children: IntArray,
+    territory: IntArray,
+    parents_of: Any,
+) -> IntArray:
+    """For each school row in ``children``: the row of ``territory`` (its scope number) with
+    the same indicator and period among ``r``, or −1 (see :func:`families`)."""
+    period = _key((rows.ind[r], _INDS), (yc[r], _YEARS), (rows.month[r], _MONTHS),
+                  (rows.base[r], 2))  # fmt: skip
+    combo, _ = pd.factorize(period)
+    combos = int(combo.max()) + 1 if combo.size else 1
+    of_row = np.full(len(rows), -1, dtype=np.int64)
+    of_row[r] = combo
+    owners = r[rows.kind[r] == TERRITORY]
+    terrs = np.unique(rows.sid[owners])
+    out = np.full(children.size, -1, dtype=np.int64)
+    if not terrs.size:
+        return out
+    if combos * terrs.size > 50_000_000:  # too wide for a dense table: hash
+        return np.asarray(parents_of(children, TERRITORY, territory), dtype=np.int64)
+    table = np.full(combos * terrs.size, -1, dtype=np.int64)
+    table[np.searchsorted(terrs, rows.sid[owners]) * combos + of_row[owners]] = owners
+    at = np.minimum(np.searchsorted(terrs, territory), terrs.size - 1)
+    known = terrs[at] == territory
+    out[known] = table[at[known] * combos + of_row[children[known]]]
+    return out
 
 
 def territory_sums(
