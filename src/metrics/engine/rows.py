@@ -238,7 +238,7 @@ def assemble(
     n = f.stats["n"]
     has = (f.kind == SCHOOL) & (f.month == 0) & ~f.base & (np.isnan(n) | (n > 0))
     has &= ~np.isnan(f.year)
-    sy = np.unique(f.sc[has] * _YEARS + _year_code(f.year[has]))
+    sy = np.sort(pd.unique(f.sc[has] * _YEARS + _year_code(f.year[has])))  # hashed, then few
     sy_sc, sy_year = sy // _YEARS, (sy % _YEARS + _YEAR_ORIGIN).astype(float)
 
     scope_sc: list[IntArray] = []
@@ -273,18 +273,30 @@ def assemble(
     usual = np.flatnonzero(~cmp_scope)
     of_cmp = np.flatnonzero(cmp_scope)
     cmp_inds = np.asarray(sorted(set(comparable) & set(wanted.tolist())), dtype=np.int64)
+    # Each fact's place in the grid: the grid repeats one list of scope-years per indicator
+    # (``usual``; then ``of_cmp`` per comparable indicator), so a fact's place is its
+    # indicator's rank times the list's length plus its scope-year's place in the list.
+    yearly = (f.month == 0) & ~f.base
+    fy = np.flatnonzero(yearly)
+    fkey = _key((f.kind[fy], _KINDS), (f.sc[fy], size), (_year_code(f.year[fy]), _YEARS))
+    src = np.full(wanted.size * usual.size + cmp_inds.size * of_cmp.size, -1, dtype=np.int64)
+    offset = 0
+    for part, part_inds in ((usual, wanted), (of_cmp, cmp_inds)):
+        if part.size and part_inds.size:
+            pkey = _key((g_kind[part], _KINDS), (g_sc[part], size),
+                        (_year_code(g_year[part]), _YEARS))  # fmt: skip
+            rank = np.full(_INDS, -1, dtype=np.int64)
+            rank[part_inds] = np.arange(part_inds.size)
+            place = _Finder(pkey).find(fkey)
+            r_ind = rank[f.ind[fy]]
+            hits = np.flatnonzero((place >= 0) & (r_ind >= 0))[::-1]  # the first fact wins
+            src[offset + r_ind[hits] * part.size + place[hits]] = fy[hits]
+        offset += part_inds.size * part.size
     g_ind = np.concatenate([np.repeat(wanted, usual.size), np.repeat(cmp_inds, of_cmp.size)])
     g_kind, g_sc, g_year = (
         np.concatenate([np.tile(a[usual], wanted.size), np.tile(a[of_cmp], cmp_inds.size)])
         for a in (g_kind, g_sc, g_year)
     )
-    yearly = (f.month == 0) & ~f.base
-    fy = np.flatnonzero(yearly)
-    fkey = _key((f.ind[fy], _INDS), (f.kind[fy], _KINDS), (f.sc[fy], size),
-                (_year_code(f.year[fy]), _YEARS))  # fmt: skip
-    gkey = _key((g_ind, _INDS), (g_kind, _KINDS), (g_sc, size), (_year_code(g_year), _YEARS))
-    hit = _lookup(fkey, gkey)
-    src = _through(fy, hit)
     other = np.flatnonzero(~yearly & np.isin(f.ind, wanted) & (f.kind < COMPARISON))
     source = np.concatenate([src, other])  # each row's fact (−1: none)
 
