@@ -342,6 +342,12 @@ that cut-off (all of a day's, in the app) takes its rows from here instead of qu
 activities: the statement was a fifth of a school's request."""
 
 
+def forget_per_request(store: Store) -> None:
+    """Drop ``store``'s computed per-request facts (:data:`_COMPUTED`): the next request
+    computes them again, as the first one after a change does (for the benchmark)."""
+    _COMPUTED.pop(store, None)
+
+
 def _all_per_request(store: Store, cur: duckdb.DuckDBPyConnection, cutoff: date) -> dict[str, Any]:
     """The per-request sources' facts of the whole store at ``cutoff`` (:data:`_COMPUTED`):
     ind, kind (community or school), sid, rbd (sorted), year, month, base, mon, and the
@@ -362,23 +368,30 @@ def _all_per_request(store: Store, cur: duckdb.DuckDBPyConnection, cutoff: date)
     for source in SOURCES.values():
         if not source.cached:
             source.build(request)
+    # Scope ids numbered in DuckDB (``_fid``): texts cross into Python once per id, not per row.
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _fid AS SELECT sid, "
+        "CAST(row_number() OVER () - 1 AS INTEGER) AS code FROM (SELECT DISTINCT sid FROM _f)"
+    )
     got = _fetch(
         cur,
         f"""
-        SELECT f.ind, f.kind, f.sid, coalesce(c.rbd, TRY_CAST(f.sid AS INTEGER)) AS rbd,
+        SELECT f.ind, f.kind, i.code AS sid_code,
+               coalesce(c.rbd, TRY_CAST(f.sid AS INTEGER)) AS rbd,
                f.year, f.month, f.base, f.mon, {", ".join("f." + s for s in STATS)}
-        FROM _f f LEFT JOIN _com c ON f.kind = {KIND_CODE["comunidad"]} AND c.id = f.sid
+        FROM _f f JOIN _fid i ON i.sid = f.sid
+        LEFT JOIN _com c ON f.kind = {KIND_CODE["comunidad"]} AND c.id = f.sid
         ORDER BY 4
         """,
     )
+    ids = _fetch(cur, "SELECT sid, code FROM _fid ORDER BY code")
     rbd = rows_.as_floats(got["rbd"])
     known = ~np.isnan(rbd)
-    sid, sid_code = np.unique(np.asarray(got["sid"], dtype=object)[known], return_inverse=True)
     out: dict[str, Any] = {
         "ind": np.asarray(got["ind"], dtype=np.int16)[known],
         "kind": np.asarray(got["kind"], dtype=np.int8)[known],
-        "sid_code": sid_code.reshape(-1).astype(np.int32),
-        "sids": sid,
+        "sid_code": np.asarray(got["sid_code"], dtype=np.int32)[known],
+        "sids": np.asarray(ids["sid"], dtype=object),
         "rbd": rbd[known].astype(np.int64),
         "year": rows_.as_floats(got["year"])[known],
         "month": np.asarray(got["month"], dtype=np.int8)[known],
