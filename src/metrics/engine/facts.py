@@ -1,9 +1,11 @@
 """A request's rows: the cached facts of the scopes a user may see, read and joined.
 
 :func:`load_indicator_rows` reads the cached facts (:mod:`metrics.engine.cache`) of the visible
-communities and schools, adds up each visible territory from its schools, runs the sources
-computed per request (schedule compliance depends on the cut-off date), and hands the rows to
-:mod:`metrics.engine.rows`, which joins years, baselines, targets and families in NumPy.
+communities and schools, adds up each visible territory from its schools in memory, takes the
+facts of the sources that depend on the cut-off date (schedule compliance) from the whole
+store's, computed once per cut-off and state of the file (:func:`_all_per_request`), and hands
+the rows to :mod:`metrics.engine.rows`, which joins years, baselines, targets and families in
+NumPy.
 Nothing leaves here but numbers in arrays: values, statuses and suppression are computed by
 :mod:`metrics.engine.indicators` with :mod:`metrics.engine.compute`.
 """
