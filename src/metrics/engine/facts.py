@@ -583,7 +583,7 @@ def load_indicator_rows(
                 parts.append(peers)
                 kind_set |= {rows_.PEERS}
         inds = sorted(IND_CODE[c] for c in wanted)
-        found = rows_.Facts.from_columns(parts, STATS, numbers.sids)
+        found = rows_.Facts.from_columns(parts, STATS, numbers.sids, numbers.index)
         rows = rows_.assemble(
             found,
             inds=inds,

@@ -56,10 +56,16 @@ class Facts:
     mon: BoolArray
     stats: dict[str, FloatArray]
     sids: npt.NDArray[np.object_]
+    index: pd.Index[Any] | None = None
+    """``sids`` as an index, when the caller has one (its hash table is built once)."""
 
     @classmethod
     def from_columns(
-        cls, parts: Sequence[Mapping[str, Any]], stats: Sequence[str], sids: Sequence[str]
+        cls,
+        parts: Sequence[Mapping[str, Any]],
+        stats: Sequence[str],
+        sids: Sequence[str],
+        index: pd.Index[Any] | None = None,
     ) -> Facts:
         """From ``fetchnumpy()`` results of the facts (NULL years become NaN)."""
 
@@ -77,6 +83,7 @@ class Facts:
             mon=col("mon", bool),
             stats={s: col(s, float) for s in stats},
             sids=np.asarray(list(sids), dtype=object),
+            index=index,
         )
 
 
@@ -97,6 +104,19 @@ class Assembled:
     """The scope's baseline year (NaN: none set and no community to tell it)."""
     scope_codes: IntArray
     """For each of ``sids``, its number in the request's facts (:class:`Facts`)."""
+    facts_index: pd.Index[Any] | None = None
+    """The request's facts' ids (:class:`Facts`) as an index: numbers ids without another
+    hash table (:meth:`number`)."""
+
+    def number(self, ids: Any) -> IntArray:
+        """The number of each id among ``sids`` (−1: not one of the rows')."""
+        wanted = pd.Index(_ids(ids), dtype=object)
+        if self.facts_index is None:
+            return np.asarray(pd.Index(self.sids, dtype=object).get_indexer(wanted), np.int64)
+        codes = np.asarray(self.facts_index.get_indexer(wanted), dtype=np.int64)
+        compact = np.full(len(self.facts_index) + 1, -1, dtype=np.int64)
+        compact[self.scope_codes] = np.arange(self.scope_codes.size)
+        return compact[codes]  # −1 picks the last slot: −1
 
     def __len__(self) -> int:
         return int(self.ind.size)
@@ -222,7 +242,7 @@ def assemble(
     with ``PEERS``, each territory the rows of its schools without communities.
     """
     f = _resolve_fallback(facts, variant, fallback)
-    sids = pd.Index(f.sids, dtype=object)
+    sids = f.index if f.index is not None else pd.Index(f.sids, dtype=object)
     size = max(int(sids.size), 1)
 
     def scope_of(ids: Any) -> IntArray:
@@ -354,6 +374,7 @@ def assemble(
         stats={s: pick(np.asarray(v, dtype=float), np.nan) for s, v in f.stats.items()},
         base_year=base_year[order],
         scope_codes=used.astype(np.int64),
+        facts_index=sids,
     )
 
 
@@ -384,6 +405,7 @@ def _resolve_fallback(facts: Facts, variant: int, fallback: Sequence[int]) -> Fa
         mon=(f.mon | is_variant)[keep],
         stats={s: v[keep] for s, v in f.stats.items()},
         sids=f.sids,
+        index=f.index,
     )
 
 
@@ -501,10 +523,7 @@ def families(
         at = table.find(key(rows.ind[children], kind, sc, yc[children], month, base))
         return _through(r, at)
 
-    sids = pd.Index(rows.sids, dtype=object)
-
-    def number(ids: Any) -> IntArray:
-        return np.asarray(sids.get_indexer(pd.Index(_ids(ids), dtype=object)), dtype=np.int64)
+    number = rows.number
 
     pairs: list[tuple[IntArray, IntArray]] = []
     # A territory and its schools: each school row once per territory of its school, its
