@@ -440,8 +440,13 @@ def _per_request(
     if not monthly:
         keep &= computed["month"][at] == 0
     at, ind = at[keep], ind[keep]
-    used, inverse = np.unique(computed["sid_code"][at], return_inverse=True)
-    sc = numbers.of_ids(computed["sids"][used])[inverse.reshape(-1)]
+    code = computed["sid_code"][at]
+    present = np.zeros(computed["sids"].size, dtype=bool)
+    present[code] = True
+    used = np.flatnonzero(present)  # the ids these rows name, each looked up once
+    number = np.full(present.size, -1, dtype=np.int64)
+    number[used] = numbers.of_ids(computed["sids"][used])
+    sc = number[code]
     rows: dict[str, Any] = {
         "ind": ind,
         "kind": computed["kind"][at].astype(np.int64),
