@@ -769,6 +769,8 @@ def peer_territory(rows: Any) -> IntArray:
         return out
     rbd = links["rbd"].to_numpy(dtype=np.int64)
     has = ~without_communities(pd.DataFrame({"rbd": rbd}), rows.communities)
+    if has.all():  # every visible school has communities: no territory is mixed
+        return out
     frame = pd.DataFrame({"rbd": rbd, "t": links["territory_id"].astype(str).to_numpy(),
                           "has": has})  # fmt: skip
     per = frame.groupby("t")["has"].agg(["size", "sum"])
