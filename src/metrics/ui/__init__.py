@@ -12,10 +12,11 @@ SQL and no business rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 import pandas as pd
@@ -137,7 +138,11 @@ def current_access() -> Access:
     return _current()
 
 
-def require_access(store: Store, *, navigation: dict[str, list[Any]] | None = None) -> Access:
+def require_access(
+    store: Store,
+    *,
+    navigation: dict[str, list[Any]] | Callable[[], dict[str, list[Any]]] | None = None,
+) -> Access:
     """Sign-in guard (see :mod:`metrics.ui.auth`): the access, or the sign-in screen and stop."""
     from metrics.ui.auth import require_access as _require
 
@@ -259,14 +264,48 @@ def load_counts(_store: Store, store_path: str, scope: Scope, year: int | None) 
     return _store.headline_counts(scope, year)
 
 
-@st.cache_data(show_spinner=False, ttl=600)
-def _load_options(_store: Store, store_path: str, scope: Scope) -> dict[str, Any]:
+@st.cache_resource(show_spinner=False, ttl=600)
+def _load_options(_store: Store, store_path: str, scope: Scope) -> Mapping[str, Any]:
+    """The sidebar's options in ``scope``: territories, schools, communities (frames and their
+    labels), years. Several helpers read it on every run, and a national store has 23.000
+    communities: kept as a resource (no copy per read, unlike ``st.cache_data``), read-only,
+    and cleared with the other caches (:func:`clear_caches`)."""
+    territories = _store.territories(scope)
+    schools = _store.schools(scope)
+    communities = _store.communities(scope)
+    years = _store.years(scope)
+    return MappingProxyType(
+        {
+            "territories": territories,
+            "schools": schools,
+            "communities": communities,
+            "territory_names": MappingProxyType(_territory_names(territories)),
+            "school_names": MappingProxyType(_school_names(schools)),
+            "community_names": MappingProxyType(_community_names(communities)),
+            "years": tuple(years),
+            "default_year": default_year_of(years, _store.latest_results_year(scope)),
+        }
+    )
+
+
+def _territory_names(territories: pd.DataFrame) -> dict[str, str]:
     return {
-        "territories": _store.territories(scope),
-        "schools": _store.schools(scope),
-        "communities": _store.communities(scope),
-        "years": _store.years(scope),
-        "default_year": default_year_of(_store.years(scope), _store.latest_results_year(scope)),
+        str(tid): territory_label(str(kind), str(name))
+        for tid, name, kind in zip(
+            territories["id"], territories["name"], territories["kind"], strict=True
+        )
+    }
+
+
+def _school_names(schools: pd.DataFrame) -> dict[int, str]:
+    return {
+        int(r): f"{name} (RBD {r})" for r, name in zip(schools["rbd"], schools["name"], strict=True)
+    }
+
+
+def _community_names(communities: pd.DataFrame) -> dict[str, str]:
+    return {
+        str(c): str(name) for c, name in zip(communities["id"], communities["name"], strict=True)
     }
 
 
@@ -278,11 +317,13 @@ def _territory_rbds(_store: Store, store_path: str, scope: Scope, territory_id: 
 def clear_caches() -> None:
     """Forget cached query results (after an import or an undo).
 
-    Every result this app keeps is an ``st.cache_data`` entry (the store itself is an
-    ``st.cache_resource``), so this is all it takes; their ``ttl`` bounds how long a page
-    shows figures from before a change made outside the app (``tablero importar``).
+    Every result this app keeps is an ``st.cache_data`` entry but the sidebar's options (an
+    ``st.cache_resource``, cleared here too; the store itself is one as well), so this is all
+    it takes; their ``ttl`` bounds how long a page shows figures from before a change made
+    outside the app (``tablero importar``).
     """
     st.cache_data.clear()
+    _load_options.clear()
 
 
 PREPARING = (
@@ -423,19 +464,13 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
     pages.
     """
     opts = _load_options(store, store.path, scope)
-    territories: pd.DataFrame = opts["territories"]
     schools: pd.DataFrame = opts["schools"]
     communities: pd.DataFrame = opts["communities"]
-    years: list[int] = opts["years"]
+    years: tuple[int, ...] = opts["years"]
 
     with st.sidebar:
         st.subheader("Filtros")
-        t_names = {
-            str(tid): territory_label(str(kind), str(name))
-            for tid, name, kind in zip(
-                territories["id"], territories["name"], territories["kind"], strict=True
-            )
-        }
+        t_names: Mapping[str, str] = opts["territory_names"]
         t_options = [ALL, *t_names]
         _keep_valid("f_territory", t_options)
         territory = st.selectbox(
@@ -445,13 +480,10 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
             format_func=lambda v: "Todos los territorios" if v == ALL else t_names[v],
         )
         territory_id = None if territory == ALL else str(territory)
+        s_names: Mapping[int, str] = opts["school_names"]
         if territory_id is not None:
             rbds = set(_territory_rbds(store, store.path, scope, territory_id))
-            schools = schools[schools["rbd"].isin(rbds)]
-        s_names = {
-            int(r): f"{name} (RBD {r})"
-            for r, name in zip(schools["rbd"], schools["name"], strict=True)
-        }
+            s_names = _school_names(schools[schools["rbd"].isin(rbds)])
         # A school's team sees one school: it is the selection, not "all schools".
         s_options = list(s_names) if len(s_names) == 1 and not scope.is_all else [ALL, *s_names]
         _keep_valid("f_school", s_options)
@@ -462,10 +494,11 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
             format_func=lambda v: "Todos los establecimientos" if v == ALL else s_names[v],
         )
         rbd = None if school == ALL else int(str(school))
-        comms = communities if rbd is None else communities[communities["rbd"] == rbd]
-        if rbd is None and territory_id is not None:
-            comms = comms[comms["rbd"].isin(list(s_names))]
-        c_names = {str(c): str(name) for c, name in zip(comms["id"], comms["name"], strict=True)}
+        c_names: Mapping[str, str] = opts["community_names"]
+        if rbd is not None:
+            c_names = _community_names(communities[communities["rbd"] == rbd])
+        elif territory_id is not None:
+            c_names = _community_names(communities[communities["rbd"].isin(list(s_names))])
         c_options = [ALL, *c_names]
         _keep_valid("f_community", c_options)
         community = st.selectbox(
