@@ -206,3 +206,48 @@ def test_inicio_scorecard_is_built_once_per_selection_and_scope(
     pd.testing.assert_frame_equal(team, alone)
     assert team_text == alone_text
     assert not team.equals(first)
+
+
+# -- the sidebar's options (a resource, not a copy per read) ----------------------------------
+
+
+def test_the_sidebar_options_follow_an_import_elsewhere_and_in_the_app(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metrics import ui
+    from metrics.imports import import_file
+    from tests.app.conftest import run_app_as_admin
+
+    def schools(at: AppTest) -> list[str]:
+        assert not at.exception, at.exception
+        return [o for o in at.sidebar.selectbox(key="f_school").options if "(RBD" in o]
+
+    at = run_app_as_admin(db, monkeypatch)
+    assert len(schools(at)) == 12
+    at.run()
+    assert len(schools(at)) == 12
+
+    upload = tmp_path / "nuevos.csv"
+    upload.write_text(
+        "rbd;nombre;comuna\n91001;Escuela Nueva;Aromo\n91002;Liceo Nuevo;Aromo\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "metrics.cli", "importar", str(upload), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    at.run()
+    assert len(schools(at)) == 14
+    assert "Escuela Nueva (RBD 91001)" in schools(at)
+
+    one_more = tmp_path / "otro.csv"
+    one_more.write_text("rbd;nombre;comuna\n91003;Colegio Otro;Aromo\n", encoding="utf-8")
+    import_file(ui._open_cached_store(str(db)), one_more, actor="prueba@tablero.test")
+    ui.clear_caches()  # what ui.data_changed does after every import
+    at.run()
+    assert len(schools(at)) == 15
+    assert "Colegio Otro (RBD 91003)" in schools(at)
