@@ -282,6 +282,7 @@ def _load_options(_store: Store, store_path: str, scope: Scope) -> Mapping[str, 
             "territory_names": MappingProxyType(_territory_names(territories)),
             "school_names": MappingProxyType(_school_names(schools)),
             "community_names": MappingProxyType(_community_names(communities)),
+            "widest_territory": widest_territory(territories),
             "years": tuple(years),
             "default_year": default_year_of(years, _store.latest_results_year(scope)),
         }
@@ -721,7 +722,8 @@ def load_indicators(
 def default_territory(store: Store, scope: Scope) -> str | None:
     """The territory that stands for "all schools" (:func:`metrics.selection.widest_territory`
     of the cached territories)."""
-    return widest_territory(_load_options(store, store.path, scope)["territories"])
+    widest: str | None = _load_options(store, store.path, scope)["widest_territory"]
+    return widest
 
 
 def standing_territory_note(store: Store, scope: Scope, filters: Filters) -> None:
