@@ -823,10 +823,12 @@ def download(
     if not access.can_export:
         return
     mime, icon = _MIME[file_name.rsplit(".", 1)[-1]]
-    store = get_store()
+    path = str(resolve_db_path())
 
     def audited() -> bytes:
-
+        # The store is taken when the file is asked for, not on every view (a page draws
+        # dozens of these buttons): the one the app has open for this deployment.
+        store = _open_cached_store(path)
         content = data()
         record: dict[str, Any] = {"archivo": file_name, "formato": file_name.rsplit(".", 1)[-1]}
         if not access.scope.is_all:
