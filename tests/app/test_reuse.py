@@ -251,3 +251,47 @@ def test_the_sidebar_options_follow_an_import_elsewhere_and_in_the_app(
     at.run()
     assert len(schools(at)) == 15
     assert "Colegio Otro (RBD 91003)" in schools(at)
+
+
+# -- a warm view reads nothing from the store -------------------------------------------------
+
+
+@pytest.mark.parametrize("school", [None, 90001])
+@pytest.mark.parametrize(
+    "page",
+    [
+        None,
+        "pages/antes.py",
+        "pages/durante.py",
+        "pages/resultados.py",
+        "pages/impacto.py",
+        "pages/comunidades.py",
+    ],
+)
+def test_a_warm_view_opens_no_cursor(
+    db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None, school: int | None
+) -> None:
+    from metrics.store.core import Store
+    from tests.app.conftest import run_app_as_admin
+
+    opened: list[int] = []
+    real_cursor = Store.cursor
+
+    def cursor(self: Store) -> object:
+        opened.append(1)
+        return real_cursor(self)
+
+    at = run_app_as_admin(db, monkeypatch)
+    if school is not None:
+        at.sidebar.selectbox(key="f_school").select(school).run()
+    if page is not None:
+        at.switch_page(page)
+    at.run()
+    at.run()  # the caches are warm, the engine's facts settled
+    assert not at.exception, at.exception
+    assert at.session_state["filters"].rbd == school
+    monkeypatch.setattr(Store, "cursor", cursor)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value  # the page drew
+    assert opened == []

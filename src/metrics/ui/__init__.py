@@ -1201,6 +1201,14 @@ def load_communities(_store: Store, store_path: str, scope: Scope, rbd: int | No
     return _store.communities(scope, rbd)
 
 
+@st.cache_data(show_spinner=False, ttl=600)
+def load_schools(
+    _store: Store, store_path: str, scope: Scope, territory_id: str | None
+) -> pd.DataFrame:
+    """The schools of ``scope`` (of one territory when given), cached."""
+    return _store.schools(scope, territory_id)
+
+
 def community_names(store: Store, scope: Scope, rbd: int | None) -> dict[str, str]:
     """Community id → name, of one school (or of every school of ``scope``), cached."""
     comms = load_communities(store, store.path, scope, rbd)

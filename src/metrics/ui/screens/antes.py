@@ -223,11 +223,18 @@ _DEFAULT_YEAR = 0
 """The baseline-year form's option that clears the year set by hand (back to the default)."""
 
 
+@st.cache_data(show_spinner=False, ttl=600)
+def _load_baseline_years(_store: Store, store_path: str, scope: Scope) -> pd.DataFrame:
+    """:func:`baseline_years` of ``scope``, cached (cleared with the others: the form below
+    calls :func:`data_changed`)."""
+    return baseline_years(_store, scope)
+
+
 def baseline_year_status(store: Store, scope: Scope, rbd: int) -> tuple[int | None, str, bool]:
     """A school's baseline year in use, how it was chosen (in words), and whether it was set
     by hand."""
 
-    df = baseline_years(store, scope.narrow([rbd]))
+    df = _load_baseline_years(store, store.path, scope.narrow([rbd]))
     row = df[df["rbd"] == rbd]
     if row.empty:
         return None, "sin establecimiento", False
