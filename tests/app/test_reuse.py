@@ -295,3 +295,43 @@ def test_a_warm_view_opens_no_cursor(
     assert not at.exception, at.exception
     assert at.title[0].value  # the page drew
     assert opened == []
+
+
+# -- what the caches hash for a scope ---------------------------------------------------------
+
+
+def test_the_scope_cache_key_tells_scopes_apart_and_ignores_order() -> None:
+    from metrics.scope import Scope
+    from metrics.ui import scope_cache_key
+
+    key = scope_cache_key
+    assert key(Scope.schools([90001, 90002])) == key(Scope.schools([90002, 90001]))
+    assert key(Scope.schools([90001, 90002])) != key(Scope.schools([90001]))
+    assert key(Scope.schools([1, 23])) != key(Scope.schools([12, 3]))  # no joined digits
+    assert key(Scope.all()) != key(Scope.nobody())
+    assert key(Scope.nobody()) != key(Scope.schools([0]))
+    # Equal scopes (territories are not compared) still differ in what a cache may return.
+    sup = Scope(frozenset([90001]), territories=frozenset(["comuna:9101"]))
+    assert sup == Scope.schools([90001])
+    assert key(sup) != key(Scope.schools([90001]))
+
+
+def test_a_cache_with_the_scope_hash_keeps_one_entry_per_scope() -> None:
+    import streamlit as st
+
+    from metrics.scope import Scope
+    from metrics.ui import SCOPE_HASH
+
+    calls: list[frozenset[int] | None] = []
+
+    @st.cache_data(hash_funcs=SCOPE_HASH)
+    def seen(scope: Scope) -> int:
+        calls.append(scope.rbds)
+        return 0 if scope.rbds is None else len(scope.rbds)
+
+    wide = Scope.schools(range(90000, 91100))
+    assert seen(wide) == 1100
+    assert seen(Scope.schools(range(90000, 91100))) == 1100  # equal, built again: reused
+    assert seen(Scope.schools(range(90000, 91099))) == 1099  # one school less: computed
+    assert seen(Scope.all()) == 0
+    assert len(calls) == 3
