@@ -314,22 +314,35 @@ def start_server(
     return server, url
 
 
-def create_accounts(db: Path, n: int) -> None:
-    """Administrators ``medicion0@tablero.cl``… (one password hash for all: hashing is slow)."""
+def create_accounts(db: Path, n: int, supervisor: bool = False) -> str:
+    """Administrators ``medicion0@tablero.cl``… (one password hash for all: hashing is slow),
+    or supervisors of every DEPROV of the store (of every territory when it has none): a scope
+    of all its schools as a set, as a regional supervisor's. Says who they are, in Spanish."""
     from metrics.access import hash_password
+    from metrics.scope import Scope
     from metrics.store import open_store
-    from metrics.store.users import save_user
+    from metrics.store.users import save_user, territory_schools
 
     hashed = hash_password(PASSWORD)
     with open_store(db) as store:
+        territories: list[str] = []
+        if supervisor:
+            found = store.territories(Scope.all())
+            deprovs = found[found["kind"] == "deprov"]
+            territories = [str(t) for t in (deprovs if len(deprovs) else found)["id"]]
         for i in range(n):
             save_user(
                 store,
                 email=USER.format(i),
                 name=f"Medición {i}",
-                role="administrador",
+                role="supervisor" if supervisor else "administrador",
                 password_hash=hashed,
+                territories=territories,
             )
+        if not supervisor:
+            return "administradores (todos los establecimientos)"
+        schools = len(territory_schools(store, territories))
+    return f"supervisores de {len(territories)} territorios ({fmt(schools, 0)} establecimientos)"
 
 
 def copy_store(source: Path, target: Path) -> Path:
@@ -407,17 +420,19 @@ def measure_store(
     tmp: Path,
     reference: Path | None = None,
     waves: bool = True,
+    supervisor: bool = False,
 ) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     # Every session signs in with an account of its own store (an import makes a demo store a
     # real one, which demo mode no longer opens without sign-in).
-    create_accounts(db, max(sessions))
+    who = create_accounts(db, max(sessions), supervisor)
     server, url = start_server(db, env)
     try:
         warm = asyncio.run(wave(url, 1, PAGES, server.pid))[0]  # fill the caches once
         if warm.errors:
             print(f"{label}: errores al calentar: {'; '.join(warm.errors[:3])}")
         print(f"\n### {label}\n")
+        print(f"(sesiones de {who})\n")
         print(f"(carga de la máquina al empezar: {fmt(os.getloadavg()[0])})\n")
         if waves:
             print(
@@ -541,6 +556,12 @@ def main() -> int:
         help="solo la CPU por vista de cada página con cachés calientes (sin las N sesiones)",
     )
     parser.add_argument(
+        "--supervisor",
+        action="store_true",
+        help="las sesiones son de supervisores de todos los DEPROV (un alcance con todos los "
+        "establecimientos como conjunto), no de administradores",
+    )
+    parser.add_argument(
         "--referencia",
         type=Path,
         default=None,
@@ -571,6 +592,7 @@ def main() -> int:
                 tmp,
                 args.referencia,
                 not args.sin_tandas,
+                args.supervisor,
             )
         if not args.sin_nacional:
             # A copy: the waves import into it, and the one in bench/out/ is shared.
@@ -583,6 +605,7 @@ def main() -> int:
                 tmp,
                 args.referencia,
                 not args.sin_tandas,
+                args.supervisor,
             )
     print(f"(uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()})")
     return 0
