@@ -21,7 +21,9 @@ the import went. Then, with caches warm and no import, the server's CPU per view
 server too, the two taking turns view by view): the target is ≤ 0,15 s.
 
 Run: ``python bench/bench_sessions.py [--sesiones 10,25,50] [--escala 0.1] [--sin-nacional]
-[--sin-tandas] [--referencia OTRA_COPIA]``
+[--sin-demo] [--sin-tandas] [--supervisor] [--referencia OTRA_COPIA]`` (``--supervisor``: the
+sessions are supervisors of every DEPROV, a scope of every school as a set, instead of
+administrators)
 (Linux: it reads /proc). The national store is built once into bench/out/ (as
 ``bench_indicators.py`` does) at ``--escala`` of the country (0,1: 1.100 establecimientos).
 """
