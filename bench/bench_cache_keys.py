@@ -2,12 +2,13 @@
 
 Every ``st.cache_data``/``st.cache_resource`` of the app hashes its arguments on each call, and
 most calls carry the person's :class:`~metrics.scope.Scope` (60 to 90 lookups a page view).
-Streamlit hashes a dataclass by copying it and hashing each school of its frozenset one by one;
-the app passes ``hash_funcs`` (:data:`metrics.ui.SCOPE_HASH`) that hash a digest of the scope
-instead, kept per scope. This measures the key of a reused card (what, arguments, the store,
-its data version, the scope, the sidebar's filters) hashed as the app does and, in the same run
-as the reference, as Streamlit does without ``hash_funcs``: median of ``--repeticiones`` runs of
-``--veces`` hashes each, alternating, for scopes of every school, 1, 100 and 1.100 schools.
+Streamlit hashes a dataclass by copying it and hashing each field, and each school of a
+frozenset, one by one; the app passes ``hash_funcs`` (:data:`metrics.ui.HASH_FUNCS`) that hash
+a digest of the scope instead, kept per scope, and the sidebar's filters by their ``repr``.
+This measures the key of a reused card (what, arguments, the store, its data version, the
+scope, the sidebar's filters) hashed as the app does and, in the same run as the reference, as
+Streamlit does without ``hash_funcs``: median of ``--repeticiones`` runs of ``--veces`` hashes
+each, alternating, for scopes of every school, 1, 100 and 1.100 schools.
 
 Run: ``python bench/bench_cache_keys.py [--repeticiones 9] [--veces 200]``
 """
@@ -53,7 +54,7 @@ def main() -> int:
 
     from metrics.filters import Filters
     from metrics.scope import Scope
-    from metrics.ui import SCOPE_HASH
+    from metrics.ui import HASH_FUNCS
 
     filters = Filters(
         rbd=90001, school_name="Escuela Los Aromos", year=2025, cutoff=date(2025, 12, 31)
@@ -63,7 +64,7 @@ def main() -> int:
         f"{args.repeticiones} corridas de {args.veces} firmas, alternando con la referencia: "
         "el hash de Streamlit sin `hash_funcs`)\n"
     )
-    print("| alcance (establecimientos) | con `SCOPE_HASH` | sin (referencia) | razón |")
+    print("| alcance (establecimientos) | con `HASH_FUNCS` | sin (referencia) | razón |")
     print("|---|---:|---:|---:|")
     for label, n in ROWS:
         scope = Scope.all() if n is None else Scope.schools(range(90000, 90000 + n))
@@ -71,7 +72,7 @@ def main() -> int:
         key += (scope, filters)
         ours, ref = [], []
         for _ in range(args.repeticiones):
-            ours.append(hash_seconds(key, SCOPE_HASH, args.veces))
+            ours.append(hash_seconds(key, HASH_FUNCS, args.veces))
             ref.append(hash_seconds(key, None, args.veces))
         a, b = statistics.median(ours) * 1000, statistics.median(ref) * 1000
         print(f"| {label} | {fmt(a)} | {fmt(b)} | {fmt(a / b, 2)} |", flush=True)

@@ -320,11 +320,11 @@ def test_a_cache_with_the_scope_hash_keeps_one_entry_per_scope() -> None:
     import streamlit as st
 
     from metrics.scope import Scope
-    from metrics.ui import SCOPE_HASH
+    from metrics.ui import HASH_FUNCS
 
     calls: list[frozenset[int] | None] = []
 
-    @st.cache_data(hash_funcs=SCOPE_HASH)
+    @st.cache_data(hash_funcs=HASH_FUNCS)
     def seen(scope: Scope) -> int:
         calls.append(scope.rbds)
         return 0 if scope.rbds is None else len(scope.rbds)
@@ -335,3 +335,30 @@ def test_a_cache_with_the_scope_hash_keeps_one_entry_per_scope() -> None:
     assert seen(Scope.schools(range(90000, 91099))) == 1099  # one school less: computed
     assert seen(Scope.all()) == 0
     assert len(calls) == 3
+
+
+def test_a_cache_with_the_hash_funcs_tells_selections_apart() -> None:
+    from datetime import date
+
+    import streamlit as st
+
+    from metrics.filters import Filters
+    from metrics.selection import Plan
+    from metrics.ui import HASH_FUNCS
+
+    calls: list[tuple[Filters, Plan]] = []
+
+    @st.cache_data(hash_funcs=HASH_FUNCS)
+    def seen(filters: Filters, plan: Plan) -> int:
+        calls.append((filters, plan))
+        return len(calls)
+
+    base = Filters(rbd=90001, school_name="Escuela", year=2025, cutoff=date(2025, 12, 31))
+    plan = Plan(whole=False, rbd=90001)
+    assert seen(base, plan) == 1
+    assert seen(Filters(**vars(base)), Plan(whole=False, rbd=90001)) == 1  # equal: reused
+    assert seen(Filters(**{**vars(base), "cutoff": date(2025, 6, 30)}), plan) == 2
+    assert seen(Filters(**{**vars(base), "school_name": "Escuela "}), plan) == 3
+    assert seen(Filters(**{**vars(base), "year": None}), plan) == 4
+    assert seen(base, Plan(whole=False, rbd=90001, communities=False)) == 5
+    assert seen(base, Plan(whole=True, rbd=90001)) == 6

@@ -29,7 +29,7 @@ from metrics.scope import Scope
 from metrics.store import Store
 from metrics.store.views import EVALUATION_INSTRUMENTS
 from metrics.ui import (
-    SCOPE_HASH,
+    HASH_FUNCS,
     chart_card,
     clear_caches,
     current_access,
@@ -224,7 +224,7 @@ _DEFAULT_YEAR = 0
 """The baseline-year form's option that clears the year set by hand (back to the default)."""
 
 
-@st.cache_data(show_spinner=False, ttl=600, hash_funcs=SCOPE_HASH)
+@st.cache_data(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
 def _load_baseline_years(_store: Store, store_path: str, scope: Scope) -> pd.DataFrame:
     """:func:`baseline_years` of ``scope``, cached (cleared with the others: the form below
     calls :func:`data_changed`)."""
