@@ -131,7 +131,7 @@ ui.app_style()
 store = ui.get_store()
 # Sign-in first: without an access the sign-in screen stands in for whichever page the address
 # names (every page is registered, hidden), and the run stops; signing in then opens that page.
-access = ui.require_access(store, navigation=ui.navigation_pages(PAGES, None))
+access = ui.require_access(store, navigation=lambda: ui.navigation_pages(PAGES, None))
 page = st.navigation(ui.navigation_pages(PAGES, access), position="top")
 try:
     ui.account_box(store, access)

@@ -17,10 +17,13 @@ rendered, seconds), the server's CPU seconds per page view (utime + stime of the
 process from /proc, over the wave, divided by the views), errors (none allowed), memory per
 session (the server's RSS with the N sessions connected minus before, divided by N) and how
 the import went. Then, with caches warm and no import, the server's CPU per view of each page
-(one session, each page several times): the target is ≤ 0,15 s.
+(one session, each page several times; with ``--referencia``, a session on the other code's
+server too, the two taking turns view by view): the target is ≤ 0,15 s.
 
 Run: ``python bench/bench_sessions.py [--sesiones 10,25,50] [--escala 0.1] [--sin-nacional]
-[--sin-tandas] [--referencia OTRA_COPIA]``
+[--sin-demo] [--sin-tandas] [--supervisor] [--referencia OTRA_COPIA]`` (``--supervisor``: the
+sessions are supervisors of every DEPROV, a scope of every school as a set, instead of
+administrators)
 (Linux: it reads /proc). The national store is built once into bench/out/ (as
 ``bench_indicators.py`` does) at ``--escala`` of the country (0,1: 1.100 establecimientos).
 """
@@ -313,22 +316,35 @@ def start_server(
     return server, url
 
 
-def create_accounts(db: Path, n: int) -> None:
-    """Administrators ``medicion0@tablero.cl``… (one password hash for all: hashing is slow)."""
+def create_accounts(db: Path, n: int, supervisor: bool = False) -> str:
+    """Administrators ``medicion0@tablero.cl``… (one password hash for all: hashing is slow),
+    or supervisors of every DEPROV of the store (of every territory when it has none): a scope
+    of all its schools as a set, as a regional supervisor's. Says who they are, in Spanish."""
     from metrics.access import hash_password
+    from metrics.scope import Scope
     from metrics.store import open_store
-    from metrics.store.users import save_user
+    from metrics.store.users import save_user, territory_schools
 
     hashed = hash_password(PASSWORD)
     with open_store(db) as store:
+        territories: list[str] = []
+        if supervisor:
+            found = store.territories(Scope.all())
+            deprovs = found[found["kind"] == "deprov"]
+            territories = [str(t) for t in (deprovs if len(deprovs) else found)["id"]]
         for i in range(n):
             save_user(
                 store,
                 email=USER.format(i),
                 name=f"Medición {i}",
-                role="administrador",
+                role="supervisor" if supervisor else "administrador",
                 password_hash=hashed,
+                territories=territories,
             )
+        if not supervisor:
+            return "administradores (todos los establecimientos)"
+        schools = len(territory_schools(store, territories))
+    return f"supervisores de {len(territories)} territorios ({fmt(schools, 0)} establecimientos)"
 
 
 def copy_store(source: Path, target: Path) -> Path:
@@ -341,40 +357,61 @@ def copy_store(source: Path, target: Path) -> Path:
     return target
 
 
-def warm_views(url: str, pid: int, page: str, repeats: int) -> tuple[float, float, list[str]]:
-    """One session views ``page`` ``repeats`` times: (median server CPU of a view, p50 of its
-    time, errors). Each view's CPU is the server's utime + stime across that view alone."""
-    return asyncio.run(_warm_views(url, pid, page, repeats))
+@dataclass
+class Warm:
+    """One server's warm views of a page: the server's CPU of each view, its time, errors."""
+
+    cpus: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def cpu(self) -> float:
+        return statistics.median(self.cpus) if self.cpus else NAN
+
+    def p50(self) -> float:
+        return statistics.median(self.times) if self.times else NAN
 
 
-async def _warm_views(
-    url: str, pid: int, page: str, repeats: int
-) -> tuple[float, float, list[str]]:
+def warm_views(servers: list[tuple[str, int]], page: str, repeats: int) -> list[Warm]:
+    """One session per server (``(url, pid)``) views ``page`` ``repeats`` times, the servers
+    taking turns view by view, so that a burst of load on the shared machine falls on both
+    alike. Each view's CPU is its server's utime + stime across that view alone."""
+    return asyncio.run(_warm_views(servers, page, repeats))
+
+
+async def _warm_views(servers: list[tuple[str, int]], page: str, repeats: int) -> list[Warm]:
     import websockets
 
-    errors: list[str] = []
-    times: list[float] = []
-    cpus: list[float] = []
-    async with websockets.connect(
-        url.replace("http", "ws") + "/_stcore/stream",
-        subprotocols=["streamlit"],  # type: ignore[list-item]
-        max_size=None,
-        open_timeout=VIEW_TIMEOUT,
-        ping_interval=None,
-    ) as ws:
-        error = await sign_in(ws, USER.format(0))
-        if error:
-            return NAN, NAN, [f"ingreso: {error}"]
-        for _ in range(repeats):
-            cpu0 = cpu_seconds(pid)
-            seconds, error = await view(ws, page)
-            cpus.append(cpu_seconds(pid) - cpu0)
+    out = [Warm() for _ in servers]
+    sockets = []
+    try:
+        for (url, _), warm in zip(servers, out, strict=True):
+            ws = await websockets.connect(
+                url.replace("http", "ws") + "/_stcore/stream",
+                subprotocols=["streamlit"],  # type: ignore[list-item]
+                max_size=None,
+                open_timeout=VIEW_TIMEOUT,
+                ping_interval=None,
+            )
+            sockets.append(ws)
+            error = await sign_in(ws, USER.format(0))
             if error:
-                errors.append(f"{PAGE_NAMES[page]}: {error}")
-            else:
-                times.append(seconds)
-    median = statistics.median
-    return median(cpus), median(times) if times else NAN, errors
+                warm.errors.append(f"ingreso: {error}")
+        for _ in range(repeats):
+            for ws, (_, pid), warm in zip(sockets, servers, out, strict=True):
+                if warm.errors and warm.errors[0].startswith("ingreso"):
+                    continue
+                cpu0 = cpu_seconds(pid)
+                seconds, error = await view(ws, page)
+                warm.cpus.append(cpu_seconds(pid) - cpu0)
+                if error:
+                    warm.errors.append(f"{PAGE_NAMES[page]}: {error}")
+                else:
+                    warm.times.append(seconds)
+    finally:
+        for ws in sockets:
+            await ws.close()
+    return out
 
 
 def measure_store(
@@ -385,17 +422,19 @@ def measure_store(
     tmp: Path,
     reference: Path | None = None,
     waves: bool = True,
+    supervisor: bool = False,
 ) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     # Every session signs in with an account of its own store (an import makes a demo store a
     # real one, which demo mode no longer opens without sign-in).
-    create_accounts(db, max(sessions))
+    who = create_accounts(db, max(sessions), supervisor)
     server, url = start_server(db, env)
     try:
         warm = asyncio.run(wave(url, 1, PAGES, server.pid))[0]  # fill the caches once
         if warm.errors:
             print(f"{label}: errores al calentar: {'; '.join(warm.errors[:3])}")
         print(f"\n### {label}\n")
+        print(f"(sesiones de {who})\n")
         print(f"(carga de la máquina al empezar: {fmt(os.getloadavg()[0])})\n")
         if waves:
             print(
@@ -458,7 +497,7 @@ def measure_store(
             f"{repeats} vistas de cada página, una sesión; meta ≤ {fmt(TARGET_CPU, 2)} s)"
             + (
                 f"; referencia: el código de {reference} sobre una copia de la misma base, "
-                "medido en la misma corrida, página por página alternando"
+                "medido en la misma corrida, alternando vista por vista"
                 if reference
                 else ""
             )
@@ -478,13 +517,15 @@ def measure_store(
             )
             print("|---|---:|---:|---:|---:|")
         try:
+            servers = [(url, server.pid)] + ([(ref[1], ref[0].pid)] if ref is not None else [])
             for page in PAGES:
-                cpu, p50, errors = warm_views(url, server.pid, page, repeats)
-                line = f"| {PAGE_NAMES[page]} | {fmt(cpu, 3)} | {fmt(p50, 2)} |"
+                warm = warm_views(servers, page, repeats)
+                cpu, errors = warm[0].cpu(), warm[0].errors
+                line = f"| {PAGE_NAMES[page]} | {fmt(cpu, 3)} | {fmt(warm[0].p50(), 2)} |"
                 if ref is not None:
-                    ref_cpu, _, ref_errors = warm_views(ref[1], ref[0].pid, page, repeats)
+                    ref_cpu = warm[1].cpu()
                     line += f" {fmt(ref_cpu, 3)} | {fmt(cpu / ref_cpu, 2)} |"
-                    errors += [f"referencia: {e}" for e in ref_errors]
+                    errors += [f"referencia: {e}" for e in warm[1].errors]
                 print(line, flush=True)
                 if errors:
                     print("  errores: " + "; ".join(sorted(set(errors))[:5]))
@@ -517,6 +558,12 @@ def main() -> int:
         help="solo la CPU por vista de cada página con cachés calientes (sin las N sesiones)",
     )
     parser.add_argument(
+        "--supervisor",
+        action="store_true",
+        help="las sesiones son de supervisores de todos los DEPROV (un alcance con todos los "
+        "establecimientos como conjunto), no de administradores",
+    )
+    parser.add_argument(
         "--referencia",
         type=Path,
         default=None,
@@ -547,6 +594,7 @@ def main() -> int:
                 tmp,
                 args.referencia,
                 not args.sin_tandas,
+                args.supervisor,
             )
         if not args.sin_nacional:
             # A copy: the waves import into it, and the one in bench/out/ is shared.
@@ -559,6 +607,7 @@ def main() -> int:
                 tmp,
                 args.referencia,
                 not args.sin_tandas,
+                args.supervisor,
             )
     print(f"(uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()})")
     return 0

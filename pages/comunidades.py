@@ -16,7 +16,7 @@ if filters.community_id:
         ui.empty_state("no hay indicadores de esta comunidad para el año elegido.")
     else:
         st.markdown(status_summary(rows))
-        ui.scorecard_table(rows)
+        ui.scorecard_table(rows, reuse_as="comunidad")
         ui.trend_cards(
             results,
             ["participacion_activa", "tasa_aprobacion", "promedio_notas"],

@@ -23,6 +23,6 @@ if not page.rows.empty:
     ui.indicator_metrics(page.rows, IMPACT)
     ui.trend_cards(page.results, IMPACT, *page.chosen, page.filters.year)
     with st.expander("Tabla de indicadores"):
-        ui.scorecard_table(page.rows)
+        ui.scorecard_table(page.rows, reuse_as="impacto")
     ui.suppressed_notice()
 agency_section(page.store, page.scope, page.chosen, page.filters)

@@ -5,6 +5,7 @@ Pure functions, used by pages, charts, exports and the CLI alike.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -201,7 +202,14 @@ def escape_markdown(value: object) -> str:
     >>> escape_markdown("Comunidad Lenguaje 1°B, 87,5 %")
     'Comunidad Lenguaje 1°B, 87,5 %'
     """
-    text = _MD_CONTROLS.sub(" ", str(value)).strip()
+    return _escape_markdown(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _escape_markdown(value: str) -> str:
+    # Kept per text: a page escapes the same headlines and captions on every view, and this
+    # loop costs about a millisecond for a caption of a few lines.
+    text = _MD_CONTROLS.sub(" ", value).strip()
     text = _MD_JOIN.sub(_WORD_JOINER, text)
     out = []
     for i, ch in enumerate(text):

@@ -206,3 +206,159 @@ def test_inicio_scorecard_is_built_once_per_selection_and_scope(
     pd.testing.assert_frame_equal(team, alone)
     assert team_text == alone_text
     assert not team.equals(first)
+
+
+# -- the sidebar's options (a resource, not a copy per read) ----------------------------------
+
+
+def test_the_sidebar_options_follow_an_import_elsewhere_and_in_the_app(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metrics import ui
+    from metrics.imports import import_file
+    from tests.app.conftest import run_app_as_admin
+
+    def schools(at: AppTest) -> list[str]:
+        assert not at.exception, at.exception
+        return [o for o in at.sidebar.selectbox(key="f_school").options if "(RBD" in o]
+
+    at = run_app_as_admin(db, monkeypatch)
+    assert len(schools(at)) == 12
+    at.run()
+    assert len(schools(at)) == 12
+
+    upload = tmp_path / "nuevos.csv"
+    upload.write_text(
+        "rbd;nombre;comuna\n91001;Escuela Nueva;Aromo\n91002;Liceo Nuevo;Aromo\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "metrics.cli", "importar", str(upload), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    at.run()
+    assert len(schools(at)) == 14
+    assert "Escuela Nueva (RBD 91001)" in schools(at)
+
+    one_more = tmp_path / "otro.csv"
+    one_more.write_text("rbd;nombre;comuna\n91003;Colegio Otro;Aromo\n", encoding="utf-8")
+    import_file(ui._open_cached_store(str(db)), one_more, actor="prueba@tablero.test")
+    ui.clear_caches()  # what ui.data_changed does after every import
+    at.run()
+    assert len(schools(at)) == 15
+    assert "Colegio Otro (RBD 91003)" in schools(at)
+
+
+# -- a warm view reads nothing from the store -------------------------------------------------
+
+
+@pytest.mark.parametrize("school", [None, 90001])
+@pytest.mark.parametrize(
+    "page",
+    [
+        None,
+        "pages/antes.py",
+        "pages/durante.py",
+        "pages/resultados.py",
+        "pages/impacto.py",
+        "pages/comunidades.py",
+    ],
+)
+def test_a_warm_view_opens_no_cursor(
+    db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None, school: int | None
+) -> None:
+    from metrics.store.core import Store
+    from tests.app.conftest import run_app_as_admin
+
+    opened: list[int] = []
+    real_cursor = Store.cursor
+
+    def cursor(self: Store) -> object:
+        opened.append(1)
+        return real_cursor(self)
+
+    at = run_app_as_admin(db, monkeypatch)
+    if school is not None:
+        at.sidebar.selectbox(key="f_school").select(school).run()
+    if page is not None:
+        at.switch_page(page)
+    at.run()
+    at.run()  # the caches are warm, the engine's facts settled
+    assert not at.exception, at.exception
+    assert at.session_state["filters"].rbd == school
+    monkeypatch.setattr(Store, "cursor", cursor)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value  # the page drew
+    assert opened == []
+
+
+# -- what the caches hash for a scope ---------------------------------------------------------
+
+
+def test_the_scope_cache_key_tells_scopes_apart_and_ignores_order() -> None:
+    from metrics.scope import Scope
+    from metrics.ui import scope_cache_key
+
+    key = scope_cache_key
+    assert key(Scope.schools([90001, 90002])) == key(Scope.schools([90002, 90001]))
+    assert key(Scope.schools([90001, 90002])) != key(Scope.schools([90001]))
+    assert key(Scope.schools([1, 23])) != key(Scope.schools([12, 3]))  # no joined digits
+    assert key(Scope.all()) != key(Scope.nobody())
+    assert key(Scope.nobody()) != key(Scope.schools([0]))
+    # Equal scopes (territories are not compared) still differ in what a cache may return.
+    sup = Scope(frozenset([90001]), territories=frozenset(["comuna:9101"]))
+    assert sup == Scope.schools([90001])
+    assert key(sup) != key(Scope.schools([90001]))
+
+
+def test_a_cache_with_the_scope_hash_keeps_one_entry_per_scope() -> None:
+    import streamlit as st
+
+    from metrics.scope import Scope
+    from metrics.ui import HASH_FUNCS
+
+    calls: list[frozenset[int] | None] = []
+
+    @st.cache_data(hash_funcs=HASH_FUNCS)
+    def seen(scope: Scope) -> int:
+        calls.append(scope.rbds)
+        return 0 if scope.rbds is None else len(scope.rbds)
+
+    wide = Scope.schools(range(90000, 91100))
+    assert seen(wide) == 1100
+    assert seen(Scope.schools(range(90000, 91100))) == 1100  # equal, built again: reused
+    assert seen(Scope.schools(range(90000, 91099))) == 1099  # one school less: computed
+    assert seen(Scope.all()) == 0
+    assert len(calls) == 3
+
+
+def test_a_cache_with_the_hash_funcs_tells_selections_apart() -> None:
+    from datetime import date
+
+    import streamlit as st
+
+    from metrics.filters import Filters
+    from metrics.selection import Plan
+    from metrics.ui import HASH_FUNCS
+
+    calls: list[tuple[Filters, Plan]] = []
+
+    @st.cache_data(hash_funcs=HASH_FUNCS)
+    def seen(filters: Filters, plan: Plan) -> int:
+        calls.append((filters, plan))
+        return len(calls)
+
+    base = Filters(rbd=90001, school_name="Escuela", year=2025, cutoff=date(2025, 12, 31))
+    plan = Plan(whole=False, rbd=90001)
+    assert seen(base, plan) == 1
+    assert seen(Filters(**vars(base)), Plan(whole=False, rbd=90001)) == 1  # equal: reused
+    assert seen(Filters(**{**vars(base), "cutoff": date(2025, 6, 30)}), plan) == 2
+    assert seen(Filters(**{**vars(base), "school_name": "Escuela "}), plan) == 3
+    assert seen(Filters(**{**vars(base), "year": None}), plan) == 4
+    assert seen(base, Plan(whole=False, rbd=90001, communities=False)) == 5
+    assert seen(base, Plan(whole=True, rbd=90001)) == 6

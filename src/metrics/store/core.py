@@ -362,6 +362,7 @@ class Store:
         self._last_activity = time.monotonic()
         self._stamp: tuple[Any, ...] | None = None
         self._generation = 0
+        self._writes = 0  # writes this process committed through the write lock
         self._watcher: threading.Thread | None = None
         self._ready = False  # no watcher may close the file while it is being upgraded
         fresh = memory or not Path(self.path).exists()
@@ -549,6 +550,17 @@ class Store:
                     self._stamp = stamp
             return self._generation
 
+    def change_stamp(self) -> tuple[Any, ...] | None:
+        """What changes whenever a write is committed to the file, by this process (counted
+        exactly) or by another (its :meth:`file_stamp`), without a query: a cache of what the
+        store held (a person's account and role) is current while it stays the same. None for
+        an in-memory store (nothing to compare: read it again)."""
+        if self._turn is None:
+            return None
+        with self._lock:
+            writes = self._writes
+        return (writes, _file_stamp(self.path))
+
     def file_stamp(self) -> tuple[Any, ...] | None:
         """What changes whenever any process commits a write to the file (its and its WAL's
         identity, size and time), or None for an in-memory store. A cache that recorded it
@@ -573,7 +585,8 @@ class Store:
                 self._open(write=False)
 
     def _after_write(self) -> None:
-
+        with self._lock:
+            self._writes += 1
         audit.seal(self)
 
     # -- plumbing -------------------------------------------------------------------------

@@ -12,10 +12,13 @@ SQL and no business rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import functools
+import hashlib
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 import pandas as pd
@@ -73,6 +76,29 @@ ALL = "__todos__"
 """Sentinel option of a select box meaning "no filter"."""
 
 _FILTER_KEYS = ("f_territory", "f_school", "f_community", "f_year", "f_cutoff")
+
+
+def scope_cache_key(scope: Scope) -> str:
+    """What Streamlit's caches hash for a :class:`Scope` argument (``hash_funcs``): a digest of
+    its schools and territories. Streamlit's own hashing of a dataclass copies it and hashes
+    each school of a frozenset one by one: 7 ms for a scope of 1.100 schools, and a page makes
+    60 to 90 cache lookups, most of them with the person's scope in the key (bench_cache_keys)."""
+    return _scope_digest(scope.rbds, scope.territories)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scope_digest(rbds: frozenset[int] | None, territories: frozenset[str] | None) -> str:
+    schools = "*" if rbds is None else ",".join(map(str, sorted(rbds)))
+    places = "*" if territories is None else ",".join(sorted(territories))
+    return hashlib.sha256(f"{schools}|{places}".encode()).hexdigest()
+
+
+HASH_FUNCS: dict[Any, Callable[[Any], Any]] = {Scope: scope_cache_key, Filters: repr, Plan: repr}
+"""``hash_funcs`` of every cache of the app that takes a scope (its key includes one): the
+scope's digest, and the sidebar's selection and the engine's plan by their ``repr`` (frozen
+dataclasses of strings, numbers and dates, every field shown: two differ exactly when their
+``repr`` does), which Streamlit would otherwise copy field by field on every lookup (0,35 ms of
+the 0,48 ms of a reused card's key)."""
 
 
 @st.cache_resource(show_spinner="Abriendo la base de datos…")
@@ -137,7 +163,11 @@ def current_access() -> Access:
     return _current()
 
 
-def require_access(store: Store, *, navigation: dict[str, list[Any]] | None = None) -> Access:
+def require_access(
+    store: Store,
+    *,
+    navigation: dict[str, list[Any]] | Callable[[], dict[str, list[Any]]] | None = None,
+) -> Access:
     """Sign-in guard (see :mod:`metrics.ui.auth`): the access, or the sign-in screen and stop."""
     from metrics.ui.auth import require_access as _require
 
@@ -248,29 +278,64 @@ def report_table(report: Any, limit: int = 200) -> pd.DataFrame:
     return table
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
 def load_info(_store: Store, store_path: str, scope: Scope) -> StoreInfo:
     """What the store holds in ``scope`` (cached; cleared after every import)."""
     return _store.info(scope)
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
 def load_counts(_store: Store, store_path: str, scope: Scope, year: int | None) -> dict[str, int]:
     return _store.headline_counts(scope, year)
 
 
-@st.cache_data(show_spinner=False, ttl=600)
-def _load_options(_store: Store, store_path: str, scope: Scope) -> dict[str, Any]:
+@st.cache_resource(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
+def _load_options(_store: Store, store_path: str, scope: Scope) -> Mapping[str, Any]:
+    """The sidebar's options in ``scope``: territories, schools, communities (frames and their
+    labels), years. Several helpers read it on every run, and a national store has 23.000
+    communities: kept as a resource (no copy per read, unlike ``st.cache_data``), read-only,
+    and cleared with the other caches (:func:`clear_caches`)."""
+    territories = _store.territories(scope)
+    schools = _store.schools(scope)
+    communities = _store.communities(scope)
+    years = _store.years(scope)
+    return MappingProxyType(
+        {
+            "territories": territories,
+            "schools": schools,
+            "communities": communities,
+            "territory_names": MappingProxyType(_territory_names(territories)),
+            "school_names": MappingProxyType(_school_names(schools)),
+            "community_names": MappingProxyType(_community_names(communities)),
+            "widest_territory": widest_territory(territories),
+            "years": tuple(years),
+            "default_year": default_year_of(years, _store.latest_results_year(scope)),
+        }
+    )
+
+
+def _territory_names(territories: pd.DataFrame) -> dict[str, str]:
     return {
-        "territories": _store.territories(scope),
-        "schools": _store.schools(scope),
-        "communities": _store.communities(scope),
-        "years": _store.years(scope),
-        "default_year": default_year_of(_store.years(scope), _store.latest_results_year(scope)),
+        str(tid): territory_label(str(kind), str(name))
+        for tid, name, kind in zip(
+            territories["id"], territories["name"], territories["kind"], strict=True
+        )
     }
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+def _school_names(schools: pd.DataFrame) -> dict[int, str]:
+    return {
+        int(r): f"{name} (RBD {r})" for r, name in zip(schools["rbd"], schools["name"], strict=True)
+    }
+
+
+def _community_names(communities: pd.DataFrame) -> dict[str, str]:
+    return {
+        str(c): str(name) for c, name in zip(communities["id"], communities["name"], strict=True)
+    }
+
+
+@st.cache_data(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
 def _territory_rbds(_store: Store, store_path: str, scope: Scope, territory_id: str) -> list[int]:
     return territory_schools(_store, scope, territory_id)
 
@@ -278,11 +343,13 @@ def _territory_rbds(_store: Store, store_path: str, scope: Scope, territory_id: 
 def clear_caches() -> None:
     """Forget cached query results (after an import or an undo).
 
-    Every result this app keeps is an ``st.cache_data`` entry (the store itself is an
-    ``st.cache_resource``), so this is all it takes; their ``ttl`` bounds how long a page
-    shows figures from before a change made outside the app (``tablero importar``).
+    Every result this app keeps is an ``st.cache_data`` entry but the sidebar's options (an
+    ``st.cache_resource``, cleared here too; the store itself is one as well), so this is all
+    it takes; their ``ttl`` bounds how long a page shows figures from before a change made
+    outside the app (``tablero importar``).
     """
     st.cache_data.clear()
+    _load_options.clear()
 
 
 PREPARING = (
@@ -368,7 +435,7 @@ def _compute(
     return plain(rows)
 
 
-@st.cache_data(show_spinner=False, ttl=600, max_entries=8)
+@st.cache_data(show_spinner=False, ttl=600, max_entries=8, hash_funcs=HASH_FUNCS)
 def _load_whole(
     _store: Store, store_path: str, kind: str, scope: Scope, corte: date | None
 ) -> pd.DataFrame:
@@ -423,19 +490,13 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
     pages.
     """
     opts = _load_options(store, store.path, scope)
-    territories: pd.DataFrame = opts["territories"]
     schools: pd.DataFrame = opts["schools"]
     communities: pd.DataFrame = opts["communities"]
-    years: list[int] = opts["years"]
+    years: tuple[int, ...] = opts["years"]
 
     with st.sidebar:
         st.subheader("Filtros")
-        t_names = {
-            str(tid): territory_label(str(kind), str(name))
-            for tid, name, kind in zip(
-                territories["id"], territories["name"], territories["kind"], strict=True
-            )
-        }
+        t_names: Mapping[str, str] = opts["territory_names"]
         t_options = [ALL, *t_names]
         _keep_valid("f_territory", t_options)
         territory = st.selectbox(
@@ -445,13 +506,10 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
             format_func=lambda v: "Todos los territorios" if v == ALL else t_names[v],
         )
         territory_id = None if territory == ALL else str(territory)
+        s_names: Mapping[int, str] = opts["school_names"]
         if territory_id is not None:
             rbds = set(_territory_rbds(store, store.path, scope, territory_id))
-            schools = schools[schools["rbd"].isin(rbds)]
-        s_names = {
-            int(r): f"{name} (RBD {r})"
-            for r, name in zip(schools["rbd"], schools["name"], strict=True)
-        }
+            s_names = _school_names(schools[schools["rbd"].isin(rbds)])
         # A school's team sees one school: it is the selection, not "all schools".
         s_options = list(s_names) if len(s_names) == 1 and not scope.is_all else [ALL, *s_names]
         _keep_valid("f_school", s_options)
@@ -462,10 +520,11 @@ def sidebar_filters(store: Store, scope: Scope) -> Filters:
             format_func=lambda v: "Todos los establecimientos" if v == ALL else s_names[v],
         )
         rbd = None if school == ALL else int(str(school))
-        comms = communities if rbd is None else communities[communities["rbd"] == rbd]
-        if rbd is None and territory_id is not None:
-            comms = comms[comms["rbd"].isin(list(s_names))]
-        c_names = {str(c): str(name) for c, name in zip(comms["id"], comms["name"], strict=True)}
+        c_names: Mapping[str, str] = opts["community_names"]
+        if rbd is not None:
+            c_names = _community_names(communities[communities["rbd"] == rbd])
+        elif territory_id is not None:
+            c_names = _community_names(communities[communities["rbd"].isin(list(s_names))])
         c_options = [ALL, *c_names]
         _keep_valid("f_community", c_options)
         community = st.selectbox(
@@ -644,7 +703,7 @@ def current_filters() -> Filters:
     return value if isinstance(value, Filters) else Filters()
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
 def load_batches(_store: Store, store_path: str, scope: Scope, limit: int = 10) -> pd.DataFrame:
     return _store.batches(scope, limit=limit)
 
@@ -674,7 +733,7 @@ def demo_badge(batches: pd.DataFrame) -> None:
 # -- pages ------------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner="Calculando indicadores…", ttl=600)
+@st.cache_data(show_spinner="Calculando indicadores…", ttl=600, hash_funcs=HASH_FUNCS)
 def load_indicators(
     _store: Store, store_path: str, scope: Scope, corte: date | None, chosen: Plan
 ) -> pd.DataFrame:
@@ -688,7 +747,8 @@ def load_indicators(
 def default_territory(store: Store, scope: Scope) -> str | None:
     """The territory that stands for "all schools" (:func:`metrics.selection.widest_territory`
     of the cached territories)."""
-    return widest_territory(_load_options(store, store.path, scope)["territories"])
+    widest: str | None = _load_options(store, store.path, scope)["widest_territory"]
+    return widest
 
 
 def standing_territory_note(store: Store, scope: Scope, filters: Filters) -> None:
@@ -788,10 +848,12 @@ def download(
     if not access.can_export:
         return
     mime, icon = _MIME[file_name.rsplit(".", 1)[-1]]
-    store = get_store()
+    path = str(resolve_db_path())
 
     def audited() -> bytes:
-
+        # The store is taken when the file is asked for, not on every view (a page draws
+        # dozens of these buttons): the one the app has open for this deployment.
+        store = _open_cached_store(path)
         content = data()
         record: dict[str, Any] = {"archivo": file_name, "formato": file_name.rsplit(".", 1)[-1]}
         if not access.scope.is_all:
@@ -854,7 +916,7 @@ def selection_key() -> tuple[Any, ...]:
     return (store.path, store.data_version(), current_scope(), current_filters())
 
 
-@st.cache_data(show_spinner=False, ttl=600, max_entries=4096)
+@st.cache_data(show_spinner=False, ttl=600, max_entries=4096, hash_funcs=HASH_FUNCS)
 def _reused(key: tuple[Any, ...], _make: Callable[[], Any]) -> Any:
     return _make()
 
@@ -1143,7 +1205,7 @@ def style_status(table: pd.DataFrame) -> Any:
     return table.style.map(colour, subset=["Estado"])
 
 
-@st.cache_data(show_spinner="Calculando desgloses…", ttl=600)
+@st.cache_data(show_spinner="Calculando desgloses…", ttl=600, hash_funcs=HASH_FUNCS)
 def load_breakdowns(
     _store: Store, store_path: str, scope: Scope, corte: date | None, chosen: Plan
 ) -> pd.DataFrame:
@@ -1152,16 +1214,24 @@ def load_breakdowns(
     return _engine_rows("desgloses", _store, store_path, scope, corte, chosen)
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
 def load_view(_store: Store, store_path: str, scope: Scope, view: str, **kwargs: Any) -> Any:
     """One of :mod:`metrics.store.views`, cached by its arguments."""
 
     return getattr(views, view)(_store, scope, **kwargs)
 
 
-@st.cache_data(show_spinner=False, ttl=600)
+@st.cache_data(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
 def load_communities(_store: Store, store_path: str, scope: Scope, rbd: int | None) -> pd.DataFrame:
     return _store.communities(scope, rbd)
+
+
+@st.cache_data(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
+def load_schools(
+    _store: Store, store_path: str, scope: Scope, territory_id: str | None
+) -> pd.DataFrame:
+    """The schools of ``scope`` (of one territory when given), cached."""
+    return _store.schools(scope, territory_id)
 
 
 def community_names(store: Store, scope: Scope, rbd: int | None) -> dict[str, str]:

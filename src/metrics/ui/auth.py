@@ -1,8 +1,11 @@
 """Sign-in for the app: demo mode, OpenID Connect (``st.login``) and local accounts.
 
 Who the person is lives in ``st.session_state[SESSION_USER]`` (their e-mail), set only by a
-successful sign-in here; what they may see and do is recomputed from the store on every run
-(:func:`metrics.access.access_for`), so a deactivated account stops at its next click. Tests
+successful sign-in here; what they may see and do is read from the store
+(:func:`metrics.access.access_for`) again whenever anything was written to the store since the
+last run of the session (:meth:`metrics.store.Store.change_stamp`: an account deactivated,
+deleted or given another role or schools, from the app or the command line), so a deactivated
+account stops at its next click; while nothing changed, a run reads no account. Tests
 sign a user in by setting ``at.session_state[SESSION_USER] = "ana@escuela.cl"`` before
 ``at.run()`` (with ``TABLERO_DEMO`` unset); :func:`sign_in_for_tests` says so.
 
@@ -19,7 +22,7 @@ Modes, decided by :func:`auth_mode`:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, NoReturn
 
 import streamlit as st
@@ -35,7 +38,12 @@ from metrics.ui import show_error
 SESSION_USER = "tablero_usuario"
 """Session key holding the signed-in person's e-mail (never a widget key)."""
 
+Navigation = dict[str, list[Any]] | Callable[[], dict[str, list[Any]]]
+"""The app's pages for ``st.navigation``, or the function that lists them."""
+
 _ACCESS = "tablero_acceso"
+_CHECKED = "tablero_acceso_leido"
+"""Session key: what the access in ``_ACCESS`` was read under (:func:`_check_key`)."""
 _DEMO_VALUES = {"1", "true", "si", "sí", "yes", "on"}
 
 PROVIDER_LABELS = {"google": "Google", "microsoft": "Microsoft", "": "su institución"}
@@ -94,18 +102,26 @@ def sign_in_for_tests(email: str) -> dict[str, Any]:
     return {SESSION_USER: email}
 
 
-def require_access(store: Store, *, navigation: dict[str, list[Any]] | None = None) -> Access:
+def require_access(store: Store, *, navigation: Navigation | None = None) -> Access:
     """The signed-in person's access, or the sign-in screen (and the run stops).
 
     Call it at the top of every run (``app.py``) and from every page's setup (a page can be
-    run alone by a test). ``navigation`` (only from ``app.py``): the app's pages, all hidden;
-    they are registered so that the address asked for resolves to its page (no «Page not
-    found»), but the sign-in screen is drawn instead of it, and signing in reruns that page.
+    run alone by a test). ``navigation`` (only from ``app.py``): the app's pages, all hidden,
+    or the function that lists them (called only when the sign-in screen is drawn); they are
+    registered so that the address asked for resolves to its page (no «Page not found»), but
+    the sign-in screen is drawn instead of it, and signing in reruns that page.
     """
+    checked = _check_key(store)
+    if checked is not None and st.session_state.get(_CHECKED) == checked:
+        kept = st.session_state.get(_ACCESS)
+        if isinstance(kept, Access):
+            return kept  # nothing was written to the store since it was read: still true
+    st.session_state.pop(_CHECKED, None)
     mode = auth_mode(store)
     if mode == "demo":
         access = Access.full(str(st.session_state.get("actor", "tablero")))
         st.session_state[_ACCESS] = access
+        st.session_state[_CHECKED] = checked
         return access
     refused = demo_refusal(store) if demo_mode() else None
     if mode is None:
@@ -120,6 +136,7 @@ def require_access(store: Store, *, navigation: dict[str, list[Any]] | None = No
             message = exc.message
             _screen(lambda: _sign_in_form(store, message, refused), navigation)
         st.session_state[_ACCESS] = access
+        st.session_state[_CHECKED] = checked
         return access
     providers = oidc_providers()
     if providers and _oidc_logged_in():
@@ -133,6 +150,24 @@ def require_access(store: Store, *, navigation: dict[str, list[Any]] | None = No
         return access
     st.session_state.pop(_ACCESS, None)
     _screen(lambda: _sign_in_form(store, None, refused), navigation)
+
+
+def _check_key(store: Store) -> tuple[Any, ...] | None:
+    """What a run's access depends on besides the person: the store's accounts and data (its
+    :meth:`~metrics.store.Store.change_stamp`, taken before they are read, so that a write
+    during the reading shows on the next run), demo mode, the identity providers, and who is
+    signed in. None (read them every run) for an in-memory store."""
+    stamp = store.change_stamp()
+    if stamp is None:
+        return None
+    return (
+        store.path,
+        stamp,
+        demo_mode(),
+        tuple(oidc_providers()),
+        st.session_state.get(SESSION_USER),
+        st.session_state.get("actor"),
+    )
 
 
 def current_access() -> Access:
@@ -156,14 +191,15 @@ def _oidc_access(store: Store, providers: list[str]) -> Access:
 
 
 def _forget() -> None:
-    for key in (SESSION_USER, _ACCESS):
+    for key in (SESSION_USER, _ACCESS, _CHECKED):
         st.session_state.pop(key, None)
 
 
-def _screen(render: Any, navigation: dict[str, list[Any]] | None) -> NoReturn:
+def _screen(render: Any, navigation: Navigation | None) -> NoReturn:
     """Show one screen instead of the app's page, then stop the run."""
     if navigation is not None:
-        st.navigation(navigation, position="hidden")  # resolves the address; not run
+        pages = navigation() if callable(navigation) else navigation
+        st.navigation(pages, position="hidden")  # resolves the address; not run
     st.title("Tablero DPD")
     render()
     st.stop()

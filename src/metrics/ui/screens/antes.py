@@ -29,6 +29,7 @@ from metrics.scope import Scope
 from metrics.store import Store
 from metrics.store.views import EVALUATION_INSTRUMENTS
 from metrics.ui import (
+    HASH_FUNCS,
     chart_card,
     clear_caches,
     current_access,
@@ -223,11 +224,18 @@ _DEFAULT_YEAR = 0
 """The baseline-year form's option that clears the year set by hand (back to the default)."""
 
 
+@st.cache_data(show_spinner=False, ttl=600, hash_funcs=HASH_FUNCS)
+def _load_baseline_years(_store: Store, store_path: str, scope: Scope) -> pd.DataFrame:
+    """:func:`baseline_years` of ``scope``, cached (cleared with the others: the form below
+    calls :func:`data_changed`)."""
+    return baseline_years(_store, scope)
+
+
 def baseline_year_status(store: Store, scope: Scope, rbd: int) -> tuple[int | None, str, bool]:
     """A school's baseline year in use, how it was chosen (in words), and whether it was set
     by hand."""
 
-    df = baseline_years(store, scope.narrow([rbd]))
+    df = _load_baseline_years(store, store.path, scope.narrow([rbd]))
     row = df[df["rbd"] == rbd]
     if row.empty:
         return None, "sin establecimiento", False
@@ -433,11 +441,30 @@ def _instruments_card(evals: pd.DataFrame) -> _Card:
 
 
 def tests_section(store: Store, scope: Scope, rbd: int | None) -> None:
-    """Standardized test scores per series (test, grade, subject) over the years."""
-    scores = load_view(store, store.path, scope, "standardized_scores", rbd=rbd)
-    if scores.empty:
+    """Standardized test scores per series (test, grade, subject) over the years (built once
+    per selection, :func:`reuse`)."""
+
+    def make() -> _Card | None:
+        scores = load_view(store, store.path, scope, "standardized_scores", rbd=rbd)
+        return None if scores.empty else _tests_card(scores)
+
+    card = reuse("pruebas", make, rbd)
+    if card is None:
         empty_state("no hay resultados SIMCE u otras pruebas estandarizadas para esta selección.")
         return
+    frame = card.frame
+    chart_card(
+        card.headline,
+        lambda: charts.build_small_multiples(
+            frame, unit="puntaje", decimals=0, columns=2, width=300
+        ),
+        caption=card.caption,
+        data=card.download,
+        file_stem=file_stem("pruebas_estandarizadas", rbd),
+    )
+
+
+def _tests_card(scores: pd.DataFrame) -> _Card:
     scores = scores.assign(
         grupo=scores["test"]
         + " "
@@ -465,67 +492,81 @@ def tests_section(store: Store, scope: Scope, rbd: int | None) -> None:
             else "."
         )
     )
-    chart_card(
-        headline,
-        lambda: charts.build_small_multiples(
-            frame, unit="puntaje", decimals=0, columns=2, width=300
-        ),
-        caption="Fuente: SIMCE por establecimiento (Agencia de Calidad de la Educación). "
-        "Línea discontinua: primer año con resultados.",
-        data=frame.rename(
-            columns={
-                "grupo": "Serie",
-                "periodo": "Año",
-                "valor": "Puntaje",
-                "linea_base": "Primer año",
-            }
-        ),
-        file_stem=file_stem("pruebas_estandarizadas", rbd),
+    caption = (
+        "Fuente: SIMCE por establecimiento (Agencia de Calidad de la Educación). "
+        "Línea discontinua: primer año con resultados."
     )
+    download = frame.rename(
+        columns={
+            "grupo": "Serie",
+            "periodo": "Año",
+            "valor": "Puntaje",
+            "linea_base": "Primer año",
+        }
+    )
+    return _Card(headline, frame, caption, download)
 
 
 def series_section(store: Store, scope: Scope, chosen: tuple[str, str], filters: Filters) -> None:
     """Each SIMCE series' score and % Adecuado against its baseline year, as bullets (as
-    Impacto shows the series): never a value across series."""
+    Impacto shows the series): never a value across series. Built once per selection
+    (:func:`reuse`): ``chosen`` follows from it."""
     where = series_scope(chosen, filters)
     if where is None:
         return
-    rows = load_series(store, scope, where)
-    if rows.empty or not (rows["indicador"] == "simce_puntaje").any():
+
+    def make() -> _Card | None:
+        rows = load_series(store, scope, where)
+        if rows.empty or not (rows["indicador"] == "simce_puntaje").any():
+            return None
+        year = filters.year if filters.year is not None else 9999
+        frame = agency.series_bullet_frame(rows, year)
+        return None if frame.empty else _series_card(frame)
+
+    card = reuse("series", make, *where)
+    if card is None:
         return
-    year = filters.year if filters.year is not None else 9999
-    frame = agency.series_bullet_frame(rows, year)
-    if frame.empty:
-        return
-    provisional = bool(frame["provisional"].any())
-    headline = agency.series_bullets_headline(frame)
-    drawn = frame.drop(columns=["periodo_base", "provisional", "indicador"])
+    drawn = card.frame
     chart_card(
-        headline,
+        card.headline,
         lambda: charts.build_bullet_chart(drawn),
-        caption="Fuente: SIMCE por establecimiento (Agencia de Calidad). Barra: valor del último "
+        caption=card.caption,
+        data=card.download,
+        file_stem=file_stem("simce_linea_base", where[1]),
+        png_chart=lambda: charts.build_bullet_chart(drawn, width=800),
+    )
+
+
+def _series_card(frame: pd.DataFrame) -> _Card:
+    provisional = bool(frame["provisional"].any())
+    caption = (
+        "Fuente: SIMCE por establecimiento (Agencia de Calidad). Barra: valor del último "
         "año con puntaje (azul verdoso si mejoró respecto de la línea base, naranjo si empeoró). "
         "Trazo gris discontinuo: línea base de la misma serie"
         + (" (provisional: el primer año con puntaje)." if provisional else ".")
-        + " El SIMCE no tiene metas todavía.",
-        data=frame.rename(
-            columns={
-                "nombre": "Serie",
-                "valor": "Valor",
-                "linea_base": "Línea base",
-                "periodo_base": "Año de línea base",
-            }
-        ).drop(
-            columns=[
-                "meta",
-                "suprimido",
-                "mejor",
-                "decimales",
-                "sufijo",
-                "provisional",
-                "indicador",
-            ]
-        ),
-        file_stem=file_stem("simce_linea_base", where[1]),
-        png_chart=lambda: charts.build_bullet_chart(drawn, width=800),
+        + " El SIMCE no tiene metas todavía."
+    )
+    download = frame.rename(
+        columns={
+            "nombre": "Serie",
+            "valor": "Valor",
+            "linea_base": "Línea base",
+            "periodo_base": "Año de línea base",
+        }
+    ).drop(
+        columns=[
+            "meta",
+            "suprimido",
+            "mejor",
+            "decimales",
+            "sufijo",
+            "provisional",
+            "indicador",
+        ]
+    )
+    return _Card(
+        agency.series_bullets_headline(frame),
+        frame.drop(columns=["periodo_base", "provisional", "indicador"]),
+        caption,
+        download,
     )

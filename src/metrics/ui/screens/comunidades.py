@@ -24,6 +24,7 @@ from metrics.ui import (
     empty_state,
     file_stem,
     load_communities,
+    load_schools,
     load_view,
 )
 
@@ -156,7 +157,7 @@ def territory_communities(
     """The communities of every school the person sees (of ``territory_id`` when one is
     chosen), and those schools' names by RBD."""
     comms = load_communities(store, store.path, scope, None)
-    schools = store.schools(scope, territory_id)
+    schools = load_schools(store, store.path, scope, territory_id)
     names = {int(r): str(n) for r, n in zip(schools["rbd"], schools["name"], strict=True)}
     comms = comms[comms["rbd"].astype(int).isin(list(names))]
     return comms.reset_index(drop=True), names

@@ -34,6 +34,7 @@ from metrics.scope import Scope
 from metrics.selection import cutoff_for
 from metrics.store import Store
 from metrics.ui import (
+    HASH_FUNCS,
     chart_card,
     choose_a_school_notice,
     communities_need_a_school,
@@ -451,7 +452,7 @@ def _perception_tables(
 DIA_CODES = ["dia_satisfactorio", "dia_insatisfactorio"]
 
 
-@st.cache_data(show_spinner="Leyendo el DIA…", ttl=600)
+@st.cache_data(show_spinner="Leyendo el DIA…", ttl=600, hash_funcs=HASH_FUNCS)
 def _load_dia(_store: Store, store_path: str, scope: Scope, alcance: str, ident: str) -> object:
     return compute_series(
         _store,

@@ -19,12 +19,12 @@ from metrics.formatting import format_number
 from metrics.presentation import agency, charts
 from metrics.scope import Scope
 from metrics.store import Store
-from metrics.ui import chart_card, empty_state, file_stem, reuse
+from metrics.ui import HASH_FUNCS, chart_card, empty_state, file_stem, reuse
 
 IDPS = ("idps_autoestima", "idps_convivencia", "idps_participacion", "idps_habitos")
 
 
-@st.cache_data(show_spinner="Leyendo los resultados de la Agencia…", ttl=600)
+@st.cache_data(show_spinner="Leyendo los resultados de la Agencia…", ttl=600, hash_funcs=HASH_FUNCS)
 def _load_series(_store: Store, store_path: str, scope: Scope, alcance: str, ident: str) -> object:
     return compute_series(_store, scope, alcance=alcance, alcance_id=ident)  # type: ignore[arg-type]
 

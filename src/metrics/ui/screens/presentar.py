@@ -26,7 +26,7 @@ from metrics.presentation.packs import (
 from metrics.scope import Scope
 from metrics.store import Store
 from metrics.store.notes import write_note
-from metrics.ui import current_access, current_actor, download, empty_state, show_error
+from metrics.ui import HASH_FUNCS, current_access, current_actor, download, empty_state, show_error
 
 SLIDE_KEY = "presentar_diapositiva"
 GO_TO_KEY = "presentar_ir_a"  # a slide to show on the next run (set after the widget exists)
@@ -82,7 +82,9 @@ _SLIDE_CSS = """
 """
 
 
-@st.cache_data(show_spinner="Preparando la presentación…", ttl=600, max_entries=16)
+@st.cache_data(
+    show_spinner="Preparando la presentación…", ttl=600, max_entries=16, hash_funcs=HASH_FUNCS
+)
 def load_pack(
     _store: Store,
     store_path: str,

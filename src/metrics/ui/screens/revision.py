@@ -29,6 +29,7 @@ from metrics.ui import (
     data_changed,
     empty_state,
     fitted_columns,
+    reuse,
     show_error,
     table_height,
 )
@@ -367,22 +368,40 @@ def open_answers_section(
     minimum size held back. Who answered is never shown (it is not even stored).
 
     ``beside_perceptions``: under the perception charts of *Durante*, a titled block only when
-    there are answers (that page already says when surveys are missing)."""
-    answers = records.read_open_answers(
-        store, scope, rbd=filters.rbd, community_id=filters.community_id, year=filters.year
+    there are answers (that page already says when surveys are missing).
+
+    What is shown is read once per selection and reused (:func:`reuse`), until anything is
+    written to the store (its change stamp is part of the key: the minimum group size is a
+    setting)."""
+
+    def make() -> tuple[pd.DataFrame, int, int] | None:
+        answers = records.read_open_answers(
+            store, scope, rbd=filters.rbd, community_id=filters.community_id, year=filters.year
+        )
+        if answers.empty:
+            return None
+        minimum = resolve_min_group(store)
+        return (*open_answers_shown(answers, minimum), minimum)
+
+    found = reuse(
+        "respuestas abiertas",
+        make,
+        filters.rbd,
+        filters.community_id,
+        filters.year,
+        store.change_stamp(),
     )
     if beside_perceptions:
-        if answers.empty:
+        if found is None:
             return
         st.markdown("**Respuestas abiertas**: lo que escribieron los encuestados, sin su nombre.")
-    if answers.empty:
+    if found is None:
         empty_state(
             "no hay respuestas abiertas de encuestas para esta selección (se guardan al cargar "
             "una exportación de Google Forms o Microsoft Forms con preguntas de texto libre)."
         )
         return
-    minimum = resolve_min_group(store)
-    shown, hidden = open_answers_shown(answers, minimum)
+    shown, hidden, minimum = found
     if hidden:
         st.caption(
             f":material/lock: {hidden} respuesta(s) de grupos con menos de {minimum} "
