@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from metrics.engine import rows as R
 
@@ -83,10 +84,14 @@ def test_lookup_finds_the_first_holder_or_none() -> None:
     assert R._lookup(keys[:0], np.asarray([1], dtype=np.int64)).tolist() == [-1]
 
 
-def test_territory_sums_add_up_each_territorys_schools() -> None:
+@pytest.mark.parametrize("dense_limit", [R._DENSE_LIMIT, 0], ids=["dense", "sorted"])
+def test_territory_sums_add_up_each_territorys_schools(
+    dense_limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Schools 0 and 1 in territory 5, school 1 also in territory 6: a territory's sums are
     its schools' (NaN where every school's is missing; y0 their minimum), per indicator,
-    year, month and wave."""
+    year, month and wave; the same with a dense table and, past its limit, by sorting."""
+    monkeypatch.setattr(R, "_DENSE_LIMIT", dense_limit)
     nan = np.nan
     facts = {
         "ind": np.array([3, 3, 3, 4]),

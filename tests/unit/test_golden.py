@@ -29,14 +29,19 @@ def test_golden_comparison_sees_a_changed_value() -> None:
 
 
 @pytest.mark.parametrize("kind", golden.STORES)
-def test_a_listed_scope_reads_what_the_whole_store_reads(kind: str, tmp_path: Path) -> None:
-    """Up to MAX_LISTED schools, facts are read with one plain statement and numbered and
-    added up (territories) in memory; the whole store joins and adds up in DuckDB. Naming
-    every school of these stores must give exactly the whole store's output."""
+def test_a_listed_scope_reads_what_the_whole_store_reads(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to MAX_LISTED schools, facts are read with one plain statement and numbered in
+    memory; the whole store numbers them in DuckDB (both add up territories in memory).
+    Naming every school of these stores must give exactly the whole store's output, and so
+    must the whole store with the dense tables of territories turned off (their sorted and
+    hashed fallbacks)."""
     from datetime import date
 
     import pandas as pd
 
+    from metrics.engine import rows
     from metrics.engine.indicators import compute_indicators
     from metrics.engine.sources import MAX_LISTED
     from metrics.scope import Scope
@@ -49,9 +54,12 @@ def test_a_listed_scope_reads_what_the_whole_store_reads(kind: str, tmp_path: Pa
         assert 1 < len(rbds) <= MAX_LISTED
         whole = compute_indicators(store, Scope.all(), corte=cutoff)
         listed = compute_indicators(store, Scope.schools(rbds), corte=cutoff)
+        monkeypatch.setattr(rows, "_DENSE_LIMIT", 0)
+        sorted_ = compute_indicators(store, Scope.all(), corte=cutoff)
     assert len(whole) > 1000 and set(whole["alcance"]) == {
         "comunidad",
         "establecimiento",
         "territorio",
     }
     pd.testing.assert_frame_equal(whole, listed)
+    pd.testing.assert_frame_equal(whole, sorted_)

@@ -37,6 +37,9 @@ _YEAR_ORIGIN = 1799
 """Years are keyed as ``year - _YEAR_ORIGIN`` (0: no year, the baseline wave's rows)."""
 _YEARS = 4096
 _MONTHS = 128
+_DENSE_LIMIT = 50_000_000
+"""The most slots of a dense table (territories × indicator-periods) a request builds; wider,
+territories are added up by sorting and their rows found by hashing."""
 _KINDS = 8
 _INDS = 256
 
@@ -581,7 +584,7 @@ def _territory_parents(
     out = np.full(children.size, -1, dtype=np.int64)
     if not terrs.size:
         return out
-    if combos * terrs.size > 50_000_000:  # too wide for a dense table: hash
+    if combos * terrs.size > _DENSE_LIMIT:  # too wide for a dense table: hash
         return np.asarray(parents_of(children, TERRITORY, territory), dtype=np.int64)
     table = np.full(combos * terrs.size, -1, dtype=np.int64)
     table[np.searchsorted(terrs, rows.sid[owners]) * combos + of_row[owners]] = owners
@@ -607,88 +610,52 @@ def territory_sums(
 
     Each (territory, indicator, period) is a slot of a dense table (territories × the facts'
     distinct indicator-periods) added up by counting: for a country, a third of what a
-    grouping statement in DuckDB took."""
+    grouping statement in DuckDB took. Wider than :data:`_DENSE_LIMIT`, the slots are
+    found by sorting."""
     row, link = _pairs(np.asarray(facts["sc"], dtype=np.int64), link_school)
-    ind_all = np.asarray(facts["ind"], dtype=np.int64)
-    year_all = as_floats(facts["year"])
-    month_all = np.asarray(facts["month"], dtype=np.int64)
-    base_all = np.asarray(facts["base"], dtype=bool)
-    # Each fact's indicator and period, numbered densely (``combo``), and each link's
-    # territory among the territories linked (``terr_code``).
-    period = _key((ind_all, _INDS * 2), (_year_code(year_all), _YEARS), (month_all, _MONTHS),
-                  (base_all, 2))  # fmt: skip
+    terr = np.asarray(link_territory, dtype=np.int64)[link]
+    ind = np.asarray(facts["ind"], dtype=np.int64)
+    year = as_floats(facts["year"])
+    month = np.asarray(facts["month"], dtype=np.int64)
+    base = np.asarray(facts["base"], dtype=bool)
+    # Each fact's indicator and period, numbered densely (``combo``), and each pair's territory
+    # among the territories linked: a pair's slot in the dense table.
+    period = _key((ind, _INDS * 2), (_year_code(year), _YEARS), (month, _MONTHS), (base, 2))
     combo, _ = pd.factorize(period)
     combos = int(combo.max()) + 1 if combo.size else 0
     territories, terr_code = np.unique(link_territory, return_inverse=True)
-    if combos * max(territories.size, 1) > 50_000_000:  # too wide for a dense table
-        return _territory_sums_sorted(facts, stats, row, link_territory[link], size)
-    slot = terr_code.reshape(-1)[link] * combos + combo[row]
-    width = combos * territories.size
-    present = np.bincount(slot, minlength=width) > 0
-    slots = np.flatnonzero(present)
-    first = np.full(max(combos, 1), -1, dtype=np.int64)
-    first[combo[::-1]] = np.arange(combo.size - 1, -1, -1, dtype=np.int64)
-    lead = first[slots % max(combos, 1)]  # a fact of the slot's indicator and period
+    if combos * territories.size <= _DENSE_LIMIT:
+        slot = terr_code.reshape(-1)[link] * combos + combo[row]
+        present = np.bincount(slot, minlength=combos * territories.size) > 0
+        group = (np.cumsum(present) - 1)[slot]
+        groups = int(present.sum())
+    else:  # too wide for a dense table: sort the pairs' keys
+        _, inverse = np.unique(terr * max(combos, 1) + combo[row], return_inverse=True)
+        group = inverse.reshape(-1)
+        groups = int(group.max()) + 1 if group.size else 0
+    lead = np.full(groups, -1, dtype=np.int64)  # each group's first pair
+    lead[group[::-1]] = np.arange(group.size - 1, -1, -1, dtype=np.int64)
+    fact = row[lead]
     out: dict[str, Any] = {
-        "ind": ind_all[lead],
-        "kind": np.full(slots.size, TERRITORY, dtype=np.int64),
-        "sc": territories[slots // max(combos, 1)].astype(np.int64),
-        "year": year_all[lead],
-        "month": month_all[lead],
-        "base": base_all[lead],
-        "mon": np.zeros(slots.size, dtype=bool),
+        "ind": ind[fact],
+        "kind": np.full(groups, TERRITORY, dtype=np.int64),
+        "sc": terr[lead],
+        "year": year[fact],
+        "month": month[fact],
+        "base": base[fact],
+        "mon": np.zeros(groups, dtype=bool),
     }
     for s in stats:
         v = as_floats(facts[s])[row]
         known = np.flatnonzero(~np.isnan(v))  # many statistics are missing in most facts
+        at = group[known]
         if s == "y0":
-            low = np.full(width, np.nan)
-            np.fmin.at(low, slot[known], v[known])
-            out[s] = low[slots]
-            continue
-        at = slot[known]
-        total = np.bincount(at, weights=v[known], minlength=width)
-        seen = np.bincount(at, minlength=width)
-        out[s] = np.where(seen[slots] > 0, total[slots], np.nan)
-    return out
-
-
-def _territory_sums_sorted(
-    facts: Mapping[str, Any],
-    stats: Sequence[str],
-    row: IntArray,
-    terr: IntArray,
-    size: int,
-) -> dict[str, Any]:
-    """:func:`territory_sums` by sorting the (school fact, territory) pairs: for more
-    territories and periods than a dense table holds."""
-    ind = np.asarray(facts["ind"], dtype=np.int64)[row]
-    year = as_floats(facts["year"])[row]
-    month = np.asarray(facts["month"], dtype=np.int64)[row]
-    base = np.asarray(facts["base"], dtype=bool)[row]
-    key = _key((ind, _INDS * 2), (terr, max(size, 1)), (_year_code(year), _YEARS),
-               (month, _MONTHS), (base, 2))  # fmt: skip
-    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-    inv = inv.reshape(-1)
-    out: dict[str, Any] = {
-        "ind": ind[first],
-        "kind": np.full(first.size, TERRITORY, dtype=np.int64),
-        "sc": terr[first],
-        "year": year[first],
-        "month": month[first],
-        "base": base[first],
-        "mon": np.zeros(first.size, dtype=bool),
-    }
-    for s in stats:
-        v = as_floats(facts[s])[row]
-        if s == "y0":
-            low = np.full(first.size, np.nan)
-            np.fmin.at(low, inv, v)
+            low = np.full(groups, np.nan)
+            np.fmin.at(low, at, v[known])
             out[s] = low
             continue
-        valid = ~np.isnan(v)
-        total = np.bincount(inv, weights=np.where(valid, v, 0.0), minlength=first.size)
-        seen = np.bincount(inv, weights=valid.astype(float), minlength=first.size)
+        total = np.bincount(at, weights=v[known], minlength=groups)
+        seen = np.bincount(at, minlength=groups)
         out[s] = np.where(seen > 0, total, np.nan)
     return out
 
