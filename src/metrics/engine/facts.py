@@ -352,9 +352,10 @@ def forget_per_request(store: Store) -> None:
 
 def _all_per_request(store: Store, cur: duckdb.DuckDBPyConnection, cutoff: date) -> dict[str, Any]:
     """The per-request sources' facts of the whole store at ``cutoff`` (:data:`_COMPUTED`):
-    ind, kind (community or school), sid, rbd (sorted), year, month, base, mon, and the
-    statistics some row has (the others are all missing). Registers ``_com`` and ``_st`` for
-    the sources' queries: the caller registers its own after."""
+    ind, kind (community or school), sid_code (a place in ``sids``), rbd (sorted), year,
+    month, base, mon, and the statistics some row has (the others are all missing).
+    Registers ``_com`` (every community) for the sources' queries: the caller registers its
+    own after. No territory is asked for, so ``_st`` is not read."""
     stamp = store.file_stamp()
     key = None if stamp is None else (*stamp, engine_digest(), cutoff)
     held = _COMPUTED.get(store)
@@ -362,8 +363,6 @@ def _all_per_request(store: Store, cur: duckdb.DuckDBPyConnection, cutoff: date)
         return held[1]
     found = _fetch(cur, "SELECT id, rbd FROM community")
     cur.register("_com", pd.DataFrame({k: _unmasked(v) for k, v in found.items()}))
-    cur.register("_st", pd.DataFrame({"rbd": np.array([], dtype=np.int64),
-                                      "territory_id": np.array([], dtype=object)}))  # fmt: skip
     facts_table(cur)
     kinds = frozenset({KIND_CODE["comunidad"], KIND_CODE["establecimiento"]})
     request = Request(cur, Scope.all(), kinds, set(PER_REQUEST), True, cutoff)
