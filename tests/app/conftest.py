@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +14,29 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
+
+
+def tablero_elsewhere(*args: str) -> None:
+    """Run ``tablero <args>`` in another process (a command line beside the open app) and
+    check it ended well."""
+    done = subprocess.run(
+        [sys.executable, "-m", "metrics.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def import_two_schools_elsewhere(db: Path) -> None:
+    """Two new schools (RBD 91001 and 91002) imported into ``db`` from another process."""
+    upload = db.parent / "nuevos.csv"
+    upload.write_text(
+        "rbd;nombre;comuna\n91001;Escuela Nueva;Aromo\n91002;Liceo Nuevo;Aromo\n",
+        encoding="utf-8",
+    )
+    tablero_elsewhere("importar", str(upload), "--db", str(db))
 
 
 @pytest.fixture(autouse=True)

@@ -4,16 +4,13 @@ outlives the data: an import from another process (the store's data version) or 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import ROOT
+from tests.app.conftest import import_two_schools_elsewhere
 
 BUILT: list[int] = []
 """The schools count each time the reused part was built (the script appends to it)."""
@@ -69,19 +66,7 @@ def test_a_second_session_reuses_and_an_import_elsewhere_invalidates(
     assert BUILT == [12]  # built once, reused by the second session
 
     # `tablero importar` in another process while the app is open: two schools more.
-    upload = tmp_path / "nuevos.csv"
-    upload.write_text(
-        "rbd;nombre;comuna\n91001;Escuela Nueva;Aromo\n91002;Liceo Nuevo;Aromo\n",
-        encoding="utf-8",
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "metrics.cli", "importar", str(upload), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+    import_two_schools_elsewhere(db)
     second.run()
     assert _shown(second) == "Establecimientos: 14"
     first.run()
@@ -227,19 +212,7 @@ def test_the_sidebar_options_follow_an_import_elsewhere_and_in_the_app(
     at.run()
     assert len(schools(at)) == 12
 
-    upload = tmp_path / "nuevos.csv"
-    upload.write_text(
-        "rbd;nombre;comuna\n91001;Escuela Nueva;Aromo\n91002;Liceo Nuevo;Aromo\n",
-        encoding="utf-8",
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "metrics.cli", "importar", str(upload), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+    import_two_schools_elsewhere(db)
     at.run()
     assert len(schools(at)) == 14
     assert "Escuela Nueva (RBD 91001)" in schools(at)

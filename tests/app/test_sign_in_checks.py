@@ -6,9 +6,6 @@ another role, takes effect on its next run, whether the change came from the app
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics.ui.auth import _ACCESS, SESSION_USER
-from tests.app.conftest import ADMIN, ROOT, run_app_as_admin
+from tests.app.conftest import ADMIN, run_app_as_admin, tablero_elsewhere
 
 TERRITORY = "comuna:9101"
 """A comuna of the demo store: 3 of its 12 schools (90001, 90003, 90004)."""
@@ -176,14 +173,7 @@ def test_an_account_deactivated_from_the_command_line_is_refused_on_its_next_run
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = _warm(db, monkeypatch)
-    done = subprocess.run(
-        [sys.executable, "-m", "metrics.cli", "usuarios", "desactivar", ADMIN, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+    tablero_elsewhere("usuarios", "desactivar", ADMIN, "--db", str(db))
     at.run()
     assert not at.exception, at.exception
     assert any("está desactivada" in w.value for w in at.warning), [w.value for w in at.warning]
