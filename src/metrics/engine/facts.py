@@ -273,6 +273,9 @@ class _Numbers:
     school_sc: IntArray
     link_school: IntArray
     link_territory: IntArray
+    """Each link of a visible school to a visible territory (both numbered)."""
+    frames: rows_.ScopeNumbers | None = None
+    """The request's frames of schools, communities and links, numbered (unfiltered)."""
 
     @property
     def size(self) -> int:
@@ -301,16 +304,17 @@ def _number_scopes(
     numbered in sorted order, with a school's RBD."""
     rbds = schools["rbd"].to_numpy(dtype=np.int64)
     school_ids = rbds.astype(str).astype(object)
-    ids = np.unique(
-        np.concatenate(
-            [
-                school_ids,
-                communities["id"].to_numpy(dtype=object),
-                links["territory_id"].to_numpy(dtype=object),
-            ]
-        )
+    every = np.concatenate(
+        [
+            school_ids,
+            communities["id"].to_numpy(dtype=object),
+            links["territory_id"].to_numpy(dtype=object),
+        ]
     )
-    index = pd.Index(ids, dtype=object)
+    # Hashed to the distinct ids first, then those sorted (sorting every link's territory id
+    # was half of the numbering, for a country).
+    index = pd.Index(pd.unique(every), dtype=object).sort_values()
+    ids = index.to_numpy(dtype=object)
     school_sc = np.asarray(index.get_indexer(school_ids), dtype=np.int64)
     rbd = np.full(ids.size, -1, dtype=np.int64)  # −1: not a school (no fact has that RBD)
     rbd[school_sc] = rbds
@@ -331,7 +335,16 @@ def _number_scopes(
     link_school = numbers.of_schools(link_rbd)
     link_territory = numbers.of_ids(links["territory_id"].to_numpy(dtype=object))
     ok = (link_school >= 0) & (link_territory >= 0)
-    return replace(numbers, link_school=link_school[ok], link_territory=link_territory[ok])
+    frames = rows_.ScopeNumbers(
+        school=school_sc,
+        community=numbers.of_ids(communities["id"].to_numpy(dtype=object)),
+        community_school=numbers.of_schools(communities["rbd"].to_numpy(dtype=np.int64)),
+        link_school=link_school,
+        link_territory=link_territory,
+    )
+    return replace(
+        numbers, link_school=link_school[ok], link_territory=link_territory[ok], frames=frames
+    )
 
 
 _COMPUTED: weakref.WeakKeyDictionary[Store, tuple[tuple[Any, ...], dict[str, Any]]] = (
@@ -598,6 +611,7 @@ def load_indicator_rows(
             schools=schools,
             communities=communities,
             links=links,
+            numbered=numbers.frames,
         )
         targets = _read_targets(cur, numbers) if len(rows) else {}
     except duckdb.Error as exc:

@@ -91,6 +91,20 @@ class Facts:
 
 
 @dataclass(frozen=True)
+class ScopeNumbers:
+    """The request's schools, communities and territory links numbered once, as :class:`Facts`
+    numbers their ids (−1: not one of the request's), aligned with the frames they come from:
+    ``schools`` (rbd), ``communities`` (id, rbd) and ``links`` (rbd, territory_id). Numbering
+    text ids is a hash lookup per id; done once, every join after it is on integers."""
+
+    school: IntArray
+    community: IntArray
+    community_school: IntArray
+    link_school: IntArray
+    link_territory: IntArray
+
+
+@dataclass(frozen=True)
 class Assembled:
     """The rows in output order (see :class:`metrics.engine.facts.IndicatorRows`)."""
 
@@ -110,16 +124,24 @@ class Assembled:
     facts_index: pd.Index[Any] | None = None
     """The request's facts' ids (:class:`Facts`) as an index: numbers ids without another
     hash table (:meth:`number`)."""
+    numbered: ScopeNumbers | None = None
+    """The request's scopes as :class:`Facts` numbers them (:meth:`renumber` gives the rows')."""
+
+    def renumber(self, codes: IntArray) -> IntArray:
+        """Numbers of :class:`Facts` (−1: none) as the rows number them (−1: not one of the
+        rows' scopes)."""
+        size = len(self.facts_index) if self.facts_index is not None else 0
+        size = max(size, int(self.scope_codes.max(initial=-1)) + 1)
+        compact = np.full(size + 1, -1, dtype=np.int64)
+        compact[self.scope_codes] = np.arange(self.scope_codes.size)
+        return compact[np.asarray(codes, dtype=np.int64)]  # −1 picks the last slot: −1
 
     def number(self, ids: Any) -> IntArray:
         """The number of each id among ``sids`` (−1: not one of the rows')."""
         wanted = pd.Index(_ids(ids), dtype=object)
         if self.facts_index is None:
             return np.asarray(pd.Index(self.sids, dtype=object).get_indexer(wanted), np.int64)
-        codes = np.asarray(self.facts_index.get_indexer(wanted), dtype=np.int64)
-        compact = np.full(len(self.facts_index) + 1, -1, dtype=np.int64)
-        compact[self.scope_codes] = np.arange(self.scope_codes.size)
-        return compact[codes]  # −1 picks the last slot: −1
+        return self.renumber(np.asarray(self.facts_index.get_indexer(wanted), dtype=np.int64))
 
     def __len__(self) -> int:
         return int(self.ind.size)
@@ -158,12 +180,28 @@ def _pairs(left: IntArray, right: IntArray) -> tuple[IntArray, IntArray]:
     """Every pair of positions (i, j) with ``left[i] == right[j]`` (an inner join), ordered by
     ``i`` then ``j``."""
     order = np.argsort(right, kind="stable")
-    ordered = right[order]
-    lo = np.searchsorted(ordered, left, "left")
-    counts = np.searchsorted(ordered, left, "right") - lo
+    if left.size and right.size and min(left.min(), right.min()) >= 0:
+        # Small non-negative keys (scope numbers): each key's run in ``order`` from a table
+        # of counts, not from two binary searches of every left key (a million for a
+        # country's facts).
+        top = int(max(left.max(), right.max())) + 1
+        if top <= 4 * (left.size + right.size) + 1024:
+            per_key = np.bincount(right, minlength=top)
+            counts = per_key[left]
+            lo = (np.cumsum(per_key) - per_key)[left]
+        else:
+            lo, counts = _runs(right[order], left)
+    else:
+        lo, counts = _runs(right[order], left)
     li = np.repeat(np.arange(left.size, dtype=np.int64), counts)
     starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
     return li, order[starts + np.arange(li.size, dtype=np.int64)].astype(np.int64)
+
+
+def _runs(ordered: IntArray, left: IntArray) -> tuple[IntArray, IntArray]:
+    """Where each of ``left`` starts in ``ordered`` (sorted), and how many times it is there."""
+    lo = np.searchsorted(ordered, left, "left")
+    return lo, np.searchsorted(ordered, left, "right") - lo
 
 
 def _ids(values: Any) -> npt.NDArray[np.object_]:
@@ -198,17 +236,6 @@ class _Finder:
         return np.where(at >= 0, self._first[np.maximum(at, 0)], -1).astype(np.int64)
 
 
-def _lookup_sorted(keys: IntArray, wanted: IntArray) -> IntArray:
-    """:func:`_lookup` for ``keys`` in non-decreasing order (rows in output order): a binary
-    search, without hashing; any other ``keys`` go to :func:`_lookup`."""
-    if not keys.size or not wanted.size:
-        return np.full(wanted.size, -1, dtype=np.int64)
-    if (keys[1:] < keys[:-1]).any():
-        return _lookup(keys, wanted)
-    at = np.minimum(np.searchsorted(keys, wanted, "left"), keys.size - 1)
-    return np.where(keys[at] == wanted, at, -1).astype(np.int64)
-
-
 def _lookup(keys: IntArray, wanted: IntArray) -> IntArray:
     """For each of ``wanted``: the position in ``keys`` holding it (the first, when several
     do), or −1."""
@@ -228,6 +255,7 @@ def assemble(
     communities: pd.DataFrame,
     links: pd.DataFrame,
     comparable: Sequence[int] = (),
+    numbered: ScopeNumbers | None = None,
 ) -> Assembled:
     """The rows of a request, in order (indicator, scope kind, scope id, year with the
     baseline wave first, month).
@@ -239,7 +267,8 @@ def assemble(
       school has data (a community's and a territory's years are its schools'), with or
       without facts; the facts' monthly and baseline-wave rows as they are.
 
-    ``schools``: rbd, base_year; ``communities``: id, rbd; ``links``: rbd, territory_id.
+    ``schools``: rbd, base_year; ``communities``: id, rbd; ``links``: rbd, territory_id;
+    ``numbered``: those frames' ids as ``facts`` numbers them, when the caller has them.
     With ``COMPARISON`` in ``kinds``, each community also gets the yearly rows of its
     comparison group for the ``comparable`` indicators (its baseline year is the community's);
     with ``PEERS``, each territory the rows of its schools without communities.
@@ -251,11 +280,16 @@ def assemble(
     def scope_of(ids: Any) -> IntArray:
         return np.asarray(sids.get_indexer(pd.Index(_ids(ids), dtype=object)), dtype=np.int64)
 
-    school_sc = scope_of(schools["rbd"])
-    com_sc = scope_of(communities["id"])
-    com_school = scope_of(communities["rbd"])
-    link_school = scope_of(links["rbd"])
-    link_terr = scope_of(links["territory_id"])
+    if numbered is None:
+        numbered = ScopeNumbers(
+            school=scope_of(schools["rbd"]),
+            community=scope_of(communities["id"]),
+            community_school=scope_of(communities["rbd"]),
+            link_school=scope_of(links["rbd"]),
+            link_territory=scope_of(links["territory_id"]),
+        )
+    school_sc, com_sc, com_school = numbered.school, numbered.community, numbered.community_school
+    link_school, link_terr = numbered.link_school, numbered.link_territory
 
     # A school's years: those with any yearly data for it (DuckDB's NaN counts as > 0).
     n = f.stats["n"]
@@ -378,6 +412,7 @@ def assemble(
         base_year=base_year[order],
         scope_codes=used.astype(np.int64),
         facts_index=sids,
+        numbered=numbered,
     )
 
 
@@ -412,44 +447,64 @@ def _resolve_fallback(facts: Facts, variant: int, fallback: Sequence[int]) -> Fa
     )
 
 
+def _scope_groups(rows: Assembled) -> tuple[IntArray, IntArray]:
+    """Each row's (indicator, scope kind, scope) numbered 0… in order of first appearance, and
+    each group's key. Rows in output order hold each group in one run: found by comparing
+    neighbours, without hashing."""
+    size = max(int(rows.sids.size), 1)
+    scope = _key((rows.ind, _INDS), (rows.kind, _KINDS), (rows.sid, size))
+    if not scope.size:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    if (scope[1:] >= scope[:-1]).all():
+        new = np.ones(scope.size, dtype=bool)
+        new[1:] = scope[1:] != scope[:-1]
+        return (np.cumsum(new) - 1).astype(np.int64), scope[new]
+    gid, keys = pd.factorize(scope)
+    return np.asarray(gid, dtype=np.int64), np.asarray(keys, dtype=np.int64)
+
+
+def _first_of_group(gid: IntArray, groups: int, rows_in: IntArray) -> IntArray:
+    """For each group: the first of ``rows_in`` (in their order) that belongs to it, or −1."""
+    out = np.full(groups, -1, dtype=np.int64)
+    out[gid[rows_in[::-1]]] = rows_in[::-1]  # the last write wins: the first row
+    return out
+
+
 def baselines(rows: Assembled) -> tuple[IntArray, BoolArray, FloatArray]:
     """The row holding each row's baseline: the perception's baseline wave when there is one
     (with respondents), else the scope's baseline year; and, for a scope without a baseline
     year (a school with no community yet and no year set by hand), the **provisional**
     baseline: the indicator's first year with a value in that scope.
 
+    A row's baseline year is its scope's (the same in every row of an indicator and scope), so
+    each is found once per indicator and scope, in one pass over the rows.
+
     Returns the baseline row (−1: none), whether it is provisional, and the provisional year
     (NaN where it is not)."""
-    size = max(int(rows.sids.size), 1)
-    scope = _key((rows.ind, _INDS), (rows.kind, _KINDS), (rows.sid, size))
+    gid, keys = _scope_groups(rows)
+    groups = int(keys.size)
     n, rx = rows.stats["n"], rows.stats["rx"]
     wave_rows = np.flatnonzero(rows.base & (np.isnan(n) | (n > 0)))
-    wave = _lookup_sorted(scope[wave_rows], scope)
-    wave = _through(wave_rows, wave)
+    wave = _first_of_group(gid, groups, wave_rows)[gid]
 
     yearly = ~rows.base & (rows.month == 0) & ~np.isnan(rows.year)
-    yr = np.flatnonzero(yearly)
-    ykey = scope[yr] * _YEARS + _year_code(rows.year[yr])
-    wanted = scope * _YEARS + _year_code(rows.base_year)
     has_base = ~np.isnan(rows.base_year)
-    of_year = _lookup_sorted(ykey, np.where(has_base, wanted, -1))
-    of_year = np.where(has_base, _through(yr, of_year), -1)
+    at_base = np.flatnonzero(
+        yearly & has_base & (_year_code(rows.year) == _year_code(rows.base_year))
+    )
+    of_year = np.where(has_base, _first_of_group(gid, groups, at_base)[gid], -1)
 
     valued = yearly & ((~np.isnan(n) & (n > 0)) | (~np.isnan(rx) & (rx > 0)))
     vr = np.flatnonzero(valued)
     first = np.full(len(rows), -1, dtype=np.int64)
     first_year = np.full(len(rows), np.nan)
     if vr.size:
-        # The earliest valued year of each scope: sort by scope then year, take the first.
+        # The earliest valued year of each group: sort by group then year, take the first.
         # Rows are in output order (scope, then year): a stable sort finds them sorted.
-        order = np.argsort(scope[vr] * _YEARS + _year_code(rows.year[vr]), kind="stable")
-        vs = vr[order]
-        lead = np.ones(vs.size, dtype=bool)
-        lead[1:] = scope[vs][1:] != scope[vs][:-1]
-        heads = vs[lead]
-        at = _lookup_sorted(scope[heads], scope)
-        found = ~has_base & (at >= 0)
-        first = np.where(found, _through(heads, at), -1)
+        order = np.argsort(gid[vr] * _YEARS + _year_code(rows.year[vr]), kind="stable")
+        heads = _first_of_group(gid, groups, vr[order])[gid]
+        found = ~has_base & (heads >= 0)
+        first = np.where(found, heads, -1)
         first_year = np.where(found, rows.year[first], np.nan)
     brid = np.where(wave >= 0, wave, np.where(of_year >= 0, of_year, first))
     provisional = (wave < 0) & (first >= 0)
@@ -481,17 +536,23 @@ def targets(rows: Assembled, table: Mapping[str, Any]) -> tuple[FloatArray, Floa
     code = tkey * _YEARS + np.clip(deadline - _YEAR_ORIGIN, 1, _YEARS - 1).astype(np.int64)
     order = np.argsort(code, kind="stable")
     code = code[order]
-    r = np.flatnonzero(~rows.base)
-    rkey = _key((rows.ind[r], _INDS), (rows.kind[r], _KINDS), (rows.sid[r], size))
-    ry = rows.year[r]
-    first = np.searchsorted(code, rkey * _YEARS)
-    end = np.searchsorted(code, (rkey + 1) * _YEARS)
-    wanted = np.where(np.isnan(ry), _YEARS, np.clip(np.nan_to_num(ry) - _YEAR_ORIGIN, 0, _YEARS))
-    pos = np.searchsorted(code, rkey * _YEARS + wanted.astype(np.int64))
-    has = end > first
-    chosen = order[np.where(pos < end, pos, end - 1)[has]]
-    meta[r[has]] = value[chosen]
-    year[r[has]] = deadline[chosen]
+    # Each indicator and scope's targets, found once per group of rows, not once per row.
+    gid, keys = _scope_groups(rows)
+    g_first = np.searchsorted(code, keys * _YEARS)
+    g_end = np.searchsorted(code, (keys + 1) * _YEARS)
+    r = np.flatnonzero(~rows.base & (g_end > g_first)[gid])
+    first, end = g_first[gid[r]], g_end[gid[r]]
+    pos = first.copy()
+    several = np.flatnonzero(end - first > 1)  # only these need the row's year
+    if several.size:
+        ry = rows.year[r[several]]
+        wanted = np.where(
+            np.isnan(ry), _YEARS, np.clip(np.nan_to_num(ry) - _YEAR_ORIGIN, 0, _YEARS)
+        ).astype(np.int64)
+        pos[several] = np.searchsorted(code, keys[gid[r[several]]] * _YEARS + wanted)
+    chosen = order[np.where(pos < end, pos, end - 1)]
+    meta[r] = value[chosen]
+    year[r] = deadline[chosen]
     return meta, year
 
 
@@ -515,7 +576,7 @@ def families(
                     (base, 2))  # fmt: skip
 
     r = np.flatnonzero(chosen)
-    table = _Finder(key(rows.ind[r], rows.kind[r], rows.sid[r], yc[r], rows.month[r], rows.base[r]))
+    table: list[_Finder] = []  # hashed when first needed (a country's schools never need it)
 
     def parents_of(
         children: IntArray, kind: Any, sc: IntArray, month: Any = None, base: Any = None
@@ -523,7 +584,13 @@ def families(
         """The row of each child's total (same indicator and year), or −1."""
         month = rows.month[children] if month is None else month
         base = rows.base[children] if base is None else base
-        at = table.find(key(rows.ind[children], kind, sc, yc[children], month, base))
+        if not table:
+            table.append(
+                _Finder(
+                    key(rows.ind[r], rows.kind[r], rows.sid[r], yc[r], rows.month[r], rows.base[r])
+                )
+            )
+        at = table[0].find(key(rows.ind[children], kind, sc, yc[children], month, base))
         return _through(r, at)
 
     number = rows.number
@@ -534,7 +601,11 @@ def families(
     # a few million such pairs: hashing each was a tenth of the request).
     schools = r[rows.kind[r] == SCHOOL]
     if schools.size and len(links):
-        tsc, ssc = number(links["territory_id"]), number(links["rbd"])
+        if rows.numbered is not None:
+            tsc = rows.renumber(rows.numbered.link_territory)
+            ssc = rows.renumber(rows.numbered.link_school)
+        else:
+            tsc, ssc = number(links["territory_id"]), number(links["rbd"])
         ok = (tsc >= 0) & (ssc >= 0)
         li, ri = _pairs(rows.sid[schools], ssc[ok])
         c = schools[li]
@@ -544,7 +615,11 @@ def families(
     coms = r[rows.kind[r] == COMMUNITY]
     if coms.size and len(communities):
         school_of = np.full(size, -1, dtype=np.int64)
-        csc, ssc = number(communities["id"]), number(communities["rbd"])
+        if rows.numbered is not None:
+            csc = rows.renumber(rows.numbered.community)
+            ssc = rows.renumber(rows.numbered.community_school)
+        else:
+            csc, ssc = number(communities["id"]), number(communities["rbd"])
         ok = (csc >= 0) & (ssc >= 0)
         school_of[csc[ok]] = ssc[ok]
         c = coms[school_of[rows.sid[coms]] >= 0]
@@ -581,17 +656,18 @@ def _territory_parents(
     of_row[r] = combo
     owners = r[rows.kind[r] == TERRITORY]
     terrs = np.unique(rows.sid[owners])
-    out = np.full(children.size, -1, dtype=np.int64)
     if not terrs.size:
-        return out
+        return np.full(children.size, -1, dtype=np.int64)
     if combos * terrs.size > _DENSE_LIMIT:  # too wide for a dense table: hash
         return np.asarray(parents_of(children, TERRITORY, territory), dtype=np.int64)
-    table = np.full(combos * terrs.size, -1, dtype=np.int64)
-    table[np.searchsorted(terrs, rows.sid[owners]) * combos + of_row[owners]] = owners
-    at = np.minimum(np.searchsorted(terrs, territory), terrs.size - 1)
-    known = terrs[at] == territory
-    out[known] = table[at[known] * combos + of_row[children[known]]]
-    return out
+    # Each territory's place among ``terrs`` by a table over the scope numbers (the children
+    # are millions; a binary search of each was a tenth of a country's families).
+    place = np.full(int(max(terrs[-1], territory.max(initial=-1))) + 2, -1, dtype=np.int64)
+    place[terrs] = np.arange(terrs.size)
+    table = np.full(combos * terrs.size + 1, -1, dtype=np.int64)  # [-1]: an unknown territory
+    table[place[rows.sid[owners]] * combos + of_row[owners]] = owners
+    at = place[territory]
+    return table[np.where(at >= 0, at * combos + of_row[children], -1)]
 
 
 def territory_sums(
