@@ -202,20 +202,28 @@ def compute_status_codes(
     decimals: ArrayLike = None,
 ) -> npt.NDArray[np.int8]:
     """:func:`compute_status` as positions in :data:`STATUSES` (cheaper for many rows)."""
-    v, b, m = _f(valor), _f(linea_base), _f(meta)
-    e = _f(elapsed)
-    sup = np.asarray(suppressed, dtype=bool)
-    met = np.asarray(target_met(v, m, _f(sign), decimals), dtype=bool)
-    prog = np.asarray(compute_progress(v, b, m), dtype=float)
-    expected = np.where(np.isnan(e), 1.0, e) * 100.0 - tolerance
-    with np.errstate(invalid="ignore"):
-        on_track = prog >= expected - _EPS
-    codes = np.select(
-        [sup, np.isnan(v), np.isnan(m), met, np.isnan(b), np.isnan(prog), on_track],
-        [6, 5, 3, 0, 4, 2, 1],
-        default=2,
+    v, b, m, s, e, sup = np.broadcast_arrays(
+        _f(valor), _f(linea_base), _f(meta), _f(sign), _f(elapsed), np.asarray(suppressed, bool)
     )
-    return np.asarray(codes, dtype=np.int8)
+    codes = np.full(v.shape, 2, dtype=np.int8)
+    codes[np.isnan(m)] = 3  # sin_meta
+    codes[np.isnan(v)] = 5  # sin_datos
+    codes[sup] = 6  # suprimido
+    # Whether the target is met and the progress, only for the values with a target (few of
+    # a country's rows have one).
+    t = np.flatnonzero((codes == 2).reshape(-1))
+    if t.size:
+        vt, bt, mt, et = (np.reshape(a, -1)[t] for a in (v, b, m, e))
+        d = None if decimals is None else np.broadcast_to(_f(decimals), v.shape).reshape(-1)[t]
+        met = np.asarray(target_met(vt, mt, np.reshape(s, -1)[t], d), dtype=bool)
+        prog = np.asarray(compute_progress(vt, bt, mt), dtype=float)
+        expected = np.where(np.isnan(et), 1.0, et) * 100.0 - tolerance
+        with np.errstate(invalid="ignore"):
+            on_track = prog >= expected - _EPS
+        codes.reshape(-1)[t] = np.select(
+            [met, np.isnan(bt), np.isnan(prog), on_track], [0, 4, 2, 1], default=2
+        )
+    return codes
 
 
 def compute_status(

@@ -743,12 +743,19 @@ def _values(ind: np.ndarray, monthly_source: np.ndarray, st: Mapping[str, np.nda
         mean = np.where(n > 0, s1 / n, np.nan)
         ratio = np.where(rx > 0, scale * s1 / rx, np.nan)
     value = np.select([stat == _PROPORTION, stat == _MEAN], [prop, mean], ratio)
-    var_mean = np.asarray(compute.sample_variance(n, s1, s2), dtype=float)
-    var_ratio = np.asarray(
-        compute.ratio_unit_variance(n, s1, rx, s2, st["sxx"], st["sxy"]), dtype=float
-    ) * (scale * scale)
-    var = np.select([stat == _MEAN, stat == _RATIO], [var_mean, var_ratio], np.nan)
     perception = _MEAN_BESIDE[ind]
+    # Variances only where they are used: a mean's (and a perception's answers'), a ratio's.
+    var = np.full(ind.size, np.nan)
+    var_mean = np.full(ind.size, np.nan)
+    of_mean = np.flatnonzero((stat == _MEAN) | perception)
+    var_mean[of_mean] = compute.sample_variance(n[of_mean], s1[of_mean], s2[of_mean])
+    is_mean = stat == _MEAN
+    var[is_mean] = var_mean[is_mean]
+    r = np.flatnonzero(stat == _RATIO)
+    if r.size:
+        var[r] = compute.ratio_unit_variance(
+            n[r], s1[r], rx[r], s2[r], st["sxx"][r], st["sxy"][r]
+        ) * (scale[r] * scale[r])
     n_priv = np.where(_STUDENT[ind] & np.isnan(st["n_priv"]), n, st["n_priv"])
     n_priv = np.nan_to_num(n_priv, nan=0.0)
     return _Values(
