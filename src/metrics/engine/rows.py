@@ -397,6 +397,8 @@ def assemble(
     at = source[order]  # −1 picks the appended missing value
 
     def pick(arr: np.ndarray, missing: Any) -> np.ndarray:
+        if missing is np.nan and np.isnan(arr).all():  # a statistic no fact has
+            return np.full(at.size, np.nan)
         return np.concatenate([arr, np.asarray([missing], dtype=arr.dtype)])[at]
 
     return Assembled(
@@ -722,7 +724,15 @@ def territory_sums(
         "mon": np.zeros(groups, dtype=bool),
     }
     for s in stats:
-        v = as_floats(facts[s])[row]
+        of_fact = as_floats(facts[s])
+        missing = np.isnan(of_fact)
+        if missing.all():  # a statistic no source of the request has
+            out[s] = np.full(groups, np.nan)
+            continue
+        v = of_fact[row]
+        if s != "y0" and not missing.any():  # every pair counts, every group has one
+            out[s] = np.bincount(group, weights=v, minlength=groups)
+            continue
         known = np.flatnonzero(~np.isnan(v))  # many statistics are missing in most facts
         at = group[known]
         if s == "y0":
