@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -138,6 +139,34 @@ def test_a_target_reached_as_it_reads_is_logrado() -> None:
     assert engine_status("inasistencia_cronica", 18.86, 34.09, 18.8) == "en_camino"  # 18,9
     # promedio_notas has two decimals: 5,599 reads 5,60 and reaches 5,60.
     assert engine_status("promedio_notas", 5.599345, 5.417577, 5.6) == "logrado"
+
+
+def test_target_met_rounds_only_the_values_just_short_and_agrees_with_rounding_all() -> None:
+    # The engine rounds only the values within two units of the last place short of their
+    # target; every other one is decided by order. The same answers as rounding each value
+    # and target as it reads (formatting.round_half_away) and comparing, on values around
+    # their targets, halves, both signs, and 0 to 2 decimals.
+    from metrics.formatting import round_half_away
+
+    rng = np.random.default_rng(11)
+    size = 20_000
+    decimals = rng.integers(0, 3, size)
+    meta = np.round(rng.uniform(-50, 300, size), 3)
+    step = 10.0 ** -decimals.astype(float)
+    value = meta + rng.choice([-3, -2, -1.5, -1, -0.5, -0.49, 0, 0.5, 1, 3], size) * step
+    value = np.where(rng.random(size) < 0.1, meta + rng.normal(0, 50, size), value)
+    value[::997] = np.nan
+    sign = rng.choice([-1.0, 1.0], size)
+    got = compute.target_met(value, meta, sign, decimals)
+    expected = [
+        not (math.isnan(v) or math.isnan(m))
+        and s * (round_half_away(v, int(d)) - round_half_away(m, int(d)))
+        >= -1e-9 * max(1.0, abs(round_half_away(m, int(d))))
+        for v, m, s, d in zip(value, meta, sign, decimals, strict=True)
+    ]
+    assert got.tolist() == expected
+    assert 0.2 < got.mean() < 0.8  # both answers are well represented
+    assert compute.target_met(18.83, 18.8, -1, 1) and not compute.target_met(18.86, 18.8, -1, 1)
 
 
 def test_headline_and_chart_round_the_same_value_alike() -> None:

@@ -177,18 +177,26 @@ def target_met(
     """
     scalar = _is_scalar(valor, meta, sign, decimals)
     v, m, s = _f(valor), _f(meta), _f(sign)
-    if decimals is not None:
-        # Only where both are known (few rows of a country's have a target).
-        v, m = np.broadcast_arrays(v, m)
-        shape = v.shape
-        both = np.flatnonzero(~np.isnan(v) & ~np.isnan(m))
-        d = np.broadcast_to(_f(decimals), shape).reshape(-1)[both]
-        v, m = v.astype(float).reshape(-1), m.astype(float).reshape(-1)
-        v[both] = round_half_away(v[both], d)
-        m[both] = round_half_away(m[both], d)
-        v, m = v.reshape(shape), m.reshape(shape)
-    met = (s * (v - m) >= -_EPS * np.maximum(1.0, np.abs(m))) & ~np.isnan(v) & ~np.isnan(m)
-    return _out(np.asarray(met), scalar)
+    with np.errstate(invalid="ignore"):
+        met = (s * (v - m) >= -_EPS * np.maximum(1.0, np.abs(m))) & ~np.isnan(v) & ~np.isnan(m)
+    if decimals is None:
+        return _out(np.asarray(met), scalar)
+    # Rounding keeps order, so a value on the good side of its target meets it rounded too,
+    # and one more than two units of the last place short of it does not: only the values
+    # just short of their target are rounded (a few of a country's rows, not all of them).
+    v, m, s, d = np.broadcast_arrays(v, m, s, _f(decimals))
+    shape = v.shape
+    v, m, s, d = (a.reshape(-1) for a in (v, m, s, d))
+    met = np.array(np.broadcast_to(met, shape), dtype=bool, copy=True).reshape(-1)
+    unit = np.where(np.isnan(d), 1.0, 10.0 ** -np.nan_to_num(d))
+    with np.errstate(invalid="ignore"):
+        short = s * (v - m)
+        near = np.flatnonzero((short < 0) & (short > -2.0 * unit - 2 * _EPS * np.abs(m)))
+    if near.size:
+        rv = round_half_away(v[near], d[near])
+        rm = round_half_away(m[near], d[near])
+        met[near] = s[near] * (rv - rm) >= -_EPS * np.maximum(1.0, np.abs(rm))
+    return _out(met.reshape(shape), scalar)
 
 
 def compute_status_codes(

@@ -1123,11 +1123,11 @@ def _consolidated(
     if not j.size:
         return out
     # ``prev`` is a row number; its place among ``idx`` (which holds it: see _evaluate).
+    place = np.full(int(idx.max()) + 2, -1, dtype=np.int64)  # [-1]: no row before
+    place[idx] = np.arange(idx.size)
     p = prev[j]
-    at = np.searchsorted(idx, np.maximum(p, 0))
-    at = np.minimum(at, idx.size - 1)
-    known = (p >= 0) & (idx[at] == p)
-    before = np.where(known, good[at], -1)
+    at = place[np.where((p >= 0) & (p <= idx.max()), p, -1)]
+    before = np.where(at >= 0, good[at], -1)
     now = good[j]
     out[j] = np.where((now == 1) & (before == 1), 1, np.where((now == 0) | (before == 0), 0, -1))
     return out
