@@ -188,7 +188,11 @@ def target_met(
     shape = v.shape
     v, m, s, d = (a.reshape(-1) for a in (v, m, s, d))
     met = np.array(np.broadcast_to(met, shape), dtype=bool, copy=True).reshape(-1)
-    unit = np.where(np.isnan(d), 1.0, 10.0 ** -np.nan_to_num(d))
+    whole = np.nan_to_num(d)  # NaN decimals: none
+    if ((whole >= 0) & (whole < _POW10.size) & (whole == np.floor(whole))).all():
+        unit = 1.0 / _POW10[whole.astype(np.int64)]
+    else:
+        unit = 10.0**-whole
     with np.errstate(invalid="ignore"):
         short = s * (v - m)
         near = np.flatnonzero((short < 0) & (short > -2.0 * unit - 2 * _EPS * np.abs(m)))

@@ -195,7 +195,8 @@ def _pairs(left: IntArray, right: IntArray) -> tuple[IntArray, IntArray]:
         lo, counts = _runs(right[order], left)
     li = np.repeat(np.arange(left.size, dtype=np.int64), counts)
     starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
-    return li, order[starts + np.arange(li.size, dtype=np.int64)].astype(np.int64)
+    starts += np.arange(li.size, dtype=np.int64)
+    return li, order[starts].astype(np.int64, copy=False)
 
 
 def _runs(ordered: IntArray, left: IntArray) -> tuple[IntArray, IntArray]:
@@ -668,8 +669,12 @@ def _territory_parents(
     place[terrs] = np.arange(terrs.size)
     table = np.full(combos * terrs.size + 1, -1, dtype=np.int64)  # [-1]: an unknown territory
     table[place[rows.sid[owners]] * combos + of_row[owners]] = owners
-    at = place[territory]
-    return table[np.where(at >= 0, at * combos + of_row[children], -1)]
+    at = place[territory]  # in place below: the children are millions
+    unknown = at < 0
+    at *= combos
+    at += of_row[children]
+    at[unknown] = -1
+    return table[at]
 
 
 def territory_sums(
