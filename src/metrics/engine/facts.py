@@ -242,22 +242,38 @@ def _scope_frames(
     cur: duckdb.DuckDBPyConnection, scope: Scope
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The visible communities (id, rbd), territories' schools (rbd, territory_id, the
-    territory's name) and
-    schools with their baseline year as the facts cache has it (rbd, base_year)."""
-    out = []
+    territory's name) and schools with their baseline year as the facts cache has it (rbd,
+    base_year), read in one statement (three statements' fixed costs were a fifth of a
+    school's request)."""
+    parts, params = [], []
     for table, alias, cols, join in (
-        ("community", "c", "c.id, c.rbd", ""),
+        ("community", "c", "c.id, c.rbd, NULL, NULL, NULL", ""),
         (
             "school_territory",
             "t",
-            "t.rbd, t.territory_id, n.name",
+            "NULL, t.rbd, t.territory_id, n.name, NULL",
             "LEFT JOIN territory n ON n.id = t.territory_id",
         ),
-        ("indicator_fact_school", "s", "s.rbd, s.base_year", ""),
+        ("indicator_fact_school", "s", "NULL, s.rbd, NULL, NULL, s.base_year", ""),
     ):
-        cond, params = scope_clause(scope, "school" if table.endswith("school") else table, alias)
-        found = _fetch(cur, f"SELECT {cols} FROM {table} {alias} {join} WHERE {cond}", params)
-        out.append(pd.DataFrame({k: _unmasked(v) for k, v in found.items()}))
+        cond, more = scope_clause(scope, "school" if table.endswith("school") else table, alias)
+        parts.append(f"SELECT {len(parts)}, {cols} FROM {table} {alias} {join} WHERE {cond}")
+        params += more
+    found = _fetch(
+        cur,
+        "SELECT * FROM ("
+        + " UNION ALL ".join(parts)
+        + ") AS f(part, id, rbd, territory_id, name, base_year)",
+        params,
+    )
+    part = np.asarray(found.pop("part"))
+    columns = {k: _unmasked(v) for k, v in found.items()}
+    out = []
+    for i, names in enumerate(
+        (("id", "rbd"), ("rbd", "territory_id", "name"), ("rbd", "base_year"))
+    ):
+        mine = part == i
+        out.append(pd.DataFrame({k: np.asarray(columns[k])[mine] for k in names}))
     return out[0], out[1], out[2]
 
 
