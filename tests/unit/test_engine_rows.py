@@ -84,6 +84,50 @@ def test_lookup_finds_the_first_holder_or_none() -> None:
     assert R._lookup(keys[:0], np.asarray([1], dtype=np.int64)).tolist() == [-1]
 
 
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ([2, 0, 2, 5, 1], [2, 2, 0, 7, 5, 2]),  # small scope numbers: a table of counts
+        ([2, -1, 2], [-1, 2, 3]),  # −1 (not numbered) on both sides: binary searches
+        ([10**9, 3], [3, 10**9, 10**9]),  # keys too far apart for a table
+        ([], [1, 2]),
+        ([1, 2], []),
+    ],
+    ids=["counts", "negative", "wide", "no-left", "no-right"],
+)
+def test_pairs_is_the_inner_join_in_left_then_right_order(
+    left: list[int], right: list[int]
+) -> None:
+    li, ri = R._pairs(np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64))
+    expected = [(i, j) for i, a in enumerate(left) for j, b in enumerate(right) if a == b]
+    assert list(zip(li.tolist(), ri.tolist(), strict=True)) == expected
+
+
+def test_baselines_and_targets_with_scopes_out_of_order() -> None:
+    # Rows of two scopes interleaved (not in output order): each row still finds its own
+    # scope's baseline year, first valued year and target.
+    rows = made(
+        [2023, 2023, 2024, 2024, 2025],
+        sid=[0, 1, 0, 1, 1],
+        n=[10.0, 0.0, 12.0, 8.0, 9.0],
+        base_year=[2024, np.nan, 2024, np.nan, np.nan],
+    )
+    brid, provisional, year = R.baselines(rows)
+    assert brid.tolist() == [2, 3, 2, 3, 3]
+    assert provisional.tolist() == [False, True, False, True, True]
+    assert year.tolist()[1::2] == [2024, 2024] and np.isnan(year[[0, 2]]).all()
+    table = {
+        "ind": [0, 0, 0],
+        "kind": [1, 1, 1],
+        "sc": [7, 4, 7],
+        "target_value": [50.0, 60.0, 70.0],
+        "deadline_year": [2024, 2026, 2026],
+    }
+    meta, deadline = R.targets(rows, table)
+    assert meta.tolist() == [60.0, 50.0, 60.0, 50.0, 70.0]
+    assert deadline.tolist() == [2026, 2024, 2026, 2024, 2026]
+
+
 @pytest.mark.parametrize("dense_limit", [R._DENSE_LIMIT, 0], ids=["dense", "sorted"])
 def test_territory_sums_add_up_each_territorys_schools(
     dense_limit: int, monkeypatch: pytest.MonkeyPatch
