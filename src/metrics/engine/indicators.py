@@ -735,7 +735,7 @@ def _values(ind: np.ndarray, monthly_source: np.ndarray, st: Mapping[str, np.nda
     # A row from an indicator's fallback facts takes the fallback's statistic and factor.
     fallback = monthly_source & _HAS_FALLBACK[ind]
     stat = np.where(fallback, _FALLBACK_STATISTIC[ind], _STATISTIC[ind])
-    n = np.nan_to_num(st["n"], nan=0.0)
+    n = compute.fill_nan(st["n"])
     k, s1, s2, rx = st["k"], st["s1"], st["s2"], st["rx"]
     scale = np.where(fallback, _FALLBACK_FACTOR[ind], _FACTOR[ind])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -757,7 +757,7 @@ def _values(ind: np.ndarray, monthly_source: np.ndarray, st: Mapping[str, np.nda
             n[r], s1[r], rx[r], s2[r], st["sxx"][r], st["sxy"][r]
         ) * (scale[r] * scale[r])
     n_priv = np.where(_STUDENT[ind] & np.isnan(st["n_priv"]), n, st["n_priv"])
-    n_priv = np.nan_to_num(n_priv, nan=0.0)
+    n_priv = compute.fill_nan(n_priv)
     return _Values(
         stat=stat,
         n=n,
@@ -1173,7 +1173,7 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _period_code(year: np.ndarray, month: np.ndarray, base: np.ndarray) -> np.ndarray:
-    return np.where(base, -1.0, np.nan_to_num(year, nan=-1.0) * 100 + month)
+    return np.where(base, -1.0, compute.fill_nan(year, -1.0) * 100 + month)
 
 
 def _period_label(code: float) -> str:
@@ -1257,7 +1257,7 @@ def _present(rows: facts.IndicatorRows, res: _Result) -> pd.DataFrame:
             "linea_base_provisional": res.provisional,
             "meta": rows.meta[i],
             "anio_meta": pd.arrays.IntegerArray(
-                np.nan_to_num(rows.meta_year[i], nan=0).astype(np.int64),
+                compute.fill_nan(rows.meta_year[i]).astype(np.int64),
                 np.isnan(rows.meta_year[i]),
             ),
             "cambio": res.cambio,

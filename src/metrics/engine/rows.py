@@ -155,7 +155,9 @@ def as_floats(arr: Any) -> FloatArray:
 
 
 def _year_code(year: FloatArray) -> IntArray:
-    return np.where(np.isnan(year), 0, np.nan_to_num(year) - _YEAR_ORIGIN).astype(np.int64)
+    code = np.subtract(year, float(_YEAR_ORIGIN))  # NaN (no year): 0, in place
+    np.copyto(code, 0.0, where=np.isnan(code))
+    return code.astype(np.int64)
 
 
 def _key(*parts: tuple[Any, int]) -> IntArray:
