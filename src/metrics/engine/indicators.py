@@ -854,7 +854,12 @@ def _evaluate(
     wider = asked.copy()
     wider[prev[prev >= 0]] = True
     full = np.flatnonzero(wider).astype(np.int64)
-    res = _evaluate_rows(rows, v, hidden, shown_all, full, before[full], index)
+    # Each row's year before as its place among ``full`` (−1: none, or not evaluated).
+    prev_full = before[full]
+    held = prev_full >= 0
+    held[held] = wider[prev_full[held]]
+    prev_at = np.where(held, (np.cumsum(wider) - 1)[np.maximum(prev_full, 0)], -1)
+    res = _evaluate_rows(rows, v, hidden, shown_all, full, prev_at, index)
     return res if full.size == idx.size else res.take(np.flatnonzero(asked[full]))
 
 
@@ -867,8 +872,8 @@ def _evaluate_rows(
     prev: np.ndarray,
     index: rows_.RowIndex,
 ) -> _Result:
-    """Everything :func:`_evaluate` gives, for the rows ``idx`` (``prev``: each one's row of
-    the year before, which ``idx`` holds; −1 none)."""
+    """Everything :func:`_evaluate` gives, for the rows ``idx`` (``prev``: the place in
+    ``idx`` of each one's row of the year before; −1 none)."""
     b = rows.brid[idx]
     has = b >= 0
     bi = np.where(has, b, 0)
@@ -919,7 +924,9 @@ def _evaluate_rows(
         )  # fmt: skip
     comparison = _compare(rows, v, shown_all, idx, change, same, index)
     change = np.asarray(change, dtype=float)
-    consolidated = _consolidated(rows, idx, prev, lo, hi, change, base_period, _SIGN[ind])
+    consolidated = _consolidated(
+        month == 0, rows.base[idx], year, prev, lo, hi, change, base_period, _SIGN[ind]
+    )
     return _Result(
         idx=idx,
         hidden=hidden,
@@ -1097,8 +1104,9 @@ def _territory_names(rows: facts.IndicatorRows) -> dict[int, str]:
 
 
 def _consolidated(
-    rows: facts.IndicatorRows,
-    idx: np.ndarray,
+    yearly: np.ndarray,
+    wave: np.ndarray,
+    year: np.ndarray,
     prev: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
@@ -1108,26 +1116,19 @@ def _consolidated(
 ) -> np.ndarray:
     """Whether each yearly row's change consolidates: 1 when the change against the baseline
     is conclusive in the good direction in its year and in the year before (``prev``: that
-    year's row, −1 none); 0 when there are two or more years after the baseline up to its
-    year and that does not hold; −1 (unknown) with fewer, on monthly rows, and when neither
-    year says no but one has no interval."""
-    out = np.full(idx.size, -1, dtype=np.int8)
-    good = np.where(
-        np.isnan(lo) | np.isnan(hi) | np.isnan(change),
-        -1,
-        (((lo > 0) | (hi < 0)) & (sign * change > 0)).astype(np.int8),
-    ).astype(np.int8)
-    year = rows.year[idx]
-    enough = (rows.month[idx] == 0) & ~rows.base[idx] & (year - base_period >= 2)
-    j = np.flatnonzero(enough)
+    year's row, as a place among these rows; −1 none); 0 when there are two or more years
+    after the baseline up to its year and that does not hold; −1 (unknown) with fewer, on
+    monthly rows (``yearly`` false), on the baseline wave's and when neither year says no but
+    one has no interval."""
+    out = np.full(year.size, -1, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        good = (((lo > 0) | (hi < 0)) & (sign * change > 0)).astype(np.int8)
+        good[np.isnan(lo) | np.isnan(hi) | np.isnan(change)] = -1
+        j = np.flatnonzero(yearly & ~wave & (year - base_period >= 2))
     if not j.size:
         return out
-    # ``prev`` is a row number; its place among ``idx`` (which holds it: see _evaluate).
-    place = np.full(int(idx.max()) + 2, -1, dtype=np.int64)  # [-1]: no row before
-    place[idx] = np.arange(idx.size)
     p = prev[j]
-    at = place[np.where((p >= 0) & (p <= idx.max()), p, -1)]
-    before = np.where(at >= 0, good[at], -1)
+    before = np.where(p >= 0, good[np.maximum(p, 0)], -1)
     now = good[j]
     out[j] = np.where((now == 1) & (before == 1), 1, np.where((now == 0) | (before == 0), 0, -1))
     return out
