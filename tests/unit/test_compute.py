@@ -189,6 +189,48 @@ def test_hidden_total_is_not_rebuilt_from_its_parts() -> None:
     assert compute.suppress(n, [True] * 5, parent, child, 10).tolist() == [False] + [True] * 4
 
 
+def test_each_family_of_a_total_is_checked_on_its_own() -> None:
+    # A school of 30 respondents: communities of 22 and 8 (the 8 hidden), and its only month,
+    # also 30. Counted together, the month "covers" the school (30 − 22 − 30 < 0) and the 22
+    # stays shown, so 30 − 22 gives the 8 away; as two families, the 22 is hidden too.
+    n = [30, 22, 8, 30]
+    parent, child = [0, 0, 0], [1, 2, 3]
+    merged = compute.suppress(n, [True] * 4, parent, child, 10)
+    assert merged.tolist() == [False, False, True, False]  # one family: the leak
+    apart = compute.suppress(n, [True] * 4, parent, child, 10, family=[0, 0, 1])
+    assert apart.tolist() == [False, True, True, False]
+
+
+@st.composite
+def two_partitions(draw: st.DrawFn) -> tuple[list[int], list[int], list[int], list[int]]:
+    """A total split two ways at once (its communities and a remainder; its months), each
+    part a family of its own kind under the same total."""
+    first = draw(st.lists(st.integers(0, 30), min_size=1, max_size=4))
+    second = draw(st.lists(st.integers(0, 30), min_size=1, max_size=4))
+    total = sum(first) + draw(st.integers(0, 15))
+    second[-1] += max(0, total - sum(second))
+    n = [max(total, sum(second)), *first, *second]
+    parent = [0] * (len(first) + len(second))
+    child = list(range(1, len(n)))
+    family = [0] * len(first) + [1] * len(second)
+    return n, parent, child, family
+
+
+@settings(max_examples=300, deadline=None)
+@given(two_partitions(), st.integers(2, 12))
+def test_no_family_of_a_shown_total_gives_a_small_group_away(
+    tree: tuple[list[int], list[int], list[int], list[int]], min_group: int
+) -> None:
+    n, parent, child, family = tree
+    hidden = compute.suppress(n, [True] * len(n), parent, child, min_group, family=family)
+    if hidden[0]:
+        return
+    for kind in (0, 1):
+        shown = sum(n[c] for c, f in zip(child, family, strict=True) if f == kind and not hidden[c])
+        rest = n[0] - shown
+        assert rest <= 0 or rest >= min_group, (n, family, hidden.tolist(), kind)
+
+
 @st.composite
 def trees(draw: st.DrawFn) -> tuple[list[int], list[int], list[int]]:
     """A territory whose schools partition it, each school partitioned into communities and a

@@ -63,3 +63,33 @@ def test_a_listed_scope_reads_what_the_whole_store_reads(
     }
     pd.testing.assert_frame_equal(whole, listed)
     pd.testing.assert_frame_equal(whole, sorted_)
+
+
+@pytest.mark.parametrize("kind", golden.STORES)
+def test_one_scope_kind_is_the_whole_outputs_rows_of_that_kind(kind: str, tmp_path: Path) -> None:
+    """Asking for one scope kind (``alcance``) gives exactly the whole output's rows of that
+    kind: values, baselines and suppression are decided the same way, although the rows of
+    the kinds not asked for are only computed as far as suppression needs them."""
+    from datetime import date
+
+    import pandas as pd
+
+    from metrics.engine.indicators import compute_indicators
+    from metrics.scope import Scope
+    from metrics.store import open_store
+
+    db = golden.build_store(kind, tmp_path / f"{kind}.duckdb")
+    cutoff = date.fromisoformat(golden.CUTOFF)
+    with open_store(db) as store:
+        whole = compute_indicators(store, Scope.all(), corte=cutoff)
+        for alcance in ("comunidad", "establecimiento", "territorio"):
+            for mensual in (True, False):
+                alone = compute_indicators(
+                    store, Scope.all(), alcance=alcance, mensual=mensual, corte=cutoff
+                )
+                wanted = whole["alcance"] == alcance
+                if not mensual:
+                    wanted &= ~whole["periodo"].astype(str).str.contains("-")
+                expected = whole[wanted].reset_index(drop=True)
+                assert len(alone) == len(expected) > 0, (alcance, mensual)
+                pd.testing.assert_frame_equal(alone, expected, check_categorical=False)

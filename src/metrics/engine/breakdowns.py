@@ -105,8 +105,11 @@ def load_breakdown_facts(
 
 def breakdown_families(
     main: pd.DataFrame, parts: pd.DataFrame, links: pd.DataFrame, communities: pd.DataFrame
-) -> tuple[IntArray, IntArray]:
-    """(total, part) row-number pairs of the breakdowns' families, joined in DuckDB.
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(total, part, family) row-number pairs of the breakdowns' families, joined in DuckDB;
+    ``family`` numbers the kind of family (an indicator row and its parts 0; then as
+    :func:`metrics.engine.rows.families`, plus one), so that a total's families of different
+    kinds are checked apart.
 
     ``main`` has one row per indicator row (indicator, scope_kind, scope_id, yk, month, base,
     rid), ``parts`` one per breakdown part (the same keys plus category, and its rid). A part
@@ -135,7 +138,7 @@ def breakdown_families(
         )
         res = con.execute(
             f"""
-            SELECT m.rid AS p, c.rid AS c FROM main_rows m JOIN part_rows c
+            SELECT m.rid AS p, c.rid AS c, 0 AS f FROM main_rows m JOIN part_rows c
                 ON c.indicator = m.indicator AND c.scope_kind = m.scope_kind
                 AND c.scope_id = m.scope_id AND c.yk = m.yk AND c.month = m.month
                 AND c.base = m.base
@@ -143,15 +146,15 @@ def breakdown_families(
             -- Schools' parts with their territories (school_parts) first: joining the
             -- territories' parts to the links first leaves a join on few distinct keys, and
             -- is twenty times slower.
-            SELECT p.rid, c.rid FROM part_rows p JOIN school_parts c
+            SELECT p.rid, c.rid, 1 FROM part_rows p JOIN school_parts c
                 ON p.scope_kind = 'territorio' AND c.territory_id = p.scope_id AND {same}
             UNION ALL
-            SELECT p.rid, c.rid FROM part_rows p
+            SELECT p.rid, c.rid, 2 FROM part_rows p
                 JOIN comm_rows cm ON p.scope_kind = 'establecimiento'
                     AND CAST(cm.rbd AS VARCHAR) = p.scope_id
                 JOIN part_rows c ON c.scope_kind = 'comunidad' AND c.scope_id = cm.id AND {same}
             UNION ALL
-            SELECT p.rid, c.rid FROM part_rows p JOIN part_rows c
+            SELECT p.rid, c.rid, 3 FROM part_rows p JOIN part_rows c
                 ON p.month = 0 AND c.month > 0 AND c.indicator = p.indicator
                 AND c.category IS NOT DISTINCT FROM p.category AND c.scope_kind = p.scope_kind
                 AND c.scope_id = p.scope_id AND c.yk = p.yk AND c.base = p.base
@@ -159,4 +162,8 @@ def breakdown_families(
         ).fetchnumpy()
     finally:
         con.close()
-    return np.asarray(res["p"], dtype=np.int64), np.asarray(res["c"], dtype=np.int64)
+    return (
+        np.asarray(res["p"], dtype=np.int64),
+        np.asarray(res["c"], dtype=np.int64),
+        np.asarray(res["f"], dtype=np.int64),
+    )

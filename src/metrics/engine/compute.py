@@ -575,13 +575,17 @@ def suppress(
     child: ArrayLike,
     min_group: int,
     hidden: ArrayLike = None,
+    family: ArrayLike = None,
 ) -> npt.NDArray[np.bool_]:
     """Which values to hide so that no group of fewer than ``min_group`` students shows.
 
     ``n[i]`` is how many students (or student respondents) value ``i`` rests on, ``sensitive[i]``
     whether it is about students at all. ``parent``/``child`` are index pairs of the families in
     which parts can add up to a total: a territory and its schools, a school and its
-    communities, a year and its months — for one indicator and period.
+    communities, a year and its months — for one indicator and period. ``family`` says which
+    kind of family each pair belongs to (a small number; all one kind when None): one total
+    heads a family of each kind, and each is checked on its own (a school's communities and
+    its months are not parts of one whole).
 
     1. *Primary*: a sensitive value with 0 < n < ``min_group`` is hidden.
     2. *Complementary*: in every family, let R = n(total) − Σ n(shown parts), what subtraction
@@ -599,6 +603,12 @@ def suppress(
     next-smallest school, since 74 − 40 would give them away:
         >>> suppress([74, 40, 30, 4], [True] * 4, [0, 0, 0], [1, 2, 3], 10).tolist()
         [False, False, True, True]
+
+    A school of 30 with communities of 22 and 8 and one month of 30: the month does not cover
+    the communities (another family), so 30 − 22 would give the 8 away:
+        >>> kinds = [0, 0, 1]  # communities, communities, month
+        >>> suppress([30, 22, 8, 30], [True] * 4, [0, 0, 0], [1, 2, 3], 10, family=kinds).tolist()
+        [False, True, True, False]
     """
     nn = fill_nan(_f(n).ravel())
     sens = np.asarray(sensitive, dtype=bool).ravel()
@@ -611,29 +621,43 @@ def suppress(
     hidden = initial | (sens & (nn > 0) & (nn < min_group))
     if par.size == 0:
         return hidden
-    has_family = np.bincount(par, minlength=size) > 0
+    # Each family numbered by its total and its kind: ``fam`` per pair, ``head`` its total.
+    kind = np.zeros(par.size, dtype=np.int64) if family is None else np.asarray(family, np.int64)
+    kinds = int(kind.max()) + 1
+    fam = kind * size + par
+    head = np.tile(np.arange(size, dtype=np.int64), kinds)
+    has_family = np.bincount(fam, minlength=size * kinds) > 0
+    fam_n, fam_sens = nn[head], sens[head]
     child_n = nn[chi]
     while True:
         shown_child = ~hidden[chi]
-        shown_sum = np.bincount(par, weights=np.where(shown_child, child_n, 0.0), minlength=size)
-        shown_pos = np.bincount(par, weights=(shown_child & (child_n > 0)), minlength=size) > 0
-        rest = nn - shown_sum
+        fam_hidden = hidden[head]
+        shown_sum = np.bincount(
+            fam, weights=np.where(shown_child, child_n, 0.0), minlength=size * kinds
+        )
+        shown_pos = (
+            np.bincount(fam, weights=(shown_child & (child_n > 0)), minlength=size * kinds) > 0
+        )
+        rest = fam_n - shown_sum
         small = rest < min_group - _EPS
         bad = (
             has_family
-            & sens
-            & ((~hidden & (rest > _EPS) & small) | (hidden & shown_pos & (rest > -_EPS) & small))
+            & fam_sens
+            & (
+                (~fam_hidden & (rest > _EPS) & small)
+                | (fam_hidden & shown_pos & (rest > -_EPS) & small)
+            )
         )
         if not bad.any():
             return hidden
         # For every violated family, hide its smallest shown part with students.
-        cand = bad[par] & shown_child & (child_n > 0)
+        cand = bad[fam] & shown_child & (child_n > 0)
         if not cand.any():
             # Nothing left to hide below a shown total: hide the total (only reachable when the
             # total itself is small, which rule 1 already hides; kept for safety).
-            hidden |= bad & ~hidden
+            hidden[head[bad & ~fam_hidden]] = True
             continue
-        cp, cc, cn = par[cand], chi[cand], child_n[cand]
+        cp, cc, cn = fam[cand], chi[cand], child_n[cand]
         order = np.lexsort((cc, cn, cp))
         cp, cc = cp[order], cc[order]
         first = np.ones(cp.size, dtype=bool)

@@ -77,6 +77,8 @@ class IndicatorRows:
     meta_year: FloatArray
     parent: IntArray
     child: IntArray
+    family: IntArray
+    """The kind of family of each (parent, child) pair (:func:`metrics.engine.rows.families`)."""
     communities: pd.DataFrame
     """id, rbd of the visible communities."""
     links: pd.DataFrame
@@ -637,7 +639,7 @@ def load_indicator_rows(
     brid, provisional, provisional_year = rows_.baselines(rows)
     meta, meta_year = rows_.targets(rows, targets)
     suppressible = [IND_CODE[c] for c in wanted if _is_suppressible(c)]
-    parent, child = rows_.families(rows, suppressible, communities, links)
+    parent, child, family = rows_.families(rows, suppressible, communities, links)
     return IndicatorRows(
         ind=rows.ind,
         kind=rows.kind,
@@ -655,6 +657,7 @@ def load_indicator_rows(
         meta_year=meta_year,
         parent=parent,
         child=child,
+        family=family,
         communities=communities,
         links=links,
     )

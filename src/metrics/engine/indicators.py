@@ -841,7 +841,9 @@ def _evaluate(
     (and left out of the result) when ``keep`` leaves them out."""
     size = len(rows)
     v = _values(rows.ind, rows.monthly_source, rows.stats)
-    hidden = compute.suppress(v.n_priv, v.sensitive, rows.parent, rows.child, min_group, hidden)
+    hidden = compute.suppress(
+        v.n_priv, v.sensitive, rows.parent, rows.child, min_group, hidden, family=rows.family
+    )
     index = rows_.RowIndex(rows)
     hidden = _hide_comparisons(rows, v, hidden, min_group, index)
     shown_all = np.where(hidden, np.nan, v.value)
@@ -1324,7 +1326,7 @@ def _breakdown_frame(
     v = _values(ind, np.zeros(len(parts), dtype=bool), stats)
     offset = len(rows)
     keyed = parts.assign(yk=parts["year"].fillna(-1.0), rid=np.arange(len(parts)) + offset)
-    parent, child = breakdowns.breakdown_families(
+    parent, child, family = breakdowns.breakdown_families(
         main,
         keyed.loc[
             :, ["indicator", "category", "scope_kind", "scope_id", "yk", "month", "base"]
@@ -1339,6 +1341,7 @@ def _breakdown_frame(
         child,
         min_group,
         hidden=np.concatenate([res.hidden, np.zeros(len(parts), dtype=bool)]),
+        family=family,
     )[offset:]
     return parts.assign(value=v.value, n=v.n, mean_answer=v.mean_answer, hidden=hidden)
 

@@ -42,6 +42,8 @@ _DENSE_LIMIT = 50_000_000
 territories are added up by sorting and their rows found by hashing."""
 _KINDS = 8
 _INDS = 256
+TERRITORY_SCHOOLS, SCHOOL_COMMUNITIES, YEAR_MONTHS = 0, 1, 2
+"""The kinds of family a total heads (:func:`families`)."""
 
 
 @dataclass(frozen=True)
@@ -566,13 +568,16 @@ def families(
     suppressible: Sequence[int],
     communities: pd.DataFrame,
     links: pd.DataFrame,
-) -> tuple[IntArray, IntArray]:
-    """(total, part) row pairs where parts can add up to a total: a territory and its schools,
-    a school and its communities, a year and its months (same indicator and period)."""
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(total, part, family) row pairs where parts can add up to a total: a territory and its
+    schools (family :data:`TERRITORY_SCHOOLS`), a school and its communities
+    (:data:`SCHOOL_COMMUNITIES`), a year and its months (:data:`YEAR_MONTHS`), for the same
+    indicator and period. A total heads one family of each kind, checked apart
+    (:func:`metrics.engine.compute.suppress`)."""
     empty = np.array([], dtype=np.int64)
     chosen = np.isin(rows.ind, np.asarray(list(suppressible), dtype=np.int64))
     if not chosen.any():
-        return empty, empty
+        return empty, empty, empty
     size = max(int(rows.sids.size), 1)
     yc = _year_code(rows.year)
 
@@ -600,7 +605,7 @@ def families(
 
     number = rows.number
 
-    pairs: list[tuple[IntArray, IntArray]] = []
+    pairs: list[tuple[IntArray, IntArray, int]] = []
     # A territory and its schools: each school row once per territory of its school, its
     # total found in a dense table of territory × indicator-period (a country's schools have
     # a few million such pairs: hashing each was a tenth of the request).
@@ -614,7 +619,8 @@ def families(
         ok = (tsc >= 0) & (ssc >= 0)
         li, ri = _pairs(rows.sid[schools], ssc[ok])
         c = schools[li]
-        pairs.append((_territory_parents(rows, r, yc, c, tsc[ok][ri], parents_of), c))
+        parents = _territory_parents(rows, r, yc, c, tsc[ok][ri], parents_of)
+        pairs.append((parents, c, TERRITORY_SCHOOLS))
     # A school and its communities (a community's comparison group is suppressed beside
     # them: :func:`metrics.engine.compute.suppress_beside`).
     coms = r[rows.kind[r] == COMMUNITY]
@@ -629,18 +635,19 @@ def families(
         school_of[csc[ok]] = ssc[ok]
         c = coms[school_of[rows.sid[coms]] >= 0]
         p = parents_of(c, SCHOOL, school_of[rows.sid[c]])
-        pairs.append((p, c))
+        pairs.append((p, c, SCHOOL_COMMUNITIES))
     # A year and its months.
     months = r[(rows.month[r] > 0) & ~rows.base[r] & ~np.isnan(rows.year[r])]
     if months.size:
         p = parents_of(months, rows.kind[months], rows.sid[months], month=0, base=False)
-        pairs.append((p, months))
+        pairs.append((p, months, YEAR_MONTHS))
     if not pairs:
-        return empty, empty
-    parent = np.concatenate([p for p, _ in pairs])
-    child_rows = np.concatenate([c for _, c in pairs])
+        return empty, empty, empty
+    parent = np.concatenate([p for p, _, _ in pairs])
+    child_rows = np.concatenate([c for _, c, _ in pairs])
+    family = np.concatenate([np.full(c.size, k, dtype=np.int64) for _, c, k in pairs])
     found = parent >= 0
-    return parent[found], child_rows[found]
+    return parent[found], child_rows[found], family[found]
 
 
 def _territory_parents(
