@@ -104,9 +104,11 @@ def _read_facts(
     wanted: set[str],
     monthly: bool,
     numbers: _Numbers,
+    summed: frozenset[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The cached facts of the visible communities and schools asked for, and of each visible
-    territory as the sum of its visible schools, their scopes numbered as in ``_sid``.
+    territory as the sum of its visible schools (only the statistics in ``summed``, all when
+    None), their scopes numbered as in ``_sid``.
 
     For up to :data:`MAX_LISTED` schools (a school's or a small territory's request) the rows
     are read with one plain statement and numbered and added up in memory: a statement's fixed
@@ -129,6 +131,7 @@ def _read_facts(
                     numbers.link_school,
                     numbers.link_territory,
                     numbers.size,
+                    summed,
                 )
             )
         return parts
@@ -170,7 +173,7 @@ def _read_facts(
         schools = {k: np.asarray(v)[keep & school] for k, v in rows.items()}
         out.append(
             rows_.territory_sums(
-                schools, STATS, numbers.link_school, numbers.link_territory, numbers.size
+                schools, STATS, numbers.link_school, numbers.link_territory, numbers.size, summed
             )
         )
     return out
@@ -365,6 +368,9 @@ def _number_scopes(
     )
 
 
+_COUNTS = frozenset({"n", "n_priv"})
+"""What suppression reads of a total (:func:`metrics.engine.compute.suppress`)."""
+
 _COMPUTED: weakref.WeakKeyDictionary[Store, tuple[tuple[Any, ...], dict[str, Any]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -446,6 +452,7 @@ def _per_request(
     wanted: set[str],
     monthly: bool,
     numbers: _Numbers,
+    summed: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """The facts of the sources computed per request (schedule compliance: it depends on the
     cut-off date) of the request's scopes, numbered as in ``numbers``: its visible schools'
@@ -500,6 +507,7 @@ def _per_request(
             numbers.link_school,
             numbers.link_territory,
             numbers.size,
+            summed,
         )
         out.append(sums)
     return {c: np.concatenate([np.asarray(o[c]) for o in out]) for c in columns}
@@ -585,8 +593,14 @@ def load_indicator_rows(
     kinds: Iterable[str] = SCOPE_KINDS,
     monthly: bool = True,
     indicators: Iterable[str] | None = None,
+    territory_counts_only: bool = False,
 ) -> IndicatorRows:
     """Read and join everything the engine needs for ``indicators`` in ``kinds`` and ``scope``.
+
+    ``territory_counts_only``: the caller shows no territory row, so territories only bound
+    the suppression of their schools (:func:`metrics.engine.compute.suppress`) and only the
+    counts it reads (``n``, ``n_priv``) are added up for them; their other statistics are
+    missing.
 
     Example:
         >>> from metrics.store import open_store
@@ -608,9 +622,10 @@ def load_indicator_rows(
         cur.register("_com", communities)
         cur.register("_st", links)
         numbers = _number_scopes(cur, communities, links, schools)
-        parts = _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly, numbers)
+        summed = _COUNTS if territory_counts_only else None
+        parts = _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly, numbers, summed)
         if computed is not None:
-            parts.append(_per_request(computed, scope, kind_set, wanted, monthly, numbers))
+            parts.append(_per_request(computed, scope, kind_set, wanted, monthly, numbers, summed))
         comparable = [IND_CODE[c] for c in COMPARABLE & wanted]
         if comparable and KIND_CODE["establecimiento"] in kind_set:
             peers = _peer_sums(parts, comparable, schools, communities, numbers)

@@ -181,6 +181,8 @@ def compute_indicators(
         cutoff=corte or date.today(),
         monthly=mensual,
         indicators=codes,
+        # Territory rows not asked for only bound their schools' suppression.
+        territory_counts_only=alcance in ("comunidad", "establecimiento"),
     )
     where = partial(_filter, alcance=alcance, alcance_id=alcance_id, anio=anio, mensual=mensual)
     if chosen is not None:

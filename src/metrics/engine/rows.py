@@ -16,7 +16,7 @@ that row order by number is row order by id, as in the output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -692,9 +692,12 @@ def territory_sums(
     link_school: IntArray,
     link_territory: IntArray,
     size: int,
+    summed: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """The facts of each territory as the sums of its schools' (``y0``: their minimum), a
     statistic missing (NaN) in every school staying missing: what SQL's ``sum`` of NULLs gives.
+    Only the statistics in ``summed`` (all when None) are added up; the others are left
+    missing (a request whose territories only bound suppression needs their counts alone).
 
     ``facts``: the schools' facts (ind, sc, year, month, base, mon and ``stats``, one
     element per fact); ``link_school``/``link_territory``: each link of a school to a
@@ -738,6 +741,9 @@ def territory_sums(
         "mon": np.zeros(groups, dtype=bool),
     }
     for s in stats:
+        if summed is not None and s not in summed:
+            out[s] = np.full(groups, np.nan)
+            continue
         of_fact = as_floats(facts[s])
         missing = np.isnan(of_fact)
         if missing.all():  # a statistic no source of the request has
