@@ -250,7 +250,8 @@ def _scope_frames(
     territory's name) and schools with their baseline year as the facts cache has it (rbd,
     base_year), read in one statement (three statements' fixed costs were a fifth of a
     school's request)."""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for table, alias, cols, join in (
         ("community", "c", "c.id, c.rbd, NULL, NULL, NULL", ""),
         (
