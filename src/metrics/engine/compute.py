@@ -139,6 +139,14 @@ def elapsed_share(
 _POW10 = 10.0 ** np.arange(16)
 
 
+def _powers_of_ten(d: FloatArray) -> FloatArray:
+    """10 ** ``d``: for decimals 0 to 15 (always, in the catalogue) from a table, not a power
+    per value."""
+    if ((d >= 0) & (d < _POW10.size) & (d == np.floor(d))).all():
+        return np.asarray(_POW10[d.astype(np.int64)], dtype=np.float64)
+    return np.asarray(np.power(10.0, d), dtype=np.float64)
+
+
 def round_half_away(x: ArrayLike, decimals: ArrayLike) -> Any:
     """``x`` rounded to ``decimals`` places, halves away from zero on the exact binary value:
     :func:`metrics.formatting.round_half_away` (what pages, headlines and charts print), for
@@ -150,9 +158,7 @@ def round_half_away(x: ArrayLike, decimals: ArrayLike) -> Any:
     scalar = _is_scalar(x, decimals)
     v, d = _f(x), _f(decimals)
     d = np.broadcast_to(np.where(np.isnan(d), 0.0, d), v.shape)
-    whole = (d >= 0) & (d < _POW10.size) & (d == np.floor(d))
-    # Decimals 0 to 15 (always, in the catalogue): a table, not a power per value.
-    power = _POW10[d.astype(np.int64)] if whole.all() else 10.0**d
+    power = _powers_of_ten(d)
     scaled = np.abs(v) * power
     low = np.floor(scaled)
     out = np.sign(v) * np.where(scaled - low >= 0.5, low + 1.0, low) / power
@@ -196,11 +202,7 @@ def target_met(
     shape = v.shape
     v, m, s, d = (a.reshape(-1) for a in (v, m, s, d))
     met = np.array(np.broadcast_to(met, shape), dtype=bool, copy=True).reshape(-1)
-    whole = np.nan_to_num(d)  # NaN decimals: none
-    if ((whole >= 0) & (whole < _POW10.size) & (whole == np.floor(whole))).all():
-        unit = 1.0 / _POW10[whole.astype(np.int64)]
-    else:
-        unit = 10.0**-whole
+    unit = 1.0 / _powers_of_ten(fill_nan(d))  # NaN decimals: none
     with np.errstate(invalid="ignore"):
         short = s * (v - m)
         near = np.flatnonzero((short < 0) & (short > -2.0 * unit - 2 * _EPS * np.abs(m)))
@@ -229,8 +231,7 @@ def compute_status_codes(
     codes[np.isnan(m)] = 3  # sin_meta
     codes[np.isnan(v)] = 5  # sin_datos
     codes[sup] = 6  # suprimido
-    # Whether the target is met and the progress, only for the values with a target (few of
-    # a country's rows have one).
+    # Whether the target is met and the progress, only for the shown values with a target.
     t = np.flatnonzero((codes == 2).reshape(-1))
     if t.size:
         vt, bt, mt, et = (np.reshape(a, -1)[t] for a in (v, b, m, e))

@@ -296,8 +296,6 @@ class _Numbers:
     link_school: IntArray
     link_territory: IntArray
     """Each link of a visible school to a visible territory (both numbered)."""
-    frames: rows_.ScopeNumbers | None = None
-    """The request's frames of schools, communities and links, numbered (unfiltered)."""
 
     @property
     def size(self) -> int:
@@ -320,10 +318,11 @@ def _number_scopes(
     communities: pd.DataFrame,
     links: pd.DataFrame,
     schools: pd.DataFrame,
-) -> _Numbers:
+) -> tuple[_Numbers, rows_.ScopeNumbers]:
     """``_sid`` (a DataFrame the cursor reads as a view): every scope id of the request
-    (schools, communities and territories)
-    numbered in sorted order, with a school's RBD."""
+    (schools, communities and territories) numbered in sorted order, with a school's RBD; and
+    the request's frames of schools, communities and links numbered so (each row, −1 where
+    it is not one of the request's)."""
     rbds = schools["rbd"].to_numpy(dtype=np.int64)
     school_ids = rbds.astype(str).astype(object)
     every = np.concatenate(
@@ -364,9 +363,7 @@ def _number_scopes(
         link_school=link_school,
         link_territory=link_territory,
     )
-    return replace(
-        numbers, link_school=link_school[ok], link_territory=link_territory[ok], frames=frames
-    )
+    return replace(numbers, link_school=link_school[ok], link_territory=link_territory[ok]), frames
 
 
 _COUNTS = frozenset({"n", "n_priv"})
@@ -622,7 +619,7 @@ def load_indicator_rows(
         # The queries below read the frames as views (no temporary table to write).
         cur.register("_com", communities)
         cur.register("_st", links)
-        numbers = _number_scopes(cur, communities, links, schools)
+        numbers, numbered = _number_scopes(cur, communities, links, schools)
         summed = _COUNTS if territory_counts_only else None
         parts = _read_facts(cur, scope, kind_set, wanted - PER_REQUEST, monthly, numbers, summed)
         if computed is not None:
@@ -643,9 +640,7 @@ def load_indicator_rows(
             fallback=FALLBACK,
             comparable=comparable,
             schools=schools,
-            communities=communities,
-            links=links,
-            numbered=numbers.frames,
+            numbered=numbered,
         )
         targets = _read_targets(cur, numbers) if len(rows) else {}
     except duckdb.Error as exc:
@@ -655,7 +650,7 @@ def load_indicator_rows(
     brid, provisional, provisional_year = rows_.baselines(rows)
     meta, meta_year = rows_.targets(rows, targets)
     suppressible = [IND_CODE[c] for c in wanted if _is_suppressible(c)]
-    parent, child, family = rows_.families(rows, suppressible, communities, links)
+    parent, child, family = rows_.families(rows, suppressible)
     return IndicatorRows(
         ind=rows.ind,
         kind=rows.kind,

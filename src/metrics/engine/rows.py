@@ -124,8 +124,7 @@ class Assembled:
     scope_codes: IntArray
     """For each of ``sids``, its number in the request's facts (:class:`Facts`)."""
     facts_index: pd.Index[Any] | None = None
-    """The request's facts' ids (:class:`Facts`) as an index: numbers ids without another
-    hash table (:meth:`number`)."""
+    """The request's facts' ids (:class:`Facts`) as an index."""
     numbered: ScopeNumbers | None = None
     """The request's scopes as :class:`Facts` numbers them (:meth:`renumber` gives the rows')."""
 
@@ -137,13 +136,6 @@ class Assembled:
         compact = np.full(size + 1, -1, dtype=np.int64)
         compact[self.scope_codes] = np.arange(self.scope_codes.size)
         return compact[np.asarray(codes, dtype=np.int64)]  # −1 picks the last slot: −1
-
-    def number(self, ids: Any) -> IntArray:
-        """The number of each id among ``sids`` (−1: not one of the rows')."""
-        wanted = pd.Index(_ids(ids), dtype=object)
-        if self.facts_index is None:
-            return np.asarray(pd.Index(self.sids, dtype=object).get_indexer(wanted), np.int64)
-        return self.renumber(np.asarray(self.facts_index.get_indexer(wanted), dtype=np.int64))
 
     def __len__(self) -> int:
         return int(self.ind.size)
@@ -257,10 +249,8 @@ def assemble(
     variant: int,
     fallback: Sequence[int],
     schools: pd.DataFrame,
-    communities: pd.DataFrame,
-    links: pd.DataFrame,
+    numbered: ScopeNumbers,
     comparable: Sequence[int] = (),
-    numbered: ScopeNumbers | None = None,
 ) -> Assembled:
     """The rows of a request, in order (indicator, scope kind, scope id, year with the
     baseline wave first, month).
@@ -272,8 +262,8 @@ def assemble(
       school has data (a community's and a territory's years are its schools'), with or
       without facts; the facts' monthly and baseline-wave rows as they are.
 
-    ``schools``: rbd, base_year; ``communities``: id, rbd; ``links``: rbd, territory_id;
-    ``numbered``: those frames' ids as ``facts`` numbers them, when the caller has them.
+    ``schools``: rbd, base_year; ``numbered``: the request's schools (in ``schools``' order),
+    communities and territory links as ``facts`` numbers them.
     With ``COMPARISON`` in ``kinds``, each community also gets the yearly rows of its
     comparison group for the ``comparable`` indicators (its baseline year is the community's);
     with ``PEERS``, each territory the rows of its schools without communities.
@@ -282,17 +272,6 @@ def assemble(
     sids = f.index if f.index is not None else pd.Index(f.sids, dtype=object)
     size = max(int(sids.size), 1)
 
-    def scope_of(ids: Any) -> IntArray:
-        return np.asarray(sids.get_indexer(pd.Index(_ids(ids), dtype=object)), dtype=np.int64)
-
-    if numbered is None:
-        numbered = ScopeNumbers(
-            school=scope_of(schools["rbd"]),
-            community=scope_of(communities["id"]),
-            community_school=scope_of(communities["rbd"]),
-            link_school=scope_of(links["rbd"]),
-            link_territory=scope_of(links["territory_id"]),
-        )
     school_sc, com_sc, com_school = numbered.school, numbered.community, numbered.community_school
     link_school, link_terr = numbered.link_school, numbered.link_territory
 
@@ -563,12 +542,7 @@ def targets(rows: Assembled, table: Mapping[str, Any]) -> tuple[FloatArray, Floa
     return meta, year
 
 
-def families(
-    rows: Assembled,
-    suppressible: Sequence[int],
-    communities: pd.DataFrame,
-    links: pd.DataFrame,
-) -> tuple[IntArray, IntArray, IntArray]:
+def families(rows: Assembled, suppressible: Sequence[int]) -> tuple[IntArray, IntArray, IntArray]:
     """(total, part, family) row pairs where parts can add up to a total: a territory and its
     schools (family :data:`TERRITORY_SCHOOLS`), a school and its communities
     (:data:`SCHOOL_COMMUNITIES`), a year and its months (:data:`YEAR_MONTHS`), for the same
@@ -576,7 +550,8 @@ def families(
     (:func:`metrics.engine.compute.suppress`)."""
     empty = np.array([], dtype=np.int64)
     chosen = np.isin(rows.ind, np.asarray(list(suppressible), dtype=np.int64))
-    if not chosen.any():
+    numbered = rows.numbered
+    if not chosen.any() or numbered is None:
         return empty, empty, empty
     size = max(int(rows.sids.size), 1)
     yc = _year_code(rows.year)
@@ -603,19 +578,14 @@ def families(
         at = table[0].find(key(rows.ind[children], kind, sc, yc[children], month, base))
         return _through(r, at)
 
-    number = rows.number
-
     pairs: list[tuple[IntArray, IntArray, int]] = []
     # A territory and its schools: each school row once per territory of its school, its
     # total found in a dense table of territory × indicator-period (a country's schools have
     # a few million such pairs: hashing each was a tenth of the request).
     schools = r[rows.kind[r] == SCHOOL]
-    if schools.size and len(links):
-        if rows.numbered is not None:
-            tsc = rows.renumber(rows.numbered.link_territory)
-            ssc = rows.renumber(rows.numbered.link_school)
-        else:
-            tsc, ssc = number(links["territory_id"]), number(links["rbd"])
+    if schools.size and numbered.link_school.size:
+        tsc = rows.renumber(numbered.link_territory)
+        ssc = rows.renumber(numbered.link_school)
         ok = (tsc >= 0) & (ssc >= 0)
         li, ri = _pairs(rows.sid[schools], ssc[ok])
         c = schools[li]
@@ -624,13 +594,10 @@ def families(
     # A school and its communities (a community's comparison group is suppressed beside
     # them: :func:`metrics.engine.compute.suppress_beside`).
     coms = r[rows.kind[r] == COMMUNITY]
-    if coms.size and len(communities):
+    if coms.size and numbered.community.size:
         school_of = np.full(size, -1, dtype=np.int64)
-        if rows.numbered is not None:
-            csc = rows.renumber(rows.numbered.community)
-            ssc = rows.renumber(rows.numbered.community_school)
-        else:
-            csc, ssc = number(communities["id"]), number(communities["rbd"])
+        csc = rows.renumber(numbered.community)
+        ssc = rows.renumber(numbered.community_school)
         ok = (csc >= 0) & (ssc >= 0)
         school_of[csc[ok]] = ssc[ok]
         c = coms[school_of[rows.sid[coms]] >= 0]
